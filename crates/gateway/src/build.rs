@@ -1,0 +1,232 @@
+//! Assembly: config → providers, routes, catalog, ledger and recorder.
+
+use crate::config::{Config, ProviderConfig};
+use crate::{Gateway, Inner, RouteMeta, TargetMeta};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use switchyard_catalog::{Catalog, ModelEntry};
+use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle, SqliteStore};
+use switchyard_primitives::Secret;
+use switchyard_providers::{
+    AzureSettings, HttpSettings, OpenAiCompatible, OpenAiSettings, Provider, ProviderKind,
+};
+use switchyard_router::{Fallback, Route, RouteTable, Target};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Config(#[from] crate::ConfigErrors),
+    #[error("catalog: {0}")]
+    Catalog(#[from] switchyard_catalog::CatalogError),
+    #[error("ledger: {0}")]
+    Ledger(#[from] switchyard_ledger::LedgerError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A gateway and the handle that owns its ledger writer (shut it down last).
+pub struct Built {
+    pub gateway: Gateway,
+    pub recorder: RecorderHandle,
+}
+
+impl Gateway {
+    /// Assembles a gateway. `env` resolves the key variables the config names.
+    pub fn build(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Built, BuildError> {
+        let missing = config.missing_env(env);
+        if !missing.is_empty() {
+            return Err(crate::ConfigErrors(missing).into());
+        }
+        let catalog = Arc::new(Catalog::load(
+            &config.catalog.files,
+            &config.catalog.litellm_files,
+        )?);
+        let client = switchyard_providers::shared_client(&HttpSettings::default())
+            .map_err(BuildError::Other)?;
+        let providers: HashMap<String, (Arc<dyn Provider>, &ProviderConfig)> = config
+            .providers
+            .iter()
+            .map(|p| (p.name.clone(), (make_provider(p, env, client.clone()), p)))
+            .collect();
+
+        let mut routes: Vec<Route<TargetMeta>> = Vec::new();
+        let mut meta = HashMap::new();
+        for r in &config.routes {
+            let targets = r
+                .targets
+                .iter()
+                .filter_map(|t| {
+                    let (provider, pc) = providers.get(&t.provider)?;
+                    let pricing = match &t.price_as {
+                        Some((p, m)) => catalog.get(p, m).cloned(),
+                        None => price_entry(&catalog, pc, &t.model),
+                    };
+                    Some(Target {
+                        provider: provider.clone(),
+                        model: t.model.clone(),
+                        meta: TargetMeta {
+                            pricing: pricing.map(Arc::new),
+                        },
+                    })
+                })
+                .collect();
+            meta.insert(
+                r.name.clone(),
+                RouteMeta {
+                    workload: r.workload.clone(),
+                },
+            );
+            routes.push(Route {
+                name: r.name.clone(),
+                targets,
+                policy: Box::new(Fallback),
+            });
+        }
+        if config.expose_catalog_models {
+            add_catalog_routes(&mut routes, &mut meta, &catalog, config, &providers);
+        }
+
+        let store = SqliteStore::open(&config.ledger.path)?;
+        let (recorder, handle) = Recorder::spawn(
+            Box::new(store),
+            RecorderConfig {
+                capacity: config.ledger.queue_capacity,
+                batch_size: config.ledger.batch_size,
+                flush_interval: config.ledger.flush_interval,
+            },
+        )
+        .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
+
+        let gateway = Gateway {
+            inner: Arc::new(Inner {
+                routes: RouteTable::new(routes),
+                route_meta: meta,
+                catalog,
+                recorder,
+                max_body_bytes: config.server.max_body_bytes,
+                accepting: AtomicBool::new(true),
+            }),
+        };
+        Ok(Built {
+            gateway,
+            recorder: handle,
+        })
+    }
+
+    pub(crate) fn route_meta(&self, name: &str) -> Option<&RouteMeta> {
+        self.inner.route_meta.get(name)
+    }
+}
+
+/// The one factory where a provider kind picks an adapter.
+fn make_provider(
+    p: &ProviderConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+    client: switchyard_providers::HttpClient,
+) -> Arc<dyn Provider> {
+    let api_key = p
+        .api_key_env
+        .as_deref()
+        .and_then(env)
+        .filter(|k| !k.is_empty())
+        .map(Secret::new);
+    let azure = (p.kind == ProviderKind::Azure).then(|| AzureSettings {
+        api_version: p
+            .api_version
+            .clone()
+            .unwrap_or_else(|| crate::config::DEFAULT_AZURE_API_VERSION.into()),
+        deployments: p.deployments.clone(),
+    });
+    Arc::new(OpenAiCompatible::new(
+        OpenAiSettings {
+            name: p.name.clone(),
+            kind: p.kind,
+            base_url: p.base_url.clone(),
+            api_key,
+            azure,
+            headers: p.headers.clone(),
+            timeout: p.timeout,
+        },
+        client,
+    ))
+}
+
+/// The catalog entry that prices `model` on provider `pc`: the provider's configured price
+/// provider, else its kind's, else any catalog entry of that name from the model's creator.
+fn price_entry(catalog: &Catalog, pc: &ProviderConfig, model: &str) -> Option<ModelEntry> {
+    let by_kind = pc
+        .price_provider
+        .as_deref()
+        .unwrap_or(pc.kind.catalog_provider());
+    if let Some(m) = catalog
+        .get(by_kind, model)
+        .or_else(|| catalog.get(&pc.name, model))
+    {
+        return Some(m.clone());
+    }
+    let all = catalog.find(model);
+    all.iter()
+        .find(|m| m.provider == m.creator || (m.creator == "google" && m.provider == "gemini"))
+        .or(all.first())
+        .map(|m| (*m).clone())
+}
+
+/// One route per catalog model of each configured provider, named by the model id; a model
+/// served by several providers gets one route whose targets follow the config order.
+fn add_catalog_routes(
+    routes: &mut Vec<Route<TargetMeta>>,
+    meta: &mut HashMap<String, RouteMeta>,
+    catalog: &Catalog,
+    config: &Config,
+    providers: &HashMap<String, (Arc<dyn Provider>, &ProviderConfig)>,
+) {
+    for pc in &config.providers {
+        let Some((provider, _)) = providers.get(&pc.name) else {
+            continue;
+        };
+        let models: Vec<&ModelEntry> = match pc.kind {
+            // Azure serves only its deployments; local servers serve whatever they loaded.
+            ProviderKind::Azure => pc
+                .deployments
+                .keys()
+                .filter_map(|m| catalog.get("openai", m))
+                .collect(),
+            ProviderKind::Ollama
+            | ProviderKind::Vllm
+            | ProviderKind::LlamaCpp
+            | ProviderKind::OpenAiCompatible => continue,
+            _ => catalog.by_provider(pc.kind.catalog_provider()).collect(),
+        };
+        let today = chrono::Utc::now().date_naive();
+        for m in models {
+            // Retired models are not offered; an explicit route of the same name wins.
+            if m.retirement.is_some_and(|d| d < today)
+                || config.routes.iter().any(|c| c.name == m.id)
+            {
+                continue;
+            }
+            let target = Target {
+                provider: provider.clone(),
+                model: m.id.clone(),
+                meta: TargetMeta {
+                    pricing: Some(Arc::new(m.clone())),
+                },
+            };
+            match routes.iter_mut().find(|r| r.name == m.id) {
+                Some(r) => r.targets.push(target),
+                None => {
+                    meta.insert(m.id.clone(), RouteMeta::default());
+                    routes.push(Route {
+                        name: m.id.clone(),
+                        targets: vec![target],
+                        policy: Box::new(Fallback),
+                    });
+                }
+            }
+        }
+    }
+}

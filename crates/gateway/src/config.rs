@@ -1,0 +1,593 @@
+//! Configuration: TOML parsed section by section into raw structs, then validated into
+//! [`Config`]. Every problem is collected and reported at once, each with its key path.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use switchyard_providers::ProviderKind;
+
+/// One configuration problem at a key path such as `routes[1].targets[0].provider`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} configuration error(s):", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub ledger: LedgerConfig,
+    pub catalog: CatalogConfig,
+    pub providers: Vec<ProviderConfig>,
+    pub routes: Vec<RouteConfig>,
+    /// Expose every catalog model of every configured provider under its own name.
+    pub expose_catalog_models: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    /// How long a graceful stop waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    pub path: PathBuf,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub queue_capacity: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CatalogConfig {
+    pub files: Vec<PathBuf>,
+    pub litellm_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    /// Environment variable holding the key; `None` for keyless local servers.
+    pub api_key_env: Option<String>,
+    pub api_version: Option<String>,
+    pub deployments: HashMap<String, String>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    /// Catalog provider whose prices apply (defaults from the kind).
+    pub price_provider: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    pub name: String,
+    pub workload: Option<String>,
+    pub targets: Vec<TargetConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetConfig {
+    pub provider: String,
+    pub model: String,
+    /// `provider/model` in the catalog, when the upstream name differs from the catalog's.
+    pub price_as: Option<(String, String)>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_LEDGER: &str = "./switchyard.db";
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 4 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            path: PathBuf::from(DEFAULT_LEDGER),
+            batch_size: 512,
+            flush_interval: Duration::from_millis(200),
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+// ---- raw, as written ----
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    max_body_bytes: Option<u64>,
+    shutdown_grace_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLedger {
+    path: Option<PathBuf>,
+    batch_size: Option<u64>,
+    flush_interval_ms: Option<u64>,
+    queue_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    #[serde(default)]
+    files: Vec<PathBuf>,
+    #[serde(default)]
+    litellm_files: Vec<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    expose_catalog_models: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    kind: String,
+    base_url: Option<String>,
+    api_key_env: Option<String>,
+    api_version: Option<String>,
+    #[serde(default)]
+    deployments: BTreeMap<String, String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    timeout_ms: Option<u64>,
+    price_provider: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: String,
+    workload: Option<String>,
+    #[serde(default)]
+    targets: Vec<RawTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    provider: String,
+    model: String,
+    price_as: Option<String>,
+}
+
+const TOP_LEVEL: &[&str] = &[
+    "server",
+    "ledger",
+    "catalog",
+    "gateway",
+    "providers",
+    "routes",
+];
+
+/// Collects errors while walking the document.
+struct Errors(Vec<ConfigError>);
+
+impl Errors {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Deserializes one section, recording (not propagating) its error.
+    fn section<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        v: Option<toml::Value>,
+    ) -> Option<T> {
+        let v = v?;
+        match T::deserialize(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(path, e.message().to_string());
+                None
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates a config file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigErrors> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigErrors(vec![ConfigError {
+                path: "(file)".into(),
+                message: e.to_string(),
+            }])
+        })?;
+        let mut errs = Errors(Vec::new());
+        for key in table.keys() {
+            if !TOP_LEVEL.contains(&key.as_str()) {
+                errs.push(
+                    key.clone(),
+                    format!("unknown section; expected one of {}", TOP_LEVEL.join(", ")),
+                );
+            }
+        }
+        let server: RawServer = errs
+            .section("server", table.remove("server"))
+            .unwrap_or_default();
+        let ledger: RawLedger = errs
+            .section("ledger", table.remove("ledger"))
+            .unwrap_or_default();
+        let catalog: RawCatalog = errs
+            .section("catalog", table.remove("catalog"))
+            .unwrap_or_default();
+        let gateway: RawGateway = errs
+            .section("gateway", table.remove("gateway"))
+            .unwrap_or_default();
+
+        let mut providers = Vec::new();
+        match table.remove("providers") {
+            None => {}
+            Some(toml::Value::Table(t)) => {
+                for (name, v) in t {
+                    let path = format!("providers.{name}");
+                    if let Some(raw) = errs.section::<RawProvider>(&path, Some(v)) {
+                        if let Some(p) = validate_provider(&mut errs, &path, name, raw) {
+                            providers.push(p);
+                        }
+                    }
+                }
+            }
+            Some(_) => errs.push(
+                "providers",
+                "must be a table of named providers: [providers.NAME]",
+            ),
+        }
+
+        let mut routes = Vec::new();
+        match table.remove("routes") {
+            None => {}
+            Some(toml::Value::Array(items)) => {
+                for (i, v) in items.into_iter().enumerate() {
+                    let path = format!("routes[{i}]");
+                    if let Some(raw) = errs.section::<RawRoute>(&path, Some(v)) {
+                        routes.push(validate_route(&mut errs, &path, raw, &providers));
+                    }
+                }
+            }
+            Some(_) => errs.push("routes", "must be an array of tables: [[routes]]"),
+        }
+        let mut seen = HashSet::new();
+        for (i, r) in routes.iter().enumerate() {
+            if !seen.insert(r.name.clone()) {
+                errs.push(
+                    format!("routes[{i}].name"),
+                    format!("route {:?} is defined twice", r.name),
+                );
+            }
+        }
+
+        let config = Config {
+            server: validate_server(&mut errs, server),
+            ledger: validate_ledger(&mut errs, ledger),
+            catalog: CatalogConfig {
+                files: catalog.files,
+                litellm_files: catalog.litellm_files,
+            },
+            expose_catalog_models: gateway.expose_catalog_models.unwrap_or(false),
+            providers,
+            routes,
+        };
+        if errs.0.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errs.0))
+        }
+    }
+
+    /// Reports every key a provider names that is missing from the environment.
+    pub fn missing_env(&self, env: &dyn Fn(&str) -> Option<String>) -> Vec<ConfigError> {
+        self.providers
+            .iter()
+            .filter_map(|p| {
+                let var = p.api_key_env.as_ref()?;
+                env(var).filter(|v| !v.is_empty()).is_none().then(|| ConfigError {
+                    path: format!("providers.{}.api_key_env", p.name),
+                    message: format!("environment variable {var} is not set; export it with the provider's API key"),
+                })
+            })
+            .collect()
+    }
+
+    /// Embedded defaults: providers detected from their standard environment variables, every
+    /// catalog model of a detected provider reachable by its own name, the ledger in
+    /// `./switchyard.db`.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Config {
+        let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let mut providers = Vec::new();
+        let make = |kind: ProviderKind, base_url: String, key_env: Option<&str>| ProviderConfig {
+            name: kind.as_str().to_string(),
+            kind,
+            base_url,
+            api_key_env: key_env.map(str::to_string),
+            api_version: None,
+            deployments: HashMap::new(),
+            headers: Vec::new(),
+            timeout: default_timeout(),
+            price_provider: None,
+        };
+        for kind in [
+            ProviderKind::OpenAi,
+            ProviderKind::Mistral,
+            ProviderKind::Groq,
+            ProviderKind::DeepSeek,
+            ProviderKind::Together,
+        ] {
+            let Some(var) = kind.default_key_env() else {
+                continue;
+            };
+            if set(var).is_some() {
+                let base = match kind {
+                    ProviderKind::OpenAi => set("OPENAI_BASE_URL"),
+                    _ => None,
+                };
+                let base = base
+                    .or_else(|| kind.default_base_url().map(str::to_string))
+                    .unwrap_or_default();
+                providers.push(make(kind, base, Some(var)));
+            }
+        }
+        if let (Some(_), Some(endpoint)) =
+            (set("AZURE_OPENAI_API_KEY"), set("AZURE_OPENAI_ENDPOINT"))
+        {
+            let mut p = make(ProviderKind::Azure, endpoint, Some("AZURE_OPENAI_API_KEY"));
+            p.api_version = set("OPENAI_API_VERSION").or(Some(DEFAULT_AZURE_API_VERSION.into()));
+            providers.push(p);
+        }
+        if let Some(host) = set("OLLAMA_HOST") {
+            let base = if host.starts_with("http") {
+                host
+            } else {
+                format!("http://{host}")
+            };
+            providers.push(make(
+                ProviderKind::Ollama,
+                format!("{}/v1", base.trim_end_matches('/')),
+                None,
+            ));
+        }
+        Config {
+            server: ServerConfig::default(),
+            ledger: LedgerConfig::default(),
+            catalog: CatalogConfig::default(),
+            providers,
+            routes: Vec::new(),
+            expose_catalog_models: true,
+        }
+    }
+}
+
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(600)
+}
+
+fn validate_server(errs: &mut Errors, s: RawServer) -> ServerConfig {
+    let mut out = ServerConfig::default();
+    if let Some(l) = s.listen {
+        match l.parse() {
+            Ok(a) => out.listen = a,
+            Err(_) => errs.push(
+                "server.listen",
+                format!("{l:?} is not an address; write it like \"127.0.0.1:8080\""),
+            ),
+        }
+    }
+    if let Some(b) = s.max_body_bytes {
+        if b < 1024 {
+            errs.push("server.max_body_bytes", "must be at least 1024");
+        } else {
+            out.max_body_bytes = b as usize;
+        }
+    }
+    if let Some(ms) = s.shutdown_grace_ms {
+        out.shutdown_grace = Duration::from_millis(ms);
+    }
+    out
+}
+
+fn validate_ledger(errs: &mut Errors, l: RawLedger) -> LedgerConfig {
+    let mut out = LedgerConfig::default();
+    if let Some(p) = l.path {
+        out.path = p;
+    }
+    match l.batch_size {
+        Some(0) => errs.push("ledger.batch_size", "must be at least 1"),
+        Some(n) => out.batch_size = n as usize,
+        None => {}
+    }
+    match l.flush_interval_ms {
+        Some(0) => errs.push("ledger.flush_interval_ms", "must be at least 1"),
+        Some(ms) => out.flush_interval = Duration::from_millis(ms),
+        None => {}
+    }
+    match l.queue_capacity {
+        Some(0) => errs.push("ledger.queue_capacity", "must be at least 1"),
+        Some(n) => out.queue_capacity = n as usize,
+        None => {}
+    }
+    out
+}
+
+fn validate_provider(
+    errs: &mut Errors,
+    path: &str,
+    name: String,
+    raw: RawProvider,
+) -> Option<ProviderConfig> {
+    let before = errs.0.len();
+    let kind = match raw.kind.parse::<ProviderKind>() {
+        Ok(k) => Some(k),
+        Err(e) => {
+            errs.push(format!("{path}.kind"), e);
+            None
+        }
+    };
+    let base_url = raw
+        .base_url
+        .or_else(|| kind.and_then(|k| k.default_base_url()).map(str::to_string));
+    match &base_url {
+        None => errs.push(
+            format!("{path}.base_url"),
+            "is required for this kind (e.g. \"http://127.0.0.1:8000/v1\")",
+        ),
+        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+            errs.push(
+                format!("{path}.base_url"),
+                format!("{u:?} must start with http:// or https://"),
+            );
+        }
+        _ => {}
+    }
+    let api_key_env = raw
+        .api_key_env
+        .or_else(|| kind.and_then(|k| k.default_key_env()).map(str::to_string));
+    if let Some(v) = &api_key_env {
+        if v.is_empty() || v.contains(['=', ' ']) || v.starts_with("sk-") {
+            errs.push(
+                format!("{path}.api_key_env"),
+                "must name an environment variable (e.g. \"OPENAI_API_KEY\"), never the key itself",
+            );
+        }
+    }
+    if raw.timeout_ms == Some(0) {
+        errs.push(format!("{path}.timeout_ms"), "must be at least 1");
+    }
+    if kind != Some(ProviderKind::Azure)
+        && (raw.api_version.is_some() || !raw.deployments.is_empty())
+    {
+        errs.push(
+            format!("{path}.api_version"),
+            "api_version and deployments apply only to kind = \"azure\"",
+        );
+    }
+    if errs.0.len() > before {
+        return None;
+    }
+    let kind = kind?;
+    Some(ProviderConfig {
+        name,
+        kind,
+        base_url: base_url.unwrap_or_default(),
+        api_key_env,
+        api_version: (kind == ProviderKind::Azure).then(|| {
+            raw.api_version
+                .unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.into())
+        }),
+        deployments: raw.deployments.into_iter().collect(),
+        headers: raw.headers.into_iter().collect(),
+        timeout: raw
+            .timeout_ms
+            .map_or_else(default_timeout, Duration::from_millis),
+        price_provider: raw.price_provider,
+    })
+}
+
+fn validate_route(
+    errs: &mut Errors,
+    path: &str,
+    raw: RawRoute,
+    providers: &[ProviderConfig],
+) -> RouteConfig {
+    if raw.name.trim().is_empty() {
+        errs.push(format!("{path}.name"), "must not be empty");
+    }
+    if raw.targets.is_empty() {
+        errs.push(
+            format!("{path}.targets"),
+            "a route needs at least one [[routes.targets]]",
+        );
+    }
+    let mut targets = Vec::new();
+    for (j, t) in raw.targets.into_iter().enumerate() {
+        let tpath = format!("{path}.targets[{j}]");
+        if !providers.iter().any(|p| p.name == t.provider) {
+            let names: Vec<_> = providers.iter().map(|p| p.name.as_str()).collect();
+            errs.push(
+                format!("{tpath}.provider"),
+                format!(
+                    "no provider named {:?}; configured: [{}]",
+                    t.provider,
+                    names.join(", ")
+                ),
+            );
+        }
+        if t.model.trim().is_empty() {
+            errs.push(format!("{tpath}.model"), "must not be empty");
+        }
+        let price_as = match t.price_as {
+            None => None,
+            Some(s) => match s.split_once('/') {
+                Some((p, m)) if !p.is_empty() && !m.is_empty() => {
+                    Some((p.to_string(), m.to_string()))
+                }
+                _ => {
+                    errs.push(
+                        format!("{tpath}.price_as"),
+                        format!("{s:?} must be \"provider/model\" as in `switchyard catalog list`"),
+                    );
+                    None
+                }
+            },
+        };
+        targets.push(TargetConfig {
+            provider: t.provider,
+            model: t.model,
+            price_as,
+        });
+    }
+    RouteConfig {
+        name: raw.name,
+        workload: raw.workload,
+        targets,
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

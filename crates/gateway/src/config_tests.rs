@@ -1,0 +1,126 @@
+use super::*;
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = Config::from_toml("").unwrap();
+    assert_eq!(c.server.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(c.ledger.path, PathBuf::from(DEFAULT_LEDGER));
+    assert!(!c.expose_catalog_models);
+}
+
+#[test]
+fn full_config_parses() {
+    let c = Config::from_toml(
+        r#"
+[server]
+listen = "0.0.0.0:9000"
+[ledger]
+path = "/tmp/l.db"
+flush_interval_ms = 50
+[providers.openai]
+kind = "openai"
+[providers.az]
+kind = "azure"
+base_url = "https://r.openai.azure.com"
+deployments = { "gpt-4o" = "prod-4o" }
+[providers.local]
+kind = "vllm"
+[[routes]]
+name = "chat"
+workload = "support"
+targets = [{ provider = "openai", model = "gpt-4o-mini" }, { provider = "az", model = "gpt-4o", price_as = "openai/gpt-4o" }]
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.providers.len(), 3);
+    let az = c.providers.iter().find(|p| p.name == "az").unwrap();
+    assert_eq!(az.api_version.as_deref(), Some(DEFAULT_AZURE_API_VERSION));
+    assert_eq!(az.api_key_env.as_deref(), Some("AZURE_OPENAI_API_KEY"));
+    let local = c.providers.iter().find(|p| p.name == "local").unwrap();
+    assert_eq!(local.api_key_env, None);
+    assert_eq!(
+        c.routes[0].targets[1].price_as,
+        Some(("openai".into(), "gpt-4o".into()))
+    );
+}
+
+#[test]
+fn every_error_is_reported_at_once_with_its_path() {
+    let errs = Config::from_toml(
+        r#"
+[server]
+listen = "nowhere"
+[ledger]
+batch_size = 0
+[providers.x]
+kind = "bogus"
+[providers.y]
+kind = "openai-compatible"
+[[routes]]
+name = "r"
+targets = [{ provider = "ghost", model = "m", price_as = "nope" }]
+[[routes]]
+name = "r"
+[extra]
+"#,
+    )
+    .unwrap_err();
+    let paths: Vec<_> = errs.0.iter().map(|e| e.path.as_str()).collect();
+    for expected in [
+        "extra",
+        "server.listen",
+        "ledger.batch_size",
+        "providers.x.kind",
+        "providers.y.base_url",
+        "routes[0].targets[0].provider",
+        "routes[0].targets[0].price_as",
+        "routes[1].targets",
+        "routes[1].name",
+    ] {
+        assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+    }
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_section() {
+    let errs =
+        Config::from_toml("[server]\nlisten = 5\n[providers.a]\nkind = \"openai\"\ntimeout = 3\n")
+            .unwrap_err();
+    let paths: Vec<_> = errs.0.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["server", "providers.a"]);
+    assert!(errs.to_string().contains("timeout"), "{errs}");
+}
+
+#[test]
+fn a_key_in_place_of_a_variable_name_is_refused() {
+    let errs = Config::from_toml("[providers.a]\nkind = \"openai\"\napi_key_env = \"sk-abc123\"\n")
+        .unwrap_err();
+    assert_eq!(errs.0[0].path, "providers.a.api_key_env");
+    assert!(
+        !errs.to_string().contains("sk-abc123"),
+        "the secret is not echoed"
+    );
+}
+
+#[test]
+fn missing_env_names_the_variable() {
+    let c = Config::from_toml("[providers.a]\nkind = \"mistral\"\n").unwrap();
+    let missing = c.missing_env(&|_| None);
+    assert_eq!(missing.len(), 1);
+    assert!(missing[0].message.contains("MISTRAL_API_KEY"));
+    assert!(c.missing_env(&|_| Some("k".into())).is_empty());
+}
+
+#[test]
+fn embedded_defaults_detect_providers_from_env() {
+    let env = |k: &str| match k {
+        "OPENAI_API_KEY" | "MISTRAL_API_KEY" => Some("k".to_string()),
+        "OPENAI_BASE_URL" => Some("http://127.0.0.1:1/v1".to_string()),
+        _ => None,
+    };
+    let c = Config::from_env(&env);
+    let names: Vec<_> = c.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["openai", "mistral"]);
+    assert_eq!(c.providers[0].base_url, "http://127.0.0.1:1/v1");
+    assert!(c.expose_catalog_models);
+}

@@ -1,0 +1,129 @@
+//! Gateway errors: what went wrong, in terms the edge maps to a status and a dialect.
+
+use std::time::Duration;
+use switchyard_protocol::FieldError;
+
+/// The broad kind of an error, which each dialect names in its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidRequest,
+    NotFound,
+    TooLarge,
+    RateLimited,
+    Upstream,
+    Timeout,
+    Unavailable,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{0}")]
+    InvalidRequest(FieldError),
+    #[error("The model {requested:?} does not exist on this gateway. Use one of: {}.", available.join(", "))]
+    UnknownRoute {
+        requested: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "The request body is larger than the {limit}-byte limit. Send a smaller request, or raise [server] max_body_bytes."
+    )]
+    BodyTooLarge { limit: usize },
+    /// The upstream refused the request itself (4xx other than 429). Its own error is relayed.
+    #[error("{message}")]
+    UpstreamRejected {
+        route: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Every target of route {route:?} is rate limited; retry after {}s. Attempts: {summary}", retry_after.as_secs().max(1))]
+    RateLimited {
+        route: String,
+        retry_after: Duration,
+        summary: String,
+    },
+    #[error("Every target of route {route:?} failed. Attempts: {summary}")]
+    UpstreamFailed {
+        route: String,
+        timed_out: bool,
+        summary: String,
+    },
+    #[error("The gateway is shutting down; retry on another replica.")]
+    ShuttingDown,
+}
+
+impl GatewayError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            GatewayError::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            GatewayError::UnknownRoute { .. } => ErrorKind::NotFound,
+            GatewayError::BodyTooLarge { .. } => ErrorKind::TooLarge,
+            GatewayError::UpstreamRejected { status: 404, .. } => ErrorKind::NotFound,
+            GatewayError::UpstreamRejected { status: 413, .. } => ErrorKind::TooLarge,
+            GatewayError::UpstreamRejected { .. } => ErrorKind::InvalidRequest,
+            GatewayError::RateLimited { .. } => ErrorKind::RateLimited,
+            GatewayError::UpstreamFailed {
+                timed_out: true, ..
+            } => ErrorKind::Timeout,
+            GatewayError::UpstreamFailed { .. } => ErrorKind::Upstream,
+            GatewayError::ShuttingDown => ErrorKind::Unavailable,
+        }
+    }
+
+    /// The HTTP status for the client.
+    pub fn status(&self) -> u16 {
+        match self {
+            GatewayError::UpstreamRejected { status, .. } => *status,
+            _ => match self.kind() {
+                ErrorKind::InvalidRequest => 400,
+                ErrorKind::NotFound => 404,
+                ErrorKind::TooLarge => 413,
+                ErrorKind::RateLimited => 429,
+                ErrorKind::Upstream => 502,
+                ErrorKind::Timeout => 504,
+                ErrorKind::Unavailable => 503,
+            },
+        }
+    }
+
+    /// The request field at fault, if any.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            GatewayError::InvalidRequest(f) => f.param.as_deref(),
+            GatewayError::UnknownRoute { .. } => Some("model"),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GatewayError::RateLimited { retry_after, .. } => Some(*retry_after),
+            GatewayError::ShuttingDown => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// The short class stored in the ledger.
+    pub fn class(&self) -> &'static str {
+        match self {
+            GatewayError::InvalidRequest(_) => "invalid_request",
+            GatewayError::UnknownRoute { .. } => "unknown_route",
+            GatewayError::BodyTooLarge { .. } => "body_too_large",
+            GatewayError::UpstreamRejected { .. } => "upstream_rejected",
+            GatewayError::RateLimited { .. } => "rate_limited",
+            GatewayError::UpstreamFailed {
+                timed_out: true, ..
+            } => "upstream_timeout",
+            GatewayError::UpstreamFailed { .. } => "upstream_error",
+            GatewayError::ShuttingDown => "shutting_down",
+        }
+    }
+
+    pub fn route(&self) -> Option<&str> {
+        match self {
+            GatewayError::UpstreamRejected { route, .. }
+            | GatewayError::RateLimited { route, .. }
+            | GatewayError::UpstreamFailed { route, .. } => Some(route),
+            _ => None,
+        }
+    }
+}

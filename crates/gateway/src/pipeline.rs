@@ -1,0 +1,422 @@
+//! The request pipeline for chat completions and embeddings.
+
+use crate::error::GatewayError;
+use crate::record::{self, Outcome};
+use crate::stream::{TeeSetup, TeeStream};
+use crate::{Gateway, TargetMeta, tokens};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchyard_ledger::{Record, RecordKind};
+use switchyard_primitives::{Money, RequestId, TokenUsage};
+use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest, completion_text, usage_of};
+use switchyard_providers::{ErrorClass, Payload, ResponseBody};
+use switchyard_router::{Exhausted, Route, Success};
+
+/// Who is asking and when: set by the edge before the body is parsed.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: RequestId,
+    pub received: Instant,
+    pub received_at: DateTime<Utc>,
+    pub workload: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub key_id: Option<String>,
+    pub team: Option<String>,
+}
+
+impl RequestContext {
+    pub fn new(workload: Option<String>, tags: Vec<(String, String)>) -> Self {
+        RequestContext {
+            request_id: RequestId::generate(),
+            received: Instant::now(),
+            received_at: Utc::now(),
+            workload,
+            tags,
+            key_id: None,
+            team: None,
+        }
+    }
+
+    /// Parses `x-switchyard-tags`: `k=v` pairs (or bare labels) separated by commas.
+    pub fn parse_tags(header: &str) -> Vec<(String, String)> {
+        header
+            .split(',')
+            .filter_map(|t| {
+                let t = t.trim();
+                if t.is_empty() {
+                    return None;
+                }
+                let (k, v) = t.split_once('=').unwrap_or((t, ""));
+                Some((
+                    k.trim().chars().take(64).collect(),
+                    v.trim().chars().take(256).collect(),
+                ))
+            })
+            .take(32)
+            .collect()
+    }
+}
+
+/// What the edge sends back on success.
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub meta: ReplyMeta,
+    pub body: ReplyBody,
+}
+
+/// The facts every response carries as `x-switchyard-*` headers.
+#[derive(Debug, Clone)]
+pub struct ReplyMeta {
+    pub route: String,
+    pub provider: String,
+    pub model: String,
+    /// Time spent in the gateway itself, upstream time excluded.
+    pub overhead: Duration,
+    /// Known for whole answers; a stream's cost is only known at its end (see the ledger).
+    pub cost: Option<Money>,
+}
+
+pub enum ReplyBody {
+    Full(Bytes),
+    Stream(TeeStream),
+}
+
+impl Gateway {
+    /// `POST /v1/chat/completions`.
+    pub async fn chat(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
+        let req = match ChatRequest::parse(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(self.reject(
+                    ctx,
+                    RecordKind::Chat,
+                    None,
+                    GatewayError::InvalidRequest(e),
+                ));
+            }
+        };
+        let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
+        let mut rec = self.draft(
+            ctx,
+            &route,
+            RecordKind::Chat,
+            req.stream,
+            req.features.to_csv(),
+        );
+        let success = match route.execute(Payload::Chat(&req)).await {
+            Ok(s) => s,
+            Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
+        };
+        let (target, upstream) = self.accept(&route, &success, &mut rec);
+        let meta_of = |overhead, cost| ReplyMeta {
+            route: route.name.clone(),
+            provider: target.provider.name().to_string(),
+            model: target.model.clone(),
+            overhead,
+            cost,
+        };
+        match success.response.body {
+            ResponseBody::Full(bytes) => {
+                let (usage, estimated) = match usage_of(&bytes) {
+                    Some(u) => (u.to_tokens(), false),
+                    None => (estimate_chat(&req, &bytes), true),
+                };
+                let latency = ctx.received.elapsed();
+                let overhead = latency.saturating_sub(upstream);
+                let pricing = target.meta.pricing.as_deref();
+                let priced = record::complete(
+                    &mut rec,
+                    pricing,
+                    Outcome {
+                        usage,
+                        estimated,
+                        latency,
+                        ttft: None,
+                        overhead,
+                    },
+                );
+                let meta = meta_of(overhead, priced.map(|p| p.cost));
+                self.inner.recorder.record(rec);
+                Ok(Reply {
+                    status: success.response.status,
+                    content_type: success.response.content_type,
+                    meta,
+                    body: ReplyBody::Full(bytes),
+                })
+            }
+            ResponseBody::Stream(upstream_stream) => {
+                let overhead = ctx.received.elapsed().saturating_sub(upstream);
+                let meta = meta_of(overhead, None);
+                let tee = TeeStream::new(
+                    upstream_stream,
+                    TeeSetup {
+                        recorder: self.inner.recorder.clone(),
+                        record: rec,
+                        pricing: target.meta.pricing.clone(),
+                        drop_usage_chunk: !req.client_wants_usage,
+                        request_body: body.clone(),
+                        received: ctx.received,
+                        header_overhead: overhead,
+                    },
+                );
+                Ok(Reply {
+                    status: success.response.status,
+                    content_type: Some("text/event-stream".into()),
+                    meta,
+                    body: ReplyBody::Stream(tee),
+                })
+            }
+        }
+    }
+
+    /// `POST /v1/embeddings`.
+    pub async fn embeddings(
+        &self,
+        ctx: &RequestContext,
+        body: Bytes,
+    ) -> Result<Reply, GatewayError> {
+        let req = match EmbeddingRequest::parse(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(self.reject(
+                    ctx,
+                    RecordKind::Embedding,
+                    None,
+                    GatewayError::InvalidRequest(e),
+                ));
+            }
+        };
+        let route = self.resolve(ctx, RecordKind::Embedding, &req.model)?;
+        let mut rec = self.draft(ctx, &route, RecordKind::Embedding, false, String::new());
+        let success = match route.execute(Payload::Embedding(&req)).await {
+            Ok(s) => s,
+            Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
+        };
+        let (target, upstream) = self.accept(&route, &success, &mut rec);
+        let ResponseBody::Full(bytes) = success.response.body else {
+            return Err(self.fail_stream_on_embeddings(rec, &route.name, ctx));
+        };
+        let (usage, estimated) = match usage_of(&bytes) {
+            Some(u) => (u.to_tokens(), false),
+            None => {
+                let n = req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized;
+                (
+                    TokenUsage {
+                        input: n,
+                        ..Default::default()
+                    },
+                    true,
+                )
+            }
+        };
+        let latency = ctx.received.elapsed();
+        let overhead = latency.saturating_sub(upstream);
+        let priced = record::complete(
+            &mut rec,
+            target.meta.pricing.as_deref(),
+            Outcome {
+                usage,
+                estimated,
+                latency,
+                ttft: None,
+                overhead,
+            },
+        );
+        let meta = ReplyMeta {
+            route: route.name.clone(),
+            provider: target.provider.name().to_string(),
+            model: target.model.clone(),
+            overhead,
+            cost: priced.map(|p| p.cost),
+        };
+        self.inner.recorder.record(rec);
+        Ok(Reply {
+            status: success.response.status,
+            content_type: success.response.content_type,
+            meta,
+            body: ReplyBody::Full(bytes),
+        })
+    }
+
+    /// Records a request refused before routing (bad body, unknown route, too large, …).
+    pub fn reject(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        route: Option<&str>,
+        err: GatewayError,
+    ) -> GatewayError {
+        let mut rec = record::draft(ctx, route.unwrap_or(""), kind, false, String::new());
+        rec.status = err.status();
+        rec.error_class = Some(err.class().to_string());
+        rec.latency_ms = ctx.received.elapsed().as_secs_f64() * 1000.0;
+        rec.overhead_us = ctx.received.elapsed().as_micros() as u64;
+        self.inner.recorder.record(rec);
+        err
+    }
+
+    fn resolve(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        name: &str,
+    ) -> Result<Arc<Route<TargetMeta>>, GatewayError> {
+        if !self.is_ready() {
+            return Err(self.reject(ctx, kind, Some(name), GatewayError::ShuttingDown));
+        }
+        match self.inner.routes.get(name) {
+            Some(r) => Ok(r.clone()),
+            None => {
+                let err = GatewayError::UnknownRoute {
+                    requested: name.chars().take(200).collect(),
+                    available: self.route_names().to_vec(),
+                };
+                Err(self.reject(ctx, kind, Some(name), err))
+            }
+        }
+    }
+
+    fn draft(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        kind: RecordKind,
+        stream: bool,
+        features: String,
+    ) -> Record {
+        let mut rec = record::draft(ctx, &route.name, kind, stream, features);
+        if rec.workload.is_none() {
+            rec.workload = self
+                .route_meta(&route.name)
+                .and_then(|m| m.workload.clone());
+        }
+        rec
+    }
+
+    /// Notes the answering target in the record; returns it and the total upstream time.
+    fn accept<'r>(
+        &self,
+        route: &'r Route<TargetMeta>,
+        s: &Success,
+        rec: &mut Record,
+    ) -> (&'r switchyard_router::Target<TargetMeta>, Duration) {
+        let target = &route.targets[s.target];
+        rec.provider = Some(target.provider.name().to_string());
+        rec.model = Some(target.model.clone());
+        rec.attempts = record::attempts(&s.attempts);
+        (target, record::upstream_time(&s.attempts))
+    }
+
+    /// Maps an exhausted route to the client's error and records it.
+    fn fail(
+        &self,
+        mut rec: Record,
+        route: &str,
+        ex: Exhausted,
+        ctx: &RequestContext,
+    ) -> GatewayError {
+        let summary = summarize(&ex);
+        let failures: Vec<_> = ex
+            .attempts
+            .iter()
+            .filter_map(|a| a.error.as_ref())
+            .collect();
+        let err = match &ex.last {
+            Some(last) if !last.is_retryable() => GatewayError::UpstreamRejected {
+                route: route.to_string(),
+                status: last.status().unwrap_or(400),
+                message: match last {
+                    switchyard_providers::ProviderError::Status { message, .. } => {
+                        format!("The upstream rejected the request: {message}")
+                    }
+                    other => other.to_string(),
+                },
+            },
+            _ if !failures.is_empty()
+                && failures.iter().all(|f| f.class == ErrorClass::RateLimited) =>
+            {
+                GatewayError::RateLimited {
+                    route: route.to_string(),
+                    retry_after: failures
+                        .iter()
+                        .filter_map(|f| f.retry_after)
+                        .min()
+                        .unwrap_or(Duration::from_secs(1)),
+                    summary,
+                }
+            }
+            _ => GatewayError::UpstreamFailed {
+                route: route.to_string(),
+                timed_out: !failures.is_empty()
+                    && failures.iter().all(|f| f.class == ErrorClass::Timeout),
+                summary,
+            },
+        };
+        if let Some(a) = ex.attempts.last() {
+            rec.provider = Some(a.provider.clone());
+            rec.model = Some(a.model.clone());
+        }
+        rec.attempts = record::attempts(&ex.attempts);
+        rec.status = err.status();
+        rec.error_class = Some(err.class().to_string());
+        rec.latency_ms = ctx.received.elapsed().as_secs_f64() * 1000.0;
+        rec.overhead_us = ctx
+            .received
+            .elapsed()
+            .saturating_sub(record::upstream_time(&ex.attempts))
+            .as_micros() as u64;
+        self.inner.recorder.record(rec);
+        err
+    }
+
+    fn fail_stream_on_embeddings(
+        &self,
+        mut rec: Record,
+        route: &str,
+        ctx: &RequestContext,
+    ) -> GatewayError {
+        let err = GatewayError::UpstreamFailed {
+            route: route.to_string(),
+            timed_out: false,
+            summary: "the upstream streamed an embeddings answer".into(),
+        };
+        rec.status = err.status();
+        rec.error_class = Some(err.class().to_string());
+        rec.latency_ms = ctx.received.elapsed().as_secs_f64() * 1000.0;
+        self.inner.recorder.record(rec);
+        err
+    }
+}
+
+/// `provider/model: what happened` for each attempt.
+fn summarize(ex: &Exhausted) -> String {
+    if ex.attempts.is_empty() {
+        return "the route has no usable target; check its providers in the config".into();
+    }
+    ex.attempts
+        .iter()
+        .map(|a| {
+            let what = a
+                .error
+                .as_ref()
+                .map_or("ok".to_string(), |e| match e.status {
+                    Some(s) => format!("HTTP {s} ({})", e.message),
+                    None => e.message.clone(),
+                });
+            format!("{}/{}: {what}", a.provider, a.model)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Usage of a whole answer whose upstream reported none.
+fn estimate_chat(req: &ChatRequest<'_>, response: &[u8]) -> TokenUsage {
+    TokenUsage {
+        input: tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()),
+        output: tokens::count(&completion_text(response)),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,103 @@
+//! Building the ledger record of one request.
+
+use crate::pipeline::RequestContext;
+use std::time::Duration;
+use switchyard_catalog::{ModelEntry, Priced};
+use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind};
+use switchyard_primitives::TokenUsage;
+use switchyard_providers::ErrorClass;
+use switchyard_router::AttemptLog;
+
+/// A record with identity and attribution filled in; usage and outcome come later.
+pub(crate) fn draft(
+    ctx: &RequestContext,
+    route: &str,
+    kind: RecordKind,
+    streamed: bool,
+    features: String,
+) -> Record {
+    Record {
+        request_id: ctx.request_id.to_string(),
+        ts: ctx.received_at,
+        kind,
+        workload: ctx.workload.clone(),
+        tags: ctx.tags.clone(),
+        key_id: ctx.key_id.clone(),
+        team: ctx.team.clone(),
+        route: route.to_string(),
+        provider: None,
+        model: None,
+        attempts: Vec::new(),
+        status: 200,
+        error_class: None,
+        streamed,
+        shadow: false,
+        features,
+        usage: TokenUsage::default(),
+        cost_usd: None,
+        price_version: None,
+        latency_ms: 0.0,
+        ttft_ms: None,
+        overhead_us: 0,
+        usage_estimated: false,
+    }
+}
+
+pub(crate) fn attempts(logs: &[AttemptLog]) -> Vec<Attempt> {
+    logs.iter()
+        .map(|a| Attempt {
+            provider: a.provider.clone(),
+            model: a.model.clone(),
+            outcome: a
+                .error
+                .as_ref()
+                .map_or(AttemptOutcome::Ok, |e| outcome(e.class)),
+            status: a.error.as_ref().map_or(Some(200), |e| e.status),
+            latency_ms: a.elapsed.as_millis() as u64,
+            error: a.error.as_ref().map(|e| e.message.clone()),
+        })
+        .collect()
+}
+
+fn outcome(c: ErrorClass) -> AttemptOutcome {
+    match c {
+        ErrorClass::Connect => AttemptOutcome::Connect,
+        ErrorClass::Timeout => AttemptOutcome::Timeout,
+        ErrorClass::RateLimited => AttemptOutcome::RateLimited,
+        ErrorClass::Server => AttemptOutcome::ServerError,
+        ErrorClass::Client => AttemptOutcome::ClientError,
+        ErrorClass::Stream => AttemptOutcome::StreamError,
+    }
+}
+
+/// Time spent waiting on upstreams, across every attempt.
+pub(crate) fn upstream_time(logs: &[AttemptLog]) -> Duration {
+    logs.iter().map(|a| a.elapsed).sum()
+}
+
+/// Usage, its price, and timings: everything known once the answer is complete.
+pub(crate) struct Outcome {
+    pub usage: TokenUsage,
+    pub estimated: bool,
+    pub latency: Duration,
+    pub ttft: Option<Duration>,
+    pub overhead: Duration,
+}
+
+pub(crate) fn complete(
+    rec: &mut Record,
+    pricing: Option<&ModelEntry>,
+    o: Outcome,
+) -> Option<Priced> {
+    let priced = pricing.map(|m| m.cost_at(&o.usage, rec.ts));
+    rec.usage = o.usage;
+    rec.usage_estimated = o.estimated;
+    rec.latency_ms = o.latency.as_secs_f64() * 1000.0;
+    rec.ttft_ms = o.ttft.map(|t| t.as_secs_f64() * 1000.0);
+    rec.overhead_us = o.overhead.as_micros() as u64;
+    if let Some(p) = &priced {
+        rec.cost_usd = Some(p.cost);
+        rec.price_version = Some(p.price_version.clone());
+    }
+    priced
+}

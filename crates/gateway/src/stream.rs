@@ -1,0 +1,231 @@
+//! The stream tee: upstream SSE bytes go to the client event by event as they arrive, while
+//! usage and time to first token are read in passing.
+//!
+//! Invariants:
+//! - Nothing is buffered beyond one partial event; each upstream chunk's complete events are
+//!   forwarded as soon as that chunk is read, byte for byte.
+//! - The usage-only chunk the gateway asked for is dropped when the client did not ask.
+//! - A broken upstream ends the stream with an OpenAI-style error event, never a silent cut.
+//! - Exactly one ledger record is written: at the end, on error, or when the client goes away
+//!   (the stream is dropped unfinished).
+
+use crate::record::{self, Outcome};
+use crate::tokens;
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use switchyard_catalog::ModelEntry;
+use switchyard_ledger::{AttemptOutcome, Record, Recorder};
+use switchyard_primitives::TokenUsage;
+use switchyard_protocol::openai::{ChatRequest, ChunkView, ErrorBody};
+use switchyard_protocol::sse::{SseEvent, SseFramer};
+use switchyard_providers::ProviderError;
+
+/// Everything the tee needs to finish the record.
+pub(crate) struct TeeSetup {
+    pub recorder: Recorder,
+    pub record: Record,
+    pub pricing: Option<Arc<ModelEntry>>,
+    pub drop_usage_chunk: bool,
+    /// The client's body, re-parsed only if the upstream reports no usage.
+    pub request_body: Bytes,
+    pub received: Instant,
+    pub header_overhead: Duration,
+}
+
+struct Progress {
+    usage: Option<TokenUsage>,
+    text: String,
+    first_output: Option<Instant>,
+    processing: Duration,
+}
+
+pub struct TeeStream {
+    inner: BoxStream<'static, Result<Bytes, ProviderError>>,
+    framer: SseFramer,
+    events: Vec<SseEvent>,
+    pending: Option<Bytes>,
+    setup: Option<TeeSetup>,
+    progress: Progress,
+    ended: bool,
+}
+
+/// How the stream ended, for the record.
+enum End {
+    Complete,
+    Broken(String),
+    ClientGone,
+}
+
+impl TeeStream {
+    pub(crate) fn new(
+        inner: BoxStream<'static, Result<Bytes, ProviderError>>,
+        setup: TeeSetup,
+    ) -> Self {
+        TeeStream {
+            inner,
+            framer: SseFramer::new(),
+            events: Vec::new(),
+            pending: None,
+            setup: Some(setup),
+            progress: Progress {
+                usage: None,
+                text: String::new(),
+                first_output: None,
+                processing: Duration::ZERO,
+            },
+            ended: false,
+        }
+    }
+
+    /// Frames a chunk; returns the bytes to forward (complete events, minus any dropped).
+    fn process(&mut self, chunk: &[u8]) -> Option<Bytes> {
+        let started = Instant::now();
+        self.framer.push(chunk, &mut self.events);
+        let drop_usage = self.setup.as_ref().is_some_and(|s| s.drop_usage_chunk);
+        let mut out = BytesMut::new();
+        for ev in self.events.drain(..) {
+            if inspect(&ev, &mut self.progress, drop_usage) {
+                out.extend_from_slice(&ev.raw);
+            }
+        }
+        self.progress.processing += started.elapsed();
+        (!out.is_empty()).then(|| out.freeze())
+    }
+
+    fn finish(&mut self, end: End) {
+        let Some(setup) = self.setup.take() else {
+            return;
+        };
+        let TeeSetup {
+            recorder,
+            mut record,
+            pricing,
+            request_body,
+            received,
+            header_overhead,
+            ..
+        } = setup;
+        let (usage, estimated) = match self.progress.usage {
+            Some(u) => (u, false),
+            None => (estimate(&request_body, &self.progress.text), true),
+        };
+        let ttft = self
+            .progress
+            .first_output
+            .map(|t| t.duration_since(received));
+        let outcome = Outcome {
+            usage,
+            estimated,
+            latency: received.elapsed(),
+            ttft,
+            overhead: header_overhead + self.progress.processing,
+        };
+        record::complete(&mut record, pricing.as_deref(), outcome);
+        match end {
+            End::Complete => {}
+            End::Broken(message) => {
+                record.error_class = Some("stream_error".into());
+                if let Some(a) = record.attempts.last_mut() {
+                    a.outcome = AttemptOutcome::StreamError;
+                    a.error = Some(message);
+                }
+            }
+            End::ClientGone => {
+                record.error_class = Some("client_disconnected".into());
+                if let Some(a) = record.attempts.last_mut() {
+                    a.outcome = AttemptOutcome::Cancelled;
+                }
+            }
+        }
+        recorder.record(record);
+    }
+}
+
+/// Reads one event; returns whether to forward it.
+fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
+    if ev.data.is_empty() || ev.data == "[DONE]" {
+        return true;
+    }
+    let Ok(chunk) = serde_json::from_str::<ChunkView>(&ev.data) else {
+        return true; // not a chunk we understand (an upstream error event, a comment): pass it on
+    };
+    for c in &chunk.choices {
+        if let Some(d) = &c.delta {
+            if p.first_output.is_none() && d.has_output() {
+                p.first_output = Some(Instant::now());
+            }
+            d.append_text(&mut p.text);
+        }
+    }
+    if let Some(u) = &chunk.usage {
+        p.usage = Some(u.to_tokens());
+    }
+    !(drop_usage && chunk.is_usage_only())
+}
+
+fn estimate(request_body: &[u8], completion: &str) -> TokenUsage {
+    let input = ChatRequest::parse(request_body)
+        .map(|r| tokens::count_chat_prompt(r.messages.len(), r.prompt_texts()))
+        .unwrap_or(0);
+    TokenUsage {
+        input,
+        output: tokens::count(completion),
+        ..Default::default()
+    }
+}
+
+/// The event that tells an OpenAI client the stream failed after it began.
+fn error_event(message: &str) -> Bytes {
+    let body = ErrorBody::new(
+        "server_error",
+        Some("upstream_stream_error"),
+        None,
+        format!("The upstream stream broke after it began: {message}"),
+    );
+    let mut b = BytesMut::from(&b"data: "[..]);
+    b.extend_from_slice(&body.to_json());
+    b.extend_from_slice(b"\n\n");
+    b.freeze()
+}
+
+impl Stream for TeeStream {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(b) = this.pending.take() {
+                return Poll::Ready(Some(Ok(b)));
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match this.inner.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => this.pending = this.process(&chunk),
+                Poll::Ready(Some(Err(e))) => {
+                    let message = e.to_string();
+                    this.pending = Some(error_event(&message));
+                    this.ended = true;
+                    this.finish(End::Broken(message));
+                }
+                Poll::Ready(None) => {
+                    this.pending = this.framer.finish().map(|ev| ev.raw);
+                    this.ended = true;
+                    this.finish(End::Complete);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TeeStream {
+    fn drop(&mut self) {
+        self.finish(End::ClientGone);
+    }
+}

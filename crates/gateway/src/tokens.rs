@@ -1,0 +1,45 @@
+//! Token counting for upstreams that report no usage (llama.cpp's server ignores
+//! `include_usage`): OpenAI's `o200k_base` BPE, a real tokenizer, loaded once on first use.
+//!
+//! Counts are estimates for non-OpenAI models (their own tokenizers differ by a few percent);
+//! records counted here carry `usage_estimated = true`.
+
+/// Tokens OpenAI's chat format adds per message, and to prime the reply.
+const PER_MESSAGE: u64 = 3;
+const REPLY_PRIMING: u64 = 3;
+
+/// Tokens in `text`, encoded as ordinary text (special-token markers count as text).
+pub fn count(text: &str) -> u64 {
+    if text.is_empty() {
+        return 0;
+    }
+    tiktoken_rs::o200k_base_singleton()
+        .encode_ordinary(text)
+        .len() as u64
+}
+
+/// Prompt tokens of a chat: each piece of text plus the chat format's framing.
+pub fn count_chat_prompt<'a>(messages: usize, texts: impl Iterator<Item = &'a str>) -> u64 {
+    texts.map(count).sum::<u64>() + messages as u64 * PER_MESSAGE + REPLY_PRIMING
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_with_a_real_bpe() {
+        assert_eq!(count(""), 0);
+        assert_eq!(count("hello world"), 2);
+        // Unicode and long words split into several tokens.
+        assert!(count("Überraschungsei 🥚") > 3);
+    }
+
+    #[test]
+    fn chat_framing_is_added() {
+        assert_eq!(
+            count_chat_prompt(2, ["hello world", "hi"].into_iter()),
+            2 + 1 + 2 * 3 + 3
+        );
+    }
+}

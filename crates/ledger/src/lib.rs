@@ -1,0 +1,52 @@
+//! Layer 1: the ledger — one append-only record per request, and the rollups read from it.
+//!
+//! Owns [`Record`], the [`LedgerStore`] trait with its SQLite backend and migrations, the
+//! hourly rollup that keeps summaries fast on millions of records, the batching [`Recorder`]
+//! that keeps writes off the request path, and CSV/JSONL export.
+//! Must never know about HTTP or routing.
+
+mod export;
+mod record;
+mod recorder;
+mod schema;
+mod sqlite;
+mod summary;
+
+pub use export::{ExportFormat, export};
+pub use record::{Attempt, AttemptOutcome, Record, RecordKind};
+pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
+pub use sqlite::SqliteStore;
+pub use summary::{Dimension, SummaryQuery, SummaryRow};
+
+/// Storage failures. Each says what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the ledger at {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("ledger export failed writing output: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("ledger data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Where records are kept. Backends must pass the same conformance tests.
+pub trait LedgerStore: Send {
+    /// Appends a batch atomically; records whose `request_id` already exists are skipped.
+    /// Returns how many were new.
+    fn append(&mut self, batch: &[Record]) -> Result<usize, LedgerError>;
+
+    /// Aggregates by one dimension.
+    fn summary(&self, query: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError>;
+
+    /// Visits records in time order, from `since` (inclusive) when given.
+    fn scan(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        visit: &mut dyn FnMut(Record) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError>;
+
+    /// Number of records.
+    fn count(&self) -> Result<u64, LedgerError>;
+}

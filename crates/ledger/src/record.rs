@@ -1,0 +1,115 @@
+//! The ledger record: everything known about one request once it is finished.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use switchyard_primitives::{Money, TokenUsage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Chat,
+    Embedding,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Chat => "chat",
+            RecordKind::Embedding => "embedding",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "embedding" {
+            RecordKind::Embedding
+        } else {
+            RecordKind::Chat
+        }
+    }
+}
+
+/// How one attempt at one target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Ok,
+    /// The upstream answered 429.
+    RateLimited,
+    /// The upstream answered 5xx.
+    ServerError,
+    /// The upstream answered another 4xx: the request itself is at fault, not retried.
+    ClientError,
+    Timeout,
+    Connect,
+    /// The stream broke after it had started.
+    StreamError,
+    /// The client went away before the upstream finished.
+    Cancelled,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Ok => "ok",
+            AttemptOutcome::RateLimited => "rate_limited",
+            AttemptOutcome::ServerError => "server_error",
+            AttemptOutcome::ClientError => "client_error",
+            AttemptOutcome::Timeout => "timeout",
+            AttemptOutcome::Connect => "connect",
+            AttemptOutcome::StreamError => "stream_error",
+            AttemptOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One try at one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub provider: String,
+    pub model: String,
+    pub outcome: AttemptOutcome,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    /// A short, secret-free description of the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One request, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub request_id: String,
+    pub ts: DateTime<Utc>,
+    pub kind: RecordKind,
+    pub workload: Option<String>,
+    /// `key=value` pairs from `x-switchyard-tags`, in the order given.
+    pub tags: Vec<(String, String)>,
+    pub key_id: Option<String>,
+    pub team: Option<String>,
+    pub route: String,
+    /// The provider and model that finally answered (or were last tried).
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub attempts: Vec<Attempt>,
+    /// The HTTP status the client received.
+    pub status: u16,
+    pub error_class: Option<String>,
+    pub streamed: bool,
+    /// Mirrored traffic for evaluation: never counted as production spend.
+    pub shadow: bool,
+    /// Comma-separated feature names (`tools,json_schema,param:top_k`).
+    pub features: String,
+    pub usage: TokenUsage,
+    pub cost_usd: Option<Money>,
+    pub price_version: Option<String>,
+    pub latency_ms: f64,
+    pub ttft_ms: Option<f64>,
+    pub overhead_us: u64,
+    pub usage_estimated: bool,
+}
+
+impl Record {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}

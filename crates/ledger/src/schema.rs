@@ -1,0 +1,99 @@
+//! Ordered, append-only schema migrations. Never edit a shipped migration; add a new one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: requests and their hourly rollup.
+    r#"
+    CREATE TABLE requests (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL UNIQUE,
+        ts TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        workload TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        key_id TEXT,
+        team TEXT,
+        route TEXT NOT NULL,
+        provider TEXT,
+        model TEXT,
+        status INTEGER NOT NULL,
+        error_class TEXT,
+        streamed INTEGER NOT NULL,
+        shadow INTEGER NOT NULL DEFAULT 0,
+        features TEXT NOT NULL DEFAULT '',
+        input_tokens INTEGER NOT NULL,
+        cached_input_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_usd TEXT,
+        price_version TEXT,
+        latency_ms REAL NOT NULL,
+        ttft_ms REAL,
+        overhead_us INTEGER NOT NULL,
+        usage_estimated INTEGER NOT NULL,
+        attempts TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX requests_ts ON requests(ts_ms);
+    CREATE INDEX requests_workload_ts ON requests(workload, ts_ms);
+    CREATE TABLE rollup_hourly (
+        hour TEXT NOT NULL,
+        workload TEXT NOT NULL,
+        route TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        shadow INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        streamed INTEGER NOT NULL,
+        estimated INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        cached_input_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_usd TEXT NOT NULL,
+        latency_ms_sum REAL NOT NULL,
+        ttft_ms_sum REAL NOT NULL,
+        ttft_count INTEGER NOT NULL,
+        overhead_us_sum INTEGER NOT NULL,
+        PRIMARY KEY (hour, workload, route, provider, model, key_id, team, shadow)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// Applies every migration not yet applied, each in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            rusqlite::params![version, chrono::Utc::now().to_rfc3339()],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The newest schema version this build knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}

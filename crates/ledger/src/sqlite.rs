@@ -1,0 +1,341 @@
+//! The embedded SQLite backend: WAL mode, migrations on open, rollups maintained on append.
+
+use crate::summary::{SummaryQuery, SummaryRow};
+use crate::{LedgerError, LedgerStore, Record, schema};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, params};
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use switchyard_primitives::{Money, TokenUsage};
+
+/// A ledger in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| LedgerError::Open {
+                path: path.display().to_string(),
+                message: format!("cannot create its directory: {e}"),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| LedgerError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, path)
+    }
+
+    /// Opens an existing ledger for reading only; fails if it does not exist.
+    pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Open {
+                path: path.display().to_string(),
+                message: "no ledger there yet; run `switchyard demo` or `switchyard serve` first"
+                    .into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| LedgerError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, path)
+    }
+
+    /// An in-memory ledger, for tests.
+    pub fn in_memory() -> Result<Self, LedgerError> {
+        Self::init(Connection::open_in_memory()?, Path::new(":memory:"))
+    }
+
+    fn init(mut conn: Connection, path: &Path) -> Result<Self, LedgerError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // WAL lets `ledger summary` read while the gateway writes; NORMAL sync is durable
+        // against process crashes (the WAL is fsynced at checkpoints).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        schema::migrate(&mut conn).map_err(|e| LedgerError::Open {
+            path: path.display().to_string(),
+            message: format!("migration failed: {e}"),
+        })?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// The schema version in the file.
+    pub fn schema_version(&self) -> Result<i64, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// The schema version this build writes.
+    pub fn latest_schema_version() -> i64 {
+        schema::latest()
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[derive(Default)]
+struct RollupCell {
+    requests: i64,
+    errors: i64,
+    streamed: i64,
+    estimated: i64,
+    usage: TokenUsage,
+    cost: Money,
+    latency_ms: f64,
+    ttft_ms: f64,
+    ttft_count: i64,
+    overhead_us: i64,
+}
+
+type RollupKey = (String, String, String, String, String, String, String, bool);
+
+fn rollup_key(r: &Record) -> RollupKey {
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    (
+        r.ts.format("%Y-%m-%dT%H").to_string(),
+        s(&r.workload),
+        r.route.clone(),
+        s(&r.provider),
+        s(&r.model),
+        s(&r.key_id),
+        s(&r.team),
+        r.shadow,
+    )
+}
+
+impl LedgerStore for SqliteStore {
+    fn append(&mut self, batch: &[Record]) -> Result<usize, LedgerError> {
+        let tx = self.conn.transaction()?;
+        let mut cells: HashMap<RollupKey, RollupCell> = HashMap::new();
+        let mut inserted = 0;
+        {
+            let mut ins = tx.prepare_cached(INSERT_SQL)?;
+            for r in batch {
+                let tags = serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into());
+                let attempts = serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into());
+                let n = ins.execute(params![
+                    r.request_id,
+                    r.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    r.ts.timestamp_millis(),
+                    r.kind.as_str(),
+                    r.workload,
+                    tags,
+                    r.key_id,
+                    r.team,
+                    r.route,
+                    r.provider,
+                    r.model,
+                    r.status,
+                    r.error_class,
+                    r.streamed,
+                    r.shadow,
+                    r.features,
+                    r.usage.input as i64,
+                    r.usage.cached_input as i64,
+                    r.usage.cache_write as i64,
+                    r.usage.cache_write_1h as i64,
+                    r.usage.output as i64,
+                    r.usage.reasoning as i64,
+                    r.cost_usd.map(|c| c.decimal().normalize().to_string()),
+                    r.price_version,
+                    r.latency_ms,
+                    r.ttft_ms,
+                    r.overhead_us as i64,
+                    r.usage_estimated,
+                    attempts,
+                ])?;
+                if n == 0 {
+                    continue; // already recorded: idempotent re-import
+                }
+                inserted += 1;
+                let c = cells.entry(rollup_key(r)).or_default();
+                c.requests += 1;
+                c.errors += i64::from(!r.is_success());
+                c.streamed += i64::from(r.streamed);
+                c.estimated += i64::from(r.usage_estimated);
+                c.usage.input += r.usage.input;
+                c.usage.cached_input += r.usage.cached_input;
+                c.usage.cache_write += r.usage.cache_write;
+                c.usage.output += r.usage.output;
+                c.usage.reasoning += r.usage.reasoning;
+                c.cost += r.cost_usd.unwrap_or(Money::ZERO);
+                c.latency_ms += r.latency_ms;
+                if let Some(t) = r.ttft_ms {
+                    c.ttft_ms += t;
+                    c.ttft_count += 1;
+                }
+                c.overhead_us += r.overhead_us as i64;
+            }
+        }
+        merge_rollups(&tx, cells)?;
+        tx.commit()?;
+        Ok(inserted)
+    }
+
+    fn summary(&self, q: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError> {
+        crate::summary::run(&self.conn, q)
+    }
+
+    fn scan(
+        &self,
+        since: Option<DateTime<Utc>>,
+        visit: &mut dyn FnMut(Record) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM requests WHERE ts_ms >= ?1 ORDER BY ts_ms, id"
+        ))?;
+        let from = since.map_or(i64::MIN, |s| s.timestamp_millis());
+        let mut rows = stmt.query(params![from])?;
+        while let Some(row) = rows.next()? {
+            visit(row_to_record(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn count(&self) -> Result<u64, LedgerError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}
+
+/// Adds this batch's cells into the stored rollup. Costs are summed as exact decimals in Rust
+/// (SQLite has no decimal type), so read-modify-write per touched cell.
+fn merge_rollups(
+    tx: &rusqlite::Transaction<'_>,
+    cells: HashMap<RollupKey, RollupCell>,
+) -> Result<(), LedgerError> {
+    let mut get = tx.prepare_cached(
+        "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
+    )?;
+    let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
+    for (k, c) in cells {
+        let old: Option<String> = get
+            .query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
+                r.get(0)
+            })
+            .map(Some)
+            .or_else(|e| {
+                if e == rusqlite::Error::QueryReturnedNoRows {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            })?;
+        let old = match old {
+            Some(s) => Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()))?,
+            None => Money::ZERO,
+        };
+        let cost = (old + c.cost).decimal().normalize().to_string();
+        upsert.execute(params![
+            k.0,
+            k.1,
+            k.2,
+            k.3,
+            k.4,
+            k.5,
+            k.6,
+            k.7,
+            c.requests,
+            c.errors,
+            c.streamed,
+            c.estimated,
+            c.usage.input as i64,
+            c.usage.cached_input as i64,
+            c.usage.cache_write as i64,
+            c.usage.output as i64,
+            c.usage.reasoning as i64,
+            cost,
+            c.latency_ms,
+            c.ttft_ms,
+            c.ttft_count,
+            c.overhead_us,
+        ])?;
+    }
+    Ok(())
+}
+
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)";
+
+const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)
+ ON CONFLICT (hour, workload, route, provider, model, key_id, team, shadow) DO UPDATE SET
+  requests = requests + excluded.requests, errors = errors + excluded.errors,
+  streamed = streamed + excluded.streamed, estimated = estimated + excluded.estimated,
+  input_tokens = input_tokens + excluded.input_tokens,
+  cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
+  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+  cost_usd = excluded.cost_usd,
+  latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
+  ttft_ms_sum = ttft_ms_sum + excluded.ttft_ms_sum, ttft_count = ttft_count + excluded.ttft_count,
+  overhead_us_sum = overhead_us_sum + excluded.overhead_us_sum";
+
+const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts";
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| LedgerError::Corrupt(format!("{what}: {e}"));
+    let ts: String = row.get(1)?;
+    let tags: String = row.get(4)?;
+    let cost: Option<String> = row.get(21)?;
+    let attempts: String = row.get(27)?;
+    let kind: String = row.get(2)?;
+    let u = |i: usize| -> rusqlite::Result<u64> { row.get::<_, i64>(i).map(|v| v.max(0) as u64) };
+    Ok(Record {
+        request_id: row.get(0)?,
+        ts: DateTime::parse_from_rfc3339(&ts)
+            .map_err(|e| corrupt("ts", &e))?
+            .with_timezone(&Utc),
+        kind: crate::RecordKind::parse(&kind),
+        workload: row.get(3)?,
+        tags: serde_json::from_str(&tags).map_err(|e| corrupt("tags", &e))?,
+        key_id: row.get(5)?,
+        team: row.get(6)?,
+        route: row.get(7)?,
+        provider: row.get(8)?,
+        model: row.get(9)?,
+        status: row.get::<_, i64>(10)? as u16,
+        error_class: row.get(11)?,
+        streamed: row.get(12)?,
+        shadow: row.get(13)?,
+        features: row.get(14)?,
+        usage: TokenUsage {
+            input: u(15)?,
+            cached_input: u(16)?,
+            cache_write: u(17)?,
+            cache_write_1h: u(18)?,
+            output: u(19)?,
+            reasoning: u(20)?,
+        },
+        cost_usd: cost
+            .map(|c| Money::from_str(&c))
+            .transpose()
+            .map_err(|e| corrupt("cost_usd", &e))?,
+        price_version: row.get(22)?,
+        latency_ms: row.get(23)?,
+        ttft_ms: row.get(24)?,
+        overhead_us: u(25)?,
+        usage_estimated: row.get(26)?,
+        attempts: serde_json::from_str(&attempts).map_err(|e| corrupt("attempts", &e))?,
+    })
+}
+
+#[cfg(test)]
+#[path = "sqlite_tests.rs"]
+mod tests;

@@ -1,0 +1,231 @@
+use super::*;
+use crate::{
+    Attempt, AttemptOutcome, Dimension, ExportFormat, RecordKind, Recorder, RecorderConfig,
+    SummaryQuery, export,
+};
+use chrono::TimeZone;
+use std::time::Duration;
+
+pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32) -> Record {
+    Record {
+        request_id: id.into(),
+        ts: Utc.with_ymd_and_hms(2026, 11, day, 10, 30, 0).unwrap(),
+        kind: RecordKind::Chat,
+        workload: Some(workload.into()),
+        tags: vec![("team".into(), "a,b".into())],
+        key_id: None,
+        team: None,
+        route: "r".into(),
+        provider: Some("openai".into()),
+        model: Some(model.into()),
+        attempts: vec![Attempt {
+            provider: "openai".into(),
+            model: model.into(),
+            outcome: AttemptOutcome::Ok,
+            status: Some(200),
+            latency_ms: 12,
+            error: None,
+        }],
+        status: 200,
+        error_class: None,
+        streamed: false,
+        shadow: false,
+        features: "tools".into(),
+        usage: TokenUsage {
+            input: 100,
+            cached_input: 10,
+            cache_write: 0,
+            cache_write_1h: 0,
+            output: 50,
+            reasoning: 5,
+        },
+        cost_usd: Some(Money::from_str(cost).unwrap()),
+        price_version: Some("openai/m@2025-01-01".into()),
+        latency_ms: 20.0,
+        ttft_ms: None,
+        overhead_us: 40,
+        usage_estimated: false,
+    }
+}
+
+#[test]
+fn round_trips_records_and_skips_duplicates() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    let a = record("a", "support", "m", "0.1", 1);
+    assert_eq!(
+        s.append(&[a.clone(), record("b", "support", "m", "0.2", 1)])
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.append(&[a.clone()]).unwrap(),
+        0,
+        "same request id is not recorded twice"
+    );
+    let mut seen = Vec::new();
+    s.scan(None, &mut |r| {
+        seen.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], a);
+}
+
+#[test]
+fn summary_sums_exact_decimals_and_ignores_duplicates() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    // 0.1 + 0.2 must be exactly 0.3, which floats cannot do.
+    s.append(&[
+        record("a", "support", "m1", "0.1", 1),
+        record("b", "support", "m2", "0.2", 2),
+    ])
+    .unwrap();
+    s.append(&[
+        record("a", "support", "m1", "0.1", 1),
+        record("c", "review", "m1", "1.5", 2),
+    ])
+    .unwrap();
+    let rows = s
+        .summary(&SummaryQuery {
+            by: Dimension::Workload,
+            since: None,
+            include_shadow: false,
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0].key.as_str(), rows[0].cost_usd.to_string()),
+        ("review", "1.5".to_string())
+    );
+    assert_eq!(
+        (
+            rows[1].key.as_str(),
+            rows[1].cost_usd.to_string(),
+            rows[1].requests
+        ),
+        ("support", "0.3".to_string(), 2)
+    );
+    assert_eq!(rows[1].usage.input, 200);
+    let by_day = s
+        .summary(&SummaryQuery {
+            by: Dimension::Day,
+            since: NaiveDateExt::ymd(2026, 11, 2),
+            include_shadow: false,
+        })
+        .unwrap();
+    assert_eq!(by_day.len(), 1);
+    assert_eq!(by_day[0].key, "2026-11-02");
+    assert_eq!(by_day[0].cost_usd.to_string(), "1.7");
+}
+
+struct NaiveDateExt;
+impl NaiveDateExt {
+    fn ymd(y: i32, m: u32, d: u32) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+    }
+}
+
+#[test]
+fn shadow_traffic_is_not_production_spend() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    let mut shadow = record("s", "support", "m", "5", 1);
+    shadow.shadow = true;
+    s.append(&[record("a", "support", "m", "1", 1), shadow])
+        .unwrap();
+    let q = |include_shadow| SummaryQuery {
+        by: Dimension::Workload,
+        since: None,
+        include_shadow,
+    };
+    assert_eq!(s.summary(&q(false)).unwrap()[0].cost_usd.to_string(), "1");
+    assert_eq!(s.summary(&q(true)).unwrap()[0].cost_usd.to_string(), "6");
+}
+
+#[test]
+fn csv_export_quotes_fields_and_jsonl_parses_back() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    s.append(&[record("a", "sup,port", "m", "0.1", 1)]).unwrap();
+    let mut csv = Vec::new();
+    assert_eq!(export(&s, ExportFormat::Csv, None, &mut csv).unwrap(), 1);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",\"sup,port\","),
+        "{csv}"
+    );
+    let mut jsonl = Vec::new();
+    export(&s, ExportFormat::Jsonl, None, &mut jsonl).unwrap();
+    let back: Record =
+        serde_json::from_slice(jsonl.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(back.workload.as_deref(), Some("sup,port"));
+}
+
+#[test]
+fn file_ledger_is_wal_and_migrated_once() {
+    let dir = std::env::temp_dir().join(format!("sy-ledger-{}", std::process::id()));
+    let path = dir.join("l.db");
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        s.append(&[record("a", "w", "m", "1", 1)]).unwrap();
+        let mode: String = s
+            .connection()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        s.schema_version().unwrap(),
+        SqliteStore::latest_schema_version()
+    );
+    assert_eq!(s.count().unwrap(), 1, "reopening keeps data");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn recorder_commits_everything_on_shutdown_even_past_capacity() {
+    let dir = std::env::temp_dir().join(format!("sy-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("l.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // A tiny channel forces the overflow path; a long interval proves shutdown flushes.
+    let cfg = RecorderConfig {
+        capacity: 4,
+        batch_size: 1000,
+        flush_interval: Duration::from_secs(30),
+    };
+    let (rec, handle) = Recorder::spawn(Box::new(store), cfg).unwrap();
+    for i in 0..500 {
+        rec.record(record(&format!("r{i}"), "w", "m", "0.001", 1));
+    }
+    let stats = handle.shutdown();
+    assert_eq!(stats.written, 500);
+    assert!(stats.overflowed > 0, "the overflow path was exercised");
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.count().unwrap(), 500);
+    let rows = s
+        .summary(&SummaryQuery {
+            by: Dimension::Workload,
+            since: None,
+            include_shadow: false,
+        })
+        .unwrap();
+    assert_eq!(rows[0].cost_usd.to_string(), "0.5");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flush_waits_for_commit() {
+    let store = SqliteStore::in_memory().unwrap();
+    let cfg = RecorderConfig {
+        capacity: 16,
+        batch_size: 1000,
+        flush_interval: Duration::from_secs(30),
+    };
+    let (rec, handle) = Recorder::spawn(Box::new(store), cfg).unwrap();
+    rec.record(record("x", "w", "m", "1", 1));
+    rec.flush();
+    assert_eq!(rec.stats().written, 1);
+    drop(handle);
+}

@@ -1,0 +1,17 @@
+//! Layer 1: the wire formats Switchyard speaks, with no knowledge of HTTP or providers.
+//!
+//! - [`openai`]: the OpenAI Chat Completions / Embeddings dialect. Requests are parsed into
+//!   borrowed *views* that validate every modelled field and remember every other field as raw
+//!   JSON, so a same-dialect hop can re-emit the body losslessly with only `model` (and
+//!   `stream_options`) rewritten — no `serde_json::Value` round trip on the hot path.
+//! - [`sse`]: Server-Sent Events framing, incremental and allocation-light.
+//! - [`Feature`]: what a request used, for the ledger and (later) capability routing.
+
+pub mod openai;
+pub mod sse;
+
+mod feature;
+mod field_error;
+
+pub use feature::{Feature, FeatureSet};
+pub use field_error::FieldError;

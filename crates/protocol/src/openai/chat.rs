@@ -1,0 +1,562 @@
+//! `POST /v1/chat/completions` requests: a validated, borrowed view over the client's body.
+
+use super::raw::{RawObject, write_json_string, write_key};
+use crate::{Feature, FeatureSet, FieldError};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Top-level members the OpenAI specification defines. Anything else is a provider-specific
+/// parameter: passed through untouched and recorded as a feature.
+const KNOWN_KEYS: &[&str] = &[
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "seed",
+    "user",
+    "metadata",
+    "stream",
+    "stream_options",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "modalities",
+    "audio",
+    "prediction",
+    "store",
+    "service_tier",
+    "functions",
+    "function_call",
+    "web_search_options",
+    "verbosity",
+    "prompt_cache_key",
+    "safety_identifier",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    Developer,
+    User,
+    Assistant,
+    Tool,
+    Function,
+}
+
+/// One message. Fields Switchyard does not model stay in the raw body.
+#[derive(Debug, Deserialize)]
+pub struct Message<'a> {
+    pub role: Role,
+    #[serde(borrow = "'a", default)]
+    pub content: Option<Content<'a>>,
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_calls: Option<&'a RawValue>,
+}
+
+/// Message content: a string or an array of typed parts.
+#[derive(Debug)]
+pub enum Content<'a> {
+    Text(Cow<'a, str>),
+    Parts(Vec<Part<'a>>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Part<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Content<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of content parts")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Owned(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(p) = seq.next_element()? {
+                    parts.push(p);
+                }
+                Ok(Content::Parts(parts))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct Tool<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    function: Option<FunctionDef<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDef<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    json_schema: Option<JsonSchemaFormat<'a>>,
+}
+
+#[derive(Deserialize)]
+struct JsonSchemaFormat<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Stop<'a> {
+    One(
+        #[serde(borrow)]
+        #[expect(dead_code, reason = "validated for its type only")]
+        Cow<'a, str>,
+    ),
+    Many(#[serde(borrow)] Vec<Cow<'a, str>>),
+}
+
+/// A validated chat completion request, borrowing from the body it was parsed from.
+#[derive(Debug)]
+pub struct ChatRequest<'a> {
+    raw: RawObject<'a>,
+    pub model: Cow<'a, str>,
+    pub messages: Vec<Message<'a>>,
+    pub stream: bool,
+    /// The client itself asked for `stream_options.include_usage`.
+    pub client_wants_usage: bool,
+    /// `max_completion_tokens`, else `max_tokens`.
+    pub max_output_tokens: Option<u64>,
+    pub features: FeatureSet,
+    tool_names: Vec<Cow<'a, str>>,
+}
+
+/// How to write the body for a same-dialect upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamBody<'m> {
+    /// The provider's model name, replacing the client's logical route name.
+    pub model: &'m str,
+    /// Ask a streaming upstream to report usage (`stream_options.include_usage`).
+    pub ask_usage: bool,
+    /// Omit `model` entirely (Azure names the deployment in the URL).
+    pub omit_model: bool,
+}
+
+impl<'a> ChatRequest<'a> {
+    /// Parses and validates `body`; the first invalid field is reported by its path.
+    pub fn parse(body: &'a [u8]) -> Result<Self, FieldError> {
+        let raw = RawObject::parse(body)?;
+        let model: Cow<'a, str> = raw.decode("model")?.ok_or_else(|| {
+            FieldError::new(
+                "model",
+                "`model` is required: name a route, e.g. \"model\": \"gpt-4o-mini\".",
+            )
+        })?;
+        if model.trim().is_empty() {
+            return Err(FieldError::new("model", "`model` must not be empty."));
+        }
+        let messages = parse_messages(&raw)?;
+        let stream = raw.decode::<bool>("stream")?.unwrap_or(false);
+        let opts: Option<StreamOptions> = raw.decode("stream_options")?;
+        if opts.is_some() && !stream {
+            return Err(FieldError::new(
+                "stream_options",
+                "`stream_options` is only allowed when `stream` is true.",
+            ));
+        }
+        let client_wants_usage = opts.and_then(|o| o.include_usage).unwrap_or(false);
+        let mut req = ChatRequest {
+            model,
+            messages,
+            stream,
+            client_wants_usage,
+            max_output_tokens: None,
+            features: FeatureSet::default(),
+            tool_names: Vec::new(),
+            raw,
+        };
+        req.validate_sampling()?;
+        req.validate_tools()?;
+        req.validate_response_format()?;
+        req.collect_features();
+        Ok(req)
+    }
+
+    fn validate_sampling(&mut self) -> Result<(), FieldError> {
+        range_f64(&self.raw, "temperature", 0.0, 2.0)?;
+        range_f64(&self.raw, "top_p", 0.0, 1.0)?;
+        range_f64(&self.raw, "presence_penalty", -2.0, 2.0)?;
+        range_f64(&self.raw, "frequency_penalty", -2.0, 2.0)?;
+        let max_tokens = positive_int(&self.raw, "max_tokens")?;
+        let max_completion = positive_int(&self.raw, "max_completion_tokens")?;
+        self.max_output_tokens = max_completion.or(max_tokens);
+        if let Some(n) = positive_int(&self.raw, "n")? {
+            if n > 128 {
+                return Err(FieldError::new("n", "`n` must be at most 128."));
+            }
+        }
+        self.raw.decode::<i64>("seed")?;
+        self.raw.decode::<bool>("parallel_tool_calls")?;
+        self.raw.decode::<bool>("logprobs")?;
+        self.raw.decode::<Cow<str>>("user")?;
+        if let Some(stop) = self.raw.decode::<Stop>("stop")? {
+            if let Stop::Many(v) = stop {
+                if v.len() > 4 {
+                    return Err(FieldError::new("stop", "`stop` takes at most 4 sequences."));
+                }
+            }
+        }
+        if let Some(meta) = self
+            .raw
+            .decode::<std::collections::BTreeMap<Cow<str>, Cow<str>>>("metadata")?
+        {
+            if meta.len() > 16 {
+                return Err(FieldError::new(
+                    "metadata",
+                    "`metadata` takes at most 16 keys.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_tools(&mut self) -> Result<(), FieldError> {
+        if let Some(tools) = self.raw.decode::<Vec<Tool<'a>>>("tools")? {
+            for (i, t) in tools.into_iter().enumerate() {
+                match (t.kind.as_ref(), t.function) {
+                    ("function", Some(f)) => {
+                        if !valid_function_name(&f.name) {
+                            return Err(FieldError::new(
+                                format!("tools[{i}].function.name"),
+                                format!(
+                                    "`tools[{i}].function.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -; got {:?}.",
+                                    f.name
+                                ),
+                            ));
+                        }
+                        self.tool_names.push(f.name);
+                    }
+                    ("function", None) => {
+                        return Err(FieldError::new(
+                            format!("tools[{i}].function"),
+                            format!(
+                                "`tools[{i}].function` is required for a tool of type \"function\"."
+                            ),
+                        ));
+                    }
+                    // Custom and provider-specific tool types pass through unvalidated.
+                    _ => {}
+                }
+            }
+        }
+        let Some(choice) = self.raw.get("tool_choice") else {
+            return Ok(());
+        };
+        let v: serde_json::Value = serde_json::from_str(choice.get())
+            .map_err(|e| FieldError::from_serde("tool_choice", &e))?;
+        match &v {
+            serde_json::Value::String(s) if matches!(s.as_str(), "none" | "auto" | "required") => {
+                Ok(())
+            }
+            serde_json::Value::Object(o) => {
+                let name = o
+                    .get("function")
+                    .and_then(|f| f.get("name"))
+                    .and_then(|n| n.as_str());
+                match name {
+                    Some(n) if self.tool_names.iter().any(|t| t == n) => Ok(()),
+                    Some(n) => Err(FieldError::new(
+                        "tool_choice.function.name",
+                        format!(
+                            "`tool_choice` names the function {n:?}, which is not among `tools`."
+                        ),
+                    )),
+                    None if o.get("type").and_then(|t| t.as_str()) == Some("function") => {
+                        Err(FieldError::new(
+                            "tool_choice.function.name",
+                            "`tool_choice.function.name` is required.",
+                        ))
+                    }
+                    None => Ok(()),
+                }
+            }
+            _ => Err(FieldError::new(
+                "tool_choice",
+                "`tool_choice` must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":…}}.",
+            )),
+        }
+    }
+
+    fn validate_response_format(&mut self) -> Result<(), FieldError> {
+        let Some(rf) = self.raw.decode::<ResponseFormat>("response_format")? else {
+            return Ok(());
+        };
+        match (rf.kind.as_ref(), rf.json_schema) {
+            ("text", _) => {}
+            ("json_object", _) => self.features.insert(Feature::JsonObject),
+            ("json_schema", Some(s)) if !s.name.is_empty() => {
+                self.features.insert(Feature::JsonSchema)
+            }
+            ("json_schema", _) => {
+                return Err(FieldError::new(
+                    "response_format.json_schema",
+                    "`response_format.json_schema` with a `name` is required when the type is \"json_schema\".",
+                ));
+            }
+            (other, _) => {
+                return Err(FieldError::new(
+                    "response_format.type",
+                    format!(
+                        "`response_format.type` must be \"text\", \"json_object\" or \"json_schema\"; got {other:?}."
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn collect_features(&mut self) {
+        if !self.tool_names.is_empty() || self.raw.get("functions").is_some() {
+            self.features.insert(Feature::Tools);
+        }
+        if self.raw.get("parallel_tool_calls").map(|v| v.get()) == Some("true")
+            && !self.tool_names.is_empty()
+        {
+            self.features.insert(Feature::ParallelToolCalls);
+        }
+        if self.raw.get("reasoning_effort").is_some() {
+            self.features.insert(Feature::Reasoning);
+        }
+        if self.raw.get("logprobs").map(|v| v.get()) == Some("true") {
+            self.features.insert(Feature::Logprobs);
+        }
+        if self.raw.get("audio").is_some() {
+            self.features.insert(Feature::Audio);
+        }
+        for m in &self.messages {
+            if let Some(Content::Parts(parts)) = &m.content {
+                for p in parts {
+                    match p.kind.as_ref() {
+                        "image_url" | "image" => self.features.insert(Feature::Vision),
+                        "input_audio" => self.features.insert(Feature::Audio),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let unknown: Vec<String> = self
+            .raw
+            .iter()
+            .filter(|(k, _)| !KNOWN_KEYS.contains(k))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for k in unknown {
+            self.features.insert(Feature::ProviderParam(k));
+        }
+    }
+
+    /// Whether the request declares tools.
+    pub fn has_tools(&self) -> bool {
+        !self.tool_names.is_empty()
+    }
+
+    /// The raw top-level members.
+    pub fn raw(&self) -> &RawObject<'a> {
+        &self.raw
+    }
+
+    /// Every piece of prompt text, for tokenising when an upstream reports no usage.
+    pub fn prompt_texts(&self) -> impl Iterator<Item = &str> {
+        self.messages.iter().flat_map(|m| {
+            let content: Vec<&str> = match &m.content {
+                Some(Content::Text(t)) => vec![t.as_ref()],
+                Some(Content::Parts(ps)) => ps.iter().filter_map(|p| p.text.as_deref()).collect(),
+                None => Vec::new(),
+            };
+            content.into_iter().chain(m.tool_calls.map(|r| r.get()))
+        })
+    }
+
+    /// Re-emits the body for a same-dialect upstream: every member byte for byte, in order,
+    /// except `model` (renamed to the target's) and `stream_options` (usage requested).
+    pub fn upstream_body(&self, opts: UpstreamBody<'_>) -> Vec<u8> {
+        let body_len: usize = self
+            .raw
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(body_len + 48);
+        out.push(b'{');
+        let mut first = true;
+        let mut sep = |out: &mut Vec<u8>| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+        };
+        let force_usage = opts.ask_usage && self.stream;
+        for (k, v) in self.raw.iter() {
+            match k {
+                "model" if opts.omit_model => continue,
+                "model" => {
+                    sep(&mut out);
+                    write_key(&mut out, "model");
+                    write_json_string(&mut out, opts.model);
+                }
+                "stream_options" if force_usage => continue,
+                _ => {
+                    sep(&mut out);
+                    write_key(&mut out, k);
+                    out.extend_from_slice(v.get().as_bytes());
+                }
+            }
+        }
+        if force_usage {
+            sep(&mut out);
+            write_key(&mut out, "stream_options");
+            write_stream_options(&mut out, self.raw.get("stream_options"));
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// `stream_options` with `include_usage: true`, keeping any other option the client set.
+fn write_stream_options(out: &mut Vec<u8>, existing: Option<&RawValue>) {
+    out.extend_from_slice(br#"{"include_usage":true"#);
+    if let Some(obj) = existing.and_then(|r| RawObject::parse(r.get().as_bytes()).ok()) {
+        for (k, v) in obj.iter().filter(|(k, _)| *k != "include_usage") {
+            out.push(b',');
+            write_key(out, k);
+            out.extend_from_slice(v.get().as_bytes());
+        }
+    }
+    out.push(b'}');
+}
+
+fn parse_messages<'a>(raw: &RawObject<'a>) -> Result<Vec<Message<'a>>, FieldError> {
+    let items: Vec<&'a RawValue> = raw.decode("messages")?.ok_or_else(|| {
+        FieldError::new(
+            "messages",
+            "`messages` is required: an array of {\"role\", \"content\"} objects.",
+        )
+    })?;
+    if items.is_empty() {
+        return Err(FieldError::new(
+            "messages",
+            "`messages` must contain at least one message.",
+        ));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("messages[{i}]");
+        let m: Message<'a> =
+            serde_json::from_str(item.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
+        validate_message(&m, &path)?;
+        out.push(m);
+    }
+    Ok(out)
+}
+
+fn validate_message(m: &Message<'_>, path: &str) -> Result<(), FieldError> {
+    match m.role {
+        Role::Tool if m.tool_call_id.is_none() => {
+            return Err(FieldError::new(
+                format!("{path}.tool_call_id"),
+                format!("`{path}.tool_call_id` is required on a message with role \"tool\"."),
+            ));
+        }
+        Role::Assistant => {}
+        _ if m.content.is_none() => {
+            return Err(FieldError::new(
+                format!("{path}.content"),
+                format!("`{path}.content` is required for this role."),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(Content::Parts(parts)) = &m.content {
+        for (j, p) in parts.iter().enumerate() {
+            if p.kind == "text" && p.text.is_none() {
+                return Err(FieldError::new(
+                    format!("{path}.content[{j}].text"),
+                    format!("`{path}.content[{j}].text` is required on a part of type \"text\"."),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn range_f64(raw: &RawObject<'_>, key: &str, lo: f64, hi: f64) -> Result<Option<f64>, FieldError> {
+    match raw.decode::<f64>(key)? {
+        Some(v) if !(lo..=hi).contains(&v) => Err(FieldError::new(
+            key,
+            format!("`{key}` must be between {lo} and {hi}; got {v}."),
+        )),
+        v => Ok(v),
+    }
+}
+
+fn positive_int(raw: &RawObject<'_>, key: &str) -> Result<Option<u64>, FieldError> {
+    match raw.decode::<u64>(key)? {
+        Some(0) => Err(FieldError::new(key, format!("`{key}` must be at least 1."))),
+        v => Ok(v),
+    }
+}
+
+fn valid_function_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+#[path = "chat_tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! The OpenAI dialect: Chat Completions and Embeddings, requests and responses.
+
+mod chat;
+mod embeddings;
+mod error;
+mod raw;
+mod response;
+
+pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
+pub use embeddings::EmbeddingRequest;
+pub use error::{ErrorBody, ErrorDetail};
+pub use raw::RawObject;
+pub use response::{ChunkView, Usage, completion_text, usage_of};

@@ -1,0 +1,143 @@
+//! Server-Sent Events framing.
+//!
+//! Upstream bytes arrive in arbitrary pieces; [`SseFramer`] returns whole events as soon as their
+//! terminating blank line arrives, so each can be forwarded (or dropped) at once. It buffers at
+//! most one partial event — the stream is never held back beyond that.
+
+use bytes::{Bytes, BytesMut};
+
+/// One complete event: its raw bytes (including the terminating blank line) and its `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub raw: Bytes,
+    /// The `event:` field, if any.
+    pub event: Option<String>,
+    /// The `data:` lines joined with `\n`, as the SSE specification says.
+    pub data: String,
+}
+
+/// Incremental SSE parser.
+#[derive(Debug, Default)]
+pub struct SseFramer {
+    buf: BytesMut,
+}
+
+impl SseFramer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds bytes; appends every event now complete to `out`.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) {
+        self.buf.extend_from_slice(chunk);
+        while let Some(end) = find_event_end(&self.buf) {
+            let raw = self.buf.split_to(end).freeze();
+            out.push(parse_event(raw));
+        }
+    }
+
+    /// Whatever is left when the stream ends without a final blank line.
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
+            self.buf.clear();
+            return None;
+        }
+        let raw = self.buf.split().freeze();
+        Some(parse_event(raw))
+    }
+
+    /// Bytes buffered in a partial event.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// Index just past the first blank line (`\n\n`, `\r\n\r\n` or `\r\r`), if any.
+fn find_event_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < buf.len() {
+        match buf[i] {
+            b'\n' if buf.get(i + 1) == Some(&b'\n') => return Some(i + 2),
+            b'\n' if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') => {
+                return Some(i + 3);
+            }
+            b'\r' if buf.get(i + 1) == Some(&b'\r') => return Some(i + 2),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_event(raw: Bytes) -> SseEvent {
+    let mut event = None;
+    let mut data = String::new();
+    let mut first = true;
+    let text = String::from_utf8_lossy(&raw);
+    for line in text.split(['\n', '\r']) {
+        if line.is_empty() || line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = match line.find(':') {
+            Some(i) => {
+                let v = &line[i + 1..];
+                (&line[..i], v.strip_prefix(' ').unwrap_or(v))
+            }
+            None => (line, ""),
+        };
+        match field {
+            "data" => {
+                if !first {
+                    data.push('\n');
+                }
+                data.push_str(value);
+                first = false;
+            }
+            "event" => event = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    SseEvent { raw, event, data }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_split_across_chunks_are_reassembled() {
+        let mut f = SseFramer::new();
+        let mut out = Vec::new();
+        f.push(b"data: {\"a\"", &mut out);
+        assert!(out.is_empty());
+        f.push(b":1}\n\ndata: [DONE]\n", &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].data, "{\"a\":1}");
+        f.push(b"\n", &mut out);
+        assert_eq!(out[1].data, "[DONE]");
+        assert_eq!(f.pending(), 0);
+    }
+
+    #[test]
+    fn crlf_event_names_and_multiline_data() {
+        let mut f = SseFramer::new();
+        let mut out = Vec::new();
+        f.push(
+            b"event: message_start\r\ndata: x\r\ndata: y\r\n\r\n: comment\n\n",
+            &mut out,
+        );
+        assert_eq!(out[0].event.as_deref(), Some("message_start"));
+        assert_eq!(out[0].data, "x\ny");
+        assert_eq!(out[1].data, "");
+    }
+
+    #[test]
+    fn unterminated_tail_is_returned_on_finish() {
+        let mut f = SseFramer::new();
+        let mut out = Vec::new();
+        f.push(b"data: tail", &mut out);
+        assert!(out.is_empty());
+        assert_eq!(f.finish().map(|e| e.data), Some("tail".to_string()));
+        assert_eq!(f.finish(), None);
+    }
+}

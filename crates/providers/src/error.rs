@@ -1,0 +1,82 @@
+//! Classified upstream failures.
+
+use std::time::Duration;
+
+/// The coarse class of a failure: what the router and the ledger act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Connect,
+    Timeout,
+    RateLimited,
+    Server,
+    Client,
+    Stream,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Server => "server_error",
+            ErrorClass::Client => "client_error",
+            ErrorClass::Stream => "stream_error",
+        }
+    }
+}
+
+/// An upstream failure. Messages never contain credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("could not connect to {provider}: {message}")]
+    Connect { provider: String, message: String },
+    #[error("{provider} did not answer within {after:?}")]
+    Timeout { provider: String, after: Duration },
+    #[error("{provider} answered HTTP {status}: {message}")]
+    Status {
+        provider: String,
+        status: u16,
+        retry_after: Option<Duration>,
+        /// The upstream's error message, secret-scrubbed and truncated.
+        message: String,
+        /// The upstream's raw error body, for same-dialect passthrough of client errors.
+        body: bytes::Bytes,
+    },
+    #[error("the stream from {provider} broke: {message}")]
+    Stream { provider: String, message: String },
+}
+
+impl ProviderError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ProviderError::Connect { .. } => ErrorClass::Connect,
+            ProviderError::Timeout { .. } => ErrorClass::Timeout,
+            ProviderError::Status { status: 429, .. } => ErrorClass::RateLimited,
+            ProviderError::Status { status, .. } if *status >= 500 => ErrorClass::Server,
+            // 408 (request timeout) and 409 (conflict, "try again") are transient by definition.
+            ProviderError::Status { status: 408, .. } => ErrorClass::Timeout,
+            ProviderError::Status { .. } => ErrorClass::Client,
+            ProviderError::Stream { .. } => ErrorClass::Stream,
+        }
+    }
+
+    /// Whether another target may be tried: connection errors, timeouts, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self.class(), ErrorClass::Client)
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ProviderError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Layer 2: providers — talking to upstream model APIs over HTTP.
+//!
+//! Owns the [`Provider`] trait, the adapters (OpenAI and every OpenAI-compatible server,
+//! Azure OpenAI), the shared HTTP client, and the classified [`ProviderError`].
+//! Must never know about routing, pricing, budgets or the ledger.
+
+mod error;
+mod http;
+mod kind;
+mod openai;
+
+pub use openai::AzureSettings;
+
+pub use error::{ErrorClass, ProviderError};
+pub use http::{HttpSettings, shared_client};
+pub use kind::ProviderKind;
+pub use openai::{OpenAiCompatible, OpenAiSettings};
+/// The pooled HTTP client every adapter shares.
+pub use reqwest::Client as HttpClient;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use std::future::Future;
+use std::pin::Pin;
+use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
+
+/// The wire dialect a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    OpenAi,
+}
+
+/// What to send: a parsed client request and the provider's name for the model.
+#[derive(Clone, Copy)]
+pub enum Payload<'a> {
+    Chat(&'a ChatRequest<'a>),
+    Embedding(&'a EmbeddingRequest<'a>),
+}
+
+#[derive(Clone, Copy)]
+pub struct ProviderRequest<'a> {
+    pub payload: Payload<'a>,
+    /// The upstream model name (or Azure model, mapped to its deployment by the adapter).
+    pub model: &'a str,
+}
+
+/// The upstream's answer, its body either whole or as a stream of raw bytes.
+pub struct ProviderResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ResponseBody,
+}
+
+pub enum ResponseBody {
+    Full(Bytes),
+    Stream(BoxStream<'static, Result<Bytes, ProviderError>>),
+}
+
+pub type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<ProviderResponse, ProviderError>> + Send + 'a>>;
+
+/// An upstream model API.
+///
+/// `send` returns `Ok` only for a 2xx answer; every failure is classified so the router can
+/// decide whether another target may be tried.
+pub trait Provider: Send + Sync + 'static {
+    /// The configured name (`openai`, `my-vllm`, …).
+    fn name(&self) -> &str;
+    fn kind(&self) -> ProviderKind;
+    fn dialect(&self) -> Dialect;
+    fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a>;
+}

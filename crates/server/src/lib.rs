@@ -1,0 +1,68 @@
+//! Layer 5: the HTTP edge (axum). One ingress module per dialect, one error renderer per
+//! dialect, and [`run`], which serves a [`Gateway`] on any listener until told to stop.
+//!
+//! Handlers extract, call the gateway, render. Business rules live in the gateway.
+//! Accepted sockets get `TCP_NODELAY`: without it small keep-alive responses stall on
+//! Nagle's algorithm and delayed ACKs (~40 ms each).
+
+mod body;
+mod openai;
+
+use axum::Router;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
+use switchyard_gateway::Gateway;
+use tokio::net::TcpListener;
+
+/// The full route table.
+pub fn app(gateway: Gateway) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(openai::chat))
+        .route("/v1/embeddings", post(openai::embeddings))
+        .route("/v1/models", get(openai::models))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(openai::ready))
+        .fallback(openai::not_found)
+        .with_state(gateway)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests (streams
+/// included) finish for up to `grace`, and returns. The caller then shuts the recorder down,
+/// which commits every record.
+pub async fn run(
+    listener: TcpListener,
+    gateway: Gateway,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let gw = gateway.clone();
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    let server = axum::serve(listener, app(gateway))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            gw.begin_shutdown();
+            let _ = stopping_tx.send(());
+        })
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        r = &mut server => r,
+        _ = stopping_rx => {
+            tracing::info!(grace_s = grace.as_secs(), "draining in-flight requests");
+            match tokio::time::timeout(grace, server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!("grace period over; closing remaining connections");
+                    Ok(())
+                }
+            }
+        }
+    }
+}

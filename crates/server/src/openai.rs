@@ -1,0 +1,165 @@
+//! The OpenAI-compatible ingress: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
+//! and the OpenAI error renderer.
+
+use crate::body;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use switchyard_gateway::{ErrorKind, Gateway, GatewayError, Reply, ReplyBody, RequestContext};
+use switchyard_ledger::RecordKind;
+use switchyard_protocol::openai::ErrorBody;
+
+pub const REQUEST_ID: &str = "x-switchyard-request-id";
+
+fn context(headers: &HeaderMap) -> RequestContext {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let workload = text("x-switchyard-workload").map(|w| w.chars().take(128).collect());
+    let tags = text("x-switchyard-tags")
+        .map(RequestContext::parse_tags)
+        .unwrap_or_default();
+    RequestContext::new(workload, tags)
+}
+
+pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    let ctx = context(&headers);
+    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
+        Ok(bytes) => gw.chat(&ctx, bytes).await,
+        Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
+    };
+    render(&ctx, result)
+}
+
+pub async fn embeddings(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    let ctx = context(&headers);
+    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
+        Ok(bytes) => gw.embeddings(&ctx, bytes).await,
+        Err(e) => Err(gw.reject(&ctx, RecordKind::Embedding, None, e)),
+    };
+    render(&ctx, result)
+}
+
+pub async fn models(State(gw): State<Gateway>) -> Response {
+    let data: Vec<serde_json::Value> = gw
+        .route_names()
+        .iter()
+        .map(|n| serde_json::json!({"id": n, "object": "model", "created": 0, "owned_by": "switchyard"}))
+        .collect();
+    json(
+        StatusCode::OK,
+        serde_json::json!({"object": "list", "data": data}).to_string(),
+    )
+}
+
+pub async fn ready(State(gw): State<Gateway>) -> Response {
+    if gw.is_ready() {
+        json(StatusCode::OK, r#"{"status":"ready"}"#.to_string())
+    } else {
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"stopping"}"#.to_string(),
+        )
+    }
+}
+
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    let body = ErrorBody::new(
+        "invalid_request_error",
+        Some("unknown_url"),
+        None,
+        format!(
+            "Unknown endpoint {}. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
+            uri.path()
+        ),
+    );
+    json(
+        StatusCode::NOT_FOUND,
+        String::from_utf8_lossy(&body.to_json()).into_owned(),
+    )
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn render(ctx: &RequestContext, result: Result<Reply, GatewayError>) -> Response {
+    match result {
+        Ok(reply) => render_reply(ctx, reply),
+        Err(e) => render_error(ctx, &e),
+    }
+}
+
+fn put(h: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        h.insert(HeaderName::from_static(name), v);
+    }
+}
+
+fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
+    let streaming = matches!(reply.body, ReplyBody::Stream(_));
+    let mut resp = match reply.body {
+        ReplyBody::Full(b) => Response::new(Body::from(b)),
+        ReplyBody::Stream(s) => Response::new(Body::from_stream(s)),
+    };
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    let content_type = reply.content_type.as_deref().unwrap_or(if streaming {
+        "text/event-stream"
+    } else {
+        "application/json"
+    });
+    put(h, "content-type", content_type);
+    if streaming {
+        put(h, "cache-control", "no-cache");
+        put(h, "x-accel-buffering", "no");
+    }
+    put(h, REQUEST_ID, ctx.request_id.as_str());
+    put(h, "x-switchyard-route", &reply.meta.route);
+    put(h, "x-switchyard-provider", &reply.meta.provider);
+    put(h, "x-switchyard-model", &reply.meta.model);
+    put(
+        h,
+        "x-switchyard-overhead-us",
+        &reply.meta.overhead.as_micros().to_string(),
+    );
+    if let Some(c) = reply.meta.cost {
+        put(h, "x-switchyard-cost-usd", &c.display_rounded());
+    }
+    resp
+}
+
+/// OpenAI's error shape: `{"error":{"message","type","param","code"}}`.
+pub fn render_error(ctx: &RequestContext, e: &GatewayError) -> Response {
+    let (kind, code) = match e.kind() {
+        ErrorKind::InvalidRequest => ("invalid_request_error", None),
+        ErrorKind::NotFound => ("invalid_request_error", Some("model_not_found")),
+        ErrorKind::TooLarge => ("invalid_request_error", Some("request_too_large")),
+        ErrorKind::RateLimited => ("rate_limit_error", Some("rate_limit_exceeded")),
+        ErrorKind::Upstream => ("server_error", Some("upstream_error")),
+        ErrorKind::Timeout => ("server_error", Some("upstream_timeout")),
+        ErrorKind::Unavailable => ("server_error", Some("unavailable")),
+    };
+    let body = ErrorBody::new(kind, code, e.param().map(str::to_string), e.to_string());
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = (status, Body::from(body.to_json())).into_response();
+    let h = resp.headers_mut();
+    put(h, "content-type", "application/json");
+    put(h, REQUEST_ID, ctx.request_id.as_str());
+    if let Some(route) = e.route() {
+        put(h, "x-switchyard-route", route);
+    }
+    if let Some(ra) = e.retry_after() {
+        put(
+            h,
+            "retry-after",
+            &ra.as_secs_f64().ceil().max(1.0).to_string(),
+        );
+    }
+    resp
+}

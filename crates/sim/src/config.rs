@@ -1,0 +1,141 @@
+//! Simulator configuration: a latency model and faults, by default and per model.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How one model behaves. Rates are probabilities per request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Behaviour {
+    pub ttft_ms: u64,
+    /// 0 means instant.
+    pub tokens_per_second: f64,
+    pub error_rate: f64,
+    pub rate_429: f64,
+    pub retry_after_s: u64,
+    pub timeout_rate: f64,
+    pub disconnect_rate: f64,
+    /// Behave like llama.cpp's server: never report usage.
+    pub omit_usage: bool,
+    /// Upper bound on generated tokens when the request sets none.
+    pub max_output_tokens: u32,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            ttft_ms: 250,
+            tokens_per_second: 80.0,
+            error_rate: 0.0,
+            rate_429: 0.0,
+            retry_after_s: 1,
+            timeout_rate: 0.0,
+            disconnect_rate: 0.0,
+            omit_usage: false,
+            max_output_tokens: 320,
+        }
+    }
+}
+
+impl Behaviour {
+    pub fn ttft(&self) -> Duration {
+        Duration::from_millis(self.ttft_ms)
+    }
+
+    /// Time between streamed tokens.
+    pub fn per_token(&self) -> Duration {
+        if self.tokens_per_second <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(1.0 / self.tokens_per_second)
+        }
+    }
+
+    fn instant() -> Self {
+        Behaviour {
+            ttft_ms: 0,
+            tokens_per_second: 0.0,
+            ..Behaviour::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// If set, requests must carry this key (as a bearer token or `api-key`).
+    pub api_key: Option<String>,
+    pub defaults: Behaviour,
+    pub models: HashMap<String, Behaviour>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 7,
+            api_key: None,
+            defaults: Behaviour::default(),
+            models: HashMap::new(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSimConfig {
+    seed: Option<u64>,
+    api_key: Option<String>,
+    #[serde(default)]
+    defaults: toml::Table,
+    #[serde(default)]
+    models: HashMap<String, toml::Table>,
+}
+
+impl SimConfig {
+    /// Parses a sim config; each `[models."name"]` section inherits what it omits from `[defaults]`.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let raw: RawSimConfig =
+            toml::from_str(text).map_err(|e| format!("invalid sim config: {e}"))?;
+        let defaults = Behaviour::deserialize(raw.defaults.clone())
+            .map_err(|e| format!("invalid sim config: defaults: {e}"))?;
+        let mut models = HashMap::new();
+        for (name, table) in raw.models {
+            let mut merged = raw.defaults.clone();
+            merged.extend(table);
+            let b = Behaviour::deserialize(merged)
+                .map_err(|e| format!("invalid sim config: models.{name}: {e}"))?;
+            models.insert(name, b);
+        }
+        Ok(SimConfig {
+            seed: raw.seed.unwrap_or(7),
+            api_key: raw.api_key,
+            defaults,
+            models,
+        })
+    }
+
+    /// Zero latency everywhere (benchmarks): faults configured per model still apply.
+    pub fn fast(mut self) -> Self {
+        self.defaults.ttft_ms = 0;
+        self.defaults.tokens_per_second = 0.0;
+        for b in self.models.values_mut() {
+            b.ttft_ms = 0;
+            b.tokens_per_second = 0.0;
+        }
+        self
+    }
+
+    /// A config with no latency at all, for tests.
+    pub fn instant() -> Self {
+        SimConfig {
+            defaults: Behaviour::instant(),
+            ..SimConfig::default()
+        }
+    }
+
+    pub fn behaviour(&self, model: &str) -> &Behaviour {
+        self.models.get(model).unwrap_or(&self.defaults)
+    }
+}

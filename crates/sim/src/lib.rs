@@ -1,0 +1,87 @@
+//! Simulated LLM providers that speak the real wire formats (OpenAI Chat Completions,
+//! Embeddings, Azure OpenAI deployment URLs) with a latency model and fault injection.
+//!
+//! Deterministic: the answer to a prompt depends only on the prompt, the model and the seed;
+//! faults are drawn from a seeded generator. Token counts derive from the input text.
+//! Tests, the demo and the benchmarks all run against it. Knows nothing of the gateway.
+
+mod chat;
+mod config;
+mod embeddings;
+mod synth;
+
+pub use config::{Behaviour, SimConfig};
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// Shared state: configuration, the request counter that seeds fault draws, and per-model
+/// request counts (served on `GET /sim/stats`).
+pub(crate) struct Sim {
+    pub config: SimConfig,
+    pub counter: AtomicU64,
+    pub stats: Mutex<HashMap<String, u64>>,
+}
+
+impl Sim {
+    /// A fresh draw in [0, 1) for this request.
+    pub fn draw(&self) -> f64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        synth::unit(synth::splitmix(
+            self.config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ))
+    }
+
+    pub fn count(&self, model: &str) {
+        if let Ok(mut s) = self.stats.lock() {
+            *s.entry(model.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// The simulator's routes.
+pub fn router(config: SimConfig) -> Router {
+    let sim = Arc::new(Sim {
+        config,
+        counter: AtomicU64::new(0),
+        stats: Mutex::new(HashMap::new()),
+    });
+    Router::new()
+        .route("/v1/chat/completions", post(chat::openai))
+        .route("/v1/embeddings", post(embeddings::openai))
+        .route("/v1/models", get(chat::models))
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(chat::azure),
+        )
+        .route(
+            "/openai/deployments/{deployment}/embeddings",
+            post(embeddings::azure),
+        )
+        .route("/sim/stats", get(stats))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(sim)
+}
+
+async fn stats(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::response::Response {
+    let counts = sim.stats.lock().map(|s| s.clone()).unwrap_or_default();
+    chat::json_response(&serde_json::json!(counts))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
