@@ -115,7 +115,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             since: None,
             include_shadow: false,
         })?;
-        print!("{}\n", render_summary(by, &rows));
+        println!("{}", render_summary(by, &rows));
     }
     println!(
         "Ledger: {} ({} records). Try `switchyard ledger summary --by model --ledger {}`.",

@@ -81,7 +81,7 @@ pub struct ReplyMeta {
 
 pub enum ReplyBody {
     Full(Bytes),
-    Stream(TeeStream),
+    Stream(Box<TeeStream>),
 }
 
 impl Gateway {
@@ -99,13 +99,9 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
-        let mut rec = self.draft(
-            ctx,
-            &route,
-            RecordKind::Chat,
-            req.stream,
-            req.features.to_csv(),
-        );
+        let mut rec = self.draft(ctx, &route, RecordKind::Chat);
+        rec.streamed = req.stream;
+        rec.features = req.features.to_csv();
         let success = match route.execute(Payload::Chat(&req)).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
@@ -166,7 +162,7 @@ impl Gateway {
                     status: success.response.status,
                     content_type: Some("text/event-stream".into()),
                     meta,
-                    body: ReplyBody::Stream(tee),
+                    body: ReplyBody::Stream(Box::new(tee)),
                 })
             }
         }
@@ -190,7 +186,7 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Embedding, &req.model)?;
-        let mut rec = self.draft(ctx, &route, RecordKind::Embedding, false, String::new());
+        let mut rec = self.draft(ctx, &route, RecordKind::Embedding);
         let success = match route.execute(Payload::Embedding(&req)).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
@@ -249,7 +245,7 @@ impl Gateway {
         route: Option<&str>,
         err: GatewayError,
     ) -> GatewayError {
-        let mut rec = record::draft(ctx, route.unwrap_or(""), kind, false, String::new());
+        let mut rec = record::draft(ctx, route.unwrap_or(""), kind);
         rec.status = err.status();
         rec.error_class = Some(err.class().to_string());
         rec.latency_ms = ctx.received.elapsed().as_secs_f64() * 1000.0;
@@ -279,15 +275,9 @@ impl Gateway {
         }
     }
 
-    fn draft(
-        &self,
-        ctx: &RequestContext,
-        route: &Route<TargetMeta>,
-        kind: RecordKind,
-        stream: bool,
-        features: String,
-    ) -> Record {
-        let mut rec = record::draft(ctx, &route.name, kind, stream, features);
+    /// A record for `route`, its workload defaulting to the route's.
+    fn draft(&self, ctx: &RequestContext, route: &Route<TargetMeta>, kind: RecordKind) -> Record {
+        let mut rec = record::draft(ctx, &route.name, kind);
         if rec.workload.is_none() {
             rec.workload = self
                 .route_meta(&route.name)
@@ -402,9 +392,11 @@ fn summarize(ex: &Exhausted) -> String {
             let what = a
                 .error
                 .as_ref()
-                .map_or("ok".to_string(), |e| match e.status {
-                    Some(s) => format!("HTTP {s} ({})", e.message),
-                    None => e.message.clone(),
+                .map_or("ok".to_string(), |e| match e.class {
+                    ErrorClass::Auth => {
+                        format!("{} (check this provider's api_key_env)", e.message)
+                    }
+                    _ => e.message.clone(),
                 });
             format!("{}/{}: {what}", a.provider, a.model)
         })

@@ -9,13 +9,7 @@ use switchyard_providers::ErrorClass;
 use switchyard_router::AttemptLog;
 
 /// A record with identity and attribution filled in; usage and outcome come later.
-pub(crate) fn draft(
-    ctx: &RequestContext,
-    route: &str,
-    kind: RecordKind,
-    streamed: bool,
-    features: String,
-) -> Record {
+pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
     Record {
         request_id: ctx.request_id.to_string(),
         ts: ctx.received_at,
@@ -30,9 +24,9 @@ pub(crate) fn draft(
         attempts: Vec::new(),
         status: 200,
         error_class: None,
-        streamed,
+        streamed: false,
         shadow: false,
-        features,
+        features: String::new(),
         usage: TokenUsage::default(),
         cost_usd: None,
         price_version: None,
@@ -64,7 +58,7 @@ fn outcome(c: ErrorClass) -> AttemptOutcome {
         ErrorClass::Connect => AttemptOutcome::Connect,
         ErrorClass::Timeout => AttemptOutcome::Timeout,
         ErrorClass::RateLimited => AttemptOutcome::RateLimited,
-        ErrorClass::Server => AttemptOutcome::ServerError,
+        ErrorClass::Server | ErrorClass::Auth => AttemptOutcome::ServerError,
         ErrorClass::Client => AttemptOutcome::ClientError,
         ErrorClass::Stream => AttemptOutcome::StreamError,
     }

@@ -58,7 +58,7 @@ fn round_trips_records_and_skips_duplicates() {
         2
     );
     assert_eq!(
-        s.append(&[a.clone()]).unwrap(),
+        s.append(std::slice::from_ref(&a)).unwrap(),
         0,
         "same request id is not recorded twice"
     );

@@ -8,6 +8,9 @@ pub enum ErrorClass {
     Connect,
     Timeout,
     RateLimited,
+    /// The upstream refused the gateway's own credentials (401/403): a config problem, not
+    /// the client's; another target may still work.
+    Auth,
     Server,
     Client,
     Stream,
@@ -19,6 +22,7 @@ impl ErrorClass {
             ErrorClass::Connect => "connect",
             ErrorClass::Timeout => "timeout",
             ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Auth => "upstream_auth",
             ErrorClass::Server => "server_error",
             ErrorClass::Client => "client_error",
             ErrorClass::Stream => "stream_error",
@@ -53,6 +57,9 @@ impl ProviderError {
             ProviderError::Connect { .. } => ErrorClass::Connect,
             ProviderError::Timeout { .. } => ErrorClass::Timeout,
             ProviderError::Status { status: 429, .. } => ErrorClass::RateLimited,
+            ProviderError::Status {
+                status: 401 | 403, ..
+            } => ErrorClass::Auth,
             ProviderError::Status { status, .. } if *status >= 500 => ErrorClass::Server,
             // 408 (request timeout) and 409 (conflict, "try again") are transient by definition.
             ProviderError::Status { status: 408, .. } => ErrorClass::Timeout,
@@ -61,7 +68,8 @@ impl ProviderError {
         }
     }
 
-    /// Whether another target may be tried: connection errors, timeouts, 429 and 5xx.
+    /// Whether another target may be tried: connection errors, timeouts, 429, 5xx, and the
+    /// upstream refusing the gateway's credentials.
     pub fn is_retryable(&self) -> bool {
         !matches!(self.class(), ErrorClass::Client)
     }

@@ -75,6 +75,23 @@ pub(crate) fn json_response(v: &Value) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
+/// 401 that echoes the presented key, as careless upstreams do, so the gateway's scrubbing is
+/// exercised.
+pub(crate) fn unauthorized(headers: &HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()))
+        .unwrap_or("");
+    error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        Some("invalid_api_key"),
+        &format!("Incorrect API key provided: {presented}."),
+    )
+}
+
 pub(crate) fn authorized(sim: &Sim, headers: &HeaderMap) -> bool {
     let Some(want) = &sim.config.api_key else {
         return true;
@@ -160,13 +177,9 @@ async fn handle(
     body: Bytes,
     deployment: Option<String>,
 ) -> Response {
+    sim.remember(&body);
     if !authorized(&sim, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            Some("invalid_api_key"),
-            "Incorrect API key provided.",
-        );
+        return unauthorized(&headers);
     }
     let req: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -353,7 +366,7 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
             }
         }
     };
-    let reasoning = is_reasoning(model).then(|| 16 + h % 128).unwrap_or(0);
+    let reasoning = if is_reasoning(model) { 16 + h % 128 } else { 0 };
     let cached = if prompt_tokens >= 1024 {
         (prompt_tokens / 2) / 128 * 128
     } else {

@@ -1,7 +1,7 @@
 //! `POST /v1/embeddings`: deterministic unit vectors, float or base64.
 
 use crate::Sim;
-use crate::chat::{authorized, error, fault};
+use crate::chat::{authorized, error, fault, unauthorized};
 use crate::synth;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -49,13 +49,9 @@ async fn handle(
     body: Bytes,
     deployment: Option<String>,
 ) -> Response {
+    sim.remember(&body);
     if !authorized(&sim, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            Some("invalid_api_key"),
-            "Incorrect API key provided.",
-        );
+        return unauthorized(&headers);
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return error(

@@ -26,6 +26,8 @@ pub(crate) struct Sim {
     pub config: SimConfig,
     pub counter: AtomicU64,
     pub stats: Mutex<HashMap<String, u64>>,
+    /// The last request body received, served on `GET /sim/last` (for passthrough checks).
+    pub last: Mutex<bytes::Bytes>,
 }
 
 impl Sim {
@@ -35,6 +37,12 @@ impl Sim {
         synth::unit(synth::splitmix(
             self.config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         ))
+    }
+
+    pub fn remember(&self, body: &bytes::Bytes) {
+        if let Ok(mut l) = self.last.lock() {
+            *l = body.clone();
+        }
     }
 
     pub fn count(&self, model: &str) {
@@ -50,6 +58,7 @@ pub fn router(config: SimConfig) -> Router {
         config,
         counter: AtomicU64::new(0),
         stats: Mutex::new(HashMap::new()),
+        last: Mutex::new(bytes::Bytes::new()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
@@ -64,8 +73,19 @@ pub fn router(config: SimConfig) -> Router {
             post(embeddings::azure),
         )
         .route("/sim/stats", get(stats))
+        .route("/sim/last", get(last))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(sim)
+}
+
+async fn last(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::response::Response {
+    let body = sim.last.lock().map(|l| l.clone()).unwrap_or_default();
+    axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    ))
 }
 
 async fn stats(

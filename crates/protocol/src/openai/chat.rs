@@ -244,11 +244,9 @@ impl<'a> ChatRequest<'a> {
         self.raw.decode::<bool>("parallel_tool_calls")?;
         self.raw.decode::<bool>("logprobs")?;
         self.raw.decode::<Cow<str>>("user")?;
-        if let Some(stop) = self.raw.decode::<Stop>("stop")? {
-            if let Stop::Many(v) = stop {
-                if v.len() > 4 {
-                    return Err(FieldError::new("stop", "`stop` takes at most 4 sequences."));
-                }
+        if let Some(Stop::Many(v)) = self.raw.decode::<Stop>("stop")? {
+            if v.len() > 4 {
+                return Err(FieldError::new("stop", "`stop` takes at most 4 sequences."));
             }
         }
         if let Some(meta) = self

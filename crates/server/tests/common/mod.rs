@@ -1,0 +1,180 @@
+//! Test harness: a simulator and a gateway on free loopback ports, in this process.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+use switchyard_gateway::{Config, Gateway};
+use switchyard_ledger::{LedgerStore, Record, RecorderHandle, SqliteStore};
+use switchyard_sim::SimConfig;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const SECRET: &str = "sk-test-secret-0123456789";
+
+pub struct Harness {
+    pub base: String,
+    pub sim: String,
+    pub gateway: Gateway,
+    pub client: reqwest::Client,
+    pub ledger: PathBuf,
+    recorder: Option<RecorderHandle>,
+    stop_gw: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    stop_sim: Option<oneshot::Sender<()>>,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("switchyard-it-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Starts a sim with `sim_toml` and a gateway whose config is `gateway_toml` with `SIM_URL`
+/// replaced by the sim's address and the ledger in a fresh temp dir. The key variable
+/// `SIM_KEY` resolves to [`SECRET`].
+pub async fn start(sim_toml: &str, gateway_toml: &str) -> Harness {
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = format!("http://{}", sim_listener.local_addr().unwrap());
+    let (stop_sim, sim_stopped) = oneshot::channel::<()>();
+    let sim_config = SimConfig::from_toml(sim_toml).unwrap();
+    tokio::spawn(switchyard_sim::run(sim_listener, sim_config, async {
+        let _ = sim_stopped.await;
+    }));
+
+    let dir = temp_dir();
+    let ledger = dir.join("ledger.db");
+    let mut config = Config::from_toml(&gateway_toml.replace("SIM_URL", &sim)).unwrap();
+    config.ledger.path = ledger.clone();
+    let built = Gateway::build(&config, &|k| (k == "SIM_KEY").then(|| SECRET.to_string())).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_gw, gw_stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(switchyard_server::run(
+        listener,
+        built.gateway.clone(),
+        async {
+            let _ = gw_stopped.await;
+        },
+        Duration::from_secs(10),
+    ));
+    Harness {
+        base,
+        sim,
+        gateway: built.gateway,
+        client: switchyard_providers::shared_client(&Default::default()).unwrap(),
+        ledger,
+        recorder: Some(built.recorder),
+        stop_gw: Some(stop_gw),
+        server: Some(server),
+        stop_sim: Some(stop_sim),
+    }
+}
+
+impl Harness {
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.post_with(path, body.to_string().into_bytes(), &[])
+            .await
+    }
+
+    pub async fn post_with(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Answer {
+        let mut rb = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Answer {
+        let resp = self.client.get(url).send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        Answer {
+            status,
+            headers,
+            body: resp.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    /// Stops the gateway gracefully and returns every ledger record.
+    pub async fn finish(mut self) -> Vec<Record> {
+        if let Some(s) = self.stop_gw.take() {
+            let _ = s.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.unwrap().unwrap();
+        }
+        if let Some(r) = self.recorder.take() {
+            r.shutdown();
+        }
+        if let Some(s) = self.stop_sim.take() {
+            let _ = s.send(());
+        }
+        records(&self.ledger)
+    }
+}
+
+pub fn records(path: &std::path::Path) -> Vec<Record> {
+    let store = SqliteStore::open_read_only(path).unwrap();
+    let mut out = Vec::new();
+    store
+        .scan(None, &mut |r| {
+            out.push(r);
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+/// A chat request body.
+pub fn chat(model: &str, text: &str) -> Value {
+    serde_json::json!({"model": model, "messages": [{"role": "user", "content": text}]})
+}
+
+/// The data payloads of an SSE body.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|ev| {
+            ev.lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_string)
+        })
+        .collect()
+}
