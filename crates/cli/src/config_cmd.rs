@@ -30,30 +30,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let mut problems: Vec<String> = c
-                .missing_env(&crate::env)
-                .iter()
-                .map(|e| e.to_string())
-                .collect();
-            if let Err(e) =
-                switchyard_catalog::Catalog::load(&c.catalog.files, &c.catalog.litellm_files)
-            {
-                problems.push(format!("catalog: {e}"));
-            }
-            if problems.is_empty() {
-                println!(
-                    "config OK: {} provider(s), {} route(s), ledger {}",
-                    c.providers.len(),
-                    c.routes.len(),
-                    c.ledger.path.display()
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!("{} configuration error(s):", problems.len());
-                for p in problems {
-                    eprintln!("  - {p}");
+            match switchyard_gateway::Gateway::check(&c, &crate::env) {
+                Ok(routes) => {
+                    println!(
+                        "config OK: {} provider(s), {} route(s), ledger {}",
+                        c.providers.len(),
+                        routes,
+                        c.ledger.path.display()
+                    );
+                    Ok(ExitCode::SUCCESS)
                 }
-                Ok(ExitCode::from(2))
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(2))
+                }
             }
         }
     }

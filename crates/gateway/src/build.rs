@@ -1,6 +1,6 @@
 //! Assembly: config → providers, routes, catalog, ledger and recorder.
 
-use crate::config::{Config, ProviderConfig};
+use crate::config::{Config, ConfigError, ProviderConfig};
 use crate::{Gateway, Inner, RouteMeta, TargetMeta};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,76 +31,42 @@ pub struct Built {
     pub recorder: RecorderHandle,
 }
 
+/// Everything but the ledger: what `config check` validates without touching any file.
+struct Parts {
+    catalog: Arc<Catalog>,
+    routes: Vec<Route<TargetMeta>>,
+    meta: HashMap<String, RouteMeta>,
+}
+
 impl Gateway {
+    /// Checks a configuration as `build` would — keys present, catalog loadable, providers
+    /// constructible, `price_as` entries known — without opening the ledger.
+    pub fn check(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<usize, BuildError> {
+        assemble(config, env).map(|p| p.routes.len())
+    }
+
     /// Assembles a gateway. `env` resolves the key variables the config names.
     pub fn build(
         config: &Config,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Built, BuildError> {
-        let missing = config.missing_env(env);
-        if !missing.is_empty() {
-            return Err(crate::ConfigErrors(missing).into());
-        }
-        let catalog = Arc::new(Catalog::load(
-            &config.catalog.files,
-            &config.catalog.litellm_files,
-        )?);
-        let client = switchyard_providers::shared_client(&HttpSettings::default())
-            .map_err(BuildError::Other)?;
-        let providers: HashMap<String, (Arc<dyn Provider>, &ProviderConfig)> = config
-            .providers
-            .iter()
-            .map(|p| (p.name.clone(), (make_provider(p, env, client.clone()), p)))
-            .collect();
-
-        let mut routes: Vec<Route<TargetMeta>> = Vec::new();
-        let mut meta = HashMap::new();
-        for r in &config.routes {
-            let targets = r
-                .targets
-                .iter()
-                .filter_map(|t| {
-                    let (provider, pc) = providers.get(&t.provider)?;
-                    let pricing = match &t.price_as {
-                        Some((p, m)) => catalog.get(p, m).cloned(),
-                        None => price_entry(&catalog, pc, &t.model),
-                    };
-                    Some(Target {
-                        provider: provider.clone(),
-                        model: t.model.clone(),
-                        meta: TargetMeta {
-                            pricing: pricing.map(Arc::new),
-                        },
-                    })
-                })
-                .collect();
-            meta.insert(
-                r.name.clone(),
-                RouteMeta {
-                    workload: r.workload.clone(),
-                },
-            );
-            routes.push(Route {
-                name: r.name.clone(),
-                targets,
-                policy: Box::new(Fallback),
-            });
-        }
-        if config.expose_catalog_models {
-            add_catalog_routes(&mut routes, &mut meta, &catalog, config, &providers);
-        }
-
+        let Parts {
+            catalog,
+            routes,
+            meta,
+        } = assemble(config, env)?;
         let store = SqliteStore::open(&config.ledger.path)?;
         let (recorder, handle) = Recorder::spawn(
             Box::new(store),
             RecorderConfig {
-                capacity: config.ledger.queue_capacity,
                 batch_size: config.ledger.batch_size,
                 flush_interval: config.ledger.flush_interval,
             },
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
-
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 routes: RouteTable::new(routes),
@@ -122,12 +88,96 @@ impl Gateway {
     }
 }
 
+fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Parts, BuildError> {
+    let missing = config.missing_env(env);
+    if !missing.is_empty() {
+        return Err(crate::ConfigErrors(missing).into());
+    }
+    let catalog = Arc::new(Catalog::load(
+        &config.catalog.files,
+        &config.catalog.litellm_files,
+    )?);
+    let mut problems: Vec<ConfigError> = Vec::new();
+    let client =
+        switchyard_providers::shared_client(&HttpSettings::default()).map_err(BuildError::Other)?;
+    let providers: HashMap<String, (Arc<dyn Provider>, &ProviderConfig)> = config
+        .providers
+        .iter()
+        .filter_map(|p| match make_provider(p, env, client.clone()) {
+            Ok(made) => Some((p.name.clone(), (made, p))),
+            Err(message) => {
+                problems.push(ConfigError {
+                    path: format!("providers.{}", p.name),
+                    message,
+                });
+                None
+            }
+        })
+        .collect();
+
+    let mut routes: Vec<Route<TargetMeta>> = Vec::new();
+    let mut meta = HashMap::new();
+    for (i, r) in config.routes.iter().enumerate() {
+        let targets = r
+                .targets
+                .iter()
+                .enumerate()
+                .filter_map(|(j, t)| {
+                    let (provider, pc) = providers.get(&t.provider)?;
+                    let pricing = match &t.price_as {
+                        Some((p, m)) => {
+                            let found = catalog.get(p, m).cloned();
+                            if found.is_none() {
+                                problems.push(ConfigError {
+                                    path: format!("routes[{i}].targets[{j}].price_as"),
+                                    message: format!("{p}/{m} is not in the catalog; `switchyard catalog list` shows what is"),
+                                });
+                            }
+                            found
+                        }
+                        None => price_entry(&catalog, pc, &t.model),
+                    };
+                    Some(Target {
+                        provider: provider.clone(),
+                        model: t.model.clone(),
+                        meta: TargetMeta {
+                            pricing: pricing.map(Arc::new),
+                        },
+                    })
+                })
+                .collect();
+        meta.insert(
+            r.name.clone(),
+            RouteMeta {
+                workload: r.workload.clone(),
+            },
+        );
+        routes.push(Route {
+            name: r.name.clone(),
+            targets,
+            policy: Box::new(Fallback),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(crate::ConfigErrors(problems).into());
+    }
+    if config.expose_catalog_models {
+        add_catalog_routes(&mut routes, &mut meta, &catalog, config, &providers);
+    }
+
+    Ok(Parts {
+        catalog,
+        routes,
+        meta,
+    })
+}
+
 /// The one factory where a provider kind picks an adapter.
 fn make_provider(
     p: &ProviderConfig,
     env: &dyn Fn(&str) -> Option<String>,
     client: switchyard_providers::HttpClient,
-) -> Arc<dyn Provider> {
+) -> Result<Arc<dyn Provider>, String> {
     let api_key = p
         .api_key_env
         .as_deref()
@@ -141,7 +191,7 @@ fn make_provider(
             .unwrap_or_else(|| crate::config::DEFAULT_AZURE_API_VERSION.into()),
         deployments: p.deployments.clone(),
     });
-    Arc::new(OpenAiCompatible::new(
+    let adapter = OpenAiCompatible::new(
         OpenAiSettings {
             name: p.name.clone(),
             kind: p.kind,
@@ -152,7 +202,8 @@ fn make_provider(
             timeout: p.timeout,
         },
         client,
-    ))
+    )?;
+    Ok(Arc::new(adapter))
 }
 
 /// The catalog entry that prices `model` on provider `pc`: the provider's configured price

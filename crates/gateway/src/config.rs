@@ -62,7 +62,6 @@ pub struct LedgerConfig {
     pub path: PathBuf,
     pub batch_size: usize,
     pub flush_interval: Duration,
-    pub queue_capacity: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -120,7 +119,6 @@ impl Default for LedgerConfig {
             path: PathBuf::from(DEFAULT_LEDGER),
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
-            queue_capacity: 65_536,
         }
     }
 }
@@ -141,7 +139,6 @@ struct RawLedger {
     path: Option<PathBuf>,
     batch_size: Option<u64>,
     flush_interval_ms: Option<u64>,
-    queue_capacity: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -444,11 +441,6 @@ fn validate_ledger(errs: &mut Errors, l: RawLedger) -> LedgerConfig {
     match l.flush_interval_ms {
         Some(0) => errs.push("ledger.flush_interval_ms", "must be at least 1"),
         Some(ms) => out.flush_interval = Duration::from_millis(ms),
-        None => {}
-    }
-    match l.queue_capacity {
-        Some(0) => errs.push("ledger.queue_capacity", "must be at least 1"),
-        Some(n) => out.queue_capacity = n as usize,
         None => {}
     }
     out

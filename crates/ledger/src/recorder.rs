@@ -1,66 +1,73 @@
-//! The batching recorder: the request path hands a record over without waiting; one writer
-//! thread commits batches.
+//! The batching recorder: the request path appends a record to a shared buffer and returns;
+//! one writer thread commits batches.
 //!
 //! Invariants:
-//! - `record` never blocks and never drops: when the bounded channel is full the record goes to
-//!   an overflow list the writer drains next (counted in [`RecorderStats::overflowed`]).
-//! - A batch is committed when `batch_size` records are waiting or `flush_interval` after its
-//!   first record, so a crash loses at most one flush interval of records.
-//! - [`RecorderHandle::shutdown`] commits everything sent before it, then stops the thread.
-//! - A failed commit is retried on the next cycle, never discarded silently.
+//! - `record` never blocks on IO and never drops: it takes an uncontended mutex, pushes, and
+//!   wakes the writer only when the buffer reaches `batch_size` (one wake-up per batch, not per
+//!   record — per-record wake-ups cost more CPU than the insert itself).
+//! - Otherwise the writer wakes every `flush_interval` and commits what is there, so a crash
+//!   loses at most the records of one flush interval.
+//! - [`RecorderHandle::shutdown`] commits everything recorded before it, then stops the thread.
+//! - A failed commit is kept and retried on the next cycle, never discarded silently.
 
 use crate::{LedgerStore, Record};
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct RecorderConfig {
-    pub capacity: usize,
+    /// Wake the writer early once this many records wait.
     pub batch_size: usize,
+    /// The longest a record waits before it is committed.
     pub flush_interval: Duration,
 }
 
 impl Default for RecorderConfig {
     fn default() -> Self {
         RecorderConfig {
-            capacity: 65_536,
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
         }
     }
 }
 
-enum Msg {
-    Record(Box<Record>),
-    Flush(std::sync::mpsc::Sender<()>),
-    Stop,
+#[derive(Default)]
+struct Queue {
+    records: Vec<Record>,
+    /// Flush requests waiting for the next commit.
+    waiters: Vec<std::sync::mpsc::Sender<()>>,
+    stop: bool,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
     written: AtomicU64,
-    overflowed: AtomicU64,
     failed_commits: AtomicU64,
+    batch_size: usize,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A panic while holding this lock cannot leave the queue inconsistent (push/swap only).
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// What the recorder has done so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecorderStats {
     pub written: u64,
-    pub overflowed: u64,
     pub failed_commits: u64,
 }
 
 /// The sending side, cheap to clone into every request.
 #[derive(Clone)]
 pub struct Recorder {
-    tx: SyncSender<Msg>,
-    overflow: Arc<Mutex<VecDeque<Record>>>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 }
 
 /// Owns the writer thread.
@@ -75,23 +82,20 @@ impl Recorder {
         store: Box<dyn LedgerStore>,
         cfg: RecorderConfig,
     ) -> std::io::Result<(Recorder, RecorderHandle)> {
-        let (tx, rx) = sync_channel(cfg.capacity.max(1));
-        let recorder = Recorder {
-            tx,
-            overflow: Arc::new(Mutex::new(VecDeque::new())),
-            counters: Arc::new(Counters::default()),
-        };
+        let shared = Arc::new(Shared {
+            batch_size: cfg.batch_size.max(1),
+            ..Shared::default()
+        });
         let writer = Writer {
             store,
-            rx,
-            cfg,
-            overflow: recorder.overflow.clone(),
-            counters: recorder.counters.clone(),
+            shared: shared.clone(),
+            interval: cfg.flush_interval,
             pending: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("switchyard-ledger".into())
             .spawn(move || writer.run())?;
+        let recorder = Recorder { shared };
         Ok((
             recorder.clone(),
             RecorderHandle {
@@ -101,34 +105,36 @@ impl Recorder {
         ))
     }
 
-    /// Hands a record to the writer. Never blocks, never drops.
+    /// Hands a record to the writer. Never waits on IO, never drops.
     pub fn record(&self, r: Record) {
-        match self.tx.try_send(Msg::Record(Box::new(r))) {
-            Ok(()) => {}
-            Err(TrySendError::Full(Msg::Record(r)))
-            | Err(TrySendError::Disconnected(Msg::Record(r))) => {
-                self.counters.overflowed.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut q) = self.overflow.lock() {
-                    q.push_back(*r);
-                }
-            }
-            Err(_) => {}
+        let full = {
+            let mut q = self.shared.lock();
+            q.records.push(r);
+            q.records.len() == self.shared.batch_size
+        };
+        if full {
+            self.shared.wake.notify_one();
         }
     }
 
-    /// Blocks until every record sent before this call is committed (tests, CLI).
+    /// Blocks until every record recorded before this call is committed (tests, CLI).
     pub fn flush(&self) {
         let (tx, rx) = std::sync::mpsc::channel();
-        if self.tx.send(Msg::Flush(tx)).is_ok() {
-            let _ = rx.recv();
+        {
+            let mut q = self.shared.lock();
+            if q.stop {
+                return;
+            }
+            q.waiters.push(tx);
         }
+        self.shared.wake.notify_one();
+        let _ = rx.recv();
     }
 
     pub fn stats(&self) -> RecorderStats {
         RecorderStats {
-            written: self.counters.written.load(Ordering::Relaxed),
-            overflowed: self.counters.overflowed.load(Ordering::Relaxed),
-            failed_commits: self.counters.failed_commits.load(Ordering::Relaxed),
+            written: self.shared.written.load(Ordering::Relaxed),
+            failed_commits: self.shared.failed_commits.load(Ordering::Relaxed),
         }
     }
 }
@@ -138,7 +144,7 @@ impl RecorderHandle {
         &self.recorder
     }
 
-    /// Commits everything sent so far and stops the writer.
+    /// Commits everything recorded so far and stops the writer.
     pub fn shutdown(mut self) -> RecorderStats {
         self.stop();
         self.recorder.stats()
@@ -146,7 +152,8 @@ impl RecorderHandle {
 
     fn stop(&mut self) {
         if let Some(t) = self.thread.take() {
-            let _ = self.recorder.tx.send(Msg::Stop);
+            self.recorder.shared.lock().stop = true;
+            self.recorder.shared.wake.notify_one();
             let _ = t.join();
         }
     }
@@ -160,82 +167,65 @@ impl Drop for RecorderHandle {
 
 struct Writer {
     store: Box<dyn LedgerStore>,
-    rx: Receiver<Msg>,
-    cfg: RecorderConfig,
-    overflow: Arc<Mutex<VecDeque<Record>>>,
-    counters: Arc<Counters>,
-    /// Records not yet committed (including a batch whose commit failed).
+    shared: Arc<Shared>,
+    interval: Duration,
+    /// Records taken from the queue but not yet committed (a failed batch stays here).
     pending: Vec<Record>,
 }
 
 impl Writer {
     fn run(mut self) {
-        let mut waiters = Vec::new();
         loop {
-            let mut stop = match self.rx.recv() {
-                Ok(m) => self.take(m, &mut waiters),
-                Err(_) => true,
+            let (waiters, stop) = {
+                let q = self.shared.lock();
+                let batch = self.shared.batch_size;
+                let (mut q, _) = self
+                    .shared
+                    .wake
+                    .wait_timeout_while(q, self.interval, |q| {
+                        q.records.len() < batch && q.waiters.is_empty() && !q.stop
+                    })
+                    .unwrap_or_else(|p| p.into_inner());
+                if self.pending.is_empty() {
+                    std::mem::swap(&mut self.pending, &mut q.records);
+                } else {
+                    self.pending.append(&mut q.records);
+                }
+                (std::mem::take(&mut q.waiters), q.stop)
             };
-            let deadline = Instant::now() + self.cfg.flush_interval;
-            while !stop && waiters.is_empty() && self.pending.len() < self.cfg.batch_size {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match self.rx.recv_timeout(left) {
-                    Ok(m) => stop = self.take(m, &mut waiters),
-                    Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => stop = true,
-                }
-            }
-            if stop {
-                while let Ok(m) = self.rx.try_recv() {
-                    self.take(m, &mut waiters);
-                }
-            }
             self.commit();
-            for w in waiters.drain(..) {
+            for w in waiters {
                 let _ = w.send(());
             }
             if stop {
+                // Records pushed after the stop flag was read are taken here; one retry for a
+                // batch that failed.
+                self.pending.append(&mut self.shared.lock().records);
+                self.commit();
                 if !self.pending.is_empty() {
-                    // Last chance: one retry, then report what could not be written.
-                    self.commit();
-                    if !self.pending.is_empty() {
-                        tracing::error!(
-                            lost = self.pending.len(),
-                            "ledger records could not be written at shutdown"
-                        );
-                    }
+                    tracing::error!(
+                        lost = self.pending.len(),
+                        "ledger records could not be written at shutdown"
+                    );
                 }
                 return;
             }
         }
     }
 
-    /// Files one message; returns whether it asks the writer to stop.
-    fn take(&mut self, m: Msg, waiters: &mut Vec<std::sync::mpsc::Sender<()>>) -> bool {
-        match m {
-            Msg::Record(r) => self.pending.push(*r),
-            Msg::Flush(w) => waiters.push(w),
-            Msg::Stop => return true,
-        }
-        false
-    }
-
     fn commit(&mut self) {
-        if let Ok(mut q) = self.overflow.lock() {
-            self.pending.extend(q.drain(..));
-        }
         if self.pending.is_empty() {
             return;
         }
         match self.store.append(&self.pending) {
             Ok(_) => {
-                self.counters
+                self.shared
                     .written
                     .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
                 self.pending.clear();
             }
             Err(e) => {
-                self.counters.failed_commits.fetch_add(1, Ordering::Relaxed);
+                self.shared.failed_commits.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, pending = self.pending.len(), "ledger commit failed; will retry");
                 std::thread::sleep(Duration::from_millis(100));
             }

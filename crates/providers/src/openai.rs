@@ -10,6 +10,7 @@ use crate::{
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::time::Duration;
 use switchyard_primitives::Secret;
@@ -40,41 +41,74 @@ pub struct OpenAiSettings {
 pub struct OpenAiCompatible {
     s: OpenAiSettings,
     client: reqwest::Client,
-    chat_url: String,
-    embeddings_url: String,
+    /// Parsed once: URL parsing (with IDNA) costs more per request than one might think.
+    chat_url: reqwest::Url,
+    embeddings_url: reqwest::Url,
+    /// Authentication and extra headers, built and validated once; the key is marked sensitive.
+    headers: HeaderMap,
 }
 
 impl OpenAiCompatible {
-    pub fn new(s: OpenAiSettings, client: reqwest::Client) -> Self {
+    /// Fails when the base URL or a configured header is not valid.
+    pub fn new(s: OpenAiSettings, client: reqwest::Client) -> Result<Self, String> {
         let base = s.base_url.trim_end_matches('/');
-        OpenAiCompatible {
-            chat_url: format!("{base}/chat/completions"),
-            embeddings_url: format!("{base}/embeddings"),
+        let parse = |u: String| {
+            reqwest::Url::parse(&u)
+                .map_err(|e| format!("base_url {:?} is not a URL: {e}", s.base_url))
+        };
+        let chat_url = parse(format!("{base}/chat/completions"))?;
+        let embeddings_url = parse(format!("{base}/embeddings"))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (k, v) in &s.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("{k:?} is not a valid header name"))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| format!("the value of header {k} is not valid"))?;
+            headers.insert(name, value);
+        }
+        if let Some(key) = &s.api_key {
+            let (name, text) = match s.azure {
+                Some(_) => (HeaderName::from_static("api-key"), key.expose().to_string()),
+                None => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+            };
+            let mut value = HeaderValue::from_str(&text).map_err(|_| {
+                "the API key contains characters not allowed in a header".to_string()
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        Ok(OpenAiCompatible {
+            chat_url,
+            embeddings_url,
+            headers,
             s,
             client,
-        }
+        })
     }
 
-    fn url(&self, req: &ProviderRequest<'_>) -> String {
+    fn url(&self, req: &ProviderRequest<'_>) -> Result<reqwest::Url, ProviderError> {
         let (path, plain) = match req.payload {
             Payload::Chat(_) => ("chat/completions", &self.chat_url),
             Payload::Embedding(_) => ("embeddings", &self.embeddings_url),
         };
-        match &self.s.azure {
-            None => plain.clone(),
-            Some(az) => {
-                let deployment = az
-                    .deployments
-                    .get(req.model)
-                    .map_or(req.model, String::as_str);
-                format!(
-                    "{}/openai/deployments/{}/{path}?api-version={}",
-                    self.s.base_url.trim_end_matches('/'),
-                    deployment,
-                    az.api_version
-                )
-            }
-        }
+        let Some(az) = &self.s.azure else {
+            return Ok(plain.clone());
+        };
+        let deployment = az
+            .deployments
+            .get(req.model)
+            .map_or(req.model, String::as_str);
+        let url = format!(
+            "{}/openai/deployments/{}/{path}?api-version={}",
+            self.s.base_url.trim_end_matches('/'),
+            deployment,
+            az.api_version
+        );
+        reqwest::Url::parse(&url).map_err(|e| ProviderError::Connect {
+            provider: self.s.name.clone(),
+            message: format!("bad deployment URL: {e}"),
+        })
     }
 
     fn body(&self, req: &ProviderRequest<'_>) -> (Vec<u8>, bool) {
@@ -99,22 +133,13 @@ impl OpenAiCompatible {
         let (body, stream) = self.body(&req);
         let mut rb = self
             .client
-            .post(self.url(&req))
-            .header("content-type", "application/json")
+            .post(self.url(&req)?)
+            .headers(self.headers.clone())
             .body(body);
         if stream {
             rb = rb.header("accept", "text/event-stream");
         } else {
             rb = rb.timeout(self.s.timeout);
-        }
-        if let Some(key) = &self.s.api_key {
-            rb = match self.s.azure {
-                Some(_) => rb.header("api-key", key.expose()),
-                None => rb.bearer_auth(key.expose()),
-            };
-        }
-        for (k, v) in &self.s.headers {
-            rb = rb.header(k, v);
         }
         let resp = match tokio::time::timeout(self.s.timeout, rb.send()).await {
             Err(_) => return Err(self.timeout()),
@@ -236,13 +261,20 @@ fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return seconds(ms / 1000.0);
     }
     h.get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(seconds)
+}
+
+/// A hostile or broken upstream may send `inf`, `NaN` or `1e30`: clamp to a day, never panic.
+fn seconds(s: f64) -> Option<Duration> {
+    if !s.is_finite() || s < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(s.min(86_400.0)).ok()
 }
 
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Bytes {
@@ -266,4 +298,73 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_survives_hostile_values() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "7")])),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "1500")])),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1e30")])),
+            Some(Duration::from_secs(86_400))
+        );
+        for bad in ["inf", "NaN", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", bad)])),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "inf")])), None);
+    }
+
+    #[test]
+    fn invalid_base_url_and_headers_are_refused_up_front() {
+        let s = |base: &str, headers: Vec<(String, String)>| OpenAiSettings {
+            name: "p".into(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: base.into(),
+            api_key: Some(Secret::new("k")),
+            azure: None,
+            headers,
+            timeout: Duration::from_secs(1),
+        };
+        let client = crate::shared_client(&Default::default()).unwrap();
+        assert!(OpenAiCompatible::new(s("not a url", vec![]), client.clone()).is_err());
+        assert!(
+            OpenAiCompatible::new(
+                s("http://h/v1", vec![("bad name".into(), "v".into())]),
+                client.clone()
+            )
+            .is_err()
+        );
+        let ok = OpenAiCompatible::new(
+            s(
+                "http://h/v1/",
+                vec![("OpenAI-Organization".into(), "org".into())],
+            ),
+            client,
+        )
+        .unwrap();
+        assert_eq!(ok.chat_url.as_str(), "http://h/v1/chat/completions");
+        assert!(ok.headers.get(AUTHORIZATION).unwrap().is_sensitive());
+    }
 }

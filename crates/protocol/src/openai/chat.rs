@@ -478,42 +478,58 @@ fn write_stream_options(out: &mut Vec<u8>, existing: Option<&RawValue>) {
 }
 
 fn parse_messages<'a>(raw: &RawObject<'a>) -> Result<Vec<Message<'a>>, FieldError> {
-    let items: Vec<&'a RawValue> = raw.decode("messages")?.ok_or_else(|| {
+    let list = raw.get("messages").ok_or_else(|| {
         FieldError::new(
             "messages",
             "`messages` is required: an array of {\"role\", \"content\"} objects.",
         )
     })?;
-    if items.is_empty() {
+    // Fast path: one scan. Only when it fails is the list re-read item by item, to name the
+    // failing index.
+    let messages: Vec<Message<'a>> = match serde_json::from_str(list.get()) {
+        Ok(m) => m,
+        Err(e) => return Err(locate_message_error(list, &e)),
+    };
+    if messages.is_empty() {
         return Err(FieldError::new(
             "messages",
             "`messages` must contain at least one message.",
         ));
     }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let path = format!("messages[{i}]");
-        let m: Message<'a> =
-            serde_json::from_str(item.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
-        validate_message(&m, &path)?;
-        out.push(m);
+    for (i, m) in messages.iter().enumerate() {
+        validate_message(m, i)?;
     }
-    Ok(out)
+    Ok(messages)
 }
 
-fn validate_message(m: &Message<'_>, path: &str) -> Result<(), FieldError> {
+fn locate_message_error(list: &RawValue, whole: &serde_json::Error) -> FieldError {
+    let items: Vec<&RawValue> = match serde_json::from_str(list.get()) {
+        Ok(items) => items,
+        Err(e) => return FieldError::from_serde("messages", &e),
+    };
+    for (i, item) in items.iter().enumerate() {
+        if let Err(e) = serde_json::from_str::<Message<'_>>(item.get()) {
+            return FieldError::from_serde(&format!("messages[{i}]"), &e);
+        }
+    }
+    FieldError::from_serde("messages", whole)
+}
+
+fn validate_message(m: &Message<'_>, index: usize) -> Result<(), FieldError> {
     match m.role {
         Role::Tool if m.tool_call_id.is_none() => {
             return Err(FieldError::new(
-                format!("{path}.tool_call_id"),
-                format!("`{path}.tool_call_id` is required on a message with role \"tool\"."),
+                format!("messages[{index}].tool_call_id"),
+                format!(
+                    "`messages[{index}].tool_call_id` is required on a message with role \"tool\"."
+                ),
             ));
         }
         Role::Assistant => {}
         _ if m.content.is_none() => {
             return Err(FieldError::new(
-                format!("{path}.content"),
-                format!("`{path}.content` is required for this role."),
+                format!("messages[{index}].content"),
+                format!("`messages[{index}].content` is required for this role."),
             ));
         }
         _ => {}
@@ -522,8 +538,10 @@ fn validate_message(m: &Message<'_>, path: &str) -> Result<(), FieldError> {
         for (j, p) in parts.iter().enumerate() {
             if p.kind == "text" && p.text.is_none() {
                 return Err(FieldError::new(
-                    format!("{path}.content[{j}].text"),
-                    format!("`{path}.content[{j}].text` is required on a part of type \"text\"."),
+                    format!("messages[{index}].content[{j}].text"),
+                    format!(
+                        "`messages[{index}].content[{j}].text` is required on a part of type \"text\"."
+                    ),
                 ));
             }
         }
