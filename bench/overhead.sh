@@ -16,6 +16,10 @@
 # core, so compare latency added and CPU µs/request rather than raw throughput.
 # Set PIN=0 to disable pinning.
 #
+# If nginx is installed (Debian: apt-get install nginx-light) the same levels are also run
+# through nginx as a plain keep-alive `proxy_pass` on the gateway's CPU: the floor for any HTTP
+# proxy on this machine, measured in the same run. NGINX=0 skips it.
+#
 # Environment: DURATION (s per run, default 10), LEVELS (default "1 16 64"),
 # WARMUP (s, default 2), SWITCHYARD_BIN (default target/release/switchyard; set it to
 # skip the build), PIN, GATEWAY_CPU, LOAD_CPU.
@@ -64,12 +68,13 @@ fi
 WORK="$(mktemp -d -t switchyard-bench.XXXXXX)"
 SIM_PID=""
 GW_PID=""
+NGINX_PID=""
 cleanup() {
     # Only the processes this script started, by pid.
-    for pid in "$GW_PID" "$SIM_PID"; do
+    for pid in "$GW_PID" "$SIM_PID" "$NGINX_PID"; do
         [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
     done
-    for pid in "$GW_PID" "$SIM_PID"; do
+    for pid in "$GW_PID" "$SIM_PID" "$NGINX_PID"; do
         [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
     done
     rm -rf "$WORK"
@@ -130,6 +135,42 @@ for _ in $(seq 300); do
 done
 curl -fsS -o /dev/null "$GW_URL/readyz" || { echo "gateway never became ready" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
 
+# --- nginx proxy_pass, for comparison (optional) ------------------------------------
+NGINX_URL=""
+NGINX_WORKER=""
+if [[ "${NGINX:-auto}" != 0 ]] && command -v nginx >/dev/null; then
+    # nginx cannot listen on port 0; pick a free port first.
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    cat >"$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream sim { server ${SIM_URL#http://}; keepalive 128; }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://sim;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+    "${on_gateway_cpu[@]}" nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    for _ in $(seq 50); do
+        NGINX_WORKER="$(pgrep -P "$NGINX_PID" | head -n1 || true)"
+        [[ -n "$NGINX_WORKER" ]] && curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+        sleep 0.1
+    done
+    [[ -n "$NGINX_WORKER" ]] && NGINX_URL="http://127.0.0.1:$port"
+fi
+
 # --- wrk script -------------------------------------------------------------------
 # One script per model. done() prints a machine-readable line so we never parse wrk's
 # human output (which switches between us/ms/s units).
@@ -152,8 +193,10 @@ write_lua chat         # through the gateway: the route name
 
 # Gateway CPU time so far, in clock ticks (utime + stime, fields 14 and 15 of
 # /proc/PID/stat; strip "pid (comm) " first since comm may contain spaces).
-gw_ticks() { sed 's/^.*) //' "/proc/$GW_PID/stat" | awk '{print $12 + $13}'; }
-gw_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status"; }
+ticks_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+hwm_kib_of() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+gw_ticks() { ticks_of "$GW_PID"; }
+gw_hwm_kib() { hwm_kib_of "$GW_PID"; }
 CLK_TCK="$(getconf CLK_TCK)"
 
 # run_wrk URL LUA CONNS SECONDS -> "requests duration_us p50_us p99_us errors"
@@ -194,6 +237,20 @@ for c in $LEVELS; do
             printf "| %d | gateway | %.0f | %d | %d | %+d | %.1f | %.1f | %d |",
                 c, req / (dur / 1e6), p50, p99, p50 - dp50, cpu, hwm / 1024, err
         }')")
+    if [[ -n "$NGINX_URL" ]]; then
+        echo "==> c=$c nginx proxy_pass (${DURATION}s)" >&2
+        t0="$(ticks_of "$NGINX_WORKER")"
+        res="$(run_wrk "$NGINX_URL" gpt-4o-mini "$c" "$DURATION")"
+        read -r n_req n_dur n_p50 n_p99 n_err <<<"$res"
+        t1="$(ticks_of "$NGINX_WORKER")"
+        rows+=("$(awk -v c="$c" -v req="$n_req" -v dur="$n_dur" -v p50="$n_p50" -v p99="$n_p99" -v err="$n_err" \
+            -v dp50="$d_p50" -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" -v hwm="$(hwm_kib_of "$NGINX_WORKER")" \
+            'BEGIN {
+                cpu = req > 0 ? ticks / hz * 1e6 / req : 0
+                printf "| %d | nginx proxy_pass | %.0f | %d | %d | %+d | %.1f | %.1f | %d |",
+                    c, req / (dur / 1e6), p50, p99, p50 - dp50, cpu, hwm / 1024, err
+            }')")
+    fi
     if ((d_err + g_err > 0)); then
         echo "WARNING: c=$c had errors (direct $d_err, gateway $g_err); see the logs" >&2
         warn="**Some runs had errors; their latency and throughput numbers are not comparable.**"
@@ -217,7 +274,7 @@ report="$(
 $(printf '%s\n' "${rows[@]}")
 $warn
 
-gw CPU µs/req: gateway utime+stime during the run (/proc/PID/stat, ${CLK_TCK} ticks/s)
+gw CPU µs/req: the proxy's (the gateway's, or the nginx worker's) utime+stime during the run (/proc/PID/stat, ${CLK_TCK} ticks/s)
 divided by requests completed; includes ledger writes. Peak RSS is VmHWM, the high-water
 mark since the gateway started, so it only grows from level to level.
 EOF

@@ -286,12 +286,32 @@ impl Validator<'_> {
             else {
                 continue;
             };
-            for (name, m) in [
-                ("input", Some(p.input)),
-                ("output", Some(p.output)),
-                ("cached_input", p.cached_input),
-                ("cache_write", p.cache_write),
-            ] {
+            let tier_prices = p
+                .tiers
+                .iter()
+                .flat_map(|t| [Some(t.input), t.cached_input, t.output]);
+            let prices = [
+                Some(p.input),
+                Some(p.output),
+                p.cached_input,
+                p.cache_write,
+                p.cache_write_1h,
+                p.reasoning,
+            ];
+            let names = [
+                "input",
+                "output",
+                "cached_input",
+                "cache_write",
+                "cache_write_1h",
+                "reasoning",
+            ];
+            let labelled = names.iter().map(|n| n.to_string()).zip(prices).chain(
+                tier_prices
+                    .enumerate()
+                    .map(|(k, m)| (format!("tiers[{}]", k / 3), m)),
+            );
+            for (name, m) in labelled {
                 if m.is_some_and(|m| m.decimal().is_sign_negative()) {
                     self.err(&format!("{field}.{name}"), "a price cannot be negative");
                 }

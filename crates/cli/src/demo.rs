@@ -102,7 +102,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let _ = stop_sim.send(());
     sim.await??;
 
-    let store = SqliteStore::open_read_only(&args.ledger)?;
+    let store = SqliteStore::open_existing(&args.ledger)?;
     println!(
         "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.\n",
         args.requests,

@@ -25,7 +25,7 @@ impl Source {
             Some(p) => p.clone(),
             None => self.config.load()?.ledger.path,
         };
-        Ok(SqliteStore::open_read_only(&path)?)
+        Ok(SqliteStore::open_existing(&path)?)
     }
 }
 

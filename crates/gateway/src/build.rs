@@ -239,21 +239,25 @@ fn add_catalog_routes(
         let Some((provider, _)) = providers.get(&pc.name) else {
             continue;
         };
-        let models: Vec<&ModelEntry> = match pc.kind {
-            // Azure serves only its deployments; local servers serve whatever they loaded.
+        // (name the upstream knows, catalog entry). Azure serves only its deployments, under
+        // the names its `deployments` table maps; local servers serve whatever they loaded.
+        let models: Vec<(&str, &ModelEntry)> = match pc.kind {
             ProviderKind::Azure => pc
                 .deployments
                 .keys()
-                .filter_map(|m| catalog.get("openai", m))
+                .filter_map(|m| catalog.get("openai", m).map(|e| (m.as_str(), e)))
                 .collect(),
             ProviderKind::Ollama
             | ProviderKind::Vllm
             | ProviderKind::LlamaCpp
             | ProviderKind::OpenAiCompatible => continue,
-            _ => catalog.by_provider(pc.kind.catalog_provider()).collect(),
+            _ => catalog
+                .by_provider(pc.kind.catalog_provider())
+                .map(|m| (m.id.as_str(), m))
+                .collect(),
         };
         let today = chrono::Utc::now().date_naive();
-        for m in models {
+        for (upstream_name, m) in models {
             // Retired models are not offered; an explicit route of the same name wins.
             if m.retirement.is_some_and(|d| d < today)
                 || config.routes.iter().any(|c| c.name == m.id)
@@ -262,7 +266,7 @@ fn add_catalog_routes(
             }
             let target = Target {
                 provider: provider.clone(),
-                model: m.id.clone(),
+                model: upstream_name.to_string(),
                 meta: TargetMeta {
                     pricing: Some(Arc::new(m.clone())),
                 },

@@ -22,7 +22,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Every problem found, in file order.
+/// Every problem found, grouped by section (server, ledger, catalog, gateway, providers, routes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
@@ -257,10 +257,14 @@ impl Config {
             .unwrap_or_default();
 
         let mut providers = Vec::new();
+        // Every declared name, valid or not, so a route naming a broken provider is not also
+        // reported as naming a missing one.
+        let mut declared = Vec::new();
         match table.remove("providers") {
             None => {}
             Some(toml::Value::Table(t)) => {
                 for (name, v) in t {
+                    declared.push(name.clone());
                     let path = format!("providers.{name}");
                     if let Some(raw) = errs.section::<RawProvider>(&path, Some(v)) {
                         if let Some(p) = validate_provider(&mut errs, &path, name, raw) {
@@ -282,7 +286,7 @@ impl Config {
                 for (i, v) in items.into_iter().enumerate() {
                     let path = format!("routes[{i}]");
                     if let Some(raw) = errs.section::<RawRoute>(&path, Some(v)) {
-                        routes.push(validate_route(&mut errs, &path, raw, &providers));
+                        routes.push(validate_route(&mut errs, &path, raw, &declared));
                     }
                 }
             }
@@ -322,7 +326,7 @@ impl Config {
             .iter()
             .filter_map(|p| {
                 let var = p.api_key_env.as_ref()?;
-                env(var).filter(|v| !v.is_empty()).is_none().then(|| ConfigError {
+                env(var).filter(|v| !v.trim().is_empty()).is_none().then(|| ConfigError {
                     path: format!("providers.{}.api_key_env", p.name),
                     message: format!("environment variable {var} is not set; export it with the provider's API key"),
                 })
@@ -490,13 +494,19 @@ fn validate_provider(
     if raw.timeout_ms == Some(0) {
         errs.push(format!("{path}.timeout_ms"), "must be at least 1");
     }
-    if kind != Some(ProviderKind::Azure)
-        && (raw.api_version.is_some() || !raw.deployments.is_empty())
-    {
-        errs.push(
-            format!("{path}.api_version"),
-            "api_version and deployments apply only to kind = \"azure\"",
-        );
+    if kind != Some(ProviderKind::Azure) {
+        if raw.api_version.is_some() {
+            errs.push(
+                format!("{path}.api_version"),
+                "applies only to kind = \"azure\"",
+            );
+        }
+        if !raw.deployments.is_empty() {
+            errs.push(
+                format!("{path}.deployments"),
+                "applies only to kind = \"azure\"",
+            );
+        }
     }
     if errs.0.len() > before {
         return None;
@@ -524,7 +534,7 @@ fn validate_route(
     errs: &mut Errors,
     path: &str,
     raw: RawRoute,
-    providers: &[ProviderConfig],
+    providers: &[String],
 ) -> RouteConfig {
     if raw.name.trim().is_empty() {
         errs.push(format!("{path}.name"), "must not be empty");
@@ -538,8 +548,8 @@ fn validate_route(
     let mut targets = Vec::new();
     for (j, t) in raw.targets.into_iter().enumerate() {
         let tpath = format!("{path}.targets[{j}]");
-        if !providers.iter().any(|p| p.name == t.provider) {
-            let names: Vec<_> = providers.iter().map(|p| p.name.as_str()).collect();
+        if !providers.contains(&t.provider) {
+            let names: Vec<_> = providers.iter().map(String::as_str).collect();
             errs.push(
                 format!("{tpath}.provider"),
                 format!(

@@ -38,7 +38,6 @@ const MIGRATIONS: &[&str] = &[
         attempts TEXT NOT NULL DEFAULT '[]'
     );
     CREATE INDEX requests_ts ON requests(ts_ms);
-    CREATE INDEX requests_workload_ts ON requests(workload, ts_ms);
     CREATE TABLE rollup_hourly (
         hour TEXT NOT NULL,
         workload TEXT NOT NULL,

@@ -30,8 +30,9 @@ impl SqliteStore {
         Self::init(conn, path)
     }
 
-    /// Opens an existing ledger for reading only; fails if it does not exist.
-    pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
+    /// Opens an existing ledger (read-write: WAL readers need the shared-memory file, and an
+    /// older schema is migrated); fails if there is none, rather than creating an empty one.
+    pub fn open_existing(path: &Path) -> Result<Self, LedgerError> {
         if !path.exists() {
             return Err(LedgerError::Open {
                 path: path.display().to_string(),

@@ -61,7 +61,7 @@ impl ProviderError {
                 status: 401 | 403, ..
             } => ErrorClass::Auth,
             ProviderError::Status { status, .. } if *status >= 500 => ErrorClass::Server,
-            // 408 (request timeout) and 409 (conflict, "try again") are transient by definition.
+            // 408 (request timeout) is transient by definition.
             ProviderError::Status { status: 408, .. } => ErrorClass::Timeout,
             ProviderError::Status { .. } => ErrorClass::Client,
             ProviderError::Stream { .. } => ErrorClass::Stream,

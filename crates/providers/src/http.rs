@@ -33,6 +33,9 @@ pub fn shared_client(settings: &HttpSettings) -> Result<reqwest::Client, String>
         .pool_max_idle_per_host(settings.pool_max_idle_per_host)
         // Small request/response frames must not wait for Nagle's algorithm.
         .tcp_nodelay(true)
+        // The router owns retries and fallbacks; a second, hidden retry layer would double
+        // attempts and spend without a trace in the ledger.
+        .retry(reqwest::retry::never())
         .no_proxy()
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))

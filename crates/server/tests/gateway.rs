@@ -462,3 +462,15 @@ async fn graceful_stop_records_every_request_even_with_a_long_flush_interval() {
     );
     assert_eq!(records(&ledger).len(), 40);
 }
+
+#[tokio::test]
+async fn a_stopping_gateway_is_not_ready_and_refuses_new_requests_with_503() {
+    let h = start(SIM, GATEWAY).await;
+    h.gateway.begin_shutdown();
+    assert_eq!(h.get(&format!("{}/readyz", h.base)).await.status, 503);
+    let a = h.post("/v1/chat/completions", &chat("chat", "hi")).await;
+    assert_eq!(a.status, 503);
+    assert_eq!(a.header("retry-after").as_deref(), Some("1"));
+    let recs = h.finish().await;
+    assert_eq!(recs[0].error_class.as_deref(), Some("shutting_down"));
+}

@@ -108,6 +108,22 @@ impl SimConfig {
                 .map_err(|e| format!("invalid sim config: models.{name}: {e}"))?;
             models.insert(name, b);
         }
+        for (name, b) in std::iter::once(("defaults", &defaults))
+            .chain(models.iter().map(|(n, b)| (n.as_str(), b)))
+        {
+            for (field, rate) in [
+                ("error_rate", b.error_rate),
+                ("rate_429", b.rate_429),
+                ("timeout_rate", b.timeout_rate),
+                ("disconnect_rate", b.disconnect_rate),
+            ] {
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(format!(
+                        "invalid sim config: {name}.{field} = {rate} must be a probability between 0 and 1"
+                    ));
+                }
+            }
+        }
         Ok(SimConfig {
             seed: raw.seed.unwrap_or(7),
             api_key: raw.api_key,
@@ -137,5 +153,26 @@ impl SimConfig {
 
     pub fn behaviour(&self, model: &str) -> &Behaviour {
         self.models.get(model).unwrap_or(&self.defaults)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_sections_inherit_defaults() {
+        let c = SimConfig::from_toml("[defaults]\nttft_ms = 5\n[models.m]\nerror_rate = 0.5\n")
+            .unwrap();
+        let m = c.behaviour("m");
+        assert_eq!((m.ttft_ms, m.error_rate), (5, 0.5));
+        assert_eq!(c.behaviour("other").error_rate, 0.0);
+    }
+
+    #[test]
+    fn rates_must_be_probabilities() {
+        let e = SimConfig::from_toml("[models.m]\nrate_429 = 1.5\n").unwrap_err();
+        assert!(e.contains("m.rate_429"), "{e}");
+        assert!(SimConfig::from_toml("[defaults]\nbogus = 1\n").is_err());
     }
 }

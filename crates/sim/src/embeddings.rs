@@ -84,6 +84,9 @@ async fn handle(
     if let Some(r) = fault(&sim, &b).await {
         return r;
     }
+    if !b.ttft().is_zero() {
+        tokio::time::sleep(b.ttft()).await;
+    }
     let dims = req
         .get("dimensions")
         .and_then(Value::as_u64)

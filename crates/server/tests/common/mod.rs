@@ -1,6 +1,9 @@
 //! Test harness: a simulator and a gateway on free loopback ports, in this process.
 
-#![allow(dead_code)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test harness: a setup failure should fail the test loudly"
+)]
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -152,7 +155,7 @@ impl Harness {
 }
 
 pub fn records(path: &std::path::Path) -> Vec<Record> {
-    let store = SqliteStore::open_read_only(path).unwrap();
+    let store = SqliteStore::open_existing(path).unwrap();
     let mut out = Vec::new();
     store
         .scan(None, &mut |r| {
