@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use switchyard_gateway::{Config, Gateway};
 use switchyard_ledger::{Dimension, LedgerStore, SqliteStore, SummaryQuery};
+use switchyard_providers::HttpClient;
 use switchyard_sim::SimConfig;
 
 const DEMO_CONFIG: &str = include_str!("../demo/switchyard.toml");
@@ -66,7 +67,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     eprintln!("simulated providers on {sim_url}, gateway on {base}");
 
     let client =
-        switchyard_providers::shared_client(&Default::default()).map_err(anyhow::Error::msg)?;
+        switchyard_providers::HttpClient::new(&Default::default()).map_err(anyhow::Error::msg)?;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -137,19 +138,20 @@ const TOPICS: &[&str] = &[
 ];
 
 /// One request of the mix; `true` when the gateway answered 2xx.
-async fn send(client: &reqwest::Client, base: &str, i: usize) -> anyhow::Result<bool> {
+async fn send(client: &HttpClient, base: &str, i: usize) -> anyhow::Result<bool> {
     let (path, body) = request(i);
     let team = TEAMS[i % TEAMS.len()];
+    let tags = format!("team={team},env=demo");
+    // Reads the whole answer, streams included, as a client would.
     let resp = client
-        .post(format!("{base}{path}"))
-        .header("content-type", "application/json")
-        .header("x-switchyard-tags", format!("team={team},env=demo"))
-        .body(body.to_string())
-        .send()
-        .await?;
-    let ok = resp.status().is_success();
-    let _ = resp.bytes().await?; // drain streams to the end
-    Ok(ok)
+        .post_json(
+            &format!("{base}{path}"),
+            &[("x-switchyard-tags", &tags)],
+            body.to_string(),
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok((200..300).contains(&resp.status))
 }
 
 fn long_text(seed: usize, sentences: usize) -> String {

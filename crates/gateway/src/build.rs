@@ -98,8 +98,8 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
         &config.catalog.litellm_files,
     )?);
     let mut problems: Vec<ConfigError> = Vec::new();
-    let client =
-        switchyard_providers::shared_client(&HttpSettings::default()).map_err(BuildError::Other)?;
+    let client = switchyard_providers::HttpClient::new(&HttpSettings::default())
+        .map_err(BuildError::Other)?;
     let providers: HashMap<String, (Arc<dyn Provider>, &ProviderConfig)> = config
         .providers
         .iter()

@@ -4,19 +4,17 @@
 //! Azure OpenAI), the shared HTTP client, and the classified [`ProviderError`].
 //! Must never know about routing, pricing, budgets or the ledger.
 
+mod client;
 mod error;
-mod http;
 mod kind;
 mod openai;
 
 pub use openai::AzureSettings;
 
+pub use client::{HttpClient, HttpSettings, WholeResponse};
 pub use error::{ErrorClass, ProviderError};
-pub use http::{HttpSettings, shared_client};
 pub use kind::ProviderKind;
 pub use openai::{OpenAiCompatible, OpenAiSettings};
-/// The pooled HTTP client every adapter shares.
-pub use reqwest::Client as HttpClient;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;

@@ -4,13 +4,18 @@
 //! Same dialect in and out: the client's body is re-emitted member for member with only
 //! `model` rewritten and, on streams, `stream_options.include_usage` forced on.
 
+use crate::HttpClient;
+use crate::client::describe;
 use crate::{
     Dialect, Payload, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
     ResponseBody, SendFuture,
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::Uri;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, BodyStream, Full, Limited};
+use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::time::Duration;
 use switchyard_primitives::Secret;
@@ -40,21 +45,25 @@ pub struct OpenAiSettings {
 
 pub struct OpenAiCompatible {
     s: OpenAiSettings,
-    client: reqwest::Client,
+    client: HttpClient,
     /// Parsed once: URL parsing (with IDNA) costs more per request than one might think.
-    chat_url: reqwest::Url,
-    embeddings_url: reqwest::Url,
+    chat_url: Uri,
+    embeddings_url: Uri,
     /// Authentication and extra headers, built and validated once; the key is marked sensitive.
     headers: HeaderMap,
 }
 
 impl OpenAiCompatible {
     /// Fails when the base URL or a configured header is not valid.
-    pub fn new(s: OpenAiSettings, client: reqwest::Client) -> Result<Self, String> {
+    pub fn new(s: OpenAiSettings, client: HttpClient) -> Result<Self, String> {
         let base = s.base_url.trim_end_matches('/');
-        let parse = |u: String| {
-            reqwest::Url::parse(&u)
-                .map_err(|e| format!("base_url {:?} is not a URL: {e}", s.base_url))
+        let parse = |u: String| match u.parse::<Uri>() {
+            Ok(uri) if uri.scheme().is_some() && uri.authority().is_some() => Ok(uri),
+            Ok(_) => Err(format!(
+                "base_url {:?} must be an absolute http:// or https:// URL",
+                s.base_url
+            )),
+            Err(e) => Err(format!("base_url {:?} is not a URL: {e}", s.base_url)),
         };
         let chat_url = parse(format!("{base}/chat/completions"))?;
         let embeddings_url = parse(format!("{base}/embeddings"))?;
@@ -87,7 +96,7 @@ impl OpenAiCompatible {
         })
     }
 
-    fn url(&self, req: &ProviderRequest<'_>) -> Result<reqwest::Url, ProviderError> {
+    fn url(&self, req: &ProviderRequest<'_>) -> Result<Uri, ProviderError> {
         let (path, plain) = match req.payload {
             Payload::Chat(_) => ("chat/completions", &self.chat_url),
             Payload::Embedding(_) => ("embeddings", &self.embeddings_url),
@@ -105,7 +114,7 @@ impl OpenAiCompatible {
             deployment,
             az.api_version
         );
-        reqwest::Url::parse(&url).map_err(|e| ProviderError::Connect {
+        url.parse::<Uri>().map_err(|e| ProviderError::Connect {
             provider: self.s.name.clone(),
             message: format!("bad deployment URL: {e}"),
         })
@@ -131,25 +140,26 @@ impl OpenAiCompatible {
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
         let (body, stream) = self.body(&req);
-        let mut rb = self
-            .client
-            .post(self.url(&req)?)
-            .headers(self.headers.clone())
-            .body(body);
+        let mut request = http::Request::post(self.url(&req)?)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| self.connect_error(e.to_string()))?;
+        *request.headers_mut() = self.headers.clone();
         if stream {
-            rb = rb.header("accept", "text/event-stream");
-        } else {
-            rb = rb.timeout(self.s.timeout);
+            request
+                .headers_mut()
+                .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
-        let resp = match tokio::time::timeout(self.s.timeout, rb.send()).await {
+        // The limit covers the answer's headers for a stream, the whole answer otherwise.
+        let deadline = tokio::time::Instant::now() + self.s.timeout;
+        let resp = match tokio::time::timeout_at(deadline, self.client.send(request)).await {
             Err(_) => return Err(self.timeout()),
-            Ok(Err(e)) => return Err(self.transport_error(&e)),
+            Ok(Err(e)) => return Err(self.connect_error(describe(&e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
-            .get("content-type")
+            .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         if !(200..300).contains(&status) {
@@ -157,18 +167,28 @@ impl OpenAiCompatible {
         }
         let body = if stream {
             let name = self.s.name.clone();
-            ResponseBody::Stream(
-                resp.bytes_stream()
-                    .map(move |r| {
-                        r.map_err(|e| ProviderError::Stream {
-                            provider: name.clone(),
-                            message: describe(&e),
-                        })
-                    })
-                    .boxed(),
-            )
+            let frames = BodyStream::new(resp.into_body()).filter_map(move |frame| {
+                let item = match frame {
+                    Ok(f) => f.into_data().ok().map(Ok),
+                    Err(e) => Some(Err(ProviderError::Stream {
+                        provider: name.clone(),
+                        message: describe(&e),
+                    })),
+                };
+                std::future::ready(item)
+            });
+            ResponseBody::Stream(frames.boxed())
         } else {
-            ResponseBody::Full(resp.bytes().await.map_err(|e| self.transport_error(&e))?)
+            match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
+                Err(_) => return Err(self.timeout()),
+                Ok(Err(e)) => {
+                    return Err(ProviderError::Stream {
+                        provider: self.s.name.clone(),
+                        message: describe(&e),
+                    });
+                }
+                Ok(Ok(c)) => ResponseBody::Full(c.to_bytes()),
+            }
         };
         Ok(ProviderResponse {
             status,
@@ -184,29 +204,23 @@ impl OpenAiCompatible {
         }
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> ProviderError {
-        if e.is_timeout() {
-            return self.timeout();
-        }
-        let message = describe(e);
-        if e.is_body() || e.is_decode() {
-            ProviderError::Stream {
-                provider: self.s.name.clone(),
-                message,
-            }
-        } else {
-            ProviderError::Connect {
-                provider: self.s.name.clone(),
-                message,
-            }
+    fn connect_error(&self, message: String) -> ProviderError {
+        ProviderError::Connect {
+            provider: self.s.name.clone(),
+            message,
         }
     }
 
-    async fn status_error(&self, resp: reqwest::Response) -> ProviderError {
+    async fn status_error(&self, resp: http::Response<Incoming>) -> ProviderError {
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
-        // Error bodies are small; cap what is read so a hostile upstream cannot exhaust memory.
-        let body = read_capped(resp, 64 * 1024).await;
+        // Error bodies are small; cap what is read so a hostile upstream cannot exhaust memory,
+        // and bound the wait so a trickling one cannot hold the request.
+        let capped = Limited::new(resp.into_body(), 64 * 1024).collect();
+        let body = match tokio::time::timeout(Duration::from_secs(10), capped).await {
+            Ok(Ok(c)) => c.to_bytes(),
+            _ => Bytes::new(),
+        };
         let message = serde_json::from_slice::<ErrorBody>(&body)
             .map(|b| b.error.message)
             .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
@@ -242,20 +256,8 @@ impl Provider for OpenAiCompatible {
     }
 }
 
-/// The reqwest error chain as text; URLs carry no credentials here (keys travel in headers).
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
-}
-
 /// `Retry-After` in seconds (or OpenAI's `retry-after-ms`). HTTP dates are not used by LLM APIs.
-fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
     if let Some(ms) = h
         .get("retry-after-ms")
         .and_then(|v| v.to_str().ok())
@@ -275,18 +277,6 @@ fn seconds(s: f64) -> Option<Duration> {
         return None;
     }
     Duration::try_from_secs_f64(s.min(86_400.0)).ok()
-}
-
-async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Bytes {
-    let mut buf = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        let room = cap.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= cap {
-            break;
-        }
-    }
-    Bytes::from(buf)
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -347,7 +337,7 @@ mod tests {
             headers,
             timeout: Duration::from_secs(1),
         };
-        let client = crate::shared_client(&Default::default()).unwrap();
+        let client = HttpClient::new(&Default::default()).unwrap();
         assert!(OpenAiCompatible::new(s("not a url", vec![]), client.clone()).is_err());
         assert!(
             OpenAiCompatible::new(
@@ -364,7 +354,7 @@ mod tests {
             client,
         )
         .unwrap();
-        assert_eq!(ok.chat_url.as_str(), "http://h/v1/chat/completions");
+        assert_eq!(ok.chat_url.to_string(), "http://h/v1/chat/completions");
         assert!(ok.headers.get(AUTHORIZATION).unwrap().is_sensitive());
     }
 }

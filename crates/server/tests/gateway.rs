@@ -441,13 +441,10 @@ async fn graceful_stop_records_every_request_even_with_a_long_flush_interval() {
         let url = format!("{}/v1/chat/completions", h.base);
         tasks.push(tokio::spawn(async move {
             client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(chat("chat", &format!("n{i}")).to_string())
-                .send()
+                .post_json(&url, &[], chat("chat", &format!("n{i}")).to_string())
                 .await
                 .unwrap()
-                .status()
+                .status
         }));
     }
     for t in tasks {

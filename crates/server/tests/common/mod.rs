@@ -20,7 +20,7 @@ pub struct Harness {
     pub base: String,
     pub sim: String,
     pub gateway: Gateway,
-    pub client: reqwest::Client,
+    pub client: switchyard_providers::HttpClient,
     pub ledger: PathBuf,
     recorder: Option<RecorderHandle>,
     stop_gw: Option<oneshot::Sender<()>>,
@@ -30,7 +30,7 @@ pub struct Harness {
 
 pub struct Answer {
     pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
+    pub headers: http::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -90,7 +90,7 @@ pub async fn start(sim_toml: &str, gateway_toml: &str) -> Harness {
         base,
         sim,
         gateway: built.gateway,
-        client: switchyard_providers::shared_client(&Default::default()).unwrap(),
+        client: switchyard_providers::HttpClient::new(&Default::default()).unwrap(),
         ledger,
         recorder: Some(built.recorder),
         stop_gw: Some(stop_gw),
@@ -106,33 +106,24 @@ impl Harness {
     }
 
     pub async fn post_with(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Answer {
-        let mut rb = self
+        let r = self
             .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body);
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        let resp = rb.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            .post_json(&format!("{}{path}", self.base), headers, body)
+            .await
+            .unwrap();
         Answer {
-            status,
-            headers,
-            body,
+            status: r.status,
+            headers: r.headers,
+            body: r.body.to_vec(),
         }
     }
 
     pub async fn get(&self, url: &str) -> Answer {
-        let resp = self.client.get(url).send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
+        let r = self.client.get(url).await.unwrap();
         Answer {
-            status,
-            headers,
-            body: resp.bytes().await.unwrap().to_vec(),
+            status: r.status,
+            headers: r.headers,
+            body: r.body.to_vec(),
         }
     }
 
