@@ -19,7 +19,20 @@ impl PriceVersion {
     /// Defaults where a price is not listed: cached input and cache writes at the input price,
     /// 1-hour writes at the 5-minute write price, reasoning at the output price.
     pub fn cost(&self, usage: &TokenUsage) -> Money {
-        let prompt = usage.prompt_total();
+        self.cost_with_prompt(usage, usage.prompt_total())
+    }
+
+    /// Cost of `requests` requests whose tokens add up to `usage`, choosing the long-context
+    /// tier by the average prompt (aggregates must not cross a tier no single request crossed).
+    pub fn cost_for_requests(&self, usage: &TokenUsage, requests: u64) -> Money {
+        let per_request = usage
+            .prompt_total()
+            .checked_div(requests.max(1))
+            .unwrap_or(0);
+        self.cost_with_prompt(usage, per_request)
+    }
+
+    fn cost_with_prompt(&self, usage: &TokenUsage, prompt: u64) -> Money {
         let tier = self
             .tiers
             .iter()

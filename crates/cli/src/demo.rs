@@ -103,27 +103,37 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let _ = stop_sim.send(());
     sim.await??;
 
-    let store = SqliteStore::open_existing(&args.ledger)?;
+    let mut store = SqliteStore::open_existing(&args.ledger)?;
+    let today = chrono::Utc::now().date_naive();
+    let history = crate::history::write(&mut store, built.gateway.catalog(), today)?;
     println!(
-        "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.\n",
+        "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.",
         args.requests,
         started.elapsed().as_secs_f64(),
         stats.written
     );
+    println!(
+        "Also wrote the 90-day history the strategy commands read ({history} new daily records).\n"
+    );
+    println!("This run's spend:\n");
     for by in [Dimension::Workload, Dimension::Provider] {
         let rows = store.summary(&SummaryQuery {
             by,
-            since: None,
+            since: Some(today),
             include_shadow: false,
         })?;
         println!("{}", render_summary(by, &rows));
     }
     println!(
-        "Ledger: {} ({} records). Try `switchyard ledger summary --by model --ledger {}`.",
+        "Ledger: {} ({} records). Next:",
         args.ledger.display(),
-        store.count()?,
-        args.ledger.display()
+        store.count()?
     );
+    let l = args.ledger.display();
+    println!("  switchyard ledger summary --by model --ledger {l}");
+    println!("  switchyard strategy spend --ledger {l}");
+    println!("  switchyard strategy deprecations --ledger {l}");
+    println!("  switchyard strategy report --format html -o strategy.html --ledger {l}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,4 +1,4 @@
-//! `switchyard ledger summary|export`.
+//! `switchyard ledger summary|export|import`.
 
 use crate::ConfigArg;
 use crate::table;
@@ -6,6 +6,7 @@ use chrono::{NaiveDate, Utc};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
     Dimension, ExportFormat, LedgerStore, SqliteStore, SummaryQuery, SummaryRow,
 };
@@ -20,12 +21,15 @@ pub struct Source {
 }
 
 impl Source {
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        let path = match &self.ledger {
+    fn path(&self) -> anyhow::Result<PathBuf> {
+        Ok(match &self.ledger {
             Some(p) => p.clone(),
             None => self.config.load()?.ledger.path,
-        };
-        Ok(SqliteStore::open_existing(&path)?)
+        })
+    }
+
+    fn open(&self) -> anyhow::Result<SqliteStore> {
+        Ok(SqliteStore::open_existing(&self.path()?)?)
     }
 }
 
@@ -59,6 +63,30 @@ pub enum Command {
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
+    /// Load existing usage history: a CSV/JSONL file (our export, or the documented columns),
+    /// LiteLLM spend logs, or the OpenAI / Anthropic usage APIs' JSON. See docs/import.md.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The file to import, or `-` for standard input.
+    file: PathBuf,
+    /// generic, litellm, openai or anthropic; detected from the content when omitted.
+    #[arg(long)]
+    format: Option<ImportFormat>,
+    /// Workload for rows that name none.
+    #[arg(long)]
+    workload: Option<String>,
+    /// Provider for rows that name none (generic and LiteLLM rows).
+    #[arg(long)]
+    provider: Option<String>,
+    /// The ledger to import into (created if missing); its prices come from the config's catalog.
+    #[command(flatten)]
+    source: Source,
+    /// Validate and count, but write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// `YYYY-MM-DD` or `Nd` (days back from today, UTC).
@@ -125,7 +153,75 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             tracing::info!(records = n, "exported");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(args) => import(args),
     }
+}
+
+/// Exit code when the file has bad rows (nothing was imported).
+const INVALID_INPUT: u8 = 2;
+
+fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let text = if args.file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?
+    };
+    let config = args.source.config.load()?;
+    let catalog =
+        switchyard_catalog::Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
+    let path = args.source.path()?;
+    // A dry run never creates a ledger: without one, everything would be new.
+    let mut store = if args.dry_run && !path.exists() {
+        SqliteStore::in_memory()?
+    } else {
+        SqliteStore::open(&path)?
+    };
+    let opts = ImportOptions {
+        format: args.format,
+        workload: args.workload,
+        provider: args.provider,
+    };
+    match switchyard_ledger::import::import(&mut store, &text, &opts, &catalog, args.dry_run) {
+        Ok(report) => {
+            print!("{}", render_import(&report, args.dry_run, &path));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ ImportError::Invalid { .. }) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(INVALID_INPUT))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn render_import(r: &ImportReport, dry_run: bool, path: &std::path::Path) -> String {
+    let verb = if dry_run { "would import" } else { "imported" };
+    let mut out = format!(
+        "{} ({}): read {} records ({} requests) · {verb} {} · skipped {} duplicates (already in the ledger)\n",
+        path.display(),
+        r.format,
+        table::count(r.read),
+        table::count(r.requests),
+        table::count(r.imported),
+        table::count(r.duplicates),
+    );
+    if !r.unpriced.is_empty() {
+        out.push_str(&format!(
+            "no price in the catalog for {}: imported without a cost. To price them, add the models to a [catalog] file before importing (imported records are never re-priced)\n",
+            r.unpriced.join(", ")
+        ));
+    }
+    for note in &r.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    if dry_run {
+        out.push_str("dry run: nothing was written\n");
+    }
+    out
 }
 
 /// The summary table, with a total line.

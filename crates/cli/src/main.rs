@@ -4,9 +4,11 @@
 mod catalog_cmd;
 mod config_cmd;
 mod demo;
+mod history;
 mod ledger_cmd;
 mod serve;
 mod sim_cmd;
+mod strategy_cmd;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +48,9 @@ enum Command {
     /// Check a configuration file.
     #[command(subcommand)]
     Config(config_cmd::Command),
+    /// Vendor strategy: spend, scenarios, lock-in, deprecations, the report.
+    #[command(subcommand)]
+    Strategy(strategy_cmd::Command),
 }
 
 /// `--config FILE`, shared by the commands that read configuration.
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Catalog(c) => catalog_cmd::run(c),
         Command::Ledger(c) => ledger_cmd::run(c),
         Command::Config(c) => config_cmd::run(c),
+        Command::Strategy(c) => strategy_cmd::run(c),
     };
     match result {
         Ok(code) => code,

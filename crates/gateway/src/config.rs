@@ -47,6 +47,9 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Expose every catalog model of every configured provider under its own name.
     pub expose_catalog_models: bool,
+    /// `[strategy]`, kept raw: the strategy engine validates it where it is used
+    /// (the gateway itself does not read it).
+    pub strategy: toml::Table,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +255,14 @@ impl Config {
         let catalog: RawCatalog = errs
             .section("catalog", table.remove("catalog"))
             .unwrap_or_default();
+        let strategy = match table.remove("strategy") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(t)) => t,
+            Some(_) => {
+                errs.push("strategy", "must be a table: [strategy]");
+                toml::Table::new()
+            }
+        };
         let gateway: RawGateway = errs
             .section("gateway", table.remove("gateway"))
             .unwrap_or_default();
@@ -310,6 +321,7 @@ impl Config {
                 litellm_files: catalog.litellm_files,
             },
             expose_catalog_models: gateway.expose_catalog_models.unwrap_or(false),
+            strategy,
             providers,
             routes,
         };
@@ -398,6 +410,7 @@ impl Config {
             providers,
             routes: Vec::new(),
             expose_catalog_models: true,
+            strategy: toml::Table::new(),
         }
     }
 }

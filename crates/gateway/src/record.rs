@@ -17,7 +17,13 @@ pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Reco
         workload: ctx.workload.clone(),
         tags: ctx.tags.clone(),
         key_id: ctx.key_id.clone(),
-        team: ctx.team.clone(),
+        // A key's team wins (once keys exist); until then the caller's `team=` tag attributes it.
+        team: ctx.team.clone().or_else(|| {
+            ctx.tags
+                .iter()
+                .find(|(k, _)| k == "team")
+                .map(|(_, v)| v.clone())
+        }),
         route: route.to_string(),
         provider: None,
         model: None,
@@ -34,6 +40,8 @@ pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Reco
         ttft_ms: None,
         overhead_us: 0,
         usage_estimated: false,
+        request_count: 1,
+        source: switchyard_ledger::GATEWAY_SOURCE.to_string(),
     }
 }
 

@@ -21,7 +21,7 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
-const CSV_HEADER: &str = "request_id,ts,kind,workload,tags,key_id,team,route,provider,model,status,error_class,streamed,shadow,features,input_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,price_version,latency_ms,ttft_ms,overhead_us,usage_estimated,attempts";
+const CSV_HEADER: &str = "request_id,ts,kind,workload,tags,key_id,team,route,provider,model,status,error_class,streamed,shadow,features,input_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,price_version,latency_ms,ttft_ms,overhead_us,usage_estimated,attempts,request_count,source";
 
 /// Writes every record since `since`; returns how many.
 pub fn export(
@@ -51,12 +51,7 @@ pub fn export(
 
 fn write_csv_row(out: &mut dyn Write, r: &Record) -> Result<(), LedgerError> {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    let tags = r
-        .tags
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(";");
+    let tags = encode_tags(&r.tags);
     let attempts = serde_json::to_string(&r.attempts).unwrap_or_default();
     let fields = [
         r.request_id.clone(),
@@ -84,11 +79,14 @@ fn write_csv_row(out: &mut dyn Write, r: &Record) -> Result<(), LedgerError> {
             .map(|c| c.decimal().normalize().to_string())
             .unwrap_or_default(),
         opt(&r.price_version),
-        format!("{:.3}", r.latency_ms),
-        r.ttft_ms.map(|t| format!("{t:.3}")).unwrap_or_default(),
+        // Shortest text that parses back to the same float: the export re-imports losslessly.
+        r.latency_ms.to_string(),
+        r.ttft_ms.map(|t| t.to_string()).unwrap_or_default(),
         r.overhead_us.to_string(),
         r.usage_estimated.to_string(),
         attempts,
+        r.request_count.to_string(),
+        r.source.clone(),
     ];
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -98,6 +96,61 @@ fn write_csv_row(out: &mut dyn Write, r: &Record) -> Result<(), LedgerError> {
     }
     out.write_all(b"\n")?;
     Ok(())
+}
+
+/// Tags as `k=v;k=v`. `%`, `;` and `=` inside a key or value are percent-escaped (`%25`,
+/// `%3B`, `%3D`) so that every tag survives the round trip through [`decode_tags`].
+pub(crate) fn encode_tags(tags: &[(String, String)]) -> String {
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace(';', "%3B")
+            .replace('=', "%3D")
+    };
+    tags.iter()
+        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Parses `k=v;k=v` (the inverse of [`encode_tags`]); a part without `=` is a key with an
+/// empty value, empty parts are skipped.
+pub(crate) fn decode_tags(s: &str) -> Vec<(String, String)> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (unescape(k.trim()), unescape(v.trim())),
+            None => (unescape(p), String::new()),
+        })
+        .collect()
+}
+
+/// One pass over `%25`, `%3B`, `%3D`; any other `%` is kept as written.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i + 1..i + 3).map(str::to_ascii_uppercase);
+        let decoded = match code.as_deref() {
+            Some("25") => Some('%'),
+            Some("3B") => Some(';'),
+            Some("3D") => Some('='),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// RFC 4180 quoting: quote fields holding a comma, quote or line break; double inner quotes.

@@ -2,18 +2,21 @@
 //!
 //! Owns [`Record`], the [`LedgerStore`] trait with its SQLite backend and migrations, the
 //! hourly rollup that keeps summaries fast on millions of records, the batching [`Recorder`]
-//! that keeps writes off the request path, and CSV/JSONL export.
+//! that keeps writes off the request path, CSV/JSONL export, and the import of existing usage
+//! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
 //! Must never know about HTTP or routing.
 
 mod export;
+pub mod import;
 mod record;
 mod recorder;
+mod rollup;
 mod schema;
 mod sqlite;
 mod summary;
 
 pub use export::{ExportFormat, export};
-pub use record::{Attempt, AttemptOutcome, Record, RecordKind};
+pub use record::{Attempt, AttemptOutcome, GATEWAY_SOURCE, Record, RecordKind};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
@@ -46,6 +49,9 @@ pub trait LedgerStore: Send {
         since: Option<chrono::DateTime<chrono::Utc>>,
         visit: &mut dyn FnMut(Record) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError>;
+
+    /// How many of `request_ids` are already recorded (a dry-run import's duplicate count).
+    fn count_existing(&self, request_ids: &[&str]) -> Result<u64, LedgerError>;
 
     /// Number of records.
     fn count(&self) -> Result<u64, LedgerError>;

@@ -102,14 +102,46 @@ pub struct Record {
     pub usage: TokenUsage,
     pub cost_usd: Option<Money>,
     pub price_version: Option<String>,
+    /// Wall time of one request (for aggregated rows, the mean per request). `0` means not
+    /// measured (imported usage reports carry no latency): rollups leave it out of averages.
     pub latency_ms: f64,
     pub ttft_ms: Option<f64>,
     pub overhead_us: u64,
     pub usage_estimated: bool,
+    /// How many requests this record stands for: 1 for the gateway's own records, the bucket's
+    /// request count for aggregated imports (usage and cost are then the bucket's totals).
+    #[serde(default = "one")]
+    pub request_count: u64,
+    /// Where the record came from: `gateway`, or `import:<format>` (see docs/import.md).
+    #[serde(default = "gateway_source")]
+    pub source: String,
+}
+
+/// The `source` of records the gateway writes itself.
+pub const GATEWAY_SOURCE: &str = "gateway";
+
+fn one() -> u64 {
+    1
+}
+
+fn gateway_source() -> String {
+    GATEWAY_SOURCE.to_string()
 }
 
 impl Record {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// Whether `latency_ms` was measured: always for the gateway's records, for imports only
+    /// when the source carried timings.
+    pub fn has_latency(&self) -> bool {
+        self.is_gateway() || self.latency_ms > 0.0
+    }
+
+    /// Written by the gateway itself (or re-imported from its export), so per-request timings
+    /// such as `overhead_us` are meaningful.
+    pub fn is_gateway(&self) -> bool {
+        self.source == GATEWAY_SOURCE
     }
 }

@@ -64,10 +64,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hour, workload, route, provider, model, key_id, team, shadow)
     ) WITHOUT ROWID;
     "#,
+    // 2: aggregated and imported records. A record may stand for many requests
+    // (`request_count`) and says where it came from (`source`). The rollup counts the requests
+    // whose latency was measured and those with a gateway overhead apart, so averages are not
+    // diluted by imported buckets that carry no timings; every row before this migration came
+    // from the gateway, so both counts start equal to `requests`.
+    r#"
+    ALTER TABLE requests ADD COLUMN request_count INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE requests ADD COLUMN source TEXT NOT NULL DEFAULT 'gateway';
+    ALTER TABLE rollup_hourly ADD COLUMN latency_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rollup_hourly ADD COLUMN overhead_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE rollup_hourly SET latency_count = requests, overhead_count = requests;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate_to(conn, latest())
+}
+
+/// Applies the migrations up to `target` (tests build older schemas with it).
+pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
@@ -78,7 +95,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     )?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
-        if version <= current {
+        if version <= current || version > target {
             continue;
         }
         let tx = conn.transaction()?;

@@ -1,10 +1,10 @@
 //! The embedded SQLite backend: WAL mode, migrations on open, rollups maintained on append.
 
+use crate::rollup::Rollup;
 use crate::summary::{SummaryQuery, SummaryRow};
 use crate::{LedgerError, LedgerStore, Record, schema};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, params};
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use switchyard_primitives::{Money, TokenUsage};
@@ -88,40 +88,10 @@ impl SqliteStore {
     }
 }
 
-#[derive(Default)]
-struct RollupCell {
-    requests: i64,
-    errors: i64,
-    streamed: i64,
-    estimated: i64,
-    usage: TokenUsage,
-    cost: Money,
-    latency_ms: f64,
-    ttft_ms: f64,
-    ttft_count: i64,
-    overhead_us: i64,
-}
-
-type RollupKey = (String, String, String, String, String, String, String, bool);
-
-fn rollup_key(r: &Record) -> RollupKey {
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
-    (
-        r.ts.format("%Y-%m-%dT%H").to_string(),
-        s(&r.workload),
-        r.route.clone(),
-        s(&r.provider),
-        s(&r.model),
-        s(&r.key_id),
-        s(&r.team),
-        r.shadow,
-    )
-}
-
 impl LedgerStore for SqliteStore {
     fn append(&mut self, batch: &[Record]) -> Result<usize, LedgerError> {
         let tx = self.conn.transaction()?;
-        let mut cells: HashMap<RollupKey, RollupCell> = HashMap::new();
+        let mut rollup = Rollup::default();
         let mut inserted = 0;
         {
             let mut ins = tx.prepare_cached(INSERT_SQL)?;
@@ -158,31 +128,17 @@ impl LedgerStore for SqliteStore {
                     r.overhead_us as i64,
                     r.usage_estimated,
                     attempts,
+                    r.request_count.max(1) as i64,
+                    r.source,
                 ])?;
                 if n == 0 {
                     continue; // already recorded: idempotent re-import
                 }
                 inserted += 1;
-                let c = cells.entry(rollup_key(r)).or_default();
-                c.requests += 1;
-                c.errors += i64::from(!r.is_success());
-                c.streamed += i64::from(r.streamed);
-                c.estimated += i64::from(r.usage_estimated);
-                c.usage.input += r.usage.input;
-                c.usage.cached_input += r.usage.cached_input;
-                c.usage.cache_write += r.usage.cache_write;
-                c.usage.output += r.usage.output;
-                c.usage.reasoning += r.usage.reasoning;
-                c.cost += r.cost_usd.unwrap_or(Money::ZERO);
-                c.latency_ms += r.latency_ms;
-                if let Some(t) = r.ttft_ms {
-                    c.ttft_ms += t;
-                    c.ttft_count += 1;
-                }
-                c.overhead_us += r.overhead_us as i64;
+                rollup.add(r);
             }
         }
-        merge_rollups(&tx, cells)?;
+        rollup.merge(&tx)?;
         tx.commit()?;
         Ok(inserted)
     }
@@ -207,6 +163,19 @@ impl LedgerStore for SqliteStore {
         Ok(())
     }
 
+    fn count_existing(&self, request_ids: &[&str]) -> Result<u64, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM requests WHERE request_id = ?1")?;
+        let mut n = 0;
+        for id in request_ids {
+            if stmt.exists(params![id])? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     fn count(&self) -> Result<u64, LedgerError> {
         let n: i64 = self
             .conn
@@ -215,79 +184,9 @@ impl LedgerStore for SqliteStore {
     }
 }
 
-/// Adds this batch's cells into the stored rollup. Costs are summed as exact decimals in Rust
-/// (SQLite has no decimal type), so read-modify-write per touched cell.
-fn merge_rollups(
-    tx: &rusqlite::Transaction<'_>,
-    cells: HashMap<RollupKey, RollupCell>,
-) -> Result<(), LedgerError> {
-    let mut get = tx.prepare_cached(
-        "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
-    )?;
-    let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
-    for (k, c) in cells {
-        let old: Option<String> = get
-            .query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
-                r.get(0)
-            })
-            .map(Some)
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })?;
-        let old = match old {
-            Some(s) => Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()))?,
-            None => Money::ZERO,
-        };
-        let cost = (old + c.cost).decimal().normalize().to_string();
-        upsert.execute(params![
-            k.0,
-            k.1,
-            k.2,
-            k.3,
-            k.4,
-            k.5,
-            k.6,
-            k.7,
-            c.requests,
-            c.errors,
-            c.streamed,
-            c.estimated,
-            c.usage.input as i64,
-            c.usage.cached_input as i64,
-            c.usage.cache_write as i64,
-            c.usage.output as i64,
-            c.usage.reasoning as i64,
-            cost,
-            c.latency_ms,
-            c.ttft_ms,
-            c.ttft_count,
-            c.overhead_us,
-        ])?;
-    }
-    Ok(())
-}
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)";
 
-const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)";
-
-const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)
- ON CONFLICT (hour, workload, route, provider, model, key_id, team, shadow) DO UPDATE SET
-  requests = requests + excluded.requests, errors = errors + excluded.errors,
-  streamed = streamed + excluded.streamed, estimated = estimated + excluded.estimated,
-  input_tokens = input_tokens + excluded.input_tokens,
-  cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
-  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-  output_tokens = output_tokens + excluded.output_tokens,
-  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-  cost_usd = excluded.cost_usd,
-  latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
-  ttft_ms_sum = ttft_ms_sum + excluded.ttft_ms_sum, ttft_count = ttft_count + excluded.ttft_count,
-  overhead_us_sum = overhead_us_sum + excluded.overhead_us_sum";
-
-const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts";
+const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
     let corrupt =
@@ -334,6 +233,8 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
         overhead_us: u(25)?,
         usage_estimated: row.get(26)?,
         attempts: serde_json::from_str(&attempts).map_err(|e| corrupt("attempts", &e))?,
+        request_count: u(28)?.max(1),
+        source: row.get(29)?,
     })
 }
 

@@ -45,6 +45,8 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         ttft_ms: None,
         overhead_us: 40,
         usage_estimated: false,
+        request_count: 1,
+        source: "gateway".into(),
     }
 }
 
@@ -227,4 +229,37 @@ fn flush_waits_for_commit() {
     rec.flush();
     assert_eq!(rec.stats().written, 1);
     drop(handle);
+}
+
+#[test]
+fn migration_2_keeps_averages_of_an_existing_ledger() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::schema::migrate_to(&mut conn, 1).unwrap();
+    conn.execute_batch(
+        "INSERT INTO rollup_hourly VALUES ('2026-11-01T10', 'w', 'r', 'openai', 'm', '', '', 0,
+             4, 1, 0, 0, 100, 0, 0, 50, 0, '0.4', 400.0, 0.0, 0, 80)",
+    )
+    .unwrap();
+    let mut s = SqliteStore::init(conn, Path::new(":memory:")).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    // An imported bucket of 6 requests without timings joins the same cell.
+    let mut bucket = record("imp_1", "w", "m", "0.6", 1);
+    (bucket.route, bucket.request_count, bucket.latency_ms) = ("r".into(), 6, 0.0);
+    (bucket.source, bucket.tags, bucket.features) = ("import:openai".into(), vec![], String::new());
+    bucket.ts = Utc.with_ymd_and_hms(2026, 11, 1, 10, 5, 0).unwrap();
+    s.append(&[bucket]).unwrap();
+    let rows = s
+        .summary(&SummaryQuery {
+            by: Dimension::Workload,
+            since: None,
+            include_shadow: false,
+        })
+        .unwrap();
+    assert_eq!(rows[0].requests, 10);
+    assert_eq!(rows[0].cost_usd.to_string(), "1");
+    assert_eq!(
+        rows[0].avg_latency_ms, 100.0,
+        "the 4 measured requests only"
+    );
+    assert_eq!(rows[0].avg_overhead_us, 20.0, "gateway requests only");
 }

@@ -81,7 +81,7 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Vec<SummaryRow>
     let sql = format!(
         "SELECT {col} AS k, requests, errors, input_tokens, cached_input_tokens, cache_write_tokens,
                 output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count,
-                overhead_us_sum, estimated
+                overhead_us_sum, estimated, latency_count, overhead_count
          FROM rollup_hourly WHERE hour >= ?1 AND (?2 OR shadow = 0)",
         col = q.by.column()
     );
@@ -98,9 +98,11 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Vec<SummaryRow>
         usage: TokenUsage,
         cost: Money,
         latency: f64,
+        latency_n: u64,
         ttft: f64,
         ttft_n: u64,
         overhead: f64,
+        overhead_n: u64,
         estimated: u64,
     }
     let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
@@ -127,26 +129,24 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Vec<SummaryRow>
         a.ttft_n += n(11)?;
         a.overhead += r.get::<_, i64>(12)? as f64;
         a.estimated += n(13)?;
+        a.latency_n += n(14)?;
+        a.overhead_n += n(15)?;
     }
     let mut out: Vec<SummaryRow> = acc
         .into_iter()
         .map(|(key, a)| {
-            let per = |x: f64| {
-                if a.requests == 0 {
-                    0.0
-                } else {
-                    x / a.requests as f64
-                }
-            };
+            // Averages over the requests that carry the measure: imported buckets have no
+            // latency and no gateway overhead.
+            let per = |x: f64, n: u64| if n == 0 { 0.0 } else { x / n as f64 };
             SummaryRow {
                 key,
                 requests: a.requests,
                 errors: a.errors,
                 usage: a.usage,
                 cost_usd: a.cost,
-                avg_latency_ms: per(a.latency),
+                avg_latency_ms: per(a.latency, a.latency_n),
                 avg_ttft_ms: (a.ttft_n > 0).then(|| a.ttft / a.ttft_n as f64),
-                avg_overhead_us: per(a.overhead),
+                avg_overhead_us: per(a.overhead, a.overhead_n),
                 estimated: a.estimated,
             }
         })

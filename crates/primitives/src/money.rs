@@ -42,6 +42,11 @@ impl Money {
         self.0.round_dp(10).normalize().to_string()
     }
 
+    /// Rounded to whole cents (banker's rounding), for amounts shown to people.
+    pub fn round_cents(self) -> Money {
+        Money(self.0.round_dp(2).normalize())
+    }
+
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }

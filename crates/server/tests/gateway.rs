@@ -131,6 +131,11 @@ async fn chat_answers_with_headers_cost_and_one_ledger_record() {
             ("env".to_string(), "prod".to_string())
         ]
     );
+    assert_eq!(
+        r.team.as_deref(),
+        Some("payments"),
+        "the team tag attributes the request"
+    );
     assert_eq!(r.cost_usd.unwrap().to_string(), cost);
     assert!(
         r.price_version

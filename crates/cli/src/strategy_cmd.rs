@@ -1,0 +1,832 @@
+//! `switchyard strategy …`: spend, scenarios, contracts, lock-in, deprecations, the report.
+
+use crate::ConfigArg;
+use crate::table;
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use switchyard_catalog::Catalog;
+use switchyard_ledger::SqliteStore;
+use switchyard_strategy::report::{self, ReportOptions, pct, usd};
+use switchyard_strategy::scenario::{Change, Scenario};
+use switchyard_strategy::spend::{Dimension, Period};
+use switchyard_strategy::{History, deprecations, lockin, scenario, spend};
+
+#[derive(clap::Args, Clone)]
+pub struct Input {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Ledger file (overrides the config's [ledger] path).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// Only history from this day (YYYY-MM-DD) or this many days back (90d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Loaded {
+    history: History,
+    catalog: Catalog,
+    effort: lockin::EffortModel,
+    today: NaiveDate,
+}
+
+impl Input {
+    fn load(&self) -> anyhow::Result<Loaded> {
+        let config = self.config.load()?;
+        let path = self.ledger.clone().unwrap_or(config.ledger.path.clone());
+        let store = SqliteStore::open_existing(&path)?;
+        let since = self
+            .since
+            .as_deref()
+            .map(crate::ledger_cmd::parse_since)
+            .transpose()?;
+        let history = History::load(store.connection(), since)?;
+        let catalog = Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
+        Ok(Loaded {
+            history,
+            catalog,
+            effort: effort_model(&config)?,
+            today: Utc::now().date_naive(),
+        })
+    }
+}
+
+/// `[strategy.effort]` from the config, over the documented defaults.
+pub fn effort_model(config: &switchyard_gateway::Config) -> anyhow::Result<lockin::EffortModel> {
+    match config.strategy.get("effort") {
+        None => Ok(lockin::EffortModel::default()),
+        Some(v) => serde::Deserialize::deserialize(v.clone())
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("strategy.effort: {e}")),
+    }
+}
+
+/// A scenario given as a file and/or flags.
+#[derive(clap::Args, Clone)]
+pub struct WhatIf {
+    /// Scenario file (see docs/strategy.md).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// PROVIDER=FACTOR[@YYYY-MM-DD], e.g. openai=2.
+    #[arg(long = "price")]
+    prices: Vec<String>,
+    /// MODEL@YYYY-MM-DD[=REPLACEMENT].
+    #[arg(long = "retire")]
+    retirements: Vec<String>,
+    /// Monthly volume growth, e.g. 0.1 for 10 %.
+    #[arg(long)]
+    growth: Option<Decimal>,
+    /// WORKLOAD=provider/model.
+    #[arg(long = "move")]
+    moves: Vec<String>,
+    #[arg(long, default_value_t = 12)]
+    months: u32,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Cost, tokens and requests by dimension and period; shares, concentration, growth.
+    Spend {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, default_value = "workload")]
+        by: Dimension,
+        #[arg(long, default_value = "total")]
+        period: Period,
+    },
+    /// Re-price history under what-ifs (a TOML file and/or flags).
+    Scenario {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        what_if: WhatIf,
+    },
+    /// Simulate committed-spend offers against this traffic; recommend a commitment.
+    Contract {
+        #[command(flatten)]
+        input: Input,
+        /// Offers (TOML; see crates/strategy/examples/contract.toml and docs/contracts.md).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Mean monthly growth of usage (default: the last 30 days against the 30 before).
+        #[arg(long)]
+        growth_mean: Option<Decimal>,
+        /// Monthly growth volatility (standard deviation).
+        #[arg(long, default_value = "0.1")]
+        growth_volatility: Decimal,
+        /// Monte Carlo paths.
+        #[arg(long, default_value_t = 2000)]
+        paths: u32,
+        /// Also recommend a commitment level from daily usage (7/30/60-day lookbacks).
+        #[arg(long)]
+        recommend: bool,
+        /// Commit discount for --recommend.
+        #[arg(long, default_value = "0.2")]
+        discount: Decimal,
+        /// Term in months for --recommend.
+        #[arg(long, default_value_t = 12)]
+        term: u32,
+        /// Provider whose spend --recommend covers (default: all).
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Lock-in score per workload, its factors, alternatives and migration effort.
+    Lockin {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Workloads on models whose retirement is announced.
+    Deprecations {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// The vendor-strategy document.
+    Report {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write here instead of stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "")]
+        owner: String,
+        /// Where this run's figures are kept, so the next run can say what changed.
+        #[arg(long, default_value = "./switchyard-strategy.json")]
+        snapshot: PathBuf,
+    },
+    /// Fill a ledger with generated per-request records (benchmarks).
+    #[command(hide = true)]
+    GenerateLedger {
+        #[arg(long)]
+        ledger: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::GenerateLedger {
+            ledger,
+            records,
+            days,
+        } => {
+            let mut store = SqliteStore::open(&ledger)?;
+            let n = crate::history::generate(
+                &mut store,
+                &Catalog::bundled()?,
+                records,
+                days,
+                Utc::now().date_naive(),
+            )?;
+            eprintln!("wrote {n} records to {}", ledger.display());
+        }
+        Command::Spend { input, by, period } => {
+            let l = input.load()?;
+            let r = spend::report(&l.history, by, period);
+            if input.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_spend(&r);
+            }
+        }
+        Command::Scenario { input, what_if } => {
+            let l = input.load()?;
+            let sc = build_scenario(&what_if)?;
+            let r = scenario::run(&l.history, &l.catalog, &sc, l.today);
+            if input.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_scenario(&r);
+            }
+        }
+        Command::Contract {
+            input,
+            file,
+            growth_mean,
+            growth_volatility,
+            paths,
+            recommend,
+            discount,
+            term,
+            provider,
+        } => {
+            contract(
+                &input,
+                ContractArgs {
+                    file,
+                    growth_mean,
+                    growth_volatility,
+                    paths,
+                    recommend,
+                    discount,
+                    term,
+                    provider,
+                },
+            )?;
+        }
+        Command::Lockin { input } => {
+            let l = input.load()?;
+            let r = lockin::score_all(&l.history, &l.catalog, &l.effort, l.today);
+            if input.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_lockin(&r);
+            }
+        }
+        Command::Deprecations { input } => {
+            let l = input.load()?;
+            let r = deprecations::exposures(&l.history, &l.catalog, l.today);
+            if input.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_deprecations(&r);
+            }
+        }
+        Command::Report {
+            input,
+            format,
+            output,
+            owner,
+            snapshot,
+        } => {
+            let l = input.load()?;
+            let opts = ReportOptions {
+                owner,
+                effort: l.effort.clone(),
+                ..Default::default()
+            };
+            let data = report::build(&l.history, &l.catalog, l.today, &opts);
+            let changes = std::fs::read_to_string(&snapshot)
+                .ok()
+                .and_then(|t| serde_json::from_str::<report::ReportData>(&t).ok())
+                .map(|prev| report::changes_since(&prev, &data))
+                .unwrap_or_default();
+            let md = report::render_markdown(&data, &changes);
+            let text = match format.as_str() {
+                "md" | "markdown" => md,
+                "html" => report::render_html(&data, &md),
+                "json" => serde_json::to_string_pretty(&data)?,
+                other => anyhow::bail!("unknown --format {other:?}; use md, html or json"),
+            };
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, text)?;
+                    eprintln!("wrote {}", p.display());
+                }
+                None => print!("{text}"),
+            }
+            std::fs::write(&snapshot, serde_json::to_string_pretty(&data)?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn date(s: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("{s:?} is not a date; write YYYY-MM-DD"))
+}
+
+fn build_scenario(w: &WhatIf) -> anyhow::Result<Scenario> {
+    let WhatIf {
+        file,
+        prices,
+        retirements,
+        growth,
+        moves,
+        months,
+    } = w.clone();
+    let mut sc = match file {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            Scenario::from_toml(&text).map_err(|errs| {
+                anyhow::anyhow!(
+                    "{}: {}",
+                    p.display(),
+                    errs.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?
+        }
+        None => Scenario {
+            name: "what-if".into(),
+            horizon_months: months,
+            changes: Vec::new(),
+        },
+    };
+    let today = Utc::now().date_naive();
+    for p in &prices {
+        let (provider, rest) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--price {p:?}: write PROVIDER=FACTOR[@YYYY-MM-DD]"))?;
+        let (factor, from) = match rest.split_once('@') {
+            Some((f, d)) => (f, date(d)?),
+            None => (rest, today),
+        };
+        let factor = Decimal::from_str(factor)
+            .map_err(|_| anyhow::anyhow!("--price {p:?}: {factor:?} is not a number"))?;
+        sc.changes.push(Change::Price {
+            provider: provider.into(),
+            factor,
+            from,
+        });
+    }
+    for r in &retirements {
+        let (model, rest) = r.split_once('@').ok_or_else(|| {
+            anyhow::anyhow!("--retire {r:?}: write MODEL@YYYY-MM-DD[=REPLACEMENT]")
+        })?;
+        let (on, replacement) = match rest.split_once('=') {
+            Some((d, rep)) => (date(d)?, Some(rep.to_string())),
+            None => (date(rest)?, None),
+        };
+        sc.changes.push(Change::Retire {
+            model: model.into(),
+            on,
+            replacement,
+        });
+    }
+    if let Some(g) = growth {
+        sc.changes.push(Change::Growth { monthly: g });
+    }
+    for m in &moves {
+        let (workload, to) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--move {m:?}: write WORKLOAD=provider/model"))?;
+        sc.changes.push(Change::Move {
+            workload: workload.into(),
+            to: to.into(),
+            from: None,
+        });
+    }
+    let errs = sc.validate();
+    if !errs.is_empty() {
+        anyhow::bail!(
+            "{}",
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    if sc.changes.is_empty() {
+        anyhow::bail!("no what-if given: pass --file, --price, --retire, --growth or --move");
+    }
+    Ok(sc)
+}
+
+fn print_spend(r: &spend::SpendReport) {
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.period.clone(),
+                x.key.clone(),
+                table::count(x.requests),
+                table::count(x.usage.prompt_total()),
+                table::count(x.usage.completion_total()),
+                usd(x.cost),
+                pct(x.share),
+                format!("{:.6}", x.cost_per_request.decimal()),
+                usd(x.cost_per_1k_requests),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "period",
+                "group",
+                "requests",
+                "input tok",
+                "output tok",
+                "cost",
+                "share",
+                "$/request",
+                "$/1k req"
+            ],
+            &rows,
+            &[2, 3, 4, 5, 6, 7, 8]
+        )
+    );
+    println!(
+        "\nTotal {} over {} requests. Vendor concentration (HHI) {} of 10,000.",
+        usd(r.total_cost),
+        table::count(r.total_requests),
+        r.vendor_hhi.round()
+    );
+    let g: Vec<Vec<String>> = r
+        .growth
+        .iter()
+        .map(|g| {
+            vec![
+                g.workload.clone(),
+                usd(g.previous_30d),
+                usd(g.last_30d),
+                g.growth_rate.map_or("n/a".into(), pct),
+                format!("{:+.4}", g.trend_per_day),
+                r.workload_vendor_hhi
+                    .get(&g.workload)
+                    .map_or("-".into(), |h| h.round().to_string()),
+            ]
+        })
+        .collect();
+    println!("\nGrowth by workload (last 30 days against the 30 before):");
+    print!(
+        "{}",
+        table::render(
+            &[
+                "workload",
+                "previous 30d",
+                "last 30d",
+                "growth",
+                "trend $/day²",
+                "vendor HHI"
+            ],
+            &g,
+            &[1, 2, 3, 4, 5]
+        )
+    );
+}
+
+fn print_scenario(r: &scenario::ScenarioResult) {
+    println!(
+        "Scenario: {} — {} months from {}\n",
+        r.name, r.horizon_months, r.start
+    );
+    let rows: Vec<Vec<String>> = r
+        .workloads
+        .iter()
+        .map(|w| {
+            vec![
+                w.workload.clone(),
+                usd(w.baseline),
+                usd(w.scenario),
+                usd(w.delta),
+                w.delta_pct.map_or("n/a".into(), pct),
+            ]
+        })
+        .collect();
+    let mut rows = rows;
+    rows.push(vec![
+        "TOTAL".into(),
+        usd(r.total_baseline),
+        usd(r.total_scenario),
+        usd(r.total_delta),
+        String::new(),
+    ]);
+    print!(
+        "{}",
+        table::render(
+            &["workload", "baseline", "scenario", "delta", "delta %"],
+            &rows,
+            &[1, 2, 3, 4]
+        )
+    );
+    println!("\nAssumptions:");
+    for a in &r.assumptions {
+        println!("  - {a}");
+    }
+}
+
+fn print_lockin(r: &[lockin::LockIn]) {
+    for l in r {
+        println!(
+            "{} — lock-in {}/100 on {}, migration ≈ {:.1} engineering weeks",
+            l.workload, l.score, l.primary, l.effort_weeks
+        );
+        for f in &l.factors {
+            println!("    {:>2}/{:<2} {}: {}", f.points, f.max, f.name, f.why);
+        }
+        let alts: Vec<String> = l
+            .alternatives
+            .iter()
+            .take(3)
+            .map(|a| {
+                format!(
+                    "{} ({})",
+                    a.model,
+                    a.cost_delta_pct.map_or("n/a".into(), |d| format!(
+                        "{:+}%",
+                        (d * Decimal::ONE_HUNDRED).round_dp(0)
+                    ))
+                )
+            })
+            .collect();
+        println!(
+            "    alternatives: {}\n",
+            if alts.is_empty() {
+                "none viable".into()
+            } else {
+                alts.join(", ")
+            }
+        );
+    }
+}
+
+fn print_deprecations(r: &[deprecations::Exposure]) {
+    if r.is_empty() {
+        println!("No workload runs on a model with an announced deprecation.");
+        return;
+    }
+    let rows: Vec<Vec<String>> = r
+        .iter()
+        .map(|e| {
+            vec![
+                e.workload.clone(),
+                format!("{}/{}", e.provider, e.model),
+                e.retirement.map_or("-".into(), |d| d.to_string()),
+                e.days_left.map_or("-".into(), |d| d.to_string()),
+                table::count(e.requests_30d),
+                usd(e.spend_30d),
+                usd(e.annualized_spend),
+                e.successor.clone().unwrap_or_else(|| "-".into()),
+                e.cost_delta_pct.map_or("n/a".into(), pct),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "workload",
+                "model",
+                "retires",
+                "days left",
+                "requests 30d",
+                "spend 30d",
+                "annualized",
+                "successor",
+                "successor Δ"
+            ],
+            &rows,
+            &[3, 4, 5, 6, 8]
+        )
+    );
+}
+
+struct ContractArgs {
+    file: Option<PathBuf>,
+    growth_mean: Option<Decimal>,
+    growth_volatility: Decimal,
+    paths: u32,
+    recommend: bool,
+    discount: Decimal,
+    term: u32,
+    provider: Option<String>,
+}
+
+/// On-demand-equivalent cost per calendar month (the simulator bills by calendar month).
+/// A month the history covers only in part — its first and its current one — is scaled up to
+/// a full month from the days observed, so edges do not look like dips.
+fn monthly_totals(
+    h: &History,
+    provider: Option<&str>,
+) -> Vec<(NaiveDate, switchyard_primitives::Money)> {
+    use chrono::Datelike;
+    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
+        return Vec::new();
+    };
+    let mut by: std::collections::BTreeMap<NaiveDate, Decimal> = std::collections::BTreeMap::new();
+    for r in h
+        .rows
+        .iter()
+        .filter(|r| provider.is_none_or(|p| r.provider == p))
+    {
+        let m = r.day.with_day(1).unwrap_or(r.day);
+        *by.entry(m).or_default() += r.cost.decimal();
+    }
+    by.into_iter()
+        .map(|(m, cost)| {
+            let next = m.checked_add_months(chrono::Months::new(1)).unwrap_or(m);
+            let days_in_month = (next - m).num_days();
+            let from = first.max(m);
+            let to = last.min(next - chrono::Duration::days(1));
+            let observed = (to - from).num_days() + 1;
+            let full = cost * Decimal::from(days_in_month) / Decimal::from(observed.max(1));
+            (m, switchyard_primitives::Money::new(full.round_dp(2)))
+        })
+        .collect()
+}
+
+fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
+    use switchyard_strategy::contract::{self, GrowthModel, SimOptions, UsageHistory};
+    let l = input.load()?;
+    let mut out = serde_json::Map::new();
+    if let Some(file) = &a.file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        let offers = contract::parse_offers(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        // All offers in one file compare on one usage history: the first offer's provider's.
+        let provider = offers
+            .first()
+            .map(|o| o.provider.clone())
+            .filter(|p| p != "*");
+        let monthly = monthly_totals(&l.history, provider.as_deref());
+        let path = input
+            .ledger
+            .clone()
+            .unwrap_or(input.config.load()?.ledger.path);
+        let store = SqliteStore::open_existing(&path)?;
+        let hourly = switchyard_strategy::source::hourly_tokens(
+            store.connection(),
+            provider.as_deref(),
+            30,
+        )?;
+        let mean = a.growth_mean.unwrap_or_else(|| {
+            let s = spend::report(&l.history, Dimension::Workload, Period::Total);
+            let (last, prev): (Decimal, Decimal) = s
+                .growth
+                .iter()
+                .fold((Decimal::ZERO, Decimal::ZERO), |(x, y), g| {
+                    (x + g.last_30d.decimal(), y + g.previous_30d.decimal())
+                });
+            if prev.is_zero() {
+                Decimal::ZERO
+            } else {
+                (last / prev - Decimal::ONE).round_dp(4)
+            }
+        });
+        let growth = GrowthModel {
+            monthly_growth_mean: mean,
+            monthly_growth_volatility: a.growth_volatility,
+        };
+        let usage = UsageHistory {
+            monthly,
+            hourly_tokens: Some(hourly),
+        };
+        let results = contract::compare(
+            &offers,
+            &usage,
+            &growth,
+            &SimOptions {
+                paths: a.paths,
+                ..Default::default()
+            },
+        )?;
+        if !input.json {
+            println!(
+                "Usage: on-demand-equivalent spend{} by month (partial months scaled to full): {}; growth {} ± {} a month; {} paths.\n",
+                provider
+                    .as_deref()
+                    .map_or(String::new(), |p| format!(" on {p}")),
+                usage
+                    .monthly
+                    .iter()
+                    .map(|(_, c)| usd(*c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                pct(mean),
+                pct(a.growth_volatility),
+                a.paths
+            );
+            print_offers(&results);
+        }
+        out.insert("offers".into(), serde_json::to_value(&results)?);
+    }
+    if a.recommend {
+        let end = l.history.last_day().unwrap_or(l.today);
+        let daily = spend::daily_series(&l.history, None, end, 60);
+        let daily: Vec<_> = match &a.provider {
+            None => daily,
+            Some(p) => {
+                let only: History = History {
+                    rows: l
+                        .history
+                        .rows
+                        .iter()
+                        .filter(|r| &r.provider == p)
+                        .cloned()
+                        .collect(),
+                    ..Default::default()
+                };
+                spend::daily_series(&only, None, end, 60)
+            }
+        };
+        let r = contract::recommend(&daily, a.discount, a.term)?;
+        if !input.json {
+            println!(
+                "Recommended commitment: {} a month for {} months at {} off — expected savings {} a month ({} over the term, {}).",
+                usd(r.monthly_commitment),
+                r.term_months,
+                pct(r.discount),
+                usd(r.expected_monthly_savings),
+                usd(r.expected_term_savings),
+                pct(r.expected_savings_rate)
+            );
+            for lb in &r.lookbacks {
+                println!(
+                    "  {}-day lookback: {}",
+                    lb.days,
+                    lb.best.as_ref().map_or(
+                        if lb.available {
+                            "no level saves money".into()
+                        } else {
+                            "not enough history".into()
+                        },
+                        |c| format!(
+                            "P{} level, {} a month, saves {} over the window",
+                            c.percentile,
+                            usd(c.monthly_commitment),
+                            usd(c.window_savings)
+                        )
+                    )
+                );
+            }
+            println!(
+                "  The lower of the short- and long-lookback results is taken, so stale data cannot cause over-commitment."
+            );
+        }
+        out.insert("recommendation".into(), serde_json::to_value(&r)?);
+    }
+    if out.is_empty() {
+        anyhow::bail!("nothing to do: pass --file OFFERS.toml and/or --recommend");
+    }
+    if input.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn print_offers(results: &[switchyard_strategy::contract::OfferResult]) {
+    let opt = |d: Option<Decimal>| d.map_or("-".to_string(), pct);
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                usd(r.expected_cost),
+                format!(
+                    "{} / {} / {}",
+                    usd(r.p5_cost),
+                    usd(r.p50_cost),
+                    usd(r.p95_cost)
+                ),
+                usd(r.on_demand_cost),
+                pct(r.effective_savings_rate),
+                opt(r.utilisation),
+                usd(r.waste),
+                usd(r.overage_p95),
+                opt(r.break_even_utilisation),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "offer",
+                "expected",
+                "P5 / P50 / P95",
+                "on-demand eq.",
+                "savings rate",
+                "utilisation",
+                "waste",
+                "overage P95",
+                "break-even"
+            ],
+            &rows,
+            &[1, 2, 3, 4, 5, 6, 7, 8]
+        )
+    );
+    for r in results.iter().filter(|r| !r.baseline) {
+        let exits: Vec<String> = r
+            .exit
+            .iter()
+            .filter(|e| e.month % 3 == 0)
+            .map(|e| format!("m{} {}", e.month, usd(e.total_if_exit)))
+            .collect();
+        if !exits.is_empty() {
+            println!(
+                "\n{}: total cost if you exit after month … {}",
+                r.name,
+                exits.join(", ")
+            );
+        }
+        for t in &r.triggers {
+            println!(
+                "{}: trigger \"{}\" (monthly spend above {}) {}",
+                r.name,
+                t.action,
+                usd(t.when_monthly_spend_usd_above),
+                t.month
+                    .map_or("never fires on the P50 path".into(), |m| format!(
+                        "fires in month {m}"
+                    ))
+            );
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The hourly rollup: one row per hour × workload × route × provider × model × key × team ×
+//! shadow, maintained in the same transaction as the records it sums.
+//!
+//! Invariants: a record adds `request_count` requests (not 1), so aggregated imports count
+//! every request they stand for; latency and overhead sums carry their own counts, so imported
+//! buckets without timings do not dilute the averages.
+
+use crate::{LedgerError, Record};
+use rusqlite::params;
+use std::collections::HashMap;
+use std::str::FromStr;
+use switchyard_primitives::{Money, TokenUsage};
+
+#[derive(Default)]
+pub(crate) struct RollupCell {
+    requests: i64,
+    errors: i64,
+    streamed: i64,
+    estimated: i64,
+    usage: TokenUsage,
+    cost: Money,
+    latency_ms: f64,
+    latency_count: i64,
+    ttft_ms: f64,
+    ttft_count: i64,
+    overhead_us: i64,
+    overhead_count: i64,
+}
+
+impl RollupCell {
+    /// Adds one newly inserted record.
+    fn add(&mut self, r: &Record) {
+        let n = r.request_count.max(1) as i64;
+        let nf = n as f64;
+        self.requests += n;
+        self.errors += if r.is_success() { 0 } else { n };
+        self.streamed += if r.streamed { n } else { 0 };
+        self.estimated += if r.usage_estimated { n } else { 0 };
+        self.usage.input += r.usage.input;
+        self.usage.cached_input += r.usage.cached_input;
+        self.usage.cache_write += r.usage.cache_write;
+        self.usage.output += r.usage.output;
+        self.usage.reasoning += r.usage.reasoning;
+        self.cost += r.cost_usd.unwrap_or(Money::ZERO);
+        if r.has_latency() {
+            // `latency_ms` is the mean per request for aggregated records.
+            self.latency_ms += r.latency_ms * nf;
+            self.latency_count += n;
+        }
+        if let Some(t) = r.ttft_ms {
+            self.ttft_ms += t * nf;
+            self.ttft_count += n;
+        }
+        if r.is_gateway() {
+            self.overhead_us += r.overhead_us as i64 * n;
+            self.overhead_count += n;
+        }
+    }
+}
+
+pub(crate) type RollupKey = (String, String, String, String, String, String, String, bool);
+
+/// The cells touched by one batch.
+#[derive(Default)]
+pub(crate) struct Rollup {
+    cells: HashMap<RollupKey, RollupCell>,
+}
+
+impl Rollup {
+    pub(crate) fn add(&mut self, r: &Record) {
+        self.cells.entry(key(r)).or_default().add(r);
+    }
+
+    /// Adds this batch's cells into the stored rollup. Costs are summed as exact decimals in
+    /// Rust (SQLite has no decimal type), so read-modify-write per touched cell.
+    pub(crate) fn merge(self, tx: &rusqlite::Transaction<'_>) -> Result<(), LedgerError> {
+        let mut get = tx.prepare_cached(
+            "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
+        )?;
+        let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
+        for (k, c) in self.cells {
+            let old: Option<String> = get
+                .query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
+                    r.get(0)
+                })
+                .map(Some)
+                .or_else(|e| {
+                    if e == rusqlite::Error::QueryReturnedNoRows {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            let old = match old {
+                Some(s) => Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()))?,
+                None => Money::ZERO,
+            };
+            let cost = (old + c.cost).decimal().normalize().to_string();
+            upsert.execute(params![
+                k.0,
+                k.1,
+                k.2,
+                k.3,
+                k.4,
+                k.5,
+                k.6,
+                k.7,
+                c.requests,
+                c.errors,
+                c.streamed,
+                c.estimated,
+                c.usage.input as i64,
+                c.usage.cached_input as i64,
+                c.usage.cache_write as i64,
+                c.usage.output as i64,
+                c.usage.reasoning as i64,
+                cost,
+                c.latency_ms,
+                c.ttft_ms,
+                c.ttft_count,
+                c.overhead_us,
+                c.latency_count,
+                c.overhead_count,
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+fn key(r: &Record) -> RollupKey {
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    (
+        r.ts.format("%Y-%m-%dT%H").to_string(),
+        s(&r.workload),
+        r.route.clone(),
+        s(&r.provider),
+        s(&r.model),
+        s(&r.key_id),
+        s(&r.team),
+        r.shadow,
+    )
+}
+
+const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)
+ ON CONFLICT (hour, workload, route, provider, model, key_id, team, shadow) DO UPDATE SET
+  requests = requests + excluded.requests, errors = errors + excluded.errors,
+  streamed = streamed + excluded.streamed, estimated = estimated + excluded.estimated,
+  input_tokens = input_tokens + excluded.input_tokens,
+  cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
+  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+  cost_usd = excluded.cost_usd,
+  latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
+  ttft_ms_sum = ttft_ms_sum + excluded.ttft_ms_sum, ttft_count = ttft_count + excluded.ttft_count,
+  overhead_us_sum = overhead_us_sum + excluded.overhead_us_sum,
+  latency_count = latency_count + excluded.latency_count,
+  overhead_count = overhead_count + excluded.overhead_count";

@@ -1,0 +1,153 @@
+//! Deprecation exposure: workloads running on models whose retirement is announced.
+//!
+//! For each (workload, model) with traffic in the last 30 days of history: days left until
+//! retirement, traffic and spend at risk, and the successor's cost delta computed from the
+//! workload's real token mix — both sides priced at today's catalog prices, with the
+//! long-context tier chosen by the average prompt.
+
+use crate::source::History;
+use crate::spend::add_usage;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use switchyard_catalog::Catalog;
+use switchyard_primitives::{Money, TokenUsage};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exposure {
+    pub workload: String,
+    pub provider: String,
+    pub model: String,
+    pub deprecation_announced: Option<NaiveDate>,
+    pub retirement: Option<NaiveDate>,
+    /// Negative once retired.
+    pub days_left: Option<i64>,
+    pub requests_30d: u64,
+    pub spend_30d: Money,
+    /// spend_30d × 365 / 30.
+    pub annualized_spend: Money,
+    pub successor: Option<String>,
+    /// The same 30 days of tokens at the successor's current prices.
+    pub successor_cost_30d: Option<Money>,
+    /// successor − current, both at today's prices.
+    pub cost_delta_30d: Option<Money>,
+    pub cost_delta_pct: Option<Decimal>,
+}
+
+/// Every exposure, most urgent first.
+pub fn exposures(h: &History, catalog: &Catalog, today: NaiveDate) -> Vec<Exposure> {
+    let mut mix: BTreeMap<(String, String, String), (u64, TokenUsage, Money)> = BTreeMap::new();
+    for r in h.recent(30) {
+        let e = mix
+            .entry((r.workload.clone(), r.provider.clone(), r.model.clone()))
+            .or_default();
+        e.0 += r.requests;
+        add_usage(&mut e.1, &r.usage);
+        e.2 += r.cost;
+    }
+    let mut out = Vec::new();
+    for ((workload, provider, model), (requests, usage, spend)) in mix {
+        let Some(entry) = catalog.get(&provider, &model) else {
+            continue;
+        };
+        if entry.retirement.is_none() && entry.deprecation_announced.is_none() {
+            continue;
+        }
+        let current = entry.price_at(today).cost_for_requests(&usage, requests);
+        let successor = entry.successor.as_ref().and_then(|s| {
+            catalog
+                .get(&provider, s)
+                .or_else(|| catalog.find(s).into_iter().next())
+        });
+        let successor_cost =
+            successor.map(|s| s.price_at(today).cost_for_requests(&usage, requests));
+        let delta = successor_cost.map(|c| c - current);
+        out.push(Exposure {
+            days_left: entry.retirement.map(|r| (r - today).num_days()),
+            deprecation_announced: entry.deprecation_announced,
+            retirement: entry.retirement,
+            requests_30d: requests,
+            annualized_spend: Money::new(spend.decimal() * Decimal::from(365) / Decimal::from(30))
+                .round_cents(),
+            spend_30d: spend,
+            successor: entry.successor.clone(),
+            successor_cost_30d: successor_cost,
+            cost_delta_pct: delta
+                .filter(|_| !current.is_zero())
+                .map(|d| (d.decimal() / current.decimal()).round_dp(4).normalize()),
+            cost_delta_30d: delta,
+            workload,
+            provider,
+            model,
+        });
+    }
+    out.sort_by_key(|e| {
+        (
+            e.days_left.unwrap_or(i64::MAX),
+            std::cmp::Reverse(e.spend_30d),
+        )
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spend::tests::row;
+
+    const CATALOG: &str = r#"
+[[model]]
+id = "old"
+provider = "p"
+context_window = 1000
+deprecation_announced = "2026-10-01"
+retirement = "2026-12-31"
+successor = "new"
+[[model.prices]]
+effective_from = "2025-01-01"
+input = "2"
+output = "8"
+[[model]]
+id = "new"
+provider = "p"
+context_window = 1000
+[[model.prices]]
+effective_from = "2025-01-01"
+input = "1"
+output = "4"
+[[model]]
+id = "steady"
+provider = "p"
+context_window = 1000
+[[model.prices]]
+effective_from = "2025-01-01"
+input = "1"
+output = "1"
+"#;
+
+    #[test]
+    fn exposure_prices_the_successor_on_the_real_token_mix() {
+        let mut c = Catalog::default();
+        c.merge_toml(CATALOG, "t").unwrap();
+        let h = History {
+            rows: vec![
+                row("2026-11-20", "w", ("p", "old"), 1000, "0.30"),
+                row("2026-11-20", "w", ("p", "steady"), 5, "0.01"),
+            ],
+            ..Default::default()
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let e = exposures(&h, &c, today);
+        assert_eq!(e.len(), 1, "only the deprecated model is exposed");
+        let e = &e[0];
+        // 1000 requests × (100 in, 10 out) = 100,000 in + 10,000 out.
+        // old: 0.1 × 2 + 0.01 × 8 = 0.28; new: 0.1 × 1 + 0.01 × 4 = 0.14; delta −0.14 = −50 %.
+        assert_eq!(e.days_left, Some(34));
+        assert_eq!(e.successor_cost_30d.unwrap().to_string(), "0.14");
+        assert_eq!(e.cost_delta_30d.unwrap().to_string(), "-0.14");
+        assert_eq!(e.cost_delta_pct.unwrap().to_string(), "-0.5");
+        // 0.30 × 365 / 30 = 3.65
+        assert_eq!(e.annualized_spend.to_string(), "3.65");
+    }
+}

@@ -1,0 +1,376 @@
+//! The vendor-strategy document: data first ([`ReportData`], serialisable, also the snapshot
+//! a later run diffs against), then Markdown and HTML (with inline SVG charts) renderings.
+
+use crate::deprecations::{Exposure, exposures};
+use crate::lockin::{EffortModel, LockIn, score_all};
+use crate::scenario::{self, Change, Scenario, ScenarioResult};
+use crate::source::History;
+use crate::spend::{self, Dimension, Period};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use switchyard_catalog::Catalog;
+use switchyard_primitives::Money;
+
+mod html;
+mod markdown;
+
+pub use html::render_html;
+pub use markdown::render_markdown;
+
+/// One workload's line in the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadLine {
+    pub workload: String,
+    pub primary: String,
+    pub spend_30d: Money,
+    pub share: Decimal,
+    pub lockin: u32,
+    pub effort_weeks: f64,
+    /// Up to three, cheapest first: (model, cost delta fraction, readiness).
+    pub alternatives: Vec<(String, Option<Decimal>, String)>,
+    pub deprecation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    pub generated: NaiveDate,
+    pub owner: String,
+    pub next_review: NaiveDate,
+    pub catalog_version: String,
+    pub spend_30d: Money,
+    pub spend_prev_30d: Money,
+    pub annualized: Money,
+    pub vendor_hhi: Decimal,
+    pub main_vendor: Option<String>,
+    pub workloads: Vec<WorkloadLine>,
+    /// Weekly spend by provider: week → provider → cost.
+    pub weekly_by_provider: BTreeMap<String, BTreeMap<String, Money>>,
+    pub doubling: Option<DoublingPlan>,
+    pub exposures: usize,
+    /// Pre-rendered contract comparison lines (from the contract simulator), if any.
+    pub contracts: Vec<String>,
+    pub triggers: Vec<String>,
+}
+
+/// "If our main vendor doubled prices tomorrow."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoublingPlan {
+    pub vendor: String,
+    /// Extra cost per month if nothing moves.
+    pub monthly_increase: Money,
+    /// (workload, extra per month if it stays, cheapest move, cost per month after the move).
+    pub moves: Vec<(String, Money, Option<String>, Option<Money>)>,
+}
+
+/// Inputs beyond the ledger and catalog.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub owner: String,
+    pub effort: EffortModel,
+    pub contracts: Vec<String>,
+    pub triggers: Vec<String>,
+}
+
+pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOptions) -> ReportData {
+    let spend = spend::report(h, Dimension::Workload, Period::Total);
+    let last: Money = spend.growth.iter().map(|g| g.last_30d).sum();
+    let prev: Money = spend.growth.iter().map(|g| g.previous_30d).sum();
+    let lockins = score_all(h, catalog, &opts.effort, today);
+    let exp = exposures(h, catalog, today);
+    let by_vendor = spend::report(h, Dimension::Provider, Period::Total);
+    let main_vendor = by_vendor.rows.first().map(|r| r.key.clone());
+    let workloads = lockins
+        .iter()
+        .map(|l| line(l, &exp, &spend.growth, last))
+        .collect();
+    let doubling = main_vendor
+        .as_ref()
+        .map(|v| doubling(h, catalog, today, v, &lockins));
+    let mut triggers = opts.triggers.clone();
+    if let Some(v) = &main_vendor {
+        let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
+        triggers.push(format!("Renegotiate with {v} when its monthly spend passes {} (2× today's run rate), or when one workload's alternative is proven cheaper.", crate::report::usd(monthly_rate(monthly, h) * Decimal::from(2))));
+    }
+    ReportData {
+        generated: today,
+        owner: if opts.owner.is_empty() {
+            "unassigned".into()
+        } else {
+            opts.owner.clone()
+        },
+        next_review: today + chrono::Duration::days(91),
+        catalog_version: catalog.version().to_string(),
+        spend_30d: last,
+        spend_prev_30d: prev,
+        annualized: Money::new(last.decimal() * Decimal::from(365) / Decimal::from(30)),
+        vendor_hhi: spend.vendor_hhi,
+        main_vendor,
+        workloads,
+        weekly_by_provider: weekly(h),
+        doubling,
+        exposures: exp.len(),
+        contracts: opts.contracts.clone(),
+        triggers,
+    }
+}
+
+fn monthly_rate(total: Money, h: &History) -> Money {
+    let days = match (h.first_day(), h.last_day()) {
+        (Some(a), Some(b)) => (b - a).num_days() + 1,
+        _ => 30,
+    };
+    Money::new(total.decimal() * Decimal::from(30) / Decimal::from(days.max(1)))
+}
+
+fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) -> WorkloadLine {
+    let spend_30d = growth
+        .iter()
+        .find(|g| g.workload == l.workload)
+        .map_or(Money::ZERO, |g| g.last_30d);
+    WorkloadLine {
+        workload: l.workload.clone(),
+        primary: l.primary.clone(),
+        share: if total.is_zero() {
+            Decimal::ZERO
+        } else {
+            (spend_30d.decimal() / total.decimal()).round_dp(4)
+        },
+        spend_30d,
+        lockin: l.score,
+        effort_weeks: l.effort_weeks,
+        alternatives: l
+            .alternatives
+            .iter()
+            .take(3)
+            .map(|a| (a.model.clone(), a.cost_delta_pct, a.readiness.clone()))
+            .collect(),
+        deprecation: exp.iter().find(|e| e.workload == l.workload).map(|e| {
+            format!(
+                "{} retires {} ({} days); successor {}",
+                e.model,
+                e.retirement.map_or("-".into(), |d| d.to_string()),
+                e.days_left.unwrap_or(0),
+                e.successor.as_deref().unwrap_or("none")
+            )
+        }),
+    }
+}
+
+fn doubling(
+    h: &History,
+    catalog: &Catalog,
+    today: NaiveDate,
+    vendor: &str,
+    lockins: &[LockIn],
+) -> DoublingPlan {
+    let shock = Scenario {
+        name: format!("{vendor} doubles prices"),
+        horizon_months: 1,
+        changes: vec![Change::Price {
+            provider: vendor.to_string(),
+            factor: Decimal::from(2),
+            from: today,
+        }],
+    };
+    let r: ScenarioResult = scenario::run(h, catalog, &shock, today);
+    let moves = r
+        .workloads
+        .iter()
+        .filter(|w| w.delta > Money::ZERO)
+        .map(|w| {
+            let alt = lockins
+                .iter()
+                .find(|l| l.workload == w.workload)
+                .and_then(|l| {
+                    l.alternatives
+                        .iter()
+                        .find(|a| !a.model.starts_with(&format!("{vendor}/")))
+                });
+            (
+                w.workload.clone(),
+                w.delta,
+                alt.map(|a| a.model.clone()),
+                alt.map(|a| a.cost_30d),
+            )
+        })
+        .collect();
+    DoublingPlan {
+        vendor: vendor.to_string(),
+        monthly_increase: r.total_delta,
+        moves,
+    }
+}
+
+fn weekly(h: &History) -> BTreeMap<String, BTreeMap<String, Money>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Money>> = BTreeMap::new();
+    for r in spend::report(h, Dimension::Provider, Period::Week).rows {
+        out.entry(r.period).or_default().insert(r.key, r.cost);
+    }
+    out
+}
+
+/// What changed since `prev`: spend, scores and exposures, as sentences.
+pub fn changes_since(prev: &ReportData, cur: &ReportData) -> Vec<String> {
+    let mut out = Vec::new();
+    let pct = |a: Money, b: Money| {
+        if a.is_zero() {
+            String::from("n/a")
+        } else {
+            format!(
+                "{:+.1}%",
+                ((b.decimal() - a.decimal()) / a.decimal() * Decimal::ONE_HUNDRED).round_dp(1)
+            )
+        }
+    };
+    out.push(format!(
+        "30-day spend {} → {} ({}) since the report of {}.",
+        usd(prev.spend_30d),
+        usd(cur.spend_30d),
+        pct(prev.spend_30d, cur.spend_30d),
+        prev.generated
+    ));
+    for w in &cur.workloads {
+        match prev.workloads.iter().find(|p| p.workload == w.workload) {
+            None => out.push(format!(
+                "New workload {} ({}).",
+                w.workload,
+                usd(w.spend_30d)
+            )),
+            Some(p) => {
+                if p.primary != w.primary {
+                    out.push(format!(
+                        "{} moved from {} to {}.",
+                        w.workload, p.primary, w.primary
+                    ));
+                }
+                if p.lockin != w.lockin {
+                    out.push(format!(
+                        "{} lock-in {} → {}.",
+                        w.workload, p.lockin, w.lockin
+                    ));
+                }
+            }
+        }
+    }
+    for p in &prev.workloads {
+        if !cur.workloads.iter().any(|w| w.workload == p.workload) {
+            out.push(format!("Workload {} no longer has traffic.", p.workload));
+        }
+    }
+    if prev.exposures != cur.exposures {
+        out.push(format!(
+            "Deprecation exposures {} → {}.",
+            prev.exposures, cur.exposures
+        ));
+    }
+    out
+}
+
+/// `$1,234.56`.
+pub fn usd(m: Money) -> String {
+    let v = m.decimal().round_dp(2);
+    let s = format!("{:.2}", v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!(
+        "{}${grouped}.{frac}",
+        if v.is_sign_negative() && !v.is_zero() {
+            "-"
+        } else {
+            ""
+        }
+    )
+}
+
+pub fn pct(d: Decimal) -> String {
+    format!("{}%", (d * Decimal::ONE_HUNDRED).round_dp(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spend::tests::row;
+
+    fn fixture() -> (History, Catalog, NaiveDate) {
+        let mut c = Catalog::default();
+        c.merge_toml(
+            "[[model]]\nid='a'\nprovider='openai'\ncreator='openai'\ncontext_window=100000\nretirement='2027-01-01'\nsuccessor='b'\n[[model.prices]]\neffective_from='2025-01-01'\ninput='1'\noutput='1'\n\
+             [[model]]\nid='b'\nprovider='other'\ncreator='other'\ncontext_window=100000\n[[model.prices]]\neffective_from='2025-01-01'\ninput='0.5'\noutput='0.5'\n",
+            "t",
+        )
+        .unwrap();
+        let h = History {
+            rows: vec![
+                row("2026-11-20", "support", ("openai", "a"), 1000, "0.11"),
+                row("2026-11-21", "review", ("other", "b"), 10, "0.01"),
+            ],
+            ..Default::default()
+        };
+        (h, c, NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
+    }
+
+    #[test]
+    fn document_has_every_section_and_the_doubling_plan() {
+        let (h, c, today) = fixture();
+        let d = build(
+            &h,
+            &c,
+            today,
+            &ReportOptions {
+                owner: "Ana".into(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(d.main_vendor.as_deref(), Some("openai"));
+        assert_eq!(d.next_review, NaiveDate::from_ymd_opt(2027, 2, 26).unwrap());
+        let plan = d.doubling.as_ref().unwrap();
+        // support's 100,000 in + 10,000 out tokens at openai/a: 0.1 + 0.01 = 0.11 a month; doubled: +0.11.
+        assert_eq!(plan.monthly_increase.to_string(), "0.11");
+        assert_eq!(plan.moves[0].2.as_deref(), Some("other/b"));
+        let md = render_markdown(&d, &[]);
+        for section in [
+            "## Executive summary",
+            "## Workloads",
+            "## If openai doubled",
+            "## Contract positions",
+            "## Renegotiation triggers",
+            "Owner: **Ana**",
+        ] {
+            assert!(md.contains(section), "missing {section}");
+        }
+        assert!(md.contains("a retires 2027-01-01"), "{md}");
+        let html = render_html(&d, &md);
+        assert_eq!(html.matches("<svg").count(), 2);
+        assert!(html.contains("<table>") && !html.contains("**"));
+    }
+
+    #[test]
+    fn a_second_report_says_what_changed() {
+        let (h, c, today) = fixture();
+        let first = build(&h, &c, today, &ReportOptions::default());
+        let mut h2 = h.clone();
+        h2.rows
+            .push(row("2026-11-22", "search", ("other", "b"), 5, "1.00"));
+        let second = build(&h2, &c, today, &ReportOptions::default());
+        let changes = changes_since(&first, &second);
+        assert!(changes[0].contains("$0.12 → $1.12"), "{changes:?}");
+        assert!(
+            changes.iter().any(|c| c.contains("New workload search")),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn money_is_formatted_with_thousands() {
+        assert_eq!(usd(Money::new(Decimal::new(123456789, 2))), "$1,234,567.89");
+        assert_eq!(usd(Money::new(Decimal::new(-5, 1))), "-$0.50");
+    }
+}

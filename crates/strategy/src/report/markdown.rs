@@ -1,0 +1,156 @@
+//! The document as Markdown.
+
+use super::{ReportData, pct, usd};
+use std::fmt::Write;
+
+pub fn render_markdown(d: &ReportData, changes: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Vendor strategy — {}\n", d.generated);
+    let _ = writeln!(
+        s,
+        "Owner: **{}** · next review: **{}** · catalog {}\n",
+        d.owner, d.next_review, d.catalog_version
+    );
+    summary(&mut s, d);
+    if !changes.is_empty() {
+        let _ = writeln!(s, "## What changed since the last report\n");
+        for c in changes {
+            let _ = writeln!(s, "- {c}");
+        }
+        s.push('\n');
+    }
+    workloads(&mut s, d);
+    doubling(&mut s, d);
+    let _ = writeln!(s, "## Contract positions\n");
+    if d.contracts.is_empty() {
+        let _ = writeln!(
+            s,
+            "No contract terms were given (`--contracts FILE` compares offers against this traffic).\n"
+        );
+    } else {
+        for c in &d.contracts {
+            let _ = writeln!(s, "- {c}");
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Renegotiation triggers\n");
+    for t in &d.triggers {
+        let _ = writeln!(s, "- {t}");
+    }
+    s
+}
+
+fn summary(s: &mut String, d: &ReportData) {
+    let _ = writeln!(s, "## Executive summary\n");
+    let growth = if d.spend_prev_30d.is_zero() {
+        "no earlier month to compare".to_string()
+    } else {
+        pct((d.spend_30d.decimal() - d.spend_prev_30d.decimal()) / d.spend_prev_30d.decimal())
+    };
+    let _ = writeln!(
+        s,
+        "- LLM spend: **{}** in the last 30 days ({growth} on the 30 days before), **{}** a year at this rate.",
+        usd(d.spend_30d),
+        usd(d.annualized)
+    );
+    if let Some(v) = &d.main_vendor {
+        let _ = writeln!(
+            s,
+            "- Main vendor: **{v}**. Vendor concentration (HHI): **{}** of 10,000 ({}).",
+            d.vendor_hhi.round(),
+            concentration(d.vendor_hhi)
+        );
+    }
+    if let Some(p) = &d.doubling {
+        let _ = writeln!(
+            s,
+            "- If {} doubled its prices tomorrow, spend would rise by **{} a month** unless work moves (plan below).",
+            p.vendor,
+            usd(p.monthly_increase)
+        );
+    }
+    let locked = d.workloads.iter().filter(|w| w.lockin >= 60).count();
+    let _ = writeln!(
+        s,
+        "- {} of {} workloads are strongly locked in (score ≥ 60); {} run on models with an announced retirement.\n",
+        locked,
+        d.workloads.len(),
+        d.exposures
+    );
+}
+
+pub(crate) fn concentration(hhi: rust_decimal::Decimal) -> &'static str {
+    if hhi > rust_decimal::Decimal::from(2500) {
+        "highly concentrated"
+    } else if hhi >= rust_decimal::Decimal::from(1500) {
+        "moderately concentrated"
+    } else {
+        "unconcentrated"
+    }
+}
+
+fn workloads(s: &mut String, d: &ReportData) {
+    let _ = writeln!(s, "## Workloads\n");
+    let _ = writeln!(
+        s,
+        "| workload | primary model | 30-day spend | share | lock-in | migration | alternatives (cost delta, readiness) | deprecation |"
+    );
+    let _ = writeln!(s, "|---|---|--:|--:|--:|--:|---|---|");
+    for w in &d.workloads {
+        let alts: Vec<String> = w
+            .alternatives
+            .iter()
+            .map(|(m, delta, r)| {
+                format!(
+                    "{m} ({}, {r})",
+                    delta.map_or("n/a".into(), |x| format!(
+                        "{:+}%",
+                        (x * rust_decimal::Decimal::ONE_HUNDRED).round_dp(0)
+                    ))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {}/100 | {:.1} wk | {} | {} |",
+            w.workload,
+            w.primary,
+            usd(w.spend_30d),
+            pct(w.share),
+            w.lockin,
+            w.effort_weeks,
+            if alts.is_empty() {
+                "none viable".into()
+            } else {
+                alts.join("; ")
+            },
+            w.deprecation.as_deref().unwrap_or("—")
+        );
+    }
+    s.push('\n');
+}
+
+fn doubling(s: &mut String, d: &ReportData) {
+    let Some(p) = &d.doubling else { return };
+    let _ = writeln!(s, "## If {} doubled its prices tomorrow\n", p.vendor);
+    let _ = writeln!(
+        s,
+        "Doing nothing costs **{} more per month**. Per workload:\n",
+        usd(p.monthly_increase)
+    );
+    let _ = writeln!(
+        s,
+        "| workload | extra per month if it stays | cheapest move | cost per month after the move |"
+    );
+    let _ = writeln!(s, "|---|--:|---|--:|");
+    for (w, extra, to, cost) in &p.moves {
+        let _ = writeln!(
+            s,
+            "| {w} | {} | {} | {} |",
+            usd(*extra),
+            to.as_deref().unwrap_or("no viable alternative"),
+            cost.map_or("—".into(), usd)
+        );
+    }
+    s.push('\n');
+}

@@ -1,0 +1,148 @@
+use super::*;
+use crate::source::DailyRow;
+
+const CATALOG: &str = r#"
+[[model]]
+id = "a"
+provider = "p"
+family = "gpt-4o"
+context_window = 100000
+successor = "b"
+[[model.prices]]
+effective_from = "2025-01-01"
+input = "1"
+output = "2"
+[[model]]
+id = "b"
+provider = "q"
+family = "claude-4"
+context_window = 100000
+[[model.prices]]
+effective_from = "2025-01-01"
+input = "0.5"
+output = "1"
+"#;
+
+fn setup() -> (History, Catalog, NaiveDate) {
+    let mut c = Catalog::default();
+    c.merge_toml(CATALOG, "t").unwrap();
+    // One month of traffic: 1,000,000 input and 500,000 output tokens on p/a.
+    // At a's prices: 1 × 1 + 0.5 × 2 = $2 a month.
+    let row = DailyRow {
+        day: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        workload: "w".into(),
+        provider: "p".into(),
+        model: "a".into(),
+        team: "t".into(),
+        requests: 1000,
+        errors: 0,
+        usage: TokenUsage {
+            input: 1_000_000,
+            output: 500_000,
+            ..Default::default()
+        },
+        cost: Money::from_str("2").unwrap(),
+    };
+    (
+        History {
+            rows: vec![row],
+            ..Default::default()
+        },
+        c,
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+}
+
+fn run_with(changes: Vec<Change>) -> ScenarioResult {
+    let (h, c, start) = setup();
+    run(
+        &h,
+        &c,
+        &Scenario {
+            name: "t".into(),
+            horizon_months: 3,
+            changes,
+        },
+        start,
+    )
+}
+
+#[test]
+fn price_shock_doubles_the_affected_provider_only_from_its_date() {
+    // From month 2 (2027-01-01): months cost 2, 4, 4 = 10 against a baseline of 6.
+    let r = run_with(vec![Change::Price {
+        provider: "p".into(),
+        factor: Decimal::from(2),
+        from: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    }]);
+    assert_eq!(
+        (r.total_baseline.to_string(), r.total_scenario.to_string()),
+        ("6".into(), "10".into())
+    );
+    assert_eq!(r.workloads[0].delta_pct.unwrap().to_string(), "0.6667");
+    let none = run_with(vec![Change::Price {
+        provider: "q".into(),
+        factor: Decimal::from(2),
+        from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    }]);
+    assert_eq!(none.total_delta, Money::ZERO);
+}
+
+#[test]
+fn growth_compounds_monthly() {
+    // 2 + 2 × 1.1 + 2 × 1.21 = 2 + 2.2 + 2.42 = 6.62
+    let r = run_with(vec![Change::Growth {
+        monthly: Decimal::from_str("0.1").unwrap(),
+    }]);
+    assert_eq!(r.total_scenario.to_string(), "6.62");
+}
+
+#[test]
+fn moving_families_converts_tokens() {
+    // claude/gpt-4o = 1.15: 1,150,000 in × 0.5 + 575,000 out × 1 = 0.575 + 0.575 = 1.15 a month.
+    let r = run_with(vec![Change::Move {
+        workload: "w".into(),
+        to: "q/b".into(),
+        from: None,
+    }]);
+    assert_eq!(r.total_scenario.to_string(), "3.45");
+    assert!(
+        r.assumptions.iter().any(|a| a.contains("×1.15")),
+        "{:?}",
+        r.assumptions
+    );
+}
+
+#[test]
+fn retirement_moves_traffic_to_the_successor_from_its_date() {
+    // December on a (2), then January and February on b (1.15 each) = 4.3.
+    let r = run_with(vec![Change::Retire {
+        model: "a".into(),
+        on: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        replacement: None,
+    }]);
+    assert_eq!(r.total_scenario.to_string(), "4.3");
+}
+
+#[test]
+fn bad_files_name_the_field() {
+    let errs = Scenario::from_toml("name = \"x\"\nhorizon_months = 0\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = -1\nfrom = 2026-01-01\n").unwrap_err();
+    let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["change[0].factor", "horizon_months"]);
+    assert!(Scenario::from_toml("name = \"x\"\n[[change]]\nkind = \"teleport\"\n").is_err());
+}
+
+#[test]
+fn dates_and_numbers_parse_quoted_or_bare() {
+    for text in [
+        "name = \"x\"\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = 2\nfrom = 2026-01-01\n",
+        "name = \"x\"\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = \"2.0\"\nfrom = \"2026-01-01\"\n",
+        "name = \"x\"\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = 2.0\nfrom = 2026-01-01\n",
+    ] {
+        let s = Scenario::from_toml(text).unwrap();
+        assert!(
+            matches!(&s.changes[0], Change::Price { factor, .. } if *factor == Decimal::from(2)),
+            "{text}"
+        );
+    }
+}
