@@ -30,6 +30,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            if let Err(e) = crate::strategy_cmd::effort_model(&c) {
+                eprintln!("1 configuration error(s):\n  - {e}");
+                return Ok(ExitCode::from(2));
+            }
             match switchyard_gateway::Gateway::check(&c, &crate::env) {
                 Ok(routes) => {
                     println!(

@@ -3,6 +3,7 @@
 
 mod catalog_cmd;
 mod config_cmd;
+mod contract_cmd;
 mod demo;
 mod history;
 mod ledger_cmd;

@@ -17,27 +17,34 @@ use switchyard_strategy::{History, deprecations, lockin, scenario, spend};
 #[derive(clap::Args, Clone)]
 pub struct Input {
     #[command(flatten)]
-    config: ConfigArg,
+    pub(crate) config: ConfigArg,
     /// Ledger file (overrides the config's [ledger] path).
     #[arg(long)]
-    ledger: Option<PathBuf>,
+    pub(crate) ledger: Option<PathBuf>,
     /// Only history from this day (YYYY-MM-DD) or this many days back (90d).
     #[arg(long)]
     since: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
-struct Loaded {
-    history: History,
-    catalog: Catalog,
-    effort: lockin::EffortModel,
-    today: NaiveDate,
+pub(crate) struct Loaded {
+    pub(crate) history: History,
+    pub(crate) catalog: Catalog,
+    pub(crate) effort: lockin::EffortModel,
+    pub(crate) today: NaiveDate,
 }
 
 impl Input {
-    fn load(&self) -> anyhow::Result<Loaded> {
+    pub(crate) fn ledger_path(&self) -> anyhow::Result<PathBuf> {
+        Ok(match &self.ledger {
+            Some(p) => p.clone(),
+            None => self.config.load()?.ledger.path,
+        })
+    }
+
+    pub(crate) fn load(&self) -> anyhow::Result<Loaded> {
         let config = self.config.load()?;
         let path = self.ledger.clone().unwrap_or(config.ledger.path.clone());
         let store = SqliteStore::open_existing(&path)?;
@@ -159,6 +166,9 @@ pub enum Command {
         /// Where this run's figures are kept, so the next run can say what changed.
         #[arg(long, default_value = "./switchyard-strategy.json")]
         snapshot: PathBuf,
+        /// Contract offers to include (TOML, as for `strategy contract --file`).
+        #[arg(long)]
+        contracts: Option<PathBuf>,
     },
     /// Fill a ledger with generated per-request records (benchmarks).
     #[command(hide = true)]
@@ -219,9 +229,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             term,
             provider,
         } => {
-            contract(
+            crate::contract_cmd::contract(
                 &input,
-                ContractArgs {
+                crate::contract_cmd::ContractArgs {
                     file,
                     growth_mean,
                     growth_volatility,
@@ -257,12 +267,27 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             output,
             owner,
             snapshot,
+            contracts,
         } => {
             let l = input.load()?;
+            let (contracts, triggers) = match &contracts {
+                Some(f) => {
+                    let sim = crate::contract_cmd::simulate_file(
+                        &l,
+                        &input.ledger_path()?,
+                        f,
+                        (None, Decimal::new(1, 1)),
+                        2000,
+                    )?;
+                    crate::contract_cmd::report_lines(&sim)
+                }
+                None => (Vec::new(), Vec::new()),
+            };
             let opts = ReportOptions {
                 owner,
                 effort: l.effort.clone(),
-                ..Default::default()
+                contracts,
+                triggers,
             };
             let data = report::build(&l.history, &l.catalog, l.today, &opts);
             let changes = std::fs::read_to_string(&snapshot)
@@ -575,258 +600,4 @@ fn print_deprecations(r: &[deprecations::Exposure]) {
             &[3, 4, 5, 6, 8]
         )
     );
-}
-
-struct ContractArgs {
-    file: Option<PathBuf>,
-    growth_mean: Option<Decimal>,
-    growth_volatility: Decimal,
-    paths: u32,
-    recommend: bool,
-    discount: Decimal,
-    term: u32,
-    provider: Option<String>,
-}
-
-/// On-demand-equivalent cost per calendar month (the simulator bills by calendar month).
-/// A month the history covers only in part — its first and its current one — is scaled up to
-/// a full month from the days observed, so edges do not look like dips.
-fn monthly_totals(
-    h: &History,
-    provider: Option<&str>,
-) -> Vec<(NaiveDate, switchyard_primitives::Money)> {
-    use chrono::Datelike;
-    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
-        return Vec::new();
-    };
-    let mut by: std::collections::BTreeMap<NaiveDate, Decimal> = std::collections::BTreeMap::new();
-    for r in h
-        .rows
-        .iter()
-        .filter(|r| provider.is_none_or(|p| r.provider == p))
-    {
-        let m = r.day.with_day(1).unwrap_or(r.day);
-        *by.entry(m).or_default() += r.cost.decimal();
-    }
-    by.into_iter()
-        .map(|(m, cost)| {
-            let next = m.checked_add_months(chrono::Months::new(1)).unwrap_or(m);
-            let days_in_month = (next - m).num_days();
-            let from = first.max(m);
-            let to = last.min(next - chrono::Duration::days(1));
-            let observed = (to - from).num_days() + 1;
-            let full = cost * Decimal::from(days_in_month) / Decimal::from(observed.max(1));
-            (m, switchyard_primitives::Money::new(full.round_dp(2)))
-        })
-        .collect()
-}
-
-fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
-    use switchyard_strategy::contract::{self, GrowthModel, SimOptions, UsageHistory};
-    let l = input.load()?;
-    let mut out = serde_json::Map::new();
-    if let Some(file) = &a.file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-        let offers = contract::parse_offers(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        // All offers in one file compare on one usage history: the first offer's provider's.
-        let provider = offers
-            .first()
-            .map(|o| o.provider.clone())
-            .filter(|p| p != "*");
-        let monthly = monthly_totals(&l.history, provider.as_deref());
-        let path = input
-            .ledger
-            .clone()
-            .unwrap_or(input.config.load()?.ledger.path);
-        let store = SqliteStore::open_existing(&path)?;
-        let hourly = switchyard_strategy::source::hourly_tokens(
-            store.connection(),
-            provider.as_deref(),
-            30,
-        )?;
-        let mean = a.growth_mean.unwrap_or_else(|| {
-            let s = spend::report(&l.history, Dimension::Workload, Period::Total);
-            let (last, prev): (Decimal, Decimal) = s
-                .growth
-                .iter()
-                .fold((Decimal::ZERO, Decimal::ZERO), |(x, y), g| {
-                    (x + g.last_30d.decimal(), y + g.previous_30d.decimal())
-                });
-            if prev.is_zero() {
-                Decimal::ZERO
-            } else {
-                (last / prev - Decimal::ONE).round_dp(4)
-            }
-        });
-        let growth = GrowthModel {
-            monthly_growth_mean: mean,
-            monthly_growth_volatility: a.growth_volatility,
-        };
-        let usage = UsageHistory {
-            monthly,
-            hourly_tokens: Some(hourly),
-        };
-        let results = contract::compare(
-            &offers,
-            &usage,
-            &growth,
-            &SimOptions {
-                paths: a.paths,
-                ..Default::default()
-            },
-        )?;
-        if !input.json {
-            println!(
-                "Usage: on-demand-equivalent spend{} by month (partial months scaled to full): {}; growth {} ± {} a month; {} paths.\n",
-                provider
-                    .as_deref()
-                    .map_or(String::new(), |p| format!(" on {p}")),
-                usage
-                    .monthly
-                    .iter()
-                    .map(|(_, c)| usd(*c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                pct(mean),
-                pct(a.growth_volatility),
-                a.paths
-            );
-            print_offers(&results);
-        }
-        out.insert("offers".into(), serde_json::to_value(&results)?);
-    }
-    if a.recommend {
-        let end = l.history.last_day().unwrap_or(l.today);
-        let daily = spend::daily_series(&l.history, None, end, 60);
-        let daily: Vec<_> = match &a.provider {
-            None => daily,
-            Some(p) => {
-                let only: History = History {
-                    rows: l
-                        .history
-                        .rows
-                        .iter()
-                        .filter(|r| &r.provider == p)
-                        .cloned()
-                        .collect(),
-                    ..Default::default()
-                };
-                spend::daily_series(&only, None, end, 60)
-            }
-        };
-        let r = contract::recommend(&daily, a.discount, a.term)?;
-        if !input.json {
-            println!(
-                "Recommended commitment: {} a month for {} months at {} off — expected savings {} a month ({} over the term, {}).",
-                usd(r.monthly_commitment),
-                r.term_months,
-                pct(r.discount),
-                usd(r.expected_monthly_savings),
-                usd(r.expected_term_savings),
-                pct(r.expected_savings_rate)
-            );
-            for lb in &r.lookbacks {
-                println!(
-                    "  {}-day lookback: {}",
-                    lb.days,
-                    lb.best.as_ref().map_or(
-                        if lb.available {
-                            "no level saves money".into()
-                        } else {
-                            "not enough history".into()
-                        },
-                        |c| format!(
-                            "P{} level, {} a month, saves {} over the window",
-                            c.percentile,
-                            usd(c.monthly_commitment),
-                            usd(c.window_savings)
-                        )
-                    )
-                );
-            }
-            println!(
-                "  The lower of the short- and long-lookback results is taken, so stale data cannot cause over-commitment."
-            );
-        }
-        out.insert("recommendation".into(), serde_json::to_value(&r)?);
-    }
-    if out.is_empty() {
-        anyhow::bail!("nothing to do: pass --file OFFERS.toml and/or --recommend");
-    }
-    if input.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    }
-    Ok(())
-}
-
-fn print_offers(results: &[switchyard_strategy::contract::OfferResult]) {
-    let opt = |d: Option<Decimal>| d.map_or("-".to_string(), pct);
-    let rows: Vec<Vec<String>> = results
-        .iter()
-        .map(|r| {
-            vec![
-                r.name.clone(),
-                usd(r.expected_cost),
-                format!(
-                    "{} / {} / {}",
-                    usd(r.p5_cost),
-                    usd(r.p50_cost),
-                    usd(r.p95_cost)
-                ),
-                usd(r.on_demand_cost),
-                pct(r.effective_savings_rate),
-                opt(r.utilisation),
-                usd(r.waste),
-                usd(r.overage_p95),
-                opt(r.break_even_utilisation),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(
-            &[
-                "offer",
-                "expected",
-                "P5 / P50 / P95",
-                "on-demand eq.",
-                "savings rate",
-                "utilisation",
-                "waste",
-                "overage P95",
-                "break-even"
-            ],
-            &rows,
-            &[1, 2, 3, 4, 5, 6, 7, 8]
-        )
-    );
-    for r in results.iter().filter(|r| !r.baseline) {
-        let exits: Vec<String> = r
-            .exit
-            .iter()
-            .filter(|e| e.month % 3 == 0)
-            .map(|e| format!("m{} {}", e.month, usd(e.total_if_exit)))
-            .collect();
-        if !exits.is_empty() {
-            println!(
-                "\n{}: total cost if you exit after month … {}",
-                r.name,
-                exits.join(", ")
-            );
-        }
-        for t in &r.triggers {
-            println!(
-                "{}: trigger \"{}\" (monthly spend above {}) {}",
-                r.name,
-                t.action,
-                usd(t.when_monthly_spend_usd_above),
-                t.month
-                    .map_or("never fires on the P50 path".into(), |m| format!(
-                        "fires in month {m}"
-                    ))
-            );
-        }
-    }
 }

@@ -74,6 +74,12 @@ impl Gateway {
                 catalog,
                 recorder,
                 max_body_bytes: config.server.max_body_bytes,
+                ledger_path: config.ledger.path.clone(),
+                strategy_api: config
+                    .strategy
+                    .get("api")
+                    .and_then(toml::Value::as_bool)
+                    .unwrap_or(false),
                 accepting: AtomicBool::new(true),
             }),
         };

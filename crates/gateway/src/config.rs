@@ -198,6 +198,7 @@ const TOP_LEVEL: &[&str] = &[
     "gateway",
     "providers",
     "routes",
+    "strategy",
 ];
 
 /// Collects errors while walking the document.
@@ -257,7 +258,22 @@ impl Config {
             .unwrap_or_default();
         let strategy = match table.remove("strategy") {
             None => toml::Table::new(),
-            Some(toml::Value::Table(t)) => t,
+            Some(toml::Value::Table(t)) => {
+                for (k, v) in &t {
+                    match (k.as_str(), v) {
+                        ("api", toml::Value::Boolean(_)) | ("effort", toml::Value::Table(_)) => {}
+                        ("api", _) => errs.push("strategy.api", "must be true or false"),
+                        ("effort", _) => {
+                            errs.push("strategy.effort", "must be a table: [strategy.effort]")
+                        }
+                        _ => errs.push(
+                            format!("strategy.{k}"),
+                            "unknown key; expected api or effort",
+                        ),
+                    }
+                }
+                t
+            }
             Some(_) => {
                 errs.push("strategy", "must be a table: [strategy]");
                 toml::Table::new()

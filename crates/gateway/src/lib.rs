@@ -59,6 +59,8 @@ struct Inner {
     recorder: Recorder,
     max_body_bytes: usize,
     accepting: AtomicBool,
+    ledger_path: std::path::PathBuf,
+    strategy_api: bool,
 }
 
 impl Gateway {
@@ -81,6 +83,16 @@ impl Gateway {
 
     pub fn recorder(&self) -> &Recorder {
         &self.inner.recorder
+    }
+
+    /// The ledger file, for read-only consumers (the strategy API).
+    pub fn ledger_path(&self) -> &std::path::Path {
+        &self.inner.ledger_path
+    }
+
+    /// Whether `[strategy] api = true` turned the `/v1/strategy/*` endpoints on.
+    pub fn strategy_api(&self) -> bool {
+        self.inner.strategy_api
     }
 
     /// Ready once assembled (config valid, ledger open) and until a stop begins.

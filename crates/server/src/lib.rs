@@ -7,6 +7,7 @@
 
 mod body;
 mod openai;
+mod strategy_api;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -24,6 +25,10 @@ pub fn app(gateway: Gateway) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(openai::ready))
+        .route("/v1/strategy/spend", get(strategy_api::spend))
+        .route("/v1/strategy/lockin", get(strategy_api::lockin))
+        .route("/v1/strategy/deprecations", get(strategy_api::deprecations))
+        .route("/v1/strategy/report", get(strategy_api::report))
         .fallback(openai::not_found)
         .with_state(gateway)
 }

@@ -84,7 +84,7 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     )
 }
 
-fn json(status: StatusCode, body: String) -> Response {
+pub(crate) fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

@@ -476,3 +476,45 @@ async fn a_stopping_gateway_is_not_ready_and_refuses_new_requests_with_503() {
     let recs = h.finish().await;
     assert_eq!(recs[0].error_class.as_deref(), Some("shutting_down"));
 }
+
+#[tokio::test]
+async fn strategy_api_is_off_by_default_and_serves_spend_when_enabled() {
+    let h = start(SIM, GATEWAY).await;
+    assert_eq!(
+        h.get(&format!("{}/v1/strategy/spend", h.base)).await.status,
+        404
+    );
+    h.finish().await;
+
+    let h = start(SIM, &format!("{GATEWAY}\n[strategy]\napi = true\n")).await;
+    for _ in 0..3 {
+        assert_eq!(
+            h.post("/v1/chat/completions", &chat("chat", "hi"))
+                .await
+                .status,
+            200
+        );
+    }
+    h.gateway.recorder().flush();
+    let a = h
+        .get(&format!("{}/v1/strategy/spend?by=provider", h.base))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["rows"][0]["key"], "sim");
+    assert_eq!(v["rows"][0]["requests"], 3);
+    let bad = h
+        .get(&format!("{}/v1/strategy/spend?by=color", h.base))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown dimension")
+    );
+    let r = h.get(&format!("{}/v1/strategy/report", h.base)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json()["workloads"].is_array());
+    h.finish().await;
+}

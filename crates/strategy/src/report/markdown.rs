@@ -25,7 +25,7 @@ pub fn render_markdown(d: &ReportData, changes: &[String]) -> String {
     if d.contracts.is_empty() {
         let _ = writeln!(
             s,
-            "No contract terms were given (`--contracts FILE` compares offers against this traffic).\n"
+            "No contract terms were given (`strategy report --contracts FILE` simulates offers against this traffic).\n"
         );
     } else {
         for c in &d.contracts {

@@ -1,0 +1,309 @@
+//! `switchyard strategy contract`: committed-spend offers on this traffic, and a recommended
+//! commitment; also the contract section of `strategy report`.
+
+use crate::strategy_cmd::{Input, Loaded};
+use crate::table;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use switchyard_ledger::SqliteStore;
+use switchyard_strategy::History;
+use switchyard_strategy::contract::{self, GrowthModel, OfferResult, SimOptions, UsageHistory};
+use switchyard_strategy::report::{pct, usd};
+use switchyard_strategy::spend::{self, Dimension, Period};
+
+pub struct ContractArgs {
+    pub file: Option<PathBuf>,
+    pub growth_mean: Option<Decimal>,
+    pub growth_volatility: Decimal,
+    pub paths: u32,
+    pub recommend: bool,
+    pub discount: Decimal,
+    pub term: u32,
+    pub provider: Option<String>,
+}
+
+/// On-demand-equivalent cost per calendar month (the simulator bills by calendar month).
+/// A month the history covers only in part — its first and its current one — is scaled up to
+/// a full month from the days observed, so edges do not look like dips.
+fn monthly_totals(
+    h: &History,
+    provider: Option<&str>,
+) -> Vec<(NaiveDate, switchyard_primitives::Money)> {
+    use chrono::Datelike;
+    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
+        return Vec::new();
+    };
+    let mut by: std::collections::BTreeMap<NaiveDate, Decimal> = std::collections::BTreeMap::new();
+    for r in h
+        .rows
+        .iter()
+        .filter(|r| provider.is_none_or(|p| r.provider == p))
+    {
+        let m = r.day.with_day(1).unwrap_or(r.day);
+        *by.entry(m).or_default() += r.cost.decimal();
+    }
+    by.into_iter()
+        .map(|(m, cost)| {
+            let next = m.checked_add_months(chrono::Months::new(1)).unwrap_or(m);
+            let days_in_month = (next - m).num_days();
+            let from = first.max(m);
+            let to = last.min(next - chrono::Duration::days(1));
+            let observed = (to - from).num_days() + 1;
+            let full = cost * Decimal::from(days_in_month) / Decimal::from(observed.max(1));
+            (m, switchyard_primitives::Money::new(full.round_dp(2)))
+        })
+        .collect()
+}
+
+/// Offers in `file` simulated on this ledger's usage: the results, the usage they ran on, and
+/// the growth model used.
+pub struct Simulated {
+    pub results: Vec<OfferResult>,
+    pub usage: UsageHistory,
+    pub growth: GrowthModel,
+    pub provider: Option<String>,
+}
+
+/// Mean monthly growth of total spend: the last 30 days against the 30 before.
+fn observed_growth(h: &History) -> Decimal {
+    let s = spend::report(h, Dimension::Workload, Period::Total);
+    let (last, prev) = s
+        .growth
+        .iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(x, y), g| {
+            (x + g.last_30d.decimal(), y + g.previous_30d.decimal())
+        });
+    if prev.is_zero() {
+        Decimal::ZERO
+    } else {
+        (last / prev - Decimal::ONE).round_dp(4)
+    }
+}
+
+pub fn simulate_file(
+    l: &Loaded,
+    ledger: &Path,
+    file: &Path,
+    growth: (Option<Decimal>, Decimal),
+    paths: u32,
+) -> anyhow::Result<Simulated> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let offers =
+        contract::parse_offers(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // All offers in one file compare on one usage history: the first offer's provider's.
+    let provider = offers
+        .first()
+        .map(|o| o.provider.clone())
+        .filter(|p| p != "*");
+    let store = SqliteStore::open_existing(ledger)?;
+    let hourly =
+        switchyard_strategy::source::hourly_tokens(store.connection(), provider.as_deref(), 30)?;
+    let usage = UsageHistory {
+        monthly: monthly_totals(&l.history, provider.as_deref()),
+        hourly_tokens: Some(hourly),
+    };
+    let growth = GrowthModel {
+        monthly_growth_mean: growth.0.unwrap_or_else(|| observed_growth(&l.history)),
+        monthly_growth_volatility: growth.1,
+    };
+    let results = contract::compare(
+        &offers,
+        &usage,
+        &growth,
+        &SimOptions {
+            paths,
+            ..Default::default()
+        },
+    )?;
+    Ok(Simulated {
+        results,
+        usage,
+        growth,
+        provider,
+    })
+}
+
+/// One sentence per offer for the report's contract section.
+pub fn report_lines(sim: &Simulated) -> (Vec<String>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut triggers = Vec::new();
+    for r in sim.results.iter().filter(|r| !r.baseline) {
+        lines.push(format!(
+            "**{}**: expected {} over {} months (P5–P95 {} – {}) against {} on demand; effective savings {}, utilisation {}, expected waste {}, overage exposure (P95) {}.",
+            r.name, usd(r.expected_cost), r.term_months, usd(r.p5_cost), usd(r.p95_cost), usd(r.on_demand_cost), pct(r.effective_savings_rate),
+            r.utilisation.map_or("-".into(), pct), usd(r.waste), usd(r.overage_p95)
+        ));
+        for t in &r.triggers {
+            triggers.push(format!(
+                "{}: when monthly spend passes {} — {} ({}).",
+                r.name,
+                usd(t.when_monthly_spend_usd_above),
+                t.action,
+                t.date
+                    .map_or("not reached on the median path".into(), |d| format!(
+                        "median path reaches it {d}"
+                    ))
+            ));
+        }
+    }
+    (lines, triggers)
+}
+
+pub fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
+    let l = input.load()?;
+    let mut out = serde_json::Map::new();
+    if let Some(file) = &a.file {
+        let sim = simulate_file(
+            &l,
+            &input.ledger_path()?,
+            file,
+            (a.growth_mean, a.growth_volatility),
+            a.paths,
+        )?;
+        if !input.json {
+            println!(
+                "Usage: on-demand-equivalent spend{} by month (partial months scaled to full): {}; growth {} ± {} a month; {} paths.\n",
+                sim.provider
+                    .as_deref()
+                    .map_or(String::new(), |p| format!(" on {p}")),
+                sim.usage
+                    .monthly
+                    .iter()
+                    .map(|(_, c)| usd(*c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                pct(sim.growth.monthly_growth_mean),
+                pct(sim.growth.monthly_growth_volatility),
+                a.paths
+            );
+            print_offers(&sim.results);
+        }
+        out.insert("offers".into(), serde_json::to_value(&sim.results)?);
+    }
+    if a.recommend {
+        let end = l.history.last_day().unwrap_or(l.today);
+        let only: History = History {
+            rows: l
+                .history
+                .rows
+                .iter()
+                .filter(|r| a.provider.as_ref().is_none_or(|p| &r.provider == p))
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        let daily = spend::daily_series(&only, None, end, 60);
+        let r = contract::recommend(&daily, a.discount, a.term)?;
+        if !input.json {
+            print_recommendation(&r);
+        }
+        out.insert("recommendation".into(), serde_json::to_value(&r)?);
+    }
+    if out.is_empty() {
+        anyhow::bail!("nothing to do: pass --file OFFERS.toml and/or --recommend");
+    }
+    if input.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn print_recommendation(r: &contract::Recommendation) {
+    println!(
+        "Recommended commitment: {} a month for {} months at {} off — expected savings {} a month ({} over the term, {}).",
+        usd(r.monthly_commitment),
+        r.term_months,
+        pct(r.discount),
+        usd(r.expected_monthly_savings),
+        usd(r.expected_term_savings),
+        pct(r.expected_savings_rate)
+    );
+    for lb in &r.lookbacks {
+        let what = match &lb.best {
+            Some(c) => format!(
+                "P{} level, {} a month, saves {} over the window",
+                c.percentile,
+                usd(c.monthly_commitment),
+                usd(c.window_savings)
+            ),
+            None if lb.available => "no level saves money".into(),
+            None => "not enough history".into(),
+        };
+        println!("  {}-day lookback: {what}", lb.days);
+    }
+    println!(
+        "  The lower of the short- and long-lookback results is taken, so stale data cannot cause over-commitment."
+    );
+}
+
+fn print_offers(results: &[switchyard_strategy::contract::OfferResult]) {
+    let opt = |d: Option<Decimal>| d.map_or("-".to_string(), pct);
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                usd(r.expected_cost),
+                format!(
+                    "{} / {} / {}",
+                    usd(r.p5_cost),
+                    usd(r.p50_cost),
+                    usd(r.p95_cost)
+                ),
+                usd(r.on_demand_cost),
+                pct(r.effective_savings_rate),
+                opt(r.utilisation),
+                usd(r.waste),
+                usd(r.overage_p95),
+                opt(r.break_even_utilisation),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "offer",
+                "expected",
+                "P5 / P50 / P95",
+                "on-demand eq.",
+                "savings rate",
+                "utilisation",
+                "waste",
+                "overage P95",
+                "break-even"
+            ],
+            &rows,
+            &[1, 2, 3, 4, 5, 6, 7, 8]
+        )
+    );
+    for r in results.iter().filter(|r| !r.baseline) {
+        let exits: Vec<String> = r
+            .exit
+            .iter()
+            .filter(|e| e.month % 3 == 0)
+            .map(|e| format!("m{} {}", e.month, usd(e.total_if_exit)))
+            .collect();
+        if !exits.is_empty() {
+            println!(
+                "\n{}: total cost if you exit after month … {}",
+                r.name,
+                exits.join(", ")
+            );
+        }
+        for t in &r.triggers {
+            println!(
+                "{}: trigger \"{}\" (monthly spend above {}) {}",
+                r.name,
+                t.action,
+                usd(t.when_monthly_spend_usd_above),
+                t.month
+                    .map_or("never fires on the P50 path".into(), |m| format!(
+                        "fires in month {m}"
+                    ))
+            );
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `/v1/strategy/*`: the strategy engine's figures as JSON, for dashboards.
+//!
+//! Off unless `[strategy] api = true`: spend data is sensitive, and until virtual keys and
+//! the admin key exist the only protection is not serving it. The work runs on the blocking
+//! pool (SQLite reads), never on the request path of the gateway itself.
+
+use crate::openai::json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use std::collections::HashMap;
+use switchyard_gateway::Gateway;
+use switchyard_ledger::SqliteStore;
+use switchyard_protocol::openai::ErrorBody;
+use switchyard_strategy::{History, deprecations, lockin, report, spend};
+
+type Params = Query<HashMap<String, String>>;
+
+fn error(status: StatusCode, message: String) -> Response {
+    let body = ErrorBody::new("invalid_request_error", None, None, message);
+    json(
+        status,
+        String::from_utf8_lossy(&body.to_json()).into_owned(),
+    )
+}
+
+/// Loads the history and runs `f` on the blocking pool; errors become JSON errors.
+async fn with_history<F>(gw: Gateway, since: Option<&String>, f: F) -> Response
+where
+    F: FnOnce(
+            &History,
+            &switchyard_catalog::Catalog,
+            chrono::NaiveDate,
+        ) -> Result<serde_json::Value, String>
+        + Send
+        + 'static,
+{
+    if !gw.strategy_api() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "The strategy API is off; set `[strategy] api = true` in the config to serve it."
+                .into(),
+        );
+    }
+    let since = match since
+        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`since` must be a date written YYYY-MM-DD.".into(),
+            );
+        }
+    };
+    let task = tokio::task::spawn_blocking(move || {
+        let store = SqliteStore::open_existing(gw.ledger_path()).map_err(|e| e.to_string())?;
+        let h = History::load(store.connection(), since).map_err(|e| e.to_string())?;
+        f(&h, gw.catalog(), chrono::Utc::now().date_naive())
+    });
+    match task.await {
+        Ok(Ok(v)) => json(StatusCode::OK, v.to_string()),
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, e),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The strategy computation failed; see the gateway log.".into(),
+        ),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, String> {
+    serde_json::to_value(v).map_err(|e| e.to_string())
+}
+
+pub async fn spend(State(gw): State<Gateway>, Query(q): Params) -> Response {
+    let by = match q
+        .get("by")
+        .map_or(Ok(spend::Dimension::Workload), |s| s.parse())
+    {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let period = match q
+        .get("period")
+        .map_or(Ok(spend::Period::Total), |s| s.parse())
+    {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    with_history(gw, q.get("since"), move |h, _, _| {
+        to_json(&spend::report(h, by, period))
+    })
+    .await
+}
+
+pub async fn lockin(State(gw): State<Gateway>, Query(q): Params) -> Response {
+    with_history(gw, q.get("since"), |h, c, today| {
+        to_json(&lockin::score_all(
+            h,
+            c,
+            &lockin::EffortModel::default(),
+            today,
+        ))
+    })
+    .await
+}
+
+pub async fn deprecations(State(gw): State<Gateway>, Query(q): Params) -> Response {
+    with_history(gw, q.get("since"), |h, c, today| {
+        to_json(&deprecations::exposures(h, c, today))
+    })
+    .await
+}
+
+pub async fn report(State(gw): State<Gateway>, Query(q): Params) -> Response {
+    let owner = q.get("owner").cloned().unwrap_or_default();
+    with_history(gw, q.get("since"), move |h, c, today| {
+        let opts = report::ReportOptions {
+            owner,
+            ..Default::default()
+        };
+        to_json(&report::build(h, c, today, &opts))
+    })
+    .await
+}
