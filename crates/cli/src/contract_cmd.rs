@@ -12,14 +12,31 @@ use switchyard_strategy::contract::{self, GrowthModel, OfferResult, SimOptions, 
 use switchyard_strategy::report::{pct, usd};
 use switchyard_strategy::spend::{self, Dimension, Period};
 
+#[derive(clap::Args, Clone)]
 pub struct ContractArgs {
+    /// Offers (TOML; see crates/strategy/examples/contract.toml and docs/contracts.md).
+    #[arg(long)]
     pub file: Option<PathBuf>,
+    /// Mean monthly growth of usage (default: the last 30 days against the 30 before).
+    #[arg(long)]
     pub growth_mean: Option<Decimal>,
+    /// Monthly growth volatility (standard deviation).
+    #[arg(long, default_value = "0.1")]
     pub growth_volatility: Decimal,
+    /// Monte Carlo paths.
+    #[arg(long, default_value_t = 2000)]
     pub paths: u32,
+    /// Also recommend a commitment level from daily usage (7/30/60-day lookbacks).
+    #[arg(long)]
     pub recommend: bool,
+    /// Commit discount for --recommend.
+    #[arg(long, default_value = "0.2")]
     pub discount: Decimal,
+    /// Term in months for --recommend.
+    #[arg(long, default_value_t = 12)]
     pub term: u32,
+    /// Provider whose spend --recommend covers (default: all).
+    #[arg(long)]
     pub provider: Option<String>,
 }
 

@@ -117,30 +117,8 @@ pub enum Command {
     Contract {
         #[command(flatten)]
         input: Input,
-        /// Offers (TOML; see crates/strategy/examples/contract.toml and docs/contracts.md).
-        #[arg(long)]
-        file: Option<PathBuf>,
-        /// Mean monthly growth of usage (default: the last 30 days against the 30 before).
-        #[arg(long)]
-        growth_mean: Option<Decimal>,
-        /// Monthly growth volatility (standard deviation).
-        #[arg(long, default_value = "0.1")]
-        growth_volatility: Decimal,
-        /// Monte Carlo paths.
-        #[arg(long, default_value_t = 2000)]
-        paths: u32,
-        /// Also recommend a commitment level from daily usage (7/30/60-day lookbacks).
-        #[arg(long)]
-        recommend: bool,
-        /// Commit discount for --recommend.
-        #[arg(long, default_value = "0.2")]
-        discount: Decimal,
-        /// Term in months for --recommend.
-        #[arg(long, default_value_t = 12)]
-        term: u32,
-        /// Provider whose spend --recommend covers (default: all).
-        #[arg(long)]
-        provider: Option<String>,
+        #[command(flatten)]
+        args: crate::contract_cmd::ContractArgs,
     },
     /// Lock-in score per workload, its factors, alternatives and migration effort.
     Lockin {
@@ -202,64 +180,24 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Spend { input, by, period } => {
             let l = input.load()?;
             let r = spend::report(&l.history, by, period);
-            if input.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print_spend(&r);
-            }
+            emit(input.json, &r, print_spend)?;
         }
         Command::Scenario { input, what_if } => {
             let l = input.load()?;
             let sc = build_scenario(&what_if)?;
             let r = scenario::run(&l.history, &l.catalog, &sc, l.today);
-            if input.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print_scenario(&r);
-            }
+            emit(input.json, &r, print_scenario)?;
         }
-        Command::Contract {
-            input,
-            file,
-            growth_mean,
-            growth_volatility,
-            paths,
-            recommend,
-            discount,
-            term,
-            provider,
-        } => {
-            crate::contract_cmd::contract(
-                &input,
-                crate::contract_cmd::ContractArgs {
-                    file,
-                    growth_mean,
-                    growth_volatility,
-                    paths,
-                    recommend,
-                    discount,
-                    term,
-                    provider,
-                },
-            )?;
-        }
+        Command::Contract { input, args } => crate::contract_cmd::contract(&input, args)?,
         Command::Lockin { input } => {
             let l = input.load()?;
             let r = lockin::score_all(&l.history, &l.catalog, &l.effort, l.today);
-            if input.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print_lockin(&r);
-            }
+            emit(input.json, r.as_slice(), print_lockin)?;
         }
         Command::Deprecations { input } => {
             let l = input.load()?;
             let r = deprecations::exposures(&l.history, &l.catalog, l.today);
-            if input.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print_deprecations(&r);
-            }
+            emit(input.json, r.as_slice(), print_deprecations)?;
         }
         Command::Report {
             input,
@@ -313,6 +251,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `v` as JSON, or through `print` for people.
+fn emit<T: serde::Serialize + ?Sized>(json: bool, v: &T, print: impl Fn(&T)) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(v)?);
+    } else {
+        print(v);
+    }
+    Ok(())
 }
 
 fn date(s: &str) -> anyhow::Result<NaiveDate> {

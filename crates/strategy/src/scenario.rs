@@ -131,7 +131,7 @@ impl Scenario {
 }
 
 /// Tokens per unit of text relative to OpenAI's `o200k_base`, by model family prefix.
-/// o200k vs cl100k is measured (tiktoken-rs on the bundled sample, see docs/strategy.md);
+/// o200k vs cl100k is measured (tiktoken-rs on crates/strategy/tests/data, see the test);
 /// the others are published approximations and marked so in the output.
 pub fn family_ratio(family: &str) -> (Decimal, &'static str) {
     let f = family.to_ascii_lowercase();
@@ -141,8 +141,16 @@ pub fn family_ratio(family: &str) -> (Decimal, &'static str) {
         ("gpt-5", "1.00", "o200k_base"),
         ("gpt-6", "1.00", "o200k_base"),
         ("o", "1.00", "o200k_base"),
-        ("gpt-4", "1.05", "cl100k_base, measured"),
-        ("gpt-3.5", "1.05", "cl100k_base, measured"),
+        (
+            "gpt-4",
+            "1.00",
+            "cl100k_base, measured on the bundled English sample",
+        ),
+        (
+            "gpt-3.5",
+            "1.00",
+            "cl100k_base, measured on the bundled English sample",
+        ),
         ("claude", "1.15", "published approximation"),
         ("gemini", "1.00", "published approximation"),
         ("gemma", "1.00", "published approximation"),
