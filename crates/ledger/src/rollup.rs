@@ -60,15 +60,47 @@ impl RollupCell {
 
 pub(crate) type RollupKey = (String, String, String, String, String, String, String, bool);
 
-/// The cells touched by one batch.
+/// The cells touched by one batch, and the workload feature profiles it extends.
 #[derive(Default)]
 pub(crate) struct Rollup {
     cells: HashMap<RollupKey, RollupCell>,
+    /// (workload, features, shadow) → (requests, largest prompt per request).
+    profiles: HashMap<(String, String, bool), (i64, i64)>,
 }
 
 impl Rollup {
     pub(crate) fn add(&mut self, r: &Record) {
         self.cells.entry(key(r)).or_default().add(r);
+        if r.is_success() {
+            let n = r.request_count.max(1);
+            let prompt = (r.usage.prompt_total() / n) as i64;
+            let p = self
+                .profiles
+                .entry((
+                    r.workload.clone().unwrap_or_default(),
+                    r.features.clone(),
+                    r.shadow,
+                ))
+                .or_default();
+            p.0 += n as i64;
+            p.1 = p.1.max(prompt);
+        }
+    }
+
+    fn merge_profiles(
+        profiles: HashMap<(String, String, bool), (i64, i64)>,
+        tx: &rusqlite::Transaction<'_>,
+    ) -> Result<(), LedgerError> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO workload_features (workload, features, shadow, requests, max_prompt_tokens) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (workload, features, shadow) DO UPDATE SET
+               requests = requests + excluded.requests,
+               max_prompt_tokens = MAX(max_prompt_tokens, excluded.max_prompt_tokens)",
+        )?;
+        for ((workload, features, shadow), (requests, max_prompt)) in profiles {
+            upsert.execute(params![workload, features, shadow, requests, max_prompt])?;
+        }
+        Ok(())
     }
 
     /// Adds this batch's cells into the stored rollup. Costs are summed as exact decimals in
@@ -77,6 +109,7 @@ impl Rollup {
         let mut get = tx.prepare_cached(
             "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
         )?;
+        Self::merge_profiles(self.profiles, tx)?;
         let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
         for (k, c) in self.cells {
             let old: Option<String> = get

@@ -76,6 +76,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rollup_hourly ADD COLUMN overhead_count INTEGER NOT NULL DEFAULT 0;
     UPDATE rollup_hourly SET latency_count = requests, overhead_count = requests;
     "#,
+    // 3: each workload's feature profile (the features its successful requests used and its
+    // largest prompt), maintained by the writer so lock-in analysis never scans requests.
+    // Backfilled from the requests already recorded.
+    r#"
+    CREATE TABLE workload_features (
+        workload TEXT NOT NULL,
+        features TEXT NOT NULL,
+        shadow INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        max_prompt_tokens INTEGER NOT NULL,
+        PRIMARY KEY (workload, features, shadow)
+    ) WITHOUT ROWID;
+    INSERT INTO workload_features
+    SELECT COALESCE(workload, ''), features, shadow, SUM(request_count),
+           MAX((input_tokens + cached_input_tokens + cache_write_tokens) / MAX(request_count, 1))
+    FROM requests WHERE status < 400 GROUP BY 1, 2, 3;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

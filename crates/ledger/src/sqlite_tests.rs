@@ -241,7 +241,10 @@ fn migration_2_keeps_averages_of_an_existing_ledger() {
     )
     .unwrap();
     let mut s = SqliteStore::init(conn, Path::new(":memory:")).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(
+        s.schema_version().unwrap(),
+        SqliteStore::latest_schema_version()
+    );
     // An imported bucket of 6 requests without timings joins the same cell.
     let mut bucket = record("imp_1", "w", "m", "0.6", 1);
     (bucket.route, bucket.request_count, bucket.latency_ms) = ("r".into(), 6, 0.0);
@@ -262,4 +265,25 @@ fn migration_2_keeps_averages_of_an_existing_ledger() {
         "the 4 measured requests only"
     );
     assert_eq!(rows[0].avg_overhead_us, 20.0, "gateway requests only");
+}
+
+#[test]
+fn workload_feature_profiles_are_maintained_on_append() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    let mut a = record("a", "w", "m", "0.1", 1);
+    a.usage.input = 1000; // prompt 1000 + 10 cached
+    let mut b = record("b", "w", "m", "0.1", 1);
+    (b.request_count, b.usage.input) = (10, 5000); // aggregated: 5010 / 10 = 501 per request
+    let mut failed = record("c", "w", "m", "0", 1);
+    (failed.status, failed.usage.input) = (500, 99_999);
+    s.append(&[a, b, failed]).unwrap();
+    let (requests, max_prompt): (i64, i64) = s
+        .connection()
+        .query_row("SELECT requests, max_prompt_tokens FROM workload_features WHERE workload = 'w' AND features = 'tools'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(
+        (requests, max_prompt),
+        (11, 1010),
+        "failed requests do not shape the profile"
+    );
 }

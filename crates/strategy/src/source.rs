@@ -1,7 +1,7 @@
 //! Reading a ledger into a [`History`]: the only module that knows the ledger's tables.
 //!
-//! Daily rows come from the hourly rollup (never a scan of requests); workload profiles (the
-//! features a workload uses, its largest prompt) come from one grouped pass over requests.
+//! Daily rows come from the hourly rollup and workload profiles (the features a workload uses,
+//! its largest prompt) from the `workload_features` table: never a scan of requests.
 //! Shadow (evaluation) traffic is excluded: it is not production spend.
 
 use chrono::NaiveDate;
@@ -146,11 +146,9 @@ impl History {
 }
 
 fn load_profiles(conn: &Connection) -> Result<BTreeMap<String, WorkloadProfile>, SourceError> {
-    // One grouped pass: distinct feature sets per workload are few, so this stays small.
+    // The writer maintains this small table; no scan of requests.
     let mut stmt = conn.prepare(
-        "SELECT COALESCE(workload, ''), features, SUM(request_count),
-                MAX((input_tokens + cached_input_tokens + cache_write_tokens) / MAX(request_count, 1))
-         FROM requests WHERE shadow = 0 AND status < 400 GROUP BY 1, 2",
+        "SELECT workload, features, requests, max_prompt_tokens FROM workload_features WHERE shadow = 0",
     )?;
     let mut rows = stmt.query([])?;
     let mut out: BTreeMap<String, WorkloadProfile> = BTreeMap::new();
