@@ -7,6 +7,8 @@
 //! - [`sse`]: Server-Sent Events framing, incremental and allocation-light.
 //! - [`Feature`]: what a request used, for the ledger and (later) capability routing.
 
+pub mod anthropic;
+pub mod canonical;
 pub mod openai;
 pub mod sse;
 

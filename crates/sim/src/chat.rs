@@ -1,6 +1,7 @@
 //! `POST /v1/chat/completions` (and Azure's deployment form), streamed or whole.
 
 use crate::Sim;
+use crate::common::Fault;
 use crate::config::Behaviour;
 use crate::synth;
 use axum::body::Body;
@@ -138,37 +139,29 @@ pub async fn models(State(sim): State<Arc<Sim>>) -> Response {
 
 /// Injects the configured faults; `Some` is the response to send instead of an answer.
 pub(crate) async fn fault(sim: &Sim, b: &Behaviour) -> Option<Response> {
-    let d = sim.draw();
-    if d < b.rate_429 {
-        let mut r = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "requests",
-            Some("rate_limit_exceeded"),
-            "Rate limit reached for requests. Please try again later.",
-        );
-        if let Ok(v) = b.retry_after_s.to_string().parse() {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Some(r);
-    }
-    if d < b.rate_429 + b.error_rate {
-        return Some(error(
+    match crate::common::draw_fault(sim, b).await? {
+        Fault::RateLimited => Some(crate::common::with_retry_after(
+            error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "requests",
+                Some("rate_limit_exceeded"),
+                "Rate limit reached for requests. Please try again later.",
+            ),
+            b.retry_after_s,
+        )),
+        Fault::ServerError => Some(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             None,
             "The server had an error while processing your request.",
-        ));
-    }
-    if d < b.rate_429 + b.error_rate + b.timeout_rate {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        return Some(error(
+        )),
+        Fault::Timeout => Some(error(
             StatusCode::GATEWAY_TIMEOUT,
             "server_error",
             None,
             "timeout",
-        ));
+        )),
     }
-    None
 }
 
 async fn handle(
@@ -263,14 +256,14 @@ async fn handle(
         .into_response()
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-async fn sleep(d: Duration) {
+pub(crate) async fn sleep(d: Duration) {
     if !d.is_zero() {
         tokio::time::sleep(d).await;
     }
@@ -388,7 +381,7 @@ fn is_reasoning(model: &str) -> bool {
 }
 
 /// JSON text cut into token-sized pieces for streaming.
-fn split_json(s: &str) -> Vec<String> {
+pub(crate) fn split_json(s: &str) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     chars.chunks(4).map(|c| c.iter().collect()).collect()
 }

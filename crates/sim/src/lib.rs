@@ -1,20 +1,27 @@
 //! Simulated LLM providers that speak the real wire formats (OpenAI Chat Completions,
-//! Embeddings, Azure OpenAI deployment URLs) with a latency model and fault injection.
+//! Embeddings, Azure OpenAI deployment URLs, Anthropic Messages, Gemini generateContent) with a
+//! latency model and fault injection.
 //!
 //! Deterministic: the answer to a prompt depends only on the prompt, the model and the seed;
 //! faults are drawn from a seeded generator. Token counts derive from the input text.
 //! Tests, the demo and the benchmarks all run against it. Knows nothing of the gateway.
 
+mod anthropic;
+mod anthropic_reply;
+mod cache;
 mod chat;
+mod common;
 mod config;
 mod embeddings;
+mod gemini;
+mod gemini_reply;
 mod synth;
 
 pub use config::{Behaviour, SimConfig};
 
 use axum::Router;
 use axum::routing::{get, post};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +35,8 @@ pub(crate) struct Sim {
     pub stats: Mutex<HashMap<String, u64>>,
     /// The last request body received, served on `GET /sim/last` (for passthrough checks).
     pub last: Mutex<bytes::Bytes>,
+    /// Hashes of prompt prefixes written to the simulated Anthropic prompt cache.
+    pub prefixes: Mutex<HashSet<u64>>,
 }
 
 impl Sim {
@@ -59,6 +68,7 @@ pub fn router(config: SimConfig) -> Router {
         counter: AtomicU64::new(0),
         stats: Mutex::new(HashMap::new()),
         last: Mutex::new(bytes::Bytes::new()),
+        prefixes: Mutex::new(HashSet::new()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
@@ -72,6 +82,8 @@ pub fn router(config: SimConfig) -> Router {
             "/openai/deployments/{deployment}/embeddings",
             post(embeddings::azure),
         )
+        .route("/v1/messages", post(anthropic::messages))
+        .route("/v1beta/models/{call}", post(gemini::call))
         .route("/sim/stats", get(stats))
         .route("/sim/last", get(last))
         .route("/healthz", get(|| async { "ok" }))

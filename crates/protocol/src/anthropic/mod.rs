@@ -1,0 +1,16 @@
+//! The Anthropic Messages dialect (`POST /v1/messages`): request bodies written from the
+//! canonical form, responses and stream events read into it (or straight into OpenAI chunks).
+//!
+//! Knows Anthropic's wire format only; must never know HTTP, headers (`anthropic-version`,
+//! `x-api-key`) or which provider serves the route.
+
+mod from_canonical;
+mod request;
+mod response;
+pub mod stream;
+
+pub use request::{
+    CacheControl, ContentBlock, DEFAULT_MAX_TOKENS, Extra, ImageSource, Message, MessagesRequest,
+    Metadata, OutputConfig, OutputFormat, Tool, ToolChoice,
+};
+pub use response::{MessagesResponse, ResponseBlock, Usage, parse_response};

@@ -1,0 +1,398 @@
+//! OpenAI Chat Completions view → canonical request, for routes whose upstream speaks another
+//! dialect. Anything the canonical form cannot carry faithfully is refused with a
+//! [`FieldError`] naming the field, so the client gets a 400 rather than a silently different
+//! answer. Pure hints with no effect on the output shape (`seed`, `store`, `service_tier`,
+//! `metadata`, `prompt_cache_key`, `verbosity`) are dropped, as is a message's `name`.
+//! System and developer messages are hoisted into `system` wherever they appear, since the
+//! canonical form (like Anthropic's) has one system prompt.
+
+use super::{Block, CacheControl, ChatRequest, ResponseFormat, Role, ToolChoice, ToolDef, Turn};
+use crate::FieldError;
+use crate::openai::{self, Content};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+mod parts;
+
+/// Top-level members this conversion reads or deliberately drops; any other member the OpenAI
+/// specification defines is refused by [`refuse_unsupported`], and members outside it go to
+/// `extra`.
+const HANDLED: &[&str] = &[
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "stream",
+    "stream_options",
+    "user",
+    "safety_identifier",
+    "seed",
+    "store",
+    "service_tier",
+    "metadata",
+    "prompt_cache_key",
+    "verbosity",
+];
+
+/// Defined by OpenAI but not translatable; checked by [`refuse_unsupported`].
+const REFUSABLE: &[&str] = &[
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "audio",
+    "modalities",
+    "prediction",
+    "functions",
+    "function_call",
+    "logit_bias",
+    "presence_penalty",
+    "frequency_penalty",
+    "web_search_options",
+    "reasoning_effort",
+];
+
+impl TryFrom<&openai::ChatRequest<'_>> for ChatRequest {
+    type Error = FieldError;
+
+    fn try_from(req: &openai::ChatRequest<'_>) -> Result<Self, FieldError> {
+        let raw = req.raw();
+        refuse_unsupported(raw)?;
+        let (system, messages) = convert_messages(req)?;
+        let user = raw.decode::<String>("user")?;
+        let metadata_user = match user {
+            Some(u) => Some(u),
+            None => raw.decode::<String>("safety_identifier")?,
+        };
+        Ok(ChatRequest {
+            model: req.model.to_string(),
+            system,
+            messages,
+            tools: convert_tools(raw)?,
+            tool_choice: convert_tool_choice(raw)?,
+            parallel_tool_calls: raw.decode("parallel_tool_calls")?,
+            max_tokens: req.max_output_tokens,
+            temperature: raw.decode("temperature")?,
+            top_p: raw.decode("top_p")?,
+            stop: convert_stop(raw)?,
+            stream: req.stream,
+            response_format: convert_response_format(raw)?,
+            metadata_user,
+            extra: raw
+                .iter()
+                .filter(|(k, _)| !HANDLED.contains(k) && !REFUSABLE.contains(k))
+                .map(|(k, v)| (k.to_string(), v.to_owned()))
+                .collect(),
+        })
+    }
+}
+
+fn unsupported(param: &str, what: &str) -> FieldError {
+    FieldError::new(
+        param,
+        format!(
+            "`{param}`: {what} is not supported on this route, whose provider speaks another dialect; remove it or choose an OpenAI route."
+        ),
+    )
+}
+
+/// Refuses OpenAI features that would change the answer's shape or content if dropped.
+/// Default values (`n: 1`, `logprobs: false`, zero penalties, empty `logit_bias`) are accepted.
+fn refuse_unsupported(raw: &openai::RawObject<'_>) -> Result<(), FieldError> {
+    if raw.decode::<u64>("n")?.is_some_and(|n| n > 1) {
+        return Err(unsupported("n", "more than one choice (`n` > 1)"));
+    }
+    if raw.decode::<bool>("logprobs")? == Some(true) {
+        return Err(unsupported("logprobs", "token log probabilities"));
+    }
+    if raw.decode::<u64>("top_logprobs")?.is_some_and(|n| n > 0) {
+        return Err(unsupported("top_logprobs", "token log probabilities"));
+    }
+    if raw.get("audio").is_some() {
+        return Err(unsupported("audio", "audio output"));
+    }
+    let modalities: Option<Vec<Cow<str>>> = raw.decode("modalities")?;
+    if modalities.is_some_and(|m| m.iter().any(|m| m != "text")) {
+        return Err(unsupported("modalities", "non-text output"));
+    }
+    for key in ["presence_penalty", "frequency_penalty"] {
+        if raw.decode::<f64>(key)?.is_some_and(|p| p != 0.0) {
+            return Err(unsupported(key, "a non-zero penalty"));
+        }
+    }
+    let bias: Option<std::collections::BTreeMap<Cow<str>, f64>> = raw.decode("logit_bias")?;
+    if bias.is_some_and(|b| !b.is_empty()) {
+        return Err(unsupported("logit_bias", "token biasing"));
+    }
+    let refused = [
+        ("prediction", "predicted output"),
+        ("functions", "the legacy `functions` API (use `tools`)"),
+        (
+            "function_call",
+            "the legacy `function_call` API (use `tool_choice`)",
+        ),
+        ("web_search_options", "OpenAI's built-in web search"),
+        (
+            "reasoning_effort",
+            "`reasoning_effort` (pass the provider's own parameter, e.g. Anthropic's `thinking`)",
+        ),
+    ];
+    for (key, what) in refused {
+        if raw.get(key).is_some() {
+            return Err(unsupported(key, what));
+        }
+    }
+    Ok(())
+}
+
+type Conversation = (Vec<Block>, Vec<Turn>);
+
+fn convert_messages(req: &openai::ChatRequest<'_>) -> Result<Conversation, FieldError> {
+    let mut rich = parts::RichParts::new(req.raw());
+    let mut system = Vec::new();
+    let mut turns = Vec::with_capacity(req.messages.len());
+    for (i, m) in req.messages.iter().enumerate() {
+        let content = match &m.content {
+            None => Vec::new(),
+            Some(Content::Text(t)) => vec![Block::text(t.as_ref())],
+            Some(Content::Parts(_)) => rich.blocks(i)?,
+        };
+        match m.role {
+            openai::Role::System | openai::Role::Developer => {
+                only_text(&content, i)?;
+                system.extend(content);
+            }
+            openai::Role::User => turns.push(Turn {
+                role: Role::User,
+                content,
+            }),
+            openai::Role::Assistant => {
+                let mut content = content;
+                if let Some(calls) = m.tool_calls {
+                    content.extend(tool_calls(calls, i)?);
+                }
+                turns.push(Turn {
+                    role: Role::Assistant,
+                    content,
+                });
+            }
+            openai::Role::Tool => turns.push(tool_result(m, content)),
+            openai::Role::Function => {
+                return Err(unsupported(
+                    &format!("messages[{i}].role"),
+                    "the legacy \"function\" role (use \"tool\")",
+                ));
+            }
+        }
+    }
+    Ok((system, turns))
+}
+
+fn only_text(content: &[Block], i: usize) -> Result<(), FieldError> {
+    match content
+        .iter()
+        .position(|b| !matches!(b, Block::Text { .. }))
+    {
+        None => Ok(()),
+        Some(j) => Err(FieldError::new(
+            format!("messages[{i}].content[{j}]"),
+            format!("`messages[{i}].content[{j}]`: system and developer messages take text only."),
+        )),
+    }
+}
+
+fn tool_result(m: &openai::Message<'_>, content: Vec<Block>) -> Turn {
+    Turn {
+        role: Role::Tool,
+        content: vec![Block::ToolResult {
+            tool_use_id: m.tool_call_id.as_deref().unwrap_or_default().to_string(),
+            content,
+            is_error: false,
+            cache_control: None,
+        }],
+    }
+}
+
+#[derive(Deserialize)]
+struct WireToolCall<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    function: WireFunctionCall<'a>,
+}
+
+#[derive(Deserialize)]
+struct WireFunctionCall<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Cow<'a, str>,
+}
+
+fn tool_calls(raw: &RawValue, i: usize) -> Result<Vec<Block>, FieldError> {
+    let path = format!("messages[{i}].tool_calls");
+    let calls: Vec<WireToolCall> =
+        serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
+    let mut blocks = Vec::with_capacity(calls.len());
+    for (k, call) in calls.into_iter().enumerate() {
+        if call.kind.as_deref().is_some_and(|t| t != "function") {
+            return Err(unsupported(
+                &format!("{path}[{k}].type"),
+                "a tool call that is not a function call",
+            ));
+        }
+        blocks.push(Block::ToolUse {
+            input: parse_arguments(&call.function.arguments, &format!("{path}[{k}]"))?,
+            id: call.id.into_owned(),
+            name: call.function.name.into_owned(),
+            cache_control: None,
+        });
+    }
+    Ok(blocks)
+}
+
+/// Parses a tool call's `arguments` string; an empty string means "no arguments" (`{}`).
+fn parse_arguments(args: &str, call_path: &str) -> Result<Box<RawValue>, FieldError> {
+    let args = if args.trim().is_empty() { "{}" } else { args };
+    serde_json::from_str::<Box<RawValue>>(args).map_err(|e| {
+        let param = format!("{call_path}.function.arguments");
+        FieldError::new(
+            param.clone(),
+            format!("`{param}` must be a JSON string holding a JSON object: {e}."),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+struct WireTool<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    function: Option<WireFunction<'a>>,
+    #[serde(default)]
+    cache_control: Option<parts::WireCacheControl>,
+}
+
+#[derive(Deserialize)]
+struct WireFunction<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    parameters: Option<&'a RawValue>,
+}
+
+fn convert_tools(raw: &openai::RawObject<'_>) -> Result<Vec<ToolDef>, FieldError> {
+    let tools: Vec<WireTool> = raw.decode("tools")?.unwrap_or_default();
+    let mut out = Vec::with_capacity(tools.len());
+    for (i, t) in tools.into_iter().enumerate() {
+        let Some(f) = t.function.filter(|_| t.kind == "function") else {
+            return Err(unsupported(
+                &format!("tools[{i}].type"),
+                &format!("a tool of type {:?}", t.kind),
+            ));
+        };
+        out.push(ToolDef {
+            name: f.name.into_owned(),
+            description: f.description.map(Cow::into_owned),
+            parameters: f.parameters.map(RawValue::to_owned),
+            cache_control: t.cache_control.map(CacheControl::from),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireToolChoice<'a> {
+    Mode(#[serde(borrow)] Cow<'a, str>),
+    Named {
+        #[serde(rename = "type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(borrow, default)]
+        function: Option<WireNamed<'a>>,
+    },
+}
+
+#[derive(Deserialize)]
+struct WireNamed<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+fn convert_tool_choice(raw: &openai::RawObject<'_>) -> Result<Option<ToolChoice>, FieldError> {
+    let Some(choice) = raw.decode::<WireToolChoice>("tool_choice")? else {
+        return Ok(None);
+    };
+    let choice = match choice {
+        WireToolChoice::Mode(m) if m == "auto" => ToolChoice::Auto,
+        WireToolChoice::Mode(m) if m == "required" => ToolChoice::Any,
+        WireToolChoice::Mode(m) if m == "none" => ToolChoice::None,
+        WireToolChoice::Named {
+            kind,
+            function: Some(f),
+        } if kind == "function" => ToolChoice::Tool(f.name.into_owned()),
+        _ => return Err(unsupported("tool_choice", "this `tool_choice`")),
+    };
+    Ok(Some(choice))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireStop {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn convert_stop(raw: &openai::RawObject<'_>) -> Result<Vec<String>, FieldError> {
+    Ok(match raw.decode::<WireStop>("stop")? {
+        None => Vec::new(),
+        Some(WireStop::One(s)) => vec![s],
+        Some(WireStop::Many(v)) => v,
+    })
+}
+
+#[derive(Deserialize)]
+struct WireResponseFormat<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    json_schema: Option<WireJsonSchema<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WireJsonSchema<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    schema: Option<&'a RawValue>,
+}
+
+fn convert_response_format(raw: &openai::RawObject<'_>) -> Result<ResponseFormat, FieldError> {
+    let Some(rf) = raw.decode::<WireResponseFormat>("response_format")? else {
+        return Ok(ResponseFormat::Text);
+    };
+    // The view has already checked the type and that json_schema carries a name.
+    Ok(match (rf.kind.as_ref(), rf.json_schema) {
+        ("json_object", _) => ResponseFormat::JsonObject,
+        ("json_schema", Some(s)) => ResponseFormat::JsonSchema {
+            name: s.name.into_owned(),
+            schema: s.schema.map(RawValue::to_owned),
+        },
+        _ => ResponseFormat::Text,
+    })
+}
+
+#[cfg(test)]
+#[path = "from_openai_tests.rs"]
+mod tests;
