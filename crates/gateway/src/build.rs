@@ -9,7 +9,8 @@ use switchyard_catalog::{Catalog, ModelEntry};
 use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle, SqliteStore};
 use switchyard_primitives::Secret;
 use switchyard_providers::{
-    AzureSettings, HttpSettings, OpenAiCompatible, OpenAiSettings, Provider, ProviderKind,
+    Anthropic, AnthropicSettings, AzureSettings, HttpSettings, OpenAiCompatible, OpenAiSettings,
+    Provider, ProviderKind,
 };
 use switchyard_router::{Fallback, Route, RouteTable, Target};
 
@@ -190,6 +191,16 @@ fn make_provider(
         .and_then(env)
         .filter(|k| !k.is_empty())
         .map(Secret::new);
+    if p.kind == ProviderKind::Anthropic {
+        let settings = AnthropicSettings {
+            name: p.name.clone(),
+            base_url: p.base_url.clone(),
+            api_key,
+            headers: p.headers.clone(),
+            timeout: p.timeout,
+        };
+        return Ok(Arc::new(Anthropic::new(settings, client)?));
+    }
     let azure = (p.kind == ProviderKind::Azure).then(|| AzureSettings {
         api_version: p
             .api_version

@@ -381,6 +381,7 @@ impl Config {
         };
         for kind in [
             ProviderKind::OpenAi,
+            ProviderKind::Anthropic,
             ProviderKind::Mistral,
             ProviderKind::Groq,
             ProviderKind::DeepSeek,

@@ -49,6 +49,9 @@ pub enum ProviderError {
     },
     #[error("the stream from {provider} broke: {message}")]
     Stream { provider: String, message: String },
+    /// The request uses something this provider cannot honour; another target may.
+    #[error("{provider} cannot take this request: {message}")]
+    Unsupported { provider: String, message: String },
 }
 
 impl ProviderError {
@@ -65,6 +68,7 @@ impl ProviderError {
             ProviderError::Status { status: 408, .. } => ErrorClass::Timeout,
             ProviderError::Status { .. } => ErrorClass::Client,
             ProviderError::Stream { .. } => ErrorClass::Stream,
+            ProviderError::Unsupported { .. } => ErrorClass::Client,
         }
     }
 

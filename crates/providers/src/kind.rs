@@ -6,6 +6,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {
     OpenAi,
+    Anthropic,
     Azure,
     Mistral,
     Groq,
@@ -20,6 +21,7 @@ pub enum ProviderKind {
 
 pub const ALL_KINDS: &[ProviderKind] = &[
     ProviderKind::OpenAi,
+    ProviderKind::Anthropic,
     ProviderKind::Azure,
     ProviderKind::Mistral,
     ProviderKind::Groq,
@@ -35,6 +37,7 @@ impl ProviderKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
             ProviderKind::Azure => "azure",
             ProviderKind::Mistral => "mistral",
             ProviderKind::Groq => "groq",
@@ -51,6 +54,7 @@ impl ProviderKind {
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {
             ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
+            ProviderKind::Anthropic => Some("https://api.anthropic.com"),
             ProviderKind::Mistral => Some("https://api.mistral.ai/v1"),
             ProviderKind::Groq => Some("https://api.groq.com/openai/v1"),
             ProviderKind::DeepSeek => Some("https://api.deepseek.com/v1"),
@@ -66,6 +70,7 @@ impl ProviderKind {
     pub fn default_key_env(self) -> Option<&'static str> {
         match self {
             ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
+            ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
             ProviderKind::Azure => Some("AZURE_OPENAI_API_KEY"),
             ProviderKind::Mistral => Some("MISTRAL_API_KEY"),
             ProviderKind::Groq => Some("GROQ_API_KEY"),
@@ -80,6 +85,7 @@ impl ProviderKind {
     pub fn catalog_provider(self) -> &'static str {
         match self {
             ProviderKind::OpenAi | ProviderKind::Azure => "openai",
+            ProviderKind::Anthropic => "anthropic",
             ProviderKind::Mistral => "mistral",
             ProviderKind::Groq => "groq",
             ProviderKind::DeepSeek => "deepseek",

@@ -4,11 +4,13 @@
 //! Azure OpenAI), the shared HTTP client, and the classified [`ProviderError`].
 //! Must never know about routing, pricing, budgets or the ledger.
 
+mod anthropic;
 mod client;
 mod error;
 mod kind;
 mod openai;
 
+pub use anthropic::{ANTHROPIC_VERSION, Anthropic, AnthropicSettings};
 pub use openai::AzureSettings;
 
 pub use client::{HttpClient, HttpSettings, WholeResponse};
@@ -26,6 +28,7 @@ use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     OpenAi,
+    Anthropic,
 }
 
 /// What to send: a parsed client request and the provider's name for the model.

@@ -257,7 +257,7 @@ impl Provider for OpenAiCompatible {
 }
 
 /// `Retry-After` in seconds (or OpenAI's `retry-after-ms`). HTTP dates are not used by LLM APIs.
-fn retry_after(h: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(h: &HeaderMap) -> Option<Duration> {
     if let Some(ms) = h
         .get("retry-after-ms")
         .and_then(|v| v.to_str().ok())
@@ -279,7 +279,7 @@ fn seconds(s: f64) -> Option<Duration> {
     Duration::try_from_secs_f64(s.min(86_400.0)).ok()
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }

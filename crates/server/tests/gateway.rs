@@ -48,6 +48,14 @@ base_url = "SIM_URL"
 api_key_env = "SIM_KEY"
 deployments = { "gpt-4o-mini" = "prod-mini" }
 
+[providers.claude]
+kind = "anthropic"
+base_url = "SIM_URL"
+api_key_env = "SIM_KEY"
+
+[[routes]]
+name = "claude"
+targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
 [[routes]]
 name = "chat"
 workload = "support"

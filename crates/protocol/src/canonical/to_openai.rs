@@ -17,9 +17,20 @@ pub struct OpenAiUsage {
     pub completion_tokens_details: CompletionDetails,
 }
 
+/// OpenAI's prompt details, plus two fields OpenAI does not have: cache writes, which other
+/// vendors bill apart (Anthropic at 1.25× or 2× input). They are written only when non-zero,
+/// so OpenAI clients see the usual shape, and Switchyard's own usage reader prices them.
 #[derive(Debug, Serialize)]
 pub struct PromptDetails {
     pub cached_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_write_1h_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize)]
@@ -35,6 +46,8 @@ pub fn openai_usage(u: &TokenUsage) -> OpenAiUsage {
         total_tokens: u.total(),
         prompt_tokens_details: PromptDetails {
             cached_tokens: u.cached_input,
+            cache_write_tokens: u.cache_write,
+            cache_write_1h_tokens: u.cache_write_1h,
         },
         completion_tokens_details: CompletionDetails {
             reasoning_tokens: u.reasoning,

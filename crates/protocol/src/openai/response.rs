@@ -24,6 +24,11 @@ pub struct Usage {
 pub struct PromptDetails {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+    /// Switchyard's extension for upstreams that bill cache writes (see canonical::PromptDetails).
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_write_1h_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -34,9 +39,8 @@ pub struct CompletionDetails {
 
 impl Usage {
     pub fn to_tokens(&self) -> TokenUsage {
-        let cached = self
-            .prompt_tokens_details
-            .as_ref()
+        let details = self.prompt_tokens_details.as_ref();
+        let cached = details
             .and_then(|d| d.cached_tokens)
             .or(self.prompt_cache_hit_tokens)
             .unwrap_or(0);
@@ -45,12 +49,23 @@ impl Usage {
             .as_ref()
             .and_then(|d| d.reasoning_tokens)
             .unwrap_or(0);
-        TokenUsage::from_openai(
+        let mut u = TokenUsage::from_openai(
             self.prompt_tokens.unwrap_or(0),
             cached,
             self.completion_tokens.unwrap_or(0),
             reasoning,
-        )
+        );
+        let writes = details
+            .and_then(|d| d.cache_write_tokens)
+            .unwrap_or(0)
+            .min(u.input);
+        u.input -= writes;
+        u.cache_write = writes;
+        u.cache_write_1h = details
+            .and_then(|d| d.cache_write_1h_tokens)
+            .unwrap_or(0)
+            .min(writes);
+        u
     }
 }
 
@@ -180,6 +195,19 @@ mod tests {
         assert_eq!(
             (u.input, u.cached_input, u.output, u.reasoning),
             (40, 60, 30, 20)
+        );
+    }
+
+    #[test]
+    fn reads_the_cache_write_extension() {
+        // prompt 1000 = 300 uncached + 200 read + 500 written (100 of them with a 1-hour TTL).
+        let u = usage_of(br#"{"usage":{"prompt_tokens":1000,"completion_tokens":10,
+            "prompt_tokens_details":{"cached_tokens":200,"cache_write_tokens":500,"cache_write_1h_tokens":100}}}"#)
+        .unwrap()
+        .to_tokens();
+        assert_eq!(
+            (u.input, u.cached_input, u.cache_write, u.cache_write_1h),
+            (300, 200, 500, 100)
         );
     }
 

@@ -4,6 +4,10 @@
     clippy::unwrap_used,
     reason = "test harness: a setup failure should fail the test loudly"
 )]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this harness"
+)]
 
 use serde_json::Value;
 use std::path::PathBuf;
