@@ -95,6 +95,19 @@ workload = "sdk-tests"
 [[routes.targets]]
 provider = "sim"
 model = "text-embedding-3-small"
+
+# The same simulator, spoken to in Anthropic's Messages dialect.
+[providers.claude]
+kind = "anthropic"
+base_url = "{sim_url}"
+api_key_env = "SIM_API_KEY"
+
+[[routes]]
+name = "claude"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "claude"
+model = "claude-sonnet-4-5"
 """
 
 

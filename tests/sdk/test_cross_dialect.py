@@ -1,0 +1,93 @@
+"""The official openai SDK against a route whose target speaks Anthropic's Messages API."""
+
+import json
+
+import pytest
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+def test_chat_answer_comes_back_in_openai_shape(client):
+    raw = client.chat.completions.with_raw_response.create(
+        model="claude",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}],
+    )
+    resp = raw.parse()
+    assert resp.choices[0].message.content
+    assert resp.choices[0].finish_reason == "stop"
+    assert resp.usage.prompt_tokens > 0 and resp.usage.completion_tokens > 0
+    assert raw.headers["x-switchyard-provider"] == "claude"
+    assert float(raw.headers["x-switchyard-cost-usd"]) > 0
+
+
+def test_stream_translates_event_by_event_with_usage(client):
+    stream = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "Tell me a story"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert [c for c in chunks if c.choices and c.choices[0].finish_reason] != []
+
+
+def test_tool_call_and_tool_result_round_trip(client):
+    first = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+    )
+    call = first.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert "city" in json.loads(call.function.arguments)
+    second = client.chat.completions.create(
+        model="claude",
+        messages=[
+            {"role": "user", "content": "What is the weather in Paris?"},
+            {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+            {"role": "tool", "tool_call_id": call.id, "content": '{"temp": 18}'},
+        ],
+        tools=[WEATHER_TOOL],
+    )
+    assert second.choices[0].message.content
+    assert not second.choices[0].message.tool_calls
+
+
+def test_streamed_tool_call_arguments_reassemble(client):
+    stream = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "Weather in Oslo?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+    )
+    args, names = {}, {}
+    for chunk in stream:
+        for tc in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+            names.setdefault(tc.index, tc.function.name)
+            args[tc.index] = args.get(tc.index, "") + (tc.function.arguments or "")
+    assert names[0] == "get_weather"
+    assert "city" in json.loads(args[0])
+
+
+def test_unsupported_feature_is_a_bad_request(client):
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(
+            model="claude", messages=[{"role": "user", "content": "hi"}], logprobs=True
+        )
+    assert "logprobs" in str(err.value)
