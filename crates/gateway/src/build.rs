@@ -9,8 +9,8 @@ use switchyard_catalog::{Catalog, ModelEntry};
 use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle, SqliteStore};
 use switchyard_primitives::Secret;
 use switchyard_providers::{
-    Anthropic, AnthropicSettings, AzureSettings, HttpSettings, OpenAiCompatible, OpenAiSettings,
-    Provider, ProviderKind,
+    Anthropic, AnthropicSettings, AzureSettings, Gemini, GeminiSettings, HttpSettings,
+    OpenAiCompatible, OpenAiSettings, Provider, ProviderKind,
 };
 use switchyard_router::{Fallback, Route, RouteTable, Target};
 
@@ -200,6 +200,16 @@ fn make_provider(
             timeout: p.timeout,
         };
         return Ok(Arc::new(Anthropic::new(settings, client)?));
+    }
+    if p.kind == ProviderKind::Gemini {
+        let settings = GeminiSettings {
+            name: p.name.clone(),
+            base_url: p.base_url.clone(),
+            api_key,
+            headers: p.headers.clone(),
+            timeout: p.timeout,
+        };
+        return Ok(Arc::new(Gemini::new(settings, client)?));
     }
     let azure = (p.kind == ProviderKind::Azure).then(|| AzureSettings {
         api_version: p

@@ -382,6 +382,7 @@ impl Config {
         for kind in [
             ProviderKind::OpenAi,
             ProviderKind::Anthropic,
+            ProviderKind::Gemini,
             ProviderKind::Mistral,
             ProviderKind::Groq,
             ProviderKind::DeepSeek,

@@ -10,6 +10,7 @@
 //! as [`RawValue`]s: validated once, copied as text, never rebuilt as a `serde_json::Value` tree.
 //! Same-dialect traffic does not come here at all; it keeps the lossless borrowed view.
 
+pub(crate) mod chunk;
 mod from_openai;
 mod to_openai;
 

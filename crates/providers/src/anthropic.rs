@@ -8,23 +8,22 @@
 //! its own rate.
 
 use crate::client::describe;
+use crate::common::{error_body, error_message, fixed_headers, now_secs, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
     Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
     ProviderResponse, ResponseBody, SendFuture,
 };
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use http::Uri;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyExt, BodyStream, Full, Limited};
+use http::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::{MessagesRequest, parse_response};
 use switchyard_protocol::canonical::{self, openai_completion};
-use switchyard_protocol::sse::SseFramer;
 
 /// The API version this adapter speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -61,26 +60,15 @@ impl Anthropic {
                 ));
             }
         };
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(
+        let version = (
             HeaderName::from_static("anthropic-version"),
             HeaderValue::from_static(ANTHROPIC_VERSION),
         );
-        for (k, v) in &s.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("{k:?} is not a valid header name"))?;
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| format!("the value of header {k} is not valid"))?;
-            headers.insert(name, value);
-        }
-        if let Some(key) = &s.api_key {
-            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                "the API key contains characters not allowed in a header".to_string()
-            })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static("x-api-key"), value);
-        }
+        let key = s
+            .api_key
+            .as_ref()
+            .map(|k| (HeaderName::from_static("x-api-key"), k.expose().to_string()));
+        let headers = fixed_headers(&s.headers, &[version], key)?;
         Ok(Anthropic {
             s,
             client,
@@ -136,11 +124,16 @@ impl Anthropic {
         if !(200..300).contains(&status) {
             return Err(self.status_error(resp).await);
         }
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = now_secs();
         let body = if chat.stream {
-            ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), created))
+            {
+                let tr = ToOpenAi::new(StreamOptions {
+                    created,
+                    include_usage: true,
+                    model: None,
+                });
+                ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), tr))
+            }
         } else {
             let bytes = match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
                 Err(_) => return Err(self.timeout()),
@@ -175,24 +168,9 @@ impl Anthropic {
     async fn status_error(&self, resp: http::Response<Incoming>) -> ProviderError {
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
-        let capped = Limited::new(resp.into_body(), 64 * 1024).collect();
-        let body = match tokio::time::timeout(Duration::from_secs(10), capped).await {
-            Ok(Ok(c)) => c.to_bytes(),
-            _ => Bytes::new(),
-        };
+        let body = error_body(resp.into_body()).await;
         // Anthropic's shape: {"type":"error","error":{"type":…,"message":…}}.
-        let message = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| {
-                v.pointer("/error/message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-        let message = match &self.s.api_key {
-            Some(k) => k.scrub(&message),
-            None => message,
-        };
+        let message = error_message(&body, self.s.api_key.as_ref());
         // 529 (overloaded) is Anthropic's transient 5xx.
         ProviderError::Status {
             provider: self.s.name.clone(),
@@ -202,50 +180,6 @@ impl Anthropic {
             body,
         }
     }
-}
-
-/// Anthropic SSE in, OpenAI SSE out, event by event. Usage is always requested from the
-/// translator (the gateway drops the usage chunk when the client did not ask for it).
-fn translate(
-    body: Incoming,
-    provider: String,
-    created: u64,
-) -> futures_util::stream::BoxStream<'static, Result<Bytes, ProviderError>> {
-    let mut framer = SseFramer::new();
-    let mut tr = ToOpenAi::new(StreamOptions {
-        created,
-        include_usage: true,
-        model: None,
-    });
-    let mut events = Vec::new();
-    let mut done_sent = false;
-    BodyStream::new(body)
-        .filter_map(move |frame| {
-            let item = match frame {
-                Err(e) => Some(Err(ProviderError::Stream {
-                    provider: provider.clone(),
-                    message: describe(&e),
-                })),
-                Ok(f) => f.into_data().ok().and_then(|chunk| {
-                    framer.push(&chunk, &mut events);
-                    let mut out = BytesMut::new();
-                    for ev in events.drain(..) {
-                        for payload in tr.push_data(&ev.data) {
-                            out.extend_from_slice(b"data: ");
-                            out.extend_from_slice(payload.as_bytes());
-                            out.extend_from_slice(b"\n\n");
-                        }
-                    }
-                    if tr.is_done() && !done_sent {
-                        done_sent = true;
-                        out.extend_from_slice(b"data: [DONE]\n\n");
-                    }
-                    (!out.is_empty()).then(|| Ok(out.freeze()))
-                }),
-            };
-            std::future::ready(item)
-        })
-        .boxed()
 }
 
 impl Provider for Anthropic {

@@ -7,6 +7,7 @@ use std::str::FromStr;
 pub enum ProviderKind {
     OpenAi,
     Anthropic,
+    Gemini,
     Azure,
     Mistral,
     Groq,
@@ -22,6 +23,7 @@ pub enum ProviderKind {
 pub const ALL_KINDS: &[ProviderKind] = &[
     ProviderKind::OpenAi,
     ProviderKind::Anthropic,
+    ProviderKind::Gemini,
     ProviderKind::Azure,
     ProviderKind::Mistral,
     ProviderKind::Groq,
@@ -38,6 +40,7 @@ impl ProviderKind {
         match self {
             ProviderKind::OpenAi => "openai",
             ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
             ProviderKind::Azure => "azure",
             ProviderKind::Mistral => "mistral",
             ProviderKind::Groq => "groq",
@@ -55,6 +58,7 @@ impl ProviderKind {
         match self {
             ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
             ProviderKind::Anthropic => Some("https://api.anthropic.com"),
+            ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
             ProviderKind::Mistral => Some("https://api.mistral.ai/v1"),
             ProviderKind::Groq => Some("https://api.groq.com/openai/v1"),
             ProviderKind::DeepSeek => Some("https://api.deepseek.com/v1"),
@@ -71,6 +75,7 @@ impl ProviderKind {
         match self {
             ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
             ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
+            ProviderKind::Gemini => Some("GEMINI_API_KEY"),
             ProviderKind::Azure => Some("AZURE_OPENAI_API_KEY"),
             ProviderKind::Mistral => Some("MISTRAL_API_KEY"),
             ProviderKind::Groq => Some("GROQ_API_KEY"),
@@ -86,6 +91,7 @@ impl ProviderKind {
         match self {
             ProviderKind::OpenAi | ProviderKind::Azure => "openai",
             ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
             ProviderKind::Mistral => "mistral",
             ProviderKind::Groq => "groq",
             ProviderKind::DeepSeek => "deepseek",

@@ -1,16 +1,20 @@
 //! Layer 2: providers — talking to upstream model APIs over HTTP.
 //!
 //! Owns the [`Provider`] trait, the adapters (OpenAI and every OpenAI-compatible server,
-//! Azure OpenAI), the shared HTTP client, and the classified [`ProviderError`].
+//! Azure OpenAI, Anthropic Messages, Gemini `generateContent`), the shared HTTP client, and
+//! the classified [`ProviderError`].
 //! Must never know about routing, pricing, budgets or the ledger.
 
 mod anthropic;
 mod client;
+mod common;
 mod error;
+mod gemini;
 mod kind;
 mod openai;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, AnthropicSettings};
+pub use gemini::{GEMINI_API_VERSION, Gemini, GeminiSettings};
 pub use openai::AzureSettings;
 
 pub use client::{HttpClient, HttpSettings, WholeResponse};
@@ -29,6 +33,7 @@ use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
 pub enum Dialect {
     OpenAi,
     Anthropic,
+    Gemini,
 }
 
 /// What to send: a parsed client request and the provider's name for the model.

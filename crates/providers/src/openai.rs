@@ -6,6 +6,7 @@
 
 use crate::HttpClient;
 use crate::client::describe;
+use crate::common::{error_body, error_message, fixed_headers};
 use crate::{
     Dialect, Payload, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
     ResponseBody, SendFuture,
@@ -14,12 +15,12 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::Uri;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyExt, BodyStream, Full, Limited};
+use http_body_util::{BodyExt, BodyStream, Full};
 use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::time::Duration;
 use switchyard_primitives::Secret;
-use switchyard_protocol::openai::{ErrorBody, UpstreamBody};
+use switchyard_protocol::openai::UpstreamBody;
 
 /// Azure OpenAI specifics.
 #[derive(Debug, Clone)]
@@ -67,26 +68,11 @@ impl OpenAiCompatible {
         };
         let chat_url = parse(format!("{base}/chat/completions"))?;
         let embeddings_url = parse(format!("{base}/embeddings"))?;
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (k, v) in &s.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("{k:?} is not a valid header name"))?;
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| format!("the value of header {k} is not valid"))?;
-            headers.insert(name, value);
-        }
-        if let Some(key) = &s.api_key {
-            let (name, text) = match s.azure {
-                Some(_) => (HeaderName::from_static("api-key"), key.expose().to_string()),
-                None => (AUTHORIZATION, format!("Bearer {}", key.expose())),
-            };
-            let mut value = HeaderValue::from_str(&text).map_err(|_| {
-                "the API key contains characters not allowed in a header".to_string()
-            })?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
-        }
+        let key = s.api_key.as_ref().map(|key| match s.azure {
+            Some(_) => (HeaderName::from_static("api-key"), key.expose().to_string()),
+            None => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+        });
+        let headers = fixed_headers(&s.headers, &[], key)?;
         Ok(OpenAiCompatible {
             chat_url,
             embeddings_url,
@@ -214,20 +200,8 @@ impl OpenAiCompatible {
     async fn status_error(&self, resp: http::Response<Incoming>) -> ProviderError {
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
-        // Error bodies are small; cap what is read so a hostile upstream cannot exhaust memory,
-        // and bound the wait so a trickling one cannot hold the request.
-        let capped = Limited::new(resp.into_body(), 64 * 1024).collect();
-        let body = match tokio::time::timeout(Duration::from_secs(10), capped).await {
-            Ok(Ok(c)) => c.to_bytes(),
-            _ => Bytes::new(),
-        };
-        let message = serde_json::from_slice::<ErrorBody>(&body)
-            .map(|b| b.error.message)
-            .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
-        let message = match &self.s.api_key {
-            Some(k) => k.scrub(&message),
-            None => message,
-        };
+        let body = error_body(resp.into_body()).await;
+        let message = error_message(&body, self.s.api_key.as_ref());
         ProviderError::Status {
             provider: self.s.name.clone(),
             status,

@@ -6,9 +6,10 @@
 //! once [`ToOpenAi::is_done`].
 
 use super::response::{ResponseBlock, Usage};
+use crate::canonical::chunk::{Chunk, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
 use crate::canonical::{StopReason, openai_usage};
 use crate::openai::ErrorBody;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use switchyard_primitives::TokenUsage;
 
 /// One parsed Anthropic stream event. Flat: each event type fills its own fields.
@@ -336,54 +337,6 @@ fn tool_delta(call: ToolCallDelta<'_>) -> ChunkDelta<'_> {
         tool_calls: Some([call]),
         ..ChunkDelta::default()
     }
-}
-
-#[derive(Serialize)]
-struct Chunk<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: Vec<ChunkChoice<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<crate::canonical::OpenAiUsage>,
-}
-
-#[derive(Serialize)]
-struct ChunkChoice<'a> {
-    index: u32,
-    delta: ChunkDelta<'a>,
-    logprobs: Option<()>,
-    finish_reason: Option<&'static str>,
-}
-
-#[derive(Serialize, Default)]
-struct ChunkDelta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<[ToolCallDelta<'a>; 1]>,
-}
-
-#[derive(Serialize)]
-struct ToolCallDelta<'a> {
-    index: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    function: FunctionDelta<'a>,
-}
-
-#[derive(Serialize)]
-struct FunctionDelta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    arguments: &'a str,
 }
 
 #[cfg(test)]

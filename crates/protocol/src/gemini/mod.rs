@@ -1,0 +1,21 @@
+//! The Gemini `generateContent` dialect (`POST /v1beta/models/{model}:generateContent`, and
+//! `:streamGenerateContent?alt=sse`): request bodies written from the canonical form,
+//! responses and stream chunks read into it (or straight into OpenAI chunks).
+//!
+//! Knows Gemini's wire format only; must never know HTTP, the `x-goog-api-key` header, URLs
+//! or which provider serves the route. Gemini differs from the other dialects in ways that
+//! shape this module: the model name lives in the URL (not the body), tool results are matched
+//! to calls by function *name* (Gemini's calls carry no id), and a prompt's cached tokens are
+//! counted inside `promptTokenCount`.
+
+mod from_canonical;
+mod request;
+mod response;
+mod schema;
+pub mod stream;
+
+pub use request::{
+    Blob, Content, FileData, FunctionCall, FunctionCallingConfig, FunctionDeclaration,
+    FunctionResponse, GenerateContentRequest, GenerationConfig, Part, Tool, ToolConfig,
+};
+pub use response::{GenerateContentResponse, UsageMetadata, parse_response, stop_reason};

@@ -1,0 +1,142 @@
+//! What every adapter shares: fixed headers built once, bounded error-body reads, and the
+//! incremental re-framing of a foreign-dialect stream into OpenAI SSE.
+
+use crate::ProviderError;
+use crate::client::describe;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, BodyStream, Limited};
+use hyper::body::Incoming;
+use std::time::Duration;
+use switchyard_primitives::Secret;
+use switchyard_protocol::sse::SseFramer;
+
+/// JSON content type, the configured extra headers, any fixed ones, and the key under
+/// `key_header` (marked sensitive, so it never reaches a log). Fails on an invalid header.
+pub(crate) fn fixed_headers(
+    extra: &[(String, String)],
+    fixed: &[(HeaderName, HeaderValue)],
+    key: Option<(HeaderName, String)>,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in fixed {
+        headers.insert(name.clone(), value.clone());
+    }
+    for (k, v) in extra {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| format!("{k:?} is not a valid header name"))?;
+        let value = HeaderValue::from_str(v)
+            .map_err(|_| format!("the value of header {k} is not valid"))?;
+        headers.insert(name, value);
+    }
+    if let Some((name, text)) = key {
+        let mut value = HeaderValue::from_str(&text)
+            .map_err(|_| "the API key contains characters not allowed in a header".to_string())?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    Ok(headers)
+}
+
+/// An upstream error body: at most 64 KiB, within 10 s, so a hostile or trickling upstream can
+/// neither exhaust memory nor hold the request.
+pub(crate) async fn error_body(body: Incoming) -> Bytes {
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        Limited::new(body, 64 * 1024).collect(),
+    )
+    .await
+    {
+        Ok(Ok(c)) => c.to_bytes(),
+        _ => Bytes::new(),
+    }
+}
+
+/// `error.message` of a JSON error body (OpenAI, Anthropic and Google all nest it there), else
+/// the body as text; the key scrubbed either way.
+pub(crate) fn error_message(body: &[u8], key: Option<&Secret>) -> String {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    match key {
+        Some(k) => k.scrub(&message),
+        None => message,
+    }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A translator from one foreign stream event's data to OpenAI chunk payloads.
+pub(crate) trait OpenAiChunks: Send + 'static {
+    fn push_data(&mut self, data: &str) -> Vec<String>;
+    fn is_done(&self) -> bool;
+}
+
+impl OpenAiChunks for switchyard_protocol::anthropic::stream::ToOpenAi {
+    fn push_data(&mut self, data: &str) -> Vec<String> {
+        switchyard_protocol::anthropic::stream::ToOpenAi::push_data(self, data)
+    }
+    fn is_done(&self) -> bool {
+        switchyard_protocol::anthropic::stream::ToOpenAi::is_done(self)
+    }
+}
+
+impl OpenAiChunks for switchyard_protocol::gemini::stream::ToOpenAi {
+    fn push_data(&mut self, data: &str) -> Vec<String> {
+        switchyard_protocol::gemini::stream::ToOpenAi::push_data(self, data)
+    }
+    fn is_done(&self) -> bool {
+        switchyard_protocol::gemini::stream::ToOpenAi::is_done(self)
+    }
+}
+
+/// Foreign SSE in, OpenAI SSE out: each upstream chunk's complete events are translated and
+/// forwarded at once, and `data: [DONE]` follows the translator's last chunk.
+pub(crate) fn translate<T: OpenAiChunks>(
+    body: Incoming,
+    provider: String,
+    mut tr: T,
+) -> BoxStream<'static, Result<Bytes, ProviderError>> {
+    let mut framer = SseFramer::new();
+    let mut events = Vec::new();
+    let mut done_sent = false;
+    BodyStream::new(body)
+        .filter_map(move |frame| {
+            let item = match frame {
+                Err(e) => Some(Err(ProviderError::Stream {
+                    provider: provider.clone(),
+                    message: describe(&e),
+                })),
+                Ok(f) => f.into_data().ok().and_then(|chunk| {
+                    framer.push(&chunk, &mut events);
+                    let mut out = BytesMut::new();
+                    for ev in events.drain(..) {
+                        for payload in tr.push_data(&ev.data) {
+                            out.extend_from_slice(b"data: ");
+                            out.extend_from_slice(payload.as_bytes());
+                            out.extend_from_slice(b"\n\n");
+                        }
+                    }
+                    if tr.is_done() && !done_sent {
+                        done_sent = true;
+                        out.extend_from_slice(b"data: [DONE]\n\n");
+                    }
+                    (!out.is_empty()).then(|| Ok(out.freeze()))
+                }),
+            };
+            std::future::ready(item)
+        })
+        .boxed()
+}
