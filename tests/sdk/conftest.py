@@ -108,6 +108,19 @@ workload = "sdk-tests"
 [[routes.targets]]
 provider = "claude"
 model = "claude-sonnet-4-5"
+
+# …and in Gemini's generateContent dialect.
+[providers.google]
+kind = "gemini"
+base_url = "{sim_url}"
+api_key_env = "SIM_API_KEY"
+
+[[routes]]
+name = "gemini"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "google"
+model = "gemini-2.5-flash"
 """
 
 

@@ -1,4 +1,5 @@
-"""The official openai SDK against a route whose target speaks Anthropic's Messages API."""
+"""The official openai SDK against routes whose targets speak Anthropic's Messages API and
+Gemini's generateContent: the client code is the same; only the route's target differs."""
 
 import json
 
@@ -18,22 +19,27 @@ WEATHER_TOOL = {
 }
 
 
-def test_chat_answer_comes_back_in_openai_shape(client):
+ROUTES = pytest.mark.parametrize("route, provider", [("claude", "claude"), ("gemini", "google")])
+
+
+@ROUTES
+def test_chat_answer_comes_back_in_openai_shape(client, route, provider):
     raw = client.chat.completions.with_raw_response.create(
-        model="claude",
+        model=route,
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}],
     )
     resp = raw.parse()
     assert resp.choices[0].message.content
     assert resp.choices[0].finish_reason == "stop"
     assert resp.usage.prompt_tokens > 0 and resp.usage.completion_tokens > 0
-    assert raw.headers["x-switchyard-provider"] == "claude"
+    assert raw.headers["x-switchyard-provider"] == provider
     assert float(raw.headers["x-switchyard-cost-usd"]) > 0
 
 
-def test_stream_translates_event_by_event_with_usage(client):
+@ROUTES
+def test_stream_translates_event_by_event_with_usage(client, route, provider):
     stream = client.chat.completions.create(
-        model="claude",
+        model=route,
         messages=[{"role": "user", "content": "Tell me a story"}],
         stream=True,
         stream_options={"include_usage": True},
@@ -45,9 +51,10 @@ def test_stream_translates_event_by_event_with_usage(client):
     assert [c for c in chunks if c.choices and c.choices[0].finish_reason] != []
 
 
-def test_tool_call_and_tool_result_round_trip(client):
+@ROUTES
+def test_tool_call_and_tool_result_round_trip(client, route, provider):
     first = client.chat.completions.create(
-        model="claude",
+        model=route,
         messages=[{"role": "user", "content": "What is the weather in Paris?"}],
         tools=[WEATHER_TOOL],
     )
@@ -55,7 +62,7 @@ def test_tool_call_and_tool_result_round_trip(client):
     assert call.function.name == "get_weather"
     assert "city" in json.loads(call.function.arguments)
     second = client.chat.completions.create(
-        model="claude",
+        model=route,
         messages=[
             {"role": "user", "content": "What is the weather in Paris?"},
             {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
@@ -67,9 +74,10 @@ def test_tool_call_and_tool_result_round_trip(client):
     assert not second.choices[0].message.tool_calls
 
 
-def test_streamed_tool_call_arguments_reassemble(client):
+@ROUTES
+def test_streamed_tool_call_arguments_reassemble(client, route, provider):
     stream = client.chat.completions.create(
-        model="claude",
+        model=route,
         messages=[{"role": "user", "content": "Weather in Oslo?"}],
         tools=[WEATHER_TOOL],
         stream=True,
@@ -83,11 +91,12 @@ def test_streamed_tool_call_arguments_reassemble(client):
     assert "city" in json.loads(args[0])
 
 
-def test_unsupported_feature_is_a_bad_request(client):
+@ROUTES
+def test_unsupported_feature_is_a_bad_request(client, route, provider):
     import openai
 
     with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(
-            model="claude", messages=[{"role": "user", "content": "hi"}], logprobs=True
+            model=route, messages=[{"role": "user", "content": "hi"}], logprobs=True
         )
     assert "logprobs" in str(err.value)
