@@ -14,3 +14,8 @@ pub use request::{
     Metadata, OutputConfig, OutputFormat, Tool, ToolChoice,
 };
 pub use response::{MessagesResponse, ResponseBlock, Usage, parse_response};
+
+pub mod error;
+pub mod from_openai;
+pub mod ingress;
+pub mod to_openai;
