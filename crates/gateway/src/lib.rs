@@ -15,6 +15,7 @@
 mod build;
 pub mod config;
 mod error;
+mod messages;
 mod pipeline;
 mod record;
 mod stream;

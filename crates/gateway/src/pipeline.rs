@@ -6,6 +6,8 @@ use crate::stream::{TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_ledger::{Record, RecordKind};
@@ -81,7 +83,8 @@ pub struct ReplyMeta {
 
 pub enum ReplyBody {
     Full(Bytes),
-    Stream(Box<TeeStream>),
+    /// Any stream of response bytes (the tee itself, or a dialect translation over it).
+    Stream(Pin<Box<dyn Stream<Item = Result<Bytes, std::convert::Infallible>> + Send>>),
 }
 
 impl Gateway {
@@ -162,7 +165,7 @@ impl Gateway {
                     status: success.response.status,
                     content_type: Some("text/event-stream".into()),
                     meta,
-                    body: ReplyBody::Stream(Box::new(tee)),
+                    body: ReplyBody::Stream(Box::pin(tee)),
                 })
             }
         }
@@ -254,7 +257,7 @@ impl Gateway {
         err
     }
 
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         ctx: &RequestContext,
         kind: RecordKind,
@@ -276,7 +279,12 @@ impl Gateway {
     }
 
     /// A record for `route`, its workload defaulting to the route's.
-    fn draft(&self, ctx: &RequestContext, route: &Route<TargetMeta>, kind: RecordKind) -> Record {
+    pub(crate) fn draft(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        kind: RecordKind,
+    ) -> Record {
         let mut rec = record::draft(ctx, &route.name, kind);
         if rec.workload.is_none() {
             rec.workload = self
@@ -287,7 +295,7 @@ impl Gateway {
     }
 
     /// Notes the answering target in the record; returns it and the total upstream time.
-    fn accept<'r>(
+    pub(crate) fn accept<'r>(
         &self,
         route: &'r Route<TargetMeta>,
         s: &Success,
@@ -301,7 +309,7 @@ impl Gateway {
     }
 
     /// Maps an exhausted route to the client's error and records it.
-    fn fail(
+    pub(crate) fn fail(
         &self,
         mut rec: Record,
         route: &str,

@@ -169,8 +169,13 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
 }
 
 fn estimate(request_body: &[u8], completion: &str) -> TokenUsage {
+    // The body is the client's: OpenAI's dialect, else Anthropic's.
     let input = ChatRequest::parse(request_body)
         .map(|r| tokens::count_chat_prompt(r.messages.len(), r.prompt_texts()))
+        .or_else(|_| {
+            switchyard_protocol::anthropic::ingress::parse_request(request_body)
+                .map(|c| tokens::count_canonical_prompt(&c))
+        })
         .unwrap_or(0);
     TokenUsage {
         input,

@@ -23,6 +23,28 @@ pub fn count_chat_prompt<'a>(messages: usize, texts: impl Iterator<Item = &'a st
     texts.map(count).sum::<u64>() + messages as u64 * PER_MESSAGE + REPLY_PRIMING
 }
 
+/// Prompt tokens of a canonical chat (any client dialect): text, tool calls and results.
+pub fn count_canonical_prompt(req: &switchyard_protocol::canonical::ChatRequest) -> u64 {
+    use switchyard_protocol::canonical::Block;
+    fn blocks(bs: &[Block]) -> u64 {
+        bs.iter()
+            .map(|b| match b {
+                Block::Text { text, .. } | Block::Thinking { text, .. } => count(text),
+                Block::ToolUse { name, input, .. } => count(name) + count(input.get()),
+                Block::ToolResult { content, .. } => blocks(content),
+                Block::Image { .. } | Block::RedactedThinking { .. } => 0,
+            })
+            .sum()
+    }
+    blocks(&req.system)
+        + req
+            .messages
+            .iter()
+            .map(|t| blocks(&t.content) + PER_MESSAGE)
+            .sum::<u64>()
+        + REPLY_PRIMING
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use switchyard_primitives::TokenUsage;
 
 /// A chat request in no particular dialect.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ChatRequest {
     pub model: String,
     /// System instructions, in order (OpenAI `system` and `developer` messages land here).
@@ -55,7 +55,7 @@ pub enum Role {
     Tool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Turn {
     pub role: Role,
     pub content: Vec<Block>,
@@ -69,7 +69,7 @@ pub struct CacheControl {
 }
 
 /// One piece of content.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Block {
     Text {
         text: String,
@@ -119,7 +119,7 @@ pub enum ImageSource {
 }
 
 /// A function the model may call.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ToolDef {
     pub name: String,
     pub description: Option<String>,
@@ -140,7 +140,7 @@ pub enum ToolChoice {
     Tool(String),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum ResponseFormat {
     #[default]
     Text,
@@ -152,7 +152,7 @@ pub enum ResponseFormat {
 }
 
 /// A finished, non-streamed answer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ChatResponse {
     pub id: String,
     pub model: String,

@@ -11,8 +11,8 @@ use crate::client::describe;
 use crate::common::{error_body, error_message, fixed_headers, now_secs, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
-    Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
-    ProviderResponse, ResponseBody, SendFuture,
+    Dialect, HttpClient, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
+    ResponseBody, SendFuture,
 };
 use bytes::Bytes;
 use http::Uri;
@@ -23,7 +23,7 @@ use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::{MessagesRequest, parse_response};
-use switchyard_protocol::canonical::{self, openai_completion};
+use switchyard_protocol::canonical::openai_completion;
 
 /// The API version this adapter speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -88,14 +88,15 @@ impl Anthropic {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
-        let Payload::Chat(chat) = req.payload else {
-            return Err(self.unsupported(
-                "Anthropic has no embeddings API; route embeddings to another provider".into(),
-            ));
+        let canonical = match req.payload.canonical(req.model) {
+            None => {
+                return Err(self.unsupported(
+                    "Anthropic has no embeddings API; route embeddings to another provider".into(),
+                ));
+            }
+            Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
-        let mut canonical =
-            canonical::ChatRequest::try_from(chat).map_err(|e| self.unsupported(e.message))?;
-        canonical.model = req.model.to_string();
+        let stream = canonical.stream;
         let body = MessagesRequest::from(&canonical).to_json();
         let mut request = http::Request::post(self.url.clone())
             .body(Full::new(Bytes::from(body)))
@@ -104,7 +105,7 @@ impl Anthropic {
                 message: e.to_string(),
             })?;
         *request.headers_mut() = self.headers.clone();
-        if chat.stream {
+        if stream {
             request
                 .headers_mut()
                 .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
@@ -125,7 +126,7 @@ impl Anthropic {
             return Err(self.status_error(resp).await);
         }
         let created = now_secs();
-        let body = if chat.stream {
+        let body = if stream {
             {
                 let tr = ToOpenAi::new(StreamOptions {
                     created,

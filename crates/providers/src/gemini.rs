@@ -11,8 +11,8 @@ use crate::client::describe;
 use crate::common::{error_body, fixed_headers, now_secs, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
-    Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
-    ProviderResponse, ResponseBody, SendFuture,
+    Dialect, HttpClient, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
+    ResponseBody, SendFuture,
 };
 use bytes::Bytes;
 use http::Uri;
@@ -25,7 +25,6 @@ use switchyard_primitives::Secret;
 use switchyard_protocol::canonical::{self, openai_completion};
 use switchyard_protocol::gemini::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::gemini::{GenerateContentRequest, parse_response};
-use switchyard_protocol::openai::ChatRequest;
 
 /// The API version path this adapter speaks.
 pub const GEMINI_API_VERSION: &str = "v1beta";
@@ -101,22 +100,20 @@ impl Gemini {
     /// The HTTP request for a chat: canonical, then Gemini's body, posted to the model's URL.
     fn request(
         &self,
-        chat: &ChatRequest<'_>,
+        canonical: &canonical::ChatRequest,
         model: &str,
     ) -> Result<http::Request<Full<Bytes>>, ProviderError> {
-        let canonical =
-            canonical::ChatRequest::try_from(chat).map_err(|e| self.unsupported(e.message))?;
-        let body = GenerateContentRequest::try_from(&canonical)
+        let body = GenerateContentRequest::try_from(canonical)
             .map_err(|e| self.unsupported(e.message))?
             .to_json();
-        let mut request = http::Request::post(self.url(model, chat.stream)?)
+        let mut request = http::Request::post(self.url(model, canonical.stream)?)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| ProviderError::Connect {
                 provider: self.s.name.clone(),
                 message: e.to_string(),
             })?;
         *request.headers_mut() = self.headers.clone();
-        if chat.stream {
+        if canonical.stream {
             request
                 .headers_mut()
                 .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
@@ -128,12 +125,16 @@ impl Gemini {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
-        let Payload::Chat(chat) = req.payload else {
-            return Err(self.unsupported(
-                "Gemini embeddings are not supported yet; route embeddings to another provider"
-                    .into(),
-            ));
+        let canonical = match req.payload.canonical(req.model) {
+            None => {
+                return Err(self.unsupported(
+                    "Gemini embeddings are not supported yet; route embeddings to another provider"
+                        .into(),
+                ));
+            }
+            Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
+        let chat = &canonical;
         let request = self.request(chat, req.model)?;
         let deadline = tokio::time::Instant::now() + self.s.timeout;
         let resp = match tokio::time::timeout_at(deadline, self.client.send(request)).await {

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use std::future::Future;
 use std::pin::Pin;
+use switchyard_protocol::canonical;
 use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
 
 /// The wire dialect a provider speaks.
@@ -41,6 +42,28 @@ pub enum Dialect {
 pub enum Payload<'a> {
     Chat(&'a ChatRequest<'a>),
     Embedding(&'a EmbeddingRequest<'a>),
+    /// A chat from a client of another dialect (e.g. Anthropic's Messages API), already
+    /// canonical. Every adapter answers it in OpenAI's shape, like `Chat`.
+    Canonical(&'a canonical::ChatRequest),
+}
+
+impl Payload<'_> {
+    /// The chat as canonical types with `model` set; `None` for embeddings.
+    pub(crate) fn canonical(
+        &self,
+        model: &str,
+    ) -> Option<Result<canonical::ChatRequest, switchyard_protocol::FieldError>> {
+        let mut c = match self {
+            Payload::Chat(view) => match canonical::ChatRequest::try_from(*view) {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e)),
+            },
+            Payload::Canonical(c) => (*c).clone(),
+            Payload::Embedding(_) => return None,
+        };
+        c.model = model.to_string();
+        Some(Ok(c))
+    }
 }
 
 #[derive(Clone, Copy)]

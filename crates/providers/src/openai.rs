@@ -84,7 +84,7 @@ impl OpenAiCompatible {
 
     fn url(&self, req: &ProviderRequest<'_>) -> Result<Uri, ProviderError> {
         let (path, plain) = match req.payload {
-            Payload::Chat(_) => ("chat/completions", &self.chat_url),
+            Payload::Chat(_) | Payload::Canonical(_) => ("chat/completions", &self.chat_url),
             Payload::Embedding(_) => ("embeddings", &self.embeddings_url),
         };
         let Some(az) = &self.s.azure else {
@@ -118,6 +118,14 @@ impl OpenAiCompatible {
                 c.stream,
             ),
             Payload::Embedding(e) => (e.upstream_body(req.model, omit_model), false),
+            Payload::Canonical(c) => {
+                let mut c = c.clone();
+                c.model = req.model.to_string();
+                (
+                    switchyard_protocol::anthropic::to_openai::openai_request(&c).json,
+                    c.stream,
+                )
+            }
         }
     }
 

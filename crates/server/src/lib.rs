@@ -5,6 +5,7 @@
 //! Accepted sockets get `TCP_NODELAY`: without it small keep-alive responses stall on
 //! Nagle's algorithm and delayed ACKs (~40 ms each).
 
+mod anthropic;
 mod body;
 mod openai;
 mod strategy_api;
@@ -22,6 +23,7 @@ pub fn app(gateway: Gateway) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/embeddings", post(openai::embeddings))
+        .route("/v1/messages", post(anthropic::messages))
         .route("/v1/models", get(openai::models))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(openai::ready))

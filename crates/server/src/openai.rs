@@ -12,7 +12,7 @@ use switchyard_protocol::openai::ErrorBody;
 
 pub const REQUEST_ID: &str = "x-switchyard-request-id";
 
-fn context(headers: &HeaderMap) -> RequestContext {
+pub(crate) fn context(headers: &HeaderMap) -> RequestContext {
     let text = |name: &str| {
         headers
             .get(name)
@@ -95,13 +95,13 @@ fn render(ctx: &RequestContext, result: Result<Reply, GatewayError>) -> Response
     }
 }
 
-fn put(h: &mut HeaderMap, name: &'static str, value: &str) {
+pub(crate) fn put(h: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         h.insert(HeaderName::from_static(name), v);
     }
 }
 
-fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
+pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
     let streaming = matches!(reply.body, ReplyBody::Stream(_));
     let mut resp = match reply.body {
         ReplyBody::Full(b) => Response::new(Body::from(b)),

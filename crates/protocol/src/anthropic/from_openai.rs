@@ -146,8 +146,12 @@ impl From<&TokenUsage> for AnthropicUsage {
     }
 }
 
-/// An Anthropic message id for an upstream's completion id (`chatcmpl-x` → `msg_x`).
+/// An Anthropic message id for an upstream's completion id (`chatcmpl-x` → `msg_x`; an id
+/// that already is a message id, from an Anthropic upstream, stays as it is).
 pub(crate) fn message_id(upstream: &str) -> String {
+    if upstream.starts_with("msg_") {
+        return upstream.to_string();
+    }
     let core = upstream.strip_prefix("chatcmpl-").unwrap_or(upstream);
     format!("msg_{core}")
 }
@@ -243,5 +247,6 @@ mod tests {
         );
         assert_eq!(v["stop_reason"], "max_tokens");
         assert_eq!(v["id"], "msg_1");
+        assert_eq!(message_id("msg_abc"), "msg_abc");
     }
 }

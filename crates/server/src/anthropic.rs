@@ -1,0 +1,48 @@
+//! The Anthropic-compatible ingress: `POST /v1/messages`, with errors in Anthropic's shape
+//! `{"type":"error","error":{"type","message"}}`.
+//!
+//! The key may come as `x-api-key` or `Authorization: Bearer` (the current official SDK sends
+//! the latter); until virtual keys exist neither is checked, and neither is ever logged.
+
+use crate::body;
+use crate::openai::{REQUEST_ID, context, put, render_reply};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use switchyard_gateway::{Gateway, GatewayError, RequestContext};
+use switchyard_ledger::RecordKind;
+use switchyard_protocol::anthropic::error::error_body;
+
+pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    let ctx = context(&headers);
+    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
+        Ok(bytes) => gw.messages(&ctx, bytes).await,
+        Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
+    };
+    match result {
+        Ok(reply) => render_reply(&ctx, reply),
+        Err(e) => render_error(&ctx, &e),
+    }
+}
+
+/// Anthropic's error shape, with the status and the message the gateway chose.
+pub fn render_error(ctx: &RequestContext, e: &GatewayError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = (status, Body::from(error_body(e.status(), &e.to_string()))).into_response();
+    let h = resp.headers_mut();
+    put(h, "content-type", "application/json");
+    put(h, REQUEST_ID, ctx.request_id.as_str());
+    put(h, "request-id", ctx.request_id.as_str());
+    if let Some(route) = e.route() {
+        put(h, "x-switchyard-route", route);
+    }
+    if let Some(ra) = e.retry_after() {
+        put(
+            h,
+            "retry-after",
+            &ra.as_secs_f64().ceil().max(1.0).to_string(),
+        );
+    }
+    resp
+}
