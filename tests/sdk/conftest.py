@@ -321,3 +321,13 @@ def http(gateway) -> httpx.Client:
     """A plain HTTP client for what the SDK cannot send (malformed JSON, raw bodies)."""
     with httpx.Client(base_url=gateway.url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def anthropic_client(gateway):
+    """The official anthropic SDK pointed at the gateway's /v1/messages."""
+    import anthropic
+
+    c = anthropic.Anthropic(base_url=gateway.url, api_key="test", max_retries=0, timeout=30)
+    yield c
+    c.close()
