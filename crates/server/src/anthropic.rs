@@ -26,6 +26,18 @@ pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body)
     }
 }
 
+pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    let ctx = context(&headers);
+    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
+        Ok(bytes) => gw.count_tokens(&ctx, &bytes),
+        Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
+    };
+    match result {
+        Ok(n) => crate::openai::json(StatusCode::OK, format!("{{\"input_tokens\":{n}}}")),
+        Err(e) => render_error(&ctx, &e),
+    }
+}
+
 /// Anthropic's error shape, with the status and the message the gateway chose.
 pub fn render_error(ctx: &RequestContext, e: &GatewayError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -196,3 +196,29 @@ async fn errors_come_back_in_anthropics_shape() {
     assert!(a.header("request-id").is_some());
     h.finish().await;
 }
+
+#[tokio::test]
+async fn count_tokens_counts_the_prompt_without_an_upstream() {
+    let h = start(SIM, GATEWAY).await;
+    let short = h.post("/v1/messages/count_tokens", &json!({"model": "via-openai", "messages": [{"role": "user", "content": "hello world"}]})).await;
+    assert_eq!(short.status, 200, "{}", short.text());
+    let long = h.post("/v1/messages/count_tokens", &json!({"model": "via-openai", "system": "Be brief.", "messages": [{"role": "user", "content": "hello world ".repeat(50)}]})).await;
+    let (a, b) = (
+        short.json()["input_tokens"].as_u64().unwrap(),
+        long.json()["input_tokens"].as_u64().unwrap(),
+    );
+    // "hello world" is 2 tokens + 3 per message + 3 priming = 8; the long one is far larger.
+    assert_eq!(a, 8);
+    assert!(b > 100, "{b}");
+    let bad = h
+        .post(
+            "/v1/messages/count_tokens",
+            &json!({"model": "x", "messages": "nope"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.json()["type"].as_str()),
+        (400, Some("error"))
+    );
+    h.finish().await;
+}
