@@ -17,4 +17,6 @@ export SWITCHYARD_BIN="${SWITCHYARD_BIN:-${CARGO_TARGET_DIR:-target}/debug/switc
 
 echo "==> SDK tests (${SWITCHYARD_BIN})"
 python3 -m pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
+# The openai npm package, pinned by tests/npm/package-lock.json.
+npm ci --prefix tests/npm --no-audit --no-fund --silent
 python3 -m pytest -q tests/sdk "$@"
