@@ -163,6 +163,7 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
             name: r.name.clone(),
             targets,
             policy: Box::new(Fallback),
+            allow_drop: r.allow_drop.clone(),
         });
     }
     if !problems.is_empty() {
@@ -306,6 +307,7 @@ fn add_catalog_routes(
                         name: m.id.clone(),
                         targets: vec![target],
                         policy: Box::new(Fallback),
+                        allow_drop: Vec::new(),
                     });
                 }
             }

@@ -93,6 +93,8 @@ pub struct RouteConfig {
     pub name: String,
     pub workload: Option<String>,
     pub targets: Vec<TargetConfig>,
+    /// Features a cross-dialect target may drop instead of refusing (`"*"`: any).
+    pub allow_drop: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +181,8 @@ struct RawProvider {
 struct RawRoute {
     name: String,
     workload: Option<String>,
+    #[serde(default)]
+    allow_drop: Vec<String>,
     #[serde(default)]
     targets: Vec<RawTarget>,
 }
@@ -618,6 +622,7 @@ fn validate_route(
         name: raw.name,
         workload: raw.workload,
         targets,
+        allow_drop: raw.allow_drop,
     }
 }
 

@@ -93,12 +93,14 @@ impl Gateway {
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };
         let (target, upstream) = self.accept(&route, &success, &mut rec);
+        let dropped = success.response.dropped.clone();
         let meta = |overhead, cost| ReplyMeta {
             route: route.name.clone(),
             provider: target.provider.name().to_string(),
             model: target.model.clone(),
             overhead,
             cost,
+            dropped: dropped.clone(),
         };
         match success.response.body {
             ResponseBody::Full(bytes) => {

@@ -79,6 +79,8 @@ pub struct ReplyMeta {
     pub overhead: Duration,
     /// Known for whole answers; a stream's cost is only known at its end (see the ledger).
     pub cost: Option<Money>,
+    /// Features the route let a cross-dialect target drop (`x-switchyard-dropped`).
+    pub dropped: Vec<String>,
 }
 
 pub enum ReplyBody {
@@ -110,12 +112,14 @@ impl Gateway {
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };
         let (target, upstream) = self.accept(&route, &success, &mut rec);
+        let dropped = success.response.dropped.clone();
         let meta_of = |overhead, cost| ReplyMeta {
             route: route.name.clone(),
             provider: target.provider.name().to_string(),
             model: target.model.clone(),
             overhead,
             cost,
+            dropped: dropped.clone(),
         };
         match success.response.body {
             ResponseBody::Full(bytes) => {
@@ -230,6 +234,7 @@ impl Gateway {
             model: target.model.clone(),
             overhead,
             cost: priced.map(|p| p.cost),
+            dropped: success.response.dropped.clone(),
         };
         self.inner.recorder.record(rec);
         Ok(Reply {

@@ -88,7 +88,7 @@ impl Anthropic {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
-        let canonical = match req.payload.canonical(req.model) {
+        let (canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
             None => {
                 return Err(self.unsupported(
                     "Anthropic has no embeddings API; route embeddings to another provider".into(),
@@ -156,6 +156,7 @@ impl Anthropic {
             status,
             content_type: Some("application/json".into()),
             body,
+            dropped,
         })
     }
 

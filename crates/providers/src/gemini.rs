@@ -125,7 +125,7 @@ impl Gemini {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
-        let canonical = match req.payload.canonical(req.model) {
+        let (canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
             None => {
                 return Err(self.unsupported(
                     "Gemini embeddings are not supported yet; route embeddings to another provider"
@@ -166,6 +166,7 @@ impl Gemini {
             status,
             content_type: Some("application/json".into()),
             body,
+            dropped,
         })
     }
 

@@ -48,21 +48,24 @@ pub enum Payload<'a> {
 }
 
 impl Payload<'_> {
-    /// The chat as canonical types with `model` set; `None` for embeddings.
+    /// The chat as canonical types with `model` set, and the features dropped on the way;
+    /// `None` for embeddings.
     pub(crate) fn canonical(
         &self,
         model: &str,
-    ) -> Option<Result<canonical::ChatRequest, switchyard_protocol::FieldError>> {
-        let mut c = match self {
-            Payload::Chat(view) => match canonical::ChatRequest::try_from(*view) {
+        allow_drop: &[String],
+    ) -> Option<Result<(canonical::ChatRequest, Vec<String>), switchyard_protocol::FieldError>>
+    {
+        let (mut c, dropped) = match self {
+            Payload::Chat(view) => match canonical::ChatRequest::from_openai(view, allow_drop) {
                 Ok(c) => c,
                 Err(e) => return Some(Err(e)),
             },
-            Payload::Canonical(c) => (*c).clone(),
+            Payload::Canonical(c) => ((*c).clone(), Vec::new()),
             Payload::Embedding(_) => return None,
         };
         c.model = model.to_string();
-        Some(Ok(c))
+        Some(Ok((c, dropped)))
     }
 }
 
@@ -71,6 +74,9 @@ pub struct ProviderRequest<'a> {
     pub payload: Payload<'a>,
     /// The upstream model name (or Azure model, mapped to its deployment by the adapter).
     pub model: &'a str,
+    /// Features the route lets an adapter drop when its dialect cannot honour them
+    /// (`"*"`: any); everything else is refused.
+    pub allow_drop: &'a [String],
 }
 
 /// The upstream's answer, its body either whole or as a stream of raw bytes.
@@ -78,6 +84,8 @@ pub struct ProviderResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: ResponseBody,
+    /// Features dropped under the route's `allow_drop`, for the client to be told.
+    pub dropped: Vec<String>,
 }
 
 pub enum ResponseBody {

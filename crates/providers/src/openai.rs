@@ -106,9 +106,13 @@ impl OpenAiCompatible {
         })
     }
 
-    fn body(&self, req: &ProviderRequest<'_>) -> (Vec<u8>, bool) {
+    /// The upstream body, whether it streams, and the features dropped to write it.
+    fn body(
+        &self,
+        req: &ProviderRequest<'_>,
+    ) -> Result<(Vec<u8>, bool, Vec<String>), ProviderError> {
         let omit_model = self.s.azure.is_some();
-        match req.payload {
+        Ok(match req.payload {
             Payload::Chat(c) => (
                 c.upstream_body(UpstreamBody {
                     model: req.model,
@@ -116,24 +120,38 @@ impl OpenAiCompatible {
                     omit_model,
                 }),
                 c.stream,
+                Vec::new(),
             ),
-            Payload::Embedding(e) => (e.upstream_body(req.model, omit_model), false),
+            Payload::Embedding(e) => (e.upstream_body(req.model, omit_model), false, Vec::new()),
             Payload::Canonical(c) => {
                 let mut c = c.clone();
                 c.model = req.model.to_string();
-                (
-                    switchyard_protocol::anthropic::to_openai::openai_request(&c).json,
-                    c.stream,
-                )
+                let body = switchyard_protocol::anthropic::to_openai::openai_request(&c);
+                let refused: Vec<&String> = body
+                    .dropped
+                    .iter()
+                    .filter(|d| !req.allow_drop.iter().any(|a| a == *d || a == "*"))
+                    .collect();
+                if !refused.is_empty() {
+                    let names: Vec<&str> = refused.iter().map(|s| s.as_str()).collect();
+                    return Err(ProviderError::Unsupported {
+                        provider: self.s.name.clone(),
+                        message: format!(
+                            "{} cannot be carried to an OpenAI-dialect target; remove them, choose another route, or let the route drop them (`allow_drop`)",
+                            names.join(", ")
+                        ),
+                    });
+                }
+                (body.json, c.stream, body.dropped)
             }
-        }
+        })
     }
 
     async fn send_inner(
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
-        let (body, stream) = self.body(&req);
+        let (body, stream, dropped) = self.body(&req)?;
         let mut request = http::Request::post(self.url(&req)?)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| self.connect_error(e.to_string()))?;
@@ -188,6 +206,7 @@ impl OpenAiCompatible {
             status,
             content_type,
             body,
+            dropped,
         })
     }
 

@@ -47,6 +47,8 @@ pub struct Route<M> {
     pub name: String,
     pub targets: Vec<Target<M>>,
     pub policy: Box<dyn Policy>,
+    /// Features adapters may drop instead of refusing (`"*"`: any).
+    pub allow_drop: Vec<String>,
 }
 
 /// One try at one target.
@@ -97,6 +99,7 @@ impl<M> Route<M> {
                 .send(ProviderRequest {
                     payload,
                     model: &t.model,
+                    allow_drop: &self.allow_drop,
                 })
                 .await;
             let mut log = AttemptLog {

@@ -28,6 +28,7 @@ impl Provider for Scripted {
                     status: 200,
                     content_type: None,
                     body: ResponseBody::Full(bytes::Bytes::from_static(b"{}")),
+                    dropped: Vec::new(),
                 }),
                 Some(status) => Err(ProviderError::Status {
                     provider: name,
@@ -58,6 +59,7 @@ fn route(scripts: Vec<Vec<Option<u16>>>) -> Route<()> {
         name: "r".into(),
         targets,
         policy: Box::new(Fallback),
+        allow_drop: Vec::new(),
     }
 }
 

@@ -128,6 +128,9 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
         "x-switchyard-overhead-us",
         &reply.meta.overhead.as_micros().to_string(),
     );
+    if !reply.meta.dropped.is_empty() {
+        put(h, "x-switchyard-dropped", &reply.meta.dropped.join(","));
+    }
     if let Some(c) = reply.meta.cost {
         put(h, "x-switchyard-cost-usd", &c.display_rounded());
     }

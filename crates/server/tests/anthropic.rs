@@ -18,6 +18,10 @@ api_key_env = "SIM_KEY"
 [[routes]]
 name = "claude"
 targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
+[[routes]]
+name = "claude-lenient"
+allow_drop = ["logprobs", "top_logprobs"]
+targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
 "#;
 
 #[tokio::test]
@@ -151,5 +155,33 @@ async fn features_anthropic_cannot_honour_are_refused_naming_the_field() {
         .post("/v1/embeddings", &json!({"model": "claude", "input": "x"}))
         .await;
     assert_eq!(e.status, 400);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_route_may_allow_dropping_and_then_says_what_it_dropped() {
+    let h = start(SIM, GATEWAY).await;
+    let mut body = chat("claude-lenient", "hi");
+    body["logprobs"] = json!(true);
+    let a = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(
+        a.header("x-switchyard-dropped").as_deref(),
+        Some("logprobs")
+    );
+    let plain = h
+        .post("/v1/chat/completions", &chat("claude-lenient", "hi"))
+        .await;
+    assert!(
+        plain.header("x-switchyard-dropped").is_none(),
+        "nothing dropped, no header"
+    );
+    body["n"] = json!(2);
+    let refused = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(
+        refused.status, 400,
+        "only the listed features may be dropped"
+    );
+    assert!(refused.text().contains("`n`"), "{}", refused.text());
     h.finish().await;
 }

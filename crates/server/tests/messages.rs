@@ -34,6 +34,10 @@ targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
 name = "via-gemini"
 targets = [{ provider = "google", model = "gemini-2.5-flash" }]
 [[routes]]
+name = "via-openai-lenient"
+allow_drop = ["top_k"]
+targets = [{ provider = "oai", model = "gpt-4o-mini" }]
+[[routes]]
 name = "broken"
 targets = [{ provider = "oai", model = "always-500" }]
 "#;
@@ -220,5 +224,28 @@ async fn count_tokens_counts_the_prompt_without_an_upstream() {
         (bad.status, bad.json()["type"].as_str()),
         (400, Some("error"))
     );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn anthropic_only_parameters_are_refused_on_openai_targets_unless_the_route_drops_them() {
+    let h = start(SIM, GATEWAY).await;
+    let mut body = message("via-openai", "hi");
+    body["top_k"] = json!(5);
+    let a = h.post("/v1/messages", &body).await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert_eq!(a.json()["type"], "error");
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("top_k")
+    );
+    body["model"] = json!("via-openai-lenient");
+    let ok = h.post("/v1/messages", &body).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.header("x-switchyard-dropped").as_deref(), Some("top_k"));
+    let upstream: Value = h.get(&format!("{}/sim/last", h.sim)).await.json();
+    assert!(upstream.get("top_k").is_none());
     h.finish().await;
 }

@@ -63,15 +63,28 @@ impl TryFrom<&openai::ChatRequest<'_>> for ChatRequest {
     type Error = FieldError;
 
     fn try_from(req: &openai::ChatRequest<'_>) -> Result<Self, FieldError> {
+        ChatRequest::from_openai(req, &[]).map(|(c, _)| c)
+    }
+}
+
+impl ChatRequest {
+    /// The OpenAI request as canonical types. Features another dialect cannot honour are
+    /// refused with an error naming them — except those listed in `allow_drop` (a route's
+    /// opt-in; `"*"` allows all), which are dropped and returned, so the caller can say so.
+    pub fn from_openai(
+        req: &openai::ChatRequest<'_>,
+        allow_drop: &[String],
+    ) -> Result<(Self, Vec<String>), FieldError> {
         let raw = req.raw();
-        refuse_unsupported(raw)?;
+        let mut dropped = Vec::new();
+        refuse_unsupported(raw, allow_drop, &mut dropped)?;
         let (system, messages) = convert_messages(req)?;
         let user = raw.decode::<String>("user")?;
         let metadata_user = match user {
             Some(u) => Some(u),
             None => raw.decode::<String>("safety_identifier")?,
         };
-        Ok(ChatRequest {
+        let canonical = ChatRequest {
             model: req.model.to_string(),
             system,
             messages,
@@ -90,7 +103,8 @@ impl TryFrom<&openai::ChatRequest<'_>> for ChatRequest {
                 .filter(|(k, _)| !HANDLED.contains(k) && !REFUSABLE.contains(k))
                 .map(|(k, v)| (k.to_string(), v.to_owned()))
                 .collect(),
-        })
+        };
+        Ok((canonical, dropped))
     }
 }
 
@@ -98,39 +112,64 @@ fn unsupported(param: &str, what: &str) -> FieldError {
     FieldError::new(
         param,
         format!(
-            "`{param}`: {what} is not supported on this route, whose provider speaks another dialect; remove it or choose an OpenAI route."
+            "`{param}`: {what} is not supported on this route, whose provider speaks another dialect; remove it, choose another route, or let the route drop it (`allow_drop = [\"{param}\"]`)."
         ),
     )
 }
 
-/// Refuses OpenAI features that would change the answer's shape or content if dropped.
+/// Refuses OpenAI features that would change the answer's shape or content if dropped, unless
+/// `allow_drop` names them (or is `"*"`): those are recorded in `dropped` instead.
 /// Default values (`n: 1`, `logprobs: false`, zero penalties, empty `logit_bias`) are accepted.
-fn refuse_unsupported(raw: &openai::RawObject<'_>) -> Result<(), FieldError> {
-    if raw.decode::<u64>("n")?.is_some_and(|n| n > 1) {
-        return Err(unsupported("n", "more than one choice (`n` > 1)"));
-    }
-    if raw.decode::<bool>("logprobs")? == Some(true) {
-        return Err(unsupported("logprobs", "token log probabilities"));
-    }
-    if raw.decode::<u64>("top_logprobs")?.is_some_and(|n| n > 0) {
-        return Err(unsupported("top_logprobs", "token log probabilities"));
-    }
-    if raw.get("audio").is_some() {
-        return Err(unsupported("audio", "audio output"));
-    }
-    let modalities: Option<Vec<Cow<str>>> = raw.decode("modalities")?;
-    if modalities.is_some_and(|m| m.iter().any(|m| m != "text")) {
-        return Err(unsupported("modalities", "non-text output"));
-    }
-    for key in ["presence_penalty", "frequency_penalty"] {
-        if raw.decode::<f64>(key)?.is_some_and(|p| p != 0.0) {
-            return Err(unsupported(key, "a non-zero penalty"));
+fn refuse_unsupported(
+    raw: &openai::RawObject<'_>,
+    allow_drop: &[String],
+    dropped: &mut Vec<String>,
+) -> Result<(), FieldError> {
+    let mut gate = |used: bool, key: &str, what: &str| -> Result<(), FieldError> {
+        if !used {
+            Ok(())
+        } else if allow_drop.iter().any(|a| a == key || a == "*") {
+            dropped.push(key.to_string());
+            Ok(())
+        } else {
+            Err(unsupported(key, what))
         }
+    };
+    gate(
+        raw.decode::<u64>("n")?.is_some_and(|n| n > 1),
+        "n",
+        "more than one choice (`n` > 1)",
+    )?;
+    gate(
+        raw.decode::<bool>("logprobs")? == Some(true),
+        "logprobs",
+        "token log probabilities",
+    )?;
+    gate(
+        raw.decode::<u64>("top_logprobs")?.is_some_and(|n| n > 0),
+        "top_logprobs",
+        "token log probabilities",
+    )?;
+    gate(raw.get("audio").is_some(), "audio", "audio output")?;
+    let modalities: Option<Vec<Cow<str>>> = raw.decode("modalities")?;
+    gate(
+        modalities.is_some_and(|m| m.iter().any(|m| m != "text")),
+        "modalities",
+        "non-text output",
+    )?;
+    for key in ["presence_penalty", "frequency_penalty"] {
+        gate(
+            raw.decode::<f64>(key)?.is_some_and(|p| p != 0.0),
+            key,
+            "a non-zero penalty",
+        )?;
     }
     let bias: Option<std::collections::BTreeMap<Cow<str>, f64>> = raw.decode("logit_bias")?;
-    if bias.is_some_and(|b| !b.is_empty()) {
-        return Err(unsupported("logit_bias", "token biasing"));
-    }
+    gate(
+        bias.is_some_and(|b| !b.is_empty()),
+        "logit_bias",
+        "token biasing",
+    )?;
     let refused = [
         ("prediction", "predicted output"),
         ("functions", "the legacy `functions` API (use `tools`)"),
@@ -145,9 +184,7 @@ fn refuse_unsupported(raw: &openai::RawObject<'_>) -> Result<(), FieldError> {
         ),
     ];
     for (key, what) in refused {
-        if raw.get(key).is_some() {
-            return Err(unsupported(key, what));
-        }
+        gate(raw.get(key).is_some(), key, what)?;
     }
     Ok(())
 }
