@@ -85,6 +85,9 @@ targets = [{ provider = "wrongkey", model = "gpt-4o-mini" }]
 name = "azure"
 targets = [{ provider = "azure", model = "gpt-4o-mini" }]
 [[routes]]
+name = "reasoner"
+targets = [{ provider = "sim", model = "gpt-5-mini" }]
+[[routes]]
 name = "embed"
 targets = [{ provider = "sim", model = "text-embedding-3-small" }]
 "#;
@@ -525,4 +528,48 @@ async fn strategy_api_is_off_by_default_and_serves_spend_when_enabled() {
     assert_eq!(r.status, 200);
     assert!(r.json()["workloads"].is_array());
     h.finish().await;
+}
+
+#[tokio::test]
+async fn cached_and_reasoning_tokens_are_priced_at_their_own_rates() {
+    let h = start(
+        SIM,
+        &GATEWAY.replace("max_body_bytes = 4096", "max_body_bytes = 65536"),
+    )
+    .await;
+    // ~1,250 prompt tokens: the sim reports half (rounded down to 128s) as cached, and
+    // reasoning tokens for gpt-5 models.
+    let long = "Summarise the refund policy for enterprise customers in detail. ".repeat(75);
+    let a = h
+        .post("/v1/chat/completions", &chat("reasoner", &long))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let recs = h.finish().await;
+    let u = recs[0].usage;
+    assert!(
+        u.cached_input >= 512 && u.reasoning > 0 && u.output > 0,
+        "{u:?}"
+    );
+    let catalog = switchyard_catalog::Catalog::bundled().unwrap();
+    let p = catalog
+        .get("openai", "gpt-5-mini")
+        .unwrap()
+        .price_at(recs[0].ts.date_naive())
+        .clone();
+    let per_m = |tokens: u64, price: switchyard_primitives::Money| {
+        price.decimal() * rust_decimal::Decimal::from(tokens)
+            / rust_decimal::Decimal::from(1_000_000)
+    };
+    let expected = per_m(u.input, p.input)
+        + per_m(u.cached_input, p.cached_input.unwrap())
+        + per_m(u.output, p.output)
+        + per_m(u.reasoning, p.reasoning.unwrap_or(p.output));
+    assert_eq!(
+        recs[0].cost_usd.unwrap().decimal().normalize(),
+        expected.normalize()
+    );
+    assert!(
+        p.cached_input.unwrap() < p.input,
+        "the cached rate is the cheaper one"
+    );
 }
