@@ -4,80 +4,41 @@
 //! files; review the diff before committing it.
 #![cfg(test)]
 
+mod golden_support;
+
+use golden_support::Golden;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::{MessagesRequest, parse_response};
 use switchyard_protocol::sse::SseFramer;
 use switchyard_protocol::{canonical, openai};
 
+const G: Golden = Golden("tests/golden");
+
 /// The `created` timestamp every golden OpenAI output reports.
 const CREATED: u64 = 1_700_000_000;
 
-fn dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(kind)
-}
-
-/// Every input file in `kind` ending in `input_suffix`, with its case name.
-fn cases(kind: &str, input_suffix: &str) -> Vec<(String, PathBuf)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir(kind))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter_map(|p| {
-            let name = p
-                .file_name()?
-                .to_str()?
-                .strip_suffix(input_suffix)?
-                .to_string();
-            Some((name, p))
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no golden cases in {kind}");
-    out
-}
-
-fn check(kind: &str, expected_name: &str, actual: Value) {
-    let path = dir(kind).join(expected_name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    let expected: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        actual,
-        expected,
-        "{kind}/{expected_name} differs; actual:\n{}",
-        serde_json::to_string_pretty(&actual).unwrap()
-    );
-}
-
 #[test]
 fn openai_requests_become_anthropic_bodies() {
-    for (name, input) in cases("request", ".openai.json") {
+    for (name, input) in G.cases("request", ".openai.json") {
         let body = std::fs::read(&input).unwrap();
         let view = openai::ChatRequest::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         let canon =
             canonical::ChatRequest::try_from(&view).unwrap_or_else(|e| panic!("{name}: {e}"));
         let out = MessagesRequest::from(&canon).to_json();
         let actual: Value = serde_json::from_slice(&out).unwrap();
-        check("request", &format!("{name}.anthropic.json"), actual);
+        G.check("request", &format!("{name}.anthropic.json"), actual);
     }
 }
 
 #[test]
 fn anthropic_responses_become_openai_completions() {
-    for (name, input) in cases("response", ".anthropic.json") {
+    for (name, input) in G.cases("response", ".anthropic.json") {
         let body = std::fs::read(&input).unwrap();
         let resp = parse_response(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         let out = canonical::openai_completion(&resp, CREATED);
         let actual: Value = serde_json::from_slice(&out).unwrap();
-        check("response", &format!("{name}.openai.json"), actual);
+        G.check("response", &format!("{name}.openai.json"), actual);
     }
 }
 
@@ -85,7 +46,7 @@ fn anthropic_responses_become_openai_completions() {
 /// Cases whose name contains `no_usage` stream without `include_usage`.
 #[test]
 fn anthropic_streams_become_openai_chunks() {
-    for (name, input) in cases("stream", ".sse") {
+    for (name, input) in G.cases("stream", ".sse") {
         let bytes = std::fs::read(&input).unwrap();
         let mut framer = SseFramer::new();
         let mut translator = ToOpenAi::new(StreamOptions {
@@ -109,6 +70,6 @@ fn anthropic_streams_become_openai_chunks() {
             "chunks": payloads,
             "final_usage": serde_json::to_value(usage).unwrap(),
         });
-        check("stream", &format!("{name}.openai.json"), actual);
+        G.check("stream", &format!("{name}.openai.json"), actual);
     }
 }

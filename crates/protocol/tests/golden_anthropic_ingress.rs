@@ -5,8 +5,10 @@
 //! rewrites the expected files; review the diff before committing it.
 #![cfg(test)]
 
+mod golden_support;
+
+use golden_support::Golden;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use switchyard_protocol::anthropic::from_openai::{
     ToAnthropic, messages_response, parse_openai_response,
 };
@@ -14,52 +16,11 @@ use switchyard_protocol::anthropic::ingress::parse_request;
 use switchyard_protocol::anthropic::to_openai::openai_request;
 use switchyard_protocol::sse::SseFramer;
 
-fn dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden/ingress")
-        .join(kind)
-}
-
-/// Every input file in `kind` ending in `input_suffix`, with its case name.
-fn cases(kind: &str, input_suffix: &str) -> Vec<(String, PathBuf)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir(kind))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter_map(|p| {
-            let name = p
-                .file_name()?
-                .to_str()?
-                .strip_suffix(input_suffix)?
-                .to_string();
-            Some((name, p))
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no golden cases in {kind}");
-    out
-}
-
-fn check(kind: &str, expected_name: &str, actual: Value) {
-    let path = dir(kind).join(expected_name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    let expected: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        actual,
-        expected,
-        "{kind}/{expected_name} differs; actual:\n{}",
-        serde_json::to_string_pretty(&actual).unwrap()
-    );
-}
+const G: Golden = Golden("tests/golden/ingress");
 
 #[test]
 fn anthropic_requests_become_openai_bodies() {
-    for (name, input) in cases("request", ".anthropic.json") {
+    for (name, input) in G.cases("request", ".anthropic.json") {
         let body = std::fs::read(&input).unwrap();
         let canon = parse_request(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         let out = openai_request(&canon);
@@ -67,17 +28,17 @@ fn anthropic_requests_become_openai_bodies() {
             "body": serde_json::from_slice::<Value>(&out.json).unwrap(),
             "dropped": out.dropped,
         });
-        check("request", &format!("{name}.openai.json"), actual);
+        G.check("request", &format!("{name}.openai.json"), actual);
     }
 }
 
 #[test]
 fn openai_responses_become_anthropic_messages() {
-    for (name, input) in cases("response", ".openai.json") {
+    for (name, input) in G.cases("response", ".openai.json") {
         let body = std::fs::read(&input).unwrap();
         let resp = parse_openai_response(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         let actual: Value = serde_json::from_slice(&messages_response(&resp)).unwrap();
-        check("response", &format!("{name}.anthropic.json"), actual);
+        G.check("response", &format!("{name}.anthropic.json"), actual);
     }
 }
 
@@ -85,7 +46,7 @@ fn openai_responses_become_anthropic_messages() {
 /// the frames it writes are then re-read with the SSE framer, as an Anthropic client would.
 #[test]
 fn openai_streams_become_anthropic_events() {
-    for (name, input) in cases("stream", ".sse") {
+    for (name, input) in G.cases("stream", ".sse") {
         let bytes = std::fs::read(&input).unwrap();
         let mut framer = SseFramer::new();
         let mut translator = ToAnthropic::new(Some("claude-route".to_string()));
@@ -114,6 +75,6 @@ fn openai_streams_become_anthropic_events() {
             "events": events,
             "final_usage": serde_json::to_value(translator.usage()).unwrap(),
         });
-        check("stream", &format!("{name}.anthropic.json"), actual);
+        G.check("stream", &format!("{name}.anthropic.json"), actual);
     }
 }
