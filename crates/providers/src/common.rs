@@ -72,6 +72,27 @@ pub(crate) fn error_message(body: &[u8], key: Option<&Secret>) -> String {
     }
 }
 
+/// Sends `request` and waits for the answer's headers until `deadline`; a timeout or a
+/// transport failure becomes the matching classified error for `provider`.
+pub(crate) async fn send_until(
+    client: &crate::HttpClient,
+    request: http::Request<http_body_util::Full<Bytes>>,
+    deadline: tokio::time::Instant,
+    (provider, timeout): (&str, Duration),
+) -> Result<http::Response<Incoming>, ProviderError> {
+    match tokio::time::timeout_at(deadline, client.send(request)).await {
+        Err(_) => Err(ProviderError::Timeout {
+            provider: provider.to_string(),
+            after: timeout,
+        }),
+        Ok(Err(e)) => Err(ProviderError::Connect {
+            provider: provider.to_string(),
+            message: describe(&e),
+        }),
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
 pub(crate) fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -8,7 +8,7 @@
 //! prices each at its own rate. Embeddings (Gemini's `embedContent`) are not wired yet.
 
 use crate::client::describe;
-use crate::common::{error_body, fixed_headers, now_secs, translate};
+use crate::common::{error_body, fixed_headers, now_secs, send_until, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
     Dialect, HttpClient, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
@@ -137,16 +137,13 @@ impl Gemini {
         let chat = &canonical;
         let request = self.request(chat, req.model)?;
         let deadline = tokio::time::Instant::now() + self.s.timeout;
-        let resp = match tokio::time::timeout_at(deadline, self.client.send(request)).await {
-            Err(_) => return Err(self.timeout()),
-            Ok(Err(e)) => {
-                return Err(ProviderError::Connect {
-                    provider: self.s.name.clone(),
-                    message: describe(&e),
-                });
-            }
-            Ok(Ok(r)) => r,
-        };
+        let resp = send_until(
+            &self.client,
+            request,
+            deadline,
+            (&self.s.name, self.s.timeout),
+        )
+        .await?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(self.status_error(resp).await);

@@ -6,7 +6,7 @@
 
 use crate::HttpClient;
 use crate::client::describe;
-use crate::common::{error_body, error_message, fixed_headers};
+use crate::common::{error_body, error_message, fixed_headers, send_until};
 use crate::{
     Dialect, Payload, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
     ResponseBody, SendFuture,
@@ -163,11 +163,13 @@ impl OpenAiCompatible {
         }
         // The limit covers the answer's headers for a stream, the whole answer otherwise.
         let deadline = tokio::time::Instant::now() + self.s.timeout;
-        let resp = match tokio::time::timeout_at(deadline, self.client.send(request)).await {
-            Err(_) => return Err(self.timeout()),
-            Ok(Err(e)) => return Err(self.connect_error(describe(&e))),
-            Ok(Ok(r)) => r,
-        };
+        let resp = send_until(
+            &self.client,
+            request,
+            deadline,
+            (&self.s.name, self.s.timeout),
+        )
+        .await?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()

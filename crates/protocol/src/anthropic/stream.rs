@@ -6,7 +6,9 @@
 //! once [`ToOpenAi::is_done`].
 
 use super::response::{ResponseBlock, Usage};
-use crate::canonical::chunk::{Chunk, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
+use crate::canonical::chunk::{
+    Chunk, ChunkDelta, FunctionDelta, ToolCallDelta, delta_chunk, encode,
+};
 use crate::canonical::{StopReason, openai_usage};
 use crate::openai::ErrorBody;
 use serde::Deserialize;
@@ -292,24 +294,15 @@ impl ToOpenAi {
     }
 
     fn chunk(&self, delta: ChunkDelta<'_>, finish_reason: Option<&'static str>) -> String {
-        self.encode(&Chunk {
-            id: &self.id,
-            object: "chat.completion.chunk",
-            created: self.opts.created,
-            model: &self.model,
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason,
-            }],
-            usage: None,
-        })
+        delta_chunk(
+            (&self.id, self.opts.created, &self.model),
+            delta,
+            finish_reason,
+        )
     }
 
     fn encode(&self, chunk: &Chunk<'_>) -> String {
-        // Plain structs of strings and numbers: serialising cannot fail.
-        serde_json::to_string(chunk).unwrap_or_default()
+        encode(chunk)
     }
 }
 

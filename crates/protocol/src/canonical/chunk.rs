@@ -50,3 +50,30 @@ pub(crate) struct FunctionDelta<'a> {
     pub(crate) name: Option<&'a str>,
     pub(crate) arguments: &'a str,
 }
+
+/// One choice's delta (and finish reason) as a `chat.completion.chunk` JSON payload.
+pub(crate) fn delta_chunk(
+    head: (&str, u64, &str),
+    delta: ChunkDelta<'_>,
+    finish_reason: Option<&'static str>,
+) -> String {
+    let (id, created, model) = head;
+    encode(&Chunk {
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model,
+        choices: vec![ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: None,
+            finish_reason,
+        }],
+        usage: None,
+    })
+}
+
+/// Plain structs of strings and numbers: serialising cannot fail.
+pub(crate) fn encode(chunk: &Chunk<'_>) -> String {
+    serde_json::to_string(chunk).unwrap_or_default()
+}
