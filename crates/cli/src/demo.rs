@@ -105,7 +105,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut store = SqliteStore::open_existing(&args.ledger)?;
     let today = chrono::Utc::now().date_naive();
-    let history = crate::history::write(&mut store, built.gateway.catalog(), today)?;
+    let history = crate::history::write(&mut store, &built.gateway.catalog(), today)?;
     println!(
         "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.",
         args.requests,

@@ -1,10 +1,10 @@
 //! Assembly: config → providers, routes, catalog, ledger and recorder.
 
 use crate::config::{Config, ConfigError, ProviderConfig};
-use crate::{Gateway, Inner, RouteMeta, TargetMeta};
+use crate::{Gateway, Inner, Live, RouteMeta, TargetMeta};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
 use switchyard_catalog::{Catalog, ModelEntry};
 use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle, SqliteStore};
 use switchyard_primitives::Secret;
@@ -12,7 +12,9 @@ use switchyard_providers::{
     Anthropic, AnthropicSettings, AzureSettings, Gemini, GeminiSettings, HttpSettings,
     OpenAiCompatible, OpenAiSettings, Provider, ProviderKind,
 };
-use switchyard_router::{Fallback, Route, RouteTable, Target};
+use switchyard_router::{
+    HealthRegistry, Profile, RetryPolicy, Route, RouteTable, Strategy, Target,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -46,7 +48,7 @@ impl Gateway {
         config: &Config,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<usize, BuildError> {
-        assemble(config, env).map(|p| p.routes.len())
+        assemble(config, env, &HealthRegistry::default()).map(|p| p.routes.len())
     }
 
     /// Assembles a gateway. `env` resolves the key variables the config names.
@@ -54,11 +56,12 @@ impl Gateway {
         config: &Config,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Built, BuildError> {
+        let health = HealthRegistry::default();
         let Parts {
             catalog,
             routes,
             meta,
-        } = assemble(config, env)?;
+        } = assemble(config, env, &health)?;
         let store = SqliteStore::open(&config.ledger.path)?;
         let (recorder, handle) = Recorder::spawn(
             Box::new(store),
@@ -70,17 +73,18 @@ impl Gateway {
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
         let gateway = Gateway {
             inner: Arc::new(Inner {
-                routes: RouteTable::new(routes),
-                route_meta: meta,
-                catalog,
+                live: RwLock::new(Arc::new(Live {
+                    routes: RouteTable::new(routes),
+                    route_meta: meta,
+                    catalog,
+                    strategy_api: strategy_api(config),
+                    generation: 1,
+                })),
+                health,
                 recorder,
                 max_body_bytes: config.server.max_body_bytes,
                 ledger_path: config.ledger.path.clone(),
-                strategy_api: config
-                    .strategy
-                    .get("api")
-                    .and_then(toml::Value::as_bool)
-                    .unwrap_or(false),
+                listen: config.server.listen,
                 accepting: AtomicBool::new(true),
             }),
         };
@@ -90,12 +94,77 @@ impl Gateway {
         })
     }
 
-    pub(crate) fn route_meta(&self, name: &str) -> Option<&RouteMeta> {
-        self.inner.route_meta.get(name)
+    /// Swaps in a new configuration. Requests already routed finish on the old one; an
+    /// invalid config changes nothing. `server.*` and `ledger.*` need a restart: a change
+    /// there is reported in the returned notes and otherwise ignored.
+    pub fn reload(
+        &self,
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Reloaded, BuildError> {
+        let Parts {
+            catalog,
+            routes,
+            meta,
+        } = assemble(config, env, &self.inner.health)?;
+        let mut notes = Vec::new();
+        if config.server.listen != self.inner.listen {
+            notes.push(format!(
+                "server.listen changed to {}; still listening on {} until a restart",
+                config.server.listen, self.inner.listen
+            ));
+        }
+        if config.ledger.path != self.inner.ledger_path {
+            notes.push(format!(
+                "ledger.path changed to {}; still writing {} until a restart",
+                config.ledger.path.display(),
+                self.inner.ledger_path.display()
+            ));
+        }
+        if config.server.max_body_bytes != self.inner.max_body_bytes {
+            notes.push("server.max_body_bytes takes effect at the next restart".into());
+        }
+        let mut slot = self.inner.live.write().unwrap_or_else(|p| p.into_inner());
+        let generation = slot.generation + 1;
+        let routes = RouteTable::new(routes);
+        let count = routes.names().len();
+        *slot = Arc::new(Live {
+            routes,
+            route_meta: meta,
+            catalog,
+            strategy_api: strategy_api(config),
+            generation,
+        });
+        Ok(Reloaded {
+            generation,
+            routes: count,
+            notes,
+        })
     }
 }
 
-fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Parts, BuildError> {
+/// What a reload changed.
+#[derive(Debug, Clone)]
+pub struct Reloaded {
+    pub generation: u64,
+    pub routes: usize,
+    /// Settings that changed but need a restart.
+    pub notes: Vec<String>,
+}
+
+fn strategy_api(config: &Config) -> bool {
+    config
+        .strategy
+        .get("api")
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn assemble(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    health: &HealthRegistry,
+) -> Result<Parts, BuildError> {
     let missing = config.missing_env(env);
     if !missing.is_empty() {
         return Err(crate::ConfigErrors(missing).into());
@@ -105,12 +174,28 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
         &config.catalog.litellm_files,
     )?);
     let mut problems: Vec<ConfigError> = Vec::new();
-    let client = switchyard_providers::HttpClient::new(&HttpSettings::default())
-        .map_err(BuildError::Other)?;
+    // One connection pool per distinct connect timeout (usually just one).
+    let mut clients: HashMap<std::time::Duration, switchyard_providers::HttpClient> =
+        HashMap::new();
+    for p in &config.providers {
+        if let std::collections::hash_map::Entry::Vacant(slot) = clients.entry(p.connect_timeout) {
+            let settings = HttpSettings {
+                connect_timeout: p.connect_timeout,
+                ..HttpSettings::default()
+            };
+            slot.insert(
+                switchyard_providers::HttpClient::new(&settings).map_err(BuildError::Other)?,
+            );
+        }
+    }
     let providers: HashMap<String, (Arc<dyn Provider>, &ProviderConfig)> = config
         .providers
         .iter()
-        .filter_map(|p| match make_provider(p, env, client.clone()) {
+        .filter_map(|p| {
+            let client = clients.get(&p.connect_timeout)?.clone();
+            Some((p, client))
+        })
+        .filter_map(|(p, client)| match make_provider(p, env, client) {
             Ok(made) => Some((p.name.clone(), (made, p))),
             Err(message) => {
                 problems.push(ConfigError {
@@ -147,6 +232,11 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
                     Some(Target {
                         provider: provider.clone(),
                         model: t.model.clone(),
+                        weight: t.weight,
+                        timeout: t.timeout,
+                        ttft_timeout: t.ttft_timeout,
+                        profile: profile(pricing.as_ref()),
+                        health: health.get(&t.provider, &t.model, &config.breaker),
                         meta: TargetMeta {
                             pricing: pricing.map(Arc::new),
                         },
@@ -162,7 +252,8 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
         routes.push(Route {
             name: r.name.clone(),
             targets,
-            policy: Box::new(Fallback),
+            strategy: r.strategy,
+            retry: r.retry.clone(),
             allow_drop: r.allow_drop.clone(),
         });
     }
@@ -170,7 +261,13 @@ fn assemble(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Par
         return Err(crate::ConfigErrors(problems).into());
     }
     if config.expose_catalog_models {
-        add_catalog_routes(&mut routes, &mut meta, &catalog, config, &providers);
+        let made = Made {
+            catalog: &catalog,
+            config,
+            providers: &providers,
+            health,
+        };
+        add_catalog_routes(&mut routes, &mut meta, &made);
     }
 
     Ok(Parts {
@@ -256,13 +353,25 @@ fn price_entry(catalog: &Catalog, pc: &ProviderConfig, model: &str) -> Option<Mo
 
 /// One route per catalog model of each configured provider, named by the model id; a model
 /// served by several providers gets one route whose targets follow the config order.
+/// What the catalog routes are made from.
+struct Made<'a> {
+    catalog: &'a Catalog,
+    config: &'a Config,
+    providers: &'a HashMap<String, (Arc<dyn Provider>, &'a ProviderConfig)>,
+    health: &'a HealthRegistry,
+}
+
 fn add_catalog_routes(
     routes: &mut Vec<Route<TargetMeta>>,
     meta: &mut HashMap<String, RouteMeta>,
-    catalog: &Catalog,
-    config: &Config,
-    providers: &HashMap<String, (Arc<dyn Provider>, &ProviderConfig)>,
+    made: &Made<'_>,
 ) {
+    let Made {
+        catalog,
+        config,
+        providers,
+        health,
+    } = *made;
     for pc in &config.providers {
         let Some((provider, _)) = providers.get(&pc.name) else {
             continue;
@@ -295,6 +404,11 @@ fn add_catalog_routes(
             let target = Target {
                 provider: provider.clone(),
                 model: upstream_name.to_string(),
+                weight: 1,
+                timeout: None,
+                ttft_timeout: None,
+                profile: profile(Some(m)),
+                health: health.get(&pc.name, upstream_name, &config.breaker),
                 meta: TargetMeta {
                     pricing: Some(Arc::new(m.clone())),
                 },
@@ -306,11 +420,34 @@ fn add_catalog_routes(
                     routes.push(Route {
                         name: m.id.clone(),
                         targets: vec![target],
-                        policy: Box::new(Fallback),
+                        strategy: Strategy::Fallback,
+                        retry: RetryPolicy::default(),
                         allow_drop: Vec::new(),
                     });
                 }
             }
         }
+    }
+}
+
+/// What the router needs to know of a target's model: capabilities, context window and
+/// current list prices (USD per token), from its catalog entry; unknown without one.
+fn profile(entry: Option<&ModelEntry>) -> Profile {
+    let Some(m) = entry else {
+        return Profile::default();
+    };
+    let per_token = |v: switchyard_primitives::Money| {
+        use rust_decimal::prelude::ToPrimitive;
+        v.0.to_f64().map(|x| x / 1_000_000.0)
+    };
+    let price = m.current_price();
+    Profile {
+        context_window: (m.context_window > 0).then_some(m.context_window),
+        max_output: m.max_output,
+        tools: Some(m.capabilities.tools),
+        vision: Some(m.capabilities.vision),
+        json_schema: Some(m.capabilities.json_schema),
+        input_cost: per_token(price.input),
+        output_cost: per_token(price.output),
     }
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use switchyard_providers::ProviderKind;
+use switchyard_router::{BreakerConfig, RetryPolicy, Strategy};
 
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,27 @@ pub struct Config {
     /// `[strategy]`, kept raw: the strategy engine validates it where it is used
     /// (the gateway itself does not read it).
     pub strategy: toml::Table,
+    /// `[breaker]`: the circuit breaker every target gets.
+    pub breaker: BreakerConfig,
+    /// `[admin]`: the master key and the virtual-key poll interval.
+    pub admin: AdminConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    /// Environment variable holding the master key; with it unset, `/admin` is disabled.
+    pub master_key_env: String,
+    /// How often a running gateway looks for key changes made by another process (the CLI).
+    pub key_poll: Duration,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            master_key_env: "SWITCHYARD_MASTER_KEY".into(),
+            key_poll: Duration::from_secs(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +106,7 @@ pub struct ProviderConfig {
     pub deployments: HashMap<String, String>,
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
+    pub connect_timeout: Duration,
     /// Catalog provider whose prices apply (defaults from the kind).
     pub price_provider: Option<String>,
 }
@@ -95,12 +118,19 @@ pub struct RouteConfig {
     pub targets: Vec<TargetConfig>,
     /// Features a cross-dialect target may drop instead of refusing (`"*"`: any).
     pub allow_drop: Vec<String>,
+    pub strategy: Strategy,
+    pub retry: RetryPolicy,
 }
 
 #[derive(Debug, Clone)]
 pub struct TargetConfig {
     pub provider: String,
     pub model: String,
+    pub weight: u32,
+    /// Whole-attempt limit; the provider's `timeout_ms` when unset.
+    pub timeout: Option<Duration>,
+    /// Streams: the first byte must arrive within this.
+    pub ttft_timeout: Option<Duration>,
     /// `provider/model` in the catalog, when the upstream name differs from the catalog's.
     pub price_as: Option<(String, String)>,
 }
@@ -173,6 +203,7 @@ struct RawProvider {
     #[serde(default)]
     headers: BTreeMap<String, String>,
     timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
     price_provider: Option<String>,
 }
 
@@ -183,6 +214,11 @@ struct RawRoute {
     workload: Option<String>,
     #[serde(default)]
     allow_drop: Vec<String>,
+    strategy: Option<String>,
+    retries: Option<u32>,
+    retry_backoff_ms: Option<u64>,
+    retry_backoff_max_ms: Option<u64>,
+    max_retry_after_ms: Option<u64>,
     #[serde(default)]
     targets: Vec<RawTarget>,
 }
@@ -193,6 +229,26 @@ struct RawTarget {
     provider: String,
     model: String,
     price_as: Option<String>,
+    weight: Option<u32>,
+    timeout_ms: Option<u64>,
+    ttft_timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBreaker {
+    window_s: Option<u64>,
+    min_requests: Option<u32>,
+    error_ratio: Option<f64>,
+    cooldown_s: Option<u64>,
+    half_open_probes: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    master_key_env: Option<String>,
+    key_poll_ms: Option<u64>,
 }
 
 const TOP_LEVEL: &[&str] = &[
@@ -203,6 +259,8 @@ const TOP_LEVEL: &[&str] = &[
     "providers",
     "routes",
     "strategy",
+    "breaker",
+    "admin",
 ];
 
 /// Collects errors while walking the document.
@@ -286,6 +344,12 @@ impl Config {
         let gateway: RawGateway = errs
             .section("gateway", table.remove("gateway"))
             .unwrap_or_default();
+        let breaker: RawBreaker = errs
+            .section("breaker", table.remove("breaker"))
+            .unwrap_or_default();
+        let admin: RawAdmin = errs
+            .section("admin", table.remove("admin"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -342,6 +406,8 @@ impl Config {
             },
             expose_catalog_models: gateway.expose_catalog_models.unwrap_or(false),
             strategy,
+            breaker: validate_breaker(&mut errs, breaker),
+            admin: validate_admin(&mut errs, admin),
             providers,
             routes,
         };
@@ -381,6 +447,7 @@ impl Config {
             deployments: HashMap::new(),
             headers: Vec::new(),
             timeout: default_timeout(),
+            connect_timeout: default_connect_timeout(),
             price_provider: None,
         };
         for kind in [
@@ -433,6 +500,8 @@ impl Config {
             routes: Vec::new(),
             expose_catalog_models: true,
             strategy: toml::Table::new(),
+            breaker: BreakerConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -441,6 +510,64 @@ pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
 
 fn default_timeout() -> Duration {
     Duration::from_secs(600)
+}
+
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn validate_breaker(errs: &mut Errors, b: RawBreaker) -> BreakerConfig {
+    let mut out = BreakerConfig::default();
+    match b.window_s {
+        Some(0) => errs.push("breaker.window_s", "must be at least 1"),
+        Some(s) if s > 3600 => errs.push("breaker.window_s", "must be at most 3600"),
+        Some(s) => out.window = Duration::from_secs(s),
+        None => {}
+    }
+    match b.min_requests {
+        Some(0) => errs.push("breaker.min_requests", "must be at least 1"),
+        Some(n) => out.min_requests = n,
+        None => {}
+    }
+    match b.error_ratio {
+        Some(r) if !(r > 0.0 && r <= 1.0) => errs.push(
+            "breaker.error_ratio",
+            "must be above 0 and at most 1 (0.5 = half)",
+        ),
+        Some(r) => out.error_ratio = r,
+        None => {}
+    }
+    match b.cooldown_s {
+        Some(0) => errs.push("breaker.cooldown_s", "must be at least 1"),
+        Some(s) => out.cooldown = Duration::from_secs(s),
+        None => {}
+    }
+    match b.half_open_probes {
+        Some(0) => errs.push("breaker.half_open_probes", "must be at least 1"),
+        Some(n) => out.half_open_probes = n,
+        None => {}
+    }
+    out
+}
+
+fn validate_admin(errs: &mut Errors, a: RawAdmin) -> AdminConfig {
+    let mut out = AdminConfig::default();
+    if let Some(v) = a.master_key_env {
+        if v.is_empty() || v.contains(['=', ' ']) || v.starts_with("sk-") {
+            errs.push(
+                "admin.master_key_env",
+                "must name an environment variable (e.g. \"SWITCHYARD_MASTER_KEY\"), never the key itself",
+            );
+        } else {
+            out.master_key_env = v;
+        }
+    }
+    match a.key_poll_ms {
+        Some(ms) if ms < 100 => errs.push("admin.key_poll_ms", "must be at least 100"),
+        Some(ms) => out.key_poll = Duration::from_millis(ms),
+        None => {}
+    }
+    out
 }
 
 fn validate_server(errs: &mut Errors, s: RawServer) -> ServerConfig {
@@ -529,6 +656,9 @@ fn validate_provider(
     if raw.timeout_ms == Some(0) {
         errs.push(format!("{path}.timeout_ms"), "must be at least 1");
     }
+    if raw.connect_timeout_ms == Some(0) {
+        errs.push(format!("{path}.connect_timeout_ms"), "must be at least 1");
+    }
     if kind != Some(ProviderKind::Azure) {
         if raw.api_version.is_some() {
             errs.push(
@@ -561,6 +691,9 @@ fn validate_provider(
         timeout: raw
             .timeout_ms
             .map_or_else(default_timeout, Duration::from_millis),
+        connect_timeout: raw
+            .connect_timeout_ms
+            .map_or_else(default_connect_timeout, Duration::from_millis),
         price_provider: raw.price_provider,
     })
 }
@@ -612,17 +745,69 @@ fn validate_route(
                 }
             },
         };
+        for (key, v) in [
+            ("timeout_ms", t.timeout_ms),
+            ("ttft_timeout_ms", t.ttft_timeout_ms),
+        ] {
+            if v == Some(0) {
+                errs.push(format!("{tpath}.{key}"), "must be at least 1");
+            }
+        }
         targets.push(TargetConfig {
             provider: t.provider,
             model: t.model,
             price_as,
+            weight: t.weight.unwrap_or(1),
+            timeout: t.timeout_ms.map(Duration::from_millis),
+            ttft_timeout: t.ttft_timeout_ms.map(Duration::from_millis),
         });
+    }
+    let strategy = match raw.strategy.as_deref() {
+        None => Strategy::Fallback,
+        Some(s) => Strategy::parse(s).unwrap_or_else(|| {
+            errs.push(
+                format!("{path}.strategy"),
+                format!("{s:?} is not a strategy; expected fallback, weighted, least-latency or lowest-cost"),
+            );
+            Strategy::Fallback
+        }),
+    };
+    if strategy == Strategy::Weighted && targets.iter().all(|t| t.weight == 0) {
+        errs.push(
+            format!("{path}.targets"),
+            "a weighted route needs at least one target with weight above 0",
+        );
+    }
+    let mut retry = RetryPolicy::default();
+    if let Some(n) = raw.retries {
+        if n > 10 {
+            errs.push(format!("{path}.retries"), "must be at most 10");
+        } else {
+            retry.retries = n;
+        }
+    }
+    if let Some(ms) = raw.retry_backoff_ms {
+        retry.backoff_base = Duration::from_millis(ms);
+    }
+    if let Some(ms) = raw.retry_backoff_max_ms {
+        retry.backoff_max = Duration::from_millis(ms);
+    }
+    if retry.backoff_max < retry.backoff_base {
+        errs.push(
+            format!("{path}.retry_backoff_max_ms"),
+            "must not be below retry_backoff_ms",
+        );
+    }
+    if let Some(ms) = raw.max_retry_after_ms {
+        retry.max_retry_after = Duration::from_millis(ms);
     }
     RouteConfig {
         name: raw.name,
         workload: raw.workload,
         targets,
         allow_drop: raw.allow_drop,
+        strategy,
+        retry,
     }
 }
 

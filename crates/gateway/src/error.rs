@@ -13,6 +13,10 @@ pub enum ErrorKind {
     Upstream,
     Timeout,
     Unavailable,
+    /// No valid key (401).
+    Unauthorized,
+    /// A valid key without the right (403).
+    Forbidden,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,31 @@ pub enum GatewayError {
     },
     #[error("The gateway is shutting down; retry on another replica.")]
     ShuttingDown,
+    /// No target of the route can take this request (context window, capabilities).
+    #[error("No target of route {route:?} can take this request: {reasons}.")]
+    NoTargetFits {
+        route: String,
+        reasons: String,
+        /// Every target was skipped for its context window.
+        too_long: bool,
+    },
+    #[error("Every target of route {route:?} is failing and its circuit is open; retry after {}s.", retry_after.as_secs().max(1))]
+    CircuitOpen {
+        route: String,
+        retry_after: Duration,
+    },
+    #[error("{message}")]
+    Unauthorized { message: String },
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// The caller's key is over a budget or a rate limit (not an upstream limit).
+    #[error("{message}")]
+    KeyLimited {
+        message: String,
+        retry_after: Duration,
+        /// `budget_exceeded` or `rate_limit_exceeded`.
+        code: &'static str,
+    },
 }
 
 impl GatewayError {
@@ -65,7 +94,24 @@ impl GatewayError {
                 timed_out: true, ..
             } => ErrorKind::Timeout,
             GatewayError::UpstreamFailed { .. } => ErrorKind::Upstream,
-            GatewayError::ShuttingDown => ErrorKind::Unavailable,
+            GatewayError::ShuttingDown | GatewayError::CircuitOpen { .. } => ErrorKind::Unavailable,
+            GatewayError::NoTargetFits { .. } => ErrorKind::InvalidRequest,
+            GatewayError::Unauthorized { .. } => ErrorKind::Unauthorized,
+            GatewayError::Forbidden { .. } => ErrorKind::Forbidden,
+            GatewayError::KeyLimited { .. } => ErrorKind::RateLimited,
+        }
+    }
+
+    /// A specific error code for the body (`context_length_exceeded`, …), where one applies.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            GatewayError::NoTargetFits { too_long: true, .. } => Some("context_length_exceeded"),
+            GatewayError::NoTargetFits { .. } => Some("unsupported_feature"),
+            GatewayError::CircuitOpen { .. } => Some("circuit_open"),
+            GatewayError::KeyLimited { code, .. } => Some(code),
+            GatewayError::Unauthorized { .. } => Some("invalid_api_key"),
+            GatewayError::Forbidden { .. } => Some("route_not_allowed"),
+            _ => None,
         }
     }
 
@@ -81,6 +127,8 @@ impl GatewayError {
                 ErrorKind::Upstream => 502,
                 ErrorKind::Timeout => 504,
                 ErrorKind::Unavailable => 503,
+                ErrorKind::Unauthorized => 401,
+                ErrorKind::Forbidden => 403,
             },
         }
     }
@@ -98,6 +146,8 @@ impl GatewayError {
         match self {
             GatewayError::RateLimited { retry_after, .. } => Some(*retry_after),
             GatewayError::ShuttingDown => Some(Duration::from_secs(1)),
+            GatewayError::CircuitOpen { retry_after, .. }
+            | GatewayError::KeyLimited { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -115,6 +165,12 @@ impl GatewayError {
             } => "upstream_timeout",
             GatewayError::UpstreamFailed { .. } => "upstream_error",
             GatewayError::ShuttingDown => "shutting_down",
+            GatewayError::NoTargetFits { too_long: true, .. } => "context_length_exceeded",
+            GatewayError::NoTargetFits { .. } => "no_target_fits",
+            GatewayError::CircuitOpen { .. } => "circuit_open",
+            GatewayError::Unauthorized { .. } => "unauthorized",
+            GatewayError::Forbidden { .. } => "forbidden",
+            GatewayError::KeyLimited { code, .. } => code,
         }
     }
 
@@ -122,7 +178,9 @@ impl GatewayError {
         match self {
             GatewayError::UpstreamRejected { route, .. }
             | GatewayError::RateLimited { route, .. }
-            | GatewayError::UpstreamFailed { route, .. } => Some(route),
+            | GatewayError::UpstreamFailed { route, .. }
+            | GatewayError::NoTargetFits { route, .. }
+            | GatewayError::CircuitOpen { route, .. } => Some(route),
             _ => None,
         }
     }

@@ -28,11 +28,11 @@ pub use pipeline::{Reply, ReplyBody, ReplyMeta, RequestContext};
 pub use stream::TeeStream;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use switchyard_catalog::{Catalog, ModelEntry};
 use switchyard_ledger::Recorder;
-use switchyard_router::RouteTable;
+use switchyard_router::{HealthRegistry, RouteTable};
 
 /// What the gateway attaches to each route target.
 #[derive(Debug, Clone)]
@@ -54,14 +54,26 @@ pub struct Gateway {
 }
 
 struct Inner {
-    routes: RouteTable<TargetMeta>,
-    route_meta: HashMap<String, RouteMeta>,
-    catalog: Arc<Catalog>,
+    /// What a reload replaces as a whole; a request holds the `Arc` it started with, so an
+    /// in-flight request finishes on the config it began under.
+    live: RwLock<Arc<Live>>,
+    /// Breakers and latency averages, kept across reloads.
+    health: HealthRegistry,
     recorder: Recorder,
     max_body_bytes: usize,
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
-    strategy_api: bool,
+    listen: std::net::SocketAddr,
+}
+
+/// The reloadable part of the gateway.
+pub struct Live {
+    pub routes: RouteTable<TargetMeta>,
+    pub route_meta: HashMap<String, RouteMeta>,
+    pub catalog: Arc<Catalog>,
+    pub strategy_api: bool,
+    /// 1 at start, +1 per successful reload.
+    pub generation: u64,
 }
 
 impl Gateway {
@@ -69,17 +81,22 @@ impl Gateway {
         self.inner.max_body_bytes
     }
 
+    /// The config in force now.
+    pub fn live(&self) -> Arc<Live> {
+        self.inner
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Route names a caller may use, sorted.
-    pub fn route_names(&self) -> &[String] {
-        self.inner.routes.names()
+    pub fn route_names(&self) -> Vec<String> {
+        self.live().routes.names().to_vec()
     }
 
-    pub fn routes(&self) -> &RouteTable<TargetMeta> {
-        &self.inner.routes
-    }
-
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.live().catalog.clone()
     }
 
     pub fn recorder(&self) -> &Recorder {
@@ -93,7 +110,7 @@ impl Gateway {
 
     /// Whether `[strategy] api = true` turned the `/v1/strategy/*` endpoints on.
     pub fn strategy_api(&self) -> bool {
-        self.inner.strategy_api
+        self.live().strategy_api
     }
 
     /// Ready once assembled (config valid, ledger open) and until a stop begins.

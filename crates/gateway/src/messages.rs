@@ -88,7 +88,16 @@ impl Gateway {
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = features(&req);
-        let success = match route.execute(Payload::Canonical(&req)).await {
+        let needs = tokens::Demand {
+            body_len: body.len(),
+            max_output: req.max_tokens,
+            stream: req.stream,
+            tools: !req.tools.is_empty(),
+            vision: rec.features.contains("vision"),
+            json_schema: matches!(req.response_format, ResponseFormat::JsonSchema { .. }),
+        }
+        .needs(&route, || tokens::count_canonical_prompt(&req));
+        let success = match route.execute(Payload::Canonical(&req), &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };

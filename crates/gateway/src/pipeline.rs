@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_ledger::{Record, RecordKind};
 use switchyard_primitives::{Money, RequestId, TokenUsage};
+use switchyard_protocol::Feature;
 use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest, completion_text, usage_of};
-use switchyard_providers::{ErrorClass, Payload, ResponseBody};
-use switchyard_router::{Exhausted, Route, Success};
+use switchyard_providers::{ErrorClass, Payload, ProviderError, ResponseBody};
+use switchyard_router::{Exhausted, Route, Skip, Success};
 
 /// Who is asking and when: set by the edge before the body is parsed.
 #[derive(Debug, Clone)]
@@ -107,7 +108,18 @@ impl Gateway {
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = req.features.to_csv();
-        let success = match route.execute(Payload::Chat(&req)).await {
+        let needs = tokens::Demand {
+            body_len: body.len(),
+            max_output: req.max_output_tokens,
+            stream: req.stream,
+            tools: req.has_tools(),
+            vision: req.features.contains(&Feature::Vision),
+            json_schema: req.features.contains(&Feature::JsonSchema),
+        }
+        .needs(&route, || {
+            tokens::count_chat_prompt(req.messages.len(), req.prompt_texts())
+        });
+        let success = match route.execute(Payload::Chat(&req), &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };
@@ -194,7 +206,22 @@ impl Gateway {
         };
         let route = self.resolve(ctx, RecordKind::Embedding, &req.model)?;
         let mut rec = self.draft(ctx, &route, RecordKind::Embedding);
-        let success = match route.execute(Payload::Embedding(&req)).await {
+        let needs = tokens::Demand {
+            body_len: body.len(),
+            max_output: None,
+            stream: false,
+            tools: false,
+            vision: false,
+            json_schema: false,
+        }
+        .needs(&route, || {
+            req.texts
+                .iter()
+                .map(|t| tokens::count(t))
+                .max()
+                .unwrap_or(0)
+        });
+        let success = match route.execute(Payload::Embedding(&req), &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };
@@ -271,12 +298,13 @@ impl Gateway {
         if !self.is_ready() {
             return Err(self.reject(ctx, kind, Some(name), GatewayError::ShuttingDown));
         }
-        match self.inner.routes.get(name) {
+        let live = self.live();
+        match live.routes.get(name) {
             Some(r) => Ok(r.clone()),
             None => {
                 let err = GatewayError::UnknownRoute {
                     requested: name.chars().take(200).collect(),
-                    available: self.route_names().to_vec(),
+                    available: live.routes.names().to_vec(),
                 };
                 Err(self.reject(ctx, kind, Some(name), err))
             }
@@ -293,7 +321,9 @@ impl Gateway {
         let mut rec = record::draft(ctx, &route.name, kind);
         if rec.workload.is_none() {
             rec.workload = self
-                .route_meta(&route.name)
+                .live()
+                .route_meta
+                .get(&route.name)
                 .and_then(|m| m.workload.clone());
         }
         rec
@@ -310,7 +340,7 @@ impl Gateway {
         rec.provider = Some(target.provider.name().to_string());
         rec.model = Some(target.model.clone());
         rec.attempts = record::attempts(&s.attempts);
-        (target, record::upstream_time(&s.attempts))
+        (target, record::upstream_time(&s.attempts) + s.waited)
     }
 
     /// Maps an exhausted route to the client's error and records it.
@@ -328,16 +358,54 @@ impl Gateway {
             .filter_map(|a| a.error.as_ref())
             .collect();
         let err = match &ex.last {
-            Some(last) if !last.is_retryable() => GatewayError::UpstreamRejected {
-                route: route.to_string(),
-                status: last.status().unwrap_or(400),
-                message: match last {
-                    switchyard_providers::ProviderError::Status { message, .. } => {
-                        format!("The upstream rejected the request: {message}")
-                    }
-                    other => other.to_string(),
-                },
-            },
+            None if ex.attempts.is_empty() && ex.circuit_open.is_some() => {
+                GatewayError::CircuitOpen {
+                    route: route.to_string(),
+                    retry_after: ex.circuit_open.unwrap_or_default(),
+                }
+            }
+            None if ex.attempts.is_empty() && !ex.skipped.is_empty() => {
+                GatewayError::NoTargetFits {
+                    route: route.to_string(),
+                    too_long: ex
+                        .skipped
+                        .iter()
+                        .all(|s| matches!(s.reason, Skip::ContextWindow { .. })),
+                    reasons: ex
+                        .skipped
+                        .iter()
+                        .map(|s| format!("{}/{}: {}", s.provider, s.model, s.reason))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            }
+            Some(last @ ProviderError::Unsupported { .. })
+                if ex.attempts.iter().all(|a| {
+                    a.error
+                        .as_ref()
+                        .is_some_and(|e| e.class == ErrorClass::Client)
+                }) =>
+            {
+                GatewayError::UpstreamRejected {
+                    route: route.to_string(),
+                    status: 400,
+                    message: last.to_string(),
+                }
+            }
+            Some(last)
+                if !last.is_retryable() && !matches!(last, ProviderError::Unsupported { .. }) =>
+            {
+                GatewayError::UpstreamRejected {
+                    route: route.to_string(),
+                    status: last.status().unwrap_or(400),
+                    message: match last {
+                        switchyard_providers::ProviderError::Status { message, .. } => {
+                            format!("The upstream rejected the request: {message}")
+                        }
+                        other => other.to_string(),
+                    },
+                }
+            }
             _ if !failures.is_empty()
                 && failures.iter().all(|f| f.class == ErrorClass::RateLimited) =>
             {
@@ -369,7 +437,7 @@ impl Gateway {
         rec.overhead_us = ctx
             .received
             .elapsed()
-            .saturating_sub(record::upstream_time(&ex.attempts))
+            .saturating_sub(record::upstream_time(&ex.attempts) + ex.waited)
             .as_micros() as u64;
         self.inner.recorder.record(rec);
         err

@@ -45,6 +45,48 @@ pub fn count_canonical_prompt(req: &switchyard_protocol::canonical::ChatRequest)
         + REPLY_PRIMING
 }
 
+/// What a request needs from a target, for the router's fit check and cost ranking.
+///
+/// The prompt's size is only tokenised when it might matter: the raw body's length is an upper
+/// bound on its tokens (a byte-level BPE never makes more tokens than bytes, and each message's
+/// JSON framing outweighs its format tokens), so when even that fits the smallest context
+/// window of the route, a quarter of it serves as the estimate and no tokeniser runs.
+pub(crate) struct Demand {
+    pub body_len: usize,
+    pub max_output: Option<u64>,
+    pub stream: bool,
+    pub tools: bool,
+    pub vision: bool,
+    pub json_schema: bool,
+}
+
+impl Demand {
+    pub(crate) fn needs<M>(
+        self,
+        route: &switchyard_router::Route<M>,
+        exact: impl FnOnce() -> u64,
+    ) -> switchyard_router::Needs {
+        let smallest = route
+            .targets
+            .iter()
+            .filter_map(|t| t.profile.context_window)
+            .min();
+        let bound = self.body_len as u64;
+        let prompt_tokens = match smallest {
+            Some(w) if bound + self.max_output.unwrap_or(0) > w => exact(),
+            _ => bound / 4,
+        };
+        switchyard_router::Needs {
+            tools: self.tools,
+            vision: self.vision,
+            json_schema: self.json_schema,
+            prompt_tokens,
+            max_output: self.max_output,
+            stream: self.stream,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,7 +147,10 @@ pub fn render_error(ctx: &RequestContext, e: &GatewayError) -> Response {
         ErrorKind::Upstream => ("server_error", Some("upstream_error")),
         ErrorKind::Timeout => ("server_error", Some("upstream_timeout")),
         ErrorKind::Unavailable => ("server_error", Some("unavailable")),
+        ErrorKind::Unauthorized => ("invalid_request_error", Some("invalid_api_key")),
+        ErrorKind::Forbidden => ("permission_error", Some("route_not_allowed")),
     };
+    let code = e.code().or(code);
     let body = ErrorBody::new(kind, code, e.param().map(str::to_string), e.to_string());
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut resp = (status, Body::from(body.to_json())).into_response();

@@ -57,7 +57,7 @@ where
     let task = tokio::task::spawn_blocking(move || {
         let store = SqliteStore::open_existing(gw.ledger_path()).map_err(|e| e.to_string())?;
         let h = History::load(store.connection(), since).map_err(|e| e.to_string())?;
-        f(&h, gw.catalog(), chrono::Utc::now().date_naive())
+        f(&h, &gw.catalog(), chrono::Utc::now().date_naive())
     });
     match task.await {
         Ok(Ok(v)) => json(StatusCode::OK, v.to_string()),

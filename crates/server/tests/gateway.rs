@@ -217,6 +217,8 @@ async fn all_targets_rate_limited_gives_429_with_retry_after() {
     assert_eq!(a.json()["error"]["code"], "rate_limit_exceeded");
     let recs = h.finish().await;
     assert_eq!(recs[0].status, 429);
+    // Retry-After (7 s) is longer than the route's max_retry_after (5 s by default): no retry
+    // round, the client gets the 429 and decides.
     assert_eq!(recs[0].attempts.len(), 2);
 }
 
