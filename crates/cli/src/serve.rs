@@ -22,6 +22,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let built = Gateway::build(&config, &crate::env)?;
     let gateway = built.gateway;
+    if let Some(path) = &args.config.config {
+        let listen = config.server.listen;
+        gateway.set_reload_source(
+            path.clone(),
+            std::sync::Arc::new(crate::env),
+            // `--listen` keeps applying: a reload must not report it as a change.
+            Some(std::sync::Arc::new(
+                move |c: &mut switchyard_gateway::Config| {
+                    c.server.listen = listen;
+                },
+            )),
+        );
+    }
     if config.providers.is_empty() {
         tracing::warn!(
             "no providers configured or detected; set e.g. OPENAI_API_KEY, or pass --config"
@@ -42,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         println!("switchyard listening on http://{addr}");
         std::io::stdout().flush()?;
+        tokio::spawn(reload_on_sighup(gateway.clone()));
         switchyard_server::run(
             listener,
             gateway,
@@ -55,4 +69,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stats = built.recorder.shutdown();
     tracing::info!(written = stats.written, "ledger flushed; stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads the config on every SIGHUP; a bad file is logged and the old config stays.
+async fn reload_on_sighup(gateway: Gateway) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; reload with POST /admin/reload instead");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration");
+            // File reading and assembly block; keep them off the request threads.
+            let gw = gateway.clone();
+            match tokio::task::spawn_blocking(move || gw.reload_from_source()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "reload rejected; the previous configuration stays in force");
+                }
+                Err(e) => tracing::error!(error = %e, "reload task failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = gateway;
 }

@@ -79,6 +79,7 @@ impl Gateway {
                     catalog,
                     strategy_api: strategy_api(config),
                     generation: 1,
+                    master_key: master_key(config, env),
                 })),
                 health,
                 recorder,
@@ -86,6 +87,7 @@ impl Gateway {
                 ledger_path: config.ledger.path.clone(),
                 listen: config.server.listen,
                 accepting: AtomicBool::new(true),
+                source: std::sync::Mutex::new(None),
             }),
         };
         Ok(Built {
@@ -134,6 +136,7 @@ impl Gateway {
             catalog,
             strategy_api: strategy_api(config),
             generation,
+            master_key: master_key(config, env),
         });
         Ok(Reloaded {
             generation,
@@ -150,6 +153,20 @@ pub struct Reloaded {
     pub routes: usize,
     /// Settings that changed but need a restart.
     pub notes: Vec<String>,
+}
+
+/// The master key, when its variable is set to something long enough to be a secret.
+fn master_key(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<Secret> {
+    let key = env(&config.admin.master_key_env)?;
+    let key = key.trim();
+    if key.len() < 16 {
+        tracing::warn!(
+            var = %config.admin.master_key_env,
+            "the master key is shorter than 16 characters; the admin API stays disabled"
+        );
+        return None;
+    }
+    Some(Secret::new(key.to_string()))
 }
 
 fn strategy_api(config: &Config) -> bool {

@@ -18,10 +18,11 @@ mod error;
 mod messages;
 mod pipeline;
 mod record;
+mod status;
 mod stream;
 pub mod tokens;
 
-pub use build::{BuildError, Built};
+pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use pipeline::{Reply, ReplyBody, ReplyMeta, RequestContext};
@@ -64,6 +65,29 @@ struct Inner {
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
+    /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
+    source: std::sync::Mutex<Option<ReloadSource>>,
+}
+
+/// Resolves an environment variable (the process environment, or a test's map).
+pub type EnvFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+struct ReloadSource {
+    path: std::path::PathBuf,
+    env: EnvFn,
+    /// `--listen` and other command-line overrides, applied to every reloaded config.
+    adjust: Option<Arc<dyn Fn(&mut Config) + Send + Sync>>,
+}
+
+/// Why a reload did not happen; the old config stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("no config file to reload from: the gateway was started without --config")]
+    NoSource,
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// The reloadable part of the gateway.
@@ -74,6 +98,8 @@ pub struct Live {
     pub strategy_api: bool,
     /// 1 at start, +1 per successful reload.
     pub generation: u64,
+    /// The admin API's key, from the variable `[admin] master_key_env` names.
+    pub master_key: Option<switchyard_primitives::Secret>,
 }
 
 impl Gateway {
@@ -111,6 +137,54 @@ impl Gateway {
     /// Whether `[strategy] api = true` turned the `/v1/strategy/*` endpoints on.
     pub fn strategy_api(&self) -> bool {
         self.live().strategy_api
+    }
+
+    /// Where [`Gateway::reload_from_source`] reads the config.
+    pub fn set_reload_source(
+        &self,
+        path: std::path::PathBuf,
+        env: EnvFn,
+        adjust: Option<Arc<dyn Fn(&mut Config) + Send + Sync>>,
+    ) {
+        let mut s = self.inner.source.lock().unwrap_or_else(|p| p.into_inner());
+        *s = Some(ReloadSource { path, env, adjust });
+    }
+
+    /// Re-reads the config file and swaps it in (SIGHUP, `POST /admin/reload`). In-flight
+    /// requests finish on the config they started with; an invalid file changes nothing.
+    pub fn reload_from_source(&self) -> Result<Reloaded, ReloadError> {
+        // Held throughout, so two reloads cannot interleave.
+        let source = self.inner.source.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(src) = source.as_ref() else {
+            return Err(ReloadError::NoSource);
+        };
+        let text = std::fs::read_to_string(&src.path).map_err(|e| ReloadError::Read {
+            path: src.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let mut config =
+            Config::from_toml(&text).map_err(|e| ReloadError::Invalid(e.to_string()))?;
+        if let Some(adjust) = &src.adjust {
+            adjust(&mut config);
+        }
+        let env = src.env.clone();
+        let done = self
+            .reload(&config, &|k| env(k))
+            .map_err(|e| ReloadError::Invalid(e.to_string()))?;
+        tracing::info!(
+            generation = done.generation,
+            routes = done.routes,
+            "configuration reloaded"
+        );
+        for note in &done.notes {
+            tracing::warn!("{note}");
+        }
+        Ok(done)
+    }
+
+    /// The admin API's master key, if one is set.
+    pub fn master_key(&self) -> Option<switchyard_primitives::Secret> {
+        self.live().master_key.clone()
     }
 
     /// Ready once assembled (config valid, ledger open) and until a stop begins.

@@ -5,6 +5,7 @@
 //! Accepted sockets get `TCP_NODELAY`: without it small keep-alive responses stall on
 //! Nagle's algorithm and delayed ACKs (~40 ms each).
 
+mod admin;
 mod anthropic;
 mod body;
 mod openai;
@@ -28,6 +29,9 @@ pub fn app(gateway: Gateway) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(openai::ready))
+        .route("/v1/status", get(admin::status))
+        .route("/admin/status", get(admin::status))
+        .route("/admin/reload", post(admin::reload))
         .route("/v1/strategy/spend", get(strategy_api::spend))
         .route("/v1/strategy/lockin", get(strategy_api::lockin))
         .route("/v1/strategy/deprecations", get(strategy_api::deprecations))

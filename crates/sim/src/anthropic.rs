@@ -100,7 +100,7 @@ pub async fn messages(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
         ));
     }
     sim.count(&model);
-    let b = sim.config.behaviour(&model).clone();
+    let b = sim.behaviour(&model);
     if let Some(f) = common::draw_fault(&sim, &b).await {
         return fault_response(f, &model, b.retry_after_s);
     }

@@ -204,7 +204,7 @@ async fn handle(
         );
     };
     sim.count(&model);
-    let b = sim.config.behaviour(&model).clone();
+    let b = sim.behaviour(&model);
     if let Some(r) = fault(&sim, &b).await {
         return r;
     }

@@ -114,7 +114,7 @@ pub async fn call(
         Err((code, status, message)) => return error(code, status, &message),
     };
     sim.count(&model);
-    let b = sim.config.behaviour(&model).clone();
+    let b = sim.behaviour(&model);
     if let Some(f) = common::draw_fault(&sim, &b).await {
         return fault_response(f, &model, b.retry_after_s);
     }

@@ -20,6 +20,7 @@ mod synth;
 pub use config::{Behaviour, SimConfig};
 
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -37,6 +38,9 @@ pub(crate) struct Sim {
     pub last: Mutex<bytes::Bytes>,
     /// Hashes of prompt prefixes written to the simulated Anthropic prompt cache.
     pub prefixes: Mutex<HashSet<u64>>,
+    /// Behaviours set at run time (`PUT /sim/behaviour/{model}`), over the configured ones:
+    /// how tests take a model down and bring it back.
+    pub overrides: Mutex<HashMap<String, Behaviour>>,
 }
 
 impl Sim {
@@ -54,6 +58,16 @@ impl Sim {
         }
     }
 
+    /// How `model` behaves now: a run-time override, else the configuration.
+    pub fn behaviour(&self, model: &str) -> Behaviour {
+        if let Ok(o) = self.overrides.lock()
+            && let Some(b) = o.get(model)
+        {
+            return b.clone();
+        }
+        self.config.behaviour(model).clone()
+    }
+
     pub fn count(&self, model: &str) {
         if let Ok(mut s) = self.stats.lock() {
             *s.entry(model.to_string()).or_default() += 1;
@@ -69,6 +83,7 @@ pub fn router(config: SimConfig) -> Router {
         stats: Mutex::new(HashMap::new()),
         last: Mutex::new(bytes::Bytes::new()),
         prefixes: Mutex::new(HashSet::new()),
+        overrides: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
@@ -86,6 +101,10 @@ pub fn router(config: SimConfig) -> Router {
         .route("/v1beta/models/{call}", post(gemini::call))
         .route("/sim/stats", get(stats))
         .route("/sim/last", get(last))
+        .route(
+            "/sim/behaviour/{model}",
+            axum::routing::put(set_behaviour).delete(reset_behaviour),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(sim)
 }
@@ -98,6 +117,53 @@ async fn last(
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,
     ))
+}
+
+/// `PUT /sim/behaviour/{model}`: the model's behaviour from now on; members left out keep
+/// their configured values.
+async fn set_behaviour(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+    axum::extract::Path(model): axum::extract::Path<String>,
+    body: bytes::Bytes,
+) -> axum::response::Response {
+    let base = serde_json::to_value(sim.config.behaviour(&model)).unwrap_or_default();
+    let patch: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut merged = base;
+    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    match serde_json::from_value::<Behaviour>(merged) {
+        Ok(b) => {
+            if let Ok(mut o) = sim.overrides.lock() {
+                o.insert(model, b);
+            }
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad_request(&e.to_string()),
+    }
+}
+
+/// `DELETE /sim/behaviour/{model}`: back to the configured behaviour.
+async fn reset_behaviour(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+    axum::extract::Path(model): axum::extract::Path<String>,
+) -> axum::response::Response {
+    if let Ok(mut o) = sim.overrides.lock() {
+        o.remove(&model);
+    }
+    axum::http::StatusCode::NO_CONTENT.into_response()
+}
+
+fn bad_request(message: &str) -> axum::response::Response {
+    crate::common::json_status(
+        axum::http::StatusCode::BAD_REQUEST,
+        &serde_json::json!({"error": {"message": message}}),
+    )
 }
 
 async fn stats(

@@ -1,0 +1,50 @@
+//! `GET /v1/status`: every route's strategy and each target's breaker and latency averages.
+
+use crate::Gateway;
+use serde_json::{Value, json};
+
+impl Gateway {
+    /// The health of every target of every route, as JSON.
+    pub fn status_json(&self) -> Value {
+        let live = self.live();
+        let routes: Vec<Value> = live
+            .routes
+            .iter()
+            .map(|r| {
+                let targets: Vec<Value> = r
+                    .status()
+                    .into_iter()
+                    .map(|(t, h)| {
+                        json!({
+                            "provider": t.provider.name(),
+                            "model": t.model,
+                            "weight": t.weight,
+                            "breaker": h.state.as_str(),
+                            "requests_in_window": h.requests_in_window,
+                            "failures_in_window": h.failures_in_window,
+                            "latency_ewma_ms": h.latency_ewma_ms.map(round1),
+                            "ttft_ewma_ms": h.ttft_ewma_ms.map(round1),
+                            "retry_in_s": h.retry_in.map(|d| round1(d.as_secs_f64())),
+                            "opened_total": h.opened_total,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "name": r.name,
+                    "strategy": r.strategy.as_str(),
+                    "retries": r.retry.retries,
+                    "targets": targets,
+                })
+            })
+            .collect();
+        json!({
+            "ready": self.is_ready(),
+            "config_generation": live.generation,
+            "routes": routes,
+        })
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
