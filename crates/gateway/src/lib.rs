@@ -72,11 +72,14 @@ struct Inner {
 /// Resolves an environment variable (the process environment, or a test's map).
 pub type EnvFn = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// Command-line overrides (`--listen`) re-applied to every reloaded config.
+pub type AdjustFn = Arc<dyn Fn(&mut Config) + Send + Sync>;
+
 struct ReloadSource {
     path: std::path::PathBuf,
     env: EnvFn,
     /// `--listen` and other command-line overrides, applied to every reloaded config.
-    adjust: Option<Arc<dyn Fn(&mut Config) + Send + Sync>>,
+    adjust: Option<AdjustFn>,
 }
 
 /// Why a reload did not happen; the old config stays in force.
@@ -144,7 +147,7 @@ impl Gateway {
         &self,
         path: std::path::PathBuf,
         env: EnvFn,
-        adjust: Option<Arc<dyn Fn(&mut Config) + Send + Sync>>,
+        adjust: Option<AdjustFn>,
     ) {
         let mut s = self.inner.source.lock().unwrap_or_else(|p| p.into_inner());
         *s = Some(ReloadSource { path, env, adjust });
