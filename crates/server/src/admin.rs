@@ -41,23 +41,23 @@ pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
-/// Ok when the caller presented the master key.
-pub(crate) fn require_master(gw: &Gateway, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal to send, unless the caller presented the master key.
+pub(crate) fn refuse_unless_master(gw: &Gateway, headers: &HeaderMap) -> Option<Response> {
     let Some(master) = gw.master_key() else {
-        return Err(error(
+        return Some(error(
             StatusCode::NOT_FOUND,
             "not_found_error",
             "The admin API is disabled: no master key is set. Set the environment variable named by [admin] master_key_env (default SWITCHYARD_MASTER_KEY) to a secret of 16+ characters and restart.",
         ));
     };
     match presented_key(headers) {
-        Some(k) if same_secret(k, master.expose()) => Ok(()),
-        Some(_) => Err(error(
+        Some(k) if same_secret(k, master.expose()) => None,
+        Some(_) => Some(error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "The admin API needs the master key; the key presented is not it.",
         )),
-        None => Err(error(
+        None => Some(error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "The admin API needs the master key: send it as `Authorization: Bearer <key>`.",
@@ -67,7 +67,7 @@ pub(crate) fn require_master(gw: &Gateway, headers: &HeaderMap) -> Result<(), Re
 
 /// `POST /admin/reload`.
 pub async fn reload(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_master(&gw, &headers) {
+    if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
     match gw.reload_from_source() {
@@ -95,7 +95,7 @@ pub async fn reload(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
 /// `GET /admin/status` (and `GET /v1/status`).
 pub async fn status(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
     if gw.master_key().is_some()
-        && let Err(r) = require_master(&gw, &headers)
+        && let Some(r) = refuse_unless_master(&gw, &headers)
     {
         return r;
     }
