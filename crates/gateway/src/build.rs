@@ -71,6 +71,8 @@ impl Gateway {
             },
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
+        let governance = crate::governance::Governance::open(&config.ledger.path)
+            .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -80,6 +82,7 @@ impl Gateway {
                     strategy_api: strategy_api(config),
                     generation: 1,
                     master_key: master_key(config, env),
+                    key_poll: config.admin.key_poll,
                 })),
                 health,
                 recorder,
@@ -88,6 +91,7 @@ impl Gateway {
                 listen: config.server.listen,
                 accepting: AtomicBool::new(true),
                 source: std::sync::Mutex::new(None),
+                governance,
             }),
         };
         Ok(Built {
@@ -137,6 +141,7 @@ impl Gateway {
             strategy_api: strategy_api(config),
             generation,
             master_key: master_key(config, env),
+            key_poll: config.admin.key_poll,
         });
         Ok(Reloaded {
             generation,

@@ -15,6 +15,7 @@
 mod build;
 pub mod config;
 mod error;
+mod governance;
 mod messages;
 mod pipeline;
 mod record;
@@ -25,8 +26,10 @@ pub mod tokens;
 pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
-pub use pipeline::{Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use governance::{Admitted, Caller, KeyOpError};
+pub use pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 pub use stream::TeeStream;
+pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,6 +68,8 @@ struct Inner {
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
+    /// Virtual keys, budgets and rate limits (keys in the ledger file).
+    governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
     source: std::sync::Mutex<Option<ReloadSource>>,
 }
@@ -103,6 +108,7 @@ pub struct Live {
     pub generation: u64,
     /// The admin API's key, from the variable `[admin] master_key_env` names.
     pub master_key: Option<switchyard_primitives::Secret>,
+    pub key_poll: std::time::Duration,
 }
 
 impl Gateway {
@@ -185,6 +191,11 @@ impl Gateway {
         Ok(done)
     }
 
+    /// How often the server looks for key changes made by another process.
+    pub fn key_poll(&self) -> std::time::Duration {
+        self.live().key_poll
+    }
+
     /// The admin API's master key, if one is set.
     pub fn master_key(&self) -> Option<switchyard_primitives::Secret> {
         self.live().master_key.clone()
@@ -199,4 +210,14 @@ impl Gateway {
     pub fn begin_shutdown(&self) {
         self.inner.accepting.store(false, Ordering::Release);
     }
+}
+
+/// Constant-time equality of two secrets, so a comparison does not reveal how much of a
+/// guess was right.
+pub fn secret_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

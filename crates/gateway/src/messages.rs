@@ -7,7 +7,7 @@
 //! the teed OpenAI stream, event by event.
 
 use crate::error::GatewayError;
-use crate::pipeline::{Reply, ReplyBody, ReplyMeta, RequestContext};
+use crate::pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::record::{self, Outcome};
 use crate::stream::{TeeSetup, TeeStream};
 use crate::{Gateway, tokens};
@@ -85,6 +85,14 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
+        let mut admitted = self.admit(
+            ctx,
+            RecordKind::Chat,
+            &route,
+            || tokens::count_canonical_prompt(&req),
+            req.max_tokens,
+        )?;
+        let limits = KeyLimits::of(&admitted);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = features(&req);
@@ -110,6 +118,7 @@ impl Gateway {
             overhead,
             cost,
             dropped: dropped.clone(),
+            limits: limits.clone(),
         };
         match success.response.body {
             ResponseBody::Full(bytes) => {
@@ -145,6 +154,7 @@ impl Gateway {
                         overhead,
                     },
                 );
+                admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
                 let reply_meta = meta(overhead, priced.map(|p| p.cost));
                 self.recorder().record(rec);
                 Ok(Reply {
@@ -167,6 +177,7 @@ impl Gateway {
                         request_body: body.clone(),
                         received: ctx.received,
                         header_overhead: overhead,
+                        admitted,
                     },
                 );
                 let events = AnthropicEvents {

@@ -27,6 +27,8 @@ pub struct RequestContext {
     pub tags: Vec<(String, String)>,
     pub key_id: Option<String>,
     pub team: Option<String>,
+    /// Set by [`Gateway::authenticate`].
+    pub caller: crate::Caller,
 }
 
 impl RequestContext {
@@ -39,6 +41,7 @@ impl RequestContext {
             tags,
             key_id: None,
             team: None,
+            caller: crate::Caller::Open,
         }
     }
 
@@ -82,6 +85,28 @@ pub struct ReplyMeta {
     pub cost: Option<Money>,
     /// Features the route let a cross-dialect target drop (`x-switchyard-dropped`).
     pub dropped: Vec<String>,
+    /// The caller's key: what is left of its budgets and limits, and soft-budget warnings.
+    pub limits: KeyLimits,
+}
+
+/// What remains of the caller's key after this request's admission.
+#[derive(Debug, Clone, Default)]
+pub struct KeyLimits {
+    pub budget_remaining: Option<Money>,
+    pub requests_remaining: Option<u64>,
+    pub tokens_remaining: Option<u64>,
+    pub warnings: Vec<String>,
+}
+
+impl KeyLimits {
+    pub(crate) fn of(a: &crate::Admitted) -> Self {
+        KeyLimits {
+            budget_remaining: a.budget_remaining,
+            requests_remaining: a.requests_remaining,
+            tokens_remaining: a.tokens_remaining,
+            warnings: a.warnings.clone(),
+        }
+    }
 }
 
 pub enum ReplyBody {
@@ -105,6 +130,14 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
+        let mut admitted = self.admit(
+            ctx,
+            RecordKind::Chat,
+            &route,
+            || tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()),
+            req.max_output_tokens,
+        )?;
+        let limits = KeyLimits::of(&admitted);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = req.features.to_csv();
@@ -132,6 +165,7 @@ impl Gateway {
             overhead,
             cost,
             dropped: dropped.clone(),
+            limits: limits.clone(),
         };
         match success.response.body {
             ResponseBody::Full(bytes) => {
@@ -153,6 +187,7 @@ impl Gateway {
                         overhead,
                     },
                 );
+                admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
                 let meta = meta_of(overhead, priced.map(|p| p.cost));
                 self.inner.recorder.record(rec);
                 Ok(Reply {
@@ -175,6 +210,7 @@ impl Gateway {
                         request_body: body.clone(),
                         received: ctx.received,
                         header_overhead: overhead,
+                        admitted,
                     },
                 );
                 Ok(Reply {
@@ -205,6 +241,13 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Embedding, &req.model)?;
+        let mut admitted = self.admit(
+            ctx,
+            RecordKind::Embedding,
+            &route,
+            || req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized,
+            Some(0),
+        )?;
         let mut rec = self.draft(ctx, &route, RecordKind::Embedding);
         let needs = tokens::Demand {
             body_len: body.len(),
@@ -255,6 +298,7 @@ impl Gateway {
                 overhead,
             },
         );
+        admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
         let meta = ReplyMeta {
             route: route.name.clone(),
             provider: target.provider.name().to_string(),
@@ -262,6 +306,7 @@ impl Gateway {
             overhead,
             cost: priced.map(|p| p.cost),
             dropped: success.response.dropped.clone(),
+            limits: KeyLimits::of(&admitted),
         };
         self.inner.recorder.record(rec);
         Ok(Reply {

@@ -35,6 +35,8 @@ pub(crate) struct TeeSetup {
     pub request_body: Bytes,
     pub received: Instant,
     pub header_overhead: Duration,
+    /// The key's budget hold, settled with the stream's actual cost when it ends.
+    pub admitted: crate::Admitted,
 }
 
 struct Progress {
@@ -108,6 +110,7 @@ impl TeeStream {
             request_body,
             received,
             header_overhead,
+            mut admitted,
             ..
         } = setup;
         let (usage, estimated) = match self.progress.usage {
@@ -125,7 +128,8 @@ impl TeeStream {
             ttft,
             overhead: header_overhead + self.progress.processing,
         };
-        record::complete(&mut record, pricing.as_deref(), outcome);
+        let priced = record::complete(&mut record, pricing.as_deref(), outcome);
+        admitted.settle(priced.map(|p| p.cost), usage.total());
         match end {
             End::Complete => {}
             End::Broken(message) => {

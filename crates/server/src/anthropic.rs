@@ -2,8 +2,9 @@
 //! `{"type":"error","error":{"type","message"}}`.
 //!
 //! The key may come as `x-api-key` or `Authorization: Bearer` (the current official SDK sends
-//! the latter); until virtual keys exist neither is checked, and neither is ever logged.
+//! the latter); it is checked against the virtual keys once any exist, and never logged.
 
+use crate::admin::presented_key;
 use crate::body;
 use crate::openai::{REQUEST_ID, context, put, render_reply};
 use axum::body::Body;
@@ -15,7 +16,10 @@ use switchyard_ledger::RecordKind;
 use switchyard_protocol::anthropic::error::error_body;
 
 pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let ctx = context(&headers);
+    let mut ctx = context(&headers);
+    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
+        return render_error(&ctx, &e);
+    }
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.messages(&ctx, bytes).await,
         Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
@@ -27,7 +31,10 @@ pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body)
 }
 
 pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let ctx = context(&headers);
+    let mut ctx = context(&headers);
+    if let Err(e) = gw.check_caller(&mut ctx, presented_key(&headers)) {
+        return render_error(&ctx, &e);
+    }
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.count_tokens(&ctx, &bytes),
         Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),

@@ -21,6 +21,15 @@ use tokio::net::TcpListener;
 
 /// The full route table.
 pub fn app(gateway: Gateway) -> Router {
+    let strategy = Router::new()
+        .route("/v1/strategy/spend", get(strategy_api::spend))
+        .route("/v1/strategy/lockin", get(strategy_api::lockin))
+        .route("/v1/strategy/deprecations", get(strategy_api::deprecations))
+        .route("/v1/strategy/report", get(strategy_api::report))
+        .route_layer(axum::middleware::from_fn_with_state(
+            gateway.clone(),
+            strategy_api::guard,
+        ));
     Router::new()
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/embeddings", post(openai::embeddings))
@@ -30,12 +39,18 @@ pub fn app(gateway: Gateway) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(openai::ready))
         .route("/v1/status", get(admin::status))
-        .route("/admin/status", get(admin::status))
+        .route("/admin/status", get(admin::admin_status))
         .route("/admin/reload", post(admin::reload))
-        .route("/v1/strategy/spend", get(strategy_api::spend))
-        .route("/v1/strategy/lockin", get(strategy_api::lockin))
-        .route("/v1/strategy/deprecations", get(strategy_api::deprecations))
-        .route("/v1/strategy/report", get(strategy_api::report))
+        .route("/admin/keys", post(admin::create_key).get(admin::list_keys))
+        .route(
+            "/admin/keys/{id}",
+            get(admin::get_key)
+                .patch(admin::update_key)
+                .delete(admin::revoke_key),
+        )
+        .route("/admin/keys/{id}/rotate", post(admin::rotate_key))
+        .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .merge(strategy)
         .fallback(openai::not_found)
         .with_state(gateway)
 }
@@ -56,6 +71,7 @@ pub async fn run(
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    let watcher = tokio::spawn(watch_keys(gateway.clone()));
     let server = axum::serve(listener, app(gateway))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -64,6 +80,7 @@ pub async fn run(
         })
         .into_future();
     tokio::pin!(server);
+    let _stop_watcher = AbortOnDrop(watcher);
     tokio::select! {
         r = &mut server => r,
         _ = stopping_rx => {
@@ -76,5 +93,29 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// Picks up key changes made by another process (`switchyard keys …` on the same ledger).
+async fn watch_keys(gateway: Gateway) {
+    let mut tick = tokio::time::interval(gateway.key_poll());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let gw = gateway.clone();
+        match tokio::task::spawn_blocking(move || gw.refresh_keys()).await {
+            Ok(Ok(true)) => tracing::info!("virtual keys reloaded"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the virtual keys"),
+            Err(_) => {}
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,6 +1,7 @@
 //! The OpenAI-compatible ingress: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
 //! and the OpenAI error renderer.
 
+use crate::admin::presented_key;
 use crate::body;
 use axum::body::Body;
 use axum::extract::State;
@@ -28,7 +29,10 @@ pub(crate) fn context(headers: &HeaderMap) -> RequestContext {
 }
 
 pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let ctx = context(&headers);
+    let mut ctx = context(&headers);
+    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
+        return render_error(&ctx, &e);
+    }
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.chat(&ctx, bytes).await,
         Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
@@ -37,7 +41,10 @@ pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> 
 }
 
 pub async fn embeddings(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let ctx = context(&headers);
+    let mut ctx = context(&headers);
+    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
+        return render_error(&ctx, &e);
+    }
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.embeddings(&ctx, bytes).await,
         Err(e) => Err(gw.reject(&ctx, RecordKind::Embedding, None, e)),
@@ -45,7 +52,11 @@ pub async fn embeddings(State(gw): State<Gateway>, headers: HeaderMap, body: Bod
     render(&ctx, result)
 }
 
-pub async fn models(State(gw): State<Gateway>) -> Response {
+pub async fn models(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
+    let mut ctx = context(&headers);
+    if let Err(e) = gw.check_caller(&mut ctx, presented_key(&headers)) {
+        return render_error(&ctx, &e);
+    }
     let data: Vec<serde_json::Value> = gw
         .route_names()
         .iter()
@@ -133,6 +144,23 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
     }
     if let Some(c) = reply.meta.cost {
         put(h, "x-switchyard-cost-usd", &c.display_rounded());
+    }
+    let limits = &reply.meta.limits;
+    if let Some(n) = limits.requests_remaining {
+        put(h, "x-ratelimit-remaining-requests", &n.to_string());
+    }
+    if let Some(n) = limits.tokens_remaining {
+        put(h, "x-ratelimit-remaining-tokens", &n.to_string());
+    }
+    if let Some(m) = limits.budget_remaining {
+        put(h, "x-switchyard-budget-remaining-usd", &m.display_rounded());
+    }
+    if !limits.warnings.is_empty() {
+        put(
+            h,
+            "x-switchyard-budget-warning",
+            &limits.warnings.join("; "),
+        );
     }
     resp
 }

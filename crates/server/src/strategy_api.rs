@@ -1,8 +1,9 @@
 //! `/v1/strategy/*`: the strategy engine's figures as JSON, for dashboards.
 //!
-//! Off unless `[strategy] api = true`: spend data is sensitive, and until virtual keys and
-//! the admin key exist the only protection is not serving it. The work runs on the blocking
-//! pool (SQLite reads), never on the request path of the gateway itself.
+//! Spend data is sensitive: with a master key set, these endpoints require it (like
+//! `/admin`); without one they are served only when `[strategy] api = true` (a local,
+//! single-user setup). The work runs on the blocking pool (SQLite reads), never on the
+//! request path of the gateway itself.
 
 use crate::openai::json;
 use axum::extract::{Query, State};
@@ -15,6 +16,26 @@ use switchyard_protocol::openai::ErrorBody;
 use switchyard_strategy::{History, deprecations, lockin, report, spend};
 
 type Params = Query<HashMap<String, String>>;
+
+/// The gate in front of every strategy endpoint.
+pub async fn guard(
+    State(gw): State<Gateway>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if gw.master_key().is_some() {
+        if let Some(refusal) = crate::admin::refuse_unless_master(&gw, req.headers()) {
+            return refusal;
+        }
+    } else if !gw.strategy_api() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "The strategy API is off: set a master key (SWITCHYARD_MASTER_KEY) to serve it behind that key, or `[strategy] api = true` to serve it openly on a trusted machine."
+                .into(),
+        );
+    }
+    next.run(req).await
+}
 
 fn error(status: StatusCode, message: String) -> Response {
     let body = ErrorBody::new("invalid_request_error", None, None, message);
@@ -35,13 +56,6 @@ where
         + Send
         + 'static,
 {
-    if !gw.strategy_api() {
-        return error(
-            StatusCode::NOT_FOUND,
-            "The strategy API is off; set `[strategy] api = true` in the config to serve it."
-                .into(),
-        );
-    }
     let since = match since
         .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d"))
         .transpose()

@@ -1,0 +1,350 @@
+//! Virtual keys on the request path: authenticate, check the route, admit (reserve the worst
+//! case against budgets and rate limits) and settle; and the key operations the admin API and
+//! `switchyard keys` share.
+//!
+//! Keys live in the ledger file (`virtual_keys`, hashed). The in-memory [`Governor`] is
+//! refreshed after every change made through this gateway and, for changes made by another
+//! process (the CLI), whenever the store's version counter moves (polled by the server).
+
+use crate::error::GatewayError;
+use crate::pipeline::RequestContext;
+use crate::{Gateway, TargetMeta};
+use chrono::Utc;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchyard_governance::{
+    AuthError, Demand, Denied, Governor, KeyHandle, KeyInfo, KeySpec, KeyStore, KeyUsage,
+    LedgerSpend, Reservation, StoreError,
+};
+use switchyard_primitives::Money;
+use switchyard_router::Route;
+
+/// The gateway's key store and the governor built from it.
+pub(crate) struct Governance {
+    governor: Governor,
+    store: Mutex<KeyStore>,
+    version: AtomicI64,
+    ledger: PathBuf,
+}
+
+/// Who is calling, once authenticated.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No keys are configured: the gateway is open.
+    Open,
+    /// The operator's master key: no budgets or limits.
+    Master,
+    Key(Arc<KeyHandle>),
+}
+
+/// What an admitted request carries to its settlement, and the headers it earned.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    pub reservation: Option<Reservation>,
+    pub budget_remaining: Option<Money>,
+    pub requests_remaining: Option<u64>,
+    pub tokens_remaining: Option<u64>,
+    pub warnings: Vec<String>,
+}
+
+impl Admitted {
+    /// Swaps the hold for the actual cost.
+    pub(crate) fn settle(&mut self, cost: Option<Money>, tokens: u64) {
+        if let Some(r) = self.reservation.take() {
+            r.settle(cost.unwrap_or(Money::ZERO), tokens, Utc::now());
+        }
+    }
+}
+
+impl Governance {
+    pub(crate) fn open(ledger: &std::path::Path) -> Result<Self, String> {
+        let store = KeyStore::open(ledger).map_err(|e| e.to_string())?;
+        let version = store.version().map_err(|e| e.to_string())?;
+        let keys = store.active().map_err(|e| e.to_string())?;
+        let spend = LedgerSpend::open(ledger).map_err(|e| e.to_string())?;
+        let governor = Governor::new(keys, &spend, Utc::now()).map_err(|e| e.to_string())?;
+        Ok(Governance {
+            governor,
+            store: Mutex::new(store),
+            version: AtomicI64::new(version),
+            ledger: ledger.to_path_buf(),
+        })
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, KeyStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reloads the governor when the store changed since the last look.
+    fn refresh(&self, force: bool) -> Result<bool, String> {
+        let store = self.store();
+        let version = store.version().map_err(|e| e.to_string())?;
+        if !force && version == self.version.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let keys = store.active().map_err(|e| e.to_string())?;
+        drop(store);
+        let spend = LedgerSpend::open(&self.ledger).map_err(|e| e.to_string())?;
+        self.governor
+            .replace_keys(keys, &spend, Utc::now())
+            .map_err(|e| e.to_string())?;
+        self.version.store(version, Ordering::Release);
+        Ok(true)
+    }
+}
+
+/// A key operation's failure, for the admin API and the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyOpError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Refresh(String),
+}
+
+impl KeyOpError {
+    /// 404 for an unknown key, 400 for invalid settings or a revoked key, 500 otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            KeyOpError::Store(StoreError::NotFound { .. }) => 404,
+            KeyOpError::Store(StoreError::Invalid(_) | StoreError::Revoked { .. }) => 400,
+            _ => 500,
+        }
+    }
+}
+
+impl Gateway {
+    fn governance(&self) -> &Governance {
+        &self.inner.governance
+    }
+
+    /// Checks the caller's key. With no virtual key configured the gateway is open; with
+    /// keys, a missing or unknown key is a 401 (the master key is accepted too).
+    pub fn authenticate(
+        &self,
+        ctx: &mut RequestContext,
+        presented: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        self.identify(ctx, presented)
+            .map_err(|e| self.reject(ctx, switchyard_ledger::RecordKind::Chat, None, e))
+    }
+
+    /// [`Gateway::authenticate`] for endpoints that are not model calls (`/v1/models`,
+    /// `/v1/status`, count_tokens): the same check, nothing written to the ledger.
+    pub fn check_caller(
+        &self,
+        ctx: &mut RequestContext,
+        presented: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        self.identify(ctx, presented)
+    }
+
+    fn identify(
+        &self,
+        ctx: &mut RequestContext,
+        presented: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        let gov = self.governance();
+        if let (Some(p), Some(master)) = (presented, self.master_key())
+            && crate::secret_eq(p, master.expose())
+        {
+            ctx.caller = Caller::Master;
+            ctx.key_id = Some("master".into());
+            return Ok(());
+        }
+        if !gov.governor.is_enforcing() {
+            ctx.caller = Caller::Open;
+            return Ok(());
+        }
+        let result = match presented {
+            None => Err(AuthError::Missing),
+            Some(p) => gov.governor.authenticate(p, Utc::now()),
+        };
+        match result {
+            Ok(key) => {
+                let info = key.info();
+                ctx.key_id = Some(info.id.clone());
+                if ctx.team.is_none() {
+                    ctx.team = info.spec.team.clone();
+                }
+                if let Some(w) = &info.spec.workload {
+                    ctx.workload = Some(w.clone());
+                }
+                ctx.caller = Caller::Key(key);
+                Ok(())
+            }
+            Err(e) => {
+                let message = match e {
+                    AuthError::Missing => "This gateway requires an API key: send a Switchyard virtual key as `Authorization: Bearer sk-sy-…` (or `x-api-key`).".to_string(),
+                    AuthError::Invalid => "The API key is not valid for this gateway.".to_string(),
+                    AuthError::Expired { at } => format!("The API key expired at {}; ask for a new one.", at.to_rfc3339()),
+                    AuthError::Revoked => "The API key has been revoked.".to_string(),
+                };
+                Err(GatewayError::Unauthorized { message })
+            }
+        }
+    }
+
+    /// The route check and the admission: 403 for a route the key may not use, 429 when a
+    /// rate limit or hard budget refuses. The worst case reserved is the prompt plus the
+    /// output limit (`max_tokens`, else the largest catalog output limit among the route's
+    /// targets, else 4,096) at the dearest target's list prices.
+    pub(crate) fn admit(
+        &self,
+        ctx: &RequestContext,
+        kind: switchyard_ledger::RecordKind,
+        route: &Route<TargetMeta>,
+        prompt_tokens: impl FnOnce() -> u64,
+        max_output: Option<u64>,
+    ) -> Result<Admitted, GatewayError> {
+        let Caller::Key(key) = &ctx.caller else {
+            return Ok(Admitted::default());
+        };
+        if !key.allows_route(&route.name) {
+            let allowed = &key.info().spec.allowed_routes;
+            let err = GatewayError::Forbidden {
+                message: format!(
+                    "This key may not use route {:?}; it may use: {}.",
+                    route.name,
+                    allowed.join(", ")
+                ),
+            };
+            return Err(self.reject(ctx, kind, Some(&route.name), err));
+        }
+        let spec = &key.info().spec;
+        let needs_count = !spec.budgets.is_empty() || spec.tpm.is_some();
+        let prompt = if needs_count { prompt_tokens() } else { 0 };
+        let output = max_output
+            .or_else(|| {
+                route
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.profile.max_output)
+                    .max()
+            })
+            .unwrap_or(4_096);
+        let worst_case = worst_case_cost(route, prompt, output);
+        match self.governance().governor.admit(
+            key,
+            Utc::now(),
+            Demand {
+                prompt_tokens: prompt,
+                worst_case_usd: worst_case,
+            },
+        ) {
+            Ok(a) => {
+                for w in &a.warnings {
+                    tracing::warn!(key_id = %key.id(), route = %route.name, "soft budget: {w}");
+                }
+                Ok(Admitted {
+                    reservation: Some(a.reservation),
+                    budget_remaining: a.remaining_budget_usd,
+                    requests_remaining: a.remaining_requests,
+                    tokens_remaining: a.remaining_tokens,
+                    warnings: a.warnings,
+                })
+            }
+            Err(d) => {
+                let (retry_after, code) = match &d {
+                    Denied::RateLimited { retry_after, .. } => {
+                        (*retry_after, "rate_limit_exceeded")
+                    }
+                    Denied::TooLarge { .. } => (Duration::from_secs(60), "rate_limit_exceeded"),
+                    Denied::Budget { retry_after, .. } => (*retry_after, "budget_exceeded"),
+                };
+                let err = GatewayError::KeyLimited {
+                    message: format!("Key {}: {d}.", key.id()),
+                    retry_after,
+                    code,
+                };
+                Err(self.reject(ctx, kind, Some(&route.name), err))
+            }
+        }
+    }
+
+    /// Looks for key changes made by another process; true when the key set was reloaded.
+    pub fn refresh_keys(&self) -> Result<bool, String> {
+        self.governance().refresh(false)
+    }
+
+    /// Creates a key; the secret is returned once and never stored.
+    pub fn create_key(&self, spec: KeySpec) -> Result<(KeyInfo, String), KeyOpError> {
+        let made = self.governance().store().create(spec, Utc::now())?;
+        self.after_key_change()?;
+        Ok(made)
+    }
+
+    pub fn list_keys(&self) -> Result<Vec<KeyInfo>, KeyOpError> {
+        Ok(self.governance().store().list()?)
+    }
+
+    pub fn get_key(&self, id: &str) -> Result<KeyInfo, KeyOpError> {
+        Ok(self.governance().store().get(id)?)
+    }
+
+    pub fn update_key(&self, id: &str, spec: KeySpec) -> Result<KeyInfo, KeyOpError> {
+        let info = self.governance().store().update(id, spec)?;
+        self.after_key_change()?;
+        Ok(info)
+    }
+
+    /// A new secret for the key; the old one stops working at once.
+    pub fn rotate_key(&self, id: &str) -> Result<(KeyInfo, String), KeyOpError> {
+        let made = self.governance().store().rotate(id, Utc::now())?;
+        self.after_key_change()?;
+        Ok(made)
+    }
+
+    pub fn revoke_key(&self, id: &str) -> Result<KeyInfo, KeyOpError> {
+        let info = self.governance().store().revoke(id, Utc::now())?;
+        self.after_key_change()?;
+        Ok(info)
+    }
+
+    /// A key's budgets and limits as counted now.
+    pub fn key_usage(&self, id: &str) -> Option<KeyUsage> {
+        self.governance().governor.snapshot(id, Utc::now())
+    }
+
+    fn after_key_change(&self) -> Result<(), KeyOpError> {
+        self.governance()
+            .refresh(true)
+            .map(|_| ())
+            .map_err(KeyOpError::Refresh)
+    }
+}
+
+/// The prompt and `output` tokens at the dearest target's current list prices.
+fn worst_case_cost(route: &Route<TargetMeta>, prompt: u64, output: u64) -> Money {
+    route
+        .targets
+        .iter()
+        .filter_map(|t| t.meta.pricing.as_deref())
+        .map(|m| {
+            let p = m.current_price();
+            // The dearest rate each token could be billed at: a long-context tier, a cache
+            // write (the 1-hour one is the dearest), reasoning priced apart from output.
+            let input = p
+                .tiers
+                .iter()
+                .map(|t| t.input.0)
+                .chain(p.cache_write.map(|c| c.0))
+                .chain(p.cache_write_1h.map(|c| c.0))
+                .fold(p.input.0, rust_decimal::Decimal::max);
+            let out = p
+                .tiers
+                .iter()
+                .filter_map(|t| t.output.map(|o| o.0))
+                .chain(p.reasoning.map(|r| r.0))
+                .fold(p.output.0, rust_decimal::Decimal::max);
+            Money(
+                (input * rust_decimal::Decimal::from(prompt)
+                    + out * rust_decimal::Decimal::from(output))
+                    / rust_decimal::Decimal::from(1_000_000u32),
+            )
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .unwrap_or(Money::ZERO)
+}
