@@ -6,7 +6,8 @@
 //! 3. `Route::execute`: try targets in policy order, falling back on connect errors,
 //!    timeouts, 429 and 5xx before any byte reached the client;
 //! 4. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
-//!    tokenise ([`tokens`]) when the upstream reports none;
+//!    an Anthropic target's answer to an Anthropic client is forwarded untranslated
+//!    (`passthrough`); tokenise ([`tokens`]) when the upstream reports none;
 //! 5. price it from the catalog at the request's timestamp;
 //! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits).
 //!
@@ -16,6 +17,7 @@ mod build;
 pub mod config;
 mod error;
 mod messages;
+mod passthrough;
 mod pipeline;
 mod record;
 mod stream;
@@ -25,7 +27,6 @@ pub use build::{BuildError, Built};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use pipeline::{Reply, ReplyBody, ReplyMeta, RequestContext};
-pub use stream::TeeStream;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 
 use crate::error::GatewayError;
 use crate::record::{self, Outcome};
-use crate::stream::{TeeSetup, TeeStream};
+use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -26,6 +26,9 @@ pub struct RequestContext {
     pub tags: Vec<(String, String)>,
     pub key_id: Option<String>,
     pub team: Option<String>,
+    /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
+    /// targets on the passthrough.
+    pub anthropic_beta: Option<String>,
 }
 
 impl RequestContext {
@@ -38,6 +41,7 @@ impl RequestContext {
             tags,
             key_id: None,
             team: None,
+            anthropic_beta: None,
         }
     }
 
@@ -155,11 +159,13 @@ impl Gateway {
                 let meta = meta_of(overhead, None);
                 let tee = TeeStream::new(
                     upstream_stream,
+                    OpenAiReader {
+                        drop_usage_chunk: !req.client_wants_usage,
+                    },
                     TeeSetup {
                         recorder: self.inner.recorder.clone(),
                         record: rec,
                         pricing: target.meta.pricing.clone(),
-                        drop_usage_chunk: !req.client_wants_usage,
                         request_body: body.clone(),
                         received: ctx.received,
                         header_overhead: overhead,

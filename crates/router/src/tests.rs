@@ -28,6 +28,7 @@ impl Provider for Scripted {
                     status: 200,
                     content_type: None,
                     body: ResponseBody::Full(bytes::Bytes::from_static(b"{}")),
+                    dialect: Dialect::OpenAi,
                     dropped: Vec::new(),
                 }),
                 Some(status) => Err(ProviderError::Status {

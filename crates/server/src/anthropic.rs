@@ -15,7 +15,11 @@ use switchyard_ledger::RecordKind;
 use switchyard_protocol::anthropic::error::error_body;
 
 pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let ctx = context(&headers);
+    let mut ctx = context(&headers);
+    ctx.anthropic_beta = headers
+        .get("anthropic-beta")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.messages(&ctx, bytes).await,
         Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),

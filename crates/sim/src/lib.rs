@@ -35,6 +35,9 @@ pub(crate) struct Sim {
     pub stats: Mutex<HashMap<String, u64>>,
     /// The last request body received, served on `GET /sim/last` (for passthrough checks).
     pub last: Mutex<bytes::Bytes>,
+    /// The Anthropic headers (`anthropic-version`, `anthropic-beta`) of the last Messages
+    /// request, served on `GET /sim/last_headers`; never the key.
+    pub last_headers: Mutex<serde_json::Map<String, serde_json::Value>>,
     /// Hashes of prompt prefixes written to the simulated Anthropic prompt cache.
     pub prefixes: Mutex<HashSet<u64>>,
 }
@@ -68,6 +71,7 @@ pub fn router(config: SimConfig) -> Router {
         counter: AtomicU64::new(0),
         stats: Mutex::new(HashMap::new()),
         last: Mutex::new(bytes::Bytes::new()),
+        last_headers: Mutex::new(serde_json::Map::new()),
         prefixes: Mutex::new(HashSet::new()),
     });
     Router::new()
@@ -86,6 +90,7 @@ pub fn router(config: SimConfig) -> Router {
         .route("/v1beta/models/{call}", post(gemini::call))
         .route("/sim/stats", get(stats))
         .route("/sim/last", get(last))
+        .route("/sim/last_headers", get(last_headers))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(sim)
 }
@@ -98,6 +103,17 @@ async fn last(
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,
     ))
+}
+
+async fn last_headers(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::response::Response {
+    let headers = sim
+        .last_headers
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_default();
+    chat::json_response(&serde_json::Value::Object(headers))
 }
 
 async fn stats(
