@@ -95,6 +95,14 @@ impl Governance {
     }
 }
 
+/// What a request asks for, as far as budgets and token limits go.
+pub(crate) struct Ask<F> {
+    /// Counts the prompt's tokens; only called when the key has budgets or a token limit.
+    pub prompt_tokens: F,
+    /// The client's output limit, if it set one.
+    pub max_output: Option<u64>,
+}
+
 /// A key operation's failure, for the admin API and the CLI.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyOpError {
@@ -196,9 +204,12 @@ impl Gateway {
         ctx: &RequestContext,
         kind: switchyard_ledger::RecordKind,
         route: &Route<TargetMeta>,
-        prompt_tokens: impl FnOnce() -> u64,
-        max_output: Option<u64>,
+        ask: Ask<impl FnOnce() -> u64>,
     ) -> Result<Admitted, GatewayError> {
+        let Ask {
+            prompt_tokens,
+            max_output,
+        } = ask;
         let Caller::Key(key) = &ctx.caller else {
             return Ok(Admitted::default());
         };

@@ -6,7 +6,8 @@
 //! 3. `Route::execute`: try targets in policy order, falling back on connect errors,
 //!    timeouts, 429 and 5xx before any byte reached the client;
 //! 4. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
-//!    tokenise ([`tokens`]) when the upstream reports none;
+//!    an Anthropic target's answer to an Anthropic client is forwarded untranslated
+//!    (`passthrough`); tokenise ([`tokens`]) when the upstream reports none;
 //! 5. price it from the catalog at the request's timestamp;
 //! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits).
 //!
@@ -17,6 +18,7 @@ pub mod config;
 mod error;
 mod governance;
 mod messages;
+mod passthrough;
 mod pipeline;
 mod record;
 mod status;
@@ -28,7 +30,7 @@ pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
 pub use pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
-pub use stream::TeeStream;
+
 pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
 
 use std::collections::HashMap;

@@ -1,22 +1,30 @@
 //! `POST /v1/messages`: clients speaking Anthropic's Messages API.
 //!
-//! The request is parsed into canonical types and sent to the route's targets as
-//! `Payload::Canonical`; every adapter answers in OpenAI's shape, so usage, pricing, the stream
-//! tee and the ledger work exactly as for OpenAI clients. Only at the end is the answer turned
-//! into Anthropic's shape: a Messages response, or Anthropic's event sequence translated from
-//! the teed OpenAI stream, event by event.
+//! The request is parsed into canonical types (validating it) and sent to the route's targets
+//! as `Payload::Messages`, the client's raw body alongside. An Anthropic target sends the raw
+//! body on with only `model` rewritten and answers untranslated (`Dialect::Anthropic`): the
+//! answer is forwarded byte for byte, its usage read in passing (see `passthrough`). Every
+//! other target answers in OpenAI's shape, so usage, pricing, the stream tee and the ledger
+//! work exactly as for OpenAI clients; only at the end is that answer turned into Anthropic's
+//! shape: a Messages response, or Anthropic's event sequence translated from the teed OpenAI
+//! stream, event by event.
 
+use crate::Admitted;
 use crate::error::GatewayError;
+use crate::passthrough::{self, AnthropicReader};
 use crate::pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::record::{self, Outcome};
-use crate::stream::{TeeSetup, TeeStream};
+use crate::stream::{OpenAiReader, Tee, TeeSetup, TeeStream};
 use crate::{Gateway, tokens};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{Stream, StreamExt};
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use switchyard_ledger::RecordKind;
+use std::time::Duration;
+use switchyard_catalog::ModelEntry;
+use switchyard_ledger::{Record, RecordKind};
 use switchyard_primitives::TokenUsage;
 use switchyard_protocol::FieldError;
 use switchyard_protocol::anthropic::from_openai::{
@@ -26,7 +34,7 @@ use switchyard_protocol::anthropic::ingress::parse_request;
 use switchyard_protocol::canonical::{Block, ChatRequest, ResponseFormat};
 use switchyard_protocol::openai::{completion_text, usage_of};
 use switchyard_protocol::sse::{SseEvent, SseFramer};
-use switchyard_providers::{Payload, ResponseBody};
+use switchyard_providers::{Dialect, Payload, ResponseBody};
 
 /// count_tokens bodies carry no `max_tokens`; the Messages validation requires it.
 fn parse_request_for_count(body: &[u8]) -> Result<ChatRequest, FieldError> {
@@ -85,17 +93,24 @@ impl Gateway {
             }
         };
         let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
-        let mut admitted = self.admit(
+        let admitted = self.admit(
             ctx,
             RecordKind::Chat,
             &route,
-            || tokens::count_canonical_prompt(&req),
-            req.max_tokens,
+            crate::governance::Ask {
+                prompt_tokens: || tokens::count_canonical_prompt(&req),
+                max_output: req.max_tokens,
+            },
         )?;
         let limits = KeyLimits::of(&admitted);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = features(&req);
+        let payload = Payload::Messages {
+            raw: &body,
+            canonical: &req,
+            beta: ctx.anthropic_beta.as_deref(),
+        };
         let needs = tokens::Demand {
             body_len: body.len(),
             max_output: req.max_tokens,
@@ -105,96 +120,183 @@ impl Gateway {
             json_schema: matches!(req.response_format, ResponseFormat::JsonSchema { .. }),
         }
         .needs(&route, || tokens::count_canonical_prompt(&req));
-        let success = match route.execute(Payload::Canonical(&req), &needs).await {
+        let success = match route.execute(payload, &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
         };
         let (target, upstream) = self.accept(&route, &success, &mut rec);
-        let dropped = success.response.dropped.clone();
-        let meta = |overhead, cost| ReplyMeta {
-            route: route.name.clone(),
-            provider: target.provider.name().to_string(),
-            model: target.model.clone(),
-            overhead,
-            cost,
-            dropped: dropped.clone(),
-            limits: limits.clone(),
+        let answered = Answered {
+            ctx,
+            req: &req,
+            request_body: &body,
+            rec,
+            pricing: target.meta.pricing.clone(),
+            upstream,
+            admitted,
+            meta: ReplyMeta {
+                route: route.name.clone(),
+                provider: target.provider.name().to_string(),
+                model: target.model.clone(),
+                overhead: Duration::ZERO,
+                cost: None,
+                dropped: success.response.dropped.clone(),
+                limits,
+            },
         };
-        match success.response.body {
-            ResponseBody::Full(bytes) => {
-                let (usage, estimated) = match usage_of(&bytes) {
-                    Some(u) => (u.to_tokens(), false),
-                    None => (
-                        TokenUsage {
-                            input: tokens::count_canonical_prompt(&req),
-                            output: tokens::count(&completion_text(&bytes)),
-                            ..Default::default()
-                        },
-                        true,
-                    ),
-                };
-                let mut answer = parse_openai_response(&bytes).map_err(|e: FieldError| {
-                    GatewayError::UpstreamFailed {
-                        route: route.name.clone(),
-                        timed_out: false,
-                        summary: e.message,
-                    }
-                })?;
-                answer.model = req.model.clone();
-                let latency = ctx.received.elapsed();
-                let overhead = latency.saturating_sub(upstream);
-                let priced = record::complete(
-                    &mut rec,
-                    target.meta.pricing.as_deref(),
-                    Outcome {
-                        usage,
-                        estimated,
-                        latency,
-                        ttft: None,
-                        overhead,
-                    },
-                );
-                admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
-                let reply_meta = meta(overhead, priced.map(|p| p.cost));
-                self.recorder().record(rec);
-                Ok(Reply {
-                    status: 200,
-                    content_type: Some("application/json".into()),
-                    meta: reply_meta,
-                    body: ReplyBody::Full(Bytes::from(messages_response(&answer))),
-                })
+        let response = success.response;
+        match (response.dialect, response.body) {
+            (Dialect::Anthropic, ResponseBody::Full(bytes)) => {
+                Ok(self.passthrough_whole(answered, response.content_type, bytes))
             }
-            ResponseBody::Stream(upstream_stream) => {
-                let overhead = ctx.received.elapsed().saturating_sub(upstream);
-                let tee = TeeStream::new(
-                    upstream_stream,
-                    TeeSetup {
-                        recorder: self.recorder().clone(),
-                        record: rec,
-                        pricing: target.meta.pricing.clone(),
-                        // Anthropic's message_delta carries the usage: keep the usage chunk.
-                        drop_usage_chunk: false,
-                        request_body: body.clone(),
-                        received: ctx.received,
-                        header_overhead: overhead,
-                        admitted,
-                    },
-                );
+            (Dialect::Anthropic, ResponseBody::Stream(s)) => {
+                let (setup, meta) = self.tee_setup(answered);
+                let tee = Tee::new(s, AnthropicReader::default(), setup);
+                Ok(stream_reply(meta, Box::pin(tee)))
+            }
+            (_, ResponseBody::Full(bytes)) => self.translate_whole(answered, &bytes),
+            (_, ResponseBody::Stream(s)) => {
+                let model = req.model.clone();
+                let (setup, meta) = self.tee_setup(answered);
+                // Anthropic's message_delta carries the usage: keep the usage chunk.
+                let reader = OpenAiReader {
+                    drop_usage_chunk: false,
+                };
                 let events = AnthropicEvents {
-                    inner: tee,
+                    inner: TeeStream::new(s, reader, setup),
                     framer: SseFramer::new(),
                     scratch: Vec::new(),
-                    tr: ToAnthropic::new(Some(req.model.clone())),
+                    tr: ToAnthropic::new(Some(model)),
                     ended: false,
                 };
-                Ok(Reply {
-                    status: 200,
-                    content_type: Some("text/event-stream".into()),
-                    meta: meta(overhead, None),
-                    body: ReplyBody::Stream(Box::pin(events)),
-                })
+                Ok(stream_reply(meta, Box::pin(events)))
             }
         }
+    }
+
+    /// An Anthropic target's whole answer, forwarded byte for byte.
+    fn passthrough_whole(
+        &self,
+        a: Answered<'_>,
+        content_type: Option<String>,
+        bytes: Bytes,
+    ) -> Reply {
+        let (usage, estimated) = passthrough::whole_usage(a.req, &bytes);
+        let (meta, rec) = a.complete(usage, estimated);
+        self.recorder().record(rec);
+        Reply {
+            status: 200,
+            content_type: content_type.or_else(|| Some("application/json".into())),
+            meta,
+            body: ReplyBody::Full(bytes),
+        }
+    }
+
+    /// Another dialect's whole answer (in OpenAI's shape), rewritten as a Messages response.
+    fn translate_whole(&self, a: Answered<'_>, bytes: &[u8]) -> Result<Reply, GatewayError> {
+        let (usage, estimated) = match usage_of(bytes) {
+            Some(u) => (u.to_tokens(), false),
+            None => (
+                TokenUsage {
+                    input: tokens::count_canonical_prompt(a.req),
+                    output: tokens::count(&completion_text(bytes)),
+                    ..Default::default()
+                },
+                true,
+            ),
+        };
+        let mut answer =
+            parse_openai_response(bytes).map_err(|e: FieldError| GatewayError::UpstreamFailed {
+                route: a.meta.route.clone(),
+                timed_out: false,
+                summary: e.message,
+            })?;
+        answer.model = a.req.model.clone();
+        let (meta, rec) = a.complete(usage, estimated);
+        self.recorder().record(rec);
+        Ok(Reply {
+            status: 200,
+            content_type: Some("application/json".into()),
+            meta,
+            body: ReplyBody::Full(Bytes::from(messages_response(&answer))),
+        })
+    }
+
+    /// What a stream tee needs to finish the record, and the reply's headers.
+    fn tee_setup(&self, a: Answered<'_>) -> (TeeSetup, ReplyMeta) {
+        let overhead = a.ctx.received.elapsed().saturating_sub(a.upstream);
+        let setup = TeeSetup {
+            recorder: self.recorder().clone(),
+            record: a.rec,
+            pricing: a.pricing,
+            request_body: a.request_body.clone(),
+            received: a.ctx.received,
+            header_overhead: overhead,
+            admitted: a.admitted,
+        };
+        let meta = ReplyMeta { overhead, ..a.meta };
+        (setup, meta)
+    }
+}
+
+/// Everything known once a target has answered, for whichever way the answer goes back.
+struct Answered<'a> {
+    ctx: &'a RequestContext,
+    req: &'a ChatRequest,
+    request_body: &'a Bytes,
+    rec: Record,
+    pricing: Option<Arc<ModelEntry>>,
+    /// Time spent waiting on upstreams.
+    upstream: Duration,
+    /// The caller's budget hold, settled with the actual cost.
+    admitted: Admitted,
+    /// The reply's headers; overhead and cost are filled in at the end.
+    meta: ReplyMeta,
+}
+
+impl Answered<'_> {
+    /// Prices a whole answer's usage into the record; returns the reply's headers and the
+    /// record to hand to the recorder.
+    fn complete(self, usage: TokenUsage, estimated: bool) -> (ReplyMeta, Record) {
+        let Answered {
+            ctx,
+            mut rec,
+            pricing,
+            upstream,
+            meta,
+            mut admitted,
+            ..
+        } = self;
+        let latency = ctx.received.elapsed();
+        let overhead = latency.saturating_sub(upstream);
+        let priced = record::complete(
+            &mut rec,
+            pricing.as_deref(),
+            Outcome {
+                usage,
+                estimated,
+                latency,
+                ttft: None,
+                overhead,
+            },
+        );
+        admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
+        let meta = ReplyMeta {
+            overhead,
+            cost: priced.map(|p| p.cost),
+            ..meta
+        };
+        (meta, rec)
+    }
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
+
+fn stream_reply(meta: ReplyMeta, body: ByteStream) -> Reply {
+    Reply {
+        status: 200,
+        content_type: Some("text/event-stream".into()),
+        meta,
+        body: ReplyBody::Stream(body),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::GatewayError;
 use crate::record::{self, Outcome};
-use crate::stream::{TeeSetup, TeeStream};
+use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -29,6 +29,9 @@ pub struct RequestContext {
     pub team: Option<String>,
     /// Set by [`Gateway::authenticate`].
     pub caller: crate::Caller,
+    /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
+    /// targets on the passthrough.
+    pub anthropic_beta: Option<String>,
 }
 
 impl RequestContext {
@@ -42,6 +45,7 @@ impl RequestContext {
             key_id: None,
             team: None,
             caller: crate::Caller::Open,
+            anthropic_beta: None,
         }
     }
 
@@ -134,8 +138,10 @@ impl Gateway {
             ctx,
             RecordKind::Chat,
             &route,
-            || tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()),
-            req.max_output_tokens,
+            crate::governance::Ask {
+                prompt_tokens: || tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()),
+                max_output: req.max_output_tokens,
+            },
         )?;
         let limits = KeyLimits::of(&admitted);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
@@ -202,11 +208,13 @@ impl Gateway {
                 let meta = meta_of(overhead, None);
                 let tee = TeeStream::new(
                     upstream_stream,
+                    OpenAiReader {
+                        drop_usage_chunk: !req.client_wants_usage,
+                    },
                     TeeSetup {
                         recorder: self.inner.recorder.clone(),
                         record: rec,
                         pricing: target.meta.pricing.clone(),
-                        drop_usage_chunk: !req.client_wants_usage,
                         request_body: body.clone(),
                         received: ctx.received,
                         header_overhead: overhead,
@@ -245,8 +253,12 @@ impl Gateway {
             ctx,
             RecordKind::Embedding,
             &route,
-            || req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized,
-            Some(0),
+            crate::governance::Ask {
+                prompt_tokens: || {
+                    req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized
+                },
+                max_output: Some(0),
+            },
         )?;
         let mut rec = self.draft(ctx, &route, RecordKind::Embedding);
         let needs = tokens::Demand {

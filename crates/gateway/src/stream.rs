@@ -1,11 +1,16 @@
 //! The stream tee: upstream SSE bytes go to the client event by event as they arrive, while
 //! usage and time to first token are read in passing.
 //!
+//! One [`Tee`] serves every dialect the gateway forwards untranslated; an [`EventReader`]
+//! knows what one dialect's events say ([`OpenAiReader`] here, `AnthropicReader` in
+//! `passthrough`). Pricing and the ledger record are shared by all of them.
+//!
 //! Invariants:
 //! - Nothing is buffered beyond one partial event; each upstream chunk's complete events are
 //!   forwarded as soon as that chunk is read, byte for byte.
-//! - The usage-only chunk the gateway asked for is dropped when the client did not ask.
-//! - A broken upstream ends the stream with an OpenAI-style error event, never a silent cut.
+//! - OpenAI: the usage-only chunk the gateway asked for is dropped when the client did not ask.
+//! - A broken upstream ends the stream with an error event in the client's dialect, never a
+//!   silent cut.
 //! - Exactly one ledger record is written: at the end, on error, or when the client goes away
 //!   (the stream is dropped unfinished).
 
@@ -30,7 +35,6 @@ pub(crate) struct TeeSetup {
     pub recorder: Recorder,
     pub record: Record,
     pub pricing: Option<Arc<ModelEntry>>,
-    pub drop_usage_chunk: bool,
     /// The client's body, re-parsed only if the upstream reports no usage.
     pub request_body: Bytes,
     pub received: Instant,
@@ -39,15 +43,38 @@ pub(crate) struct TeeSetup {
     pub admitted: crate::Admitted,
 }
 
-struct Progress {
-    usage: Option<TokenUsage>,
-    text: String,
-    first_output: Option<Instant>,
+/// What the tee has read so far.
+#[derive(Default)]
+pub(crate) struct Progress {
+    pub usage: Option<TokenUsage>,
+    /// Output text, for an estimate when the upstream reports no usage.
+    pub text: String,
+    pub first_output: Option<Instant>,
+    /// An error the upstream announced in the stream itself; the record says it broke.
+    pub upstream_error: Option<String>,
     processing: Duration,
 }
 
-pub struct TeeStream {
+/// What one dialect's stream events say.
+pub(crate) trait EventReader: Send + Unpin + 'static {
+    /// Reads one event into `p`; returns whether to forward it.
+    fn inspect(&mut self, ev: &SseEvent, p: &mut Progress) -> bool;
+    /// The frame that tells the client the stream broke after it began.
+    fn error_event(&self, message: &str) -> Bytes;
+}
+
+/// Reads OpenAI `chat.completion.chunk` events.
+pub(crate) struct OpenAiReader {
+    /// The client did not ask for the usage-only chunk the gateway requested.
+    pub(crate) drop_usage_chunk: bool,
+}
+
+/// The tee of an OpenAI-dialect stream.
+pub(crate) type TeeStream = Tee<OpenAiReader>;
+
+pub(crate) struct Tee<R: EventReader> {
     inner: BoxStream<'static, Result<Bytes, ProviderError>>,
+    reader: R,
     framer: SseFramer,
     events: Vec<SseEvent>,
     pending: Option<Bytes>,
@@ -63,23 +90,20 @@ enum End {
     ClientGone,
 }
 
-impl TeeStream {
+impl<R: EventReader> Tee<R> {
     pub(crate) fn new(
         inner: BoxStream<'static, Result<Bytes, ProviderError>>,
+        reader: R,
         setup: TeeSetup,
     ) -> Self {
-        TeeStream {
+        Tee {
             inner,
+            reader,
             framer: SseFramer::new(),
             events: Vec::new(),
             pending: None,
             setup: Some(setup),
-            progress: Progress {
-                usage: None,
-                text: String::new(),
-                first_output: None,
-                processing: Duration::ZERO,
-            },
+            progress: Progress::default(),
             ended: false,
         }
     }
@@ -88,10 +112,9 @@ impl TeeStream {
     fn process(&mut self, chunk: &[u8]) -> Option<Bytes> {
         let started = Instant::now();
         self.framer.push(chunk, &mut self.events);
-        let drop_usage = self.setup.as_ref().is_some_and(|s| s.drop_usage_chunk);
         let mut out = BytesMut::new();
         for ev in self.events.drain(..) {
-            if inspect(&ev, &mut self.progress, drop_usage) {
+            if self.reader.inspect(&ev, &mut self.progress) {
                 out.extend_from_slice(&ev.raw);
             }
         }
@@ -99,6 +122,7 @@ impl TeeStream {
         (!out.is_empty()).then(|| out.freeze())
     }
 
+    /// Prices the usage and hands the record to the recorder; only the first call does.
     fn finish(&mut self, end: End) {
         let Some(setup) = self.setup.take() else {
             return;
@@ -111,7 +135,6 @@ impl TeeStream {
             received,
             header_overhead,
             mut admitted,
-            ..
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
@@ -130,6 +153,10 @@ impl TeeStream {
         };
         let priced = record::complete(&mut record, pricing.as_deref(), outcome);
         admitted.settle(priced.map(|p| p.cost), usage.total());
+        let end = match (end, self.progress.upstream_error.take()) {
+            (End::Complete, Some(message)) => End::Broken(message),
+            (end, _) => end,
+        };
         match end {
             End::Complete => {}
             End::Broken(message) => {
@@ -147,6 +174,16 @@ impl TeeStream {
             }
         }
         recorder.record(record);
+    }
+}
+
+impl EventReader for OpenAiReader {
+    fn inspect(&mut self, ev: &SseEvent, p: &mut Progress) -> bool {
+        inspect(ev, p, self.drop_usage_chunk)
+    }
+
+    fn error_event(&self, message: &str) -> Bytes {
+        error_event(message)
     }
 }
 
@@ -202,7 +239,7 @@ fn error_event(message: &str) -> Bytes {
     b.freeze()
 }
 
-impl Stream for TeeStream {
+impl<R: EventReader> Stream for Tee<R> {
     type Item = Result<Bytes, Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -219,7 +256,7 @@ impl Stream for TeeStream {
                 Poll::Ready(Some(Ok(chunk))) => this.pending = this.process(&chunk),
                 Poll::Ready(Some(Err(e))) => {
                     let message = e.to_string();
-                    this.pending = Some(error_event(&message));
+                    this.pending = Some(this.reader.error_event(&message));
                     this.ended = true;
                     this.finish(End::Broken(message));
                 }
@@ -233,7 +270,7 @@ impl Stream for TeeStream {
     }
 }
 
-impl Drop for TeeStream {
+impl<R: EventReader> Drop for Tee<R> {
     fn drop(&mut self) {
         self.finish(End::ClientGone);
     }

@@ -1,29 +1,38 @@
-//! Anthropic's Messages API as a provider for OpenAI-dialect clients.
+//! Anthropic's Messages API as a provider.
 //!
-//! The client's OpenAI request becomes canonical, then an Anthropic body (`x-api-key`,
+//! Anthropic clients (`Payload::Messages`) get a lossless passthrough: their body is re-emitted
+//! member for member with only `model` rewritten (thinking signatures, `cache_control`
+//! placement and fields this version does not know all survive), their `anthropic-beta`
+//! header joins the configured headers, and the answer — whole or streamed — comes back
+//! byte for byte, marked `Dialect::Anthropic`.
+//!
+//! Every other client's request becomes canonical, then an Anthropic body (`x-api-key`,
 //! `anthropic-version`); the answer comes back in OpenAI's shape — whole, or as a stream of
 //! `chat.completion.chunk` events translated incrementally from Anthropic's event sequence
 //! (tool-call deltas keep their index; thinking arrives as `reasoning_content`). Usage keeps
 //! cache reads and writes apart (see `canonical::PromptDetails`), so the ledger prices each at
 //! its own rate.
 
-use crate::client::describe;
-use crate::common::{error_body, error_message, fixed_headers, now_secs, send_until, translate};
+use crate::common::{
+    collect_until, error_body, error_message, fixed_headers, forward, now_secs, send_until,
+    translate,
+};
 use crate::openai::{retry_after, truncate};
 use crate::{
-    Dialect, HttpClient, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
-    ResponseBody, SendFuture,
+    Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
+    ProviderResponse, ResponseBody, SendFuture,
 };
 use bytes::Bytes;
 use http::Uri;
-use http::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyExt, Full};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::{MessagesRequest, parse_response};
 use switchyard_protocol::canonical::openai_completion;
+use switchyard_protocol::openai::RawObject;
 
 /// The API version this adapter speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -36,6 +45,16 @@ pub struct AnthropicSettings {
     pub api_key: Option<Secret>,
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
+}
+
+/// One request's upstream body and how to treat its answer.
+struct Outgoing<'a> {
+    body: Vec<u8>,
+    stream: bool,
+    dropped: Vec<String>,
+    /// The answer goes back untranslated (an Anthropic client's request).
+    passthrough: bool,
+    beta: Option<&'a str>,
 }
 
 pub struct Anthropic {
@@ -84,10 +103,25 @@ impl Anthropic {
         }
     }
 
-    async fn send_inner(
-        &self,
-        req: ProviderRequest<'_>,
-    ) -> Result<ProviderResponse, ProviderError> {
+    /// What to send for `req`. An Anthropic client's body goes on member for member with only
+    /// `model` rewritten, and its answer comes back untranslated; anything else is made
+    /// canonical, written as a Messages body, and answered in OpenAI's shape.
+    fn outgoing<'a>(&self, req: &ProviderRequest<'a>) -> Result<Outgoing<'a>, ProviderError> {
+        if let Payload::Messages {
+            raw,
+            canonical,
+            beta,
+        } = req.payload
+        {
+            let raw = RawObject::parse(raw).map_err(|e| self.unsupported(e.message))?;
+            return Ok(Outgoing {
+                body: raw.with_model(Some(req.model)),
+                stream: canonical.stream,
+                dropped: Vec::new(),
+                passthrough: true,
+                beta,
+            });
+        }
         let (canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
             None => {
                 return Err(self.unsupported(
@@ -96,53 +130,82 @@ impl Anthropic {
             }
             Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
-        let stream = canonical.stream;
-        let body = MessagesRequest::from(&canonical).to_json();
+        Ok(Outgoing {
+            body: MessagesRequest::from(&canonical).to_json(),
+            stream: canonical.stream,
+            dropped,
+            passthrough: false,
+            beta: None,
+        })
+    }
+
+    fn request(
+        &self,
+        body: Vec<u8>,
+        stream: bool,
+        beta: Option<&str>,
+    ) -> Result<http::Request<Full<Bytes>>, ProviderError> {
         let mut request = http::Request::post(self.url.clone())
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| ProviderError::Connect {
                 provider: self.s.name.clone(),
                 message: e.to_string(),
             })?;
-        *request.headers_mut() = self.headers.clone();
+        let headers = request.headers_mut();
+        *headers = self.headers.clone();
         if stream {
-            request
-                .headers_mut()
-                .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+            headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
+        // The client's beta flags join any the config sets; an invalid value is not forwarded.
+        if let Some(beta) = beta.and_then(|b| HeaderValue::from_str(b).ok()) {
+            headers.append(HeaderName::from_static("anthropic-beta"), beta);
+        }
+        Ok(request)
+    }
+
+    async fn send_inner(
+        &self,
+        req: ProviderRequest<'_>,
+    ) -> Result<ProviderResponse, ProviderError> {
+        let Outgoing {
+            body,
+            stream,
+            dropped,
+            passthrough,
+            beta,
+        } = self.outgoing(&req)?;
+        let request = self.request(body, stream, beta)?;
         let deadline = tokio::time::Instant::now() + self.s.timeout;
-        let resp = send_until(
-            &self.client,
-            request,
-            deadline,
-            (&self.s.name, self.s.timeout),
-        )
-        .await?;
+        let limit = (self.s.name.as_str(), self.s.timeout);
+        let resp = send_until(&self.client, request, deadline, limit).await?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(self.status_error(resp).await);
         }
+        if passthrough {
+            let content_type = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            return Ok(ProviderResponse {
+                status,
+                content_type,
+                body: self.untranslated(resp, stream, deadline).await?,
+                dialect: Dialect::Anthropic,
+                dropped,
+            });
+        }
         let created = now_secs();
         let body = if stream {
-            {
-                let tr = ToOpenAi::new(StreamOptions {
-                    created,
-                    include_usage: true,
-                    model: None,
-                });
-                ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), tr))
-            }
+            let tr = ToOpenAi::new(StreamOptions {
+                created,
+                include_usage: true,
+                model: None,
+            });
+            ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), tr))
         } else {
-            let bytes = match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
-                Err(_) => return Err(self.timeout()),
-                Ok(Err(e)) => {
-                    return Err(ProviderError::Stream {
-                        provider: self.s.name.clone(),
-                        message: describe(&e),
-                    });
-                }
-                Ok(Ok(c)) => c.to_bytes(),
-            };
+            let bytes = collect_until(resp.into_body(), deadline, limit).await?;
             let parsed = parse_response(&bytes).map_err(|e| ProviderError::Stream {
                 provider: self.s.name.clone(),
                 message: e.message,
@@ -153,15 +216,24 @@ impl Anthropic {
             status,
             content_type: Some("application/json".into()),
             body,
+            dialect: Dialect::OpenAi,
             dropped,
         })
     }
 
-    fn timeout(&self) -> ProviderError {
-        ProviderError::Timeout {
-            provider: self.s.name.clone(),
-            after: self.s.timeout,
-        }
+    /// The answer as Anthropic sent it: every byte, whole or as it streams.
+    async fn untranslated(
+        &self,
+        resp: http::Response<Incoming>,
+        stream: bool,
+        deadline: tokio::time::Instant,
+    ) -> Result<ResponseBody, ProviderError> {
+        Ok(if stream {
+            ResponseBody::Stream(forward(resp.into_body(), self.s.name.clone()))
+        } else {
+            let limit = (self.s.name.as_str(), self.s.timeout);
+            ResponseBody::Full(collect_until(resp.into_body(), deadline, limit).await?)
+        })
     }
 
     async fn status_error(&self, resp: http::Response<Incoming>) -> ProviderError {

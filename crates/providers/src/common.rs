@@ -1,5 +1,6 @@
-//! What every adapter shares: fixed headers built once, bounded error-body reads, and the
-//! incremental re-framing of a foreign-dialect stream into OpenAI SSE.
+//! What every adapter shares: fixed headers built once, bounded error-body reads, whole-body
+//! reads under a deadline, same-dialect stream forwarding, and the incremental re-framing of a
+//! foreign-dialect stream into OpenAI SSE.
 
 use crate::ProviderError;
 use crate::client::describe;
@@ -91,6 +92,45 @@ pub(crate) async fn send_until(
         }),
         Ok(Ok(r)) => Ok(r),
     }
+}
+
+/// A whole answer's body, read until `deadline`.
+pub(crate) async fn collect_until(
+    body: Incoming,
+    deadline: tokio::time::Instant,
+    (provider, timeout): (&str, Duration),
+) -> Result<Bytes, ProviderError> {
+    match tokio::time::timeout_at(deadline, body.collect()).await {
+        Err(_) => Err(ProviderError::Timeout {
+            provider: provider.to_string(),
+            after: timeout,
+        }),
+        Ok(Err(e)) => Err(ProviderError::Stream {
+            provider: provider.to_string(),
+            message: describe(&e),
+        }),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+/// A same-dialect stream: the upstream's bytes as they arrive, untouched; a transport failure
+/// mid-stream becomes a classified error for the gateway's tee to report.
+pub(crate) fn forward(
+    body: Incoming,
+    provider: String,
+) -> BoxStream<'static, Result<Bytes, ProviderError>> {
+    BodyStream::new(body)
+        .filter_map(move |frame| {
+            let item = match frame {
+                Ok(f) => f.into_data().ok().map(Ok),
+                Err(e) => Some(Err(ProviderError::Stream {
+                    provider: provider.clone(),
+                    message: describe(&e),
+                })),
+            };
+            std::future::ready(item)
+        })
+        .boxed()
 }
 
 pub(crate) fn now_secs() -> u64 {

@@ -163,6 +163,7 @@ impl Gemini {
             status,
             content_type: Some("application/json".into()),
             body,
+            dialect: Dialect::OpenAi,
             dropped,
         })
     }

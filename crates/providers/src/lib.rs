@@ -45,6 +45,16 @@ pub enum Payload<'a> {
     /// A chat from a client of another dialect (e.g. Anthropic's Messages API), already
     /// canonical. Every adapter answers it in OpenAI's shape, like `Chat`.
     Canonical(&'a canonical::ChatRequest),
+    /// A chat from an Anthropic Messages client: its body as received and its canonical parse.
+    /// The Anthropic adapter sends `raw` on with only `model` rewritten and answers in
+    /// Anthropic's shape, untranslated (the response's `dialect` says so); every other adapter
+    /// uses `canonical` exactly as for `Canonical`.
+    Messages {
+        raw: &'a [u8],
+        canonical: &'a canonical::ChatRequest,
+        /// The client's `anthropic-beta` header, forwarded on the passthrough only.
+        beta: Option<&'a str>,
+    },
 }
 
 impl Payload<'_> {
@@ -61,7 +71,9 @@ impl Payload<'_> {
                 Ok(c) => c,
                 Err(e) => return Some(Err(e)),
             },
-            Payload::Canonical(c) => ((*c).clone(), Vec::new()),
+            Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
+                ((*c).clone(), Vec::new())
+            }
             Payload::Embedding(_) => return None,
         };
         c.model = model.to_string();
@@ -84,6 +96,9 @@ pub struct ProviderResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: ResponseBody,
+    /// The wire shape of `body`: `OpenAi` (every adapter translates into it), except
+    /// `Anthropic` for an Anthropic target's untranslated answer to `Payload::Messages`.
+    pub dialect: Dialect,
     /// Features dropped under the route's `allow_drop`, for the client to be told.
     pub dropped: Vec<String>,
 }

@@ -5,17 +5,15 @@
 //! `model` rewritten and, on streams, `stream_options.include_usage` forced on.
 
 use crate::HttpClient;
-use crate::client::describe;
-use crate::common::{error_body, error_message, fixed_headers, send_until};
+use crate::common::{collect_until, error_body, error_message, fixed_headers, forward, send_until};
 use crate::{
     Dialect, Payload, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
     ResponseBody, SendFuture,
 };
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::Uri;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyExt, BodyStream, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -84,7 +82,9 @@ impl OpenAiCompatible {
 
     fn url(&self, req: &ProviderRequest<'_>) -> Result<Uri, ProviderError> {
         let (path, plain) = match req.payload {
-            Payload::Chat(_) | Payload::Canonical(_) => ("chat/completions", &self.chat_url),
+            Payload::Chat(_) | Payload::Canonical(_) | Payload::Messages { .. } => {
+                ("chat/completions", &self.chat_url)
+            }
             Payload::Embedding(_) => ("embeddings", &self.embeddings_url),
         };
         let Some(az) = &self.s.azure else {
@@ -123,7 +123,7 @@ impl OpenAiCompatible {
                 Vec::new(),
             ),
             Payload::Embedding(e) => (e.upstream_body(req.model, omit_model), false, Vec::new()),
-            Payload::Canonical(c) => {
+            Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
                 let mut c = c.clone();
                 c.model = req.model.to_string();
                 let body = switchyard_protocol::anthropic::to_openai::openai_request(&c);
@@ -180,43 +180,18 @@ impl OpenAiCompatible {
             return Err(self.status_error(resp).await);
         }
         let body = if stream {
-            let name = self.s.name.clone();
-            let frames = BodyStream::new(resp.into_body()).filter_map(move |frame| {
-                let item = match frame {
-                    Ok(f) => f.into_data().ok().map(Ok),
-                    Err(e) => Some(Err(ProviderError::Stream {
-                        provider: name.clone(),
-                        message: describe(&e),
-                    })),
-                };
-                std::future::ready(item)
-            });
-            ResponseBody::Stream(frames.boxed())
+            ResponseBody::Stream(forward(resp.into_body(), self.s.name.clone()))
         } else {
-            match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
-                Err(_) => return Err(self.timeout()),
-                Ok(Err(e)) => {
-                    return Err(ProviderError::Stream {
-                        provider: self.s.name.clone(),
-                        message: describe(&e),
-                    });
-                }
-                Ok(Ok(c)) => ResponseBody::Full(c.to_bytes()),
-            }
+            let limit = (self.s.name.as_str(), self.s.timeout);
+            ResponseBody::Full(collect_until(resp.into_body(), deadline, limit).await?)
         };
         Ok(ProviderResponse {
             status,
             content_type,
             body,
+            dialect: Dialect::OpenAi,
             dropped,
         })
-    }
-
-    fn timeout(&self) -> ProviderError {
-        ProviderError::Timeout {
-            provider: self.s.name.clone(),
-            after: self.s.timeout,
-        }
     }
 
     fn connect_error(&self, message: String) -> ProviderError {

@@ -49,6 +49,7 @@ impl Provider for Scripted {
                 status: 200,
                 content_type: None,
                 body,
+                dialect: Dialect::OpenAi,
                 dropped: Vec::new(),
             })
         };

@@ -110,13 +110,13 @@ fn key_error(e: &switchyard_gateway::KeyOpError) -> Response {
     error(status, kind, &e.to_string())
 }
 
-fn parse_spec(body: &[u8]) -> Result<switchyard_gateway::KeySpec, Response> {
+fn parse_spec(body: &[u8]) -> Result<switchyard_gateway::KeySpec, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        error(
+        Box::new(error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             &format!("The key settings are not valid: {e}."),
-        )
+        ))
     })
 }
 
@@ -140,7 +140,7 @@ pub async fn create_key(
     }
     let spec = match parse_spec(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match tokio::task::spawn_blocking(move || gw.create_key(spec)).await {
         Ok(Ok((info, secret))) => {
@@ -250,7 +250,7 @@ pub async fn update_key(
     };
     let spec = match parse_spec(merged.to_string().as_bytes()) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let g = gw.clone();
     match tokio::task::spawn_blocking(move || g.update_key(&id, spec)).await {

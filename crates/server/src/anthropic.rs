@@ -20,6 +20,10 @@ pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body)
     if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
         return render_error(&ctx, &e);
     }
+    ctx.anthropic_beta = headers
+        .get("anthropic-beta")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => gw.messages(&ctx, bytes).await,
         Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),

@@ -77,10 +77,14 @@ async fn every_target_dialect_answers_in_anthropic_shape() {
         assert_eq!(a.status, 200, "{route}: {}", a.text());
         let v = a.json();
         assert_eq!(v["type"], "message", "{route}");
-        assert_eq!(
-            v["model"], route,
-            "{route}: the client's model name is echoed"
-        );
+        // Translated answers echo the client's model name; an Anthropic target's answer is
+        // passed through untouched, with the upstream's.
+        let model = if route == "via-anthropic" {
+            "claude-sonnet-4-5"
+        } else {
+            route
+        };
+        assert_eq!(v["model"], model, "{route}");
         assert!(
             v["id"].as_str().unwrap().starts_with("msg_")
                 && !v["id"].as_str().unwrap().starts_with("msg_msg_"),

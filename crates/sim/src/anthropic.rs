@@ -1,5 +1,6 @@
 //! `POST /v1/messages`: the Anthropic Messages API, whole or streamed (see `anthropic_reply`),
-//! with prompt caching at `cache_control` breakpoints, extended thinking and tool use.
+//! with prompt caching at `cache_control` breakpoints, extended thinking (and redacted thinking
+//! when the prompt holds Anthropic's trigger string) and tool use.
 
 use crate::Sim;
 use crate::anthropic_reply::{self, Reply};
@@ -51,6 +52,24 @@ fn check_headers(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
     None
 }
 
+/// Keeps the Anthropic headers for `GET /sim/last_headers` (repeated ones joined by `, `).
+fn remember_headers(sim: &Sim, headers: &HeaderMap) {
+    let mut kept = serde_json::Map::new();
+    for name in ["anthropic-version", "anthropic-beta"] {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if !values.is_empty() {
+            kept.insert(name.to_string(), json!(values.join(", ")));
+        }
+    }
+    if let Ok(mut last) = sim.last_headers.lock() {
+        *last = kept;
+    }
+}
+
 fn fault_response(f: Fault, model: &str, retry_after_s: u64) -> Response {
     match f {
         Fault::RateLimited => common::with_retry_after(
@@ -81,6 +100,7 @@ fn fault_response(f: Fault, model: &str, retry_after_s: u64) -> Response {
 
 pub async fn messages(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     sim.remember(&body);
+    remember_headers(&sim, &headers);
     if let Some(r) = check_headers(&sim, &headers) {
         return r;
     }
@@ -106,6 +126,7 @@ pub async fn messages(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
     }
     let disconnect = sim.draw() < b.disconnect_rate;
     let cache = cache::settle(&sim, &prompt.points);
+    let redacted = prompt.text.contains(anthropic_reply::REDACT_TRIGGER);
     let ask = ask(&req, &model, prompt.text, max_tokens);
     let outcome = common::plan(&ask, sim.config.seed);
     let reply = Reply {
@@ -114,6 +135,7 @@ pub async fn messages(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
         input_tokens: prompt.tokens.saturating_sub(cache.read + cache.written()),
         cache,
         outcome,
+        redacted,
     };
     if req.get("stream").and_then(Value::as_bool).unwrap_or(false) {
         return anthropic_reply::stream(&reply, b, disconnect);

@@ -1,4 +1,5 @@
-//! Rendering a planned Anthropic answer: one Message, or the streamed events `message_start`,
+//! Rendering a planned Anthropic answer (thinking with its signature, redacted thinking on
+//! request, text or tool calls): one Message, or the streamed events `message_start`,
 //! per content block `content_block_start` / `content_block_delta` / `content_block_stop`, one
 //! `ping`, `message_delta` and `message_stop`, each frame with its `event:` line.
 
@@ -18,7 +19,13 @@ pub(crate) struct Reply {
     pub input_tokens: u64,
     pub cache: CacheUse,
     pub outcome: Outcome,
+    /// Answer a `redacted_thinking` block after the thinking (see [`REDACT_TRIGGER`]).
+    pub redacted: bool,
 }
+
+/// A prompt containing this (Anthropic's own test string) while thinking is on gets a
+/// `redacted_thinking` block, as the real API does.
+pub(crate) const REDACT_TRIGGER: &str = "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING";
 
 impl Reply {
     pub fn output_tokens(&self) -> u64 {
@@ -35,6 +42,23 @@ impl Reply {
             })
             .collect();
         synth::base64(&bytes)
+    }
+
+    /// The opaque payload of a redacted thinking block: deterministic, unlike any signature.
+    pub fn redacted_data(&self) -> String {
+        let mut x = self.outcome.seed ^ 0x5eda_c7ed;
+        let bytes: Vec<u8> = (0..96)
+            .map(|_| {
+                x = synth::splitmix(x);
+                (x & 0xff) as u8
+            })
+            .collect();
+        synth::base64(&bytes)
+    }
+
+    fn redacted_block(&self) -> Option<Value> {
+        (self.redacted && !self.outcome.thoughts.is_empty())
+            .then(|| json!({"type": "redacted_thinking", "data": self.redacted_data()}))
     }
 
     pub fn tool_id(key: u64) -> String {
@@ -71,6 +95,7 @@ impl Reply {
             out.push(json!({"type": "thinking", "thinking": o.thoughts.concat(),
                 "signature": self.signature()}));
         }
+        out.extend(self.redacted_block());
         if !o.text.is_empty() {
             out.push(json!({"type": "text", "text": o.text.concat()}));
         }
@@ -133,6 +158,13 @@ fn blocks(reply: &Reply) -> Vec<Block> {
     let mut out = Vec::new();
     if !o.thoughts.is_empty() {
         out.push(thinking_block(reply));
+    }
+    // Redacted thinking arrives whole in its start event, with no deltas.
+    if let Some(start) = reply.redacted_block() {
+        out.push(Block {
+            start,
+            deltas: Vec::new(),
+        });
     }
     if !o.text.is_empty() {
         out.push(Block {

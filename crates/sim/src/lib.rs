@@ -36,6 +36,9 @@ pub(crate) struct Sim {
     pub stats: Mutex<HashMap<String, u64>>,
     /// The last request body received, served on `GET /sim/last` (for passthrough checks).
     pub last: Mutex<bytes::Bytes>,
+    /// The Anthropic headers (`anthropic-version`, `anthropic-beta`) of the last Messages
+    /// request, served on `GET /sim/last_headers`; never the key.
+    pub last_headers: Mutex<serde_json::Map<String, serde_json::Value>>,
     /// Hashes of prompt prefixes written to the simulated Anthropic prompt cache.
     pub prefixes: Mutex<HashSet<u64>>,
     /// Behaviours set at run time (`PUT /sim/behaviour/{model}`), over the configured ones:
@@ -82,6 +85,7 @@ pub fn router(config: SimConfig) -> Router {
         counter: AtomicU64::new(0),
         stats: Mutex::new(HashMap::new()),
         last: Mutex::new(bytes::Bytes::new()),
+        last_headers: Mutex::new(serde_json::Map::new()),
         prefixes: Mutex::new(HashSet::new()),
         overrides: Mutex::new(HashMap::new()),
     });
@@ -105,6 +109,7 @@ pub fn router(config: SimConfig) -> Router {
             "/sim/behaviour/{model}",
             axum::routing::put(set_behaviour).delete(reset_behaviour),
         )
+        .route("/sim/last_headers", get(last_headers))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(sim)
 }
@@ -164,6 +169,17 @@ fn bad_request(message: &str) -> axum::response::Response {
         axum::http::StatusCode::BAD_REQUEST,
         &serde_json::json!({"error": {"message": message}}),
     )
+}
+
+async fn last_headers(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::response::Response {
+    let headers = sim
+        .last_headers
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_default();
+    chat::json_response(&serde_json::Value::Object(headers))
 }
 
 async fn stats(

@@ -13,7 +13,7 @@ pub use request::{
     CacheControl, ContentBlock, DEFAULT_MAX_TOKENS, Extra, ImageSource, Message, MessagesRequest,
     Metadata, OutputConfig, OutputFormat, Tool, ToolChoice,
 };
-pub use response::{MessagesResponse, ResponseBlock, Usage, parse_response};
+pub use response::{MessagesResponse, ResponseBlock, Usage, parse_response, usage_of};
 
 pub mod error;
 pub mod from_openai;

@@ -111,6 +111,18 @@ impl Usage {
     }
 }
 
+#[derive(Deserialize)]
+struct UsageOnly {
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+/// The `usage` of a Messages response body, read without decoding the content; `None` when
+/// the body is not JSON or reports no usage.
+pub fn usage_of(body: &[u8]) -> Option<Usage> {
+    serde_json::from_slice::<UsageOnly>(body).ok()?.usage
+}
+
 /// Parses a Messages response body into the canonical answer.
 pub fn parse_response(body: &[u8]) -> Result<ChatResponse, FieldError> {
     let resp: MessagesResponse = serde_json::from_slice(body).map_err(|e| {
@@ -208,6 +220,15 @@ mod tests {
             (u.input_tokens, u.output_tokens, u.cache_read_input_tokens),
             (Some(5), Some(42), Some(9))
         );
+    }
+
+    #[test]
+    fn usage_is_read_without_the_content() {
+        let body = br#"{"id":"msg_1","content":[{"type":"mystery","x":[1]}],"usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":5}}"#;
+        let u = usage_of(body).unwrap_or_default().to_tokens();
+        assert_eq!((u.input, u.output, u.cached_input), (3, 4, 5));
+        assert!(usage_of(br#"{"id":"msg_1"}"#).is_none());
+        assert!(usage_of(b"not json").is_none());
     }
 
     #[test]

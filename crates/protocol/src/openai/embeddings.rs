@@ -1,9 +1,8 @@
 //! `POST /v1/embeddings` requests.
 
-use super::raw::{RawObject, write_json_string, write_key};
+use super::raw::RawObject;
 use crate::FieldError;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 #[derive(Deserialize)]
@@ -83,32 +82,7 @@ impl<'a> EmbeddingRequest<'a> {
 
     /// The body for a same-dialect upstream, with `model` replaced.
     pub fn upstream_body(&self, model: &str, omit_model: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            self.raw
-                .iter()
-                .map(|(k, v)| k.len() + v.get().len() + 4)
-                .sum::<usize>()
-                + 32,
-        );
-        out.push(b'{');
-        let mut first = true;
-        for (k, v) in self.raw.iter() {
-            if k == "model" && omit_model {
-                continue;
-            }
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            write_key(&mut out, k);
-            if k == "model" {
-                write_json_string(&mut out, model);
-            } else {
-                out.extend_from_slice(RawValue::get(v).as_bytes());
-            }
-        }
-        out.push(b'}');
-        out
+        self.raw.with_model((!omit_model).then_some(model))
     }
 }
 

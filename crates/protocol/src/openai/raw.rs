@@ -42,6 +42,35 @@ impl<'a> RawObject<'a> {
         self.members.iter().map(|(k, v)| (k.as_ref(), *v))
     }
 
+    /// Re-emits the object for a same-dialect upstream: every member byte for byte, in order,
+    /// except `model`, which is set to `Some(name)` or left out for `None` (Azure names the
+    /// deployment in the URL instead). No member is re-serialised, so unknown fields, key order
+    /// and number formatting survive.
+    pub fn with_model(&self, model: Option<&str>) -> Vec<u8> {
+        let len: usize = self
+            .members
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(len + model.map_or(0, str::len) + 2);
+        out.push(b'{');
+        for (k, v) in &self.members {
+            if k == "model" && model.is_none() {
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            write_key(&mut out, k);
+            match model.filter(|_| k == "model") {
+                Some(m) => write_json_string(&mut out, m),
+                None => out.extend_from_slice(v.get().as_bytes()),
+            }
+        }
+        out.push(b'}');
+        out
+    }
+
     /// Decodes the member `key` as `T`, naming the field on failure.
     pub fn decode<T: serde::Deserialize<'a>>(&self, key: &str) -> Result<Option<T>, FieldError> {
         match self.get(key) {
@@ -108,6 +137,20 @@ mod tests {
         assert!(RawObject::parse(br#"{"a":1} x"#).is_err());
         assert!(RawObject::parse(b"{\"a\":").is_err());
         assert!(RawObject::parse(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn with_model_rewrites_only_the_model() {
+        let body = br#"{"z" : 1.50,"model":"route","x":{"b":[ 1 ],"a":null},"thinking":{"type":"enabled"}}"#;
+        let o = RawObject::parse(body).unwrap();
+        assert_eq!(
+            o.with_model(Some("claude-\"4\"")),
+            br#"{"z":1.50,"model":"claude-\"4\"","x":{"b":[ 1 ],"a":null},"thinking":{"type":"enabled"}}"#.to_vec()
+        );
+        assert_eq!(
+            o.with_model(None),
+            br#"{"z":1.50,"x":{"b":[ 1 ],"a":null},"thinking":{"type":"enabled"}}"#.to_vec()
+        );
     }
 
     #[test]
