@@ -23,6 +23,10 @@ pub const SECRET: &str = "sk-test-secret-0123456789";
 pub struct Harness {
     pub base: String,
     pub sim: String,
+    /// The test's temp dir (`TEST_DIR` in the config text).
+    pub dir: PathBuf,
+    /// The config as written (`SIM_URL`, `TEST_DIR` replaced), the reload source.
+    pub config_file: PathBuf,
     pub gateway: Gateway,
     pub client: switchyard_providers::HttpClient,
     pub ledger: PathBuf,
@@ -66,6 +70,16 @@ fn temp_dir() -> PathBuf {
 /// replaced by the sim's address and the ledger in a fresh temp dir. The key variable
 /// `SIM_KEY` resolves to [`SECRET`].
 pub async fn start(sim_toml: &str, gateway_toml: &str) -> Harness {
+    start_with(sim_toml, gateway_toml, &[]).await
+}
+
+/// The master key [`start_with`] tests use.
+pub const MASTER: &str = "sy-master-key-for-tests-0123456789";
+
+/// [`start`] with extra environment variables (e.g. `SWITCHYARD_MASTER_KEY`). The config is
+/// also written to `gateway.toml` in the temp dir and set as the reload source, so tests can
+/// edit it and `POST /admin/reload`.
+pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]) -> Harness {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = format!("http://{}", sim_listener.local_addr().unwrap());
     let (stop_sim, sim_stopped) = oneshot::channel::<()>();
@@ -76,9 +90,30 @@ pub async fn start(sim_toml: &str, gateway_toml: &str) -> Harness {
 
     let dir = temp_dir();
     let ledger = dir.join("ledger.db");
-    let mut config = Config::from_toml(&gateway_toml.replace("SIM_URL", &sim)).unwrap();
+    let text = gateway_toml
+        .replace("SIM_URL", &sim)
+        .replace("TEST_DIR", &dir.display().to_string());
+    let mut config = Config::from_toml(&text).unwrap();
     config.ledger.path = ledger.clone();
-    let built = Gateway::build(&config, &|k| (k == "SIM_KEY").then(|| SECRET.to_string())).unwrap();
+    let vars: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([("SIM_KEY".to_string(), SECRET.to_string())])
+        .collect();
+    let lookup: switchyard_gateway::EnvFn = std::sync::Arc::new(move |k: &str| {
+        vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    });
+    let built = Gateway::build(&config, &|k| lookup(k)).unwrap();
+    let config_file = dir.join("gateway.toml");
+    std::fs::write(&config_file, &text).unwrap();
+    let ledger_path = ledger.clone();
+    built.gateway.set_reload_source(
+        config_file.clone(),
+        lookup,
+        Some(std::sync::Arc::new(move |c: &mut Config| {
+            c.ledger.path = ledger_path.clone();
+        })),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_gw, gw_stopped) = oneshot::channel::<()>();
@@ -93,6 +128,8 @@ pub async fn start(sim_toml: &str, gateway_toml: &str) -> Harness {
     Harness {
         base,
         sim,
+        dir,
+        config_file,
         gateway: built.gateway,
         client: switchyard_providers::HttpClient::new(&Default::default()).unwrap(),
         ledger,
@@ -120,6 +157,56 @@ impl Harness {
             headers: r.headers,
             body: r.body.to_vec(),
         }
+    }
+
+    /// Any method, any headers, an optional JSON body; `path` is on the gateway.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let bytes = body.map(|v| v.to_string()).unwrap_or_default();
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        let r = self
+            .client
+            .fetch(b.body(http_body_util::Full::new(bytes::Bytes::from(bytes))).unwrap())
+            .await
+            .unwrap();
+        Answer {
+            status: r.status,
+            headers: r.headers,
+            body: r.body.to_vec(),
+        }
+    }
+
+    /// Changes how the sim's `model` behaves from now on (`{"error_rate": 1.0}` takes it down).
+    pub async fn sim_behaviour(&self, model: &str, patch: &Value) {
+        let r = self
+            .client
+            .fetch(
+                http::Request::put(format!("{}/sim/behaviour/{model}", self.sim))
+                    .body(http_body_util::Full::new(bytes::Bytes::from(patch.to_string())))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    /// Requests the sim served, by model.
+    pub async fn sim_count(&self, model: &str) -> u64 {
+        let v = self.get(&format!("{}/sim/stats", self.sim)).await.json();
+        v[model].as_u64().unwrap_or(0)
     }
 
     pub async fn get(&self, url: &str) -> Answer {
