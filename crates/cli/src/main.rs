@@ -6,6 +6,7 @@ mod config_cmd;
 mod contract_cmd;
 mod demo;
 mod history;
+mod keys_cmd;
 mod ledger_cmd;
 mod serve;
 mod sim_cmd;
@@ -52,6 +53,9 @@ enum Command {
     /// Vendor strategy: spend, scenarios, lock-in, deprecations, the report.
     #[command(subcommand)]
     Strategy(strategy_cmd::Command),
+    /// Virtual keys: create, list, show, update, rotate, revoke.
+    #[command(subcommand)]
+    Keys(keys_cmd::Command),
 }
 
 /// `--config FILE`, shared by the commands that read configuration.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Ledger(c) => ledger_cmd::run(c),
         Command::Config(c) => config_cmd::run(c),
         Command::Strategy(c) => strategy_cmd::run(c),
+        Command::Keys(c) => keys_cmd::run(c),
     };
     match result {
         Ok(code) => code,

@@ -62,7 +62,7 @@ impl Governance {
     pub(crate) fn open(ledger: &std::path::Path) -> Result<Self, String> {
         let store = KeyStore::open(ledger).map_err(|e| e.to_string())?;
         let version = store.version().map_err(|e| e.to_string())?;
-        let keys = store.active().map_err(|e| e.to_string())?;
+        let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
         let spend = LedgerSpend::open(ledger).map_err(|e| e.to_string())?;
         let governor = Governor::new(keys, &spend, Utc::now()).map_err(|e| e.to_string())?;
         Ok(Governance {
@@ -84,7 +84,7 @@ impl Governance {
         if !force && version == self.version.load(Ordering::Acquire) {
             return Ok(false);
         }
-        let keys = store.active().map_err(|e| e.to_string())?;
+        let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
         drop(store);
         let spend = LedgerSpend::open(&self.ledger).map_err(|e| e.to_string())?;
         self.governor

@@ -207,6 +207,15 @@ impl KeyStore {
         rows.map(|r| r?.map(|(info, hash)| (hash, info))).collect()
     }
 
+    /// Every key with its hash, revoked ones included: what the gateway loads, so a revoked
+    /// key is refused as revoked and revoking the last key never opens the gateway.
+    pub fn all_with_hashes(&self) -> Result<Vec<(String, KeyInfo)>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM virtual_keys ORDER BY created_at, id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| Ok(read_row(r)))?;
+        rows.map(|r| r?.map(|(info, hash)| (hash, info))).collect()
+    }
+
     /// A counter bumped by every mutation, from any process.
     pub fn version(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(

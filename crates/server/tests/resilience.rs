@@ -137,17 +137,19 @@ targets = [{ provider = "sim", model = "flaky" }, { provider = "sim", model = "s
     h.sim_behaviour("flaky", &json!({"error_rate": 0.0})).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(breaker(&status(&h).await, "chat", "flaky"), "half_open");
-    let a = h
-        .post("/v1/chat/completions", &chat("chat", "probe"))
-        .await;
+    let a = h.post("/v1/chat/completions", &chat("chat", "probe")).await;
     assert_eq!(a.status, 200);
-    assert_eq!(model_of(&a), "flaky", "the probe went to the recovered target");
+    assert_eq!(
+        model_of(&a),
+        "flaky",
+        "the probe went to the recovered target"
+    );
     assert_eq!(breaker(&status(&h).await, "chat", "flaky"), "closed");
     let recs = h.finish().await;
     assert!(recs.iter().all(|r| r.status == 200));
     assert!(
-        recs.iter().any(|r| r.attempts.len() == 2
-            && r.attempts[0].outcome == AttemptOutcome::ServerError),
+        recs.iter()
+            .any(|r| r.attempts.len() == 2 && r.attempts[0].outcome == AttemptOutcome::ServerError),
         "failed attempts are in the ledger"
     );
 }
@@ -240,7 +242,11 @@ async fn lowest_cost_picks_the_cheapest_target_that_can_serve_the_request() {
     let a = h.post("/v1/chat/completions", &chat("cheap", &long)).await;
     assert_eq!(a.status, 200, "{}", a.text());
     assert_eq!(model_of(&a), "big");
-    assert_eq!(h.sim_count("tiny").await, 1, "only the plain request reached tiny");
+    assert_eq!(
+        h.sim_count("tiny").await,
+        1,
+        "only the plain request reached tiny"
+    );
     h.finish().await;
 }
 
@@ -267,7 +273,12 @@ targets = [{{ provider = "sim", model = "tiny", price_as = "sim/tiny" }}]
     assert_eq!(a.status, 400, "{}", a.text());
     let e = &a.json()["error"];
     assert_eq!(e["code"], "context_length_exceeded");
-    assert!(e["message"].as_str().unwrap_or("").contains("context window"));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("context window")
+    );
     // Anthropic clients get the same refusal in their shape.
     let a = h
         .post(

@@ -179,7 +179,10 @@ impl Harness {
         }
         let r = self
             .client
-            .fetch(b.body(http_body_util::Full::new(bytes::Bytes::from(bytes))).unwrap())
+            .fetch(
+                b.body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
+                    .unwrap(),
+            )
             .await
             .unwrap();
         Answer {
@@ -195,7 +198,9 @@ impl Harness {
             .client
             .fetch(
                 http::Request::put(format!("{}/sim/behaviour/{model}", self.sim))
-                    .body(http_body_util::Full::new(bytes::Bytes::from(patch.to_string())))
+                    .body(http_body_util::Full::new(bytes::Bytes::from(
+                        patch.to_string(),
+                    )))
                     .unwrap(),
             )
             .await
