@@ -410,7 +410,7 @@ mod tests {
         assert_eq!(
             b.as_ref()
                 .map(|b| (b.period, b.hard, b.limit_usd.to_string())),
-            Some((Period::Month, false, "500.50".to_string()))
+            Some((Period::Month, false, "500.5".to_string()))
         );
         assert!(parse_budget("year=10").is_err());
         assert!(parse_budget("day").is_err());
