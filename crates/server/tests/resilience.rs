@@ -515,3 +515,36 @@ targets = [{ provider = "sim", model = "before" }]
     let recs = h.finish().await;
     assert_eq!(recs.iter().filter(|r| r.status == 200).count(), 202);
 }
+
+#[tokio::test]
+async fn least_latency_sends_most_traffic_to_the_faster_target() {
+    let sim = "seed = 3\n[defaults]\ntokens_per_second = 0\n[models.slow]\nttft_ms = 120\n[models.fast]\nttft_ms = 10\n";
+    let gw = r#"
+[ledger]
+flush_interval_ms = 10000
+[providers.sim]
+kind = "openai-compatible"
+base_url = "SIM_URL/v1"
+[[routes]]
+name = "quick"
+strategy = "least-latency"
+targets = [{ provider = "sim", model = "slow" }, { provider = "sim", model = "fast" }]
+"#;
+    let h = start(sim, gw).await;
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for i in 0..20 {
+        let a = h
+            .post("/v1/chat/completions", &chat("quick", &format!("q{i}")))
+            .await;
+        assert_eq!(a.status, 200);
+        *counts.entry(model_of(&a)).or_default() += 1;
+    }
+    // Each is measured once (never-measured targets go first), then the faster one wins.
+    assert_eq!(counts.get("slow"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("fast"), Some(&19), "{counts:?}");
+    let s = status(&h).await;
+    let targets = &s["routes"][0]["targets"];
+    assert_eq!(s["routes"][0]["strategy"], "least-latency");
+    assert!(targets[0]["latency_ewma_ms"].as_f64() > targets[1]["latency_ewma_ms"].as_f64());
+    h.finish().await;
+}
