@@ -179,7 +179,6 @@ fn run(
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
 
     use super::*;
     use crate::CaptureQuery;
