@@ -5,6 +5,7 @@ mod catalog_cmd;
 mod config_cmd;
 mod contract_cmd;
 mod demo;
+mod eval_cmd;
 mod history;
 mod keys_cmd;
 mod ledger_cmd;
@@ -56,6 +57,9 @@ enum Command {
     /// Virtual keys: create, list, show, update, rotate, revoke.
     #[command(subcommand)]
     Keys(keys_cmd::Command),
+    /// Evaluation: datasets, replay runs with a verdict, migration readiness.
+    #[command(subcommand)]
+    Eval(eval_cmd::Command),
 }
 
 /// `--config FILE`, shared by the commands that read configuration.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Config(c) => config_cmd::run(c),
         Command::Strategy(c) => strategy_cmd::run(c),
         Command::Keys(c) => keys_cmd::run(c),
+        Command::Eval(c) => eval_cmd::run(c),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let built = Gateway::build(&config, &crate::env)?;
     let gateway = built.gateway;
+    let gateway_for_eval = gateway.clone();
     if let Some(path) = &args.config.config {
         let listen = config.server.listen;
         gateway.set_reload_source(
@@ -66,6 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     drop(rt);
+    gateway_for_eval.shutdown_eval();
     let stats = built.recorder.shutdown();
     tracing::info!(written = stats.written, "ledger flushed; stopped");
     Ok(ExitCode::SUCCESS)

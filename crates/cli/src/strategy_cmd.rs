@@ -34,6 +34,8 @@ pub(crate) struct Loaded {
     pub(crate) catalog: Catalog,
     pub(crate) effort: lockin::EffortModel,
     pub(crate) today: NaiveDate,
+    /// Evaluation evidence from the eval store beside the ledger, if there is one.
+    pub(crate) evidence: Vec<lockin::Evidence>,
 }
 
 impl Input {
@@ -60,6 +62,7 @@ impl Input {
             catalog,
             effort: effort_model(&config)?,
             today: Utc::now().date_naive(),
+            evidence: crate::eval_cmd::evidence(&config.eval.store_path(&path)),
         })
     }
 }
@@ -191,7 +194,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Contract { input, args } => crate::contract_cmd::contract(&input, args)?,
         Command::Lockin { input } => {
             let l = input.load()?;
-            let r = lockin::score_all(&l.history, &l.catalog, &l.effort, l.today);
+            let r = lockin::score_all(&l.history, &l.catalog, &l.effort, l.today, &l.evidence);
             emit(input.json, r.as_slice(), print_lockin)?;
         }
         Command::Deprecations { input } => {
@@ -226,6 +229,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 effort: l.effort.clone(),
                 contracts,
                 triggers,
+                evidence: l.evidence.clone(),
             };
             let data = report::build(&l.history, &l.catalog, l.today, &opts);
             let changes = std::fs::read_to_string(&snapshot)

@@ -7,7 +7,7 @@
 //! payload never touches the disk.
 
 use crate::StoreError;
-use crate::store::{Capture, EvalStore};
+use crate::store::{Capture, EvalStore, ShadowResult};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -23,6 +23,7 @@ pub struct CaptureJob(pub Capture);
 
 enum Msg {
     Capture(Box<Capture>),
+    Shadow(Box<ShadowResult>),
     Flush(std::sync::mpsc::Sender<()>),
     Stop,
 }
@@ -81,6 +82,18 @@ impl CaptureWriter {
     /// Queues a capture; false (and counted) when the queue is full.
     pub fn submit(&self, job: CaptureJob) -> bool {
         match self.tx.try_send(Msg::Capture(Box::new(job.0))) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Queues a shadow result; false (and counted as dropped) when the queue is full.
+    pub fn submit_shadow(&self, result: ShadowResult) -> bool {
+        match self.tx.try_send(Msg::Shadow(Box::new(result))) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -162,6 +175,12 @@ fn run(
                         stats.failed.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(error = %e, "a capture could not be stored");
                     }
+                }
+            }
+            Some(Msg::Shadow(r)) => {
+                if let Err(e) = store.insert_shadow(&r) {
+                    stats.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "a shadow result could not be stored");
                 }
             }
             Some(Msg::Flush(done)) => {
@@ -273,10 +292,10 @@ mod tests {
         let mut store = EvalStore::open(&path).unwrap();
         let items = vec![json!({"id": "1"}), json!({"id": "2"})];
         let v1 = store
-            .create_dataset("support", "test", &json!([]), &items)
+            .create_dataset("support", ("test", Some("support")), &json!([]), &items)
             .unwrap();
         let v2 = store
-            .create_dataset("support", "test", &json!([]), &items[..1])
+            .create_dataset("support", ("test", None), &json!([]), &items[..1])
             .unwrap();
         assert_eq!(
             (v1.id.as_str(), v2.id.as_str()),
@@ -308,10 +327,14 @@ mod tests {
         ));
         assert!(
             store
-                .create_dataset("a@b", "t", &json!([]), &items)
+                .create_dataset("a@b", ("t", None), &json!([]), &items)
                 .is_err()
         );
-        assert!(store.create_dataset("empty", "t", &json!([]), &[]).is_err());
+        assert!(
+            store
+                .create_dataset("empty", ("t", None), &json!([]), &[])
+                .is_err()
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         version INTEGER NOT NULL,
         created_ms INTEGER NOT NULL,
         source TEXT NOT NULL,
+        workload TEXT,
         item_count INTEGER NOT NULL,
         scorers TEXT NOT NULL,
         UNIQUE (name, version)

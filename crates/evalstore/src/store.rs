@@ -66,6 +66,8 @@ pub struct DatasetInfo {
     pub created: DateTime<Utc>,
     /// Where the items came from (`captures workload=… since=…`, `import file.jsonl`).
     pub source: String,
+    /// The workload the items come from (captures), or the one given at import.
+    pub workload: Option<String>,
     pub item_count: usize,
     /// Scorers set on the dataset (a JSON array of scorer specs).
     pub scorers: Value,
@@ -279,7 +281,7 @@ impl EvalStore {
     pub fn create_dataset(
         &mut self,
         name: &str,
-        source: &str,
+        (source, workload): (&str, Option<&str>),
         scorers: &Value,
         items: &[Value],
     ) -> Result<DatasetInfo, StoreError> {
@@ -302,8 +304,8 @@ impl EvalStore {
         let id = format!("{name}@v{version}");
         let created = Utc::now();
         tx.execute(
-            "INSERT INTO datasets (id, name, version, created_ms, source, item_count, scorers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id, name, version, ms(created), source, items.len() as i64, scorers.to_string()],
+            "INSERT INTO datasets (id, name, version, created_ms, source, workload, item_count, scorers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, name, version, ms(created), source, workload, items.len() as i64, scorers.to_string()],
         )?;
         {
             let mut ins = tx
@@ -319,6 +321,7 @@ impl EvalStore {
             version,
             created,
             source: source.to_string(),
+            workload: workload.map(str::to_string),
             item_count: items.len(),
             scorers: scorers.clone(),
         })
@@ -326,7 +329,7 @@ impl EvalStore {
 
     pub fn datasets(&self) -> Result<Vec<DatasetInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, name, version, created_ms, source, item_count, scorers FROM datasets ORDER BY name, version",
+            "SELECT id, name, version, created_ms, source, workload, item_count, scorers FROM datasets ORDER BY name, version",
         )?;
         let rows = stmt.query_map([], read_dataset)?;
         let mut out = Vec::new();
@@ -345,7 +348,7 @@ impl EvalStore {
         let found = self
             .conn
             .query_row(
-                "SELECT id, name, version, created_ms, source, item_count, scorers FROM datasets
+                "SELECT id, name, version, created_ms, source, workload, item_count, scorers FROM datasets
                  WHERE id = ?1 OR name = ?1 ORDER BY (id = ?1) DESC, version DESC LIMIT 1",
                 params![id_or_name],
                 read_dataset,
@@ -504,9 +507,10 @@ fn read_dataset(r: &rusqlite::Row<'_>) -> rusqlite::Result<(DatasetInfo, String)
             version: r.get(2)?,
             created: from_ms(r.get(3)?),
             source: r.get(4)?,
-            item_count: r.get::<_, i64>(5)?.max(0) as usize,
+            workload: r.get(5)?,
+            item_count: r.get::<_, i64>(6)?.max(0) as usize,
             scorers: Value::Null,
         },
-        r.get(6)?,
+        r.get(7)?,
     ))
 }

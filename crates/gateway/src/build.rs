@@ -89,11 +89,14 @@ impl Gateway {
                 max_body_bytes: config.server.max_body_bytes,
                 ledger_path: config.ledger.path.clone(),
                 listen: config.server.listen,
+                eval_store: config.eval.store_path(&config.ledger.path),
                 accepting: AtomicBool::new(true),
                 source: std::sync::Mutex::new(None),
                 governance,
+                eval: std::sync::OnceLock::new(),
             }),
         };
+        gateway.ensure_eval(config)?;
         Ok(Built {
             gateway,
             recorder: handle,
@@ -130,6 +133,7 @@ impl Gateway {
         if config.server.max_body_bytes != self.inner.max_body_bytes {
             notes.push("server.max_body_bytes takes effect at the next restart".into());
         }
+        self.ensure_eval(config)?;
         let mut slot = self.inner.live.write().unwrap_or_else(|p| p.into_inner());
         let generation = slot.generation + 1;
         let routes = RouteTable::new(routes);
@@ -148,6 +152,22 @@ impl Gateway {
             routes: count,
             notes,
         })
+    }
+}
+
+impl Gateway {
+    /// Starts the eval store writer the first time a config captures or shadows.
+    fn ensure_eval(&self, config: &Config) -> Result<(), BuildError> {
+        let wanted = config
+            .routes
+            .iter()
+            .any(|r| r.capture.is_some() || !r.shadow.is_empty());
+        if wanted && self.inner.eval.get().is_none() {
+            let rt = crate::eval::EvalRuntime::open(config)
+                .map_err(|e| BuildError::Other(format!("eval store: {e}")))?;
+            let _ = self.inner.eval.set(rt);
+        }
+        Ok(())
     }
 }
 
@@ -265,10 +285,12 @@ fn assemble(
                     })
                 })
                 .collect();
+        let eval = crate::eval::route_eval(config, i, &providers, &catalog, &mut problems);
         meta.insert(
             r.name.clone(),
             RouteMeta {
                 workload: r.workload.clone(),
+                eval,
             },
         );
         routes.push(Route {
@@ -355,7 +377,11 @@ fn make_provider(
 
 /// The catalog entry that prices `model` on provider `pc`: the provider's configured price
 /// provider, else its kind's, else any catalog entry of that name from the model's creator.
-fn price_entry(catalog: &Catalog, pc: &ProviderConfig, model: &str) -> Option<ModelEntry> {
+pub(crate) fn price_entry(
+    catalog: &Catalog,
+    pc: &ProviderConfig,
+    model: &str,
+) -> Option<ModelEntry> {
     let by_kind = pc
         .price_provider
         .as_deref()

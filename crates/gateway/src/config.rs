@@ -55,6 +55,71 @@ pub struct Config {
     pub breaker: BreakerConfig,
     /// `[admin]`: the master key and the virtual-key poll interval.
     pub admin: AdminConfig,
+    /// `[eval]`: the eval store, redaction, shadow-traffic bounds.
+    pub eval: EvalConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalConfig {
+    /// The eval store; by default `<ledger stem>-eval.db` beside the ledger.
+    pub path: Option<PathBuf>,
+    /// Captures older than this are deleted.
+    pub retention: Duration,
+    /// Extra regexes whose matches are masked as `[REDACTED]` before a capture is stored.
+    pub redact_patterns: Vec<String>,
+    /// Captures waiting to be written; beyond this they are dropped (and counted).
+    pub capture_queue: usize,
+    /// Shadow calls in flight at once, over all routes; a sampled request beyond it is skipped.
+    pub shadow_concurrency: usize,
+    /// Shadow spend per UTC day, over all routes; sampling stops once it is reached.
+    pub shadow_max_usd_per_day: switchyard_primitives::Money,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            path: None,
+            retention: Duration::from_secs(30 * 86_400),
+            redact_patterns: Vec::new(),
+            capture_queue: 1024,
+            shadow_concurrency: 4,
+            shadow_max_usd_per_day: switchyard_primitives::Money(rust_decimal::Decimal::from(5)),
+        }
+    }
+}
+
+impl EvalConfig {
+    /// Where the eval store is for a ledger at `ledger`.
+    pub fn store_path(&self, ledger: &std::path::Path) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| {
+            let stem = ledger
+                .file_stem()
+                .map_or_else(|| "switchyard".into(), |s| s.to_string_lossy().into_owned());
+            ledger.with_file_name(format!("{stem}-eval.db"))
+        })
+    }
+}
+
+/// `[routes.capture]`: which of a route's requests are stored for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapturePolicy {
+    /// The share of requests captured (0–1).
+    pub rate: f64,
+    pub max_per_day: u64,
+    /// Only these workloads (empty: any).
+    pub workloads: Vec<String>,
+    /// Only requests carrying all of these tags (`k=v`, or `k` for any value).
+    pub tags: Vec<(String, Option<String>)>,
+}
+
+/// `[[routes.shadow]]`: a candidate mirrored a share of the route's traffic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowConfig {
+    pub provider: String,
+    pub model: String,
+    pub rate: f64,
+    pub price_as: Option<(String, String)>,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +185,10 @@ pub struct RouteConfig {
     pub allow_drop: Vec<String>,
     pub strategy: Strategy,
     pub retry: RetryPolicy,
+    pub capture: Option<CapturePolicy>,
+    pub shadow: Vec<ShadowConfig>,
+    /// Scorer specs (as JSON) applied to shadow results, validated at assembly.
+    pub scorers: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -219,8 +288,46 @@ struct RawRoute {
     retry_backoff_ms: Option<u64>,
     retry_backoff_max_ms: Option<u64>,
     max_retry_after_ms: Option<u64>,
+    capture: Option<RawCapture>,
+    #[serde(default)]
+    shadow: Vec<RawShadow>,
+    #[serde(default)]
+    scorers: Vec<toml::Value>,
     #[serde(default)]
     targets: Vec<RawTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCapture {
+    rate: Option<f64>,
+    max_per_day: Option<u64>,
+    #[serde(default)]
+    workloads: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShadow {
+    provider: String,
+    model: String,
+    rate: Option<f64>,
+    price_as: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEval {
+    path: Option<PathBuf>,
+    retention_days: Option<u64>,
+    #[serde(default)]
+    redact_patterns: Vec<String>,
+    capture_queue: Option<usize>,
+    shadow_concurrency: Option<usize>,
+    shadow_max_usd_per_day: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +368,7 @@ const TOP_LEVEL: &[&str] = &[
     "strategy",
     "breaker",
     "admin",
+    "eval",
 ];
 
 /// Collects errors while walking the document.
@@ -350,6 +458,9 @@ impl Config {
         let admin: RawAdmin = errs
             .section("admin", table.remove("admin"))
             .unwrap_or_default();
+        let eval: RawEval = errs
+            .section("eval", table.remove("eval"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -408,6 +519,7 @@ impl Config {
             strategy,
             breaker: validate_breaker(&mut errs, breaker),
             admin: validate_admin(&mut errs, admin),
+            eval: validate_eval(&mut errs, eval),
             providers,
             routes,
         };
@@ -502,6 +614,7 @@ impl Config {
             strategy: toml::Table::new(),
             breaker: BreakerConfig::default(),
             admin: AdminConfig::default(),
+            eval: EvalConfig::default(),
         }
     }
 }
@@ -548,6 +661,64 @@ fn validate_breaker(errs: &mut Errors, b: RawBreaker) -> BreakerConfig {
         None => {}
     }
     out
+}
+
+fn validate_eval(errs: &mut Errors, e: RawEval) -> EvalConfig {
+    let mut out = EvalConfig {
+        path: e.path,
+        redact_patterns: e.redact_patterns,
+        ..EvalConfig::default()
+    };
+    match e.retention_days {
+        Some(0) => errs.push("eval.retention_days", "must be at least 1"),
+        Some(d) => out.retention = Duration::from_secs(d * 86_400),
+        None => {}
+    }
+    match e.capture_queue {
+        Some(0) => errs.push("eval.capture_queue", "must be at least 1"),
+        Some(n) => out.capture_queue = n,
+        None => {}
+    }
+    match e.shadow_concurrency {
+        Some(0) => errs.push("eval.shadow_concurrency", "must be at least 1"),
+        Some(n) => out.shadow_concurrency = n,
+        None => {}
+    }
+    if let Some(v) = e.shadow_max_usd_per_day {
+        match v.parse::<switchyard_primitives::Money>() {
+            Ok(m) if m.0 >= rust_decimal::Decimal::ZERO => out.shadow_max_usd_per_day = m,
+            _ => errs.push(
+                "eval.shadow_max_usd_per_day",
+                format!("{v:?} must be an amount in USD written as a string, e.g. \"5.00\""),
+            ),
+        }
+    }
+    out
+}
+
+fn fraction(errs: &mut Errors, path: String, v: Option<f64>, default: f64) -> f64 {
+    match v {
+        None => default,
+        Some(r) if (0.0..=1.0).contains(&r) => r,
+        Some(_) => {
+            errs.push(path, "must be between 0 and 1 (0.1 = one request in ten)");
+            default
+        }
+    }
+}
+
+fn parse_price_as(errs: &mut Errors, path: String, v: Option<String>) -> Option<(String, String)> {
+    let s = v?;
+    match s.split_once('/') {
+        Some((p, m)) if !p.is_empty() && !m.is_empty() => Some((p.to_string(), m.to_string())),
+        _ => {
+            errs.push(
+                path,
+                format!("{s:?} must be \"provider/model\" as in `switchyard catalog list`"),
+            );
+            None
+        }
+    }
 }
 
 fn validate_admin(errs: &mut Errors, a: RawAdmin) -> AdminConfig {
@@ -801,6 +972,44 @@ fn validate_route(
     if let Some(ms) = raw.max_retry_after_ms {
         retry.max_retry_after = Duration::from_millis(ms);
     }
+    let capture = raw.capture.map(|c| CapturePolicy {
+        rate: fraction(errs, format!("{path}.capture.rate"), c.rate, 1.0),
+        max_per_day: c.max_per_day.unwrap_or(1000),
+        workloads: c.workloads,
+        tags: c
+            .tags
+            .iter()
+            .map(|t| match t.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), Some(v.trim().to_string())),
+                None => (t.trim().to_string(), None),
+            })
+            .collect(),
+    });
+    let mut shadow = Vec::new();
+    for (j, s) in raw.shadow.into_iter().enumerate() {
+        let spath = format!("{path}.shadow[{j}]");
+        if !providers.contains(&s.provider) {
+            errs.push(
+                format!("{spath}.provider"),
+                format!("no provider named {:?}", s.provider),
+            );
+        }
+        if s.timeout_ms == Some(0) {
+            errs.push(format!("{spath}.timeout_ms"), "must be at least 1");
+        }
+        shadow.push(ShadowConfig {
+            rate: fraction(errs, format!("{spath}.rate"), s.rate, 0.1),
+            price_as: parse_price_as(errs, format!("{spath}.price_as"), s.price_as),
+            timeout: Duration::from_millis(s.timeout_ms.unwrap_or(60_000)),
+            provider: s.provider,
+            model: s.model,
+        });
+    }
+    let scorers = raw
+        .scorers
+        .into_iter()
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .collect();
     RouteConfig {
         name: raw.name,
         workload: raw.workload,
@@ -808,6 +1017,9 @@ fn validate_route(
         allow_drop: raw.allow_drop,
         strategy,
         retry,
+        capture,
+        shadow,
+        scorers,
     }
 }
 

@@ -16,11 +16,13 @@
 mod build;
 pub mod config;
 mod error;
+mod eval;
 mod governance;
 mod messages;
 mod passthrough;
 mod pipeline;
 mod record;
+pub mod replay;
 mod status;
 mod stream;
 pub mod tokens;
@@ -48,9 +50,11 @@ pub struct TargetMeta {
 }
 
 /// What the gateway attaches to each route.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RouteMeta {
     pub workload: Option<String>,
+    /// Capture, shadow candidates and scorers, when the route has any.
+    pub(crate) eval: Option<Arc<eval::RouteEval>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -70,6 +74,9 @@ struct Inner {
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
+    eval_store: std::path::PathBuf,
+    /// The eval store writer and shadow bounds, once a route captures or shadows.
+    eval: std::sync::OnceLock<eval::EvalRuntime>,
     /// Virtual keys, budgets and rate limits (keys in the ledger file).
     governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
@@ -138,6 +145,11 @@ impl Gateway {
 
     pub fn recorder(&self) -> &Recorder {
         &self.inner.recorder
+    }
+
+    /// The eval store (captures, datasets, runs, shadow results).
+    pub fn eval_store_path(&self) -> std::path::PathBuf {
+        self.inner.eval_store.clone()
     }
 
     /// The ledger file, for read-only consumers (the strategy API).

@@ -11,6 +11,7 @@
 
 use crate::Admitted;
 use crate::error::GatewayError;
+use crate::eval::Dialect as EvalDialect;
 use crate::passthrough::{self, AnthropicReader};
 use crate::pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::record::{self, Outcome};
@@ -103,6 +104,7 @@ impl Gateway {
             },
         )?;
         let limits = KeyLimits::of(&admitted);
+        let eval = self.eval_plan(&route.name, ctx);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = features(&req);
@@ -133,6 +135,7 @@ impl Gateway {
             pricing: target.meta.pricing.clone(),
             upstream,
             admitted,
+            eval,
             meta: ReplyMeta {
                 route: route.name.clone(),
                 provider: target.provider.name().to_string(),
@@ -176,12 +179,26 @@ impl Gateway {
     /// An Anthropic target's whole answer, forwarded byte for byte.
     fn passthrough_whole(
         &self,
-        a: Answered<'_>,
+        mut a: Answered<'_>,
         content_type: Option<String>,
         bytes: Bytes,
     ) -> Reply {
         let (usage, estimated) = passthrough::whole_usage(a.req, &bytes);
+        let (ctx, body, plan) = (a.ctx, a.request_body.clone(), a.eval.take());
         let (meta, rec) = a.complete(usage, estimated);
+        if let Some(plan) = plan {
+            let output = crate::eval::anthropic_output(&bytes);
+            self.after_answer(
+                plan,
+                ctx,
+                crate::eval::Answer {
+                    dialect: EvalDialect::Anthropic,
+                    body,
+                    output,
+                },
+                &rec,
+            );
+        }
         self.recorder().record(rec);
         Reply {
             status: 200,
@@ -192,7 +209,7 @@ impl Gateway {
     }
 
     /// Another dialect's whole answer (in OpenAI's shape), rewritten as a Messages response.
-    fn translate_whole(&self, a: Answered<'_>, bytes: &[u8]) -> Result<Reply, GatewayError> {
+    fn translate_whole(&self, mut a: Answered<'_>, bytes: &[u8]) -> Result<Reply, GatewayError> {
         let (usage, estimated) = match usage_of(bytes) {
             Some(u) => (u.to_tokens(), false),
             None => (
@@ -211,7 +228,21 @@ impl Gateway {
                 summary: e.message,
             })?;
         answer.model = a.req.model.clone();
+        let (ctx, body, plan) = (a.ctx, a.request_body.clone(), a.eval.take());
         let (meta, rec) = a.complete(usage, estimated);
+        if let Some(plan) = plan {
+            let output = crate::eval::openai_output(bytes);
+            self.after_answer(
+                plan,
+                ctx,
+                crate::eval::Answer {
+                    dialect: EvalDialect::Anthropic,
+                    body,
+                    output,
+                },
+                &rec,
+            );
+        }
         self.recorder().record(rec);
         Ok(Reply {
             status: 200,
@@ -232,6 +263,7 @@ impl Gateway {
             received: a.ctx.received,
             header_overhead: overhead,
             admitted: a.admitted,
+            on_finish: self.on_finish(a.eval, a.ctx, EvalDialect::Anthropic, a.request_body),
         };
         let meta = ReplyMeta { overhead, ..a.meta };
         (setup, meta)
@@ -249,6 +281,8 @@ struct Answered<'a> {
     upstream: Duration,
     /// The caller's budget hold, settled with the actual cost.
     admitted: Admitted,
+    /// What evaluation sampled this request for.
+    eval: Option<crate::eval::EvalPlan>,
     /// The reply's headers; overhead and cost are filled in at the end.
     meta: ReplyMeta,
 }

@@ -1,6 +1,7 @@
 //! The request pipeline for chat completions and embeddings.
 
 use crate::error::GatewayError;
+use crate::eval::Dialect;
 use crate::record::{self, Outcome};
 use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
@@ -29,6 +30,8 @@ pub struct RequestContext {
     pub team: Option<String>,
     /// Set by [`Gateway::authenticate`].
     pub caller: crate::Caller,
+    /// Evaluation traffic (a replay): recorded as shadow spend, never captured or mirrored.
+    pub shadow: bool,
     /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
     /// targets on the passthrough.
     pub anthropic_beta: Option<String>,
@@ -45,6 +48,7 @@ impl RequestContext {
             key_id: None,
             team: None,
             caller: crate::Caller::Open,
+            shadow: false,
             anthropic_beta: None,
         }
     }
@@ -144,6 +148,7 @@ impl Gateway {
             },
         )?;
         let limits = KeyLimits::of(&admitted);
+        let eval_plan = self.eval_plan(&route.name, ctx);
         let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = req.features.to_csv();
@@ -195,6 +200,19 @@ impl Gateway {
                 );
                 admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
                 let meta = meta_of(overhead, priced.map(|p| p.cost));
+                if let Some(plan) = eval_plan {
+                    let output = crate::eval::openai_output(&bytes);
+                    self.after_answer(
+                        plan,
+                        ctx,
+                        crate::eval::Answer {
+                            dialect: Dialect::OpenAi,
+                            body: body.clone(),
+                            output,
+                        },
+                        &rec,
+                    );
+                }
                 self.inner.recorder.record(rec);
                 Ok(Reply {
                     status: success.response.status,
@@ -219,6 +237,7 @@ impl Gateway {
                         received: ctx.received,
                         header_overhead: overhead,
                         admitted,
+                        on_finish: self.on_finish(eval_plan, ctx, Dialect::OpenAi, &body),
                     },
                 );
                 Ok(Reply {
@@ -516,6 +535,30 @@ impl Gateway {
         rec.latency_ms = ctx.received.elapsed().as_secs_f64() * 1000.0;
         self.inner.recorder.record(rec);
         err
+    }
+}
+
+impl Gateway {
+    /// The stream tee's hook into evaluation, when this request was sampled.
+    pub(crate) fn on_finish(
+        &self,
+        plan: Option<crate::eval::EvalPlan>,
+        ctx: &RequestContext,
+        dialect: Dialect,
+        body: &Bytes,
+    ) -> Option<crate::stream::OnFinish> {
+        let plan = plan?;
+        let gw = self.clone();
+        let ctx = ctx.clone();
+        let body = body.clone();
+        Some(Box::new(move |rec: &Record, text: &str| {
+            let answer = crate::eval::Answer {
+                dialect,
+                body,
+                output: switchyard_eval::Output::text(text),
+            };
+            gw.after_answer(plan, &ctx, answer, rec);
+        }))
     }
 }
 

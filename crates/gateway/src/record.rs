@@ -31,7 +31,7 @@ pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Reco
         status: 200,
         error_class: None,
         streamed: false,
-        shadow: false,
+        shadow: ctx.shadow,
         features: String::new(),
         usage: TokenUsage::default(),
         cost_usd: None,

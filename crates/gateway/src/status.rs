@@ -37,11 +37,15 @@ impl Gateway {
                 })
             })
             .collect();
-        json!({
+        let mut v = json!({
             "ready": self.is_ready(),
             "config_generation": live.generation,
             "routes": routes,
-        })
+        });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), self.eval_counters()) {
+            o.insert("evaluation".into(), e);
+        }
+        v
     }
 }
 

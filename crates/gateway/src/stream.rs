@@ -41,7 +41,12 @@ pub(crate) struct TeeSetup {
     pub header_overhead: Duration,
     /// The key's budget hold, settled with the stream's actual cost when it ends.
     pub admitted: crate::Admitted,
+    /// Runs once with the finished record and the streamed text (capture, shadow traffic).
+    pub on_finish: Option<OnFinish>,
 }
+
+/// What a finished stream hands to evaluation: its record and its text.
+pub(crate) type OnFinish = Box<dyn FnOnce(&Record, &str) + Send>;
 
 /// What the tee has read so far.
 #[derive(Default)]
@@ -135,6 +140,7 @@ impl<R: EventReader> Tee<R> {
             received,
             header_overhead,
             mut admitted,
+            on_finish,
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
@@ -172,6 +178,9 @@ impl<R: EventReader> Tee<R> {
                     a.outcome = AttemptOutcome::Cancelled;
                 }
             }
+        }
+        if let Some(f) = on_finish {
+            f(&record, &self.progress.text);
         }
         recorder.record(record);
     }

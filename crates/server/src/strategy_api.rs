@@ -109,12 +109,15 @@ pub async fn spend(State(gw): State<Gateway>, Query(q): Params) -> Response {
 }
 
 pub async fn lockin(State(gw): State<Gateway>, Query(q): Params) -> Response {
-    with_history(gw, q.get("since"), |h, c, today| {
+    let store = gw.eval_store_path();
+    with_history(gw, q.get("since"), move |h, c, today| {
+        let evidence = switchyard_strategy::readiness::load_evidence(&store);
         to_json(&lockin::score_all(
             h,
             c,
             &lockin::EffortModel::default(),
             today,
+            &evidence,
         ))
     })
     .await
@@ -129,9 +132,11 @@ pub async fn deprecations(State(gw): State<Gateway>, Query(q): Params) -> Respon
 
 pub async fn report(State(gw): State<Gateway>, Query(q): Params) -> Response {
     let owner = q.get("owner").cloned().unwrap_or_default();
+    let store = gw.eval_store_path();
     with_history(gw, q.get("since"), move |h, c, today| {
         let opts = report::ReportOptions {
             owner,
+            evidence: switchyard_strategy::readiness::load_evidence(&store),
             ..Default::default()
         };
         to_json(&report::build(h, c, today, &opts))

@@ -14,6 +14,7 @@ pub mod contract;
 mod de;
 pub mod deprecations;
 pub mod lockin;
+pub mod readiness;
 pub mod report;
 pub mod scenario;
 pub mod source;

@@ -72,6 +72,52 @@ pub struct Alternative {
     pub readiness: String,
 }
 
+/// What evaluation has shown about a candidate on a workload (from `switchyard eval`: a
+/// replay run's verdict, or shadow traffic scored against production).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub workload: String,
+    /// `provider/model`, or the route name the run used.
+    pub candidate: String,
+    pub passed: bool,
+    pub samples: usize,
+    pub mean_diff: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Candidate cost relative to the baseline (−0.38: 38 % cheaper), when measured.
+    pub cost_delta: Option<f64>,
+    /// `replay` or `shadow`.
+    pub source: String,
+}
+
+impl Evidence {
+    /// "proven on 120 samples (replay; score Δ +0.010, 95% CI [−0.012, +0.031]), −38% cost".
+    pub fn describe(&self) -> String {
+        let cost = self
+            .cost_delta
+            .map(|d| format!(", {:+.0}% cost", d * 100.0))
+            .unwrap_or_default();
+        format!(
+            "{} on {} samples ({}; score Δ {:+.3}, 95% CI [{:+.3}, {:+.3}]){cost}",
+            if self.passed { "proven" } else { "not proven" },
+            self.samples,
+            self.source,
+            self.mean_diff,
+            self.ci_low,
+            self.ci_high
+        )
+    }
+
+    /// Whether this evidence is about the catalog model `key` (`provider/id`).
+    fn covers(&self, key: &str) -> bool {
+        if self.candidate == key {
+            return true;
+        }
+        let model = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+        model(&self.candidate) == model(key)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LockIn {
     pub workload: String,
@@ -141,21 +187,42 @@ pub fn viable<'c>(
         .collect()
 }
 
-/// Scores every workload.
+/// Scores every workload; `evidence` (from `switchyard eval`) proves alternatives.
 pub fn score_all(
     h: &History,
     catalog: &Catalog,
     effort: &EffortModel,
     today: NaiveDate,
+    evidence: &[Evidence],
 ) -> Vec<LockIn> {
     let total = h.recent(30).map(|r| r.cost).sum::<Money>();
     let mut out: Vec<LockIn> = h
         .workloads()
         .into_iter()
-        .filter_map(|w| score(h, catalog, effort, today, (w, total)))
+        .filter_map(|w| {
+            let evidence: Vec<&Evidence> = evidence.iter().filter(|e| e.workload == w).collect();
+            score(
+                h,
+                catalog,
+                effort,
+                today,
+                Subject {
+                    workload: w,
+                    total,
+                    evidence: &evidence,
+                },
+            )
+        })
         .collect();
     out.sort_by(|a, b| b.score.cmp(&a.score).then(a.workload.cmp(&b.workload)));
     out
+}
+
+/// One workload to score: its name, the total spend it is a share of, and its evidence.
+struct Subject<'a> {
+    workload: &'a str,
+    total: Money,
+    evidence: &'a [&'a Evidence],
 }
 
 fn score(
@@ -163,8 +230,13 @@ fn score(
     catalog: &Catalog,
     effort: &EffortModel,
     today: NaiveDate,
-    (workload, total): (&str, Money),
+    subject: Subject<'_>,
 ) -> Option<LockIn> {
+    let Subject {
+        workload,
+        total,
+        evidence,
+    } = subject;
     let m = mix(h, workload);
     let (provider, model) = m.primary.clone()?;
     let profile = h
@@ -202,7 +274,9 @@ fn score(
     used.extend(params.iter().map(|p| p.to_string()));
     let feature_points = feature_points.min(40);
 
-    let alts = alternatives(catalog, &profile, today, (&provider, &model), &m);
+    let mut alts = alternatives(catalog, &profile, today, (&provider, &model), &m);
+    apply_evidence(&mut alts, evidence, &m, (&provider, &model));
+    let proven: Vec<&&Evidence> = evidence.iter().filter(|e| e.passed).collect();
     let other_vendors = alts
         .iter()
         .filter(|a| entry.is_none_or(|e| a.creator != e.creator))
@@ -245,12 +319,26 @@ fn score(
                 profile.max_prompt_tokens
             ),
         },
-        Factor {
-            name: "evaluation readiness".into(),
-            points: 15,
-            max: 15,
-            why: "no alternative is proven on this workload yet (run an evaluation to lower this)"
-                .into(),
+        match (proven.first(), evidence.first()) {
+            (Some(p), _) => Factor {
+                name: "evaluation readiness".into(),
+                points: 0,
+                max: 15,
+                why: format!("{} is {}", p.candidate, p.describe()),
+            },
+            (None, Some(e)) => Factor {
+                name: "evaluation readiness".into(),
+                points: 10,
+                max: 15,
+                why: format!("evaluated but nothing proven yet: {} is {}", e.candidate, e.describe()),
+            },
+            (None, None) => Factor {
+                name: "evaluation readiness".into(),
+                points: 15,
+                max: 15,
+                why: "no alternative is proven on this workload yet (run an evaluation to lower this)"
+                    .into(),
+            },
         },
         Factor {
             name: "deprecation exposure".into(),
@@ -295,10 +383,14 @@ fn score(
             effort.per_provider_param * params.len() as f64,
         ));
     }
-    breakdown.push((
-        "evaluation (unproven)".to_string(),
-        effort.unproven_evaluation,
-    ));
+    breakdown.push(if proven.is_empty() {
+        (
+            "evaluation (unproven)".to_string(),
+            effort.unproven_evaluation,
+        )
+    } else {
+        ("evaluation (proven)".to_string(), effort.proven_evaluation)
+    });
     if per_day > effort.high_volume_requests_per_day {
         breakdown.push((
             format!("high volume ({per_day:.0} requests/day)"),
@@ -315,6 +407,44 @@ fn score(
         effort_weeks,
         effort_breakdown: breakdown,
     })
+}
+
+/// Marks alternatives that evaluation covers, and adds evaluated candidates the catalog
+/// heuristics left out (a self-hosted model, a route name), priced by the measured delta.
+fn apply_evidence(
+    alts: &mut Vec<Alternative>,
+    evidence: &[&Evidence],
+    m: &Mix,
+    primary: (&str, &str),
+) {
+    for ev in evidence {
+        if ev.covers(&format!("{}/{}", primary.0, primary.1)) {
+            continue;
+        }
+        match alts.iter_mut().find(|a| ev.covers(&a.model)) {
+            Some(a) => a.readiness = ev.describe(),
+            None => {
+                let delta = ev.cost_delta.and_then(Decimal::from_f64_retain);
+                alts.push(Alternative {
+                    model: ev.candidate.clone(),
+                    creator: String::new(),
+                    cost_30d: Money(
+                        m.cost.decimal() * (Decimal::ONE + delta.unwrap_or(Decimal::ZERO)),
+                    ),
+                    cost_delta_pct: delta.map(|d| d.round_dp(3).normalize()),
+                    readiness: ev.describe(),
+                });
+            }
+        }
+    }
+    // Proven alternatives first, then by cost.
+    alts.sort_by(|a, b| {
+        let proven = |x: &Alternative| !x.readiness.starts_with("proven");
+        proven(a)
+            .cmp(&proven(b))
+            .then(a.cost_30d.cmp(&b.cost_30d))
+            .then(a.model.cmp(&b.model))
+    });
 }
 
 /// Whether `candidate` is in the same class as the current model. Price is the one

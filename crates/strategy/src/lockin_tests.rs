@@ -88,7 +88,7 @@ fn setup() -> (History, Catalog) {
 fn score_adds_explained_factors() {
     let (h, c) = setup();
     let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-    let l = &score_all(&h, &c, &EffortModel::default(), today)[0];
+    let l = &score_all(&h, &c, &EffortModel::default(), today, &[])[0];
     let pts: Vec<u32> = l.factors.iter().map(|f| f.points).collect();
     // features: tools 5 + prompt caching 10 + one provider param 5 = 20;
     // alternatives: only q/cheap qualifies (notools lacks tools, small's window < 5000) → 1 → 18;
@@ -111,7 +111,74 @@ fn effort_weights_can_be_overridden() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let effort: EffortModel = toml::from_str("base = 2.0\nunproven_evaluation = 0.0").unwrap();
     assert_eq!(
-        score_all(&h, &c, &effort, today)[0].effort_weeks,
+        score_all(&h, &c, &effort, today, &[])[0].effort_weeks,
         2.0 + 0.5 + 1.0 + 0.25
     );
+}
+
+#[test]
+fn evaluation_evidence_proves_an_alternative_and_lowers_the_score() {
+    let (h, c) = setup();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let proven = Evidence {
+        workload: "w".into(),
+        candidate: "q/cheap".into(),
+        passed: true,
+        samples: 120,
+        mean_diff: 0.01,
+        ci_low: -0.012,
+        ci_high: 0.031,
+        cost_delta: Some(-0.38),
+        source: "replay".into(),
+    };
+    let l = &score_all(
+        &h,
+        &c,
+        &EffortModel::default(),
+        today,
+        std::slice::from_ref(&proven),
+    )[0];
+    let readiness = l
+        .factors
+        .iter()
+        .find(|f| f.name == "evaluation readiness")
+        .unwrap();
+    assert_eq!(readiness.points, 0);
+    assert!(
+        readiness.why.contains("proven on 120 samples"),
+        "{}",
+        readiness.why
+    );
+    assert_eq!(l.score, 73 - 15);
+    assert!(l.alternatives[0].readiness.starts_with("proven"));
+    // effort: the unproven evaluation (1.0 week) becomes the proven one (0.25).
+    assert_eq!(l.effort_weeks, 3.25 - 1.0 + 0.25);
+
+    // A failed evaluation is evidence too, but proves nothing.
+    let failed = Evidence {
+        passed: false,
+        ..proven.clone()
+    };
+    let l = &score_all(&h, &c, &EffortModel::default(), today, &[failed])[0];
+    let readiness = l
+        .factors
+        .iter()
+        .find(|f| f.name == "evaluation readiness")
+        .unwrap();
+    assert_eq!(readiness.points, 10);
+    assert!(l.alternatives[0].readiness.starts_with("not proven"));
+
+    // A candidate outside the catalog (a self-hosted model) is listed with its measured delta.
+    let local = Evidence {
+        candidate: "local/smollm2".into(),
+        ..proven
+    };
+    let l = &score_all(&h, &c, &EffortModel::default(), today, &[local])[0];
+    let alt = l
+        .alternatives
+        .iter()
+        .find(|a| a.model == "local/smollm2")
+        .unwrap();
+    assert_eq!(alt.cost_delta_pct.unwrap().to_string(), "-0.38");
+    assert_eq!(l.alternatives[0].model, "local/smollm2", "proven first");
 }

@@ -71,13 +71,15 @@ pub struct ReportOptions {
     pub effort: EffortModel,
     pub contracts: Vec<String>,
     pub triggers: Vec<String>,
+    /// Evaluation evidence (`switchyard eval readiness`), proving alternatives.
+    pub evidence: Vec<crate::lockin::Evidence>,
 }
 
 pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOptions) -> ReportData {
     let spend = spend::report(h, Dimension::Workload, Period::Total);
     let last: Money = spend.growth.iter().map(|g| g.last_30d).sum();
     let prev: Money = spend.growth.iter().map(|g| g.previous_30d).sum();
-    let lockins = score_all(h, catalog, &opts.effort, today);
+    let lockins = score_all(h, catalog, &opts.effort, today, &opts.evidence);
     let exp = exposures(h, catalog, today);
     let by_vendor = spend::report(h, Dimension::Provider, Period::Total);
     let main_vendor = by_vendor.rows.first().map(|r| r.key.clone());

@@ -231,6 +231,7 @@ impl Harness {
         if let Some(s) = self.server.take() {
             s.await.unwrap().unwrap();
         }
+        self.gateway.shutdown_eval();
         if let Some(r) = self.recorder.take() {
             r.shutdown();
         }
