@@ -63,6 +63,9 @@ workload = "support"
 [[routes.targets]]
 provider = "sim"
 model = "gpt-4o-mini"
+# Every answer on this route is captured (redacted) for the evaluation tests.
+[routes.capture]
+rate = 1.0
 
 # First target always 500s, so every success here proves fallback happened.
 [[routes]]
