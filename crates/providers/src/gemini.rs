@@ -5,14 +5,15 @@
 //! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape — whole, or as a stream
 //! of `chat.completion.chunk` events translated chunk by chunk. Usage splits Gemini's inclusive
 //! prompt count into uncached and cached input, and thoughts into reasoning, so the ledger
-//! prices each at its own rate. Embeddings (Gemini's `embedContent`) are not wired yet.
+//! prices each at its own rate. Embeddings go through `:batchEmbedContents` and come back in OpenAI's
+//! shape (Google reports no usage there; the gateway counts the tokens).
 
 use crate::client::describe;
 use crate::common::{error_body, fixed_headers, now_secs, send_until, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
-    Dialect, HttpClient, Provider, ProviderError, ProviderKind, ProviderRequest, ProviderResponse,
-    ResponseBody, SendFuture,
+    Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
+    ProviderResponse, ResponseBody, SendFuture,
 };
 use bytes::Bytes;
 use http::Uri;
@@ -125,12 +126,12 @@ impl Gemini {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
+        if let Payload::Embedding(e) = req.payload {
+            return self.embed(e, req.model).await;
+        }
         let (canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
             None => {
-                return Err(self.unsupported(
-                    "Gemini embeddings are not supported yet; route embeddings to another provider"
-                        .into(),
-                ));
+                return Err(self.unsupported("this payload has no Gemini form".into()));
             }
             Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
@@ -165,6 +166,95 @@ impl Gemini {
             body,
             dialect: Dialect::OpenAi,
             dropped,
+        })
+    }
+
+    /// Embeddings through `:batchEmbedContents`, answered in OpenAI's shape (Google reports
+    /// no usage here, so the gateway counts the tokens and marks them estimated).
+    async fn embed(
+        &self,
+        e: &switchyard_protocol::openai::EmbeddingRequest<'_>,
+        model: &str,
+    ) -> Result<ProviderResponse, ProviderError> {
+        if e.pretokenized > 0 {
+            return Err(self.unsupported(
+                "Gemini embeddings take text, not token ids; send `input` as strings".into(),
+            ));
+        }
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        let requests: Vec<serde_json::Value> = e
+            .texts
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "model": format!("models/{model}"),
+                    "content": {"parts": [{"text": t}]},
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "requests": requests }).to_string();
+        let uri: Uri = format!("{}{model}:batchEmbedContents", self.models_url)
+            .parse()
+            .map_err(|_| {
+                self.unsupported(format!(
+                    "the model name {model:?} cannot be used in a Gemini URL"
+                ))
+            })?;
+        let mut request = http::Request::post(uri)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|err| ProviderError::Connect {
+                provider: self.s.name.clone(),
+                message: err.to_string(),
+            })?;
+        *request.headers_mut() = self.headers.clone();
+        let deadline = tokio::time::Instant::now() + self.s.timeout;
+        let resp = send_until(
+            &self.client,
+            request,
+            deadline,
+            (&self.s.name, self.s.timeout),
+        )
+        .await?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.status_error(resp).await);
+        }
+        let bytes = match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
+            Err(_) => return Err(self.timeout()),
+            Ok(Err(err)) => {
+                return Err(ProviderError::Stream {
+                    provider: self.s.name.clone(),
+                    message: describe(&err),
+                });
+            }
+            Ok(Ok(c)) => c.to_bytes(),
+        };
+        #[derive(Deserialize)]
+        struct Batch {
+            #[serde(default)]
+            embeddings: Vec<Values>,
+        }
+        #[derive(Deserialize)]
+        struct Values {
+            values: Vec<f64>,
+        }
+        let batch: Batch = serde_json::from_slice(&bytes).map_err(|err| ProviderError::Stream {
+            provider: self.s.name.clone(),
+            message: format!("the embeddings answer is not what Gemini documents: {err}"),
+        })?;
+        let data: Vec<serde_json::Value> = batch
+            .embeddings
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| serde_json::json!({"object": "embedding", "index": i, "embedding": v.values}))
+            .collect();
+        let out = serde_json::json!({"object": "list", "data": data, "model": model});
+        Ok(ProviderResponse {
+            status,
+            content_type: Some("application/json".into()),
+            body: ResponseBody::Full(Bytes::from(out.to_string())),
+            dialect: Dialect::OpenAi,
+            dropped: Vec::new(),
         })
     }
 

@@ -210,12 +210,38 @@ async fn cached_and_thinking_tokens_reach_the_ledger_priced() {
 }
 
 #[tokio::test]
-async fn upstream_errors_and_embeddings_are_classified() {
+async fn embeddings_go_through_batch_embed_contents_and_are_counted() {
     let h = start(SIM, GATEWAY).await;
     let e = h
-        .post("/v1/embeddings", &json!({"model": "flash", "input": "x"}))
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "flash", "input": ["first text", "second text"]}),
+        )
         .await;
-    assert_eq!(e.status, 400, "{}", e.text());
+    assert_eq!(e.status, 200, "{}", e.text());
+    let v = e.json();
+    assert_eq!(v["object"], "list");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["data"][1]["index"], 1);
+    assert_eq!(v["data"][0]["embedding"].as_array().map(Vec::len), Some(768));
+    assert_ne!(v["data"][0]["embedding"], v["data"][1]["embedding"]);
+    // What Gemini received: one request per input, in Gemini's shape.
+    let last = h.get(&format!("{}/sim/last", h.sim)).await.json();
+    assert_eq!(last["requests"][1]["content"]["parts"][0]["text"], "second text");
+    // Token ids cannot be sent to Gemini.
+    let t = h
+        .post("/v1/embeddings", &json!({"model": "flash", "input": [1, 2, 3]}))
+        .await;
+    assert_eq!(t.status, 400, "{}", t.text());
+    let recs = h.finish().await;
+    let rec = &recs[0];
+    assert!(rec.usage_estimated, "Google reports no usage for embeddings");
+    assert_eq!(rec.usage.input, 4);
+}
+
+#[tokio::test]
+async fn upstream_errors_are_classified() {
+    let h = start(SIM, GATEWAY).await;
     let mut body = chat("flash", "hi");
     body["messages"] = json!([{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "https://example.com/render?id=7"}}]}]);

@@ -120,7 +120,7 @@ async fn handle(
 }
 
 /// A deterministic unit vector for `text`.
-fn vector(model: &str, text: &str, dims: usize) -> Vec<f32> {
+pub(crate) fn vector(model: &str, text: &str, dims: usize) -> Vec<f32> {
     let mut x = synth::hash(&[model, text]);
     let mut v: Vec<f32> = (0..dims)
         .map(|_| {

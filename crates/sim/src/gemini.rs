@@ -109,6 +109,9 @@ pub async fn call(
     if let Some(r) = check_key(&sim, &headers, &q) {
         return r;
     }
+    if let Some(model) = call.strip_suffix(":batchEmbedContents") {
+        return embed(&sim, model, &body).await;
+    }
     let (model, streaming, req) = match parse(&call, &body) {
         Ok(parsed) => parsed,
         Err((code, status, message)) => return error(code, status, &message),
@@ -279,4 +282,45 @@ fn ask(req: &Value, model: &str, prompt: String, default_limit: u32) -> Ask {
         stop: common::strings(get("stopSequences")),
         thinking: thinking(req, model),
     }
+}
+
+/// `:batchEmbedContents`: one deterministic unit vector per request (768 dimensions, as
+/// gemini-embedding models return by default), no usage — Google reports none here.
+async fn embed(sim: &Sim, model: &str, body: &Bytes) -> Response {
+    let req: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                400,
+                "INVALID_ARGUMENT",
+                &format!("Invalid JSON payload received. {e}"),
+            );
+        }
+    };
+    let Some(requests) = req.get("requests").and_then(Value::as_array) else {
+        return error(
+            400,
+            "INVALID_ARGUMENT",
+            "* BatchEmbedContentsRequest.requests: requests is not specified\n",
+        );
+    };
+    sim.count(model);
+    let b = sim.behaviour(model);
+    if let Some(f) = common::draw_fault(sim, &b).await {
+        return fault_response(f, model, b.retry_after_s);
+    }
+    let embeddings: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            let text: String = r
+                .pointer("/content/parts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect();
+            json!({"values": crate::embeddings::vector(model, &text, 768)})
+        })
+        .collect();
+    crate::chat::json_response(&json!({"embeddings": embeddings}))
 }
