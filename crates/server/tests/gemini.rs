@@ -223,19 +223,31 @@ async fn embeddings_go_through_batch_embed_contents_and_are_counted() {
     assert_eq!(v["object"], "list");
     assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
     assert_eq!(v["data"][1]["index"], 1);
-    assert_eq!(v["data"][0]["embedding"].as_array().map(Vec::len), Some(768));
+    assert_eq!(
+        v["data"][0]["embedding"].as_array().map(Vec::len),
+        Some(768)
+    );
     assert_ne!(v["data"][0]["embedding"], v["data"][1]["embedding"]);
     // What Gemini received: one request per input, in Gemini's shape.
     let last = h.get(&format!("{}/sim/last", h.sim)).await.json();
-    assert_eq!(last["requests"][1]["content"]["parts"][0]["text"], "second text");
+    assert_eq!(
+        last["requests"][1]["content"]["parts"][0]["text"],
+        "second text"
+    );
     // Token ids cannot be sent to Gemini.
     let t = h
-        .post("/v1/embeddings", &json!({"model": "flash", "input": [1, 2, 3]}))
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "flash", "input": [1, 2, 3]}),
+        )
         .await;
     assert_eq!(t.status, 400, "{}", t.text());
     let recs = h.finish().await;
     let rec = &recs[0];
-    assert!(rec.usage_estimated, "Google reports no usage for embeddings");
+    assert!(
+        rec.usage_estimated,
+        "Google reports no usage for embeddings"
+    );
     assert_eq!(rec.usage.input, 4);
 }
 

@@ -355,6 +355,39 @@ mod tests {
     }
 
     #[test]
+    fn proven_alternatives_are_called_out_in_the_summary() {
+        let (h, c, today) = fixture();
+        let evidence = vec![crate::lockin::Evidence {
+            workload: "support".into(),
+            candidate: "other/b".into(),
+            passed: true,
+            samples: 120,
+            mean_diff: 0.004,
+            ci_low: -0.01,
+            ci_high: 0.02,
+            cost_delta: Some(-0.38),
+            source: "replay".into(),
+        }];
+        let d = build(
+            &h,
+            &c,
+            today,
+            &ReportOptions {
+                evidence,
+                ..Default::default()
+            },
+        );
+        let md = render_markdown(&d, &[]);
+        assert!(
+            md.contains("- Workload **support** can move to **other/b**: proven on 120 samples"),
+            "{md}"
+        );
+        assert!(md.contains("-38% cost"), "{md}");
+        let plain = build(&h, &c, today, &ReportOptions::default());
+        assert!(!render_markdown(&plain, &[]).contains("can move to"));
+    }
+
+    #[test]
     fn a_second_report_says_what_changed() {
         let (h, c, today) = fixture();
         let first = build(&h, &c, today, &ReportOptions::default());

@@ -69,6 +69,15 @@ fn summary(s: &mut String, d: &ReportData) {
             usd(p.monthly_increase)
         );
     }
+    for w in &d.workloads {
+        if let Some((m, _, r)) = w
+            .alternatives
+            .iter()
+            .find(|(_, _, r)| r.starts_with("proven"))
+        {
+            let _ = writeln!(s, "- Workload **{}** can move to **{m}**: {r}.", w.workload);
+        }
+    }
     let locked = d.workloads.iter().filter(|w| w.lockin >= 60).count();
     let _ = writeln!(
         s,
