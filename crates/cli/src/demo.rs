@@ -96,6 +96,13 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         bar.set_message(format!("{failed} failed"));
     }
     bar.finish_and_clear();
+    // Shadow calls run after each answer; let the last ones finish before stopping.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while built.gateway.shadow_in_flight() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let evaluation = built.gateway.eval_counters();
+    built.gateway.shutdown_eval();
 
     let _ = stop_gw.send(());
     server.await??;
@@ -134,6 +141,20 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     println!("  switchyard strategy spend --ledger {l}");
     println!("  switchyard strategy deprecations --ledger {l}");
     println!("  switchyard strategy report --format html -o strategy.html --ledger {l}");
+    if let Some(e) = evaluation {
+        let store = config.eval.store_path(&args.ledger);
+        println!(
+            "\nShadow traffic: {} extraction requests mirrored to gpt-6-luna (gpt-4o-mini's successor) and scored for valid JSON; evaluation spend is kept out of the figures above.",
+            e["shadow_sent"]
+        );
+        for ev in switchyard_strategy::readiness::load_evidence(&store) {
+            println!("  {} → {}: {}", ev.workload, ev.candidate, ev.describe());
+        }
+        println!(
+            "  switchyard eval readiness --store {}      # and `strategy lockin` uses it",
+            store.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

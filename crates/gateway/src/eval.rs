@@ -30,6 +30,7 @@ use switchyard_providers::{Payload, Provider, ProviderRequest, ResponseBody};
 pub(crate) struct EvalRuntime {
     writer: CaptureWriter,
     shadow_slots: Arc<tokio::sync::Semaphore>,
+    shadow_concurrency: usize,
     shadow_spend: Mutex<(NaiveDate, Money)>,
     shadow_max: Money,
     pub(crate) counters: EvalCounters,
@@ -112,6 +113,7 @@ impl EvalRuntime {
         Ok(EvalRuntime {
             writer,
             shadow_slots: Arc::new(tokio::sync::Semaphore::new(config.eval.shadow_concurrency)),
+            shadow_concurrency: config.eval.shadow_concurrency,
             shadow_spend: Mutex::new((Utc::now().date_naive(), Money::ZERO)),
             shadow_max: config.eval.shadow_max_usd_per_day,
             counters: EvalCounters::default(),
@@ -302,6 +304,14 @@ impl Gateway {
                 drop(permit);
             });
         }
+    }
+
+    /// Shadow calls still running.
+    pub fn shadow_in_flight(&self) -> usize {
+        self.inner.eval.get().map_or(0, |rt| {
+            rt.shadow_concurrency
+                .saturating_sub(rt.shadow_slots.available_permits())
+        })
     }
 
     /// Waits until every capture queued so far is stored (tests, shutdown).
