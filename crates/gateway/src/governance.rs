@@ -110,6 +110,9 @@ pub enum KeyOpError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Refresh(String),
+    /// Settings that are not even a key spec (wrong JSON types, unknown fields).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl KeyOpError {
@@ -117,7 +120,8 @@ impl KeyOpError {
     pub fn status(&self) -> u16 {
         match self {
             KeyOpError::Store(StoreError::NotFound { .. }) => 404,
-            KeyOpError::Store(StoreError::Invalid(_) | StoreError::Revoked { .. }) => 400,
+            KeyOpError::Store(StoreError::Invalid(_) | StoreError::Revoked { .. })
+            | KeyOpError::Invalid(_) => 400,
             _ => 500,
         }
     }

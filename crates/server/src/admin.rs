@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
-use switchyard_gateway::Gateway;
+use switchyard_gateway::{Gateway, KeyInfo, KeyOpError, KeySpec};
 
 /// The key a caller presented, from `Authorization: Bearer …` or `x-api-key`.
 pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
@@ -100,7 +100,7 @@ pub async fn status(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
     json(StatusCode::OK, gw.status_json().to_string())
 }
 
-fn key_error(e: &switchyard_gateway::KeyOpError) -> Response {
+fn key_error(e: &KeyOpError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = match e.status() {
         404 => "not_found_error",
@@ -110,24 +110,49 @@ fn key_error(e: &switchyard_gateway::KeyOpError) -> Response {
     error(status, kind, &e.to_string())
 }
 
-fn parse_spec(body: &[u8]) -> Result<switchyard_gateway::KeySpec, Box<Response>> {
-    serde_json::from_slice(body).map_err(|e| {
-        Box::new(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            &format!("The key settings are not valid: {e}."),
-        ))
-    })
+/// Runs a key operation (SQLite) on the blocking pool; its error in the admin API's shape.
+async fn key_op<T: Send + 'static>(
+    op: impl FnOnce() -> Result<T, KeyOpError> + Send + 'static,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match tokio::task::spawn_blocking(op).await {
+        Ok(Ok(v)) => ok(v),
+        Ok(Err(e)) => key_error(&e),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "The key operation failed; see the gateway log.",
+        ),
+    }
+}
+
+fn spec_of(v: serde_json::Value) -> Result<KeySpec, KeyOpError> {
+    serde_json::from_value(v)
+        .map_err(|e| KeyOpError::Invalid(format!("The key settings are not valid: {e}.")))
 }
 
 /// A key's settings and, for a loaded key, its budgets and limits as counted now.
-fn key_json(gw: &Gateway, info: &switchyard_gateway::KeyInfo) -> serde_json::Value {
+fn key_json(gw: &Gateway, info: &KeyInfo) -> serde_json::Value {
     let mut v = serde_json::to_value(info).unwrap_or_default();
     if let (Some(o), Some(u)) = (v.as_object_mut(), gw.key_usage(&info.id)) {
         o.insert("usage".into(), serde_json::to_value(u).unwrap_or_default());
     }
     v
 }
+
+/// The body as a JSON object, or the 400 to send.
+fn object_body(body: &[u8]) -> Result<serde_json::Value, Box<Response>> {
+    match serde_json::from_slice(body) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        _ => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "The body must be a JSON object of key settings.",
+        ))),
+    }
+}
+
+type KeyId = axum::extract::Path<String>;
 
 /// `POST /admin/keys`: creates a key. The secret is in this response and nowhere else.
 pub async fn create_key(
@@ -138,12 +163,13 @@ pub async fn create_key(
     if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
-    let spec = match parse_spec(&body) {
-        Ok(s) => s,
+    let v = match object_body(&body) {
+        Ok(v) => v,
         Err(r) => return *r,
     };
-    match tokio::task::spawn_blocking(move || gw.create_key(spec)).await {
-        Ok(Ok((info, secret))) => {
+    key_op(
+        move || gw.create_key(spec_of(v)?),
+        |(info, secret): (KeyInfo, String)| {
             tracing::info!(key_id = %info.id, team = ?info.spec.team, "virtual key created");
             json(
                 StatusCode::CREATED,
@@ -154,14 +180,9 @@ pub async fn create_key(
                 })
                 .to_string(),
             )
-        }
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "key creation failed",
-        ),
-    }
+        },
+    )
+    .await
 }
 
 /// `GET /admin/keys`.
@@ -170,111 +191,75 @@ pub async fn list_keys(State(gw): State<Gateway>, headers: HeaderMap) -> Respons
         return r;
     }
     let g = gw.clone();
-    match tokio::task::spawn_blocking(move || g.list_keys()).await {
-        Ok(Ok(keys)) => {
+    key_op(
+        move || g.list_keys(),
+        |keys| {
             let data: Vec<_> = keys.iter().map(|k| key_json(&gw, k)).collect();
             json(StatusCode::OK, json!({"data": data}).to_string())
-        }
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "listing failed",
-        ),
-    }
+        },
+    )
+    .await
 }
 
 /// `GET /admin/keys/{id}`.
 pub async fn get_key(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Path(id): KeyId,
 ) -> Response {
     if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
     let g = gw.clone();
-    match tokio::task::spawn_blocking(move || g.get_key(&id)).await {
-        Ok(Ok(info)) => json(StatusCode::OK, key_json(&gw, &info).to_string()),
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "lookup failed",
-        ),
-    }
+    key_op(
+        move || g.get_key(&id),
+        |info| json(StatusCode::OK, key_json(&gw, &info).to_string()),
+    )
+    .await
 }
 
 /// `PATCH /admin/keys/{id}`: the members given replace the key's settings; the rest stay.
 pub async fn update_key(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Path(id): KeyId,
     body: bytes::Bytes,
 ) -> Response {
     if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
-    let patch: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "The body must be a JSON object of the settings to change.",
-            );
-        }
-    };
-    let g = gw.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let current = g.get_key(&id)?;
-        let mut merged = serde_json::to_value(&current.spec).unwrap_or_default();
-        if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
-            for (k, v) in p {
-                m.insert(k.clone(), v.clone());
-            }
-        }
-        Ok::<_, switchyard_gateway::KeyOpError>((id, merged))
-    })
-    .await;
-    let (id, merged) = match done {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return key_error(&e),
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "api_error",
-                "update failed",
-            );
-        }
-    };
-    let spec = match parse_spec(merged.to_string().as_bytes()) {
-        Ok(s) => s,
+    let patch = match object_body(&body) {
+        Ok(v) => v,
         Err(r) => return *r,
     };
     let g = gw.clone();
-    match tokio::task::spawn_blocking(move || g.update_key(&id, spec)).await {
-        Ok(Ok(info)) => json(StatusCode::OK, key_json(&gw, &info).to_string()),
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "update failed",
-        ),
-    }
+    key_op(
+        move || {
+            let mut merged = serde_json::to_value(g.get_key(&id)?.spec).unwrap_or_default();
+            if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
+                for (k, v) in p {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+            g.update_key(&id, spec_of(merged)?)
+        },
+        |info| json(StatusCode::OK, key_json(&gw, &info).to_string()),
+    )
+    .await
 }
 
 /// `POST /admin/keys/{id}/rotate`: a new secret, shown once; the old one stops working.
 pub async fn rotate_key(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Path(id): KeyId,
 ) -> Response {
     if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
-    match tokio::task::spawn_blocking(move || gw.rotate_key(&id)).await {
-        Ok(Ok((info, secret))) => {
+    key_op(
+        move || gw.rotate_key(&id),
+        |(info, secret): (KeyInfo, String)| {
             tracing::info!(key_id = %info.id, "virtual key rotated");
             json(
                 StatusCode::OK,
@@ -285,38 +270,29 @@ pub async fn rotate_key(
                 })
                 .to_string(),
             )
-        }
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "rotation failed",
-        ),
-    }
+        },
+    )
+    .await
 }
 
 /// `POST /admin/keys/{id}/revoke` and `DELETE /admin/keys/{id}`.
 pub async fn revoke_key(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Path(id): KeyId,
 ) -> Response {
     if let Some(r) = refuse_unless_master(&gw, &headers) {
         return r;
     }
-    match tokio::task::spawn_blocking(move || gw.revoke_key(&id)).await {
-        Ok(Ok(info)) => {
+    key_op(
+        move || gw.revoke_key(&id),
+        |info: KeyInfo| {
             tracing::info!(key_id = %info.id, "virtual key revoked");
             json(
                 StatusCode::OK,
                 json!({"revoked": true, "key_info": info}).to_string(),
             )
-        }
-        Ok(Err(e)) => key_error(&e),
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "revocation failed",
-        ),
-    }
+        },
+    )
+    .await
 }

@@ -376,3 +376,40 @@ async fn a_key_created_by_another_process_is_picked_up() {
     );
     h.finish().await;
 }
+
+#[tokio::test]
+async fn patch_changes_only_the_given_settings_and_refuses_bad_ones() {
+    let h = start_with(SIM, GATEWAY, ENV).await;
+    let (id, secret) = create(&h, json!({"team": "a", "rpm": 100})).await;
+    let auth = master();
+    let r = h
+        .call(
+            "PATCH",
+            &format!("/admin/keys/{id}"),
+            &[("authorization", &auth)],
+            Some(&json!({"rpm": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["team"], "a", "untouched settings stay");
+    assert_eq!(r.json()["rpm"], 1);
+    // The new limit applies at once.
+    assert_eq!(chat_as(&h, &secret, "chat", "1").await.status, 200);
+    assert_eq!(chat_as(&h, &secret, "chat", "2").await.status, 429);
+    for bad in [
+        json!({"rpm": "fast"}),
+        json!({"colour": "red"}),
+        json!([1, 2]),
+    ] {
+        let r = h
+            .call(
+                "PATCH",
+                &format!("/admin/keys/{id}"),
+                &[("authorization", &auth)],
+                Some(&bad),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    h.finish().await;
+}
