@@ -20,7 +20,11 @@
 # through nginx as a plain keep-alive `proxy_pass` on the gateway's CPU: the floor for any HTTP
 # proxy on this machine, measured in the same run. NGINX=0 skips it.
 #
-# Environment: DURATION (s per run, default 10), LEVELS (default "1 16 64"),
+# KEYED=1 runs the gateway with a virtual key that has a daily budget and a request limit (so
+# every request is authenticated, its prompt counted, its worst case reserved and settled), and
+# wrk sends that key: the cost of governance on the request path.
+#
+# Environment: DURATION (s per run, default 10), LEVELS (default "1 16 64"), KEYED (0),
 # WARMUP (s, default 2), SWITCHYARD_BIN (default target/release/switchyard; set it to
 # skip the build), PIN, GATEWAY_CPU, LOAD_CPU.
 set -euo pipefail
@@ -126,6 +130,12 @@ workload = "bench"
 provider = "sim"
 model = "gpt-4o-mini"
 EOF
+AUTH_HEADER=""
+if [[ "${KEYED:-0}" == 1 ]]; then
+    key="$("$BIN" keys create --ledger "$WORK/switchyard.db" --team bench --budget day=1000000 --rpm 100000000 --json |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+    AUTH_HEADER="wrk.headers[\"Authorization\"] = \"Bearer $key\""
+fi
 "${on_gateway_cpu[@]}" "$BIN" serve --config "$WORK/switchyard.toml" >"$WORK/gateway.out" 2>"$WORK/gateway.log" &
 GW_PID=$!  # taskset execs the binary, so this is the gateway's own pid
 GW_URL="$(wait_for_url "$WORK/gateway.out" '^switchyard listening on http://' "$GW_PID" gateway)"
@@ -178,6 +188,7 @@ write_lua() {
     cat >"$WORK/$1.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+${2:-}
 wrk.body = '{"model":"$1","messages":[{"role":"user","content":"Say hello"}]}'
 
 function done(summary, latency, requests)
@@ -189,7 +200,7 @@ end
 EOF
 }
 write_lua gpt-4o-mini  # direct: the sim accepts any model; use the upstream name
-write_lua chat         # through the gateway: the route name
+write_lua chat "$AUTH_HEADER"  # through the gateway: the route name (and the key, if KEYED=1)
 
 # Gateway CPU time so far, in clock ticks (utime + stime, fields 14 and 15 of
 # /proc/PID/stat; strip "pid (comm) " first since comm may contain spaces).
@@ -267,7 +278,7 @@ report="$(
 - machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs; $placement
 - load: wrk, keep-alive, threads = min(c, 2), ${DURATION}s per run after a ${WARMUP}s warm-up;
   body \`{"model":…,"messages":[{"role":"user","content":"Say hello"}]}\`
-- upstream: \`switchyard sim --fast\`; gateway ledger enabled (SQLite in a temp dir)
+- upstream: \`switchyard sim --fast\`; gateway ledger enabled (SQLite in a temp dir)$([[ "${KEYED:-0}" == 1 ]] && echo "; every request authenticated with a virtual key that has a daily budget and an rpm limit")
 
 | c | target | req/s | p50 µs | p99 µs | p50 added µs | gw CPU µs/req | gw peak RSS MiB | errors |
 |--:|:--|--:|--:|--:|--:|--:|--:|--:|
