@@ -142,3 +142,60 @@ fn gemini_is_detected_from_google_api_key_too_and_gemini_api_key_wins() {
     );
     assert!(c.missing_env(&both).is_empty());
 }
+
+#[test]
+fn the_shipped_example_is_valid_and_uses_the_new_sections() {
+    let c = Config::from_toml(include_str!("../../../switchyard.example.toml")).unwrap();
+    let r = &c.routes[0];
+    assert_eq!(r.strategy, Strategy::Fallback);
+    assert_eq!(r.retry.retries, 1);
+    assert_eq!(r.targets[0].ttft_timeout, Some(Duration::from_millis(5000)));
+    assert!(r.capture.as_ref().is_some_and(|p| p.rate == 0.05));
+    assert_eq!(r.shadow.len(), 1);
+    assert_eq!(c.breaker.cooldown, Duration::from_secs(15));
+    assert_eq!(c.admin.master_key_env, "SWITCHYARD_MASTER_KEY");
+    assert_eq!(c.eval.shadow_concurrency, 4);
+}
+
+#[test]
+fn bad_routing_and_eval_settings_are_all_reported_with_their_paths() {
+    let text = r#"
+[breaker]
+error_ratio = 1.5
+cooldown_s = 0
+[admin]
+master_key_env = "sk-oops"
+[eval]
+shadow_max_usd_per_day = "lots"
+[providers.p]
+kind = "openai"
+[[routes]]
+name = "r"
+strategy = "fastest"
+retries = 50
+[routes.capture]
+rate = 2.0
+[[routes.shadow]]
+provider = "nobody"
+model = "m"
+[[routes.targets]]
+provider = "p"
+model = "m"
+ttft_timeout_ms = 0
+"#;
+    let errs = Config::from_toml(text).unwrap_err().0;
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for p in [
+        "breaker.error_ratio",
+        "breaker.cooldown_s",
+        "admin.master_key_env",
+        "eval.shadow_max_usd_per_day",
+        "routes[0].strategy",
+        "routes[0].retries",
+        "routes[0].capture.rate",
+        "routes[0].shadow[0].provider",
+        "routes[0].targets[0].ttft_timeout_ms",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+}
