@@ -309,6 +309,8 @@ fn dataset(cmd: DatasetCmd) -> anyhow::Result<ExitCode> {
                         input,
                         expected: None,
                         reference_output: Some(c.output_text.clone()),
+                        reference_tool_calls: serde_json::from_value(c.tool_calls.clone())
+                            .unwrap_or_default(),
                         reference_cost_usd: c.cost_usd.and_then(|m| {
                             use rust_decimal::prelude::ToPrimitive;
                             m.0.to_f64()

@@ -26,6 +26,9 @@ pub struct DatasetItem {
     /// The answer recorded when the dataset was made, for pairwise judging and embeddings.
     #[serde(default)]
     pub reference_output: Option<String>,
+    /// The tool calls of the recorded answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_tool_calls: Vec<crate::score::ToolCall>,
     #[serde(default)]
     pub reference_cost_usd: Option<f64>,
     #[serde(default)]

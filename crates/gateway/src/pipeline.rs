@@ -551,14 +551,16 @@ impl Gateway {
         let gw = self.clone();
         let ctx = ctx.clone();
         let body = body.clone();
-        Some(Box::new(move |rec: &Record, text: &str| {
-            let answer = crate::eval::Answer {
-                dialect,
-                body,
-                output: switchyard_eval::Output::text(text),
-            };
-            gw.after_answer(plan, &ctx, answer, rec);
-        }))
+        Some(Box::new(
+            move |rec: &Record, output: switchyard_eval::Output| {
+                let answer = crate::eval::Answer {
+                    dialect,
+                    body,
+                    output,
+                };
+                gw.after_answer(plan, &ctx, answer, rec);
+            },
+        ))
     }
 }
 

@@ -287,7 +287,10 @@ impl Gateway {
                 b
             }
             None => (
-                Output::text(item.reference_output.clone().unwrap_or_default()),
+                Output {
+                    text: item.reference_output.clone().unwrap_or_default(),
+                    tool_calls: item.reference_tool_calls.clone(),
+                },
                 Side {
                     output: item.reference_output.clone().unwrap_or_default(),
                     cost_usd: item.reference_cost_usd,
@@ -463,6 +466,17 @@ impl Gateway {
                 }
             }
             _ => {
+                // Without an expected value, a reference scorer compares with the baseline's
+                // answer (the production answer for captured datasets), which then scores
+                // itself as the reference.
+                let from_baseline = (expected.is_none() && s.spec().needs_expected()).then(|| {
+                    if kind == "tool-call" {
+                        Expected(json!({ "tool_calls": b_out.tool_calls }))
+                    } else {
+                        Expected(Value::String(b_out.text.clone()))
+                    }
+                });
+                let expected = expected.or(from_baseline.as_ref());
                 let c = if c_failed {
                     Ok(switchyard_eval::Score::fail("the candidate failed"))
                 } else {

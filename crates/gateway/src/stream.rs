@@ -41,12 +41,12 @@ pub(crate) struct TeeSetup {
     pub header_overhead: Duration,
     /// The key's budget hold, settled with the stream's actual cost when it ends.
     pub admitted: crate::Admitted,
-    /// Runs once with the finished record and the streamed text (capture, shadow traffic).
+    /// Runs once with the finished record and the streamed answer (capture, shadow traffic).
     pub on_finish: Option<OnFinish>,
 }
 
-/// What a finished stream hands to evaluation: its record and its text.
-pub(crate) type OnFinish = Box<dyn FnOnce(&Record, &str) + Send>;
+/// What a finished stream hands to evaluation: its record and its answer.
+pub(crate) type OnFinish = Box<dyn FnOnce(&Record, switchyard_eval::Output) + Send>;
 
 /// What the tee has read so far.
 #[derive(Default)]
@@ -57,7 +57,36 @@ pub(crate) struct Progress {
     pub first_output: Option<Instant>,
     /// An error the upstream announced in the stream itself; the record says it broke.
     pub upstream_error: Option<String>,
+    /// Keep the answer apart (content, and tool calls by index) for evaluation; only when
+    /// this request was sampled, so the usual stream pays nothing for it.
+    pub keep_answer: bool,
+    pub answer: String,
+    /// (name, arguments) of each streamed tool call, by index.
+    pub calls: Vec<(String, String)>,
     processing: Duration,
+}
+
+impl Progress {
+    /// The streamed answer: content and tool calls when they were kept, else the text read.
+    fn output(&self) -> switchyard_eval::Output {
+        let text = if self.answer.is_empty() && self.calls.is_empty() {
+            self.text.clone()
+        } else {
+            self.answer.clone()
+        };
+        switchyard_eval::Output {
+            text,
+            tool_calls: self
+                .calls
+                .iter()
+                .map(|(name, args)| {
+                    let arguments = serde_json::from_str(args)
+                        .unwrap_or_else(|_| serde_json::Value::String(args.clone()));
+                    switchyard_eval::ToolCall::new(name.clone(), arguments)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What one dialect's stream events say.
@@ -107,8 +136,11 @@ impl<R: EventReader> Tee<R> {
             framer: SseFramer::new(),
             events: Vec::new(),
             pending: None,
+            progress: Progress {
+                keep_answer: setup.on_finish.is_some(),
+                ..Progress::default()
+            },
             setup: Some(setup),
-            progress: Progress::default(),
             ended: false,
         }
     }
@@ -180,7 +212,7 @@ impl<R: EventReader> Tee<R> {
             }
         }
         if let Some(f) = on_finish {
-            f(&record, &self.progress.text);
+            f(&record, self.progress.output());
         }
         recorder.record(record);
     }
@@ -210,12 +242,39 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
                 p.first_output = Some(Instant::now());
             }
             d.append_text(&mut p.text);
+            if p.keep_answer {
+                keep_answer(d, p);
+            }
         }
     }
     if let Some(u) = &chunk.usage {
         p.usage = Some(u.to_tokens());
     }
     !(drop_usage && chunk.is_usage_only())
+}
+
+/// Content into `answer`, tool-call deltas into `calls` by their index.
+fn keep_answer(d: &switchyard_protocol::openai::ChunkDelta<'_>, p: &mut Progress) {
+    if let Some(c) = &d.content {
+        p.answer.push_str(c);
+    }
+    for (pos, call) in d.tool_calls.iter().flatten().enumerate() {
+        let i = call.index.unwrap_or(pos);
+        if i >= 128 {
+            continue;
+        }
+        if p.calls.len() <= i {
+            p.calls.resize(i + 1, (String::new(), String::new()));
+        }
+        if let Some(f) = &call.function {
+            if let Some(n) = &f.name {
+                p.calls[i].0.push_str(n);
+            }
+            if let Some(a) = &f.arguments {
+                p.calls[i].1.push_str(a);
+            }
+        }
+    }
 }
 
 fn estimate(request_body: &[u8], completion: &str) -> TokenUsage {

@@ -288,6 +288,7 @@ fn items(answers: &[(String, String)]) -> Vec<DatasetItem> {
             input: json!({"messages": [{"role": "user", "content": q}]}),
             expected: Some(Expected(json!(a))),
             reference_output: Some(a.clone()),
+            reference_tool_calls: Vec::new(),
             reference_cost_usd: Some(0.0001),
             reference_latency_ms: Some(100.0),
             tags: Vec::new(),
@@ -404,4 +405,97 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
     // Replays are evaluation spend.
     assert_eq!(recs.iter().filter(|r| !r.shadow).count(), 30);
     assert!(recs.iter().filter(|r| r.shadow).count() >= 30 + 60);
+}
+
+#[tokio::test]
+async fn a_streamed_answer_is_captured_with_its_tool_calls() {
+    let h = start(
+        SIM,
+        &gateway(
+            r#"
+[[routes]]
+name = "agent"
+targets = [{ provider = "sim", model = "gpt-4o-mini" }]
+[routes.capture]
+rate = 1.0
+"#,
+        ),
+    )
+    .await;
+    let mut body = chat("agent", "What is the weather in Paris?");
+    body["stream"] = json!(true);
+    body["tools"] = json!([{"type": "function", "function": {"name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]);
+    body["tool_choice"] = json!({"type": "function", "function": {"name": "get_weather"}});
+    let a = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    h.gateway.flush_eval();
+    let caps = store(&h)
+        .captures(&CaptureQuery::default())
+        .expect("captures");
+    assert_eq!(caps.len(), 1);
+    let calls = caps[0].tool_calls.as_array().cloned().unwrap_or_default();
+    assert_eq!(calls.len(), 1, "{:?}", caps[0]);
+    assert_eq!(calls[0]["name"], "get_weather");
+    assert!(
+        calls[0]["arguments"]["city"].is_string(),
+        "arguments parsed as JSON: {calls:?}"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn without_an_expected_value_the_captured_answer_is_the_reference() {
+    let h = start(
+        SIM,
+        &gateway(
+            r#"
+[[routes]]
+name = "current"
+targets = [{ provider = "sim", model = "gpt-4o" }]
+[[routes]]
+name = "same"
+targets = [{ provider = "sim", model = "gpt-4o" }]
+[[routes]]
+name = "other"
+targets = [{ provider = "sim", model = "gpt-4o-mini" }]
+"#,
+        ),
+    )
+    .await;
+    let mut answers = Vec::new();
+    for i in 0..20 {
+        let q = format!("Classify ticket {i}.");
+        let a = h.post("/v1/chat/completions", &chat("current", &q)).await;
+        let text = a.json()["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        answers.push((q, text));
+    }
+    let unlabelled = |answers: &[(String, String)]| {
+        let mut d = dataset(answers);
+        for it in &mut d.items {
+            it.expected = None;
+        }
+        d
+    };
+    let none = |_: usize, _: usize| {};
+    let same = h
+        .gateway
+        .replay(unlabelled(&answers), &opts("same", None), &none)
+        .await
+        .expect("replay");
+    assert!(same.verdict.passed(), "{:?}", same.verdict);
+    assert_eq!(
+        same.summary.mean_baseline, 1.0,
+        "the reference scores itself 1"
+    );
+    let other = h
+        .gateway
+        .replay(unlabelled(&answers), &opts("other", None), &none)
+        .await
+        .expect("replay");
+    assert!(!other.verdict.passed());
+    h.finish().await;
 }

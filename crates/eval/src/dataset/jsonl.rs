@@ -3,7 +3,7 @@
 //! Each line is an object with exactly one of `input` (a chat request body), `prompt`
 //! (text, with an optional `system`) or `messages` (a chat message array); and optionally
 //! `id` (default `line-N`), `expected`, `assert` (or `scorers`: a list of scorer specs),
-//! `reference_output`, `reference_cost_usd`, `reference_latency_ms` and `tags` (an object
+//! `reference_output`, `reference_tool_calls`, `reference_cost_usd`, `reference_latency_ms` and `tags` (an object
 //! of strings or a list of `[key, value]` pairs). Blank lines are skipped; unknown fields
 //! are errors, so a typo cannot silently drop a scorer.
 
@@ -40,6 +40,8 @@ struct RawLine {
     #[serde(alias = "scorers")]
     assert: Option<Vec<Value>>,
     reference_output: Option<String>,
+    #[serde(default)]
+    reference_tool_calls: Vec<crate::score::ToolCall>,
     reference_cost_usd: Option<f64>,
     reference_latency_ms: Option<f64>,
     tags: Option<Value>,
@@ -114,6 +116,7 @@ fn parse_line(raw: &str, line: usize) -> Result<DatasetItem, Vec<String>> {
         input,
         expected: r.expected.map(Expected),
         reference_output: r.reference_output,
+        reference_tool_calls: r.reference_tool_calls,
         reference_cost_usd: r.reference_cost_usd,
         reference_latency_ms: r.reference_latency_ms,
         tags,

@@ -184,6 +184,7 @@ fn build_test(
             input,
             expected: None,
             reference_output: None,
+            reference_tool_calls: Vec::new(),
             reference_cost_usd: None,
             reference_latency_ms: None,
             tags,

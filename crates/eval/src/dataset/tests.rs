@@ -61,6 +61,7 @@ fn question_reads_the_last_user_message_including_content_parts() {
         ]}),
         expected: None,
         reference_output: None,
+        reference_tool_calls: Vec::new(),
         reference_cost_usd: None,
         reference_latency_ms: None,
         tags: Vec::new(),

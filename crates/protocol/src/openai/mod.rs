@@ -10,4 +10,4 @@ pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
 pub use embeddings::EmbeddingRequest;
 pub use error::{ErrorBody, ErrorDetail};
 pub use raw::RawObject;
-pub use response::{ChunkView, Usage, completion_text, usage_of};
+pub use response::{ChunkDelta, ChunkView, Usage, completion_text, usage_of};

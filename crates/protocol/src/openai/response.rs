@@ -135,6 +135,9 @@ pub struct ChunkDelta<'a> {
 
 #[derive(Debug, Deserialize)]
 pub struct ToolCallDelta<'a> {
+    /// Which call of a parallel set this delta extends.
+    #[serde(default)]
+    pub index: Option<usize>,
     #[serde(borrow, default)]
     pub function: Option<FunctionDelta<'a>>,
 }
