@@ -324,12 +324,8 @@ fn opts(candidate: &str, baseline: Option<&str>) -> ReplayOptions {
     }
 }
 
-#[tokio::test]
-async fn replay_passes_an_equivalent_candidate_fails_a_different_one_and_stops_at_the_cap() {
-    let h = start(
-        SIM,
-        &gateway(
-            r#"
+/// A production route and two candidates: the same model, and another.
+const REPLAY_ROUTES: &str = r#"
 [[routes]]
 name = "current"
 targets = [{ provider = "sim", model = "gpt-4o" }]
@@ -339,14 +335,14 @@ targets = [{ provider = "sim", model = "gpt-4o" }]
 [[routes]]
 name = "other"
 targets = [{ provider = "sim", model = "gpt-4o-mini" }]
-"#,
-        ),
-    )
-    .await;
-    // The production answers, as a capture would have recorded them.
+"#;
+
+/// `n` questions (`{i}` in `template` numbered) and the answers the `current` route gave, as
+/// a capture would have recorded them.
+async fn production_answers(h: &Harness, template: &str, n: usize) -> Vec<(String, String)> {
     let mut answers = Vec::new();
-    for i in 0..30 {
-        let q = format!("Summarise ticket {i} for the on-call engineer.");
+    for i in 0..n {
+        let q = template.replace("{i}", &i.to_string());
         let a = h.post("/v1/chat/completions", &chat("current", &q)).await;
         let text = a.json()["choices"][0]["message"]["content"]
             .as_str()
@@ -354,6 +350,14 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
             .to_string();
         answers.push((q, text));
     }
+    answers
+}
+
+#[tokio::test]
+async fn replay_passes_an_equivalent_candidate_fails_a_different_one_and_stops_at_the_cap() {
+    let h = start(SIM, &gateway(REPLAY_ROUTES)).await;
+    let answers =
+        production_answers(&h, "Summarise ticket {i} for the on-call engineer.", 30).await;
     let none = |_: usize, _: usize| {};
     let same = h
         .gateway
@@ -446,33 +450,8 @@ rate = 1.0
 
 #[tokio::test]
 async fn without_an_expected_value_the_captured_answer_is_the_reference() {
-    let h = start(
-        SIM,
-        &gateway(
-            r#"
-[[routes]]
-name = "current"
-targets = [{ provider = "sim", model = "gpt-4o" }]
-[[routes]]
-name = "same"
-targets = [{ provider = "sim", model = "gpt-4o" }]
-[[routes]]
-name = "other"
-targets = [{ provider = "sim", model = "gpt-4o-mini" }]
-"#,
-        ),
-    )
-    .await;
-    let mut answers = Vec::new();
-    for i in 0..20 {
-        let q = format!("Classify ticket {i}.");
-        let a = h.post("/v1/chat/completions", &chat("current", &q)).await;
-        let text = a.json()["choices"][0]["message"]["content"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        answers.push((q, text));
-    }
+    let h = start(SIM, &gateway(REPLAY_ROUTES)).await;
+    let answers = production_answers(&h, "Classify ticket {i}.", 20).await;
     let unlabelled = |answers: &[(String, String)]| {
         let mut d = dataset(answers);
         for it in &mut d.items {
