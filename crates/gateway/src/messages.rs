@@ -13,7 +13,7 @@ use crate::Admitted;
 use crate::error::GatewayError;
 use crate::eval::Dialect as EvalDialect;
 use crate::passthrough::{self, AnthropicReader};
-use crate::pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+use crate::pipeline::{Begun, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::record::{self, Outcome};
 use crate::stream::{OpenAiReader, Tee, TeeSetup, TeeStream};
 use crate::{Gateway, tokens};
@@ -93,19 +93,24 @@ impl Gateway {
                 ));
             }
         };
-        let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
-        let admitted = self.admit(
+        // Counted at most once, by whichever needs it first (the budget or the fit check).
+        let prompt = std::cell::OnceCell::new();
+        let prompt_tokens = || *prompt.get_or_init(|| tokens::count_canonical_prompt(&req));
+        let Begun {
+            route,
+            admitted,
+            limits,
+            eval,
+            mut rec,
+        } = self.begin(
             ctx,
             RecordKind::Chat,
-            &route,
+            &req.model,
             crate::governance::Ask {
-                prompt_tokens: || tokens::count_canonical_prompt(&req),
+                prompt_tokens,
                 max_output: req.max_tokens,
             },
         )?;
-        let limits = KeyLimits::of(&admitted);
-        let eval = self.eval_plan(&route.name, ctx);
-        let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = features(&req);
         let payload = Payload::Messages {
@@ -121,7 +126,7 @@ impl Gateway {
             vision: rec.features.contains("vision"),
             json_schema: matches!(req.response_format, ResponseFormat::JsonSchema { .. }),
         }
-        .needs(&route, || tokens::count_canonical_prompt(&req));
+        .needs(&route, prompt_tokens);
         let success = match route.execute(payload, &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),

@@ -2,6 +2,7 @@
 
 use crate::error::GatewayError;
 use crate::eval::Dialect;
+use crate::governance::Ask;
 use crate::record::{self, Outcome};
 use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
@@ -73,6 +74,15 @@ impl RequestContext {
     }
 }
 
+/// A model call admitted and about to go upstream.
+pub(crate) struct Begun {
+    pub route: Arc<Route<TargetMeta>>,
+    pub admitted: crate::Admitted,
+    pub limits: KeyLimits,
+    pub eval: Option<crate::eval::EvalPlan>,
+    pub rec: Record,
+}
+
 /// What the edge sends back on success.
 pub struct Reply {
     pub status: u16,
@@ -137,19 +147,27 @@ impl Gateway {
                 ));
             }
         };
-        let route = self.resolve(ctx, RecordKind::Chat, &req.model)?;
-        let mut admitted = self.admit(
+        // Counted at most once, by whichever needs it first (the budget or the fit check).
+        let prompt = std::cell::OnceCell::new();
+        let prompt_tokens = || {
+            *prompt
+                .get_or_init(|| tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()))
+        };
+        let Begun {
+            route,
+            mut admitted,
+            limits,
+            eval: eval_plan,
+            mut rec,
+        } = self.begin(
             ctx,
             RecordKind::Chat,
-            &route,
-            crate::governance::Ask {
-                prompt_tokens: || tokens::count_chat_prompt(req.messages.len(), req.prompt_texts()),
+            &req.model,
+            Ask {
+                prompt_tokens,
                 max_output: req.max_output_tokens,
             },
         )?;
-        let limits = KeyLimits::of(&admitted);
-        let eval_plan = self.eval_plan(&route.name, ctx);
-        let mut rec = self.draft(ctx, &route, RecordKind::Chat);
         rec.streamed = req.stream;
         rec.features = req.features.to_csv();
         let needs = tokens::Demand {
@@ -160,9 +178,7 @@ impl Gateway {
             vision: req.features.contains(&Feature::Vision),
             json_schema: req.features.contains(&Feature::JsonSchema),
         }
-        .needs(&route, || {
-            tokens::count_chat_prompt(req.messages.len(), req.prompt_texts())
-        });
+        .needs(&route, prompt_tokens);
         let success = match route.execute(Payload::Chat(&req), &needs).await {
             Ok(s) => s,
             Err(ex) => return Err(self.fail(rec, &route.name, ex, ctx)),
@@ -267,19 +283,22 @@ impl Gateway {
                 ));
             }
         };
-        let route = self.resolve(ctx, RecordKind::Embedding, &req.model)?;
-        let mut admitted = self.admit(
+        let Begun {
+            route,
+            mut admitted,
+            mut rec,
+            ..
+        } = self.begin(
             ctx,
             RecordKind::Embedding,
-            &route,
-            crate::governance::Ask {
+            &req.model,
+            Ask {
                 prompt_tokens: || {
                     req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized
                 },
                 max_output: Some(0),
             },
         )?;
-        let mut rec = self.draft(ctx, &route, RecordKind::Embedding);
         let needs = tokens::Demand {
             body_len: body.len(),
             max_output: None,
@@ -363,6 +382,31 @@ impl Gateway {
         rec.overhead_us = ctx.received.elapsed().as_micros() as u64;
         self.inner.recorder.record(rec);
         err
+    }
+
+    /// The steps every model call shares before the upstream: the route, the caller's
+    /// admission (route allowed, limits, the worst case reserved), evaluation sampling (chats
+    /// only) and the record's draft.
+    pub(crate) fn begin(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        model: &str,
+        ask: Ask<impl FnOnce() -> u64>,
+    ) -> Result<Begun, GatewayError> {
+        let route = self.resolve(ctx, kind, model)?;
+        let admitted = self.admit(ctx, kind, &route, ask)?;
+        let eval = match kind {
+            RecordKind::Chat => self.eval_plan(&route.name, ctx),
+            _ => None,
+        };
+        Ok(Begun {
+            limits: KeyLimits::of(&admitted),
+            rec: self.draft(ctx, &route, kind),
+            route,
+            admitted,
+            eval,
+        })
     }
 
     pub(crate) fn resolve(

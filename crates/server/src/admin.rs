@@ -154,6 +154,14 @@ fn object_body(body: &[u8]) -> Result<serde_json::Value, Box<Response>> {
 
 type KeyId = axum::extract::Path<String>;
 
+/// The one response that carries a key's secret (creation, rotation).
+fn issued(status: StatusCode, info: &KeyInfo, secret: &str, note: &str) -> Response {
+    json(
+        status,
+        json!({"key": secret, "key_info": info, "note": note}).to_string(),
+    )
+}
+
 /// `POST /admin/keys`: creates a key. The secret is in this response and nowhere else.
 pub async fn create_key(
     State(gw): State<Gateway>,
@@ -171,14 +179,11 @@ pub async fn create_key(
         move || gw.create_key(spec_of(v)?),
         |(info, secret): (KeyInfo, String)| {
             tracing::info!(key_id = %info.id, team = ?info.spec.team, "virtual key created");
-            json(
+            issued(
                 StatusCode::CREATED,
-                json!({
-                    "key": secret,
-                    "key_info": info,
-                    "note": "Store the key now: it is shown only once. Only its hash is kept.",
-                })
-                .to_string(),
+                &info,
+                &secret,
+                "Store the key now: it is shown only once. Only its hash is kept.",
             )
         },
     )
@@ -261,14 +266,11 @@ pub async fn rotate_key(
         move || gw.rotate_key(&id),
         |(info, secret): (KeyInfo, String)| {
             tracing::info!(key_id = %info.id, "virtual key rotated");
-            json(
+            issued(
                 StatusCode::OK,
-                json!({
-                    "key": secret,
-                    "key_info": info,
-                    "note": "Store the new key now: it is shown only once. The old key no longer works.",
-                })
-                .to_string(),
+                &info,
+                &secret,
+                "Store the new key now: it is shown only once. The old key no longer works.",
             )
         },
     )
