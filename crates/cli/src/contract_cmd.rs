@@ -200,18 +200,7 @@ pub fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
         out.insert("offers".into(), serde_json::to_value(&sim.results)?);
     }
     if a.recommend {
-        let end = l.history.last_day().unwrap_or(l.today);
-        let only: History = History {
-            rows: l
-                .history
-                .rows
-                .iter()
-                .filter(|r| a.provider.as_ref().is_none_or(|p| &r.provider == p))
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
-        let daily = spend::daily_series(&only, None, end, 60);
+        let daily = spend::covered_daily_series(&l.history, a.provider.as_deref(), 60);
         let r = contract::recommend(&daily, a.discount, a.term)?;
         if !input.json {
             print_recommendation(&r);

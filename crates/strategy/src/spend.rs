@@ -286,6 +286,31 @@ pub fn daily_series(
     by.into_iter().collect()
 }
 
+/// Daily cost of `provider` (all when `None`) over at most the last `days` days of the history,
+/// never reaching before the history's first day: a day before the ledger began is unknown,
+/// not $0, so a 30-day ledger yields 30 entries and nothing can mistake it for 60 quiet days.
+/// Days inside the covered range without traffic are $0. Empty history: empty series.
+pub fn covered_daily_series(
+    h: &History,
+    provider: Option<&str>,
+    days: i64,
+) -> Vec<(NaiveDate, Money)> {
+    let (Some(first), Some(end)) = (h.first_day(), h.last_day()) else {
+        return Vec::new();
+    };
+    let covered = (end - first).num_days() + 1;
+    let only = History {
+        rows: h
+            .rows
+            .iter()
+            .filter(|r| provider.is_none_or(|p| r.provider == p))
+            .cloned()
+            .collect(),
+        ..Default::default()
+    };
+    daily_series(&only, None, end, days.min(covered))
+}
+
 fn growth(h: &History) -> Vec<Growth> {
     let Some(end) = h.last_day() else {
         return Vec::new();

@@ -97,3 +97,24 @@ fn growth_compares_the_last_30_days_with_the_30_before() {
     assert!(g.trend_per_day > Decimal::ZERO);
     assert_eq!((g.last_30d, g.previous_30d), (m("45"), m("30")));
 }
+
+#[test]
+fn the_covered_daily_series_never_reaches_before_the_first_recorded_day() {
+    // 30 days of openai and one mistral day: the series for openai has 30 entries, not 60,
+    // and a covered day without openai traffic is $0.
+    let mut h = History::default();
+    for d in 1..=30 {
+        if d != 15 {
+            let day = format!("2026-11-{d:02}");
+            h.rows.push(row(&day, "w", ("openai", "a"), 1, "10"));
+        }
+    }
+    h.rows
+        .push(row("2026-11-15", "w", ("mistral", "b"), 1, "3"));
+    let s = covered_daily_series(&h, Some("openai"), 60);
+    assert_eq!(s.len(), 30);
+    assert_eq!(s[0].0, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    assert_eq!(s[14].1, Money::ZERO);
+    assert_eq!(covered_daily_series(&h, None, 7).len(), 7);
+    assert!(covered_daily_series(&History::default(), None, 60).is_empty());
+}

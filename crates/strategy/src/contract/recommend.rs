@@ -82,13 +82,18 @@ pub enum RecommendError {
     #[error("daily[{index}] is {amount}; costs cannot be negative")]
     Negative { index: usize, amount: Money },
     #[error(
-        "daily spans {0} day(s); at least {min} are needed for the shortest lookback",
+        "the usage history covers {0} day(s); a recommendation needs at least {min} (the shortest lookback) — record or import more usage, then ask again",
         min = LOOKBACKS[0]
     )]
     TooShort(i64),
 }
 
 /// Recommends a monthly commitment bought at `discount` for `term_months`.
+///
+/// `daily` covers the days from its first entry to its last (days between without an entry are
+/// $0); it must not be padded before the history began (see
+/// [`crate::spend::covered_daily_series`]): a lookback longer than that span is unavailable and
+/// takes no part in the recommendation.
 pub fn recommend(
     daily: &[(NaiveDate, Money)],
     discount: Decimal,

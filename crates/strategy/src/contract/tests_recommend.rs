@@ -107,3 +107,36 @@ fn missing_days_count_as_zero_and_bad_inputs_are_errors() {
             .starts_with("daily[0] is -5")
     );
 }
+
+#[test]
+fn thirty_days_of_history_recommend_from_the_lookbacks_they_cover() {
+    // 20 days at $1,000 then 10 at $400, 20 % off. The 60-day lookback is not covered, so it
+    // cannot drag the result to $0. 30 days: level 400 costs 30 × 320 + 20 × 600 = 21,600
+    // against 24,000 on demand (saves 2,400 = 10 %); level 1,000 saves nothing. 7 days: 400.
+    // Commit 320/day = 320 × 365 / 12 = 9,733.33 a month.
+    let mut h = crate::History::default();
+    for (i, cost) in ["1000"; 20].iter().chain(["400"; 10].iter()).enumerate() {
+        h.rows.push(crate::source::DailyRow {
+            day: jan().checked_add_days(Days::new(i as u64)).unwrap(),
+            workload: "w".into(),
+            provider: "openai".into(),
+            model: "m".into(),
+            team: String::new(),
+            requests: 1,
+            errors: 0,
+            usage: Default::default(),
+            cost: usd(cost),
+        });
+    }
+    let daily = crate::spend::covered_daily_series(&h, None, 60);
+    let r = recommend(&daily, dec("0.2"), 12).unwrap();
+    assert!(r.lookbacks[1].available && !r.lookbacks[2].available);
+    assert_eq!(r.monthly_commitment, usd("9733.33"));
+    assert_eq!(r.expected_savings_rate, dec("0.1"));
+    // An empty ledger has no lookback at all: an error that says what it has.
+    let empty = crate::spend::covered_daily_series(&crate::History::default(), None, 60);
+    let err = recommend(&empty, dec("0.2"), 12).unwrap_err();
+    assert_eq!(err, RecommendError::TooShort(0));
+    assert!(err.to_string().contains("covers 0 day(s)"));
+    assert!(err.to_string().contains("at least 7"));
+}
