@@ -17,8 +17,9 @@ pub struct ContractArgs {
     /// Offers (TOML; see crates/strategy/examples/contract.toml and docs/contracts.md).
     #[arg(long)]
     pub file: Option<PathBuf>,
-    /// Mean monthly growth of usage (default: the last 30 days against the 30 before).
-    #[arg(long)]
+    /// Mean monthly growth of usage (default: the last 30 days against the 30 before);
+    /// negative for a decline (`--growth-mean -0.05`).
+    #[arg(long, allow_negative_numbers = true)]
     pub growth_mean: Option<Decimal>,
     /// Monthly growth volatility (standard deviation).
     #[arg(long, default_value = "0.1")]

@@ -9,6 +9,7 @@ mod eval_cmd;
 mod history;
 mod keys_cmd;
 mod ledger_cmd;
+mod scenario_cmd;
 mod serve;
 mod sim_cmd;
 mod strategy_cmd;

@@ -6,11 +6,9 @@ use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 use switchyard_catalog::Catalog;
 use switchyard_ledger::SqliteStore;
 use switchyard_strategy::report::{self, ReportOptions, pct, usd};
-use switchyard_strategy::scenario::{Change, Scenario};
 use switchyard_strategy::spend::{Dimension, Period};
 use switchyard_strategy::{History, deprecations, lockin, scenario, spend};
 
@@ -76,28 +74,6 @@ pub fn effort_model(config: &switchyard_gateway::Config) -> anyhow::Result<locki
     }
 }
 
-/// A scenario given as a file and/or flags.
-#[derive(clap::Args, Clone)]
-pub struct WhatIf {
-    /// Scenario file (see docs/strategy.md).
-    #[arg(long)]
-    file: Option<PathBuf>,
-    /// PROVIDER=FACTOR[@YYYY-MM-DD], e.g. openai=2.
-    #[arg(long = "price")]
-    prices: Vec<String>,
-    /// MODEL@YYYY-MM-DD[=REPLACEMENT].
-    #[arg(long = "retire")]
-    retirements: Vec<String>,
-    /// Monthly volume growth, e.g. 0.1 for 10 %.
-    #[arg(long)]
-    growth: Option<Decimal>,
-    /// WORKLOAD=provider/model.
-    #[arg(long = "move")]
-    moves: Vec<String>,
-    #[arg(long, default_value_t = 12)]
-    months: u32,
-}
-
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Cost, tokens and requests by dimension and period; shares, concentration, growth.
@@ -114,7 +90,7 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         #[command(flatten)]
-        what_if: WhatIf,
+        what_if: crate::scenario_cmd::WhatIf,
     },
     /// Simulate committed-spend offers against this traffic; recommend a commitment.
     Contract {
@@ -187,9 +163,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Scenario { input, what_if } => {
             let l = input.load()?;
-            let sc = build_scenario(&what_if)?;
+            let sc = crate::scenario_cmd::build(&what_if, &l)?;
             let r = scenario::run(&l.history, &l.catalog, &sc, l.today);
-            emit(input.json, &r, print_scenario)?;
+            emit(input.json, &r, crate::scenario_cmd::print)?;
         }
         Command::Contract { input, args } => crate::contract_cmd::contract(&input, args)?,
         Command::Lockin { input } => {
@@ -267,101 +243,6 @@ fn emit<T: serde::Serialize + ?Sized>(json: bool, v: &T, print: impl Fn(&T)) -> 
     Ok(())
 }
 
-fn date(s: &str) -> anyhow::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| anyhow::anyhow!("{s:?} is not a date; write YYYY-MM-DD"))
-}
-
-fn build_scenario(w: &WhatIf) -> anyhow::Result<Scenario> {
-    let WhatIf {
-        file,
-        prices,
-        retirements,
-        growth,
-        moves,
-        months,
-    } = w.clone();
-    let mut sc = match file {
-        Some(p) => {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Scenario::from_toml(&text).map_err(|errs| {
-                anyhow::anyhow!(
-                    "{}: {}",
-                    p.display(),
-                    errs.iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            })?
-        }
-        None => Scenario {
-            name: "what-if".into(),
-            horizon_months: months,
-            changes: Vec::new(),
-        },
-    };
-    let today = Utc::now().date_naive();
-    for p in &prices {
-        let (provider, rest) = p
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--price {p:?}: write PROVIDER=FACTOR[@YYYY-MM-DD]"))?;
-        let (factor, from) = match rest.split_once('@') {
-            Some((f, d)) => (f, date(d)?),
-            None => (rest, today),
-        };
-        let factor = Decimal::from_str(factor)
-            .map_err(|_| anyhow::anyhow!("--price {p:?}: {factor:?} is not a number"))?;
-        sc.changes.push(Change::Price {
-            provider: provider.into(),
-            factor,
-            from,
-        });
-    }
-    for r in &retirements {
-        let (model, rest) = r.split_once('@').ok_or_else(|| {
-            anyhow::anyhow!("--retire {r:?}: write MODEL@YYYY-MM-DD[=REPLACEMENT]")
-        })?;
-        let (on, replacement) = match rest.split_once('=') {
-            Some((d, rep)) => (date(d)?, Some(rep.to_string())),
-            None => (date(rest)?, None),
-        };
-        sc.changes.push(Change::Retire {
-            model: model.into(),
-            on,
-            replacement,
-        });
-    }
-    if let Some(g) = growth {
-        sc.changes.push(Change::Growth { monthly: g });
-    }
-    for m in &moves {
-        let (workload, to) = m
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--move {m:?}: write WORKLOAD=provider/model"))?;
-        sc.changes.push(Change::Move {
-            workload: workload.into(),
-            to: to.into(),
-            from: None,
-        });
-    }
-    let errs = sc.validate();
-    if !errs.is_empty() {
-        anyhow::bail!(
-            "{}",
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-    }
-    if sc.changes.is_empty() {
-        anyhow::bail!("no what-if given: pass --file, --price, --retire, --growth or --move");
-    }
-    Ok(sc)
-}
-
 fn print_spend(r: &spend::SpendReport) {
     let rows: Vec<Vec<String>> = r
         .rows
@@ -436,46 +317,6 @@ fn print_spend(r: &spend::SpendReport) {
             &[1, 2, 3, 4, 5]
         )
     );
-}
-
-fn print_scenario(r: &scenario::ScenarioResult) {
-    println!(
-        "Scenario: {} — {} months from {}\n",
-        r.name, r.horizon_months, r.start
-    );
-    let rows: Vec<Vec<String>> = r
-        .workloads
-        .iter()
-        .map(|w| {
-            vec![
-                w.workload.clone(),
-                usd(w.baseline),
-                usd(w.scenario),
-                usd(w.delta),
-                w.delta_pct.map_or("n/a".into(), pct),
-            ]
-        })
-        .collect();
-    let mut rows = rows;
-    rows.push(vec![
-        "TOTAL".into(),
-        usd(r.total_baseline),
-        usd(r.total_scenario),
-        usd(r.total_delta),
-        String::new(),
-    ]);
-    print!(
-        "{}",
-        table::render(
-            &["workload", "baseline", "scenario", "delta", "delta %"],
-            &rows,
-            &[1, 2, 3, 4]
-        )
-    );
-    println!("\nAssumptions:");
-    for a in &r.assumptions {
-        println!("  - {a}");
-    }
 }
 
 fn print_lockin(r: &[lockin::LockIn]) {

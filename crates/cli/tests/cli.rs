@@ -91,3 +91,102 @@ fn too_short_or_empty_history_refuses_a_recommendation_saying_what_it_has_and_ne
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("covers 0 day(s)"), "{}", r.stderr);
 }
+
+#[test]
+fn scenario_flags_with_unknown_names_exit_1_naming_the_flag_the_name_and_the_closest() {
+    let dir = scratch();
+    let db = ledger(&dir, &days(30, 0, "10"));
+    let db = db.to_str().unwrap();
+    let cases = [
+        (
+            ["--move", "chat=nope/model-x"],
+            "unknown model \"nope/model-x\"",
+        ),
+        (["--retire", "ghost@2027-01-01"], "unknown model \"ghost\""),
+        (
+            ["--move", "NOSUCH=openai/gpt-4o"],
+            "unknown workload \"NOSUCH\"",
+        ),
+        (
+            ["--price", "nosuchprovider=2"],
+            "unknown provider \"nosuchprovider\"",
+        ),
+    ];
+    for (flag, want) in cases {
+        let r = run(
+            &dir,
+            &["strategy", "scenario", flag[0], flag[1], "--ledger", db],
+        );
+        assert_eq!(r.code, 1, "{flag:?}: {}", r.stdout);
+        let line = format!("{} {:?}: {want}", flag[0], flag[1]);
+        assert!(r.stderr.contains(&line), "{flag:?}: {}", r.stderr);
+        assert!(r.stderr.contains("closest known: \""), "{}", r.stderr);
+    }
+    // The closest names are real ones: a misspelt provider suggests the right one first.
+    let r = run(
+        &dir,
+        &["strategy", "scenario", "--price", "opena=2", "--ledger", db],
+    );
+    assert!(
+        r.stderr.contains("closest known: \"openai\""),
+        "{}",
+        r.stderr
+    );
+    // Known names still run, and a negative growth needs no `=`.
+    let r = run(
+        &dir,
+        &[
+            "strategy", "scenario", "--price", "openai=2", "--growth", "-0.1", "--ledger", db,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_scenario_file_reports_every_error_at_its_own_change() {
+    let dir = scratch();
+    let db = ledger(&dir, &days(30, 0, "10"));
+    let text = "name = \"x\"\n[[change]]\nkind = \"growth\"\nmonthly = 0.1\n\
+        [[change]]\nkind = \"price\"\nprovider = \"opena\"\nfactor = 2\nfrom = 2027-01-01\n\
+        [[change]]\nkind = \"price\"\nprovider = \"openai\"\nfactor = \"abc\"\nfrom = 2027-01-01\n";
+    std::fs::write(dir.join("s.toml"), text).unwrap();
+    let r = run(
+        &dir,
+        &[
+            "strategy",
+            "scenario",
+            "--file",
+            "s.toml",
+            "--ledger",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("change[2] (line 10): `abc` is not a decimal"),
+        "{}",
+        r.stderr
+    );
+    // Names are checked only once the file parses.
+    let fixed = text.replace("\"abc\"", "3");
+    std::fs::write(dir.join("s.toml"), fixed).unwrap();
+    let r = run(
+        &dir,
+        &[
+            "strategy",
+            "scenario",
+            "--file",
+            "s.toml",
+            "--ledger",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("change[1].provider (line 5): unknown provider \"opena\""),
+        "{}",
+        r.stderr
+    );
+}

@@ -4,6 +4,7 @@
 
 mod id;
 mod money;
+pub mod names;
 mod secret;
 mod usage;
 

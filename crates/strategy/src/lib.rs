@@ -17,6 +17,7 @@ pub mod lockin;
 pub mod readiness;
 pub mod report;
 pub mod scenario;
+mod scenario_input;
 pub mod source;
 pub mod spend;
 

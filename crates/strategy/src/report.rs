@@ -175,6 +175,7 @@ fn doubling(
             factor: Decimal::from(2),
             from: today,
         }],
+        origins: Vec::new(),
     };
     let r: ScenarioResult = scenario::run(h, catalog, &shock, today);
     let moves = r

@@ -19,6 +19,8 @@ use std::str::FromStr;
 use switchyard_catalog::{Catalog, ModelEntry};
 use switchyard_primitives::{Money, TokenUsage};
 
+pub use crate::scenario_input::{Origin, ScenarioError};
+
 /// One what-if.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -62,72 +64,14 @@ pub struct Scenario {
     pub horizon_months: u32,
     #[serde(default, rename = "change")]
     pub changes: Vec<Change>,
+    /// Where each change came from (`change[2]` at a line of the file, or a flag), for errors;
+    /// a change without an entry is named by its index.
+    #[serde(skip)]
+    pub origins: Vec<Origin>,
 }
 
-fn default_horizon() -> u32 {
+pub(crate) fn default_horizon() -> u32 {
     12
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct ScenarioError {
-    pub path: String,
-    pub message: String,
-}
-
-impl Scenario {
-    /// Parses a scenario file; errors name the field (`change[2].factor`).
-    pub fn from_toml(text: &str) -> Result<Scenario, Vec<ScenarioError>> {
-        let s: Scenario = toml::from_str(text).map_err(|e| {
-            vec![ScenarioError {
-                path: "(file)".into(),
-                message: e.to_string(),
-            }]
-        })?;
-        let errors = s.validate();
-        if errors.is_empty() {
-            Ok(s)
-        } else {
-            Err(errors)
-        }
-    }
-
-    pub fn validate(&self) -> Vec<ScenarioError> {
-        let mut errs = Vec::new();
-        let mut err = |i: usize, f: &str, m: &str| {
-            errs.push(ScenarioError {
-                path: format!("change[{i}].{f}"),
-                message: m.into(),
-            })
-        };
-        for (i, c) in self.changes.iter().enumerate() {
-            match c {
-                Change::Price { factor, .. } if *factor < Decimal::ZERO => err(
-                    i,
-                    "factor",
-                    "must be ≥ 0 (2 doubles prices, 0.5 halves them)",
-                ),
-                Change::Growth { monthly } if *monthly <= Decimal::NEGATIVE_ONE => err(
-                    i,
-                    "monthly",
-                    "must be greater than −1 (−0.1 is a 10 % monthly decline)",
-                ),
-                Change::Move { to, .. } if !to.contains('/') => err(
-                    i,
-                    "to",
-                    "must be provider/model as in `switchyard catalog list`",
-                ),
-                _ => {}
-            }
-        }
-        if self.horizon_months == 0 || self.horizon_months > 120 {
-            errs.push(ScenarioError {
-                path: "horizon_months".into(),
-                message: "must be between 1 and 120".into(),
-            });
-        }
-        errs
-    }
 }
 
 /// Tokens per unit of text relative to OpenAI's `o200k_base`, by model family prefix.
@@ -220,7 +164,7 @@ fn base_month(h: &History) -> Vec<Slice> {
     by.into_values().collect()
 }
 
-fn resolve<'c>(catalog: &'c Catalog, name: &str) -> Option<&'c ModelEntry> {
+pub(crate) fn resolve<'c>(catalog: &'c Catalog, name: &str) -> Option<&'c ModelEntry> {
     match name.split_once('/') {
         Some((p, m)) => catalog
             .get(p, m)
@@ -332,7 +276,7 @@ fn scenario_cost(
                 model: retired,
                 on,
                 replacement,
-            } if *retired == model && *on <= month => {
+            } if *on <= month && names_model(catalog, retired, (&provider, &model)) => {
                 let succ = replacement.clone().or_else(|| {
                     catalog
                         .get(&provider, &model)
@@ -375,6 +319,20 @@ fn scenario_cost(
         }
     }
     Some(cost)
+}
+
+/// Whether `name` (an id, an alias or `provider/id`) is the slice's model.
+fn names_model(catalog: &Catalog, name: &str, (provider, model): (&str, &str)) -> bool {
+    if name == model || name.split_once('/') == Some((provider, model)) {
+        return true;
+    }
+    let name = name
+        .split_once('/')
+        .map_or(name, |(p, m)| if p == provider { m } else { name });
+    match (catalog.get(provider, name), catalog.get(provider, model)) {
+        (Some(a), Some(b)) => a.key() == b.key(),
+        _ => false,
+    }
 }
 
 /// `base^n` by repeated multiplication (exact for decimals; n is a month count).

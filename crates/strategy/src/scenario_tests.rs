@@ -62,6 +62,7 @@ fn run_with(changes: Vec<Change>) -> ScenarioResult {
             name: "t".into(),
             horizon_months: 3,
             changes,
+            origins: Vec::new(),
         },
         start,
     )
@@ -128,7 +129,7 @@ fn retirement_moves_traffic_to_the_successor_from_its_date() {
 fn bad_files_name_the_field() {
     let errs = Scenario::from_toml("name = \"x\"\nhorizon_months = 0\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = -1\nfrom = 2026-01-01\n").unwrap_err();
     let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(paths, ["change[0].factor", "horizon_months"]);
+    assert_eq!(paths, ["change[0].factor (line 3)", "horizon_months"]);
     assert!(Scenario::from_toml("name = \"x\"\n[[change]]\nkind = \"teleport\"\n").is_err());
 }
 
@@ -145,4 +146,104 @@ fn dates_and_numbers_parse_quoted_or_bare() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn every_error_in_a_scenario_file_is_reported_at_its_own_change_and_line() {
+    let text = "name = \"x\"\n\
+        [[change]]\nkind = \"growth\"\nmonthly = 0.1\n\
+        [[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = \"abc\"\nfrom = 2027-01-01\n\
+        [[change]]\nkind = \"move\"\nworkload = \"w\"\nto = \"nope\"\n\
+        [[change]]\nkind = \"teleport\"\n";
+    let errs = Scenario::from_toml(text).unwrap_err();
+    let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "change[1] (line 5)",
+            "change[2].to (line 10)",
+            "change[3] (line 14)"
+        ]
+    );
+    assert!(
+        errs[0].message.contains("`abc` is not a decimal"),
+        "{}",
+        errs[0]
+    );
+    assert!(errs[2].message.contains("teleport"), "{}", errs[2]);
+}
+
+#[test]
+fn unknown_providers_models_and_workloads_are_refused_with_the_closest_known_names() {
+    let (h, c, today) = setup();
+    let sc = Scenario {
+        name: "t".into(),
+        horizon_months: 1,
+        changes: vec![
+            Change::Price {
+                provider: "pp".into(),
+                factor: Decimal::TWO,
+                from: today,
+            },
+            Change::Retire {
+                model: "aa".into(),
+                on: today,
+                replacement: Some("q/bb".into()),
+            },
+            Change::Move {
+                workload: "ww".into(),
+                to: "q/zz".into(),
+                from: None,
+            },
+            // Known names pass: the provider, the model as id or provider/id, the workload.
+            Change::Price {
+                provider: "p".into(),
+                factor: Decimal::TWO,
+                from: today,
+            },
+            Change::Retire {
+                model: "p/a".into(),
+                on: today,
+                replacement: Some("q/b".into()),
+            },
+            Change::Move {
+                workload: "w".into(),
+                to: "q/b".into(),
+                from: None,
+            },
+        ],
+        origins: Vec::new(),
+    };
+    let errs = sc.check_names(&h, &c);
+    let got: Vec<(&str, &str)> = errs
+        .iter()
+        .map(|e| {
+            (
+                e.path.as_str(),
+                e.message.split(';').nth(1).unwrap_or("").trim(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("change[0].provider", "closest known: \"p\" or \"q\""),
+            ("change[1].model", "closest known: \"a\", \"p/a\" or \"b\""),
+            ("change[1].replacement", "closest known: \"q/b\" or \"p/a\""),
+            ("change[2].workload", "closest known: \"w\""),
+            ("change[2].to", "closest known: \"q/b\" or \"p/a\""),
+        ]
+    );
+    assert!(errs[0].message.starts_with("unknown provider \"pp\""));
+}
+
+#[test]
+fn a_retirement_named_provider_slash_model_moves_the_traffic() {
+    // p/a retires at once → its traffic moves to b (×1.15 tokens at b's prices = $1.15/month).
+    let r = run_with(vec![Change::Retire {
+        model: "p/a".into(),
+        on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        replacement: None,
+    }]);
+    assert_eq!(r.total_scenario.to_string(), "3.45");
 }
