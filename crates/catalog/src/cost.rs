@@ -3,6 +3,7 @@
 use crate::Catalog;
 use crate::model::{ModelEntry, PriceVersion};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use switchyard_primitives::{Money, TokenUsage};
 
 /// A cost and the exact price version it was computed with.
@@ -33,28 +34,99 @@ impl PriceVersion {
     }
 
     fn cost_with_prompt(&self, usage: &TokenUsage, prompt: u64) -> Money {
+        self.breakdown_with_prompt(usage, prompt).total
+    }
+
+    /// Cost of one request's `usage`, line by line: each token kind with the price applied and
+    /// where that price came from, the long-context tier if the prompt falls in one, the total.
+    pub fn breakdown(&self, usage: &TokenUsage) -> CostBreakdown {
+        self.breakdown_with_prompt(usage, usage.prompt_total())
+    }
+
+    fn breakdown_with_prompt(&self, usage: &TokenUsage, prompt: u64) -> CostBreakdown {
         let tier = self
             .tiers
             .iter()
             .rev()
             .find(|t| prompt > t.above_input_tokens);
         let input = tier.map_or(self.input, |t| t.input);
-        let cached = tier
-            .and_then(|t| t.cached_input)
-            .or(self.cached_input)
-            .unwrap_or(input);
+        let listed = |p: Option<Money>, fallback: (Money, &'static str)| match p {
+            Some(p) => (p, None),
+            None => (fallback.0, Some(fallback.1)),
+        };
+        let cached = listed(
+            tier.and_then(|t| t.cached_input).or(self.cached_input),
+            (input, "the input price (no cached price listed)"),
+        );
         let output = tier.and_then(|t| t.output).unwrap_or(self.output);
-        let write_5m = self.cache_write.unwrap_or(input);
-        let write_1h = self.cache_write_1h.unwrap_or(write_5m);
-        let reasoning = self.reasoning.unwrap_or(output);
+        let write_5m = listed(
+            self.cache_write,
+            (input, "the input price (no cache-write price listed)"),
+        );
+        let write_1h = listed(
+            self.cache_write_1h,
+            (
+                write_5m.0,
+                "the 5-minute cache-write price (no 1-hour price listed)",
+            ),
+        );
+        let reasoning = listed(
+            self.reasoning,
+            (output, "the output price (reasoning is billed as output)"),
+        );
         let writes_1h = usage.cache_write_1h.min(usage.cache_write);
-        Money::per_million(input, usage.input)
-            + Money::per_million(cached, usage.cached_input)
-            + Money::per_million(write_5m, usage.cache_write - writes_1h)
-            + Money::per_million(write_1h, writes_1h)
-            + Money::per_million(output, usage.output)
-            + Money::per_million(reasoning, usage.reasoning)
+        let lines = vec![
+            CostLine::new("input", usage.input, (input, None)),
+            CostLine::new("cached input", usage.cached_input, cached),
+            CostLine::new("cache write", usage.cache_write - writes_1h, write_5m),
+            CostLine::new("cache write (1h)", writes_1h, write_1h),
+            CostLine::new("output", usage.output, (output, None)),
+            CostLine::new("reasoning", usage.reasoning, reasoning),
+        ];
+        CostBreakdown {
+            total: lines.iter().map(|l| l.cost).sum(),
+            tier_above_input_tokens: tier.map(|t| t.above_input_tokens),
+            lines,
+        }
     }
+}
+
+/// One token kind's part of a cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostLine {
+    /// `input`, `cached input`, `cache write`, `cache write (1h)`, `output`, `reasoning`.
+    pub kind: &'static str,
+    pub tokens: u64,
+    /// USD per million tokens, as applied (the tier's where one applies).
+    pub per_million: Money,
+    /// Where the price came from when the catalog lists none for this kind.
+    pub priced_as: Option<&'static str>,
+    pub cost: Money,
+}
+
+impl CostLine {
+    fn new(
+        kind: &'static str,
+        tokens: u64,
+        (per_million, priced_as): (Money, Option<&'static str>),
+    ) -> Self {
+        CostLine {
+            kind,
+            tokens,
+            per_million,
+            priced_as,
+            cost: Money::per_million(per_million, tokens),
+        }
+    }
+}
+
+/// A cost line by line (see [`PriceVersion::breakdown`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostBreakdown {
+    pub lines: Vec<CostLine>,
+    /// The long-context tier applied: it starts above this many prompt tokens.
+    pub tier_above_input_tokens: Option<u64>,
+    pub total: Money,
 }
 
 impl ModelEntry {

@@ -9,7 +9,7 @@ mod litellm;
 mod load;
 mod model;
 
-pub use cost::Priced;
+pub use cost::{CostBreakdown, CostLine, Priced};
 pub use load::{CatalogError, LoadError};
 pub use model::{Capabilities, ModelEntry, ModelKind, PriceTier, PriceVersion};
 

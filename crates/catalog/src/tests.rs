@@ -253,3 +253,44 @@ fn bundled_catalog_loads_and_covers_major_vendors() {
     );
     assert!(!c.version().is_empty());
 }
+
+#[test]
+fn the_breakdown_lists_each_kind_at_its_price_and_adds_up_to_the_cost() {
+    let c = sample();
+    let m = c.get("p", "m1").unwrap();
+    let p = m.price_at(at(2025, 6, 1).date_naive());
+    // 250,000 prompt tokens: above 200,000 → tier input 6 (cached stays 0.30: the tier lists
+    // none), output 22.50; reasoning is billed as (tier) output.
+    let u = TokenUsage {
+        input: 240_000,
+        cached_input: 10_000,
+        output: 1_000,
+        reasoning: 2_000,
+        ..Default::default()
+    };
+    let b = p.breakdown(&u);
+    let costs: Vec<(&str, String)> = b
+        .lines
+        .iter()
+        .map(|l| (l.kind, l.cost.to_string()))
+        .collect();
+    assert_eq!(
+        costs,
+        [
+            ("input", "1.44".to_string()),
+            ("cached input", "0.003".into()),
+            ("cache write", "0".into()),
+            ("cache write (1h)", "0".into()),
+            ("output", "0.0225".into()),
+            ("reasoning", "0.045".into()),
+        ]
+    );
+    assert_eq!(b.tier_above_input_tokens, Some(200_000));
+    assert_eq!(b.total, p.cost(&u));
+    assert_eq!(b.total.to_string(), "1.5105");
+    assert!(
+        b.lines[5]
+            .priced_as
+            .is_some_and(|s| s.contains("output price"))
+    );
+}

@@ -1,4 +1,4 @@
-//! `switchyard catalog list|show`.
+//! `switchyard catalog list|show|cost`: the price catalog, and what a request would cost.
 
 use crate::ConfigArg;
 use crate::table;
@@ -22,9 +22,11 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// What one request with these tokens costs, line by line, without sending it.
+    Cost(crate::catalog_cost::Args),
 }
 
-fn load(config: &ConfigArg) -> anyhow::Result<Catalog> {
+pub(crate) fn load(config: &ConfigArg) -> anyhow::Result<Catalog> {
     let c = config.load()?;
     Ok(Catalog::load(&c.catalog.files, &c.catalog.litellm_files)?)
 }
@@ -82,6 +84,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cost(a) => crate::catalog_cost::run(a),
         Command::Show { model, config } => {
             let cat = load(&config)?;
             let found: Vec<&ModelEntry> = match model.split_once('/') {

@@ -2,6 +2,7 @@
 //! command. anyhow lives here only; every layer below returns typed errors.
 
 mod catalog_cmd;
+mod catalog_cost;
 mod config_cmd;
 mod contract_cmd;
 mod demo;

@@ -190,3 +190,88 @@ fn a_scenario_file_reports_every_error_at_its_own_change() {
         r.stderr
     );
 }
+
+#[test]
+fn catalog_cost_prints_each_token_kind_with_its_price_the_tier_and_the_total() {
+    let dir = scratch();
+    // gpt-6.2-sol (2026-11-17): input 2, cached 0.10, cache write 2.50, output 10; above
+    // 272,000 prompt tokens: input 4, cached 0.20, output 15. Prompt 312,000 → the tier.
+    // 300,000 × 4 = 1.2; 10,000 × 0.2 = 0.002; 1,500 × 2.5 = 0.00375; 500 × 2.5 (1h at the
+    // 5-minute price) = 0.00125; 1,000 × 15 = 0.015; 3,000 × 15 (reasoning as output) = 0.045.
+    let args = [
+        "catalog",
+        "cost",
+        "gpt-6.2-sol",
+        "--input",
+        "300000",
+        "--cached",
+        "10000",
+        "--cache-write",
+        "2000",
+        "--cache-write-1h",
+        "500",
+        "--output",
+        "1000",
+        "--reasoning",
+        "3000",
+        "--at",
+        "2026-12-01",
+    ];
+    let r = run(&dir, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    assert!(out.contains("openai/gpt-6.2-sol@2026-11-17"), "{out}");
+    assert!(out.contains("is above 272,000"), "{out}");
+    for (kind, cost) in [
+        ("input ", "$1.200000"),
+        ("cached input", "$0.002000"),
+        ("cache write ", "$0.003750"),
+        ("cache write (1h)", "$0.001250"),
+        ("output", "$0.015000"),
+        ("reasoning", "$0.045000"),
+        ("total", "$1.267000"),
+    ] {
+        let line = out.lines().find(|l| l.starts_with(kind)).unwrap_or("");
+        assert!(line.contains(cost), "{kind}: {out}");
+    }
+    // The same as JSON, money as 6-decimal strings.
+    let r = run(&dir, &[&args[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["total_usd"], "1.267000");
+    assert_eq!(v["tier_above_input_tokens"], 272000);
+    assert_eq!(v["lines"][0]["usd_per_million"], "4");
+    // Below the tier, the base prices.
+    let r = run(
+        &dir,
+        &[
+            "catalog",
+            "cost",
+            "openai/gpt-6.2-sol",
+            "--input",
+            "1000",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            v["total_usd"].as_str(),
+            v["tier_above_input_tokens"].is_null()
+        ),
+        (Some("0.002000"), true)
+    );
+}
+
+#[test]
+fn catalog_cost_of_an_unknown_model_exits_1_with_the_closest_names() {
+    let dir = scratch();
+    let r = run(&dir, &["catalog", "cost", "gpt-6.2-so", "--input", "5"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "no model \"gpt-6.2-so\" in the catalog; closest known: \"openai/gpt-6.2-sol\""
+        ),
+        "{}",
+        r.stderr
+    );
+}
