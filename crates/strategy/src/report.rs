@@ -3,7 +3,6 @@
 
 use crate::deprecations::{Exposure, exposures};
 use crate::lockin::{EffortModel, LockIn, score_all};
-use crate::scenario::{self, Change, Scenario, ScenarioResult};
 use crate::source::History;
 use crate::spend::{self, Dimension, Period};
 use chrono::NaiveDate;
@@ -15,9 +14,11 @@ use switchyard_primitives::Money;
 
 mod html;
 mod markdown;
+mod shock;
 
 pub use html::render_html;
 pub use markdown::render_markdown;
+pub use shock::{DoublingPlan, Move, ShockLine};
 
 /// One workload's line in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,16 +55,6 @@ pub struct ReportData {
     pub triggers: Vec<String>,
 }
 
-/// "If our main vendor doubled prices tomorrow."
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DoublingPlan {
-    pub vendor: String,
-    /// Extra cost per month if nothing moves.
-    pub monthly_increase: Money,
-    /// (workload, extra per month if it stays, cheapest move, cost per month after the move).
-    pub moves: Vec<(String, Money, Option<String>, Option<Money>)>,
-}
-
 /// Inputs beyond the ledger and catalog.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
@@ -89,7 +80,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         .collect();
     let doubling = main_vendor
         .as_ref()
-        .map(|v| doubling(h, catalog, today, v, &lockins));
+        .map(|v| shock::doubling(h, catalog, today, (v, &lockins)));
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
         let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
@@ -157,52 +148,6 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
                 e.successor.as_deref().unwrap_or("none")
             )
         }),
-    }
-}
-
-fn doubling(
-    h: &History,
-    catalog: &Catalog,
-    today: NaiveDate,
-    vendor: &str,
-    lockins: &[LockIn],
-) -> DoublingPlan {
-    let shock = Scenario {
-        name: format!("{vendor} doubles prices"),
-        horizon_months: 1,
-        changes: vec![Change::Price {
-            provider: vendor.to_string(),
-            factor: Decimal::from(2),
-            from: today,
-        }],
-        origins: Vec::new(),
-    };
-    let r: ScenarioResult = scenario::run(h, catalog, &shock, today);
-    let moves = r
-        .workloads
-        .iter()
-        .filter(|w| w.delta > Money::ZERO)
-        .map(|w| {
-            let alt = lockins
-                .iter()
-                .find(|l| l.workload == w.workload)
-                .and_then(|l| {
-                    l.alternatives
-                        .iter()
-                        .find(|a| !a.model.starts_with(&format!("{vendor}/")))
-                });
-            (
-                w.workload.clone(),
-                w.delta,
-                alt.map(|a| a.model.clone()),
-                alt.map(|a| a.cost_30d),
-            )
-        })
-        .collect();
-    DoublingPlan {
-        vendor: vendor.to_string(),
-        monthly_increase: r.total_delta,
-        moves,
     }
 }
 
@@ -337,7 +282,12 @@ mod tests {
         let plan = d.doubling.as_ref().unwrap();
         // support's 100,000 in + 10,000 out tokens at openai/a: 0.1 + 0.01 = 0.11 a month; doubled: +0.11.
         assert_eq!(plan.monthly_increase.to_string(), "0.11");
-        assert_eq!(plan.moves[0].2.as_deref(), Some("other/b"));
+        // other/b would cost 0.055 a month, less than staying (0.22), but nothing proves it:
+        // a candidate to evaluate, not the plan.
+        let support = &plan.workloads[0];
+        assert_eq!(support.if_it_stays.to_string(), "0.22");
+        assert!(support.plan.is_none());
+        assert_eq!(support.candidates[0].to, "other/b");
         let md = render_markdown(&d, &[]);
         for section in [
             "## Executive summary",
@@ -384,6 +334,19 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("-38% cost"), "{md}");
+        // Proven and cheaper than staying: the plan, priced at the measured −38 % of today's
+        // 0.11 = 0.07 (rounded), saving 0.22 − 0.07 = 0.15 a month.
+        let support = &d.doubling.as_ref().unwrap().workloads[0];
+        let plan = support.plan.as_ref().unwrap();
+        assert_eq!(
+            (plan.to.as_str(), plan.monthly_cost.to_string()),
+            ("other/b", "0.07".into())
+        );
+        assert!(support.candidates.is_empty() && support.stay.is_none());
+        assert!(
+            md.contains("| support | $0.11 | $0.22 | move to other/b (proven"),
+            "{md}"
+        );
         let plain = build(&h, &c, today, &ReportOptions::default());
         assert!(!render_markdown(&plain, &[]).contains("can move to"));
     }

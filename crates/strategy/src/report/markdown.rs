@@ -1,7 +1,8 @@
 //! The document as Markdown.
 
-use super::{ReportData, pct, usd};
+use super::{DoublingPlan, Move, ReportData, pct, usd};
 use std::fmt::Write;
+use switchyard_primitives::Money;
 
 pub fn render_markdown(d: &ReportData, changes: &[String]) -> String {
     let mut s = String::new();
@@ -64,9 +65,14 @@ fn summary(s: &mut String, d: &ReportData) {
     if let Some(p) = &d.doubling {
         let _ = writeln!(
             s,
-            "- If {} doubled its prices tomorrow, spend would rise by **{} a month** unless work moves (plan below).",
+            "- If {} doubled its prices tomorrow, spend would rise by **{} a month**; the proven moves (plan below) would save {} a month of it.",
             p.vendor,
-            usd(p.monthly_increase)
+            usd(p.monthly_increase),
+            usd(p
+                .workloads
+                .iter()
+                .filter_map(|w| w.plan.as_ref().map(|m| w.if_it_stays - m.monthly_cost))
+                .sum())
         );
     }
     for w in &d.workloads {
@@ -144,21 +150,70 @@ fn doubling(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "## If {} doubled its prices tomorrow\n", p.vendor);
     let _ = writeln!(
         s,
-        "Doing nothing costs **{} more per month**. Per workload:\n",
+        "Doing nothing costs **{} more per month**. The plan moves a workload only where evaluation has proven the move (a replay PASS, or shadow traffic that clears the margin) and it costs less than staying at the doubled price; otherwise the workload stays.\n",
         usd(p.monthly_increase)
     );
     let _ = writeln!(
         s,
-        "| workload | extra per month if it stays | cheapest move | cost per month after the move |"
+        "| workload | per month now | if it stays | plan | per month after the move | saves per month |"
     );
-    let _ = writeln!(s, "|---|--:|---|--:|");
-    for (w, extra, to, cost) in &p.moves {
+    let _ = writeln!(s, "|---|--:|--:|---|--:|--:|");
+    for w in &p.workloads {
+        let (plan, after, saves) = match &w.plan {
+            Some(m) => (
+                format!("move to {} ({})", m.to, m.evidence),
+                usd(m.monthly_cost),
+                usd(w.if_it_stays - m.monthly_cost),
+            ),
+            None => (
+                format!("stay: {}", w.stay.as_deref().unwrap_or("no proven move")),
+                "—".into(),
+                "—".into(),
+            ),
+        };
         let _ = writeln!(
             s,
-            "| {w} | {} | {} | {} |",
-            usd(*extra),
-            to.as_deref().unwrap_or("no viable alternative"),
-            cost.map_or("—".into(), usd)
+            "| {} | {} | {} | {plan} | {after} | {saves} |",
+            w.workload,
+            usd(w.now),
+            usd(w.if_it_stays)
+        );
+    }
+    s.push('\n');
+    candidates(s, p);
+}
+
+/// Cheaper than staying but unproven: what to evaluate next, with the command.
+fn candidates(s: &mut String, p: &DoublingPlan) {
+    let rows: Vec<(&str, &Move, Money)> = p
+        .workloads
+        .iter()
+        .flat_map(|w| {
+            w.candidates
+                .iter()
+                .map(move |m| (w.workload.as_str(), m, w.if_it_stays - m.monthly_cost))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### Candidates to evaluate\n\nCheaper than staying, but no replay or shadow evidence yet: not part of the plan until proven. Each needs a dataset of the workload's traffic first (`switchyard eval dataset create --workload W`).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| workload | candidate | per month after the move | would save per month | prove it with |"
+    );
+    let _ = writeln!(s, "|---|---|--:|--:|---|");
+    for (w, m, saves) in rows {
+        let _ = writeln!(
+            s,
+            "| {w} | {} | {} | {} | `{}` |",
+            m.to,
+            usd(m.monthly_cost),
+            usd(saves),
+            m.prove_with.as_deref().unwrap_or("")
         );
     }
     s.push('\n');
