@@ -81,6 +81,10 @@ pub struct ImportArgs {
     /// Provider for rows that name none (generic and LiteLLM rows).
     #[arg(long)]
     provider: Option<String>,
+    /// Import without this column (or field, `parent.child`), which the format does not know;
+    /// repeatable. Any other unknown column is an error.
+    #[arg(long = "ignore-column", value_name = "NAME")]
+    ignore_columns: Vec<String>,
     /// The ledger to import into (created if missing); its prices come from the config's catalog.
     #[command(flatten)]
     source: Source,
@@ -161,40 +165,66 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 const INVALID_INPUT: u8 = 2;
 
 fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
-        s
-    } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?
-    };
+    let text = read_input(&args.file)?;
     let config = args.source.config.load()?;
     let catalog =
         switchyard_catalog::Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
     let path = args.source.path()?;
-    // A dry run never creates a ledger: without one, everything would be new.
-    let mut store = if args.dry_run && !path.exists() {
-        SqliteStore::in_memory()?
-    } else {
-        SqliteStore::open(&path)?
-    };
     let opts = ImportOptions {
         format: args.format,
         workload: args.workload,
         provider: args.provider,
+        ignore_columns: args.ignore_columns,
     };
-    match switchyard_ledger::import::import(&mut store, &text, &opts, &catalog, args.dry_run) {
+    // The file is validated before the ledger is opened: a refused import creates no ledger.
+    let parsed = match switchyard_ledger::import::parse(&text, &opts, &catalog) {
+        Ok(p) => p,
+        Err(e @ ImportError::Invalid { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(INVALID_INPUT));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let existed = path.exists();
+    // A dry run never creates a ledger: without one, everything would be new.
+    let mut store = if args.dry_run && !existed {
+        SqliteStore::in_memory()?
+    } else {
+        SqliteStore::open(&path)?
+    };
+    match switchyard_ledger::import::append(&mut store, parsed, args.dry_run) {
         Ok(report) => {
             print!("{}", render_import(&report, args.dry_run, &path));
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ ImportError::Invalid { .. }) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(INVALID_INPUT))
+        Err(e) => {
+            drop(store);
+            if !existed {
+                remove_ledger(&path);
+            }
+            Err(e.into())
         }
-        Err(e) => Err(e.into()),
+    }
+}
+
+fn read_input(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+    }
+}
+
+/// Removes a ledger this import created and could not fill, with its SQLite side files.
+fn remove_ledger(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
     }
 }
 

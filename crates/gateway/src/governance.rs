@@ -8,6 +8,7 @@
 
 use crate::error::GatewayError;
 use crate::pipeline::RequestContext;
+use crate::reserve::{PromptBound, worst_case_cost};
 use crate::{Gateway, TargetMeta};
 use chrono::Utc;
 use std::path::PathBuf;
@@ -97,8 +98,10 @@ impl Governance {
 
 /// What a request asks for, as far as budgets and token limits go.
 pub(crate) struct Ask<F> {
-    /// Counts the prompt's tokens; only called when the key has budgets or a token limit.
+    /// Counts the prompt's tokens exactly; only called when the key has a token limit (`tpm`).
     pub prompt_tokens: F,
+    /// The upper bound on the prompt's tokens that budgets reserve against (no tokenizer).
+    pub bound: PromptBound,
     /// The client's output limit, if it set one.
     pub max_output: Option<u64>,
 }
@@ -204,9 +207,9 @@ impl Gateway {
     }
 
     /// The route check and the admission: 403 for a route the key may not use, 429 when a
-    /// rate limit or hard budget refuses. The worst case reserved is the prompt plus the
-    /// output limit (`max_tokens`, else the largest catalog output limit among the route's
-    /// targets, else 4,096) at the dearest target's list prices.
+    /// rate limit or hard budget refuses. The worst case reserved is the prompt's upper bound
+    /// plus the output limit (`max_tokens`, else the largest catalog output limit among the
+    /// route's targets, else 4,096) at the dearest target's list prices.
     pub(crate) fn admit(
         &self,
         ctx: &RequestContext,
@@ -216,6 +219,7 @@ impl Gateway {
     ) -> Result<Admitted, GatewayError> {
         let Ask {
             prompt_tokens,
+            bound,
             max_output,
         } = ask;
         let Caller::Key(key) = &ctx.caller else {
@@ -233,8 +237,12 @@ impl Gateway {
             return Err(self.reject(ctx, kind, Some(&route.name), err));
         }
         let spec = &key.info().spec;
-        let needs_count = !spec.budgets.is_empty() || spec.tpm.is_some();
-        let prompt = if needs_count { prompt_tokens() } else { 0 };
+        // Exact tokens only for the token rate limit; budgets reserve the byte bound.
+        let prompt = if spec.tpm.is_some() {
+            prompt_tokens()
+        } else {
+            0
+        };
         let output = max_output
             .or_else(|| {
                 route
@@ -244,7 +252,7 @@ impl Gateway {
                     .max()
             })
             .unwrap_or(4_096);
-        let worst_case = worst_case_cost(route, prompt, output);
+        let worst_case = worst_case_cost(route, &bound, output);
         match self.governance().governor.admit(
             key,
             Utc::now(),
@@ -333,37 +341,4 @@ impl Gateway {
             .map(|_| ())
             .map_err(KeyOpError::Refresh)
     }
-}
-
-/// The prompt and `output` tokens at the dearest target's current list prices.
-fn worst_case_cost(route: &Route<TargetMeta>, prompt: u64, output: u64) -> Money {
-    route
-        .targets
-        .iter()
-        .filter_map(|t| t.meta.pricing.as_deref())
-        .map(|m| {
-            let p = m.current_price();
-            // The dearest rate each token could be billed at: a long-context tier, a cache
-            // write (the 1-hour one is the dearest), reasoning priced apart from output.
-            let input = p
-                .tiers
-                .iter()
-                .map(|t| t.input.0)
-                .chain(p.cache_write.map(|c| c.0))
-                .chain(p.cache_write_1h.map(|c| c.0))
-                .fold(p.input.0, rust_decimal::Decimal::max);
-            let out = p
-                .tiers
-                .iter()
-                .filter_map(|t| t.output.map(|o| o.0))
-                .chain(p.reasoning.map(|r| r.0))
-                .fold(p.output.0, rust_decimal::Decimal::max);
-            Money(
-                (input * rust_decimal::Decimal::from(prompt)
-                    + out * rust_decimal::Decimal::from(output))
-                    / rust_decimal::Decimal::from(1_000_000u32),
-            )
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .unwrap_or(Money::ZERO)
 }

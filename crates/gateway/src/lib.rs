@@ -23,6 +23,7 @@ mod passthrough;
 mod pipeline;
 mod record;
 pub mod replay;
+mod reserve;
 mod status;
 mod stream;
 pub mod tokens;

@@ -93,7 +93,7 @@ impl Gateway {
                 ));
             }
         };
-        // Counted at most once, by whichever needs it first (the budget or the fit check).
+        // Counted at most once, by whichever needs it first (the tpm limit or the fit check).
         let prompt = std::cell::OnceCell::new();
         let prompt_tokens = || *prompt.get_or_init(|| tokens::count_canonical_prompt(&req));
         let Begun {
@@ -108,6 +108,7 @@ impl Gateway {
             &req.model,
             crate::governance::Ask {
                 prompt_tokens,
+                bound: crate::reserve::PromptBound::of_canonical(body.len(), &req),
                 max_output: req.max_tokens,
             },
         )?;

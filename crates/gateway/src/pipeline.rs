@@ -4,6 +4,7 @@ use crate::error::GatewayError;
 use crate::eval::Dialect;
 use crate::governance::Ask;
 use crate::record::{self, Outcome};
+use crate::reserve::PromptBound;
 use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
 use crate::{Gateway, TargetMeta, tokens};
 use bytes::Bytes;
@@ -147,7 +148,7 @@ impl Gateway {
                 ));
             }
         };
-        // Counted at most once, by whichever needs it first (the budget or the fit check).
+        // Counted at most once, by whichever needs it first (the tpm limit or the fit check).
         let prompt = std::cell::OnceCell::new();
         let prompt_tokens = || {
             *prompt
@@ -165,6 +166,7 @@ impl Gateway {
             &req.model,
             Ask {
                 prompt_tokens,
+                bound: PromptBound::of_chat(body.len(), &req),
                 max_output: req.max_output_tokens,
             },
         )?;
@@ -296,6 +298,7 @@ impl Gateway {
                 prompt_tokens: || {
                     req.texts.iter().map(|t| tokens::count(t)).sum::<u64>() + req.pretokenized
                 },
+                bound: PromptBound::of_bytes(body.len()),
                 max_output: Some(0),
             },
         )?;

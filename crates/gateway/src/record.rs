@@ -64,6 +64,7 @@ pub(crate) fn attempts(logs: &[AttemptLog]) -> Vec<Attempt> {
 fn outcome(c: ErrorClass) -> AttemptOutcome {
     match c {
         ErrorClass::Connect => AttemptOutcome::Connect,
+        ErrorClass::Reset => AttemptOutcome::Reset,
         ErrorClass::Timeout => AttemptOutcome::Timeout,
         ErrorClass::RateLimited => AttemptOutcome::RateLimited,
         ErrorClass::Server | ErrorClass::Auth => AttemptOutcome::ServerError,

@@ -40,7 +40,10 @@ pub enum AttemptOutcome {
     /// The upstream answered another 4xx: the request itself is at fault, not retried.
     ClientError,
     Timeout,
+    /// No connection could be made.
     Connect,
+    /// The connection was reset or closed after the request was sent, before an answer.
+    Reset,
     /// The stream broke after it had started.
     StreamError,
     /// The client went away before the upstream finished.
@@ -56,6 +59,7 @@ impl AttemptOutcome {
             AttemptOutcome::ClientError => "client_error",
             AttemptOutcome::Timeout => "timeout",
             AttemptOutcome::Connect => "connect",
+            AttemptOutcome::Reset => "reset",
             AttemptOutcome::StreamError => "stream_error",
             AttemptOutcome::Cancelled => "cancelled",
         }

@@ -86,11 +86,21 @@ pub(crate) async fn send_until(
             provider: provider.to_string(),
             after: timeout,
         }),
-        Ok(Err(e)) => Err(ProviderError::Connect {
-            provider: provider.to_string(),
-            message: describe(&e),
-        }),
+        Ok(Err(e)) => Err(transport_error(provider, &e)),
         Ok(Ok(r)) => Ok(r),
+    }
+}
+
+/// A failed send, classified by how far it got: the connector failing means nothing reached
+/// the upstream (`Connect`); any later failure (a reset, or the peer closing before the
+/// answer's headers) happened with the request on the wire (`Reset`).
+fn transport_error(provider: &str, e: &hyper_util::client::legacy::Error) -> ProviderError {
+    let provider = provider.to_string();
+    let message = describe(e);
+    if e.is_connect() {
+        ProviderError::Connect { provider, message }
+    } else {
+        ProviderError::Reset { provider, message }
     }
 }
 

@@ -5,7 +5,11 @@ use std::time::Duration;
 /// The coarse class of a failure: what the router and the ledger act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
+    /// No connection could be made: nothing reached the upstream.
     Connect,
+    /// The connection was reset or closed after the request was sent, before an answer: the
+    /// upstream may have processed (and may bill) the request.
+    Reset,
     Timeout,
     RateLimited,
     /// The upstream refused the gateway's own credentials (401/403): a config problem, not
@@ -20,6 +24,7 @@ impl ErrorClass {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Connect => "connect",
+            ErrorClass::Reset => "connection_reset",
             ErrorClass::Timeout => "timeout",
             ErrorClass::RateLimited => "rate_limited",
             ErrorClass::Auth => "upstream_auth",
@@ -35,6 +40,10 @@ impl ErrorClass {
 pub enum ProviderError {
     #[error("could not connect to {provider}: {message}")]
     Connect { provider: String, message: String },
+    #[error(
+        "{provider} dropped the connection after the request was sent, before answering ({message}); it may have processed the request"
+    )]
+    Reset { provider: String, message: String },
     #[error("{provider} did not answer within {after:?}")]
     Timeout { provider: String, after: Duration },
     #[error("{provider} answered HTTP {status}: {message}")]
@@ -58,6 +67,7 @@ impl ProviderError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ProviderError::Connect { .. } => ErrorClass::Connect,
+            ProviderError::Reset { .. } => ErrorClass::Reset,
             ProviderError::Timeout { .. } => ErrorClass::Timeout,
             ProviderError::Status { status: 429, .. } => ErrorClass::RateLimited,
             ProviderError::Status {

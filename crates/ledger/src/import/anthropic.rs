@@ -6,6 +6,7 @@
 //! already disjoint: uncached input, cache reads, cache writes (5-minute and 1-hour), output.
 //! `workspace_id` becomes the team, `api_key_id` the key. Cost report amounts are in cents.
 
+use super::columns::Known;
 use super::costs::{self, CostLine};
 use super::pricing::Tier;
 use super::report::{self, Item, count, text};
@@ -18,6 +19,26 @@ use switchyard_primitives::{Money, TokenUsage};
 
 const SOURCE: &str = "import:anthropic";
 
+/// The counting fields of usage and cost results (text fields are dimensions, not checked).
+const FIELDS: Known = Known {
+    read: &[
+        "uncached_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+        "cache_creation",
+        "cache_creation.ephemeral_5m_input_tokens",
+        "cache_creation.ephemeral_1h_input_tokens",
+        "cache_creation_5m_input_tokens",
+        "cache_creation_1h_input_tokens",
+        "server_tool_use",
+        "server_tool_use.web_search_requests",
+        "amount",
+    ],
+    irrelevant: &[],
+};
+
+pub(crate) const KNOWN: &[&Known] = &[&FIELDS];
+
 pub(crate) fn parse(doc: &Value, cx: &mut Context<'_>) -> Vec<Record> {
     let (items, problems) = report::items(doc);
     for (at, message) in problems {
@@ -26,6 +47,7 @@ pub(crate) fn parse(doc: &Value, cx: &mut Context<'_>) -> Vec<Record> {
     let mut records = Vec::new();
     let mut lines = Vec::new();
     for item in &items {
+        cx.columns.check_result(&FIELDS, item.result, &item.at);
         if item.result.get("amount").is_some() {
             lines.extend(cost(item, cx));
         } else if item.result.get("uncached_input_tokens").is_some() {

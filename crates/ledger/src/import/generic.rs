@@ -2,6 +2,7 @@
 //! `switchyard ledger export` writes a superset of them, so its output imports back as it was:
 //! rows that name their `source` are ledger records and are taken verbatim (never re-priced).
 
+use super::columns::Known;
 use super::fields::{self, opt};
 use super::pricing::Tier;
 use super::table::Row;
@@ -10,12 +11,93 @@ use crate::export::decode_tags;
 use crate::{Attempt, Record, RecordKind};
 use serde_json::Value;
 
+/// The documented columns: those `ledger export --format csv` writes, and `requests`.
+const COLUMNS: Known = Known {
+    read: &[
+        "request_id",
+        "ts",
+        "kind",
+        "workload",
+        "tags",
+        "key_id",
+        "team",
+        "route",
+        "provider",
+        "model",
+        "status",
+        "error_class",
+        "streamed",
+        "shadow",
+        "features",
+        "input_tokens",
+        "cached_input_tokens",
+        "cache_write_tokens",
+        "cache_write_1h_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+        "price_version",
+        "latency_ms",
+        "ttft_ms",
+        "overhead_us",
+        "usage_estimated",
+        "attempts",
+        "request_count",
+        "source",
+        "requests",
+    ],
+    irrelevant: &[],
+};
+
+/// A serialised ledger record (a line of `ledger export --format jsonl`).
+const RECORD: Known = Known {
+    read: &[
+        "request_id",
+        "ts",
+        "kind",
+        "workload",
+        "tags",
+        "key_id",
+        "team",
+        "route",
+        "provider",
+        "model",
+        "attempts",
+        "status",
+        "error_class",
+        "streamed",
+        "shadow",
+        "features",
+        "usage",
+        "usage.input",
+        "usage.cached_input",
+        "usage.cache_write",
+        "usage.cache_write_1h",
+        "usage.output",
+        "usage.reasoning",
+        "cost_usd",
+        "price_version",
+        "latency_ms",
+        "ttft_ms",
+        "overhead_us",
+        "usage_estimated",
+        "request_count",
+        "source",
+    ],
+    irrelevant: &[],
+};
+
+pub(crate) const KNOWN: &[&Known] = &[&COLUMNS, &RECORD];
+
 pub(crate) fn parse(rows: &[Row], jsonl: bool, cx: &mut Context<'_>) -> Vec<Record> {
     let source = if jsonl { "import:jsonl" } else { "import:csv" };
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         // A line of `ledger export --format jsonl` is a serialised Record.
-        if jsonl && row.fields.get("usage").is_some_and(Value::is_object) {
+        let is_record = jsonl && row.fields.get("usage").is_some_and(Value::is_object);
+        cx.columns
+            .check_row(if is_record { &RECORD } else { &COLUMNS }, row, jsonl);
+        if is_record {
             match serde_json::from_value::<Record>(Value::Object(row.fields.clone())) {
                 Ok(r) => out.push(r),
                 Err(e) => {
@@ -202,5 +284,36 @@ fn attempts(row: &Row, errs: &mut Vec<String>) -> Vec<Attempt> {
             errs.push(e);
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_known_columns_are_exactly_what_export_writes_plus_requests() {
+        let mut exported: Vec<&str> = crate::export::CSV_HEADER.split(',').collect();
+        exported.push("requests");
+        assert_eq!(COLUMNS.read, exported.as_slice());
+    }
+
+    #[test]
+    fn the_known_record_fields_are_exactly_what_a_record_serialises_to() {
+        let r = super::super::blank("x", chrono::DateTime::default());
+        let Ok(Value::Object(v)) = serde_json::to_value(&r) else {
+            panic!("a record serialises to an object");
+        };
+        let mut names: Vec<String> = Vec::new();
+        for (k, val) in &v {
+            names.push(k.clone());
+            if let Value::Object(inner) = val {
+                names.extend(inner.keys().map(|c| format!("{k}.{c}")));
+            }
+        }
+        names.sort();
+        let mut known: Vec<String> = RECORD.read.iter().map(|s| s.to_string()).collect();
+        known.sort();
+        assert_eq!(names, known);
     }
 }

@@ -6,6 +6,7 @@
 //! includes reasoning (OpenAI's convention); the split comes from `metadata.usage_object`
 //! when the proxy logged it.
 
+use super::columns::Known;
 use super::fields::{self, opt};
 use super::pricing::Tier;
 use super::table::Row;
@@ -15,7 +16,55 @@ use serde_json::Value;
 
 const SOURCE: &str = "import:litellm";
 
-pub(crate) fn parse(rows: &[Row], cx: &mut Context<'_>) -> Vec<Record> {
+/// The `LiteLLM_SpendLogs` columns read, and those known and left out: totals derivable from
+/// the read ones, request and response bodies, routing and client details.
+const COLUMNS: Known = Known {
+    read: &[
+        "request_id",
+        "call_type",
+        "api_key",
+        "spend",
+        "prompt_tokens",
+        "completion_tokens",
+        "startTime",
+        "endTime",
+        "request_duration_ms",
+        "completionStartTime",
+        "model",
+        "model_group",
+        "custom_llm_provider",
+        "user",
+        "metadata",
+        "cache_hit",
+        "request_tags",
+        "team_id",
+        "end_user",
+        "status",
+    ],
+    irrelevant: &[
+        "total_tokens",
+        "model_id",
+        "api_base",
+        "cache_key",
+        "organization_id",
+        "requester_ip_address",
+        "messages",
+        "response",
+        "session_id",
+        "proxy_server_request",
+        "mcp_namespaced_tool_name",
+        "mcp_tool_call_metadata",
+        "agent_id",
+        "vector_store_request_metadata",
+    ],
+};
+
+pub(crate) const KNOWN: &[&Known] = &[&COLUMNS];
+
+pub(crate) fn parse(rows: &[Row], jsonl: bool, cx: &mut Context<'_>) -> Vec<Record> {
+    for row in rows {
+        cx.columns.check_row(&COLUMNS, row, jsonl);
+    }
     rows.iter().filter_map(|row| record(row, cx)).collect()
 }
 

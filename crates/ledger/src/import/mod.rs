@@ -12,6 +12,7 @@
 //!   cannot price are imported without a cost and listed in the report.
 
 mod anthropic;
+mod columns;
 mod costs;
 mod fields;
 mod generic;
@@ -84,6 +85,9 @@ pub struct ImportOptions {
     pub workload: Option<String>,
     /// For rows that name no provider.
     pub provider: Option<String>,
+    /// Columns (or fields) the format does not know, to import without on purpose
+    /// (`--ignore-column`); any other unknown column is an error.
+    pub ignore_columns: Vec<String>,
 }
 
 /// Where in the input a problem is: a line (CSV, JSONL) or a JSON path (API exports).
@@ -119,7 +123,7 @@ impl fmt::Display for RowError {
 pub enum ImportError {
     #[error("{0}")]
     Unrecognised(String),
-    #[error("{} bad row(s) in the {format} import; nothing was imported. Fix them and run the import again:\n{}", errors.len(), list(errors))]
+    #[error("{} problem(s) in the {format} import; nothing was imported. Fix them and run the import again:\n{}", errors.len(), list(errors))]
     Invalid {
         format: ImportFormat,
         errors: Vec<RowError>,
@@ -180,12 +184,15 @@ pub fn parse(text: &str, opts: &ImportOptions, catalog: &Catalog) -> Result<Pars
         catalog,
         errors: input.errors().to_vec(),
         notes: Vec::new(),
+        columns: columns::Columns::new(&opts.ignore_columns),
     };
     let records = match (format, &input) {
         (ImportFormat::Generic, Input::Rows { rows, jsonl, .. }) => {
             generic::parse(rows, *jsonl, &mut cx)
         }
-        (ImportFormat::Litellm, Input::Rows { rows, .. }) => litellm::parse(rows, &mut cx),
+        (ImportFormat::Litellm, Input::Rows { rows, jsonl, .. }) => {
+            litellm::parse(rows, *jsonl, &mut cx)
+        }
         (ImportFormat::Openai, Input::Json(doc)) => openai::parse(doc, &mut cx),
         (ImportFormat::Anthropic, Input::Json(doc)) => anthropic::parse(doc, &mut cx),
         (f @ (ImportFormat::Openai | ImportFormat::Anthropic), Input::Rows { .. }) => {
@@ -199,11 +206,17 @@ pub fn parse(text: &str, opts: &ImportOptions, catalog: &Catalog) -> Result<Pars
             )));
         }
     };
-    if !cx.errors.is_empty() {
-        return Err(ImportError::Invalid {
-            format,
-            errors: cx.errors,
-        });
+    let known = match format {
+        ImportFormat::Generic => generic::KNOWN,
+        ImportFormat::Litellm => litellm::KNOWN,
+        ImportFormat::Openai => openai::KNOWN,
+        ImportFormat::Anthropic => anthropic::KNOWN,
+    };
+    // Unknown columns first: they are often the cause of the row errors that follow.
+    let mut errors = std::mem::take(&mut cx.columns).into_errors(known);
+    errors.append(&mut cx.errors);
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid { format, errors });
     }
     let unpriced = records
         .iter()
@@ -230,7 +243,16 @@ pub fn import(
     catalog: &Catalog,
     dry_run: bool,
 ) -> Result<ImportReport, ImportError> {
-    let parsed = parse(text, opts, catalog)?;
+    append(store, parse(text, opts, catalog)?, dry_run)
+}
+
+/// Appends a parsed file's records in one transaction; with `dry_run`, only counts what would
+/// be appended. Parse first, then open the store, so a refused file creates no ledger.
+pub fn append(
+    store: &mut dyn LedgerStore,
+    parsed: Parsed,
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
     let read = parsed.records.len() as u64;
     let imported = if dry_run {
         let unique: BTreeSet<&str> = parsed
@@ -260,6 +282,8 @@ pub(crate) struct Context<'a> {
     pub catalog: &'a Catalog,
     pub errors: Vec<RowError>,
     pub notes: Vec<String>,
+    /// Names the format does not know, checked as rows are read.
+    pub columns: columns::Columns,
 }
 
 impl Context<'_> {

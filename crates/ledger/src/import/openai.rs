@@ -5,6 +5,7 @@
 //! start. `input_tokens` includes `input_cached_tokens` (split as for a chat response).
 //! `project_id` becomes the team, `api_key_id` the key.
 
+use super::columns::Known;
 use super::costs::{self, CostLine};
 use super::pricing::Tier;
 use super::report::{self, Item, count, text};
@@ -19,6 +20,23 @@ const COMPLETIONS: &str = "organization.usage.completions.result";
 const EMBEDDINGS: &str = "organization.usage.embeddings.result";
 const COSTS: &str = "organization.costs.result";
 
+/// The counting fields of usage and cost results (text fields are dimensions, not checked).
+const FIELDS: Known = Known {
+    read: &[
+        "input_tokens",
+        "output_tokens",
+        "input_cached_tokens",
+        "input_audio_tokens",
+        "output_audio_tokens",
+        "num_model_requests",
+        "amount",
+        "amount.value",
+    ],
+    irrelevant: &[],
+};
+
+pub(crate) const KNOWN: &[&Known] = &[&FIELDS];
+
 pub(crate) fn parse(doc: &Value, cx: &mut Context<'_>) -> Vec<Record> {
     let (items, problems) = report::items(doc);
     for (at, message) in problems {
@@ -27,6 +45,7 @@ pub(crate) fn parse(doc: &Value, cx: &mut Context<'_>) -> Vec<Record> {
     let mut records = Vec::new();
     let mut lines = Vec::new();
     for item in &items {
+        cx.columns.check_result(&FIELDS, item.result, &item.at);
         match item.result.get("object").and_then(Value::as_str) {
             Some(COMPLETIONS) => records.extend(usage(item, RecordKind::Chat, cx)),
             Some(EMBEDDINGS) => records.extend(usage(item, RecordKind::Embedding, cx)),
