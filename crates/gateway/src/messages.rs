@@ -64,25 +64,13 @@ impl Gateway {
     /// calling any upstream (an estimate for non-OpenAI models; Anthropic's own count differs
     /// by the family ratio in docs/strategy.md).
     pub fn count_tokens(&self, ctx: &RequestContext, body: &[u8]) -> Result<u64, GatewayError> {
-        let req = parse_count_request(body).map_err(|e| {
-            self.reject(ctx, RecordKind::Chat, None, GatewayError::InvalidRequest(e))
-        })?;
+        let req = self.parse(ctx, RecordKind::Chat, || parse_count_request(body))?;
         Ok(tokens::count_canonical_prompt(&req))
     }
 
     /// `POST /v1/messages` (Anthropic dialect).
     pub async fn messages(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        let req = match parse_request(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(self.reject(
-                    ctx,
-                    RecordKind::Chat,
-                    None,
-                    GatewayError::InvalidRequest(e),
-                ));
-            }
-        };
+        let req = self.parse(ctx, RecordKind::Chat, || parse_request(&body))?;
         // Counted at most once, by whichever needs it first (the budget or the fit check).
         let prompt = std::cell::OnceCell::new();
         let prompt_tokens = || *prompt.get_or_init(|| tokens::count_canonical_prompt(&req));

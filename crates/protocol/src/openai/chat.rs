@@ -48,6 +48,10 @@ const KNOWN_KEYS: &[&str] = &[
     "safety_identifier",
 ];
 
+/// The most provider-specific parameters recorded as features, and the longest name kept.
+const MAX_PARAM_FEATURES: usize = 32;
+const MAX_PARAM_NAME_BYTES: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -359,12 +363,18 @@ impl<'a> ChatRequest<'a> {
                 }
             }
         }
-        let unknown: Vec<String> = self
+        // The ledger stores these names: each is bounded, and past MAX_PARAM_FEATURES the
+        // rest are counted as one "…".
+        let mut unknown: Vec<String> = self
             .raw
             .iter()
             .filter(|(k, _)| !KNOWN_KEYS.contains(k))
-            .map(|(k, _)| k.to_string())
+            .map(|(k, _)| crate::bounded_to(k, MAX_PARAM_NAME_BYTES).into_owned())
             .collect();
+        if unknown.len() > MAX_PARAM_FEATURES {
+            unknown.truncate(MAX_PARAM_FEATURES);
+            unknown.push(crate::TRUNCATED.to_string());
+        }
         for k in unknown {
             self.features.insert(Feature::ProviderParam(k));
         }

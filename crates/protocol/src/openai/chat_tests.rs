@@ -251,3 +251,15 @@ fn model_names_with_control_characters_are_refused() {
     assert_eq!(err.param.as_deref(), Some("model"));
     assert!(err.message.contains("U+0000"), "{}", err.message);
 }
+
+#[test]
+fn recorded_provider_parameters_are_bounded_in_number_and_length() {
+    let extra: String = (0..100)
+        .map(|i| format!(r#","x{i}_{}":1"#, "k".repeat(1000)))
+        .collect();
+    let body = with(&extra);
+    let r = parse(&body).unwrap();
+    let csv = r.features.to_csv();
+    assert!(csv.len() < 3_000, "{}", csv.len());
+    assert!(csv.contains("param:…"), "{csv}");
+}
