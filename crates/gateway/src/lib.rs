@@ -13,6 +13,7 @@
 //!
 //! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum.
 
+mod attribution;
 mod build;
 pub mod config;
 mod error;

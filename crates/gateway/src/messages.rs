@@ -31,21 +31,11 @@ use switchyard_protocol::FieldError;
 use switchyard_protocol::anthropic::from_openai::{
     ToAnthropic, messages_response, parse_openai_response,
 };
-use switchyard_protocol::anthropic::ingress::parse_request;
+use switchyard_protocol::anthropic::ingress::{parse_count_request, parse_request};
 use switchyard_protocol::canonical::{Block, ChatRequest, ResponseFormat};
 use switchyard_protocol::openai::{completion_text, usage_of};
 use switchyard_protocol::sse::{SseEvent, SseFramer};
 use switchyard_providers::{Dialect, Payload, ResponseBody};
-
-/// count_tokens bodies carry no `max_tokens`; the Messages validation requires it.
-fn parse_request_for_count(body: &[u8]) -> Result<ChatRequest, FieldError> {
-    let mut v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| FieldError::body(format!("The request body is not valid JSON: {e}.")))?;
-    if let Some(o) = v.as_object_mut() {
-        o.entry("max_tokens").or_insert(serde_json::json!(1));
-    }
-    parse_request(v.to_string().as_bytes())
-}
 
 /// The features a canonical request uses, as the ledger records them.
 fn features(req: &ChatRequest) -> String {
@@ -74,25 +64,13 @@ impl Gateway {
     /// calling any upstream (an estimate for non-OpenAI models; Anthropic's own count differs
     /// by the family ratio in docs/strategy.md).
     pub fn count_tokens(&self, ctx: &RequestContext, body: &[u8]) -> Result<u64, GatewayError> {
-        let req = parse_request_for_count(body).map_err(|e| {
-            self.reject(ctx, RecordKind::Chat, None, GatewayError::InvalidRequest(e))
-        })?;
+        let req = self.parse(ctx, RecordKind::Chat, || parse_count_request(body))?;
         Ok(tokens::count_canonical_prompt(&req))
     }
 
     /// `POST /v1/messages` (Anthropic dialect).
     pub async fn messages(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        let req = match parse_request(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(self.reject(
-                    ctx,
-                    RecordKind::Chat,
-                    None,
-                    GatewayError::InvalidRequest(e),
-                ));
-            }
-        };
+        let req = self.parse(ctx, RecordKind::Chat, || parse_request(&body))?;
         // Counted at most once, by whichever needs it first (the tpm limit or the fit check).
         let prompt = std::cell::OnceCell::new();
         let prompt_tokens = || *prompt.get_or_init(|| tokens::count_canonical_prompt(&req));

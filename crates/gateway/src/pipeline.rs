@@ -55,7 +55,9 @@ impl RequestContext {
         }
     }
 
-    /// Parses `x-switchyard-tags`: `k=v` pairs (or bare labels) separated by commas.
+    /// Parses `x-switchyard-tags`: `k=v` pairs (or bare labels) separated by commas, at most
+    /// 32. Keys and values are kept as sent: keys are checked when the request is parsed, and
+    /// both are bounded when recorded.
     pub fn parse_tags(header: &str) -> Vec<(String, String)> {
         header
             .split(',')
@@ -65,10 +67,7 @@ impl RequestContext {
                     return None;
                 }
                 let (k, v) = t.split_once('=').unwrap_or((t, ""));
-                Some((
-                    k.trim().chars().take(64).collect(),
-                    v.trim().chars().take(256).collect(),
-                ))
+                Some((k.trim().to_string(), v.trim().to_string()))
             })
             .take(32)
             .collect()
@@ -137,17 +136,7 @@ pub enum ReplyBody {
 impl Gateway {
     /// `POST /v1/chat/completions`.
     pub async fn chat(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        let req = match ChatRequest::parse(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(self.reject(
-                    ctx,
-                    RecordKind::Chat,
-                    None,
-                    GatewayError::InvalidRequest(e),
-                ));
-            }
-        };
+        let req = self.parse(ctx, RecordKind::Chat, || ChatRequest::parse(&body))?;
         // Counted at most once, by whichever needs it first (the tpm limit or the fit check).
         let prompt = std::cell::OnceCell::new();
         let prompt_tokens = || {
@@ -274,17 +263,9 @@ impl Gateway {
         ctx: &RequestContext,
         body: Bytes,
     ) -> Result<Reply, GatewayError> {
-        let req = match EmbeddingRequest::parse(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(self.reject(
-                    ctx,
-                    RecordKind::Embedding,
-                    None,
-                    GatewayError::InvalidRequest(e),
-                ));
-            }
-        };
+        let req = self.parse(ctx, RecordKind::Embedding, || {
+            EmbeddingRequest::parse(&body)
+        })?;
         let Begun {
             route,
             mut admitted,
@@ -370,6 +351,19 @@ impl Gateway {
         })
     }
 
+    /// Checks the caller's attribution (workload, tag keys), then parses the body; either
+    /// refusal is recorded and returned as a 400 naming the header or field.
+    pub(crate) fn parse<T>(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        parse: impl FnOnce() -> Result<T, switchyard_protocol::FieldError>,
+    ) -> Result<T, GatewayError> {
+        crate::attribution::check(ctx)
+            .and_then(|()| parse())
+            .map_err(|e| self.reject(ctx, kind, None, GatewayError::InvalidRequest(e)))
+    }
+
     /// Records a request refused before routing (bad body, unknown route, too large, …).
     pub fn reject(
         &self,
@@ -426,7 +420,7 @@ impl Gateway {
             Some(r) => Ok(r.clone()),
             None => {
                 let err = GatewayError::UnknownRoute {
-                    requested: name.chars().take(200).collect(),
+                    requested: crate::attribution::recorded(name),
                     available: live.routes.names().to_vec(),
                 };
                 Err(self.reject(ctx, kind, Some(name), err))

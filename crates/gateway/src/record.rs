@@ -1,5 +1,6 @@
 //! Building the ledger record of one request.
 
+use crate::attribution::{recorded, recorded_tags};
 use crate::pipeline::RequestContext;
 use std::time::Duration;
 use switchyard_catalog::{ModelEntry, Priced};
@@ -9,22 +10,30 @@ use switchyard_providers::ErrorClass;
 use switchyard_router::AttemptLog;
 
 /// A record with identity and attribution filled in; usage and outcome come later.
+///
+/// `route` may be the name a client asked for (an unknown route): it and every other
+/// client-supplied string are bounded and escaped here, so no record holds more than a few
+/// hundred bytes of them, whatever the request carried.
 pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
     Record {
         request_id: ctx.request_id.to_string(),
         ts: ctx.received_at,
         kind,
-        workload: ctx.workload.clone(),
-        tags: ctx.tags.clone(),
+        workload: ctx.workload.as_deref().map(recorded),
+        tags: recorded_tags(&ctx.tags),
         key_id: ctx.key_id.clone(),
         // A key's team wins (once keys exist); until then the caller's `team=` tag attributes it.
-        team: ctx.team.clone().or_else(|| {
-            ctx.tags
-                .iter()
-                .find(|(k, _)| k == "team")
-                .map(|(_, v)| v.clone())
-        }),
-        route: route.to_string(),
+        team: ctx
+            .team
+            .as_deref()
+            .or_else(|| {
+                ctx.tags
+                    .iter()
+                    .find(|(k, _)| k == "team")
+                    .map(|(_, v)| v.as_str())
+            })
+            .map(recorded),
+        route: recorded(route),
         provider: None,
         model: None,
         attempts: Vec::new(),

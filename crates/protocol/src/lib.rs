@@ -6,6 +6,7 @@
 //!   `stream_options`) rewritten — no `serde_json::Value` round trip on the hot path.
 //! - [`sse`]: Server-Sent Events framing, incremental and allocation-light.
 //! - [`Feature`]: what a request used, for the ledger and (later) capability routing.
+//! - [`bounded`] and [`check_identifier`]: the rules for client text that is stored or echoed.
 
 pub mod anthropic;
 pub mod canonical;
@@ -15,6 +16,8 @@ pub mod sse;
 
 mod feature;
 mod field_error;
+mod text;
 
 pub use feature::{Feature, FeatureSet};
 pub use field_error::FieldError;
+pub use text::{MAX_TEXT_BYTES, TRUNCATED, bounded, bounded_to, check_identifier};

@@ -9,7 +9,7 @@
 //! documents, file references) are refused by name.
 
 use crate::FieldError;
-use crate::canonical::{CacheControl, ChatRequest, ResponseFormat, ToolChoice, ToolDef};
+use crate::canonical::{ChatRequest, ResponseFormat, ToolChoice};
 use crate::openai::RawObject;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 mod blocks;
+mod checks;
 
 /// Top-level members read into canonical fields; every other member goes to `extra`.
 const HANDLED: &[&str] = &[
@@ -35,6 +36,16 @@ const HANDLED: &[&str] = &[
 
 /// Parses and validates a Messages request body.
 pub fn parse_request(body: &[u8]) -> Result<ChatRequest, FieldError> {
+    parse(body, true)
+}
+
+/// Parses and validates a `/v1/messages/count_tokens` body: a Messages request without
+/// `max_tokens`, held to the same rules otherwise (limits, repeated members, every field).
+pub fn parse_count_request(body: &[u8]) -> Result<ChatRequest, FieldError> {
+    parse(body, false)
+}
+
+fn parse(body: &[u8], max_tokens_required: bool) -> Result<ChatRequest, FieldError> {
     let raw = RawObject::parse(body)?;
     let model: String = raw
         .decode("model")?
@@ -45,10 +56,12 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, FieldError> {
                 "name a route, e.g. \"model\": \"claude-sonnet-4-5\"",
             )
         })?;
-    let max_tokens: u64 = raw
-        .decode("max_tokens")?
-        .ok_or_else(|| required("max_tokens", "give the output limit, e.g. 1024"))?;
-    if max_tokens == 0 {
+    crate::check_identifier("model", &model)?;
+    let max_tokens: Option<u64> = raw.decode("max_tokens")?;
+    if max_tokens.is_none() && max_tokens_required {
+        return Err(required("max_tokens", "give the output limit, e.g. 1024"));
+    }
+    if max_tokens == Some(0) {
         return Err(FieldError::new(
             "max_tokens",
             "`max_tokens` must be at least 1.",
@@ -56,7 +69,7 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, FieldError> {
     }
     let (tool_choice, parallel_tool_calls) = tool_choice(&raw)?;
     let (response_format, format_only) = output_format(&raw)?;
-    let mut extra = extra(&raw)?;
+    let mut extra = checks::extra(&raw)?;
     if format_only {
         extra.retain(|(k, _)| k != "output_config");
     }
@@ -64,15 +77,15 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, FieldError> {
         model,
         system: blocks::system(raw.get("system"))?,
         messages: blocks::messages(raw.get("messages"))?,
-        tools: tools(&raw)?,
+        tools: checks::tools(&raw)?,
         tool_choice,
         parallel_tool_calls,
-        max_tokens: Some(max_tokens),
+        max_tokens,
         temperature: unit_interval(&raw, "temperature")?,
         top_p: unit_interval(&raw, "top_p")?,
         stop: raw.decode("stop_sequences")?.unwrap_or_default(),
         stream: raw.decode("stream")?.unwrap_or(false),
-        metadata_user: metadata_user(&raw)?,
+        metadata_user: checks::metadata_user(&raw)?,
         response_format,
         extra,
     })
@@ -104,17 +117,6 @@ fn unit_interval(raw: &RawObject<'_>, key: &str) -> Result<Option<f64>, FieldErr
         )),
         v => Ok(v),
     }
-}
-
-#[derive(Deserialize)]
-struct WireMetadata {
-    #[serde(default)]
-    user_id: Option<String>,
-}
-
-fn metadata_user(raw: &RawObject<'_>) -> Result<Option<String>, FieldError> {
-    let meta: Option<WireMetadata> = raw.decode("metadata")?;
-    Ok(meta.and_then(|m| m.user_id))
 }
 
 #[derive(Deserialize)]
@@ -156,71 +158,6 @@ fn output_format(raw: &RawObject<'_>) -> Result<(ResponseFormat, bool), FieldErr
         schema: Some(schema.to_owned()),
     };
     Ok((format, config.len() == 1))
-}
-
-#[derive(Deserialize)]
-struct WireThinking<'a> {
-    #[serde(rename = "type", borrow)]
-    _kind: Cow<'a, str>,
-}
-
-/// Pass-through members, with the two Anthropic defines checked for their type.
-fn extra(raw: &RawObject<'_>) -> Result<Vec<(String, Box<RawValue>)>, FieldError> {
-    raw.decode::<u64>("top_k")?;
-    // Only the shape is checked: the set of thinking modes grows with new models.
-    raw.decode::<WireThinking>("thinking")?;
-    Ok(raw
-        .iter()
-        .filter(|(k, _)| !HANDLED.contains(k))
-        .map(|(k, v)| (k.to_string(), v.to_owned()))
-        .collect())
-}
-
-#[derive(Deserialize)]
-struct WireTool<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(borrow, default)]
-    input_schema: Option<&'a RawValue>,
-    #[serde(default)]
-    cache_control: Option<blocks::WireCacheControl>,
-}
-
-fn tools(raw: &RawObject<'_>) -> Result<Vec<ToolDef>, FieldError> {
-    let items: Vec<&RawValue> = raw.decode("tools")?.unwrap_or_default();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let path = format!("tools[{i}]");
-        let t: WireTool =
-            serde_json::from_str(item.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
-        if let Some(kind) = t.kind.as_deref().filter(|k| *k != "custom") {
-            return Err(unsupported(
-                &format!("{path}.type"),
-                &format!("the server tool {kind:?}"),
-            ));
-        }
-        let name = t
-            .name
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| required(&format!("{path}.name"), "name the tool"))?;
-        let schema = t.input_schema.ok_or_else(|| {
-            required(
-                &format!("{path}.input_schema"),
-                "give the JSON Schema of the tool's input, e.g. {\"type\":\"object\"}",
-            )
-        })?;
-        out.push(ToolDef {
-            name,
-            description: t.description,
-            parameters: Some(schema.to_owned()),
-            cache_control: t.cache_control.map(CacheControl::from),
-        });
-    }
-    Ok(out)
 }
 
 #[derive(Deserialize)]

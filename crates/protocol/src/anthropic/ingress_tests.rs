@@ -141,14 +141,14 @@ fn tool_results_get_their_own_turns_in_order() {
 #[test]
 fn parameters_land_in_their_canonical_slots() {
     let req = parse_request(&request(json!({
-        "system": "be brief", "temperature": 0.5, "top_p": 0.9, "top_k": 40,
+        "system": "be brief", "temperature": 0.5, "top_p": 0.9, "top_k": 40, "max_tokens": 4096,
         "stop_sequences": ["END"], "stream": true, "metadata": {"user_id": "u1"},
         "thinking": {"type": "enabled", "budget_tokens": 2048},
         "tools": [{"name": "f", "input_schema": {"type": "object"}}],
         "tool_choice": {"type": "any", "disable_parallel_tool_use": true}
     })))
     .unwrap();
-    assert_eq!(req.max_tokens, Some(64));
+    assert_eq!(req.max_tokens, Some(4096));
     assert_eq!((req.temperature, req.top_p), (Some(0.5), Some(0.9)));
     assert_eq!(req.stop, ["END"]);
     assert!(req.stream);
@@ -181,5 +181,74 @@ fn structured_output_becomes_a_json_schema_format() {
     assert_eq!(
         param(json!({"output_config": {"format": {"type": "xml"}}})).as_deref(),
         Some("output_config.format.type")
+    );
+}
+
+#[test]
+fn invalid_tool_definitions_and_sampling_are_refused_by_path() {
+    let tool = |t: Value| json!({ "tools": [t] });
+    let cases = [
+        (
+            tool(json!({"name": "get weather", "input_schema": {"type": "object"}})),
+            "tools[0].name",
+        ),
+        (
+            tool(json!({"name": "x".repeat(65), "input_schema": {"type": "object"}})),
+            "tools[0].name",
+        ),
+        (
+            tool(json!({"name": "f", "input_schema": "x"})),
+            "tools[0].input_schema",
+        ),
+        (
+            tool(json!({"name": "f", "input_schema": {"type": "string"}})),
+            "tools[0].input_schema",
+        ),
+        (json!({"top_k": 0}), "top_k"),
+        (json!({"top_k": -1}), "top_k"),
+        (json!({"service_tier": 5}), "service_tier"),
+        (
+            json!({"thinking": {"type": "enabled", "budget_tokens": 10}}),
+            "thinking.budget_tokens",
+        ),
+        (
+            json!({"thinking": {"type": "enabled"}}),
+            "thinking.budget_tokens",
+        ),
+        (json!({"metadata": {"user_id": 7}}), "metadata"),
+        (
+            json!({"metadata": {"user_id": "u".repeat(257)}}),
+            "metadata.user_id",
+        ),
+        (
+            json!({"messages": [{"role": "assistant", "content": [
+                {"type": "tool_use", "id": "t", "name": "f", "input": "x"}]}]}),
+            "messages[0].content[0].input",
+        ),
+        (json!({"model": "claude\u{0}route"}), "model"),
+    ];
+    for (patch, path) in cases {
+        let err = parse_request(&request(patch.clone())).unwrap_err();
+        assert_eq!(err.param.as_deref(), Some(path), "{patch}: {}", err.message);
+        assert!(err.message.contains(path), "{}", err.message);
+    }
+    let ok = json!({"top_k": 1, "max_tokens": 4096, "service_tier": "auto",
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "tools": [{"name": "get_weather-2", "input_schema": {"type": "object"}}]});
+    assert!(parse_request(&request(ok)).is_ok());
+}
+
+#[test]
+fn count_tokens_bodies_need_no_max_tokens_but_refuse_repeated_members() {
+    let body = br#"{"model":"r","messages":[{"role":"user","content":"hi"}]}"#;
+    assert_eq!(parse_count_request(body).unwrap().max_tokens, None);
+    let dup = br#"{"model":"r","messages":[{"role":"user","content":"hi"}],"model":"s"}"#;
+    let err = parse_count_request(dup).unwrap_err();
+    assert_eq!(err.param.as_deref(), Some("model"));
+    assert!(err.message.contains("more than once"), "{}", err.message);
+    let bad = br#"{"model":"r","messages":[{"role":"user","content":"hi"}],"top_k":0}"#;
+    assert_eq!(
+        parse_count_request(bad).unwrap_err().param.as_deref(),
+        Some("top_k")
     );
 }

@@ -1,6 +1,7 @@
 //! `POST /v1/chat/completions` requests: a validated, borrowed view over the client's body.
 
 use super::raw::{RawObject, write_json_string, write_key};
+use super::{checks, message_checks};
 use crate::{Feature, FeatureSet, FieldError};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -47,6 +48,10 @@ const KNOWN_KEYS: &[&str] = &[
     "safety_identifier",
 ];
 
+/// The most provider-specific parameters recorded as features, and the longest name kept.
+const MAX_PARAM_FEATURES: usize = 32;
+const MAX_PARAM_NAME_BYTES: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -85,6 +90,14 @@ pub struct Part<'a> {
     pub kind: Cow<'a, str>,
     #[serde(borrow, default)]
     pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub image_url: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub input_audio: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub file: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub refusal: Option<&'a RawValue>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
@@ -128,7 +141,18 @@ struct Tool<'a> {
 struct FunctionDef<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    #[expect(dead_code, reason = "validated for its type only")]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    parameters: Option<&'a RawValue>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "validated for its type only")]
+    strict: Option<bool>,
 }
+
+/// OpenAI's limit on the number of tools in one request.
+const MAX_TOOLS: usize = 128;
 
 #[derive(Deserialize)]
 struct ResponseFormat<'a> {
@@ -142,23 +166,17 @@ struct ResponseFormat<'a> {
 struct JsonSchemaFormat<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    schema: Option<&'a RawValue>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "validated for its type only")]
+    strict: Option<bool>,
 }
 
 #[derive(Deserialize)]
 struct StreamOptions {
     #[serde(default)]
     include_usage: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Stop<'a> {
-    One(
-        #[serde(borrow)]
-        #[expect(dead_code, reason = "validated for its type only")]
-        Cow<'a, str>,
-    ),
-    Many(#[serde(borrow)] Vec<Cow<'a, str>>),
 }
 
 /// A validated chat completion request, borrowing from the body it was parsed from.
@@ -200,6 +218,7 @@ impl<'a> ChatRequest<'a> {
         if model.trim().is_empty() {
             return Err(FieldError::new("model", "`model` must not be empty."));
         }
+        crate::check_identifier("model", &model)?;
         let messages = parse_messages(&raw)?;
         let stream = raw.decode::<bool>("stream")?.unwrap_or(false);
         let opts: Option<StreamOptions> = raw.decode("stream_options")?;
@@ -228,68 +247,24 @@ impl<'a> ChatRequest<'a> {
     }
 
     fn validate_sampling(&mut self) -> Result<(), FieldError> {
-        range_f64(&self.raw, "temperature", 0.0, 2.0)?;
-        range_f64(&self.raw, "top_p", 0.0, 1.0)?;
-        range_f64(&self.raw, "presence_penalty", -2.0, 2.0)?;
-        range_f64(&self.raw, "frequency_penalty", -2.0, 2.0)?;
-        let max_tokens = positive_int(&self.raw, "max_tokens")?;
-        let max_completion = positive_int(&self.raw, "max_completion_tokens")?;
-        self.max_output_tokens = max_completion.or(max_tokens);
-        if let Some(n) = positive_int(&self.raw, "n")? {
-            if n > 128 {
-                return Err(FieldError::new("n", "`n` must be at most 128."));
-            }
-        }
-        self.raw.decode::<i64>("seed")?;
-        self.raw.decode::<bool>("parallel_tool_calls")?;
-        self.raw.decode::<bool>("logprobs")?;
-        self.raw.decode::<Cow<str>>("user")?;
-        if let Some(Stop::Many(v)) = self.raw.decode::<Stop>("stop")? {
-            if v.len() > 4 {
-                return Err(FieldError::new("stop", "`stop` takes at most 4 sequences."));
-            }
-        }
-        if let Some(meta) = self
-            .raw
-            .decode::<std::collections::BTreeMap<Cow<str>, Cow<str>>>("metadata")?
-        {
-            if meta.len() > 16 {
-                return Err(FieldError::new(
-                    "metadata",
-                    "`metadata` takes at most 16 keys.",
-                ));
-            }
-        }
+        self.max_output_tokens = checks::sampling(&self.raw)?;
         Ok(())
     }
 
     fn validate_tools(&mut self) -> Result<(), FieldError> {
-        if let Some(tools) = self.raw.decode::<Vec<Tool<'a>>>("tools")? {
-            for (i, t) in tools.into_iter().enumerate() {
-                match (t.kind.as_ref(), t.function) {
-                    ("function", Some(f)) => {
-                        if !valid_function_name(&f.name) {
-                            return Err(FieldError::new(
-                                format!("tools[{i}].function.name"),
-                                format!(
-                                    "`tools[{i}].function.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -; got {:?}.",
-                                    f.name
-                                ),
-                            ));
-                        }
-                        self.tool_names.push(f.name);
-                    }
-                    ("function", None) => {
-                        return Err(FieldError::new(
-                            format!("tools[{i}].function"),
-                            format!(
-                                "`tools[{i}].function` is required for a tool of type \"function\"."
-                            ),
-                        ));
-                    }
-                    // Custom and provider-specific tool types pass through unvalidated.
-                    _ => {}
-                }
+        let tools: Vec<&'a RawValue> = self.raw.decode("tools")?.unwrap_or_default();
+        if tools.len() > MAX_TOOLS {
+            return Err(FieldError::new(
+                "tools",
+                format!(
+                    "`tools` takes at most {MAX_TOOLS} tools; got {}.",
+                    tools.len()
+                ),
+            ));
+        }
+        for (i, t) in tools.into_iter().enumerate() {
+            if let Some(name) = tool_name(t, i)? {
+                self.tool_names.push(name);
             }
         }
         let Some(choice) = self.raw.get("tool_choice") else {
@@ -338,6 +313,7 @@ impl<'a> ChatRequest<'a> {
             ("text", _) => {}
             ("json_object", _) => self.features.insert(Feature::JsonObject),
             ("json_schema", Some(s)) if !s.name.is_empty() => {
+                check_schema_format(&s)?;
                 self.features.insert(Feature::JsonSchema)
             }
             ("json_schema", _) => {
@@ -387,12 +363,18 @@ impl<'a> ChatRequest<'a> {
                 }
             }
         }
-        let unknown: Vec<String> = self
+        // The ledger stores these names: each is bounded, and past MAX_PARAM_FEATURES the
+        // rest are counted as one "…".
+        let mut unknown: Vec<String> = self
             .raw
             .iter()
             .filter(|(k, _)| !KNOWN_KEYS.contains(k))
-            .map(|(k, _)| k.to_string())
+            .map(|(k, _)| crate::bounded_to(k, MAX_PARAM_NAME_BYTES).into_owned())
             .collect();
+        if unknown.len() > MAX_PARAM_FEATURES {
+            unknown.truncate(MAX_PARAM_FEATURES);
+            unknown.push(crate::TRUNCATED.to_string());
+        }
         for k in unknown {
             self.features.insert(Feature::ProviderParam(k));
         }
@@ -497,7 +479,7 @@ fn parse_messages<'a>(raw: &RawObject<'a>) -> Result<Vec<Message<'a>>, FieldErro
         ));
     }
     for (i, m) in messages.iter().enumerate() {
-        validate_message(m, i)?;
+        message_checks::message(m, i)?;
     }
     Ok(messages)
 }
@@ -515,55 +497,57 @@ fn locate_message_error(list: &RawValue, whole: &serde_json::Error) -> FieldErro
     FieldError::from_serde("messages", whole)
 }
 
-fn validate_message(m: &Message<'_>, index: usize) -> Result<(), FieldError> {
-    match m.role {
-        Role::Tool if m.tool_call_id.is_none() => {
+/// A function tool's name (checked against OpenAI's pattern) and `parameters` (an object);
+/// `None` for other tool types, which pass through unvalidated.
+fn tool_name<'a>(raw: &'a RawValue, i: usize) -> Result<Option<Cow<'a, str>>, FieldError> {
+    let path = format!("tools[{i}]");
+    let t: Tool<'a> =
+        serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
+    let f = match (t.kind.as_ref(), t.function) {
+        ("function", Some(f)) => f,
+        ("function", None) => {
             return Err(FieldError::new(
-                format!("messages[{index}].tool_call_id"),
-                format!(
-                    "`messages[{index}].tool_call_id` is required on a message with role \"tool\"."
-                ),
+                format!("{path}.function"),
+                format!("`{path}.function` is required for a tool of type \"function\"."),
             ));
         }
-        Role::Assistant => {}
-        _ if m.content.is_none() => {
-            return Err(FieldError::new(
-                format!("messages[{index}].content"),
-                format!("`messages[{index}].content` is required for this role."),
-            ));
-        }
-        _ => {}
+        // Custom and provider-specific tool types pass through unvalidated.
+        _ => return Ok(None),
+    };
+    if !valid_function_name(&f.name) {
+        return Err(FieldError::new(
+            format!("{path}.function.name"),
+            format!(
+                "`{path}.function.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -; got {:?}.",
+                crate::bounded(&f.name)
+            ),
+        ));
     }
-    if let Some(Content::Parts(parts)) = &m.content {
-        for (j, p) in parts.iter().enumerate() {
-            if p.kind == "text" && p.text.is_none() {
-                return Err(FieldError::new(
-                    format!("messages[{index}].content[{j}].text"),
-                    format!(
-                        "`messages[{index}].content[{j}].text` is required on a part of type \"text\"."
-                    ),
-                ));
-            }
-        }
+    if f.parameters.is_some_and(|p| !p.get().starts_with('{')) {
+        return Err(FieldError::new(
+            format!("{path}.function.parameters"),
+            format!(
+                "`{path}.function.parameters` must be a JSON Schema object, e.g. {{\"type\":\"object\",\"properties\":{{}}}}."
+            ),
+        ));
+    }
+    Ok(Some(f.name))
+}
+
+fn check_schema_format(s: &JsonSchemaFormat<'_>) -> Result<(), FieldError> {
+    if !valid_function_name(&s.name) {
+        return Err(FieldError::new(
+            "response_format.json_schema.name",
+            "`response_format.json_schema.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -.",
+        ));
+    }
+    if s.schema.is_some_and(|v| !v.get().starts_with('{')) {
+        return Err(FieldError::new(
+            "response_format.json_schema.schema",
+            "`response_format.json_schema.schema` must be a JSON Schema object.",
+        ));
     }
     Ok(())
-}
-
-fn range_f64(raw: &RawObject<'_>, key: &str, lo: f64, hi: f64) -> Result<Option<f64>, FieldError> {
-    match raw.decode::<f64>(key)? {
-        Some(v) if !(lo..=hi).contains(&v) => Err(FieldError::new(
-            key,
-            format!("`{key}` must be between {lo} and {hi}; got {v}."),
-        )),
-        v => Ok(v),
-    }
-}
-
-fn positive_int(raw: &RawObject<'_>, key: &str) -> Result<Option<u64>, FieldError> {
-    match raw.decode::<u64>(key)? {
-        Some(0) => Err(FieldError::new(key, format!("`{key}` must be at least 1."))),
-        v => Ok(v),
-    }
 }
 
 fn valid_function_name(n: &str) -> bool {

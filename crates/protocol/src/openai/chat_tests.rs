@@ -106,3 +106,160 @@ fn streaming_body_asks_for_usage_and_keeps_other_options() {
     );
     assert!(v.get("model").is_none());
 }
+
+/// A valid one-message body with `extra` members added at the top level.
+fn with(extra: &str) -> String {
+    format!(r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}]{extra}}}"#)
+}
+
+/// A body whose only message is `message`.
+fn with_message(message: &str) -> String {
+    format!(r#"{{"model":"m","messages":[{message}]}}"#)
+}
+
+#[test]
+fn invalid_sampling_and_option_fields_are_refused_by_param() {
+    let cases = [
+        (r#","logit_bias":"x""#, "logit_bias"),
+        (r#","logit_bias":{"abc":1}"#, "logit_bias"),
+        (r#","logit_bias":{"50256":101}"#, "logit_bias"),
+        (r#","logit_bias":{"50256":"x"}"#, "logit_bias"),
+        (r#","logprobs":true,"top_logprobs":21"#, "top_logprobs"),
+        (r#","logprobs":true,"top_logprobs":-1"#, "top_logprobs"),
+        (r#","top_logprobs":3"#, "top_logprobs"),
+        (r#","logprobs":false,"top_logprobs":3"#, "top_logprobs"),
+        (r#","user":5"#, "user"),
+        (r#","store":"yes""#, "store"),
+        (r#","reasoning_effort":1"#, "reasoning_effort"),
+        (r#","modalities":"text""#, "modalities"),
+        (r#","audio":"x""#, "audio"),
+        (r#","prediction":[1]"#, "prediction"),
+        (r#","function_call":5"#, "function_call"),
+        (r#","stop":5"#, "stop"),
+        (r#","metadata":{"k":5}"#, "metadata"),
+        (
+            r#","tools":[{"type":"function","function":{"name":"f","parameters":"x"}}]"#,
+            "tools[0].function.parameters",
+        ),
+        (
+            r#","tools":[{"type":"function","function":{"name":5}}]"#,
+            "tools[0]",
+        ),
+        (
+            r#","response_format":{"type":"json_schema","json_schema":{"name":"a b"}}"#,
+            "response_format.json_schema.name",
+        ),
+        (
+            r#","response_format":{"type":"json_schema","json_schema":{"name":"a","schema":"x"}}"#,
+            "response_format.json_schema.schema",
+        ),
+    ];
+    for (extra, want) in cases {
+        let body = with(extra);
+        let err = parse(&body).expect_err(&body);
+        assert_eq!(err.param.as_deref(), Some(want), "{body}: {}", err.message);
+    }
+    let long_meta = with(&format!(r#","metadata":{{"k":"{}"}}"#, "v".repeat(513)));
+    assert_eq!(param(&long_meta).as_deref(), Some("metadata"));
+    let many_tools: Vec<String> = (0..129)
+        .map(|i| format!(r#"{{"type":"function","function":{{"name":"f{i}"}}}}"#))
+        .collect();
+    let body = with(&format!(r#","tools":[{}]"#, many_tools.join(",")));
+    assert_eq!(param(&body).as_deref(), Some("tools"));
+}
+
+#[test]
+fn valid_logprobs_bias_and_options_are_accepted() {
+    let body = with(
+        r#","logprobs":true,"top_logprobs":20,"logit_bias":{"50256":-100,"1":100},"user":"u","store":false,"modalities":["text"],"metadata":{"a":"b"},"stop":"END","top_logprobs_extra":1"#,
+    );
+    assert!(parse(&body).is_ok(), "{:?}", parse(&body).err());
+    assert!(parse(&with(r#","logprobs":true,"top_logprobs":0"#)).is_ok());
+}
+
+#[test]
+fn malformed_parts_and_tool_calls_are_refused_by_path() {
+    let cases = [
+        (
+            r#"{"role":"user","content":[{"type":"image_url"}]}"#,
+            "messages[0].content[0].image_url",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"image_url","image_url":"https://x"}]}"#,
+            "messages[0].content[0].image_url",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"image_url","image_url":{}}]}"#,
+            "messages[0].content[0].image_url.url",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"image_url","image_url":{"url":5}}]}"#,
+            "messages[0].content[0].image_url.url",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"u","detail":"ultra"}}]}"#,
+            "messages[0].content[0].image_url.detail",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AA"}}]}"#,
+            "messages[0].content[0].input_audio",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"file","file":"x"}]}"#,
+            "messages[0].content[0].file",
+        ),
+        (
+            r#"{"role":"user","content":[{"type":"text","text":5}]}"#,
+            "messages[0]",
+        ),
+        (
+            r#"{"role":"assistant","tool_calls":"x"}"#,
+            "messages[0].tool_calls",
+        ),
+        (
+            r#"{"role":"assistant","tool_calls":[{"id":"a","type":"function"}]}"#,
+            "messages[0].tool_calls[0].function",
+        ),
+        (
+            r#"{"role":"assistant","tool_calls":[{"id":"a","type":"function","function":{"name":"f"}}]}"#,
+            "messages[0].tool_calls[0]",
+        ),
+        (
+            r#"{"role":"assistant","tool_calls":[{"id":"","type":"function","function":{"name":"f","arguments":"{}"}}]}"#,
+            "messages[0].tool_calls[0].id",
+        ),
+        (
+            r#"{"role":"user","content":"x","tool_calls":[]}"#,
+            "messages[0].tool_calls",
+        ),
+    ];
+    for (message, want) in cases {
+        let body = with_message(message);
+        let err = parse(&body).expect_err(&body);
+        assert_eq!(err.param.as_deref(), Some(want), "{body}: {}", err.message);
+    }
+    let ok = with_message(
+        r#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA","detail":"low"}},{"type":"input_audio","input_audio":{"data":"AA","format":"wav"}},{"type":"video_url","video_url":{"url":"v"}}]}"#,
+    );
+    assert!(parse(&ok).is_ok(), "{:?}", parse(&ok).err());
+}
+
+#[test]
+fn model_names_with_control_characters_are_refused() {
+    let body = r#"{"model":"gpt\u0000-4o","messages":[{"role":"user","content":"x"}]}"#;
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.param.as_deref(), Some("model"));
+    assert!(err.message.contains("U+0000"), "{}", err.message);
+}
+
+#[test]
+fn recorded_provider_parameters_are_bounded_in_number_and_length() {
+    let extra: String = (0..100)
+        .map(|i| format!(r#","x{i}_{}":1"#, "k".repeat(1000)))
+        .collect();
+    let body = with(&extra);
+    let r = parse(&body).unwrap();
+    let csv = r.features.to_csv();
+    assert!(csv.len() < 3_000, "{}", csv.len());
+    assert!(csv.contains("param:…"), "{csv}");
+}

@@ -1,8 +1,10 @@
 //! The OpenAI dialect: Chat Completions and Embeddings, requests and responses.
 
 mod chat;
+mod checks;
 mod embeddings;
 mod error;
+mod message_checks;
 mod raw;
 mod response;
 

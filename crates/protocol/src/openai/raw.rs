@@ -1,10 +1,23 @@
-//! A JSON object kept as its raw members, in order, borrowed from the request body.
+//! A JSON object kept as its raw members, in order, borrowed from the request body, and the
+//! limits every client body is held to before any field is read: at most [`MAX_MEMBERS`]
+//! top-level members, each named once, and at most [`MAX_DEPTH`] levels of nesting. Both are
+//! checked in one linear pass, so no body under the size limit costs more than a scan.
 
 use crate::FieldError;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
+
+/// The most top-level members a request body may have. The largest specification defines
+/// about 40; the rest is headroom for provider-specific parameters.
+pub const MAX_MEMBERS: usize = 256;
+
+/// The deepest nesting of arrays and objects a body may have, the top-level object counted
+/// as level 1. serde_json's own recursion limit is 128, but raw values are skipped without
+/// it, so without this check a deeply nested unknown member would travel upstream.
+pub const MAX_DEPTH: usize = 64;
 
 /// The top-level members of a JSON object, each value left unparsed.
 ///
@@ -16,13 +29,27 @@ pub struct RawObject<'a> {
 }
 
 impl<'a> RawObject<'a> {
+    /// Reads a request body, refusing more than [`MAX_MEMBERS`] members, a repeated member
+    /// and nesting deeper than [`MAX_DEPTH`], each with the limit in the message.
     pub fn parse(body: &'a [u8]) -> Result<Self, FieldError> {
         let text = std::str::from_utf8(body)
             .map_err(|_| FieldError::body("The request body is not valid UTF-8."))?;
+        if exceeds_depth(text.as_bytes(), MAX_DEPTH) {
+            return Err(FieldError::body(format!(
+                "The request body nests arrays and objects deeper than {MAX_DEPTH} levels, the limit; flatten it."
+            )));
+        }
+        let mut refusal = None;
         let mut de = serde_json::Deserializer::from_str(text);
-        let members = de.deserialize_map(MembersVisitor).map_err(|e| {
-            FieldError::body(format!("The request body is not a valid JSON object: {e}."))
-        })?;
+        let members = de
+            .deserialize_map(MembersVisitor {
+                refusal: &mut refusal,
+            })
+            .map_err(|e| {
+                refusal.take().unwrap_or_else(|| {
+                    FieldError::body(format!("The request body is not a valid JSON object: {e}."))
+                })
+            })?;
         de.end().map_err(|e| {
             FieldError::body(format!("Unexpected data after the JSON object: {e}."))
         })?;
@@ -82,9 +109,13 @@ impl<'a> RawObject<'a> {
     }
 }
 
-struct MembersVisitor;
+/// Collects the members; a refusal (too many, repeated) is left in `refusal` with its own
+/// message, since a serde error cannot carry the field it is about.
+struct MembersVisitor<'r> {
+    refusal: &'r mut Option<FieldError>,
+}
 
-impl<'de> Visitor<'de> for MembersVisitor {
+impl<'de> Visitor<'de> for MembersVisitor<'_> {
     type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -92,16 +123,61 @@ impl<'de> Visitor<'de> for MembersVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8).min(MAX_MEMBERS));
+        // Hashing keeps the duplicate check linear: comparing each key with every earlier
+        // one made a body of many keys cost quadratic CPU.
+        let mut seen: HashSet<Cow<'de, str>> = HashSet::with_capacity(out.capacity());
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if out.len() == MAX_MEMBERS {
+                *self.refusal = Some(FieldError::body(format!(
+                    "The request body has more than {MAX_MEMBERS} top-level members, the limit; remove the ones the API does not define."
+                )));
+                return Err(serde::de::Error::custom("too many members"));
+            }
             let value: &'de RawValue = map.next_value()?;
-            if out.iter().any(|(k, _): &(Cow<str>, &RawValue)| *k == key) {
-                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            if !seen.insert(key.clone()) {
+                let name = crate::bounded(&key);
+                *self.refusal = Some(FieldError::new(
+                    name.as_ref(),
+                    format!(
+                        "`{name}` appears more than once in the request body; send each member once."
+                    ),
+                ));
+                return Err(serde::de::Error::custom("duplicate member"));
             }
             out.push((key, value));
         }
         Ok(out)
     }
+}
+
+/// Whether arrays and objects in `json` nest deeper than `max`: one pass over the bytes,
+/// skipping strings (a bracket inside a string is text). Malformed JSON is left to the parser.
+fn exceeds_depth(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Appends `"key":` with `key` escaped as a JSON string.
@@ -151,6 +227,85 @@ mod tests {
             o.with_model(None),
             br#"{"z":1.50,"x":{"b":[ 1 ],"a":null},"thinking":{"type":"enabled"}}"#.to_vec()
         );
+    }
+
+    /// `{"k0":0,"k1":1,…}` with `n` members.
+    fn many_keys(n: usize) -> String {
+        let mut s = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(&format!("\"k{i}\":{i}"));
+        }
+        s.push('}');
+        s
+    }
+
+    #[test]
+    fn a_body_of_300k_keys_is_refused_in_well_under_a_second() {
+        let body = many_keys(300_000);
+        assert!(body.len() > 3_000_000, "{}", body.len());
+        let started = std::time::Instant::now();
+        let err = RawObject::parse(body.as_bytes()).unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.param, None);
+        assert!(
+            err.message.contains("more than 256 top-level members"),
+            "{}",
+            err.message
+        );
+        assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    }
+
+    #[test]
+    fn the_member_limit_is_inclusive_and_duplicates_are_named() {
+        assert_eq!(
+            RawObject::parse(many_keys(MAX_MEMBERS).as_bytes())
+                .unwrap()
+                .iter()
+                .count(),
+            MAX_MEMBERS
+        );
+        assert!(RawObject::parse(many_keys(MAX_MEMBERS + 1).as_bytes()).is_err());
+        let err = RawObject::parse(br#"{"model":"a","x":1,"model":"b"}"#).unwrap_err();
+        assert_eq!(err.param.as_deref(), Some("model"));
+        assert!(err.message.contains("more than once"), "{}", err.message);
+        // The last of many members repeating the first is found as well.
+        let mut body = many_keys(200);
+        body.insert_str(body.len() - 1, r#","k0":1"#);
+        assert_eq!(
+            RawObject::parse(body.as_bytes())
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("k0")
+        );
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_even_inside_unknown_members() {
+        let nested = |depth: usize| {
+            format!(
+                "{{\"x\":{}{}}}",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            )
+        };
+        assert!(RawObject::parse(nested(MAX_DEPTH).as_bytes()).is_ok());
+        let err = RawObject::parse(nested(MAX_DEPTH + 1).as_bytes()).unwrap_err();
+        assert!(
+            err.message.contains("deeper than 64 levels"),
+            "{}",
+            err.message
+        );
+        let deep = nested(1_000_000);
+        let started = std::time::Instant::now();
+        assert!(RawObject::parse(deep.as_bytes()).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Brackets inside strings are text, not nesting.
+        let text = format!(r#"{{"x":"{}\"{}"}}"#, "[".repeat(100), "{".repeat(100));
+        assert!(RawObject::parse(text.as_bytes()).is_ok(), "{text}");
     }
 
     #[test]

@@ -211,10 +211,7 @@ fn block(b: WireBlock<'_>, path: &str, place: Place) -> Result<Block, FieldError
         "tool_use" => Block::ToolUse {
             id: need(b.id, "id", "give the tool call's id")?,
             name: need(b.name, "name", "name the tool called")?,
-            input: b
-                .input
-                .ok_or_else(|| required(&format!("{path}.input"), "give the call's input object"))?
-                .to_owned(),
+            input: tool_input(b.input, path)?,
             cache_control,
         },
         "tool_result" => Block::ToolResult {
@@ -239,6 +236,19 @@ fn block(b: WireBlock<'_>, path: &str, place: Place) -> Result<Block, FieldError
             data: need(b.data, "data", "give the redacted data")?,
         },
     })
+}
+
+/// A `tool_use` block's `input`: required, and a JSON object as Anthropic documents it.
+fn tool_input(input: Option<&RawValue>, path: &str) -> Result<Box<RawValue>, FieldError> {
+    let param = format!("{path}.input");
+    let input = input.ok_or_else(|| required(&param, "give the call's input object"))?;
+    if !input.get().starts_with('{') {
+        return Err(FieldError::new(
+            param.clone(),
+            format!("`{param}` must be a JSON object of the tool's arguments, e.g. {{}}."),
+        ));
+    }
+    Ok(input.to_owned())
 }
 
 fn bad_type(path: &str, kind: &str, allowed: &[&str]) -> FieldError {
