@@ -488,12 +488,7 @@ impl Gateway {
                         .skipped
                         .iter()
                         .all(|s| matches!(s.reason, Skip::ContextWindow { .. })),
-                    reasons: ex
-                        .skipped
-                        .iter()
-                        .map(|s| format!("{}/{}: {}", s.provider, s.model, s.reason))
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    reasons: switchyard_router::explain_unfit(&ex.skipped),
                 }
             }
             Some(last @ ProviderError::Unsupported { .. })

@@ -182,14 +182,19 @@ impl Gemini {
             ));
         }
         let model = model.strip_prefix("models/").unwrap_or(model);
+        // OpenAI's `dimensions` is Gemini's `outputDimensionality`, per request.
         let requests: Vec<serde_json::Value> = e
             .texts
             .iter()
             .map(|t| {
-                serde_json::json!({
+                let mut r = serde_json::json!({
                     "model": format!("models/{model}"),
                     "content": {"parts": [{"text": t}]},
-                })
+                });
+                if let Some(d) = e.dimensions {
+                    r["outputDimensionality"] = serde_json::json!(d);
+                }
+                r
             })
             .collect();
         let body = serde_json::json!({ "requests": requests }).to_string();

@@ -11,9 +11,11 @@
 mod health;
 mod plan;
 pub mod rng;
+mod unfit;
 
 pub use health::{Admit, BreakerConfig, BreakerState, Health, HealthRegistry, HealthSnapshot};
 pub use plan::{Needs, Profile, Skip, Strategy};
+pub use unfit::explain as explain_unfit;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};

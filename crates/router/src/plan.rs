@@ -68,7 +68,13 @@ pub struct Needs {
 /// Why a target was passed over without being called.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
-    ContextWindow { needed: u64, window: u64 },
+    /// The prompt (an estimate) plus the client's `max_tokens`, if it set one, exceed the
+    /// target's context window.
+    ContextWindow {
+        prompt: u64,
+        max_output: Option<u64>,
+        window: u64,
+    },
     Capability(&'static str),
     CircuitOpen,
 }
@@ -76,14 +82,31 @@ pub enum Skip {
 impl std::fmt::Display for Skip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Skip::ContextWindow { needed, window } => write!(
-                f,
-                "the prompt needs about {needed} tokens and the context window is {window}"
-            ),
+            Skip::ContextWindow {
+                prompt,
+                max_output,
+                window,
+            } => {
+                write!(f, "{}", crate::unfit::demand(*prompt, *max_output))?;
+                write!(f, ", over its {}-token context window", thousands(*window))
+            }
             Skip::Capability(c) => write!(f, "the model does not support {c}"),
             Skip::CircuitOpen => write!(f, "circuit open"),
         }
     }
+}
+
+/// `n` with a comma between each group of three digits (`157,755`).
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The output tokens assumed when the client sets no `max_tokens`, for cost estimates.
@@ -106,7 +129,11 @@ impl Profile {
             // a client that set no max_tokens gets what room is left.
             let needed = needs.prompt_tokens + needs.max_output.unwrap_or(0);
             if needed > window {
-                return Err(Skip::ContextWindow { needed, window });
+                return Err(Skip::ContextWindow {
+                    prompt: needs.prompt_tokens,
+                    max_output: needs.max_output,
+                    window,
+                });
             }
         }
         Ok(())

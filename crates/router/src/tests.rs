@@ -572,7 +572,8 @@ async fn a_prompt_too_long_for_a_context_window_skips_that_target_uncalled() {
     assert_eq!(
         ok.skipped[0].reason,
         Skip::ContextWindow {
-            needed: 9_000,
+            prompt: 9_000,
+            max_output: None,
             window: 8_192
         }
     );

@@ -185,3 +185,42 @@ async fn a_route_may_allow_dropping_and_then_says_what_it_dropped() {
     assert!(refused.text().contains("`n`"), "{}", refused.text());
     h.finish().await;
 }
+
+#[tokio::test]
+async fn anthropic_thinking_tokens_are_reasoning_tokens_for_openai_clients_and_the_ledger() {
+    let h = start(SIM, GATEWAY).await;
+    let mut body = chat("claude", "Think it through: is 91 prime?");
+    body["max_tokens"] = json!(4096);
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
+    let a = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let usage = a.json()["usage"].clone();
+    let reasoning = usage["completion_tokens_details"]["reasoning_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(reasoning > 0, "{usage}");
+    assert!(usage["completion_tokens"].as_u64().unwrap() > reasoning);
+
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let a = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let last: Value = sse_data(&a.text())
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter(|c| !c["usage"].is_null())
+        .last()
+        .unwrap();
+    let streamed = last["usage"]["completion_tokens_details"]["reasoning_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(streamed > 0, "{last}");
+
+    let recs = h.finish().await;
+    assert_eq!(recs.len(), 2);
+    for (rec, want) in recs.iter().zip([reasoning, streamed]) {
+        assert_eq!(rec.usage.reasoning, want, "{rec:?}");
+        assert!(rec.usage.output > 0);
+    }
+}

@@ -252,6 +252,27 @@ async fn embeddings_go_through_batch_embed_contents_and_are_counted() {
 }
 
 #[tokio::test]
+async fn embedding_dimensions_become_gemini_output_dimensionality() {
+    let h = start(SIM, GATEWAY).await;
+    let e = h
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "flash", "input": ["first text", "second text"], "dimensions": 256}),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{}", e.text());
+    let v = e.json();
+    for item in v["data"].as_array().unwrap() {
+        assert_eq!(item["embedding"].as_array().map(Vec::len), Some(256));
+    }
+    let last = h.get(&format!("{}/sim/last", h.sim)).await.json();
+    for r in last["requests"].as_array().unwrap() {
+        assert_eq!(r["outputDimensionality"], 256, "{last}");
+    }
+    h.finish().await;
+}
+
+#[tokio::test]
 async fn upstream_errors_are_classified() {
     let h = start(SIM, GATEWAY).await;
     let mut body = chat("flash", "hi");

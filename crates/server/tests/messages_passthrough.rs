@@ -180,7 +180,7 @@ async fn whole_answers_pass_through_byte_for_byte_with_signatures_and_redacted_t
             rec.usage.cached_input,
             rec.usage.cache_write,
             rec.usage.cache_write_1h,
-            rec.usage.output,
+            rec.usage.completion_total(),
         ),
         (
             n("input_tokens"),
@@ -192,6 +192,15 @@ async fn whole_answers_pass_through_byte_for_byte_with_signatures_and_redacted_t
             n("output_tokens"),
         ),
         "every token kind of Anthropic's usage lands in the ledger"
+    );
+    let thinking = usage["output_tokens_details"]["thinking_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(thinking > 0 && thinking < n("output_tokens"), "{usage}");
+    assert_eq!(
+        (rec.usage.reasoning, rec.usage.output),
+        (thinking, n("output_tokens") - thinking),
+        "reported thinking tokens are recorded as reasoning, not output"
     );
     assert_eq!(
         rec.usage.cache_write_1h, rec.usage.cache_write,
@@ -286,9 +295,16 @@ async fn streams_pass_through_event_for_event_and_the_ledger_reads_their_usage()
         start_usage["input_tokens"].as_u64().unwrap()
     );
     assert_eq!(
-        rec.usage.output,
+        rec.usage.completion_total(),
         end_usage["output_tokens"].as_u64().unwrap(),
         "message_delta's cumulative output wins over message_start's"
+    );
+    let thinking = end_usage["output_tokens_details"]["thinking_tokens"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        rec.usage.reasoning, thinking,
+        "the streamed thinking tokens are recorded as reasoning"
     );
     assert!(rec.usage.output > 1);
     assert!(rec.ttft_ms.is_some());

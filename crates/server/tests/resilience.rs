@@ -292,6 +292,79 @@ targets = [{{ provider = "sim", model = "tiny", price_as = "sim/tiny" }}]
     h.finish().await;
 }
 
+/// Pulls "the prompt is about N tokens and max_tokens asks for M more: S in all" apart.
+fn demand_figures(message: &str) -> (u64, u64, u64) {
+    let num = |after: &str, before: &str| -> u64 {
+        let start = message.find(after).map_or(0, |i| i + after.len());
+        let end = message[start..].find(before).map_or(start, |i| start + i);
+        message[start..end].replace(',', "").parse().unwrap_or(0)
+    };
+    (
+        num("the prompt is about ", " tokens"),
+        num("asks for ", " more"),
+        num("more: ", " in all"),
+    )
+}
+
+#[tokio::test]
+async fn the_context_fit_error_names_the_prompt_and_max_tokens_apart_in_both_dialects() {
+    let gw = format!(
+        r#"
+[ledger]
+flush_interval_ms = 10000
+[catalog]
+files = ["{}"]
+[providers.sim]
+kind = "openai-compatible"
+base_url = "SIM_URL/v1"
+[[routes]]
+name = "small"
+targets = [{{ provider = "sim", model = "tiny", price_as = "sim/tiny" }}]
+"#,
+        write_catalog()
+    );
+    let h = start(SIM, &gw).await;
+    // The prompt alone fits tiny's 2,000-token window; with max_tokens it does not.
+    let prompt = "Every clause of the contract is restated here. ".repeat(100);
+    let mut body = chat("small", &prompt);
+    body["max_tokens"] = json!(1500);
+    let a = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    let openai = a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let anthropic = h
+        .post(
+            "/v1/messages",
+            &json!({"model": "small", "max_tokens": 1500, "messages": [{"role": "user", "content": prompt}]}),
+        )
+        .await;
+    assert_eq!(anthropic.status, 400, "{}", anthropic.text());
+    assert_eq!(anthropic.json()["error"]["type"], "invalid_request_error");
+    let anthropic = anthropic.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    for message in [&openai, &anthropic] {
+        let (p, out, all) = demand_figures(message);
+        assert!(p > 0 && p < 2_000, "the prompt alone fits: {message}");
+        assert_eq!((out, all), (1_500, p + 1_500), "{message}");
+        assert!(
+            message.contains(
+                "over the 2,000-token context window of every target on the route (sim/tiny)"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("Lower max_tokens to at most {}", 2_000 - p)),
+            "{message}"
+        );
+    }
+    assert_eq!(h.sim_count("tiny").await, 0);
+    h.finish().await;
+}
+
 #[tokio::test]
 async fn a_slow_first_token_falls_back_before_the_client_sees_a_byte() {
     let sim = format!("{SIM}[models.sluggish]\nttft_ms = 3000\n");

@@ -32,6 +32,16 @@ impl Reply {
         self.outcome.visible_tokens() + self.outcome.thought_tokens()
     }
 
+    /// The final output usage: `output_tokens` (thinking included) and, when the model
+    /// thought, the thinking share reported apart in `output_tokens_details`.
+    fn output_usage(&self, usage: &mut Value) {
+        usage["output_tokens"] = json!(self.output_tokens());
+        let thinking = self.outcome.thought_tokens();
+        if thinking > 0 {
+            usage["output_tokens_details"] = json!({"thinking_tokens": thinking});
+        }
+    }
+
     /// A signature for the thinking block: opaque, deterministic.
     pub fn signature(&self) -> String {
         let mut x = self.outcome.seed;
@@ -111,7 +121,7 @@ impl Reply {
     pub fn message(&self) -> Value {
         let (stop_reason, stop_sequence) = self.stop();
         let mut usage = self.input_usage();
-        usage["output_tokens"] = json!(self.output_tokens());
+        self.output_usage(&mut usage);
         json!({
             "id": self.id, "type": "message", "role": "assistant", "model": self.model,
             "content": self.content(), "stop_reason": stop_reason, "stop_sequence": stop_sequence,
@@ -227,11 +237,13 @@ pub(crate) fn stream(reply: &Reply, b: Behaviour, disconnect: bool) -> Response 
         ));
     }
     let (stop_reason, stop_sequence) = reply.stop();
+    let mut usage = json!({});
+    reply.output_usage(&mut usage);
     frames.push(event(
         "message_delta",
         &json!({"type": "message_delta",
             "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-            "usage": {"output_tokens": reply.output_tokens()}}),
+            "usage": usage}),
         0,
     ));
     frames.push(event("message_stop", &json!({"type": "message_stop"}), 0));

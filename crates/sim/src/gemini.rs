@@ -285,7 +285,8 @@ fn ask(req: &Value, model: &str, prompt: String, default_limit: u32) -> Ask {
 }
 
 /// `:batchEmbedContents`: one deterministic unit vector per request (768 dimensions, as
-/// gemini-embedding models return by default), no usage — Google reports none here.
+/// gemini-embedding models return by default, or each request's `outputDimensionality`, up
+/// to 3072), no usage — Google reports none here.
 async fn embed(sim: &Sim, model: &str, body: &Bytes) -> Response {
     let req: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -309,9 +310,24 @@ async fn embed(sim: &Sim, model: &str, body: &Bytes) -> Response {
     if let Some(f) = common::draw_fault(sim, &b).await {
         return fault_response(f, model, b.retry_after_s);
     }
+    let sizes: Vec<Option<u64>> = requests
+        .iter()
+        .map(|r| r.get("outputDimensionality").and_then(Value::as_u64))
+        .collect();
+    let out_of_range = |d: &Option<u64>| d.is_some_and(|d| d == 0 || d > 3072);
+    if let Some(i) = sizes.iter().position(out_of_range) {
+        return error(
+            400,
+            "INVALID_ARGUMENT",
+            &format!(
+                "* BatchEmbedContentsRequest.requests[{i}].output_dimensionality: out of range; it must be between 1 and 3072.\n"
+            ),
+        );
+    }
     let embeddings: Vec<Value> = requests
         .iter()
-        .map(|r| {
+        .zip(sizes)
+        .map(|(r, size)| {
             let text: String = r
                 .pointer("/content/parts")
                 .and_then(Value::as_array)
@@ -319,7 +335,8 @@ async fn embed(sim: &Sim, model: &str, body: &Bytes) -> Response {
                 .flatten()
                 .filter_map(|p| p.get("text").and_then(Value::as_str))
                 .collect();
-            json!({"values": crate::embeddings::vector(model, &text, 768)})
+            let size = size.map_or(768, |d| d as usize);
+            json!({"values": crate::embeddings::vector(model, &text, size)})
         })
         .collect();
     crate::chat::json_response(&json!({"embeddings": embeddings}))

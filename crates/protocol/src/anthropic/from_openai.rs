@@ -133,6 +133,14 @@ pub(crate) struct AnthropicUsage {
     pub(crate) cache_creation_input_tokens: u64,
     pub(crate) cache_read_input_tokens: u64,
     pub(crate) output_tokens: u64,
+    /// The reasoning share of `output_tokens`, written only when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) output_tokens_details: Option<ThinkingDetails>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ThinkingDetails {
+    pub(crate) thinking_tokens: u64,
 }
 
 impl From<&TokenUsage> for AnthropicUsage {
@@ -142,6 +150,9 @@ impl From<&TokenUsage> for AnthropicUsage {
             cache_creation_input_tokens: u.cache_write,
             cache_read_input_tokens: u.cached_input,
             output_tokens: u.completion_total(),
+            output_tokens_details: (u.reasoning > 0).then_some(ThinkingDetails {
+                thinking_tokens: u.reasoning,
+            }),
         }
     }
 }

@@ -42,7 +42,8 @@ pub struct ResponseBlock {
 }
 
 /// Anthropic's `usage`. Its `input_tokens` excludes cache reads and writes, so the three add
-/// up to the prompt; `output_tokens` includes thinking (Anthropic does not split it out).
+/// up to the prompt; `output_tokens` includes thinking, which newer answers also report apart
+/// in `output_tokens_details` (then counted as reasoning, see [`Usage::to_tokens`]).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Usage {
     #[serde(default)]
@@ -55,6 +56,16 @@ pub struct Usage {
     pub cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     pub cache_creation: Option<CacheCreation>,
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputDetails>,
+}
+
+/// The thinking share of `output_tokens`. Anthropic names it `thinking_tokens`; a
+/// `reasoning_tokens` spelling (OpenAI's, which a successor field may take) is read too.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct OutputDetails {
+    #[serde(default, alias = "reasoning_tokens")]
+    pub thinking_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -89,10 +100,20 @@ impl Usage {
         if later.cache_creation.is_some() {
             self.cache_creation.clone_from(&later.cache_creation);
         }
+        if later.thinking_tokens().is_some() {
+            self.output_tokens_details
+                .clone_from(&later.output_tokens_details);
+        }
+    }
+
+    /// The thinking tokens the answer reports apart, if it does.
+    fn thinking_tokens(&self) -> Option<u64> {
+        self.output_tokens_details.as_ref()?.thinking_tokens
     }
 
     /// As disjoint token kinds: `cache_write` is every cache write, `cache_write_1h` the
-    /// one-hour subset of it.
+    /// one-hour subset of it; reported thinking tokens are taken out of `output_tokens` into
+    /// `reasoning` (never more than the output count, so inconsistent counts cannot underflow).
     pub fn to_tokens(&self) -> TokenUsage {
         let cache_write = self.cache_creation_input_tokens.unwrap_or(0);
         let one_hour = self
@@ -100,13 +121,15 @@ impl Usage {
             .as_ref()
             .and_then(|c| c.ephemeral_1h_input_tokens)
             .unwrap_or(0);
+        let output = self.output_tokens.unwrap_or(0);
+        let reasoning = self.thinking_tokens().unwrap_or(0).min(output);
         TokenUsage {
             input: self.input_tokens.unwrap_or(0),
             cached_input: self.cache_read_input_tokens.unwrap_or(0),
             cache_write,
             cache_write_1h: one_hour.min(cache_write),
-            output: self.output_tokens.unwrap_or(0),
-            reasoning: 0,
+            output: output - reasoning,
+            reasoning,
         }
     }
 }
@@ -220,6 +243,39 @@ mod tests {
             (u.input_tokens, u.output_tokens, u.cache_read_input_tokens),
             (Some(5), Some(42), Some(9))
         );
+    }
+
+    #[test]
+    fn reported_thinking_tokens_are_counted_as_reasoning_not_output() {
+        let u: Usage = serde_json::from_str(
+            r#"{"input_tokens":10,"output_tokens":500,"output_tokens_details":{"thinking_tokens":380}}"#,
+        )
+        .unwrap_or_default();
+        let t = u.to_tokens();
+        assert_eq!(
+            (t.output, t.reasoning, t.completion_total()),
+            (120, 380, 500)
+        );
+        // The successor spelling, and a count larger than the output, which is capped.
+        let u: Usage = serde_json::from_str(
+            r#"{"output_tokens":5,"output_tokens_details":{"reasoning_tokens":9}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!((u.to_tokens().output, u.to_tokens().reasoning), (0, 5));
+    }
+
+    #[test]
+    fn a_stream_keeps_the_thinking_tokens_its_last_usage_reports() {
+        let mut u: Usage =
+            serde_json::from_str(r#"{"input_tokens":7,"output_tokens":1}"#).unwrap_or_default();
+        let delta: Usage = serde_json::from_str(
+            r#"{"output_tokens":300,"output_tokens_details":{"thinking_tokens":200}}"#,
+        )
+        .unwrap_or_default();
+        u.update(&delta);
+        u.update(&Usage::default());
+        let t = u.to_tokens();
+        assert_eq!((t.input, t.output, t.reasoning), (7, 100, 200));
     }
 
     #[test]

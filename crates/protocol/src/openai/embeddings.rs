@@ -23,6 +23,8 @@ pub struct EmbeddingRequest<'a> {
     pub texts: Vec<Cow<'a, str>>,
     /// Token count when the client sent token ids.
     pub pretokenized: u64,
+    /// The vector size the client asked for, if any (other dialects must map it, or refuse).
+    pub dimensions: Option<u32>,
 }
 
 impl<'a> EmbeddingRequest<'a> {
@@ -44,7 +46,8 @@ impl<'a> EmbeddingRequest<'a> {
                 ));
             }
         }
-        if raw.decode::<u32>("dimensions")? == Some(0) {
+        let dimensions = raw.decode::<u32>("dimensions")?;
+        if dimensions == Some(0) {
             return Err(FieldError::new(
                 "dimensions",
                 "`dimensions` must be at least 1.",
@@ -56,6 +59,7 @@ impl<'a> EmbeddingRequest<'a> {
             model,
             texts,
             pretokenized,
+            dimensions,
         })
     }
 
@@ -170,6 +174,7 @@ mod tests {
     #[test]
     fn upstream_body_swaps_the_model_only() {
         let r = EmbeddingRequest::parse(br#"{"input":"x","model":"e","dimensions":8}"#).unwrap();
+        assert_eq!(r.dimensions, Some(8));
         assert_eq!(
             r.upstream_body("text-embedding-3-small", false),
             br#"{"input":"x","model":"text-embedding-3-small","dimensions":8}"#.to_vec()
