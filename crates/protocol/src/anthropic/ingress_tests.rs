@@ -226,6 +226,14 @@ fn invalid_tool_definitions_and_sampling_are_refused_by_path() {
             "messages[0].content[0].input",
         ),
         (json!({"model": "claude\u{0}route"}), "model"),
+        (
+            json!({"system": [{"type": "text", "text": "s", "cache_control": {"type": "permanent"}}]}),
+            "system[0].cache_control.type",
+        ),
+        (
+            json!({"tools": [{"name": "f", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral", "ttl": "1d"}}]}),
+            "tools[0].cache_control.ttl",
+        ),
     ];
     for (patch, path) in cases {
         let err = parse_request(&request(patch.clone())).unwrap_err();
