@@ -227,6 +227,11 @@ fn invalid_tool_definitions_and_sampling_are_refused_by_path() {
         ),
         (json!({"model": "claude\u{0}route"}), "model"),
         (
+            json!({"messages": [{"role": "user", "content": [{"type": "image",
+                "source": {"type": "base64", "media_type": "image/tiff", "data": "AA"}}]}]}),
+            "messages[0].content[0].source.media_type",
+        ),
+        (
             json!({"system": [{"type": "text", "text": "s", "cache_control": {"type": "permanent"}}]}),
             "system[0].cache_control.type",
         ),

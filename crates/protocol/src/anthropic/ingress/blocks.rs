@@ -287,11 +287,20 @@ fn bad_type(path: &str, kind: &str, allowed: &[&str]) -> FieldError {
     }
 }
 
+/// The image types Anthropic accepts in a base64 source.
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
 fn image_source(raw: Option<&RawValue>, path: &str) -> Result<ImageSource, FieldError> {
     let raw = raw.ok_or_else(|| required(path, "give a base64 or url image source"))?;
     let s: WireSource =
         serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(path, &e))?;
     match (s.kind.as_ref(), s.media_type, s.data, s.url) {
+        ("base64", Some(media_type), Some(_), _) if !IMAGE_TYPES.contains(&media_type.as_str()) => {
+            Err(FieldError::new(
+                format!("{path}.media_type"),
+                format!("`{path}.media_type` must be one of {IMAGE_TYPES:?}."),
+            ))
+        }
         ("base64", Some(media_type), Some(data), _) => Ok(ImageSource::Base64 { media_type, data }),
         ("base64", ..) => Err(required(
             &format!("{path}.data"),
