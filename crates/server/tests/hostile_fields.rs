@@ -135,6 +135,14 @@ async fn invalid_openai_fields_are_refused_with_their_param_and_never_forwarded(
         let a = h.post("/v1/embeddings", &body).await;
         assert_openai_400(&a, param, &body.to_string());
     }
+    let huge_role = chat(json!({"messages": [{"role": "r".repeat(1_000_000), "content": "x"}]}));
+    let a = h.post("/v1/chat/completions", &huge_role).await;
+    assert_openai_400(&a, "messages[0]", "a megabyte-long role");
+    assert!(
+        a.body.len() < 2_000,
+        "the quote is bounded: {} bytes",
+        a.body.len()
+    );
     assert_eq!(upstream_calls(&h).await, 0, "nothing invalid was forwarded");
     let ok = h
         .post(

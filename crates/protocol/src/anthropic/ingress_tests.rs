@@ -226,6 +226,19 @@ fn invalid_tool_definitions_and_sampling_are_refused_by_path() {
             "messages[0].content[0].input",
         ),
         (json!({"model": "claude\u{0}route"}), "model"),
+        (
+            json!({"messages": [{"role": "user", "content": [{"type": "image",
+                "source": {"type": "base64", "media_type": "image/tiff", "data": "AA"}}]}]}),
+            "messages[0].content[0].source.media_type",
+        ),
+        (
+            json!({"system": [{"type": "text", "text": "s", "cache_control": {"type": "permanent"}}]}),
+            "system[0].cache_control.type",
+        ),
+        (
+            json!({"tools": [{"name": "f", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral", "ttl": "1d"}}]}),
+            "tools[0].cache_control.ttl",
+        ),
     ];
     for (patch, path) in cases {
         let err = parse_request(&request(patch.clone())).unwrap_err();

@@ -1,7 +1,7 @@
 //! `POST /v1/chat/completions` requests: a validated, borrowed view over the client's body.
 
 use super::raw::{RawObject, write_json_string, write_key};
-use super::{checks, message_checks};
+use super::{checks, message_checks, tools};
 use crate::{Feature, FeatureSet, FieldError};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -130,50 +130,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
 }
 
 #[derive(Deserialize)]
-struct Tool<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    function: Option<FunctionDef<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FunctionDef<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    description: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    strict: Option<bool>,
-}
-
-/// OpenAI's limit on the number of tools in one request.
-const MAX_TOOLS: usize = 128;
-
-#[derive(Deserialize)]
-struct ResponseFormat<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    json_schema: Option<JsonSchemaFormat<'a>>,
-}
-
-#[derive(Deserialize)]
-struct JsonSchemaFormat<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    schema: Option<&'a RawValue>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    strict: Option<bool>,
-}
-
-#[derive(Deserialize)]
 struct StreamOptions {
     #[serde(default)]
     include_usage: Option<bool>,
@@ -240,97 +196,17 @@ impl<'a> ChatRequest<'a> {
             raw,
         };
         req.validate_sampling()?;
-        req.validate_tools()?;
-        req.validate_response_format()?;
+        req.tool_names = tools::names(&req.raw)?;
+        tools::choice(&req.raw, &req.tool_names)?;
+        if let Some(f) = tools::response_format(&req.raw)? {
+            req.features.insert(f);
+        }
         req.collect_features();
         Ok(req)
     }
 
     fn validate_sampling(&mut self) -> Result<(), FieldError> {
         self.max_output_tokens = checks::sampling(&self.raw)?;
-        Ok(())
-    }
-
-    fn validate_tools(&mut self) -> Result<(), FieldError> {
-        let tools: Vec<&'a RawValue> = self.raw.decode("tools")?.unwrap_or_default();
-        if tools.len() > MAX_TOOLS {
-            return Err(FieldError::new(
-                "tools",
-                format!(
-                    "`tools` takes at most {MAX_TOOLS} tools; got {}.",
-                    tools.len()
-                ),
-            ));
-        }
-        for (i, t) in tools.into_iter().enumerate() {
-            if let Some(name) = tool_name(t, i)? {
-                self.tool_names.push(name);
-            }
-        }
-        let Some(choice) = self.raw.get("tool_choice") else {
-            return Ok(());
-        };
-        let v: serde_json::Value = serde_json::from_str(choice.get())
-            .map_err(|e| FieldError::from_serde("tool_choice", &e))?;
-        match &v {
-            serde_json::Value::String(s) if matches!(s.as_str(), "none" | "auto" | "required") => {
-                Ok(())
-            }
-            serde_json::Value::Object(o) => {
-                let name = o
-                    .get("function")
-                    .and_then(|f| f.get("name"))
-                    .and_then(|n| n.as_str());
-                match name {
-                    Some(n) if self.tool_names.iter().any(|t| t == n) => Ok(()),
-                    Some(n) => Err(FieldError::new(
-                        "tool_choice.function.name",
-                        format!(
-                            "`tool_choice` names the function {n:?}, which is not among `tools`."
-                        ),
-                    )),
-                    None if o.get("type").and_then(|t| t.as_str()) == Some("function") => {
-                        Err(FieldError::new(
-                            "tool_choice.function.name",
-                            "`tool_choice.function.name` is required.",
-                        ))
-                    }
-                    None => Ok(()),
-                }
-            }
-            _ => Err(FieldError::new(
-                "tool_choice",
-                "`tool_choice` must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":…}}.",
-            )),
-        }
-    }
-
-    fn validate_response_format(&mut self) -> Result<(), FieldError> {
-        let Some(rf) = self.raw.decode::<ResponseFormat>("response_format")? else {
-            return Ok(());
-        };
-        match (rf.kind.as_ref(), rf.json_schema) {
-            ("text", _) => {}
-            ("json_object", _) => self.features.insert(Feature::JsonObject),
-            ("json_schema", Some(s)) if !s.name.is_empty() => {
-                check_schema_format(&s)?;
-                self.features.insert(Feature::JsonSchema)
-            }
-            ("json_schema", _) => {
-                return Err(FieldError::new(
-                    "response_format.json_schema",
-                    "`response_format.json_schema` with a `name` is required when the type is \"json_schema\".",
-                ));
-            }
-            (other, _) => {
-                return Err(FieldError::new(
-                    "response_format.type",
-                    format!(
-                        "`response_format.type` must be \"text\", \"json_object\" or \"json_schema\"; got {other:?}."
-                    ),
-                ));
-            }
-        }
         Ok(())
     }
 
@@ -495,66 +371,6 @@ fn locate_message_error(list: &RawValue, whole: &serde_json::Error) -> FieldErro
         }
     }
     FieldError::from_serde("messages", whole)
-}
-
-/// A function tool's name (checked against OpenAI's pattern) and `parameters` (an object);
-/// `None` for other tool types, which pass through unvalidated.
-fn tool_name<'a>(raw: &'a RawValue, i: usize) -> Result<Option<Cow<'a, str>>, FieldError> {
-    let path = format!("tools[{i}]");
-    let t: Tool<'a> =
-        serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
-    let f = match (t.kind.as_ref(), t.function) {
-        ("function", Some(f)) => f,
-        ("function", None) => {
-            return Err(FieldError::new(
-                format!("{path}.function"),
-                format!("`{path}.function` is required for a tool of type \"function\"."),
-            ));
-        }
-        // Custom and provider-specific tool types pass through unvalidated.
-        _ => return Ok(None),
-    };
-    if !valid_function_name(&f.name) {
-        return Err(FieldError::new(
-            format!("{path}.function.name"),
-            format!(
-                "`{path}.function.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -; got {:?}.",
-                crate::bounded(&f.name)
-            ),
-        ));
-    }
-    if f.parameters.is_some_and(|p| !p.get().starts_with('{')) {
-        return Err(FieldError::new(
-            format!("{path}.function.parameters"),
-            format!(
-                "`{path}.function.parameters` must be a JSON Schema object, e.g. {{\"type\":\"object\",\"properties\":{{}}}}."
-            ),
-        ));
-    }
-    Ok(Some(f.name))
-}
-
-fn check_schema_format(s: &JsonSchemaFormat<'_>) -> Result<(), FieldError> {
-    if !valid_function_name(&s.name) {
-        return Err(FieldError::new(
-            "response_format.json_schema.name",
-            "`response_format.json_schema.name` must be 1-64 characters of a-z, A-Z, 0-9, _ or -.",
-        ));
-    }
-    if s.schema.is_some_and(|v| !v.get().starts_with('{')) {
-        return Err(FieldError::new(
-            "response_format.json_schema.schema",
-            "`response_format.json_schema.schema` must be a JSON Schema object.",
-        ));
-    }
-    Ok(())
-}
-
-fn valid_function_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 64
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod error;
 mod message_checks;
 mod raw;
 mod response;
+mod tools;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
 pub use embeddings::EmbeddingRequest;

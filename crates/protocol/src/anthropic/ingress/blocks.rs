@@ -14,13 +14,29 @@ use std::borrow::Cow;
 /// `{"type":"ephemeral","ttl":"1h"}`; Anthropic has no other cache type.
 #[derive(Deserialize)]
 pub(super) struct WireCacheControl {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
     #[serde(default)]
     ttl: Option<String>,
 }
 
-impl From<WireCacheControl> for CacheControl {
-    fn from(w: WireCacheControl) -> Self {
-        CacheControl { ttl: w.ttl }
+impl WireCacheControl {
+    /// The canonical form, once `type` is "ephemeral" and `ttl` (if any) "5m" or "1h".
+    pub(super) fn checked(self, owner: &str) -> Result<CacheControl, FieldError> {
+        let path = format!("{owner}.cache_control");
+        if self.kind.as_deref() != Some("ephemeral") {
+            return Err(FieldError::new(
+                format!("{path}.type"),
+                format!("`{path}.type` must be \"ephemeral\"."),
+            ));
+        }
+        if self.ttl.as_deref().is_some_and(|t| t != "5m" && t != "1h") {
+            return Err(FieldError::new(
+                format!("{path}.ttl"),
+                format!("`{path}.ttl` must be \"5m\" or \"1h\"."),
+            ));
+        }
+        Ok(CacheControl { ttl: self.ttl })
     }
 }
 
@@ -198,7 +214,7 @@ fn block(b: WireBlock<'_>, path: &str, place: Place) -> Result<Block, FieldError
     let need = |value: Option<String>, name: &str, hint: &str| {
         value.ok_or_else(|| required(&format!("{path}.{name}"), hint))
     };
-    let cache_control = b.cache_control.map(CacheControl::from);
+    let cache_control = b.cache_control.map(|c| c.checked(path)).transpose()?;
     Ok(match kind {
         "text" => Block::Text {
             text: need(b.text, "text", "give the block's text")?,
@@ -271,11 +287,20 @@ fn bad_type(path: &str, kind: &str, allowed: &[&str]) -> FieldError {
     }
 }
 
+/// The image types Anthropic accepts in a base64 source.
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
 fn image_source(raw: Option<&RawValue>, path: &str) -> Result<ImageSource, FieldError> {
     let raw = raw.ok_or_else(|| required(path, "give a base64 or url image source"))?;
     let s: WireSource =
         serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(path, &e))?;
     match (s.kind.as_ref(), s.media_type, s.data, s.url) {
+        ("base64", Some(media_type), Some(_), _) if !IMAGE_TYPES.contains(&media_type.as_str()) => {
+            Err(FieldError::new(
+                format!("{path}.media_type"),
+                format!("`{path}.media_type` must be one of {IMAGE_TYPES:?}."),
+            ))
+        }
         ("base64", Some(media_type), Some(data), _) => Ok(ImageSource::Base64 { media_type, data }),
         ("base64", ..) => Err(required(
             &format!("{path}.data"),

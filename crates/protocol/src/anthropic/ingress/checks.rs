@@ -4,7 +4,7 @@
 
 use super::{HANDLED, blocks, required, unsupported};
 use crate::FieldError;
-use crate::canonical::{CacheControl, ToolDef};
+use crate::canonical::ToolDef;
 use crate::openai::RawObject;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -148,7 +148,7 @@ fn tool(item: &RawValue, path: &str) -> Result<ToolDef, FieldError> {
         name,
         description: t.description,
         parameters: Some(schema.to_owned()),
-        cache_control: t.cache_control.map(CacheControl::from),
+        cache_control: t.cache_control.map(|c| c.checked(path)).transpose()?,
     })
 }
 
