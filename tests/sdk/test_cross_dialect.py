@@ -100,3 +100,12 @@ def test_unsupported_feature_is_a_bad_request(client, route, provider):
             model=route, messages=[{"role": "user", "content": "hi"}], logprobs=True
         )
     assert "logprobs" in str(err.value)
+
+
+def test_embedding_dimensions_and_default_base64_reach_gemini(client):
+    # The SDK asks for base64 by default; Gemini only returns numbers, so the gateway encodes.
+    raw = client.embeddings.with_raw_response.create(model="gemini", input=["hello", "world"], dimensions=256)
+    assert isinstance(raw.http_response.json()["data"][0]["embedding"], str)
+    result = raw.parse()
+    assert [len(d.embedding) for d in result.data] == [256, 256]
+    assert abs(sum(x * x for x in result.data[0].embedding) - 1.0) < 1e-3

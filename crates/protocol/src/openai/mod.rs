@@ -7,7 +7,7 @@ mod raw;
 mod response;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
-pub use embeddings::EmbeddingRequest;
+pub use embeddings::{EmbeddingRequest, encode_vector};
 pub use error::{ErrorBody, ErrorDetail};
 pub use raw::RawObject;
 pub use response::{ChunkDelta, ChunkView, Usage, completion_text, usage_of};
