@@ -124,6 +124,15 @@ workload = "sdk-tests"
 [[routes.targets]]
 provider = "google"
 model = "gemini-2.5-flash"
+
+# A Gemini 3 model: it signs its function calls and refuses a replayed call without its
+# thought signature, which the gateway carries in the tool-call id.
+[[routes]]
+name = "gemini3"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "google"
+model = "gemini-3.5-flash"
 """
 
 

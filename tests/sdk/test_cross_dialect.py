@@ -100,3 +100,45 @@ def test_unsupported_feature_is_a_bad_request(client, route, provider):
             model=route, messages=[{"role": "user", "content": "hi"}], logprobs=True
         )
     assert "logprobs" in str(err.value)
+
+
+def test_embedding_dimensions_and_default_base64_reach_gemini(client):
+    # The SDK asks for base64 by default; Gemini only returns numbers, so the gateway encodes.
+    raw = client.embeddings.with_raw_response.create(model="gemini", input=["hello", "world"], dimensions=256)
+    assert isinstance(raw.http_response.json()["data"][0]["embedding"], str)
+    result = raw.parse()
+    assert [len(d.embedding) for d in result.data] == [256, 256]
+    assert abs(sum(x * x for x in result.data[0].embedding) - 1.0) < 1e-3
+
+
+def test_anthropic_thinking_tokens_are_reported_as_reasoning_tokens(client):
+    resp = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "Think it through: is 91 prime?"}],
+        max_tokens=4096,
+        extra_body={"thinking": {"type": "enabled", "budget_tokens": 2048}},
+    )
+    reasoning = resp.usage.completion_tokens_details.reasoning_tokens
+    assert 0 < reasoning < resp.usage.completion_tokens
+
+
+PROMPT = "Every clause of the contract is restated here in full. " * 300  # ~3.3k tokens
+
+
+def test_context_fit_error_names_prompt_and_max_tokens_for_both_sdks(client, anthropic_client):
+    import anthropic
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(
+            model="chat", messages=[{"role": "user", "content": PROMPT}], max_tokens=126_000
+        )
+    assert e.value.code == "context_length_exceeded"
+    with pytest.raises(anthropic.BadRequestError) as a:
+        anthropic_client.messages.create(
+            model="chat", max_tokens=126_000, messages=[{"role": "user", "content": PROMPT}]
+        )
+    for message in (e.value.body["message"], a.value.body["error"]["message"]):
+        assert "max_tokens asks for 126,000 more" in message, message
+        assert "over the 128,000-token context window of every target on the route" in message
+        assert "Lower max_tokens to at most" in message

@@ -26,6 +26,7 @@ use switchyard_primitives::Secret;
 use switchyard_protocol::canonical::{self, openai_completion};
 use switchyard_protocol::gemini::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::gemini::{GenerateContentRequest, parse_response};
+use switchyard_protocol::openai::encode_vector;
 
 /// The API version path this adapter speaks.
 pub const GEMINI_API_VERSION: &str = "v1beta";
@@ -170,7 +171,9 @@ impl Gemini {
     }
 
     /// Embeddings through `:batchEmbedContents`, answered in OpenAI's shape (Google reports
-    /// no usage here, so the gateway counts the tokens and marks them estimated).
+    /// no usage here, so the gateway counts the tokens and marks them estimated): `dimensions`
+    /// becomes `outputDimensionality`, and `encoding_format: "base64"` is honoured here, since
+    /// Google only returns numbers.
     async fn embed(
         &self,
         e: &switchyard_protocol::openai::EmbeddingRequest<'_>,
@@ -251,7 +254,10 @@ impl Gemini {
             .embeddings
             .into_iter()
             .enumerate()
-            .map(|(i, v)| serde_json::json!({"object": "embedding", "index": i, "embedding": v.values}))
+            .map(|(i, v)| {
+                serde_json::json!({"object": "embedding", "index": i,
+                "embedding": encode_vector(&v.values, e.base64)})
+            })
             .collect();
         let out = serde_json::json!({"object": "list", "data": data, "model": model});
         Ok(ProviderResponse {

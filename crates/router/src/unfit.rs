@@ -68,6 +68,10 @@ fn fix(prompt: u64, max_output: Option<u64>, window: u64) -> String {
             "Lower max_tokens to at most {}, shorten the prompt, or use a route with a larger context window",
             thousands(window - prompt)
         ),
+        Some(out) if out > 0 => format!(
+            "The prompt alone exceeds the window: shorten it so that it and max_tokens together stay within {} tokens, or use a route with a larger context window",
+            thousands(window)
+        ),
         _ => format!(
             "Shorten the prompt to under {} tokens, or use a route with a larger context window",
             thousands(window)
@@ -117,6 +121,22 @@ mod tests {
             explain(&s),
             "the prompt is about 5,210 tokens, over the 2,000-token context window of every target \
              on the route (sim/a). Shorten the prompt to under 2,000 tokens, or use a route with a larger context window"
+        );
+    }
+
+    #[test]
+    fn a_prompt_over_the_window_with_max_tokens_is_told_to_shrink_both_to_fit() {
+        let s = [skipped("a", too_long(5_210, Some(50), 2_000))];
+        let text = explain(&s);
+        assert!(
+            text.starts_with(
+                "the prompt is about 5,210 tokens and max_tokens asks for 50 more: 5,260 in all"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("The prompt alone exceeds the window: shorten it so that it and max_tokens together stay within 2,000 tokens, or use a route with a larger context window"),
+            "{text}"
         );
     }
 

@@ -209,8 +209,7 @@ async fn anthropic_thinking_tokens_are_reasoning_tokens_for_openai_clients_and_t
         .iter()
         .filter(|d| *d != "[DONE]")
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter(|c| !c["usage"].is_null())
-        .last()
+        .rfind(|c| !c["usage"].is_null())
         .unwrap();
     let streamed = last["usage"]["completion_tokens_details"]["reasoning_tokens"]
         .as_u64()

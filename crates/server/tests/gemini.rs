@@ -273,6 +273,22 @@ async fn embedding_dimensions_become_gemini_output_dimensionality() {
 }
 
 #[tokio::test]
+async fn gemini_embeddings_honour_base64_encoding() {
+    let h = start(SIM, GATEWAY).await;
+    let e = h
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "flash", "input": "text", "dimensions": 8, "encoding_format": "base64"}),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{}", e.text());
+    let encoded = e.json()["data"][0]["embedding"].clone();
+    // Eight little-endian f32s: 32 bytes, 44 base64 characters with padding.
+    assert_eq!(encoded.as_str().map(str::len), Some(44), "{encoded}");
+    h.finish().await;
+}
+
+#[tokio::test]
 async fn upstream_errors_are_classified() {
     let h = start(SIM, GATEWAY).await;
     let mut body = chat("flash", "hi");

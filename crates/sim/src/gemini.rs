@@ -1,10 +1,12 @@
 //! Gemini: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent` (SSE with
 //! `?alt=sse`, a JSON array without), with function calling, JSON output from a response schema,
-//! implicit caching of long prompts and thinking for "pro" and "thinking" models.
+//! implicit caching of long prompts, thinking for "pro", "thinking" and Gemini 3 models, and
+//! Gemini 3's thought signatures on function calls, checked on the next turn.
 
 use crate::Sim;
 use crate::common::{self, Ask, Fault, Tool, ToolMode};
 use crate::gemini_reply::{self, Reply};
+use crate::gemini_signature;
 use crate::synth;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -116,6 +118,10 @@ pub async fn call(
         Ok(parsed) => parsed,
         Err((code, status, message)) => return error(code, status, &message),
     };
+    let signs = gemini_signature::signs(&model);
+    if signs && let Err(message) = gemini_signature::check(&req) {
+        return error(400, "INVALID_ARGUMENT", &message);
+    }
     sim.count(&model);
     let b = sim.behaviour(&model);
     if let Some(f) = common::draw_fault(&sim, &b).await {
@@ -131,6 +137,7 @@ pub async fn call(
             .pointer("/generationConfig/thinkingConfig/includeThoughts")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        signs,
         model,
         prompt_tokens,
         outcome,
@@ -231,7 +238,7 @@ fn mode(req: &Value) -> ToolMode {
 }
 
 fn thinking(req: &Value, model: &str) -> Option<u64> {
-    let pro = model.contains("pro");
+    let pro = model.contains("pro") || gemini_signature::signs(model);
     if !pro && !model.contains("thinking") {
         return None;
     }

@@ -2,7 +2,7 @@
 //! `data:` frames or as one JSON array written piece by piece.
 
 use crate::common::{self, Finish, Frame, Outcome};
-use crate::synth;
+use crate::gemini_signature;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -16,6 +16,8 @@ pub(crate) struct Reply {
     pub model: String,
     pub prompt_tokens: u64,
     pub include_thoughts: bool,
+    /// A Gemini 3 model: it signs its function calls even when it did not think.
+    pub signs: bool,
     pub outcome: Outcome,
 }
 
@@ -50,8 +52,10 @@ impl Reply {
             .then(|| json!({"text": self.outcome.thoughts.concat(), "thought": true}))
     }
 
+    /// The step's calls; the first is signed (as Gemini signs only the first of parallel
+    /// calls) when the model thought or is a Gemini 3 model.
     fn call_parts(&self) -> Vec<Value> {
-        let signed = !self.outcome.thoughts.is_empty();
+        let signed = self.signs || !self.outcome.thoughts.is_empty();
         self.outcome
             .calls
             .iter()
@@ -59,7 +63,7 @@ impl Reply {
             .map(|(i, c)| {
                 let mut part = json!({"functionCall": {"name": c.name, "args": c.args}});
                 if signed && i == 0 {
-                    part["thoughtSignature"] = json!(synth::base64(&c.key.to_le_bytes()));
+                    part["thoughtSignature"] = json!(gemini_signature::sign(&c.name, c.key));
                 }
                 part
             })

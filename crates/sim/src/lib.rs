@@ -15,6 +15,7 @@ mod config;
 mod embeddings;
 mod gemini;
 mod gemini_reply;
+mod gemini_signature;
 mod synth;
 
 pub use config::{Behaviour, SimConfig};

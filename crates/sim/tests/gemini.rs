@@ -266,3 +266,62 @@ async fn disconnects_cut_the_stream() {
     assert_eq!(r.status, 200);
     assert!(r.body.is_err());
 }
+
+#[tokio::test]
+async fn gemini_3_signs_its_calls_and_refuses_a_replayed_call_without_its_signature() {
+    let app = router(SimConfig::instant());
+    let mut ask = json!({"contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}],
+        "tools": tools(), "toolConfig": {"functionCallingConfig": {"mode": "ANY"}}});
+    let r = generate(&app, "gemini-3.5-flash", ask.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let parts = r.json()["candidates"][0]["content"]["parts"].clone();
+    let call = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p.get("functionCall").is_some())
+        .unwrap()
+        .clone();
+    assert!(
+        call["thoughtSignature"]
+            .as_str()
+            .is_some_and(|s| s.len() > 40),
+        "{parts}"
+    );
+    let name = call["functionCall"]["name"].as_str().unwrap().to_string();
+    let reply = json!({"role": "user", "parts": [{"functionResponse": {"name": name, "response": {"ok": true}}}]});
+    ask["toolConfig"] = json!({"functionCallingConfig": {"mode": "AUTO"}});
+
+    let mut signed = ask.clone();
+    let contents = signed["contents"].as_array_mut().unwrap();
+    contents.push(json!({"role": "model", "parts": [call.clone()]}));
+    contents.push(reply.clone());
+    let r = generate(&app, "gemini-3.5-flash", signed).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let mut unsigned_call = call;
+    unsigned_call
+        .as_object_mut()
+        .unwrap()
+        .remove("thoughtSignature");
+    let contents = ask["contents"].as_array_mut().unwrap();
+    contents.push(json!({"role": "model", "parts": [unsigned_call]}));
+    contents.push(reply);
+    let r = generate(&app, "gemini-3.5-flash", ask.clone()).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let e = &r.json()["error"];
+    assert_eq!(
+        (e["code"].as_u64(), e["status"].as_str()),
+        (Some(400), Some("INVALID_ARGUMENT"))
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing a thought_signature"),
+        "{e}"
+    );
+    // Older models neither sign nor check.
+    let r = generate(&app, "gemini-2.5-flash", ask).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

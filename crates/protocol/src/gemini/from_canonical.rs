@@ -2,9 +2,9 @@
 //! results matched by name, images by URL, schema keywords, no parallel-call switch) the
 //! choice made is documented on the item that makes it.
 //!
-//! Dropped without a field to carry them: `metadata_user` (Gemini has no end-user id), thinking
-//! blocks of earlier turns, and thought signatures (OpenAI clients cannot send them back, so a
-//! model that requires them on replayed function calls may refuse multi-turn tool use).
+//! Dropped without a field to carry them: `metadata_user` (Gemini has no end-user id) and
+//! thinking blocks of earlier turns. Function calls get back the thought signature their
+//! tool-call id carries (see `signature`), which Gemini 3 requires on replayed calls.
 
 use super::request::{
     Blob, Content, Extra, FileData, FunctionCall, FunctionCallingConfig, FunctionDeclaration,
@@ -119,7 +119,11 @@ fn part<'a>(
             id, name, input, ..
         } => {
             names.insert(id, name);
-            Some(Part::FunctionCall(FunctionCall { name, args: input }))
+            Some(Part::FunctionCall(FunctionCall {
+                name,
+                args: input,
+                thought_signature: super::signature::signature_of(id),
+            }))
         }
         Block::ToolResult {
             tool_use_id,

@@ -32,15 +32,34 @@ pub struct Content<'a> {
     pub parts: Vec<Part<'a>>,
 }
 
-/// One part; Gemini tells parts apart by which single member they carry.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One part; Gemini tells parts apart by which single member they carry (a function call
+/// may also carry its `thoughtSignature` beside it).
+#[derive(Debug)]
 pub enum Part<'a> {
     Text(&'a str),
     InlineData(Blob<'a>),
     FileData(FileData<'a>),
     FunctionCall(FunctionCall<'a>),
     FunctionResponse(FunctionResponse<'a>),
+}
+
+impl Serialize for Part<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Part::Text(t) => map.serialize_entry("text", t)?,
+            Part::InlineData(b) => map.serialize_entry("inlineData", b)?,
+            Part::FileData(f) => map.serialize_entry("fileData", f)?,
+            Part::FunctionCall(c) => {
+                map.serialize_entry("functionCall", c)?;
+                if let Some(sig) = &c.thought_signature {
+                    map.serialize_entry("thoughtSignature", sig)?;
+                }
+            }
+            Part::FunctionResponse(r) => map.serialize_entry("functionResponse", r)?,
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -62,6 +81,9 @@ pub struct FileData<'a> {
 pub struct FunctionCall<'a> {
     pub name: &'a str,
     pub args: &'a RawValue,
+    /// Restored from the tool-call id; written beside `functionCall` in the part, not in it.
+    #[serde(skip)]
+    pub thought_signature: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

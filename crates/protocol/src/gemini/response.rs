@@ -51,6 +51,11 @@ pub struct ResponsePart {
     pub thought: bool,
     #[serde(default)]
     pub function_call: Option<ResponseCall>,
+    /// Gemini 3's opaque signature of the thinking behind this part. On a function call it
+    /// must be replayed with the call, so it is carried in the tool-call id; on text parts
+    /// Gemini does not require it back, and it is dropped.
+    #[serde(default)]
+    pub thought_signature: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,7 +180,7 @@ impl Block {
     /// canonical form (executable code, inline output data) are dropped.
     fn from_gemini(p: ResponsePart, calls: &mut u32) -> Option<Block> {
         if let Some(call) = p.function_call {
-            let id = call.id.unwrap_or_else(|| call_id(*calls));
+            let id = tool_call_id(call.id, *calls, p.thought_signature.as_deref());
             *calls += 1;
             return Some(Block::ToolUse {
                 id,
@@ -196,9 +201,11 @@ impl Block {
     }
 }
 
-/// The id given to the `n`th function call of an answer, which Gemini does not number.
-pub(super) fn call_id(n: u32) -> String {
-    format!("call_{n}")
+/// The client's id for the `n`th function call of an answer: Gemini's own id (or `call_<n>`,
+/// since Gemini does not always number its calls), with the call's signature folded in.
+pub(super) fn tool_call_id(own: Option<String>, n: u32, signature: Option<&str>) -> String {
+    let base = own.unwrap_or_else(|| format!("call_{n}"));
+    super::signature::encode_id(&base, signature)
 }
 
 pub(super) fn empty_object() -> Box<RawValue> {

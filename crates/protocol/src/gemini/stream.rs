@@ -9,7 +9,7 @@
 //! `data: <payload>\n\n` and ends with `data: [DONE]\n\n` once [`ToOpenAi::is_done`].
 
 use super::response::{
-    GenerateContentResponse, ResponsePart, UsageMetadata, call_id, empty_object, stop_reason,
+    GenerateContentResponse, ResponsePart, UsageMetadata, empty_object, stop_reason, tool_call_id,
 };
 use crate::canonical::chunk::{
     Chunk, ChunkDelta, FunctionDelta, ToolCallDelta, delta_chunk, encode,
@@ -133,7 +133,7 @@ impl ToOpenAi {
         if let Some(call) = p.function_call {
             let index = self.next_tool;
             self.next_tool += 1;
-            let id = call.id.unwrap_or_else(|| call_id(index));
+            let id = tool_call_id(call.id, index, p.thought_signature.as_deref());
             let args = call.args.unwrap_or_else(empty_object);
             let delta = ChunkDelta {
                 tool_calls: Some([ToolCallDelta {

@@ -71,3 +71,21 @@ fn invalid_data_and_stream_errors_end_the_stream_with_an_openai_error() {
     assert!(t.is_done());
     assert!(t.push_data(r#"{"candidates":[]}"#).is_empty());
 }
+
+#[test]
+fn a_streamed_call_signature_travels_in_its_tool_call_id() {
+    let mut t = translator(false);
+    let out = t.push_data(
+        r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"a","args":{}},"thoughtSignature":"EhQKEgoQ+/8="},{"functionCall":{"name":"b","args":{}}}]},"finishReason":"STOP"}]}"#,
+    );
+    let signed = json(&out[1])["choices"][0]["delta"]["tool_calls"][0]["id"].clone();
+    let unsigned = json(&out[2])["choices"][0]["delta"]["tool_calls"][0]["id"].clone();
+    let signed = signed.as_str().unwrap();
+    assert!(signed.starts_with("call_0_ts1"), "{signed}");
+    assert_eq!(
+        crate::gemini::signature::signature_of(signed).as_deref(),
+        Some("EhQKEgoQ+/8=")
+    );
+    assert_eq!(unsigned, "call_1");
+    assert!(t.is_done());
+}

@@ -1,4 +1,4 @@
-//! `POST /v1/embeddings` requests.
+//! `POST /v1/embeddings` requests, and the vectors of an answer in the encoding asked for.
 
 use super::raw::RawObject;
 use crate::FieldError;
@@ -25,6 +25,9 @@ pub struct EmbeddingRequest<'a> {
     pub pretokenized: u64,
     /// The vector size the client asked for, if any (other dialects must map it, or refuse).
     pub dimensions: Option<u32>,
+    /// `encoding_format: "base64"`: vectors are answered as base64 of little-endian `f32`s
+    /// (the openai SDKs ask for this by default); see [`encode_vector`].
+    pub base64: bool,
 }
 
 impl<'a> EmbeddingRequest<'a> {
@@ -38,7 +41,8 @@ impl<'a> EmbeddingRequest<'a> {
             })?;
         crate::check_identifier("model", &model)?;
         let (texts, pretokenized) = input(&raw)?;
-        if let Some(fmt) = raw.decode::<Cow<str>>("encoding_format")? {
+        let format = raw.decode::<Cow<str>>("encoding_format")?;
+        if let Some(fmt) = &format {
             if fmt != "float" && fmt != "base64" {
                 return Err(FieldError::new(
                     "encoding_format",
@@ -60,6 +64,7 @@ impl<'a> EmbeddingRequest<'a> {
             texts,
             pretokenized,
             dimensions,
+            base64: format.as_deref() == Some("base64"),
         })
     }
 
@@ -122,6 +127,35 @@ fn input<'a>(raw: &RawObject<'a>) -> Result<(Vec<Cow<'a, str>>, u64), FieldError
     })
 }
 
+/// One vector as an OpenAI `embedding` value: an array of numbers, or with `base64` the
+/// base64 (standard, padded) of its values as little-endian `f32`s, as OpenAI answers
+/// `encoding_format: "base64"`. For upstreams that only return numbers.
+pub fn encode_vector(values: &[f64], base64: bool) -> serde_json::Value {
+    if !base64 {
+        return serde_json::json!(values);
+    }
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes: Vec<u8> = values
+        .iter()
+        .flat_map(|&v| (v as f32).to_le_bytes())
+        .collect();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                char::from(A[((n >> (18 - 6 * i)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    serde_json::Value::String(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +203,25 @@ mod tests {
         let e = EmbeddingRequest::parse(br#"{"model":"e","input":"x","encoding_format":"hex"}"#)
             .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("encoding_format"));
+    }
+
+    #[test]
+    fn vectors_are_encoded_as_the_client_asked() {
+        assert_eq!(
+            encode_vector(&[0.5, -1.0], false),
+            serde_json::json!([0.5, -1.0])
+        );
+        // 0.5f32 = 00 00 00 3f, -1.0f32 = 00 00 80 bf (little-endian).
+        assert_eq!(encode_vector(&[0.5, -1.0], true), "AAAAPwAAgL8=");
+        assert_eq!(encode_vector(&[1.0], true), "AACAPw==");
+        let r = EmbeddingRequest::parse(br#"{"model":"e","input":"x","encoding_format":"base64"}"#)
+            .unwrap();
+        assert!(r.base64);
+        assert!(
+            !EmbeddingRequest::parse(br#"{"model":"e","input":"x"}"#)
+                .unwrap()
+                .base64
+        );
     }
 
     #[test]

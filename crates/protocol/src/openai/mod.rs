@@ -10,7 +10,7 @@ mod response;
 mod tools;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
-pub use embeddings::EmbeddingRequest;
+pub use embeddings::{EmbeddingRequest, encode_vector};
 pub use error::{ErrorBody, ErrorDetail};
 pub use raw::RawObject;
 pub use response::{ChunkDelta, ChunkView, Usage, completion_text, usage_of};
