@@ -212,6 +212,8 @@ pub fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
         anyhow::bail!("nothing to do: pass --file OFFERS.toml and/or --recommend");
     }
     if input.json {
+        let mut out = serde_json::Value::Object(out);
+        switchyard_strategy::rounding::round_json(&mut out);
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(())

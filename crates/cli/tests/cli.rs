@@ -275,3 +275,57 @@ fn catalog_cost_of_an_unknown_model_exits_1_with_the_closest_names() {
         r.stderr
     );
 }
+
+#[test]
+fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
+    let dir = scratch();
+    // 1.29 over 100,000 requests = 0.0000129 a request: rounds to 0.000013 (truncation: 0.000012).
+    let mut rows = days(1, 1, "1.29");
+    rows[0].requests = 100_000;
+    rows.push(Row {
+        cost: "0.3333333333",
+        ..days(1, 0, "0")[0].clone()
+    });
+    let db = ledger(&dir, &rows);
+    let db = db.to_str().unwrap();
+    let r = run(
+        &dir,
+        &[
+            "strategy", "spend", "--by", "workload", "--ledger", db, "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["total_cost"], "1.62", "{v}");
+    assert_eq!(v["rows"][0]["cost"], "1.62");
+    // (1.29 + 0.3333333333) / 100,010 = 0.00001623…
+    assert_eq!(v["rows"][0]["cost_per_request"], "0.000016");
+    let r = run(
+        &dir,
+        &["ledger", "summary", "--by", "day", "--ledger", db, "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let costs: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["cost_usd"].as_str())
+        .collect();
+    assert!(costs.contains(&"0.33") && costs.contains(&"1.29"), "{v}");
+    // The table rounds $/request too.
+    let dir2 = scratch();
+    let db2 = ledger(
+        &dir2,
+        &days(1, 0, "1.29")
+            .into_iter()
+            .map(|r| Row {
+                requests: 100_000,
+                ..r
+            })
+            .collect::<Vec<_>>(),
+    );
+    let r = run(
+        &dir2,
+        &["strategy", "spend", "--ledger", db2.to_str().unwrap()],
+    );
+    assert!(r.stdout.contains("0.000013"), "{}", r.stdout);
+}

@@ -5,7 +5,7 @@ use crate::deprecations::{Exposure, exposures};
 use crate::lockin::{EffortModel, LockIn, score_all};
 use crate::source::History;
 use crate::spend::{self, Dimension, Period};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,8 +46,12 @@ pub struct ReportData {
     pub vendor_hhi: Decimal,
     pub main_vendor: Option<String>,
     pub workloads: Vec<WorkloadLine>,
-    /// Weekly spend by provider: week → provider → cost.
+    /// Weekly spend by provider: ISO week → provider → cost, complete weeks only (a partial
+    /// first or current week would look like a fall in spend).
     pub weekly_by_provider: BTreeMap<String, BTreeMap<String, Money>>,
+    /// The partial weeks left out of `weekly_by_provider`, each with the days it covers.
+    #[serde(default)]
+    pub weekly_left_out: Vec<String>,
     pub doubling: Option<DoublingPlan>,
     pub exposures: usize,
     /// Pre-rendered contract comparison lines (from the contract simulator), if any.
@@ -81,6 +85,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let doubling = main_vendor
         .as_ref()
         .map(|v| shock::doubling(h, catalog, today, (v, &lockins)));
+    let weekly = weekly(h);
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
         let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
@@ -101,7 +106,8 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         vendor_hhi: spend.vendor_hhi,
         main_vendor,
         workloads,
-        weekly_by_provider: weekly(h),
+        weekly_by_provider: weekly.0,
+        weekly_left_out: weekly.1,
         doubling,
         exposures: exp.len(),
         contracts: opts.contracts.clone(),
@@ -151,12 +157,36 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
     }
 }
 
-fn weekly(h: &History) -> BTreeMap<String, BTreeMap<String, Money>> {
+/// Weekly spend by provider over complete ISO weeks (Monday to Sunday), and the partial first
+/// and last weeks left out, described.
+fn weekly(h: &History) -> (BTreeMap<String, BTreeMap<String, Money>>, Vec<String>) {
     let mut out: BTreeMap<String, BTreeMap<String, Money>> = BTreeMap::new();
     for r in spend::report(h, Dimension::Provider, Period::Week).rows {
         out.entry(r.period).or_default().insert(r.key, r.cost);
     }
-    out
+    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
+        return (out, Vec::new());
+    };
+    let label = |d: NaiveDate| {
+        let w = d.iso_week();
+        format!("{}-W{:02}", w.year(), w.week())
+    };
+    let mut left_out: Vec<(String, String)> = Vec::new();
+    if first.weekday() != Weekday::Mon {
+        left_out.push((label(first), format!("from {first}")));
+    }
+    if last.weekday() != Weekday::Sun {
+        match left_out.first_mut() {
+            // One partial week holds the whole history.
+            Some((week, days)) if *week == label(last) => *days = format!("{first} to {last}"),
+            _ => left_out.push((label(last), format!("to {last}"))),
+        }
+    }
+    let notes = left_out
+        .into_iter()
+        .filter_map(|(week, days)| out.remove(&week).map(|_| format!("{week} ({days})")))
+        .collect();
+    (out, notes)
 }
 
 /// What changed since `prev`: spend, scores and exposures, as sentences.
@@ -218,7 +248,7 @@ pub fn changes_since(prev: &ReportData, cur: &ReportData) -> Vec<String> {
 
 /// `$1,234.56`.
 pub fn usd(m: Money) -> String {
-    let v = m.decimal().round_dp(2);
+    let v = crate::rounding::cents(m);
     let s = format!("{:.2}", v.abs());
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
     let mut grouped = String::new();
@@ -365,6 +395,36 @@ mod tests {
             changes.iter().any(|c| c.contains("New workload search")),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn partial_first_and_last_weeks_are_left_out_of_the_weekly_chart_and_named() {
+        // Wednesday 2026-11-04 to Wednesday 2026-11-18: W45 and W47 are partial, W46 complete.
+        let (_, c, today) = fixture();
+        let h = History {
+            rows: (4..=18)
+                .map(|d| {
+                    row(
+                        &format!("2026-11-{d:02}"),
+                        "support",
+                        ("openai", "a"),
+                        10,
+                        "1",
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let d = build(&h, &c, today, &ReportOptions::default());
+        let weeks: Vec<&String> = d.weekly_by_provider.keys().collect();
+        assert_eq!(weeks, ["2026-W46"]);
+        assert_eq!(d.weekly_by_provider["2026-W46"]["openai"].to_string(), "7");
+        assert_eq!(
+            d.weekly_left_out,
+            ["2026-W45 (from 2026-11-04)", "2026-W47 (to 2026-11-18)"]
+        );
+        let html = render_html(&d, &render_markdown(&d, &[]));
+        assert!(html.contains("the partial 2026-W45 (from 2026-11-04) and 2026-W47 (to 2026-11-18) weeks are left out"), "{html}");
     }
 
     #[test]
