@@ -76,6 +76,21 @@ fn too_short_or_empty_history_refuses_a_recommendation_saying_what_it_has_and_ne
     assert!(r.stderr.contains("covers 3 day(s)"), "{}", r.stderr);
     assert!(r.stderr.contains("at least 7"), "{}", r.stderr);
 
+    let r = run(
+        &dir,
+        &[
+            "strategy",
+            "contract",
+            "--recommend",
+            "--provider",
+            "opena",
+            "--ledger",
+            short.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("--provider \"opena\": the ledger has no traffic on that provider; closest known: \"openai\""), "{}", r.stderr);
+
     let dir = scratch();
     let empty = ledger(&dir, &[]);
     let r = run(
@@ -162,30 +177,26 @@ fn a_scenario_file_reports_every_error_at_its_own_change() {
         ],
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
+    // Both problems at once, in file order: a misspelt provider, then a bad number.
+    let lines: Vec<&str> = r.stderr.lines().skip(1).map(str::trim).collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
     assert!(
-        r.stderr
-            .contains("change[2] (line 10): `abc` is not a decimal"),
+        lines[0].starts_with("change[1].provider (line 5): unknown provider \"opena\""),
         "{}",
         r.stderr
     );
-    // Names are checked only once the file parses.
-    let fixed = text.replace("\"abc\"", "3");
-    std::fs::write(dir.join("s.toml"), fixed).unwrap();
-    let r = run(
-        &dir,
-        &[
-            "strategy",
-            "scenario",
-            "--file",
-            "s.toml",
-            "--ledger",
-            db.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
+        lines[0].contains("closest known: \"openai\""),
+        "{}",
         r.stderr
-            .contains("change[1].provider (line 5): unknown provider \"opena\""),
+    );
+    assert!(
+        lines[1].starts_with("change[2] (line 10): `abc` is not a decimal"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.starts_with("error: s.toml has 2 problem(s)"),
         "{}",
         r.stderr
     );
