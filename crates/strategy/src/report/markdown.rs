@@ -63,16 +63,24 @@ fn summary(s: &mut String, d: &ReportData) {
         );
     }
     if let Some(p) = &d.doubling {
+        let saved: Money = p
+            .workloads
+            .iter()
+            .filter_map(|w| w.plan.as_ref().map(|m| w.if_it_stays - m.monthly_cost))
+            .sum();
+        let plan = if p.workloads.iter().any(|w| w.plan.is_some()) {
+            format!(
+                "the proven moves (plan below) would save {} a month of it",
+                usd(saved)
+            )
+        } else {
+            "no cheaper move is proven yet (candidates to evaluate below)".to_string()
+        };
         let _ = writeln!(
             s,
-            "- If {} doubled its prices tomorrow, spend would rise by **{} a month**; the proven moves (plan below) would save {} a month of it.",
+            "- If {} doubled its prices tomorrow, spend would rise by **{} a month**; {plan}.",
             p.vendor,
             usd(p.monthly_increase),
-            usd(p
-                .workloads
-                .iter()
-                .filter_map(|w| w.plan.as_ref().map(|m| w.if_it_stays - m.monthly_cost))
-                .sum())
         );
     }
     for w in &d.workloads {
