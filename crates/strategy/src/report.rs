@@ -5,7 +5,7 @@ use crate::deprecations::{Exposure, exposures};
 use crate::lockin::{EffortModel, LockIn, score_all};
 use crate::source::History;
 use crate::spend::{self, Dimension, Period};
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ use switchyard_primitives::Money;
 mod html;
 mod markdown;
 mod shock;
+mod weekly;
 
 pub use html::render_html;
 pub use markdown::render_markdown;
@@ -85,7 +86,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let doubling = main_vendor
         .as_ref()
         .map(|v| shock::doubling(h, catalog, today, (v, &lockins)));
-    let weekly = weekly(h);
+    let weekly = weekly::complete_weeks(h);
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
         let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
@@ -155,38 +156,6 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
             )
         }),
     }
-}
-
-/// Weekly spend by provider over complete ISO weeks (Monday to Sunday), and the partial first
-/// and last weeks left out, described.
-fn weekly(h: &History) -> (BTreeMap<String, BTreeMap<String, Money>>, Vec<String>) {
-    let mut out: BTreeMap<String, BTreeMap<String, Money>> = BTreeMap::new();
-    for r in spend::report(h, Dimension::Provider, Period::Week).rows {
-        out.entry(r.period).or_default().insert(r.key, r.cost);
-    }
-    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
-        return (out, Vec::new());
-    };
-    let label = |d: NaiveDate| {
-        let w = d.iso_week();
-        format!("{}-W{:02}", w.year(), w.week())
-    };
-    let mut left_out: Vec<(String, String)> = Vec::new();
-    if first.weekday() != Weekday::Mon {
-        left_out.push((label(first), format!("from {first}")));
-    }
-    if last.weekday() != Weekday::Sun {
-        match left_out.first_mut() {
-            // One partial week holds the whole history.
-            Some((week, days)) if *week == label(last) => *days = format!("{first} to {last}"),
-            _ => left_out.push((label(last), format!("to {last}"))),
-        }
-    }
-    let notes = left_out
-        .into_iter()
-        .filter_map(|(week, days)| out.remove(&week).map(|_| format!("{week} ({days})")))
-        .collect();
-    (out, notes)
 }
 
 /// What changed since `prev`: spend, scores and exposures, as sentences.
@@ -273,11 +242,11 @@ pub fn pct(d: Decimal) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::spend::tests::row;
 
-    fn fixture() -> (History, Catalog, NaiveDate) {
+    pub(crate) fn fixture() -> (History, Catalog, NaiveDate) {
         let mut c = Catalog::default();
         c.merge_toml(
             "[[model]]\nid='a'\nprovider='openai'\ncreator='openai'\ncontext_window=100000\nretirement='2027-01-01'\nsuccessor='b'\n[[model.prices]]\neffective_from='2025-01-01'\ninput='1'\noutput='1'\n\
@@ -395,36 +364,6 @@ mod tests {
             changes.iter().any(|c| c.contains("New workload search")),
             "{changes:?}"
         );
-    }
-
-    #[test]
-    fn partial_first_and_last_weeks_are_left_out_of_the_weekly_chart_and_named() {
-        // Wednesday 2026-11-04 to Wednesday 2026-11-18: W45 and W47 are partial, W46 complete.
-        let (_, c, today) = fixture();
-        let h = History {
-            rows: (4..=18)
-                .map(|d| {
-                    row(
-                        &format!("2026-11-{d:02}"),
-                        "support",
-                        ("openai", "a"),
-                        10,
-                        "1",
-                    )
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let d = build(&h, &c, today, &ReportOptions::default());
-        let weeks: Vec<&String> = d.weekly_by_provider.keys().collect();
-        assert_eq!(weeks, ["2026-W46"]);
-        assert_eq!(d.weekly_by_provider["2026-W46"]["openai"].to_string(), "7");
-        assert_eq!(
-            d.weekly_left_out,
-            ["2026-W45 (from 2026-11-04)", "2026-W47 (to 2026-11-18)"]
-        );
-        let html = render_html(&d, &render_markdown(&d, &[]));
-        assert!(html.contains("the partial 2026-W45 (from 2026-11-04) and 2026-W47 (to 2026-11-18) weeks are left out"), "{html}");
     }
 
     #[test]

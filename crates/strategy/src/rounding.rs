@@ -51,57 +51,60 @@ enum Kind {
 /// Maps whose keys are names (providers, workloads) and whose values take the map's kind.
 const NAMED_MAPS: [&str; 2] = ["weekly_by_provider", "workload_vendor_hhi"];
 
+/// Per-unit figures: 6 decimals.
+const UNIT: [&str; 4] = ["per_request", "per_1k", "per_million", "per_token"];
+/// Fractions and rates, even where the name also says "cost" (`cost_delta_pct`).
+const NOT_MONEY: [&str; 6] = [
+    "pct",
+    "rate",
+    "utilisation",
+    "share",
+    "measured",
+    "discount",
+];
+/// Totals: to the cent.
+const MONEY: [&str; 23] = [
+    "cost",
+    "spend",
+    "usd",
+    "savings",
+    "commitment",
+    "on_demand",
+    "fee",
+    "waste",
+    "overage",
+    "drawn",
+    "prepaid",
+    "rolled_over",
+    "expired",
+    "true_up",
+    "spent",
+    "annualized",
+    "baseline",
+    "scenario",
+    "delta",
+    "increase",
+    "stays",
+    "committed",
+    "pay_as_you_go",
+];
+/// Totals whose names say nothing of money.
+const MONEY_EXACT: [&str; 6] = [
+    "now",
+    "reserved_unused",
+    "total_if_exit",
+    "last_30d",
+    "previous_30d",
+    "weekly_by_provider",
+];
+
 fn kind(key: &str) -> Kind {
-    const UNIT: [&str; 4] = ["per_request", "per_1k", "per_million", "per_token"];
-    const NOT_MONEY: [&str; 6] = [
-        "pct",
-        "rate",
-        "utilisation",
-        "share",
-        "measured",
-        "discount",
-    ];
-    const MONEY: [&str; 23] = [
-        "cost",
-        "spend",
-        "usd",
-        "savings",
-        "commitment",
-        "on_demand",
-        "fee",
-        "waste",
-        "overage",
-        "drawn",
-        "prepaid",
-        "rolled_over",
-        "expired",
-        "true_up",
-        "spent",
-        "annualized",
-        "baseline",
-        "scenario",
-        "delta",
-        "increase",
-        "stays",
-        "committed",
-        "pay_as_you_go",
-    ];
     let k = key.to_ascii_lowercase();
     if UNIT.iter().any(|u| k.contains(u)) {
         Kind::Unit
     } else if NOT_MONEY.iter().any(|n| k.contains(n)) {
         Kind::Other
-    } else if MONEY.iter().any(|m| k.contains(m))
-        || [
-            "now",
-            "reserved_unused",
-            "total_if_exit",
-            "last_30d",
-            "previous_30d",
-        ]
-        .contains(&k.as_str())
-        || k.starts_with("weekly_by_provider")
-    {
+    } else if MONEY.iter().any(|m| k.contains(m)) || MONEY_EXACT.contains(&k.as_str()) {
         Kind::Total
     } else {
         Kind::Other

@@ -119,16 +119,12 @@ impl Scenario {
                 index,
                 line: lines.get(index).copied(),
             };
-            match item.try_into::<Change>() {
-                Ok(c) => {
+            match parse_change(item, origin) {
+                Ok((c, origin)) => {
                     sc.changes.push(c);
                     sc.origins.push(origin);
                 }
-                Err(e) => errs.push(ScenarioError {
-                    path: origin.at(""),
-                    message: e.message().trim().to_string(),
-                    origin: Some(origin),
-                }),
+                Err(e) => errs.push(e),
             }
         }
         (sc, errs)
@@ -182,6 +178,18 @@ impl Scenario {
             }
         }
         errs
+    }
+}
+
+/// One `[[change]]` table as a change, or the error at its origin.
+fn parse_change(item: toml::Value, origin: Origin) -> Result<(Change, Origin), ScenarioError> {
+    match item.try_into::<Change>() {
+        Ok(c) => Ok((c, origin)),
+        Err(e) => Err(ScenarioError {
+            path: origin.at(""),
+            message: e.message().trim().to_string(),
+            origin: Some(origin),
+        }),
     }
 }
 
