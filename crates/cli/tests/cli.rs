@@ -155,6 +155,18 @@ fn scenario_flags_with_unknown_names_exit_1_naming_the_flag_the_name_and_the_clo
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // `--growth -2` reaches the value check (a clear message), not clap's "unexpected argument".
+    let r = run(
+        &dir,
+        &["strategy", "scenario", "--growth", "-2", "--ledger", db],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--growth \"-2\": must be greater than −1"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
