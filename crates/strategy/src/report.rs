@@ -299,7 +299,13 @@ pub(crate) mod tests {
             assert!(md.contains(section), "missing {section}");
         }
         assert!(md.contains("a retires 2027-01-01"), "{md}");
+        assert!(md.contains("### Candidates to evaluate"), "{md}");
+        assert!(
+            md.contains("`switchyard eval run --dataset support --candidate other/b`"),
+            "{md}"
+        );
         let html = render_html(&d, &md);
+        assert!(html.contains("<h3>Candidates to evaluate</h3>"), "{html}");
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(html.contains("<table>") && !html.contains("**"));
     }

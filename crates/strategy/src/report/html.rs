@@ -33,7 +33,10 @@ fn md_to_html(md: &str) -> String {
                 *in_list = false;
             }
         };
-        if let Some(h) = line.strip_prefix("## ") {
+        if let Some(h) = line.strip_prefix("### ") {
+            close(&mut out, &mut in_table, &mut in_list);
+            let _ = writeln!(out, "<h3>{}</h3>", inline(h));
+        } else if let Some(h) = line.strip_prefix("## ") {
             close(&mut out, &mut in_table, &mut in_list);
             let _ = writeln!(out, "<h2>{}</h2>", inline(h));
         } else if let Some(h) = line.strip_prefix("# ") {
