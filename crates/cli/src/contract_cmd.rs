@@ -201,6 +201,9 @@ pub fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
         out.insert("offers".into(), serde_json::to_value(&sim.results)?);
     }
     if a.recommend {
+        if let Some(p) = a.provider.as_deref() {
+            known_provider(&l.history, p)?;
+        }
         let daily = spend::covered_daily_series(&l.history, a.provider.as_deref(), 60);
         let r = contract::recommend(&daily, a.discount, a.term)?;
         if !input.json {
@@ -212,9 +215,25 @@ pub fn contract(input: &Input, a: ContractArgs) -> anyhow::Result<()> {
         anyhow::bail!("nothing to do: pass --file OFFERS.toml and/or --recommend");
     }
     if input.json {
+        let mut out = serde_json::Value::Object(out);
+        switchyard_strategy::rounding::round_json(&mut out);
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(())
+}
+
+/// Refuses a `--provider` the ledger has no traffic for, naming the closest ones it has.
+fn known_provider(h: &History, p: &str) -> anyhow::Result<()> {
+    let known: std::collections::BTreeSet<&str> =
+        h.rows.iter().map(|r| r.provider.as_str()).collect();
+    if known.contains(p) {
+        return Ok(());
+    }
+    let near = switchyard_primitives::names::closest(p, known.iter().copied(), 3);
+    anyhow::bail!(
+        "--provider {p:?}: the ledger has no traffic on that provider; closest known: {}",
+        switchyard_primitives::names::listed(&near)
+    )
 }
 
 fn print_recommendation(r: &contract::Recommendation) {

@@ -171,12 +171,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         })
                     })
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"key_info": info, "budgets": budgets})
-                    )?
-                );
+                let mut v = serde_json::json!({"key_info": info, "budgets": budgets});
+                switchyard_strategy::rounding::round_json(&mut v);
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 println!("{}  {}", info.id, describe(&info));
                 println!("prefix   {}…", info.prefix);

@@ -122,6 +122,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 include_shadow,
             })?;
             if json {
+                let mut rows = serde_json::to_value(&rows)?;
+                switchyard_strategy::rounding::round_json(&mut rows);
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 print!("{}", render_summary(by, &rows));

@@ -34,11 +34,14 @@ pub struct WhatIf {
 
 /// The scenario of `w`, checked against `l`'s catalog and ledger.
 pub fn build(w: &WhatIf, l: &Loaded) -> anyhow::Result<Scenario> {
+    let mut errs = Vec::new();
     let mut sc = match &w.file {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Scenario::from_toml(&text).map_err(|errs| refuse(&p.display().to_string(), &errs))?
+            let (sc, file_errs) = Scenario::parse_toml(&text);
+            errs = file_errs;
+            sc
         }
         None => Scenario {
             name: "what-if".into(),
@@ -51,13 +54,18 @@ pub fn build(w: &WhatIf, l: &Loaded) -> anyhow::Result<Scenario> {
         sc.changes.push(change);
         sc.origins.push(Origin::Flag { flag, value });
     }
-    if sc.changes.is_empty() {
+    if sc.changes.is_empty() && errs.is_empty() {
         anyhow::bail!("no what-if given: pass --file, --price, --retire, --growth or --move");
     }
-    let mut errs = sc.validate();
+    errs.extend(sc.validate());
     errs.extend(sc.check_names(&l.history, &l.catalog));
+    ScenarioError::sort(&mut errs);
     if !errs.is_empty() {
-        return Err(refuse("the scenario", &errs));
+        let what = w
+            .file
+            .as_ref()
+            .map_or("the scenario".to_string(), |p| p.display().to_string());
+        return Err(refuse(&what, &errs));
     }
     Ok(sc)
 }

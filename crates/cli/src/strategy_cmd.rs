@@ -217,7 +217,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let text = match format.as_str() {
                 "md" | "markdown" => md,
                 "html" => report::render_html(&data, &md),
-                "json" => serde_json::to_string_pretty(&data)?,
+                "json" => {
+                    let mut v = serde_json::to_value(&data)?;
+                    switchyard_strategy::rounding::round_json(&mut v);
+                    serde_json::to_string_pretty(&v)?
+                }
                 other => anyhow::bail!("unknown --format {other:?}; use md, html or json"),
             };
             match output {
@@ -236,7 +240,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 /// Prints `v` as JSON, or through `print` for people.
 fn emit<T: serde::Serialize + ?Sized>(json: bool, v: &T, print: impl Fn(&T)) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(v)?);
+        let mut v = serde_json::to_value(v)?;
+        switchyard_strategy::rounding::round_json(&mut v);
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print(v);
     }
@@ -256,7 +262,7 @@ fn print_spend(r: &spend::SpendReport) {
                 table::count(x.usage.completion_total()),
                 usd(x.cost),
                 pct(x.share),
-                format!("{:.6}", x.cost_per_request.decimal()),
+                switchyard_strategy::rounding::unit(x.cost_per_request).to_string(),
                 usd(x.cost_per_1k_requests),
             ]
         })

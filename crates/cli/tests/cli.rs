@@ -76,6 +76,21 @@ fn too_short_or_empty_history_refuses_a_recommendation_saying_what_it_has_and_ne
     assert!(r.stderr.contains("covers 3 day(s)"), "{}", r.stderr);
     assert!(r.stderr.contains("at least 7"), "{}", r.stderr);
 
+    let r = run(
+        &dir,
+        &[
+            "strategy",
+            "contract",
+            "--recommend",
+            "--provider",
+            "opena",
+            "--ledger",
+            short.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("--provider \"opena\": the ledger has no traffic on that provider; closest known: \"openai\""), "{}", r.stderr);
+
     let dir = scratch();
     let empty = ledger(&dir, &[]);
     let r = run(
@@ -140,6 +155,18 @@ fn scenario_flags_with_unknown_names_exit_1_naming_the_flag_the_name_and_the_clo
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // `--growth -2` reaches the value check (a clear message), not clap's "unexpected argument".
+    let r = run(
+        &dir,
+        &["strategy", "scenario", "--growth", "-2", "--ledger", db],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--growth \"-2\": must be greater than −1"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -162,30 +189,26 @@ fn a_scenario_file_reports_every_error_at_its_own_change() {
         ],
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
+    // Both problems at once, in file order: a misspelt provider, then a bad number.
+    let lines: Vec<&str> = r.stderr.lines().skip(1).map(str::trim).collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
     assert!(
-        r.stderr
-            .contains("change[2] (line 10): `abc` is not a decimal"),
+        lines[0].starts_with("change[1].provider (line 5): unknown provider \"opena\""),
         "{}",
         r.stderr
     );
-    // Names are checked only once the file parses.
-    let fixed = text.replace("\"abc\"", "3");
-    std::fs::write(dir.join("s.toml"), fixed).unwrap();
-    let r = run(
-        &dir,
-        &[
-            "strategy",
-            "scenario",
-            "--file",
-            "s.toml",
-            "--ledger",
-            db.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
+        lines[0].contains("closest known: \"openai\""),
+        "{}",
         r.stderr
-            .contains("change[1].provider (line 5): unknown provider \"opena\""),
+    );
+    assert!(
+        lines[1].starts_with("change[2] (line 10): `abc` is not a decimal"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.starts_with("error: s.toml has 2 problem(s)"),
         "{}",
         r.stderr
     );
@@ -274,4 +297,58 @@ fn catalog_cost_of_an_unknown_model_exits_1_with_the_closest_names() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
+    let dir = scratch();
+    // 1.29 over 100,000 requests = 0.0000129 a request: rounds to 0.000013 (truncation: 0.000012).
+    let mut rows = days(1, 1, "1.29");
+    rows[0].requests = 100_000;
+    rows.push(Row {
+        cost: "0.3333333333",
+        ..days(1, 0, "0")[0].clone()
+    });
+    let db = ledger(&dir, &rows);
+    let db = db.to_str().unwrap();
+    let r = run(
+        &dir,
+        &[
+            "strategy", "spend", "--by", "workload", "--ledger", db, "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["total_cost"], "1.62", "{v}");
+    assert_eq!(v["rows"][0]["cost"], "1.62");
+    // (1.29 + 0.3333333333) / 100,010 = 0.00001623…
+    assert_eq!(v["rows"][0]["cost_per_request"], "0.000016");
+    let r = run(
+        &dir,
+        &["ledger", "summary", "--by", "day", "--ledger", db, "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let costs: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["cost_usd"].as_str())
+        .collect();
+    assert!(costs.contains(&"0.33") && costs.contains(&"1.29"), "{v}");
+    // The table rounds $/request too.
+    let dir2 = scratch();
+    let db2 = ledger(
+        &dir2,
+        &days(1, 0, "1.29")
+            .into_iter()
+            .map(|r| Row {
+                requests: 100_000,
+                ..r
+            })
+            .collect::<Vec<_>>(),
+    );
+    let r = run(
+        &dir2,
+        &["strategy", "spend", "--ledger", db2.to_str().unwrap()],
+    );
+    assert!(r.stdout.contains("0.000013"), "{}", r.stdout);
 }

@@ -83,8 +83,11 @@ where
     }
 }
 
+/// `v` as JSON, money rounded as in the CLI's `--json` (`switchyard_strategy::rounding`).
 fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, String> {
-    serde_json::to_value(v).map_err(|e| e.to_string())
+    let mut v = serde_json::to_value(v).map_err(|e| e.to_string())?;
+    switchyard_strategy::rounding::round_json(&mut v);
+    Ok(v)
 }
 
 pub async fn spend(State(gw): State<Gateway>, Query(q): Params) -> Response {

@@ -516,6 +516,15 @@ async fn strategy_api_is_off_by_default_and_serves_spend_when_enabled() {
     let v = a.json();
     assert_eq!(v["rows"][0]["key"], "sim");
     assert_eq!(v["rows"][0]["requests"], 3);
+    // Money as in the CLI's --json: totals to the cent, per-request figures to 6 decimals.
+    let decimals = |s: &serde_json::Value| {
+        s.as_str()
+            .and_then(|s| s.split_once('.'))
+            .map(|(_, f)| f.len())
+    };
+    assert_eq!(decimals(&v["total_cost"]), Some(2), "{v}");
+    assert_eq!(decimals(&v["rows"][0]["cost"]), Some(2), "{v}");
+    assert_eq!(decimals(&v["rows"][0]["cost_per_request"]), Some(6), "{v}");
     let bad = h
         .get(&format!("{}/v1/strategy/spend?by=color", h.base))
         .await;

@@ -16,6 +16,7 @@ pub mod deprecations;
 pub mod lockin;
 pub mod readiness;
 pub mod report;
+pub mod rounding;
 pub mod scenario;
 mod scenario_input;
 pub mod source;

@@ -15,6 +15,7 @@ use switchyard_primitives::Money;
 mod html;
 mod markdown;
 mod shock;
+mod weekly;
 
 pub use html::render_html;
 pub use markdown::render_markdown;
@@ -46,8 +47,12 @@ pub struct ReportData {
     pub vendor_hhi: Decimal,
     pub main_vendor: Option<String>,
     pub workloads: Vec<WorkloadLine>,
-    /// Weekly spend by provider: week → provider → cost.
+    /// Weekly spend by provider: ISO week → provider → cost, complete weeks only (a partial
+    /// first or current week would look like a fall in spend).
     pub weekly_by_provider: BTreeMap<String, BTreeMap<String, Money>>,
+    /// The partial weeks left out of `weekly_by_provider`, each with the days it covers.
+    #[serde(default)]
+    pub weekly_left_out: Vec<String>,
     pub doubling: Option<DoublingPlan>,
     pub exposures: usize,
     /// Pre-rendered contract comparison lines (from the contract simulator), if any.
@@ -81,6 +86,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let doubling = main_vendor
         .as_ref()
         .map(|v| shock::doubling(h, catalog, today, (v, &lockins)));
+    let weekly = weekly::complete_weeks(h);
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
         let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
@@ -101,7 +107,8 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         vendor_hhi: spend.vendor_hhi,
         main_vendor,
         workloads,
-        weekly_by_provider: weekly(h),
+        weekly_by_provider: weekly.0,
+        weekly_left_out: weekly.1,
         doubling,
         exposures: exp.len(),
         contracts: opts.contracts.clone(),
@@ -149,14 +156,6 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
             )
         }),
     }
-}
-
-fn weekly(h: &History) -> BTreeMap<String, BTreeMap<String, Money>> {
-    let mut out: BTreeMap<String, BTreeMap<String, Money>> = BTreeMap::new();
-    for r in spend::report(h, Dimension::Provider, Period::Week).rows {
-        out.entry(r.period).or_default().insert(r.key, r.cost);
-    }
-    out
 }
 
 /// What changed since `prev`: spend, scores and exposures, as sentences.
@@ -218,7 +217,7 @@ pub fn changes_since(prev: &ReportData, cur: &ReportData) -> Vec<String> {
 
 /// `$1,234.56`.
 pub fn usd(m: Money) -> String {
-    let v = m.decimal().round_dp(2);
+    let v = crate::rounding::cents(m);
     let s = format!("{:.2}", v.abs());
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
     let mut grouped = String::new();
@@ -243,11 +242,11 @@ pub fn pct(d: Decimal) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::spend::tests::row;
 
-    fn fixture() -> (History, Catalog, NaiveDate) {
+    pub(crate) fn fixture() -> (History, Catalog, NaiveDate) {
         let mut c = Catalog::default();
         c.merge_toml(
             "[[model]]\nid='a'\nprovider='openai'\ncreator='openai'\ncontext_window=100000\nretirement='2027-01-01'\nsuccessor='b'\n[[model.prices]]\neffective_from='2025-01-01'\ninput='1'\noutput='1'\n\
@@ -300,7 +299,13 @@ mod tests {
             assert!(md.contains(section), "missing {section}");
         }
         assert!(md.contains("a retires 2027-01-01"), "{md}");
+        assert!(md.contains("### Candidates to evaluate"), "{md}");
+        assert!(
+            md.contains("`switchyard eval run --dataset support --candidate other/b`"),
+            "{md}"
+        );
         let html = render_html(&d, &md);
+        assert!(html.contains("<h3>Candidates to evaluate</h3>"), "{html}");
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(html.contains("<table>") && !html.contains("**"));
     }

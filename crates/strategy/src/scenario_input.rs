@@ -45,21 +45,51 @@ impl Origin {
 pub struct ScenarioError {
     pub path: String,
     pub message: String,
+    /// The change it is about (`None`: the file as a whole), to list errors in file order.
+    pub origin: Option<Origin>,
+}
+
+impl ScenarioError {
+    /// Sorts `errs` as a reader meets them: the file's own, then each change in file order,
+    /// then the flags in the order given.
+    pub fn sort(errs: &mut [ScenarioError]) {
+        errs.sort_by_key(|e| match &e.origin {
+            None => (0, 0),
+            Some(Origin::File { index, .. }) => (1, *index),
+            Some(Origin::Flag { .. }) => (2, 0),
+        });
+    }
 }
 
 /// Closest names offered in an "unknown name" error.
 const SUGGESTIONS: usize = 3;
 
 impl Scenario {
-    /// Parses a scenario file; every error at once, each naming its change, field and line.
+    /// Parses and validates a scenario file; every error at once, each naming its change,
+    /// field and line.
     pub fn from_toml(text: &str) -> Result<Scenario, Vec<ScenarioError>> {
+        let (sc, mut errs) = Scenario::parse_toml(text);
+        errs.extend(sc.validate());
+        ScenarioError::sort(&mut errs);
+        if errs.is_empty() { Ok(sc) } else { Err(errs) }
+    }
+
+    /// The changes of a scenario file that parse, and an error for each one that does not
+    /// (values are checked by [`Scenario::validate`], names by [`Scenario::check_names`], so a
+    /// caller can report every kind of error at once).
+    pub fn parse_toml(text: &str) -> (Scenario, Vec<ScenarioError>) {
         let file_error = |message: String| ScenarioError {
             path: "(file)".into(),
             message,
+            origin: None,
         };
-        let mut table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| vec![file_error(e.to_string())])?;
+        let mut table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                return (Scenario::empty(), vec![file_error(e.to_string())]);
+            }
+        };
         let mut errs = Vec::new();
         let raw_changes = table.remove("change");
         let head = toml::Value::Table(table).try_into::<Head>();
@@ -89,20 +119,24 @@ impl Scenario {
                 index,
                 line: lines.get(index).copied(),
             };
-            match item.try_into::<Change>() {
-                Ok(c) => {
-                    errs.extend(check_value(&c, &origin));
+            match parse_change(item, origin) {
+                Ok((c, origin)) => {
                     sc.changes.push(c);
                     sc.origins.push(origin);
                 }
-                Err(e) => errs.push(ScenarioError {
-                    path: origin.at(""),
-                    message: e.message().trim().to_string(),
-                }),
+                Err(e) => errs.push(e),
             }
         }
-        errs.extend(sc.check_horizon());
-        if errs.is_empty() { Ok(sc) } else { Err(errs) }
+        (sc, errs)
+    }
+
+    fn empty() -> Scenario {
+        Scenario {
+            name: String::new(),
+            horizon_months: default_horizon(),
+            changes: Vec::new(),
+            origins: Vec::new(),
+        }
     }
 
     /// Where change `i` came from.
@@ -126,6 +160,7 @@ impl Scenario {
         (self.horizon_months == 0 || self.horizon_months > 120).then(|| ScenarioError {
             path: "horizon_months".into(),
             message: "must be between 1 and 120".into(),
+            origin: None,
         })
     }
 
@@ -138,10 +173,23 @@ impl Scenario {
                 errs.push(ScenarioError {
                     path: self.origin(i).at(field),
                     message: problem,
+                    origin: Some(self.origin(i)),
                 });
             }
         }
         errs
+    }
+}
+
+/// One `[[change]]` table as a change, or the error at its origin.
+fn parse_change(item: toml::Value, origin: Origin) -> Result<(Change, Origin), ScenarioError> {
+    match item.try_into::<Change>() {
+        Ok(c) => Ok((c, origin)),
+        Err(e) => Err(ScenarioError {
+            path: origin.at(""),
+            message: e.message().trim().to_string(),
+            origin: Some(origin),
+        }),
     }
 }
 
@@ -164,6 +212,7 @@ fn check_value(c: &Change, origin: &Origin) -> Option<ScenarioError> {
     Some(ScenarioError {
         path: origin.at(field),
         message: message.into(),
+        origin: Some(origin.clone()),
     })
 }
 

@@ -129,7 +129,7 @@ fn retirement_moves_traffic_to_the_successor_from_its_date() {
 fn bad_files_name_the_field() {
     let errs = Scenario::from_toml("name = \"x\"\nhorizon_months = 0\n[[change]]\nkind = \"price\"\nprovider = \"p\"\nfactor = -1\nfrom = 2026-01-01\n").unwrap_err();
     let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(paths, ["change[0].factor (line 3)", "horizon_months"]);
+    assert_eq!(paths, ["horizon_months", "change[0].factor (line 3)"]);
     assert!(Scenario::from_toml("name = \"x\"\n[[change]]\nkind = \"teleport\"\n").is_err());
 }
 

@@ -44,6 +44,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// One imported row: day (YYYY-MM-DD), workload, provider, model, tokens in/out, cost.
+#[derive(Clone)]
 pub struct Row<'a> {
     pub day: String,
     pub workload: &'a str,

@@ -33,7 +33,10 @@ fn md_to_html(md: &str) -> String {
                 *in_list = false;
             }
         };
-        if let Some(h) = line.strip_prefix("## ") {
+        if let Some(h) = line.strip_prefix("### ") {
+            close(&mut out, &mut in_table, &mut in_list);
+            let _ = writeln!(out, "<h3>{}</h3>", inline(h));
+        } else if let Some(h) = line.strip_prefix("## ") {
             close(&mut out, &mut in_table, &mut in_list);
             let _ = writeln!(out, "<h2>{}</h2>", inline(h));
         } else if let Some(h) = line.strip_prefix("# ") {
@@ -114,6 +117,18 @@ pub fn render_html(d: &ReportData, markdown: &str) -> String {
     s.push_str(&html[..split]);
     s.push_str("<h2>Spend over time, by provider (weekly)</h2>\n");
     s.push_str(&stacked_spend(d));
+    if !d.weekly_left_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p>Complete ISO weeks (Monday to Sunday) only: the partial {} {} left out, so a week the ledger covers only in part does not look like a fall in spend.</p>",
+            esc(&d.weekly_left_out.join(" and ")),
+            if d.weekly_left_out.len() == 1 {
+                "week is"
+            } else {
+                "weeks are"
+            }
+        );
+    }
     s.push_str("<h2>Cost versus lock-in</h2>\n<p>Each workload: 30-day spend against its lock-in score. Top right — expensive and hard to move — is where to start.</p>\n");
     s.push_str(&cost_vs_lockin(d));
     s.push_str(&html[split..]);

@@ -63,17 +63,7 @@ fn summary(s: &mut String, d: &ReportData) {
         );
     }
     if let Some(p) = &d.doubling {
-        let _ = writeln!(
-            s,
-            "- If {} doubled its prices tomorrow, spend would rise by **{} a month**; the proven moves (plan below) would save {} a month of it.",
-            p.vendor,
-            usd(p.monthly_increase),
-            usd(p
-                .workloads
-                .iter()
-                .filter_map(|w| w.plan.as_ref().map(|m| w.if_it_stays - m.monthly_cost))
-                .sum())
-        );
+        let _ = writeln!(s, "{}", doubling_summary(p));
     }
     for w in &d.workloads {
         if let Some((m, _, r)) = w
@@ -92,6 +82,28 @@ fn summary(s: &mut String, d: &ReportData) {
         d.workloads.len(),
         d.exposures
     );
+}
+
+/// The summary's line on the price shock: the increase, and what the proven moves save of it.
+fn doubling_summary(p: &DoublingPlan) -> String {
+    let saved: Money = p
+        .workloads
+        .iter()
+        .filter_map(|w| w.plan.as_ref().map(|m| w.if_it_stays - m.monthly_cost))
+        .sum();
+    let plan = if p.workloads.iter().any(|w| w.plan.is_some()) {
+        format!(
+            "the proven moves (plan below) would save {} a month of it",
+            usd(saved)
+        )
+    } else {
+        "no cheaper move is proven yet (candidates to evaluate below)".to_string()
+    };
+    format!(
+        "- If {} doubled its prices tomorrow, spend would rise by **{} a month**; {plan}.",
+        p.vendor,
+        usd(p.monthly_increase),
+    )
 }
 
 pub(crate) fn concentration(hhi: rust_decimal::Decimal) -> &'static str {

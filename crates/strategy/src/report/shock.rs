@@ -103,21 +103,7 @@ fn line(
     vendor: &str,
     alts: &[Alternative],
 ) -> ShockLine {
-    // Evaluated and failed: neither the plan nor a candidate.
-    let failed = |a: &Alternative| !a.proven && a.readiness != "unproven";
-    let mut priced: Vec<(Move, bool)> = alts
-        .iter()
-        .filter(|a| !failed(a))
-        .map(|a| {
-            let m = Move {
-                to: a.model.clone(),
-                monthly_cost: monthly_cost(a, now, vendor),
-                evidence: a.readiness.clone(),
-                prove_with: None,
-            };
-            (m, a.proven)
-        })
-        .collect();
+    let mut priced = priced_moves(alts, now, vendor);
     priced.sort_by(|(a, _), (b, _)| a.monthly_cost.cmp(&b.monthly_cost).then(a.to.cmp(&b.to)));
     let cheapest = priced.first().map(|(m, _)| m.clone());
     let cheaper = priced
@@ -143,17 +129,7 @@ fn line(
         .collect();
     let stay = plan
         .is_none()
-        .then(|| match (&cheapest, candidates.is_empty()) {
-            (None, _) => "no viable alternative".to_string(),
-            (Some(c), true) => format!(
-                "the cheapest alternative, {}, costs {} a month, more than staying",
-                c.to,
-                crate::report::usd(c.monthly_cost)
-            ),
-            (Some(_), false) => {
-                "nothing cheaper is proven yet: evaluate the candidates below".into()
-            }
-        });
+        .then(|| stay_reason(cheapest.as_ref(), !candidates.is_empty()));
     ShockLine {
         workload: workload.to_string(),
         now,
@@ -161,6 +137,37 @@ fn line(
         plan,
         candidates,
         stay,
+    }
+}
+
+/// Every alternative not failed by evaluation, priced per month, with whether it is proven.
+fn priced_moves(alts: &[Alternative], now: Money, vendor: &str) -> Vec<(Move, bool)> {
+    // Evaluated and failed: neither the plan nor a candidate.
+    let failed = |a: &Alternative| !a.proven && a.readiness != "unproven";
+    alts.iter()
+        .filter(|a| !failed(a))
+        .map(|a| {
+            let m = Move {
+                to: a.model.clone(),
+                monthly_cost: monthly_cost(a, now, vendor),
+                evidence: a.readiness.clone(),
+                prove_with: None,
+            };
+            (m, a.proven)
+        })
+        .collect()
+}
+
+/// Why a workload without a plan stays.
+fn stay_reason(cheapest: Option<&Move>, has_candidates: bool) -> String {
+    match (cheapest, has_candidates) {
+        (None, _) => "no viable alternative".to_string(),
+        (Some(_), true) => "nothing cheaper is proven yet: evaluate the candidates below".into(),
+        (Some(c), false) => format!(
+            "the cheapest alternative, {}, costs {} a month, more than staying",
+            c.to,
+            crate::report::usd(c.monthly_cost)
+        ),
     }
 }
 
