@@ -38,7 +38,7 @@ fn score(a: &str, b: &str) -> usize {
 }
 
 /// Levenshtein distance over chars, one row at a time.
-fn distance(a: &str, b: &str) -> usize {
+pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

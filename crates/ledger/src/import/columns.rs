@@ -176,27 +176,15 @@ fn nearest(name: &str, known: &'static [&'static str]) -> Option<&'static str> {
                 .split(['_', '.'])
                 .filter(|w| words.contains(w))
                 .count();
-            (distance(&lower, &k_lower), std::cmp::Reverse(shared), *k)
+            (
+                switchyard_primitives::names::distance(&lower, &k_lower),
+                std::cmp::Reverse(shared),
+                *k,
+            )
         })
         .filter(|(d, _, k)| *d * 2 <= lower.chars().count().max(k.chars().count()))
         .min_by_key(|(d, shared, _)| (*d, *shared))
         .map(|(_, _, k)| k)
-}
-
-/// Levenshtein distance over characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
