@@ -9,6 +9,8 @@
     reason = "each test binary uses a different part of this harness"
 )]
 
+pub mod raw;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -221,6 +223,18 @@ impl Harness {
             headers: r.headers,
             body: r.body.to_vec(),
         }
+    }
+
+    /// Sends the stop signal (as SIGTERM would) without waiting; [`Harness::finish`] waits.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop_gw.take() {
+            let _ = s.send(());
+        }
+    }
+
+    /// Whether the server has returned from `run` (a stop has completed).
+    pub fn server_done(&self) -> bool {
+        self.server.as_ref().is_none_or(|s| s.is_finished())
     }
 
     /// Stops the gateway gracefully and returns every ledger record.
