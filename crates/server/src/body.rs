@@ -16,7 +16,7 @@ use switchyard_protocol::FieldError;
 /// How much of an oversized body is read and discarded before the 413, at most. Clients such
 /// as Python's `requests` write the whole body before reading; closing with unread data
 /// resets the connection and they never see the answer.
-pub const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+pub const DRAIN_BYTES: usize = 32 * 1024 * 1024;
 /// How long that draining may take, at most.
 pub const DRAIN_TIME: Duration = Duration::from_secs(5);
 

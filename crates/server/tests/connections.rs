@@ -206,7 +206,7 @@ async fn an_oversized_body_written_whole_before_reading_gets_the_413_not_a_reset
     let h = start(SIM, &gateway("")).await;
     let big = format!(
         "{{\"model\":\"chat\",\"x\":\"{}\"}}",
-        "a".repeat(3 * 1024 * 1024)
+        "a".repeat(12 * 1024 * 1024)
     );
     for path in ["/v1/chat/completions", "/v1/messages"] {
         // Content-Length declared: refused before buffering, but the body is drained.
