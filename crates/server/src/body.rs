@@ -92,7 +92,11 @@ pub async fn read(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        drain(body, DRAIN_BYTES).await;
+        // A client that asked `Expect: 100-continue` has not sent the body and will not:
+        // reading it would tell hyper to invite the upload.
+        if !expects_continue(headers) {
+            drain(body, DRAIN_BYTES).await;
+        }
         return Err(GatewayError::BodyTooLarge { limit });
     }
     let mut buf = BytesMut::new();
@@ -107,6 +111,13 @@ pub async fn read(
         buf.extend_from_slice(&data);
     }
     Ok(buf.freeze())
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
 /// Reads and discards up to `max` bytes of `body` within [`DRAIN_TIME`].

@@ -242,6 +242,17 @@ async fn an_oversized_body_written_whole_before_reading_gets_the_413_not_a_reset
             .unwrap()
             .expect("no 413 after writing the whole chunked body");
         assert_eq!(a.status, 413, "{path} chunked");
+        // `Expect: 100-continue`: refused at once, and the client is not invited to upload.
+        let mut s = connect(&h.base).await;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: t\r\nexpect: 100-continue\r\ncontent-length: 99999999\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let a = tokio::time::timeout(Duration::from_secs(2), read_answer(&mut s))
+            .await
+            .unwrap()
+            .expect("no 413 for an oversized Expect: 100-continue upload");
+        assert_eq!(a.status, 413, "{path} expect");
     }
     h.finish().await;
 }
