@@ -44,7 +44,10 @@ impl Limits {
             header: s.header_timeout,
             body: s.body_timeout,
             idle: s.idle_timeout,
-            max_connections: s.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            // The stop waits for every permit with one `acquire_many(u32)`.
+            max_connections: s
+                .max_connections
+                .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize)),
         }
     }
 }

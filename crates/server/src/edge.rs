@@ -127,7 +127,12 @@ pub async fn guard(State(gw): State<Gateway>, req: Request, next: Next) -> Respo
     if needs_json(&resp) {
         resp = as_json(dialect, &method, &path, resp).await;
     }
-    if !gw.is_ready() {
+    // A body too slow or too large may be partly unread: the connection cannot be reused.
+    let body_refused = matches!(
+        resp.status(),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+    );
+    if !gw.is_ready() || body_refused {
         close(&mut resp);
     }
     resp

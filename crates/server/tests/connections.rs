@@ -219,6 +219,7 @@ async fn an_oversized_body_written_whole_before_reading_gets_the_413_not_a_reset
             .unwrap()
             .expect("no 413 after writing the whole body");
         assert_eq!(a.status, 413, "{path}");
+        assert_eq!(a.header("connection"), Some("close"));
         assert!(
             a.json().to_string().contains("max_body_bytes"),
             "{:?}",
