@@ -274,10 +274,14 @@ async fn serve(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<Stop
                     return;
                 }
             }
-            changed = stop.changed(), if !draining => match (changed, *stop.borrow()) {
+            // Still watched while draining: the grace period may end in an abort.
+            changed = stop.changed() => match (changed, *stop.borrow()) {
                 (Err(_), _) | (_, Stop::Abort) => return,
-                (_, Stop::Drain) => { conn.as_mut().graceful_shutdown(); draining = true; }
-                (_, Stop::Run) => {}
+                (_, Stop::Drain) if !draining => {
+                    conn.as_mut().graceful_shutdown();
+                    draining = true;
+                }
+                _ => {}
             },
         }
     }

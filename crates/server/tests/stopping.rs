@@ -17,6 +17,9 @@ tokens_per_second = 0
 [models."slow"]
 ttft_ms = 1500
 tokens_per_second = 0
+[models."endless"]
+ttft_ms = 20000
+tokens_per_second = 0
 "#;
 
 const GATEWAY: &str = r#"
@@ -32,6 +35,9 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
 [[routes]]
 name = "slow"
 targets = [{ provider = "sim", model = "slow" }]
+[[routes]]
+name = "endless"
+targets = [{ provider = "sim", model = "endless" }]
 "#;
 
 fn assert_stopping(a: &common::raw::Raw, anthropic: bool) {
@@ -136,6 +142,40 @@ async fn shutdown_delay_keeps_answering_503_before_the_port_closes() {
     assert!(
         h.server_done(),
         "the server outlived shutdown_delay_ms with nothing in flight"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_request_still_running_when_the_grace_period_ends_is_cut_and_the_server_returns() {
+    let gateway = format!("[server]\nshutdown_grace_ms = 500\n{GATEWAY}");
+    let mut h = start(SIM, &gateway).await;
+    let base = h.base.clone();
+    let endless = chat("endless", "never mind").to_string();
+    let in_flight = tokio::spawn(async move {
+        exchange(&base, &request("POST", "/v1/chat/completions", &endless)).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped = std::time::Instant::now();
+    h.stop();
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while !h.server_done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the server outlived its grace period");
+    let took = stopped.elapsed();
+    assert!(
+        took >= Duration::from_millis(450),
+        "stopped after {took:?}, before the grace period"
+    );
+    let cut = tokio::time::timeout(Duration::from_secs(2), in_flight)
+        .await
+        .expect("the request past the grace period was left hanging");
+    assert!(
+        cut.unwrap().is_none(),
+        "the request past the grace period got an answer"
     );
     h.finish().await;
 }

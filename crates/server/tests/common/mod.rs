@@ -119,13 +119,15 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_gw, gw_stopped) = oneshot::channel::<()>();
+    // The configured grace, but never more than 10 s in a test.
+    let grace = config.server.shutdown_grace.min(Duration::from_secs(10));
     let server = tokio::spawn(switchyard_server::run(
         listener,
         built.gateway.clone(),
         async {
             let _ = gw_stopped.await;
         },
-        Duration::from_secs(10),
+        grace,
     ));
     Harness {
         base,
