@@ -23,6 +23,8 @@ use tokio::net::TcpStream;
 
 /// The `Server` header value on every answer of ours.
 pub const SERVER_NAME: &str = "switchyard";
+/// How the `Server` header of our answers appears on the wire (hyper writes names lower-case).
+const OUR_HEADER: &[u8] = b"\r\nserver: switchyard\r\n";
 /// How much of a request head is kept to find its path.
 const HEAD_PREFIX: usize = 512;
 
@@ -50,19 +52,19 @@ impl Tap {
         if self.replacement.is_some() {
             return true;
         }
-        if !self.phase.awaiting_head() {
+        // The cheap test first: most writes do not start with an error status line.
+        let status = matches!(
+            buf.get(..13),
+            Some(b"HTTP/1.1 400 " | b"HTTP/1.1 414 " | b"HTTP/1.1 431 ")
+        );
+        if !status || !self.phase.awaiting_head() {
             return false;
         }
         let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
             return false;
         };
         let head = &buf[..end + 2];
-        let status = matches!(
-            head.get(..13),
-            Some(b"HTTP/1.1 400 " | b"HTTP/1.1 414 " | b"HTTP/1.1 431 ")
-        );
-        let ours = format!("\r\nserver: {SERVER_NAME}\r\n");
-        status && contains(head, b"\r\ncontent-length: 0\r\n") && !contains(head, ours.as_bytes())
+        contains(head, b"\r\ncontent-length: 0\r\n") && !contains(head, OUR_HEADER)
     }
 
     /// Takes the place of hyper's answer `buf` with ours.
@@ -206,5 +208,31 @@ impl Write for Tap {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_header_spells_the_server_name() {
+        assert_eq!(
+            OUR_HEADER,
+            format!("\r\nserver: {SERVER_NAME}\r\n").as_bytes()
+        );
+    }
+
+    #[test]
+    fn the_dialect_comes_from_the_request_line_path() {
+        assert_eq!(
+            dialect_of_head(b"POST /v1/messages HTTP/1.1\r\nx: \x01"),
+            Dialect::Anthropic
+        );
+        assert_eq!(
+            dialect_of_head(b"GET /v1/chat/completions?x HTTP/1.1\r\n"),
+            Dialect::OpenAi
+        );
+        assert_eq!(dialect_of_head(b"\x16\x03\x01garbage"), Dialect::OpenAi);
     }
 }
