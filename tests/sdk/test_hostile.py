@@ -14,6 +14,7 @@ timeouts are short and its memory is measured on hostile traffic alone.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -180,7 +181,7 @@ class Case:
     expect: set[int] = field(default_factory=set)  # empty: any 4xx
 
 
-def http(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+def raw_request(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
     h = {"host": "gateway", "content-type": "application/json"}
     h.update(headers or {})
     if "transfer-encoding" not in h and body is not None:
@@ -205,7 +206,7 @@ def valid(path: str) -> dict:
 
 
 def post(name: str, path: str, body: bytes, expect=(), **kw) -> Case:
-    return Case(name, http("POST", path, body, kw.get("headers")), path, expect=set(expect))
+    return Case(name, raw_request("POST", path, body, kw.get("headers")), path, expect=set(expect))
 
 
 def bad_json(rng: random.Random) -> list[Case]:
@@ -351,8 +352,8 @@ def headers_and_framing() -> list[Case]:
         out.append(Case(f"chunked-no-terminator-{path}",
                         (chunked + "5\r\nhello\r\n").encode(), path, half_close=True))
     for path in (CHAT, MESSAGES):
-        out.append(Case(f"uri-20k-{path}", http("GET", path + "?q=" + "a" * 20_000), path, expect={414}))
-        out.append(Case(f"uri-70k-{path}", http("GET", path + "?q=" + "a" * 70_000), path, expect={431}))
+        out.append(Case(f"uri-20k-{path}", raw_request("GET", path + "?q=" + "a" * 20_000), path, expect={414}))
+        out.append(Case(f"uri-70k-{path}", raw_request("GET", path + "?q=" + "a" * 70_000), path, expect={431}))
     out.append(Case("version-bogus", b"POST /v1/chat/completions HTTP/9.9\r\nhost: g\r\n\r\n", CHAT))
     out.append(Case("method-bogus", b"P@ST /v1/chat/completions HTTP/1.1\r\nhost: g\r\n\r\n", CHAT))
     out.append(Case("tls-on-plain-port", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(64), "/"))
@@ -371,9 +372,9 @@ def wrong_methods() -> list[Case]:
     for path, allowed in table.items():
         for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
             if method != allowed:
-                out.append(Case(f"method-{method}-{path}", http(method, path, b""), path, expect={405}))
+                out.append(Case(f"method-{method}-{path}", raw_request(method, path, b""), path, expect={405}))
     for path in ("/v1/nope", "/v1/messages/nope", "/v1/chat/completions/x", "/%2e%2e/etc/passwd"):
-        out.append(Case(f"unknown-{path}", http("GET", path), path, expect={404}))
+        out.append(Case(f"unknown-{path}", raw_request("GET", path), path, expect={404}))
     return out
 
 
@@ -422,7 +423,7 @@ def assert_dialect_error(answer: Answer, path: str) -> None:
 def rss_before(live) -> int:
     # Warm the gateway first so the baseline includes its steady allocations.
     for _ in range(5):
-        exchange(live, http("POST", CHAT, json.dumps(valid(CHAT)).encode()))
+        exchange(live, raw_request("POST", CHAT, json.dumps(valid(CHAT)).encode()))
     return _rss_kb(live.pid)
 
 
@@ -479,7 +480,7 @@ def test_slow_clients_are_cut_off_by_the_header_and_body_timeouts(live, rss_befo
         threads.append(t)
         t.start()
     time.sleep(0.2)
-    ok = exchange(live, http("POST", CHAT, json.dumps(valid(CHAT)).encode()))
+    ok = exchange(live, raw_request("POST", CHAT, json.dumps(valid(CHAT)).encode()))
     assert ok.status == 200, ok
     for t in threads:
         t.join(timeout=6)
@@ -512,10 +513,18 @@ def _trickle_body(live: Live, payload: bytes, results: list, i: int) -> None:
     results[i] = time.monotonic() - start if got.startswith(b"HTTP/1.1 408") else None
 
 
-def test_requests_library_sees_the_413_for_an_oversize_body_it_sends_whole(live):
-    # `requests` writes the whole body before reading; the gateway must drain it, not reset.
+def test_http_client_and_requests_see_the_413_for_an_oversize_body_they_send_whole(live):
+    # Both write the whole body before reading; the gateway must drain it, not reset.
+    # (`http.client` then fails outright on a reset; urllib3, under `requests`, tries to read
+    # an answer after a broken pipe.)
+    big = b"x" * (3 * MAX_BODY)
     for path in (CHAT, MESSAGES):
-        r = requests.post(live.url + path, data=b"x" * (3 * MAX_BODY), timeout=10,
+        conn = http.client.HTTPConnection(live.host, live.port, timeout=10)
+        conn.request("POST", path, body=big, headers={"content-type": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 413 and b"max_body_bytes" in r.read()
+        conn.close()
+        r = requests.post(live.url + path, data=big, timeout=10,
                           headers={"content-type": "application/json"})
         assert r.status_code == 413, r.text
         assert "max_body_bytes" in r.text
@@ -536,5 +545,5 @@ def test_rss_stays_bounded_after_the_hostile_suite(live, rss_before):
     assert after / 1024 < RSS_LIMIT_MB, f"RSS {after / 1024:.1f} MB"
     growth = (again - after) / 1024
     assert growth < RSS_SECOND_PASS_GROWTH_MB, f"a second pass added {growth:.1f} MB"
-    ok = exchange(live, http("POST", CHAT, json.dumps(valid(CHAT)).encode()))
+    ok = exchange(live, raw_request("POST", CHAT, json.dumps(valid(CHAT)).encode()))
     assert ok.status == 200
