@@ -46,6 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         routes = gateway.route_names().len(),
         ledger = %config.ledger.path.display(),
         catalog = gateway.catalog().version(),
+        max_connections = config.server.max_connections,
+        header_timeout_ms = config.server.header_timeout.as_millis() as u64,
+        body_timeout_ms = config.server.body_timeout.as_millis() as u64,
+        idle_timeout_ms = config.server.idle_timeout.as_millis() as u64,
         "gateway assembled"
     );
     let rt = crate::runtime()?;

@@ -86,7 +86,7 @@ impl Gateway {
                 })),
                 health,
                 recorder,
-                max_body_bytes: config.server.max_body_bytes,
+                server: config.server.clone(),
                 ledger_path: config.ledger.path.clone(),
                 listen: config.server.listen,
                 eval_store: config.eval.store_path(&config.ledger.path),
@@ -130,8 +130,11 @@ impl Gateway {
                 self.inner.ledger_path.display()
             ));
         }
-        if config.server.max_body_bytes != self.inner.max_body_bytes {
-            notes.push("server.max_body_bytes takes effect at the next restart".into());
+        if server_options_changed(&config.server, &self.inner.server) {
+            notes.push(
+                "server.max_body_bytes, the server timeouts and max_connections take effect at the next restart"
+                    .into(),
+            );
         }
         self.ensure_eval(config)?;
         let mut slot = self.inner.live.write().unwrap_or_else(|p| p.into_inner());
@@ -498,4 +501,15 @@ fn profile(entry: Option<&ModelEntry>) -> Profile {
         input_cost: per_token(price.input),
         output_cost: per_token(price.output),
     }
+}
+
+/// Whether a reload changed a `[server]` option that only a restart applies.
+fn server_options_changed(
+    new: &crate::config::ServerConfig,
+    old: &crate::config::ServerConfig,
+) -> bool {
+    (new.max_body_bytes, new.shutdown_delay, new.header_timeout)
+        != (old.max_body_bytes, old.shutdown_delay, old.header_timeout)
+        || (new.body_timeout, new.idle_timeout, new.max_connections)
+            != (old.body_timeout, old.idle_timeout, old.max_connections)
 }

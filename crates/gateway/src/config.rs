@@ -145,6 +145,18 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long a graceful stop waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// After a stop signal, keep answering 503 (and `/readyz` 503) at least this long, so load
+    /// balancers see the replica leave before it closes its port.
+    pub shutdown_delay: Duration,
+    /// A request head (line and headers) must arrive within this, counted from the
+    /// connection's accept or the head's first byte.
+    pub header_timeout: Duration,
+    /// A request body must arrive within this, counted from the end of its head.
+    pub body_timeout: Duration,
+    /// A keep-alive connection with no request in progress is closed after this.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +225,11 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
+            shutdown_delay: Duration::ZERO,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
         }
     }
 }
@@ -235,6 +252,11 @@ struct RawServer {
     listen: Option<String>,
     max_body_bytes: Option<u64>,
     shutdown_grace_ms: Option<u64>,
+    shutdown_delay_ms: Option<u64>,
+    header_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -766,6 +788,41 @@ fn validate_server(errs: &mut Errors, s: RawServer) -> ServerConfig {
     }
     if let Some(ms) = s.shutdown_grace_ms {
         out.shutdown_grace = Duration::from_millis(ms);
+    }
+    if let Some(ms) = s.shutdown_delay_ms {
+        out.shutdown_delay = Duration::from_millis(ms);
+    }
+    let timeouts = [
+        (
+            "server.header_timeout_ms",
+            s.header_timeout_ms,
+            &mut out.header_timeout,
+        ),
+        (
+            "server.body_timeout_ms",
+            s.body_timeout_ms,
+            &mut out.body_timeout,
+        ),
+        (
+            "server.idle_timeout_ms",
+            s.idle_timeout_ms,
+            &mut out.idle_timeout,
+        ),
+    ];
+    for (path, raw, slot) in timeouts {
+        match raw {
+            Some(0) => errs.push(
+                path,
+                "must be at least 1; a slow client would otherwise hold its connection forever",
+            ),
+            Some(ms) => *slot = Duration::from_millis(ms),
+            None => {}
+        }
+    }
+    match s.max_connections {
+        Some(0) => errs.push("server.max_connections", "must be at least 1"),
+        Some(n) => out.max_connections = usize::try_from(n).unwrap_or(usize::MAX),
+        None => {}
     }
     out
 }

@@ -199,3 +199,30 @@ ttft_timeout_ms = 0
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
 }
+
+#[test]
+fn server_connection_limits_have_defaults_and_zero_timeouts_are_refused_with_their_paths() {
+    let c = Config::from_toml("").unwrap();
+    assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+    assert_eq!(c.server.body_timeout, Duration::from_secs(30));
+    assert_eq!(c.server.idle_timeout, Duration::from_secs(60));
+    assert_eq!(c.server.max_connections, 1024);
+    assert_eq!(c.server.shutdown_delay, Duration::ZERO);
+    let set = "[server]\nheader_timeout_ms = 5\nbody_timeout_ms = 6\nidle_timeout_ms = 7\nmax_connections = 8\nshutdown_delay_ms = 9\n";
+    let c = Config::from_toml(set).unwrap();
+    assert_eq!(c.server.header_timeout, Duration::from_millis(5));
+    assert_eq!(c.server.body_timeout, Duration::from_millis(6));
+    assert_eq!(c.server.idle_timeout, Duration::from_millis(7));
+    assert_eq!(c.server.max_connections, 8);
+    assert_eq!(c.server.shutdown_delay, Duration::from_millis(9));
+    let zero = "[server]\nheader_timeout_ms = 0\nbody_timeout_ms = 0\nidle_timeout_ms = 0\nmax_connections = 0\n";
+    let e = Config::from_toml(zero).unwrap_err().to_string();
+    for path in [
+        "server.header_timeout_ms",
+        "server.body_timeout_ms",
+        "server.idle_timeout_ms",
+        "server.max_connections",
+    ] {
+        assert!(e.contains(path), "{path} missing from: {e}");
+    }
+}

@@ -32,6 +32,10 @@ pub enum GatewayError {
         "The request body is larger than the {limit}-byte limit. Send a smaller request, or raise [server] max_body_bytes."
     )]
     BodyTooLarge { limit: usize },
+    #[error(
+        "The request body did not arrive within {}s. Send the body as fast as its headers, or raise [server] body_timeout_ms.", after.as_secs_f64()
+    )]
+    BodyTimeout { after: Duration },
     /// The upstream refused the request itself (4xx other than 429). Its own error is relayed.
     #[error("{message}")]
     UpstreamRejected {
@@ -86,6 +90,7 @@ impl GatewayError {
             GatewayError::InvalidRequest(_) => ErrorKind::InvalidRequest,
             GatewayError::UnknownRoute { .. } => ErrorKind::NotFound,
             GatewayError::BodyTooLarge { .. } => ErrorKind::TooLarge,
+            GatewayError::BodyTimeout { .. } => ErrorKind::InvalidRequest,
             GatewayError::UpstreamRejected { status: 404, .. } => ErrorKind::NotFound,
             GatewayError::UpstreamRejected { status: 413, .. } => ErrorKind::TooLarge,
             GatewayError::UpstreamRejected { .. } => ErrorKind::InvalidRequest,
@@ -111,6 +116,8 @@ impl GatewayError {
             GatewayError::KeyLimited { code, .. } => Some(code),
             GatewayError::Unauthorized { .. } => Some("invalid_api_key"),
             GatewayError::Forbidden { .. } => Some("route_not_allowed"),
+            GatewayError::BodyTimeout { .. } => Some("request_timeout"),
+            GatewayError::ShuttingDown => Some("shutting_down"),
             _ => None,
         }
     }
@@ -119,6 +126,7 @@ impl GatewayError {
     pub fn status(&self) -> u16 {
         match self {
             GatewayError::UpstreamRejected { status, .. } => *status,
+            GatewayError::BodyTimeout { .. } => 408,
             _ => match self.kind() {
                 ErrorKind::InvalidRequest => 400,
                 ErrorKind::NotFound => 404,
@@ -158,6 +166,7 @@ impl GatewayError {
             GatewayError::InvalidRequest(_) => "invalid_request",
             GatewayError::UnknownRoute { .. } => "unknown_route",
             GatewayError::BodyTooLarge { .. } => "body_too_large",
+            GatewayError::BodyTimeout { .. } => "body_timeout",
             GatewayError::UpstreamRejected { .. } => "upstream_rejected",
             GatewayError::RateLimited { .. } => "rate_limited",
             GatewayError::UpstreamFailed {

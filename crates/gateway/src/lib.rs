@@ -72,7 +72,7 @@ struct Inner {
     /// Breakers and latency averages, kept across reloads.
     health: HealthRegistry,
     recorder: Recorder,
-    max_body_bytes: usize,
+    server: config::ServerConfig,
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
@@ -124,7 +124,13 @@ pub struct Live {
 
 impl Gateway {
     pub fn max_body_bytes(&self) -> usize {
-        self.inner.max_body_bytes
+        self.inner.server.max_body_bytes
+    }
+
+    /// The `[server]` section the gateway was built with (connection limits and timeouts);
+    /// a reload does not change it.
+    pub fn server_config(&self) -> &config::ServerConfig {
+        &self.inner.server
     }
 
     /// The config in force now.

@@ -1,99 +1,92 @@
-//! Layer 5: the HTTP edge (axum). One ingress module per dialect, one error renderer per
-//! dialect, and [`run`], which serves a [`Gateway`] on any listener until told to stop.
+//! Layer 5: the HTTP edge (axum over hyper's HTTP/1). One ingress module per dialect, one
+//! error renderer per dialect, and [`run`], which serves a [`Gateway`] on any listener until
+//! told to stop.
 //!
 //! Handlers extract, call the gateway, render. Business rules live in the gateway.
+//! Layers, outside in: [`conn`] (connection cap, header/body/idle timeouts, requests in
+//! flight; the socket wrapped by [`tap`], which turns hyper's own bodiless 400/414/431 into
+//! JSON), [`edge`] (503 while stopping, every error as JSON in the caller's dialect), the
+//! route table in [`routes`], the handlers.
 //! Accepted sockets get `TCP_NODELAY`: without it small keep-alive responses stall on
 //! Nagle's algorithm and delayed ACKs (~40 ms each).
 
 mod admin;
 mod anthropic;
 mod body;
+mod conn;
+mod edge;
 mod openai;
+mod routes;
 mod strategy_api;
+mod tap;
 
-use axum::Router;
-use axum::routing::{get, post};
-use axum::serve::ListenerExt;
-use std::future::{Future, IntoFuture};
+pub use routes::{app, client_endpoints};
+
+use conn::{InFlight, Limits, Shared, Stop};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use switchyard_gateway::Gateway;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
 
-/// The full route table.
-pub fn app(gateway: Gateway) -> Router {
-    let strategy = Router::new()
-        .route("/v1/strategy/spend", get(strategy_api::spend))
-        .route("/v1/strategy/lockin", get(strategy_api::lockin))
-        .route("/v1/strategy/deprecations", get(strategy_api::deprecations))
-        .route("/v1/strategy/report", get(strategy_api::report))
-        .route_layer(axum::middleware::from_fn_with_state(
-            gateway.clone(),
-            strategy_api::guard,
-        ));
-    Router::new()
-        .route("/v1/chat/completions", post(openai::chat))
-        .route("/v1/embeddings", post(openai::embeddings))
-        .route("/v1/messages", post(anthropic::messages))
-        .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
-        .route("/v1/models", get(openai::models))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(openai::ready))
-        .route("/v1/status", get(admin::status))
-        .route("/admin/status", get(admin::admin_status))
-        .route("/admin/reload", post(admin::reload))
-        .route("/admin/keys", post(admin::create_key).get(admin::list_keys))
-        .route(
-            "/admin/keys/{id}",
-            get(admin::get_key)
-                .patch(admin::update_key)
-                .delete(admin::revoke_key),
-        )
-        .route("/admin/keys/{id}/rotate", post(admin::rotate_key))
-        .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
-        .merge(strategy)
-        .fallback(openai::not_found)
-        .with_state(gateway)
-}
-
-/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests (streams
-/// included) finish for up to `grace`, and returns. The caller then shuts the recorder down,
-/// which commits every record.
+/// Serves until `shutdown` resolves, then stops gracefully:
+///
+/// 1. `/readyz` turns 503 and every new request (on a new or a pooled connection) gets 503
+///    with `Retry-After` and `Connection: close`; the listener keeps accepting.
+/// 2. Requests in flight, streams included, finish; the server waits for them (and at
+///    least `[server] shutdown_delay_ms`), for at most `grace`.
+/// 3. The listener closes, idle connections close, and [`run`] returns. The caller then shuts
+///    the recorder down, which commits every record.
 pub async fn run(
     listener: TcpListener,
     gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let gw = gateway.clone();
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let watcher = tokio::spawn(watch_keys(gateway.clone()));
-    let server = axum::serve(listener, app(gateway))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            gw.begin_shutdown();
-            let _ = stopping_tx.send(());
-        })
-        .into_future();
-    tokio::pin!(server);
-    let _stop_watcher = AbortOnDrop(watcher);
-    tokio::select! {
-        r = &mut server => r,
-        _ = stopping_rx => {
-            tracing::info!(grace_s = grace.as_secs(), "draining in-flight requests");
-            match tokio::time::timeout(grace, server).await {
-                Ok(r) => r,
-                Err(_) => {
-                    tracing::warn!("grace period over; closing remaining connections");
-                    Ok(())
-                }
-            }
-        }
+    let limits = Limits::of(&gateway);
+    let in_flight = Arc::new(InFlight::default());
+    let shared = Shared {
+        router: app(gateway.clone()),
+        gateway: gateway.clone(),
+        limits,
+        in_flight: in_flight.clone(),
+    };
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (stop_tx, stop_rx) = watch::channel(Stop::Run);
+    let acceptor = tokio::spawn(conn::accept(listener, shared, permits.clone(), stop_rx));
+    let _stop_watcher = AbortOnDrop(tokio::spawn(watch_keys(gateway.clone())));
+    shutdown.await;
+    let deadline = Instant::now() + grace;
+    gateway.begin_shutdown();
+    tracing::info!(
+        grace_s = grace.as_secs_f64(),
+        "stopping: /readyz and new requests answer 503; draining in-flight requests"
+    );
+    let min_delay = tokio::time::sleep(gateway.server_config().shutdown_delay.min(grace));
+    let settled = async {
+        min_delay.await;
+        in_flight.settled().await;
+    };
+    if tokio::time::timeout_at(deadline, settled).await.is_err() {
+        tracing::warn!("grace period over with requests still in flight; closing them");
     }
+    let _ = stop_tx.send(Stop::Drain);
+    let _ = acceptor.await;
+    // Idle connections close at once, a request racing the stop finishes; bounded by grace.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let closed = permits.acquire_many(all);
+    if tokio::time::timeout_at(
+        deadline.max(Instant::now() + Duration::from_secs(1)),
+        closed,
+    )
+    .await
+    .is_err()
+    {
+        let _ = stop_tx.send(Stop::Abort);
+    }
+    Ok(())
 }
 
 /// Picks up key changes made by another process (`switchyard keys …` on the same ledger).

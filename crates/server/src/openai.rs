@@ -79,22 +79,6 @@ pub async fn ready(State(gw): State<Gateway>) -> Response {
     }
 }
 
-pub async fn not_found(uri: axum::http::Uri) -> Response {
-    let body = ErrorBody::new(
-        "invalid_request_error",
-        Some("unknown_url"),
-        None,
-        format!(
-            "Unknown endpoint {}. This gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.",
-            uri.path()
-        ),
-    );
-    json(
-        StatusCode::NOT_FOUND,
-        String::from_utf8_lossy(&body.to_json()).into_owned(),
-    )
-}
-
 pub(crate) fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

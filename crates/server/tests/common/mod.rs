@@ -9,6 +9,8 @@
     reason = "each test binary uses a different part of this harness"
 )]
 
+pub mod raw;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,13 +119,15 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_gw, gw_stopped) = oneshot::channel::<()>();
+    // The configured grace, but never more than 10 s in a test.
+    let grace = config.server.shutdown_grace.min(Duration::from_secs(10));
     let server = tokio::spawn(switchyard_server::run(
         listener,
         built.gateway.clone(),
         async {
             let _ = gw_stopped.await;
         },
-        Duration::from_secs(10),
+        grace,
     ));
     Harness {
         base,
@@ -221,6 +225,18 @@ impl Harness {
             headers: r.headers,
             body: r.body.to_vec(),
         }
+    }
+
+    /// Sends the stop signal (as SIGTERM would) without waiting; [`Harness::finish`] waits.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop_gw.take() {
+            let _ = s.send(());
+        }
+    }
+
+    /// Whether the server has returned from `run` (a stop has completed).
+    pub fn server_done(&self) -> bool {
+        self.server.as_ref().is_none_or(|s| s.is_finished())
     }
 
     /// Stops the gateway gracefully and returns every ledger record.

@@ -1,0 +1,166 @@
+//! The route table: every path the gateway serves, its methods and handlers, in one list.
+//!
+//! The router is built from this list and the 404 for an unknown path names the client
+//! endpoints from the same list, so the message cannot drift from what is served.
+
+use crate::edge::{self, Dialect};
+use crate::{admin, anthropic, openai, strategy_api};
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use switchyard_gateway::Gateway;
+
+/// Who an endpoint is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The model API the SDKs call; listed in the 404.
+    Client,
+    /// Probes: they answer while the gateway stops (`/readyz` then says 503 itself).
+    Probe,
+    /// Status, administration.
+    Operator,
+    /// The strategy API, behind its own key check.
+    Strategy,
+}
+
+/// One path: its methods (as served) and their handlers.
+struct Endpoint {
+    path: &'static str,
+    audience: Audience,
+    /// The handler refuses requests itself while the gateway stops (the pipeline does, and
+    /// records the refusal in the ledger).
+    refuses_itself: bool,
+    methods: Vec<&'static str>,
+    router: MethodRouter<Gateway>,
+}
+
+macro_rules! method {
+    ($name:ident, $verb:literal) => {
+        fn $name<H, T>(mut self, handler: H) -> Self
+        where
+            H: Handler<T, Gateway>,
+            T: 'static,
+        {
+            self.methods.push($verb);
+            self.router = self.router.$name(handler);
+            self
+        }
+    };
+}
+
+impl Endpoint {
+    fn new(path: &'static str, audience: Audience) -> Self {
+        Endpoint {
+            path,
+            audience,
+            refuses_itself: false,
+            methods: Vec::new(),
+            router: MethodRouter::new(),
+        }
+    }
+    fn through_pipeline(mut self) -> Self {
+        self.refuses_itself = true;
+        self
+    }
+    method!(get, "GET");
+    method!(post, "POST");
+    method!(patch, "PATCH");
+    method!(delete, "DELETE");
+}
+
+fn endpoints() -> Vec<Endpoint> {
+    use Audience::{Client, Operator, Probe, Strategy};
+    vec![
+        Endpoint::new("/v1/chat/completions", Client)
+            .through_pipeline()
+            .post(openai::chat),
+        Endpoint::new("/v1/embeddings", Client)
+            .through_pipeline()
+            .post(openai::embeddings),
+        Endpoint::new("/v1/messages", Client)
+            .through_pipeline()
+            .post(anthropic::messages),
+        Endpoint::new("/v1/messages/count_tokens", Client).post(anthropic::count_tokens),
+        Endpoint::new("/v1/models", Client).get(openai::models),
+        Endpoint::new("/healthz", Probe).get(|| async { "ok" }),
+        Endpoint::new("/readyz", Probe).get(openai::ready),
+        Endpoint::new("/v1/status", Operator).get(admin::status),
+        Endpoint::new("/admin/status", Operator).get(admin::admin_status),
+        Endpoint::new("/admin/reload", Operator).post(admin::reload),
+        Endpoint::new("/admin/keys", Operator)
+            .post(admin::create_key)
+            .get(admin::list_keys),
+        Endpoint::new("/admin/keys/{id}", Operator)
+            .get(admin::get_key)
+            .patch(admin::update_key)
+            .delete(admin::revoke_key),
+        Endpoint::new("/admin/keys/{id}/rotate", Operator).post(admin::rotate_key),
+        Endpoint::new("/admin/keys/{id}/revoke", Operator).post(admin::revoke_key),
+        Endpoint::new("/v1/strategy/spend", Strategy).get(strategy_api::spend),
+        Endpoint::new("/v1/strategy/lockin", Strategy).get(strategy_api::lockin),
+        Endpoint::new("/v1/strategy/deprecations", Strategy).get(strategy_api::deprecations),
+        Endpoint::new("/v1/strategy/report", Strategy).get(strategy_api::report),
+    ]
+}
+
+/// The full route table, with the edge layer (stop rule, JSON errors) around all of it.
+pub fn app(gateway: Gateway) -> Router {
+    let mut router = Router::new();
+    for e in endpoints() {
+        let mut handler = match e.audience {
+            Audience::Strategy => e.router.route_layer(axum::middleware::from_fn_with_state(
+                gateway.clone(),
+                strategy_api::guard,
+            )),
+            _ => e.router,
+        };
+        if e.audience != Audience::Probe && !e.refuses_itself {
+            handler = handler.route_layer(axum::middleware::from_fn_with_state(
+                gateway.clone(),
+                edge::refuse_when_stopping,
+            ));
+        }
+        router = router.route(e.path, handler);
+    }
+    let inner = router.fallback(not_found).with_state(gateway.clone());
+    // Around the whole table as one service: `Router::layer` would wrap each method's
+    // handler instead, inside the method router, and miss the `Allow` header of its 405.
+    Router::new()
+        .fallback_service(inner)
+        .layer(axum::middleware::from_fn_with_state(gateway, edge::guard))
+}
+
+/// `POST /v1/chat/completions, … and GET /v1/models`: the client endpoints, as served.
+pub fn client_endpoints() -> String {
+    let list: Vec<String> = endpoints()
+        .iter()
+        .filter(|e| e.audience == Audience::Client)
+        .flat_map(|e| e.methods.iter().map(move |m| format!("{m} {}", e.path)))
+        .collect();
+    match list.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    // A hostile path may be 64 KiB long: echo enough of it to recognise.
+    let shown: String = uri.path().chars().take(200).collect();
+    let more = if shown.len() < uri.path().len() {
+        "…"
+    } else {
+        ""
+    };
+    let message = format!(
+        "Unknown endpoint {shown}{more}. This gateway serves {}.",
+        client_endpoints()
+    );
+    edge::error_response(
+        Dialect::of_path(uri.path()),
+        StatusCode::NOT_FOUND,
+        &message,
+    )
+}
