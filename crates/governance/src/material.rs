@@ -91,22 +91,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// RFC 4648 §5 base64url, without padding.
 fn base64url(bytes: &[u8], out: &mut String) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let sym = |v: u32| char::from(ALPHABET[(v & 63) as usize]);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        if chunk.len() > 1 {
-            out.push(sym(n >> 6));
-        }
-        if chunk.len() > 2 {
-            out.push(sym(n));
-        }
-    }
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, out);
 }
 
 #[cfg(test)]

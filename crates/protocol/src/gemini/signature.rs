@@ -19,8 +19,10 @@
 //! checksummed suffix (a tampered id, or one from another provider) simply has no signature.
 //! Knows nothing of Gemini's wire types; `response`, `stream` and `from_canonical` call it.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 const MARK: &str = "_ts1";
-const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The tool-call id for a call with `base` as its own id and an optional signature.
 pub(crate) fn encode_id(base: &str, signature: Option<&str>) -> String {
@@ -101,37 +103,13 @@ fn fnv1a(bytes: &[u8]) -> u32 {
 
 /// Base64url without padding.
 fn url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(URL_SAFE[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The inverse of [`url_encode`]; `None` for a character outside the alphabet or a length
 /// no encoding produces.
 fn url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.as_bytes().chunks(4) {
-        if chunk.len() == 1 {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            let v = URL_SAFE.iter().position(|a| a == c)? as u32;
-            n |= v << (18 - 6 * i);
-        }
-        for i in 0..chunk.len() - 1 {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    Some(out)
+    URL_SAFE_NO_PAD.decode(text).ok()
 }
 
 #[cfg(test)]

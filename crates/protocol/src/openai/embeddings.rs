@@ -134,26 +134,12 @@ pub fn encode_vector(values: &[f64], base64: bool) -> serde_json::Value {
     if !base64 {
         return serde_json::json!(values);
     }
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    use base64::Engine as _;
     let bytes: Vec<u8> = values
         .iter()
         .flat_map(|&v| (v as f32).to_le_bytes())
         .collect();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                char::from(A[((n >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    serde_json::Value::String(out)
+    serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 #[cfg(test)]
