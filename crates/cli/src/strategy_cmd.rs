@@ -338,16 +338,7 @@ fn print_lockin(r: &[lockin::LockIn]) {
             .alternatives
             .iter()
             .take(3)
-            .map(|a| {
-                format!(
-                    "{} ({})",
-                    a.model,
-                    a.cost_delta_pct.map_or("n/a".into(), |d| format!(
-                        "{:+}%",
-                        (d * Decimal::ONE_HUNDRED).round_dp(0)
-                    ))
-                )
-            })
+            .map(|a| format!("{} {}", a.model, a.cost_note()))
             .collect();
         println!(
             "    alternatives: {}\n",

@@ -30,8 +30,11 @@ pub struct WorkloadLine {
     pub share: Decimal,
     pub lockin: u32,
     pub effort_weeks: f64,
-    /// Up to three, cheapest first: (model, cost delta fraction, readiness).
-    pub alternatives: Vec<(String, Option<Decimal>, String)>,
+    /// Up to three, proven first, each group by its cost delta: measured on the workload's
+    /// traffic where evaluation measured it, else the catalog estimate (see `cost_basis`).
+    /// (Snapshots before this field had `alternatives` as bare tuples; they read as empty.)
+    #[serde(default)]
+    pub ranked_alternatives: Vec<crate::lockin::Alternative>,
     pub deprecation: Option<String>,
 }
 
@@ -140,12 +143,7 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
         spend_30d,
         lockin: l.score,
         effort_weeks: l.effort_weeks,
-        alternatives: l
-            .alternatives
-            .iter()
-            .take(3)
-            .map(|a| (a.model.clone(), a.cost_delta_pct, a.readiness.clone()))
-            .collect(),
+        ranked_alternatives: l.alternatives.iter().take(3).cloned().collect(),
         deprecation: exp.iter().find(|e| e.workload == l.workload).map(|e| {
             format!(
                 "{} retires {} ({} days); successor {}",
@@ -338,7 +336,10 @@ pub(crate) mod tests {
             md.contains("- Workload **support** can move to **other/b**: proven on 120 samples"),
             "{md}"
         );
-        assert!(md.contains("-38% cost"), "{md}");
+        assert!(
+            md.contains("it costs 38% less (measured on replay)"),
+            "{md}"
+        );
         // Proven and cheaper than staying: the plan, priced at the measured −38 % of today's
         // 0.11 = 0.07 (rounded), saving 0.22 − 0.07 = 0.15 a month.
         let support = &d.doubling.as_ref().unwrap().workloads[0];
@@ -354,6 +355,85 @@ pub(crate) mod tests {
         );
         let plain = build(&h, &c, today, &ReportOptions::default());
         assert!(!render_markdown(&plain, &[]).contains("can move to"));
+    }
+
+    fn shadow_evidence(cost_delta: f64) -> Vec<crate::lockin::Evidence> {
+        vec![crate::lockin::Evidence {
+            workload: "support".into(),
+            candidate: "other/b".into(),
+            passed: true,
+            samples: 60,
+            mean_diff: 0.0,
+            ci_low: 0.0,
+            ci_high: 0.0,
+            cost_delta: Some(cost_delta),
+            source: "shadow traffic".into(),
+        }]
+    }
+
+    #[test]
+    fn a_proven_alternative_measured_dearer_is_a_fallback_not_a_move_in_every_section() {
+        // The catalog estimates other/b at −50 %; shadow traffic measured +177 %.
+        let (h, c, today) = fixture();
+        let opts = ReportOptions {
+            evidence: shadow_evidence(1.77),
+            ..Default::default()
+        };
+        let d = build(&h, &c, today, &opts);
+        let md = render_markdown(&d, &[]);
+        assert!(!md.contains("can move to"), "{md}");
+        assert!(
+            md.contains("- Workload **support**: **other/b** is proven on quality on 60 samples"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "costs 177% more (measured on shadow traffic): a fallback option, not a saving"
+            ),
+            "{md}"
+        );
+        // The workloads table shows the measured figure, the estimate beside it, labelled.
+        assert!(
+            md.contains("other/b +177% (measured on shadow traffic; catalog estimate -50%)"),
+            "{md}"
+        );
+        // Lock-in ranks and prices with the measured figure: 0.11 × 2.77 = 0.3047 for 30 days.
+        let line = d
+            .workloads
+            .iter()
+            .find(|w| w.workload == "support")
+            .unwrap();
+        let alt = &line.ranked_alternatives[0];
+        assert_eq!(usd(alt.cost_30d), "$0.30");
+        assert!(!alt.proven_saving());
+        // The shock plan prices the move at the measured 0.30 a month, dearer than staying at
+        // 0.22: it stays, and other/b is no candidate either.
+        let support = &d.doubling.as_ref().unwrap().workloads[0];
+        assert!(
+            support.plan.is_none() && support.candidates.is_empty(),
+            "{support:?}"
+        );
+        assert_eq!(
+            support.stay.as_deref(),
+            Some("the cheapest alternative, other/b, costs $0.30 a month, more than staying")
+        );
+    }
+
+    #[test]
+    fn a_proven_alternative_with_unmeasured_cost_claims_no_saving() {
+        let (h, c, today) = fixture();
+        let mut evidence = shadow_evidence(0.0);
+        evidence[0].cost_delta = None;
+        let opts = ReportOptions {
+            evidence,
+            ..Default::default()
+        };
+        let md = render_markdown(&build(&h, &c, today, &opts), &[]);
+        assert!(!md.contains("can move to"), "{md}");
+        assert!(
+            md.contains("its cost on this traffic is not measured yet (catalog estimate -50%), so no saving is claimed"),
+            "{md}"
+        );
     }
 
     #[test]

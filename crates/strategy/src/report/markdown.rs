@@ -66,12 +66,12 @@ fn summary(s: &mut String, d: &ReportData) {
         let _ = writeln!(s, "{}", doubling_summary(p));
     }
     for w in &d.workloads {
-        if let Some((m, _, r)) = w
-            .alternatives
+        if let Some(v) = w
+            .ranked_alternatives
             .iter()
-            .find(|(_, _, r)| r.starts_with("proven"))
+            .find_map(|a| a.verdict(&w.workload))
         {
-            let _ = writeln!(s, "- Workload **{}** can move to **{m}**: {r}.", w.workload);
+            let _ = writeln!(s, "- {v}.");
         }
     }
     let locked = d.workloads.iter().filter(|w| w.lockin >= 60).count();
@@ -125,17 +125,9 @@ fn workloads(s: &mut String, d: &ReportData) {
     let _ = writeln!(s, "|---|---|--:|--:|--:|--:|---|---|");
     for w in &d.workloads {
         let alts: Vec<String> = w
-            .alternatives
+            .ranked_alternatives
             .iter()
-            .map(|(m, delta, r)| {
-                format!(
-                    "{m} ({}, {r})",
-                    delta.map_or("n/a".into(), |x| format!(
-                        "{:+}%",
-                        (x * rust_decimal::Decimal::ONE_HUNDRED).round_dp(0)
-                    ))
-                )
-            })
+            .map(|a| format!("{} {}, {}", a.model, a.cost_note(), a.readiness))
             .collect();
         let _ = writeln!(
             s,
@@ -173,7 +165,7 @@ fn doubling(s: &mut String, d: &ReportData) {
     for w in &p.workloads {
         let (plan, after, saves) = match &w.plan {
             Some(m) => (
-                format!("move to {} ({})", m.to, m.evidence),
+                format!("move to {} ({}; cost {})", m.to, m.evidence, m.cost_basis),
                 usd(m.monthly_cost),
                 usd(w.if_it_stays - m.monthly_cost),
             ),
