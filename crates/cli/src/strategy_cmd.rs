@@ -250,18 +250,20 @@ fn emit<T: serde::Serialize + ?Sized>(json: bool, v: &T, print: impl Fn(&T)) -> 
 }
 
 fn print_spend(r: &spend::SpendReport) {
+    let (costs, shares) = spend_columns(r);
     let rows: Vec<Vec<String>> = r
         .rows
         .iter()
-        .map(|x| {
+        .zip(costs.into_iter().zip(shares))
+        .map(|(x, (cost, share))| {
             vec![
                 x.period.clone(),
                 x.key.clone(),
                 table::count(x.requests),
                 table::count(x.usage.prompt_total()),
                 table::count(x.usage.completion_total()),
-                usd(x.cost),
-                pct(x.share),
+                usd(cost),
+                pct(share),
                 switchyard_strategy::rounding::unit(x.cost_per_request).to_string(),
                 usd(x.cost_per_1k_requests),
             ]
@@ -323,6 +325,26 @@ fn print_spend(r: &spend::SpendReport) {
             &[1, 2, 3, 4, 5]
         )
     );
+}
+
+/// The cost and share columns of the spend table, rounded so they add up: costs to the
+/// printed total, each period's shares to 100 %.
+fn spend_columns(r: &spend::SpendReport) -> (Vec<switchyard_primitives::Money>, Vec<Decimal>) {
+    use switchyard_strategy::rounding::{apportion, apportion_cents};
+    let costs = apportion_cents(&r.rows.iter().map(|x| x.cost).collect::<Vec<_>>());
+    let mut shares = vec![Decimal::ZERO; r.rows.len()];
+    let periods: std::collections::BTreeSet<&str> =
+        r.rows.iter().map(|x| x.period.as_str()).collect();
+    for p in periods {
+        let idx: Vec<usize> = (0..r.rows.len())
+            .filter(|&i| r.rows[i].period == p)
+            .collect();
+        let exact: Vec<Decimal> = idx.iter().map(|&i| r.rows[i].share).collect();
+        for (i, v) in idx.into_iter().zip(apportion(&exact, 3)) {
+            shares[i] = v;
+        }
+    }
+    (costs, shares)
 }
 
 fn print_lockin(r: &[lockin::LockIn]) {

@@ -352,3 +352,37 @@ fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
     );
     assert!(r.stdout.contains("0.000013"), "{}", r.stdout);
 }
+
+#[test]
+fn the_spend_table_cost_and_share_columns_add_up_to_the_total_and_100_percent() {
+    // Three workloads at 1.004 each: rounded alone 1.00 × 3 = 3.00 against a total of 3.01,
+    // and 33.3% × 3 = 99.9%.
+    let dir = scratch();
+    let rows: Vec<Row> = ["a", "b", "c"]
+        .into_iter()
+        .map(|w| Row {
+            workload: w,
+            ..days(1, 1, "1.004")[0].clone()
+        })
+        .collect();
+    let db = ledger(&dir, &rows);
+    let r = run(
+        &dir,
+        &["strategy", "spend", "--ledger", db.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (mut cents, mut tenths) = (0i64, 0i64);
+    for line in r.stdout.lines().filter(|l| l.starts_with("all ")) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let money = |s: &str| {
+            s.trim_start_matches('$')
+                .replace('.', "")
+                .parse::<i64>()
+                .unwrap()
+        };
+        cents += money(cols[5]);
+        tenths += money(cols[6].trim_end_matches('%'));
+    }
+    assert!(r.stdout.contains("Total $3.01 over"), "{}", r.stdout);
+    assert_eq!((cents, tenths), (301, 1000), "{}", r.stdout);
+}

@@ -235,8 +235,11 @@ pub fn usd(m: Money) -> String {
     )
 }
 
+/// `34.0%`: a fraction as a percentage with one decimal, half away from zero.
 pub fn pct(d: Decimal) -> String {
-    format!("{}%", (d * Decimal::ONE_HUNDRED).round_dp(1))
+    let p = (d * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{p:.1}%")
 }
 
 #[cfg(test)]

@@ -41,6 +41,42 @@ pub fn ratio(d: Decimal) -> Decimal {
         .normalize()
 }
 
+/// Rounds `parts` to `dp` decimals so that they add up to their exact sum rounded the same
+/// way, for a table whose column and total must agree (a reader adds the rows up). Largest
+/// remainder: every part is first rounded down, then the units still missing from the rounded
+/// total go to the parts that lost the most (ties to the earlier part). Each part stays within
+/// one unit of its exact value.
+pub fn apportion(parts: &[Decimal], dp: u32) -> Vec<Decimal> {
+    let unit = Decimal::new(1, dp);
+    let total: Decimal = parts.iter().sum();
+    let target = total.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    let mut out: Vec<Decimal> = parts
+        .iter()
+        .map(|p| p.round_dp_with_strategy(dp, RoundingStrategy::ToNegativeInfinity))
+        .collect();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| {
+        (parts[b] - out[b])
+            .cmp(&(parts[a] - out[a]))
+            .then(a.cmp(&b))
+    });
+    let missing = ((target - out.iter().sum::<Decimal>()) / unit).round();
+    let missing = usize::try_from(missing.mantissa()).unwrap_or(0);
+    for &i in order.iter().take(missing) {
+        out[i] += unit;
+    }
+    for d in &mut out {
+        d.rescale(dp);
+    }
+    out
+}
+
+/// [`apportion`] for money: cents that add up to the rounded total.
+pub fn apportion_cents(parts: &[Money]) -> Vec<Money> {
+    let exact: Vec<Decimal> = parts.iter().map(|m| m.decimal()).collect();
+    apportion(&exact, 2).into_iter().map(Money::new).collect()
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     Total,
@@ -313,5 +349,34 @@ mod tests {
         // Unhinted fields still go by name: totals to the cent.
         assert_eq!(v["deltas"]["candidate_cost_usd"], 1.23);
         assert_eq!(v["spent_usd"], 2.35);
+    }
+
+    #[test]
+    fn apportioned_parts_add_up_to_the_rounded_total_each_within_a_cent() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        // Rounded alone: 1727.25 + 1015.78 + 128.05 + 18.17 + 10.17 + 8.19 = 2907.61, but the
+        // total is 2907.60.
+        let parts = [
+            d("1727.2498"),
+            d("1015.7791"),
+            d("128.0462"),
+            d("18.1712"),
+            d("10.1657"),
+            d("8.1901"),
+        ];
+        let total: Decimal = parts.iter().sum();
+        assert_eq!(cents(Money(total)).to_string(), "2907.60");
+        let naive: Decimal = parts.iter().map(|p| cents(Money(*p))).sum();
+        assert_eq!(naive.to_string(), "2907.61");
+        let a = apportion(&parts, 2);
+        assert_eq!(a.iter().sum::<Decimal>().to_string(), "2907.60");
+        for (x, p) in a.iter().zip(&parts) {
+            assert!((*x - *p).abs() < d("0.01"), "{x} from {p}");
+        }
+        // Shares of 100 %: 59.4 + 34.9 + 4.4 + 0.6 + 0.3 + 0.3 = 99.9 rounded alone.
+        let shares: Vec<Decimal> = parts.iter().map(|p| *p / total).collect();
+        let s = apportion(&shares, 3);
+        assert_eq!(s.iter().sum::<Decimal>().to_string(), "1.000");
+        assert!(apportion(&[], 2).is_empty());
     }
 }
