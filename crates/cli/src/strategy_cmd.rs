@@ -175,7 +175,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Deprecations { input } => {
             let l = input.load()?;
-            let r = deprecations::exposures(&l.history, &l.catalog, l.today);
+            let r = deprecations::exposures_with(&l.history, &l.catalog, l.today, &l.evidence);
             emit(input.json, r.as_slice(), print_deprecations)?;
         }
         Command::Report {
@@ -373,6 +373,17 @@ fn print_lockin(r: &[lockin::LockIn]) {
     }
 }
 
+/// "+176.7% (measured on shadow traffic; catalog estimate -27.1%)", or "-27.1%".
+fn successor_delta(e: &deprecations::Exposure) -> String {
+    let signed = |x: Decimal| format!("{}{}", if x > Decimal::ZERO { "+" } else { "" }, pct(x));
+    let d = e.cost_delta_pct.map_or("n/a".into(), signed);
+    if e.cost_basis == lockin::CATALOG_ESTIMATE {
+        return d;
+    }
+    let est = e.catalog_cost_delta_pct.map_or("n/a".into(), signed);
+    format!("{d} ({}; {} {est})", e.cost_basis, lockin::CATALOG_ESTIMATE)
+}
+
 fn print_deprecations(r: &[deprecations::Exposure]) {
     if r.is_empty() {
         println!("No workload runs on a model with an announced deprecation.");
@@ -390,7 +401,7 @@ fn print_deprecations(r: &[deprecations::Exposure]) {
                 usd(e.spend_30d),
                 usd(e.annualized_spend),
                 e.successor.clone().unwrap_or_else(|| "-".into()),
-                e.cost_delta_pct.map_or("n/a".into(), pct),
+                successor_delta(e),
             ]
         })
         .collect();

@@ -129,7 +129,7 @@ impl Evidence {
     }
 
     /// Whether this evidence is about the catalog model `key` (`provider/id`).
-    fn covers(&self, key: &str) -> bool {
+    pub(crate) fn covers(&self, key: &str) -> bool {
         if self.candidate == key {
             return true;
         }

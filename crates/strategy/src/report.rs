@@ -1,7 +1,7 @@
 //! The vendor-strategy document: data first ([`ReportData`], serialisable, also the snapshot
 //! a later run diffs against), then Markdown and HTML (with inline SVG charts) renderings.
 
-use crate::deprecations::{Exposure, exposures};
+use crate::deprecations::{Exposure, exposures_with};
 use crate::lockin::{EffortModel, LockIn, score_all};
 use crate::source::History;
 use crate::spend::{self, Dimension, Period};
@@ -79,7 +79,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let last: Money = spend.growth.iter().map(|g| g.last_30d).sum();
     let prev: Money = spend.growth.iter().map(|g| g.previous_30d).sum();
     let lockins = score_all(h, catalog, &opts.effort, today, &opts.evidence);
-    let exp = exposures(h, catalog, today);
+    let exp = exposures_with(h, catalog, today, &opts.evidence);
     let by_vendor = spend::report(h, Dimension::Provider, Period::Total);
     let main_vendor = by_vendor.rows.first().map(|r| r.key.clone());
     let workloads = lockins
@@ -92,8 +92,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let weekly = weekly::complete_weeks(h);
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
-        let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
-        triggers.push(format!("Renegotiate with {v} when its monthly spend passes {} (2× today's run rate), or when one workload's alternative is proven cheaper.", crate::report::usd(monthly_rate(monthly, h) * Decimal::from(2))));
+        triggers.push(renegotiation_trigger(v, h));
     }
     ReportData {
         generated: today,
@@ -119,12 +118,20 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     }
 }
 
-fn monthly_rate(total: Money, h: &History) -> Money {
-    let days = match (h.first_day(), h.last_day()) {
-        (Some(a), Some(b)) => (b - a).num_days() + 1,
-        _ => 30,
-    };
-    Money::new(total.decimal() * Decimal::from(30) / Decimal::from(days.max(1)))
+/// The trigger on the main vendor's spend: twice what it cost in the last 30 days, the run
+/// rate the rest of the document uses (not the average over all history, which lags a
+/// growing spend).
+fn renegotiation_trigger(vendor: &str, h: &History) -> String {
+    let last_30d: Money = h
+        .recent(30)
+        .filter(|r| r.provider == vendor)
+        .map(|r| r.cost)
+        .sum();
+    format!(
+        "Renegotiate with {vendor} when its monthly spend passes {} (2× its {} in the last 30 days), or when one workload's alternative is proven cheaper.",
+        usd(last_30d * Decimal::from(2)),
+        usd(last_30d)
+    )
 }
 
 fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) -> WorkloadLine {
@@ -436,6 +443,33 @@ pub(crate) mod tests {
         assert!(
             md.contains("its cost on this traffic is not measured yet (catalog estimate -50%), so no saving is claimed"),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn the_renegotiation_trigger_is_twice_the_vendors_last_30_days_not_its_all_history_average() {
+        // openai: 0.11 a month 60 days ago, 0.33 in the last 30 days. The all-history average
+        // (0.44 over 61 days ≈ 0.22 a month) would set the trigger at 0.43.
+        let (mut h, c, today) = fixture();
+        h.rows.push(crate::spend::tests::row(
+            "2026-09-21",
+            "support",
+            ("openai", "a"),
+            1000,
+            "0.11",
+        ));
+        h.rows.push(crate::spend::tests::row(
+            "2026-11-20",
+            "support",
+            ("openai", "a"),
+            2000,
+            "0.22",
+        ));
+        let d = build(&h, &c, today, &ReportOptions::default());
+        let t = d.triggers.last().unwrap();
+        assert!(
+            t.starts_with("Renegotiate with openai when its monthly spend passes $0.66 (2× its $0.33 in the last 30 days)"),
+            "{t}"
         );
     }
 
