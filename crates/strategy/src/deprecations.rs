@@ -28,7 +28,7 @@ pub struct Exposure {
     pub days_left: Option<i64>,
     pub requests_30d: u64,
     pub spend_30d: Money,
-    /// spend_30d × 365 / 30.
+    /// spend_30d (to the cent) × 365 / 30.
     pub annualized_spend: Money,
     pub successor: Option<String>,
     /// The same 30 days at the successor: measured where evaluation measured it (the recorded
@@ -78,6 +78,13 @@ pub fn exposures_with(
     out
 }
 
+/// A 30-day spend a year: the spend *as printed* (to the cent) × 365 / 30, so a reader who
+/// checks the row gets the same figure.
+pub fn annualize(spend_30d: Money) -> Money {
+    let year = crate::rounding::cents(spend_30d) * Decimal::from(365) / Decimal::from(30);
+    Money::new(crate::rounding::cents(Money::new(year)))
+}
+
 /// Every exposure, most urgent first, the successor priced from the catalog.
 pub fn exposures(h: &History, catalog: &Catalog, today: NaiveDate) -> Vec<Exposure> {
     let mut mix: BTreeMap<(String, String, String), (u64, TokenUsage, Money)> = BTreeMap::new();
@@ -111,8 +118,7 @@ pub fn exposures(h: &History, catalog: &Catalog, today: NaiveDate) -> Vec<Exposu
             deprecation_announced: entry.deprecation_announced,
             retirement: entry.retirement,
             requests_30d: requests,
-            annualized_spend: Money::new(spend.decimal() * Decimal::from(365) / Decimal::from(30))
-                .round_cents(),
+            annualized_spend: annualize(spend),
             spend_30d: spend,
             successor: entry.successor.clone(),
             successor_cost_30d: successor_cost,
@@ -142,6 +148,7 @@ pub fn exposures(h: &History, catalog: &Catalog, today: NaiveDate) -> Vec<Exposu
 mod tests {
     use super::*;
     use crate::spend::tests::row;
+    use std::str::FromStr;
 
     const CATALOG: &str = r#"
 [[model]]
@@ -227,5 +234,15 @@ output = "1"
         assert_eq!(e.cost_delta_30d.unwrap().to_string(), "0.531");
         assert_eq!(e.cost_basis, "measured on shadow traffic");
         assert_eq!(e.catalog_cost_delta_pct.unwrap().to_string(), "-0.5");
+    }
+
+    #[test]
+    fn the_annualized_spend_is_the_printed_30_day_spend_times_365_over_30() {
+        // 5.9055 prints as $5.91; 5.91 × 365 / 30 = 71.905 → $71.91 (the exact 5.9055 would
+        // give $71.85, which no reader can get from the row).
+        assert_eq!(
+            annualize(Money::from_str("5.9055").unwrap()).to_string(),
+            "71.91"
+        );
     }
 }

@@ -123,7 +123,13 @@ fn workloads(s: &mut String, d: &ReportData) {
         "| workload | primary model | 30-day spend | share | lock-in | migration | alternatives (cost delta, readiness) | deprecation |"
     );
     let _ = writeln!(s, "|---|---|--:|--:|--:|--:|---|---|");
-    for w in &d.workloads {
+    // Rounded so the column adds up to the summary's 30-day spend, and the shares to 100 %.
+    let spends = crate::rounding::apportion_cents(
+        &d.workloads.iter().map(|w| w.spend_30d).collect::<Vec<_>>(),
+    );
+    let shares =
+        crate::rounding::apportion(&d.workloads.iter().map(|w| w.share).collect::<Vec<_>>(), 3);
+    for ((w, spend), share) in d.workloads.iter().zip(spends).zip(shares) {
         let alts: Vec<String> = w
             .ranked_alternatives
             .iter()
@@ -134,8 +140,8 @@ fn workloads(s: &mut String, d: &ReportData) {
             "| {} | {} | {} | {} | {}/100 | {:.1} wk | {} | {} |",
             w.workload,
             w.primary,
-            usd(w.spend_30d),
-            pct(w.share),
+            usd(spend),
+            pct(share),
             w.lockin,
             w.effort_weeks,
             if alts.is_empty() {
