@@ -57,7 +57,8 @@ fn summary(s: &mut String, d: &ReportData) {
     if let Some(v) = &d.main_vendor {
         let _ = writeln!(
             s,
-            "- Main vendor: **{v}**. Vendor concentration (HHI): **{}** of 10,000 ({}).",
+            // Both come from the whole history in the ledger, unlike the 30-day figures around them.
+            "- Main vendor over the whole history: **{v}**. Vendor concentration (HHI) over the whole history: **{}** of 10,000 ({}).",
             d.vendor_hhi.round(),
             concentration(d.vendor_hhi)
         );

@@ -52,6 +52,8 @@ fn document_has_every_section_and_the_doubling_plan() {
         "## Contract positions",
         "## Renegotiation triggers",
         "Owner: **Ana**",
+        // The HHI is over all history, not the last 30 days: the summary says so.
+        "Vendor concentration (HHI) over the whole history:",
     ] {
         assert!(md.contains(section), "missing {section}");
     }
