@@ -202,7 +202,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (_, path) = store.load()?;
             let ev = evidence(&path);
             if json {
-                println!("{}", serde_json::to_string_pretty(&ev)?);
+                println!(
+                    "{}",
+                    crate::eval_json::rounded(&ev, &crate::eval_json::READINESS_FIGURES)?
+                );
             } else if ev.is_empty() {
                 println!(
                     "No evaluation evidence yet. Run `switchyard eval run`, or give a route shadow targets."
@@ -572,7 +575,7 @@ fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
     })?;
     let text = match a.format.as_str() {
         "table" => render_table(&report),
-        "json" => serde_json::to_string_pretty(&report)? + "\n",
+        "json" => crate::eval_json::rounded(&report, &crate::eval_json::RUN_FIGURES)? + "\n",
         "markdown" | "md" => render_markdown(&report),
         "html" => render_html(&report),
         other => anyhow::bail!("--format {other:?}: use table, json, markdown or html"),

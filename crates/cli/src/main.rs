@@ -7,6 +7,7 @@ mod config_cmd;
 mod contract_cmd;
 mod demo;
 mod eval_cmd;
+mod eval_json;
 mod history;
 mod keys_cmd;
 mod ledger_cmd;

@@ -175,7 +175,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Deprecations { input } => {
             let l = input.load()?;
-            let r = deprecations::exposures(&l.history, &l.catalog, l.today);
+            let r = deprecations::exposures_with(&l.history, &l.catalog, l.today, &l.evidence);
             emit(input.json, r.as_slice(), print_deprecations)?;
         }
         Command::Report {
@@ -250,18 +250,20 @@ fn emit<T: serde::Serialize + ?Sized>(json: bool, v: &T, print: impl Fn(&T)) -> 
 }
 
 fn print_spend(r: &spend::SpendReport) {
+    let (costs, shares) = spend_columns(r);
     let rows: Vec<Vec<String>> = r
         .rows
         .iter()
-        .map(|x| {
+        .zip(costs.into_iter().zip(shares))
+        .map(|(x, (cost, share))| {
             vec![
                 x.period.clone(),
                 x.key.clone(),
                 table::count(x.requests),
                 table::count(x.usage.prompt_total()),
                 table::count(x.usage.completion_total()),
-                usd(x.cost),
-                pct(x.share),
+                usd(cost),
+                pct(share),
                 switchyard_strategy::rounding::unit(x.cost_per_request).to_string(),
                 usd(x.cost_per_1k_requests),
             ]
@@ -325,6 +327,26 @@ fn print_spend(r: &spend::SpendReport) {
     );
 }
 
+/// The cost and share columns of the spend table, rounded so they add up: costs to the
+/// printed total, each period's shares to 100 %.
+fn spend_columns(r: &spend::SpendReport) -> (Vec<switchyard_primitives::Money>, Vec<Decimal>) {
+    use switchyard_strategy::rounding::{apportion, apportion_cents};
+    let costs = apportion_cents(&r.rows.iter().map(|x| x.cost).collect::<Vec<_>>());
+    let mut shares = vec![Decimal::ZERO; r.rows.len()];
+    let periods: std::collections::BTreeSet<&str> =
+        r.rows.iter().map(|x| x.period.as_str()).collect();
+    for p in periods {
+        let idx: Vec<usize> = (0..r.rows.len())
+            .filter(|&i| r.rows[i].period == p)
+            .collect();
+        let exact: Vec<Decimal> = idx.iter().map(|&i| r.rows[i].share).collect();
+        for (i, v) in idx.into_iter().zip(apportion(&exact, 3)) {
+            shares[i] = v;
+        }
+    }
+    (costs, shares)
+}
+
 fn print_lockin(r: &[lockin::LockIn]) {
     for l in r {
         println!(
@@ -338,16 +360,7 @@ fn print_lockin(r: &[lockin::LockIn]) {
             .alternatives
             .iter()
             .take(3)
-            .map(|a| {
-                format!(
-                    "{} ({})",
-                    a.model,
-                    a.cost_delta_pct.map_or("n/a".into(), |d| format!(
-                        "{:+}%",
-                        (d * Decimal::ONE_HUNDRED).round_dp(0)
-                    ))
-                )
-            })
+            .map(|a| format!("{} {}", a.model, a.cost_note()))
             .collect();
         println!(
             "    alternatives: {}\n",
@@ -358,6 +371,17 @@ fn print_lockin(r: &[lockin::LockIn]) {
             }
         );
     }
+}
+
+/// "+176.7% (measured on shadow traffic; catalog estimate -27.1%)", or "-27.1%".
+fn successor_delta(e: &deprecations::Exposure) -> String {
+    let signed = |x: Decimal| format!("{}{}", if x > Decimal::ZERO { "+" } else { "" }, pct(x));
+    let d = e.cost_delta_pct.map_or("n/a".into(), signed);
+    if e.cost_basis == lockin::CATALOG_ESTIMATE {
+        return d;
+    }
+    let est = e.catalog_cost_delta_pct.map_or("n/a".into(), signed);
+    format!("{d} ({}; {} {est})", e.cost_basis, lockin::CATALOG_ESTIMATE)
 }
 
 fn print_deprecations(r: &[deprecations::Exposure]) {
@@ -377,7 +401,7 @@ fn print_deprecations(r: &[deprecations::Exposure]) {
                 usd(e.spend_30d),
                 usd(e.annualized_spend),
                 e.successor.clone().unwrap_or_else(|| "-".into()),
-                e.cost_delta_pct.map_or("n/a".into(), pct),
+                successor_delta(e),
             ]
         })
         .collect();

@@ -352,3 +352,82 @@ fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
     );
     assert!(r.stdout.contains("0.000013"), "{}", r.stdout);
 }
+
+#[test]
+fn the_spend_table_cost_and_share_columns_add_up_to_the_total_and_100_percent() {
+    // Three workloads at 1.004 each: rounded alone 1.00 × 3 = 3.00 against a total of 3.01,
+    // and 33.3% × 3 = 99.9%.
+    let dir = scratch();
+    let rows: Vec<Row> = ["a", "b", "c"]
+        .into_iter()
+        .map(|w| Row {
+            workload: w,
+            ..days(1, 1, "1.004")[0].clone()
+        })
+        .collect();
+    let db = ledger(&dir, &rows);
+    let r = run(
+        &dir,
+        &["strategy", "spend", "--ledger", db.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (mut cents, mut tenths) = (0i64, 0i64);
+    for line in r.stdout.lines().filter(|l| l.starts_with("all ")) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let money = |s: &str| {
+            s.trim_start_matches('$')
+                .replace('.', "")
+                .parse::<i64>()
+                .unwrap()
+        };
+        cents += money(cols[5]);
+        tenths += money(cols[6].trim_end_matches('%'));
+    }
+    assert!(r.stdout.contains("Total $3.01 over"), "{}", r.stdout);
+    assert_eq!((cents, tenths), (301, 1000), "{}", r.stdout);
+}
+
+#[test]
+fn lockin_and_report_use_the_measured_cost_of_a_proven_alternative_and_call_a_dearer_one_a_fallback()
+ {
+    let dir = scratch();
+    let db = ledger(&dir, &days(30, 0, "0.20"));
+    // A replay proved gpt-6-luna on the chat workload's traffic, measured 177 % dearer; the
+    // catalog estimates it cheaper than gpt-4o-mini.
+    let store = switchyard_evalstore::EvalStore::open(&dir.join("ledger-eval.db")).unwrap();
+    store
+        .save_run(&switchyard_evalstore::RunRecord {
+            id: "run-1".into(),
+            created: chrono::Utc::now(),
+            dataset_id: "ds".into(),
+            workload: Some("chat".into()),
+            candidate: "openai/gpt-6-luna".into(),
+            baseline: "captured".into(),
+            verdict: "PASS".into(),
+            report: serde_json::json!({
+                "summary": {"n": 60, "mean_diff": 0.0, "ci_low": 0.0, "ci_high": 0.0},
+                "deltas": {"cost_delta": 1.77},
+            }),
+        })
+        .unwrap();
+    drop(store);
+    let db = db.to_str().unwrap();
+    let r = run(&dir, &["strategy", "lockin", "--ledger", db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("openai/gpt-6-luna +177% (measured on replay of ds vs captured"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&dir, &["strategy", "report", "--ledger", db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("can move to"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "costs 177% more (measured on replay of ds vs captured): a fallback option, not a saving"
+        ),
+        "{}",
+        r.stdout
+    );
+}

@@ -5,6 +5,10 @@
 //! Score = provider-specific features (≤ 40) + scarcity of viable alternatives (≤ 25)
 //!       + evaluation readiness (≤ 15) + deprecation exposure (≤ 10) + share of spend (≤ 10).
 
+mod cost;
+
+pub use cost::{CATALOG_ESTIMATE, signed_pct};
+
 use crate::scenario::family_ratio;
 use crate::source::{History, WorkloadProfile};
 use crate::spend::{add_usage, scale};
@@ -61,20 +65,25 @@ pub struct Factor {
     pub why: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alternative {
     pub model: String,
     pub creator: String,
-    /// The last 30 days' tokens (family-converted) at this model's current prices.
+    /// The last 30 days' cost on this model: measured by evaluation where it was (the
+    /// recorded spend × (1 + the measured delta)), else the catalog estimate (the tokens,
+    /// family-converted, at this model's current prices). Every ranking and saving uses it.
     pub cost_30d: Money,
+    /// `cost_30d` relative to the current model (−0.38: 38 % cheaper), on the same basis.
     pub cost_delta_pct: Option<Decimal>,
+    /// Where `cost_30d` comes from: "measured on shadow traffic", "measured on replay of …",
+    /// or [`cost::CATALOG_ESTIMATE`].
+    pub cost_basis: String,
+    /// The catalog estimate of the delta, kept beside a measured one.
+    pub catalog_cost_delta_pct: Option<Decimal>,
     /// Evaluation evidence; "unproven" until an evaluation run covers this pair.
     pub readiness: String,
     /// Evaluation passed for this pair (a replay PASS, or shadow traffic clearing the margin).
     pub proven: bool,
-    /// The cost relative to the current model that evaluation measured (−0.38: 38 % cheaper),
-    /// which outranks the catalog estimate in `cost_30d` where both exist.
-    pub measured_cost_delta: Option<Decimal>,
 }
 
 /// What evaluation has shown about a candidate on a workload (from `switchyard eval`: a
@@ -102,8 +111,14 @@ impl Evidence {
             .cost_delta
             .map(|d| format!(", {:+.0}% cost", d * 100.0))
             .unwrap_or_default();
+        format!("{}{cost}", self.describe_quality())
+    }
+
+    /// The quality verdict alone: "proven on 120 samples (replay; score Δ +0.010, 95% CI
+    /// [−0.012, +0.031])". An alternative's cost is said once, beside its basis.
+    pub fn describe_quality(&self) -> String {
         format!(
-            "{} on {} samples ({}; score Δ {:+.3}, 95% CI [{:+.3}, {:+.3}]){cost}",
+            "{} on {} samples ({}; score Δ {:+.3}, 95% CI [{:+.3}, {:+.3}])",
             if self.passed { "proven" } else { "not proven" },
             self.samples,
             self.source,
@@ -114,7 +129,7 @@ impl Evidence {
     }
 
     /// Whether this evidence is about the catalog model `key` (`provider/id`).
-    fn covers(&self, key: &str) -> bool {
+    pub(crate) fn covers(&self, key: &str) -> bool {
         if self.candidate == key {
             return true;
         }
@@ -280,7 +295,7 @@ fn score(
     let feature_points = feature_points.min(40);
 
     let mut alts = alternatives(catalog, &profile, today, (&provider, &model), &m);
-    apply_evidence(&mut alts, evidence, &m, (&provider, &model));
+    cost::apply_evidence(&mut alts, evidence, m.cost, &format!("{provider}/{model}"));
     let proven: Vec<&&Evidence> = evidence.iter().filter(|e| e.passed).collect();
     let other_vendors = alts
         .iter()
@@ -414,50 +429,6 @@ fn score(
     })
 }
 
-/// Marks alternatives that evaluation covers, and adds evaluated candidates the catalog
-/// heuristics left out (a self-hosted model, a route name), priced by the measured delta.
-fn apply_evidence(
-    alts: &mut Vec<Alternative>,
-    evidence: &[&Evidence],
-    m: &Mix,
-    primary: (&str, &str),
-) {
-    for ev in evidence {
-        if ev.covers(&format!("{}/{}", primary.0, primary.1)) {
-            continue;
-        }
-        match alts.iter_mut().find(|a| ev.covers(&a.model)) {
-            Some(a) => {
-                a.readiness = ev.describe();
-                a.proven = ev.passed;
-                a.measured_cost_delta = ev.cost_delta.and_then(Decimal::from_f64_retain);
-            }
-            None => {
-                let delta = ev.cost_delta.and_then(Decimal::from_f64_retain);
-                alts.push(Alternative {
-                    model: ev.candidate.clone(),
-                    creator: String::new(),
-                    cost_30d: Money(
-                        m.cost.decimal() * (Decimal::ONE + delta.unwrap_or(Decimal::ZERO)),
-                    ),
-                    cost_delta_pct: delta.map(|d| d.round_dp(3).normalize()),
-                    readiness: ev.describe(),
-                    proven: ev.passed,
-                    measured_cost_delta: delta,
-                });
-            }
-        }
-    }
-    // Proven alternatives first, then by cost.
-    alts.sort_by(|a, b| {
-        let proven = |x: &Alternative| !x.readiness.starts_with("proven");
-        proven(a)
-            .cmp(&proven(b))
-            .then(a.cost_30d.cmp(&b.cost_30d))
-            .then(a.model.cmp(&b.model))
-    });
-}
-
 /// Whether `candidate` is in the same class as the current model. Price is the one
 /// capability signal the catalog has across vendors, so a candidate must charge at least
 /// [`TIER_FLOOR_PERCENT`] % of the current output price, and must reason if the current model does.
@@ -498,19 +469,7 @@ fn alternatives(
             let k = family_ratio(&e.family).0 / from_ratio;
             let usage = scale(&m.usage, k);
             let cost = e.price_at(today).cost_for_requests(&usage, m.requests);
-            Alternative {
-                model: e.key(),
-                creator: e.creator.clone(),
-                cost_delta_pct: (!current_cost.is_zero()).then(|| {
-                    ((cost.decimal() - current_cost.decimal()) / current_cost.decimal())
-                        .round_dp(3)
-                        .normalize()
-                }),
-                cost_30d: cost,
-                readiness: "unproven".into(),
-                proven: false,
-                measured_cost_delta: None,
-            }
+            Alternative::estimated(e.key(), e.creator.clone(), cost, current_cost)
         })
         .collect();
     out.sort_by(|a, b| a.cost_30d.cmp(&b.cost_30d).then(a.model.cmp(&b.model)));

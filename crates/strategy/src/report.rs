@@ -1,7 +1,7 @@
 //! The vendor-strategy document: data first ([`ReportData`], serialisable, also the snapshot
 //! a later run diffs against), then Markdown and HTML (with inline SVG charts) renderings.
 
-use crate::deprecations::{Exposure, exposures};
+use crate::deprecations::{Exposure, exposures_with};
 use crate::lockin::{EffortModel, LockIn, score_all};
 use crate::source::History;
 use crate::spend::{self, Dimension, Period};
@@ -30,8 +30,11 @@ pub struct WorkloadLine {
     pub share: Decimal,
     pub lockin: u32,
     pub effort_weeks: f64,
-    /// Up to three, cheapest first: (model, cost delta fraction, readiness).
-    pub alternatives: Vec<(String, Option<Decimal>, String)>,
+    /// Up to three, proven first, each group by its cost delta: measured on the workload's
+    /// traffic where evaluation measured it, else the catalog estimate (see `cost_basis`).
+    /// (Snapshots before this field had `alternatives` as bare tuples; they read as empty.)
+    #[serde(default)]
+    pub ranked_alternatives: Vec<crate::lockin::Alternative>,
     pub deprecation: Option<String>,
 }
 
@@ -76,7 +79,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let last: Money = spend.growth.iter().map(|g| g.last_30d).sum();
     let prev: Money = spend.growth.iter().map(|g| g.previous_30d).sum();
     let lockins = score_all(h, catalog, &opts.effort, today, &opts.evidence);
-    let exp = exposures(h, catalog, today);
+    let exp = exposures_with(h, catalog, today, &opts.evidence);
     let by_vendor = spend::report(h, Dimension::Provider, Period::Total);
     let main_vendor = by_vendor.rows.first().map(|r| r.key.clone());
     let workloads = lockins
@@ -89,8 +92,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     let weekly = weekly::complete_weeks(h);
     let mut triggers = opts.triggers.clone();
     if let Some(v) = &main_vendor {
-        let monthly = by_vendor.rows.first().map_or(Money::ZERO, |r| r.cost);
-        triggers.push(format!("Renegotiate with {v} when its monthly spend passes {} (2× today's run rate), or when one workload's alternative is proven cheaper.", crate::report::usd(monthly_rate(monthly, h) * Decimal::from(2))));
+        triggers.push(renegotiation_trigger(v, h));
     }
     ReportData {
         generated: today,
@@ -103,7 +105,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         catalog_version: catalog.version().to_string(),
         spend_30d: last,
         spend_prev_30d: prev,
-        annualized: Money::new(last.decimal() * Decimal::from(365) / Decimal::from(30)),
+        annualized: crate::deprecations::annualize(last),
         vendor_hhi: spend.vendor_hhi,
         main_vendor,
         workloads,
@@ -116,12 +118,20 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
     }
 }
 
-fn monthly_rate(total: Money, h: &History) -> Money {
-    let days = match (h.first_day(), h.last_day()) {
-        (Some(a), Some(b)) => (b - a).num_days() + 1,
-        _ => 30,
-    };
-    Money::new(total.decimal() * Decimal::from(30) / Decimal::from(days.max(1)))
+/// The trigger on the main vendor's spend: twice what it cost in the last 30 days, the run
+/// rate the rest of the document uses (not the average over all history, which lags a
+/// growing spend).
+fn renegotiation_trigger(vendor: &str, h: &History) -> String {
+    let last_30d: Money = h
+        .recent(30)
+        .filter(|r| r.provider == vendor)
+        .map(|r| r.cost)
+        .sum();
+    format!(
+        "Renegotiate with {vendor} when its monthly spend passes {} (2× its {} in the last 30 days), or when one workload's alternative is proven cheaper.",
+        usd(last_30d * Decimal::from(2)),
+        usd(last_30d)
+    )
 }
 
 fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) -> WorkloadLine {
@@ -140,12 +150,7 @@ fn line(l: &LockIn, exp: &[Exposure], growth: &[spend::Growth], total: Money) ->
         spend_30d,
         lockin: l.score,
         effort_weeks: l.effort_weeks,
-        alternatives: l
-            .alternatives
-            .iter()
-            .take(3)
-            .map(|a| (a.model.clone(), a.cost_delta_pct, a.readiness.clone()))
-            .collect(),
+        ranked_alternatives: l.alternatives.iter().take(3).cloned().collect(),
         deprecation: exp.iter().find(|e| e.workload == l.workload).map(|e| {
             format!(
                 "{} retires {} ({} days); successor {}",
@@ -237,144 +242,12 @@ pub fn usd(m: Money) -> String {
     )
 }
 
+/// `34.0%`: a fraction as a percentage with one decimal, half away from zero.
 pub fn pct(d: Decimal) -> String {
-    format!("{}%", (d * Decimal::ONE_HUNDRED).round_dp(1))
+    let p = (d * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{p:.1}%")
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::spend::tests::row;
-
-    pub(crate) fn fixture() -> (History, Catalog, NaiveDate) {
-        let mut c = Catalog::default();
-        c.merge_toml(
-            "[[model]]\nid='a'\nprovider='openai'\ncreator='openai'\ncontext_window=100000\nretirement='2027-01-01'\nsuccessor='b'\n[[model.prices]]\neffective_from='2025-01-01'\ninput='1'\noutput='1'\n\
-             [[model]]\nid='b'\nprovider='other'\ncreator='other'\ncontext_window=100000\n[[model.prices]]\neffective_from='2025-01-01'\ninput='0.5'\noutput='0.5'\n",
-            "t",
-        )
-        .unwrap();
-        let h = History {
-            rows: vec![
-                row("2026-11-20", "support", ("openai", "a"), 1000, "0.11"),
-                row("2026-11-21", "review", ("other", "b"), 10, "0.01"),
-            ],
-            ..Default::default()
-        };
-        (h, c, NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
-    }
-
-    #[test]
-    fn document_has_every_section_and_the_doubling_plan() {
-        let (h, c, today) = fixture();
-        let d = build(
-            &h,
-            &c,
-            today,
-            &ReportOptions {
-                owner: "Ana".into(),
-                ..Default::default()
-            },
-        );
-        assert_eq!(d.main_vendor.as_deref(), Some("openai"));
-        assert_eq!(d.next_review, NaiveDate::from_ymd_opt(2027, 2, 26).unwrap());
-        let plan = d.doubling.as_ref().unwrap();
-        // support's 100,000 in + 10,000 out tokens at openai/a: 0.1 + 0.01 = 0.11 a month; doubled: +0.11.
-        assert_eq!(plan.monthly_increase.to_string(), "0.11");
-        // other/b would cost 0.055 a month, less than staying (0.22), but nothing proves it:
-        // a candidate to evaluate, not the plan.
-        let support = &plan.workloads[0];
-        assert_eq!(support.if_it_stays.to_string(), "0.22");
-        assert!(support.plan.is_none());
-        assert_eq!(support.candidates[0].to, "other/b");
-        let md = render_markdown(&d, &[]);
-        for section in [
-            "## Executive summary",
-            "## Workloads",
-            "## If openai doubled",
-            "## Contract positions",
-            "## Renegotiation triggers",
-            "Owner: **Ana**",
-        ] {
-            assert!(md.contains(section), "missing {section}");
-        }
-        assert!(md.contains("a retires 2027-01-01"), "{md}");
-        assert!(md.contains("### Candidates to evaluate"), "{md}");
-        assert!(
-            md.contains("`switchyard eval run --dataset support --candidate other/b`"),
-            "{md}"
-        );
-        let html = render_html(&d, &md);
-        assert!(html.contains("<h3>Candidates to evaluate</h3>"), "{html}");
-        assert_eq!(html.matches("<svg").count(), 2);
-        assert!(html.contains("<table>") && !html.contains("**"));
-    }
-
-    #[test]
-    fn proven_alternatives_are_called_out_in_the_summary() {
-        let (h, c, today) = fixture();
-        let evidence = vec![crate::lockin::Evidence {
-            workload: "support".into(),
-            candidate: "other/b".into(),
-            passed: true,
-            samples: 120,
-            mean_diff: 0.004,
-            ci_low: -0.01,
-            ci_high: 0.02,
-            cost_delta: Some(-0.38),
-            source: "replay".into(),
-        }];
-        let d = build(
-            &h,
-            &c,
-            today,
-            &ReportOptions {
-                evidence,
-                ..Default::default()
-            },
-        );
-        let md = render_markdown(&d, &[]);
-        assert!(
-            md.contains("- Workload **support** can move to **other/b**: proven on 120 samples"),
-            "{md}"
-        );
-        assert!(md.contains("-38% cost"), "{md}");
-        // Proven and cheaper than staying: the plan, priced at the measured −38 % of today's
-        // 0.11 = 0.07 (rounded), saving 0.22 − 0.07 = 0.15 a month.
-        let support = &d.doubling.as_ref().unwrap().workloads[0];
-        let plan = support.plan.as_ref().unwrap();
-        assert_eq!(
-            (plan.to.as_str(), plan.monthly_cost.to_string()),
-            ("other/b", "0.07".into())
-        );
-        assert!(support.candidates.is_empty() && support.stay.is_none());
-        assert!(
-            md.contains("| support | $0.11 | $0.22 | move to other/b (proven"),
-            "{md}"
-        );
-        let plain = build(&h, &c, today, &ReportOptions::default());
-        assert!(!render_markdown(&plain, &[]).contains("can move to"));
-    }
-
-    #[test]
-    fn a_second_report_says_what_changed() {
-        let (h, c, today) = fixture();
-        let first = build(&h, &c, today, &ReportOptions::default());
-        let mut h2 = h.clone();
-        h2.rows
-            .push(row("2026-11-22", "search", ("other", "b"), 5, "1.00"));
-        let second = build(&h2, &c, today, &ReportOptions::default());
-        let changes = changes_since(&first, &second);
-        assert!(changes[0].contains("$0.12 → $1.12"), "{changes:?}");
-        assert!(
-            changes.iter().any(|c| c.contains("New workload search")),
-            "{changes:?}"
-        );
-    }
-
-    #[test]
-    fn money_is_formatted_with_thousands() {
-        assert_eq!(usd(Money::new(Decimal::new(123456789, 2))), "$1,234,567.89");
-        assert_eq!(usd(Money::new(Decimal::new(-5, 1))), "-$0.50");
-    }
-}
+pub(crate) mod tests;

@@ -209,16 +209,21 @@ pub fn run(
     assumptions.dedup();
     let workloads: Vec<WorkloadDelta> = per
         .into_iter()
-        .map(|(workload, (b, s))| WorkloadDelta {
-            delta_pct: (!b.is_zero()).then(|| {
-                ((s.decimal() - b.decimal()) / b.decimal())
-                    .round_dp(4)
-                    .normalize()
-            }),
-            delta: (s - b).round_cents(),
-            baseline: b.round_cents(),
-            scenario: s.round_cents(),
-            workload,
+        .map(|(workload, (b, s))| {
+            // Rounded so the row adds up as printed: scenario = baseline + delta, each to the
+            // cent (a doubled price doubles the row), and the totals are sums of the rows.
+            let (base, delta) = (b.round_cents(), (s - b).round_cents());
+            WorkloadDelta {
+                delta_pct: (!b.is_zero()).then(|| {
+                    ((s.decimal() - b.decimal()) / b.decimal())
+                        .round_dp(4)
+                        .normalize()
+                }),
+                delta,
+                baseline: base,
+                scenario: base + delta,
+                workload,
+            }
         })
         .collect();
     let total_baseline = workloads.iter().map(|w| w.baseline).sum();

@@ -247,3 +247,37 @@ fn a_retirement_named_provider_slash_model_moves_the_traffic() {
     }]);
     assert_eq!(r.total_scenario.to_string(), "3.45");
 }
+
+#[test]
+fn each_row_adds_up_as_printed_scenario_is_baseline_plus_delta_to_the_cent() {
+    // 1,001,600 input + 500,000 output tokens a month at a's prices: 2.0016 a month, 6.0048
+    // over 3 months; doubled: 12.0096. Rounded alone that prints 6.00 + 6.00 = 12.01.
+    let (mut h, c, start) = setup();
+    h.rows[0].usage.input = 1_001_600;
+    let r = run(
+        &h,
+        &c,
+        &Scenario {
+            name: "t".into(),
+            horizon_months: 3,
+            changes: vec![Change::Price {
+                provider: "p".into(),
+                factor: Decimal::from(2),
+                from: start,
+            }],
+            origins: Vec::new(),
+        },
+        start,
+    );
+    let w = &r.workloads[0];
+    assert_eq!(
+        (
+            w.baseline.to_string(),
+            w.delta.to_string(),
+            w.scenario.to_string()
+        ),
+        ("6".into(), "6".into(), "12".into())
+    );
+    assert_eq!(r.total_delta, r.total_scenario - r.total_baseline);
+    assert_eq!(r.total_delta, w.delta);
+}

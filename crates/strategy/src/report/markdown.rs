@@ -57,7 +57,8 @@ fn summary(s: &mut String, d: &ReportData) {
     if let Some(v) = &d.main_vendor {
         let _ = writeln!(
             s,
-            "- Main vendor: **{v}**. Vendor concentration (HHI): **{}** of 10,000 ({}).",
+            // Both come from the whole history in the ledger, unlike the 30-day figures around them.
+            "- Main vendor over the whole history: **{v}**. Vendor concentration (HHI) over the whole history: **{}** of 10,000 ({}).",
             d.vendor_hhi.round(),
             concentration(d.vendor_hhi)
         );
@@ -66,12 +67,12 @@ fn summary(s: &mut String, d: &ReportData) {
         let _ = writeln!(s, "{}", doubling_summary(p));
     }
     for w in &d.workloads {
-        if let Some((m, _, r)) = w
-            .alternatives
+        if let Some(v) = w
+            .ranked_alternatives
             .iter()
-            .find(|(_, _, r)| r.starts_with("proven"))
+            .find_map(|a| a.verdict(&w.workload))
         {
-            let _ = writeln!(s, "- Workload **{}** can move to **{m}**: {r}.", w.workload);
+            let _ = writeln!(s, "- {v}.");
         }
     }
     let locked = d.workloads.iter().filter(|w| w.lockin >= 60).count();
@@ -123,27 +124,25 @@ fn workloads(s: &mut String, d: &ReportData) {
         "| workload | primary model | 30-day spend | share | lock-in | migration | alternatives (cost delta, readiness) | deprecation |"
     );
     let _ = writeln!(s, "|---|---|--:|--:|--:|--:|---|---|");
-    for w in &d.workloads {
+    // Rounded so the column adds up to the summary's 30-day spend, and the shares to 100 %.
+    let spends = crate::rounding::apportion_cents(
+        &d.workloads.iter().map(|w| w.spend_30d).collect::<Vec<_>>(),
+    );
+    let shares =
+        crate::rounding::apportion(&d.workloads.iter().map(|w| w.share).collect::<Vec<_>>(), 3);
+    for ((w, spend), share) in d.workloads.iter().zip(spends).zip(shares) {
         let alts: Vec<String> = w
-            .alternatives
+            .ranked_alternatives
             .iter()
-            .map(|(m, delta, r)| {
-                format!(
-                    "{m} ({}, {r})",
-                    delta.map_or("n/a".into(), |x| format!(
-                        "{:+}%",
-                        (x * rust_decimal::Decimal::ONE_HUNDRED).round_dp(0)
-                    ))
-                )
-            })
+            .map(|a| format!("{} {}, {}", a.model, a.cost_note(), a.readiness))
             .collect();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {}/100 | {:.1} wk | {} | {} |",
             w.workload,
             w.primary,
-            usd(w.spend_30d),
-            pct(w.share),
+            usd(spend),
+            pct(share),
             w.lockin,
             w.effort_weeks,
             if alts.is_empty() {
@@ -173,7 +172,7 @@ fn doubling(s: &mut String, d: &ReportData) {
     for w in &p.workloads {
         let (plan, after, saves) = match &w.plan {
             Some(m) => (
-                format!("move to {} ({})", m.to, m.evidence),
+                format!("move to {} ({}; cost {})", m.to, m.evidence, m.cost_basis),
                 usd(m.monthly_cost),
                 usd(w.if_it_stays - m.monthly_cost),
             ),

@@ -55,6 +55,9 @@ pub struct Move {
     pub monthly_cost: Money,
     /// What evaluation showed, or "unproven".
     pub evidence: String,
+    /// Where `monthly_cost` comes from: measured on the workload's traffic, or the catalog.
+    #[serde(default)]
+    pub cost_basis: String,
     /// The command that would prove it (candidates only).
     pub prove_with: Option<String>,
 }
@@ -146,14 +149,15 @@ fn priced_moves(alts: &[Alternative], now: Money, vendor: &str) -> Vec<(Move, bo
     let failed = |a: &Alternative| !a.proven && a.readiness != "unproven";
     alts.iter()
         .filter(|a| !failed(a))
-        .map(|a| {
+        .filter_map(|a| {
             let m = Move {
                 to: a.model.clone(),
-                monthly_cost: monthly_cost(a, now, vendor),
+                monthly_cost: monthly_cost(a, now, vendor)?,
                 evidence: a.readiness.clone(),
+                cost_basis: a.cost_basis.clone(),
                 prove_with: None,
             };
-            (m, a.proven)
+            Some((m, a.proven))
         })
         .collect()
 }
@@ -171,19 +175,17 @@ fn stay_reason(cheapest: Option<&Move>, has_candidates: bool) -> String {
     }
 }
 
-/// Cost per month after moving to `a`: what evaluation measured relative to today's cost where
-/// it did, else the catalog estimate; the shocked vendor's own models at the shocked price.
-fn monthly_cost(a: &Alternative, now: Money, vendor: &str) -> Money {
-    let base = match a.measured_cost_delta {
-        Some(d) => now * (Decimal::ONE + d),
-        None => a.cost_30d,
-    };
+/// Cost per month after moving to `a` ([`Alternative::monthly_cost`]: measured where evaluation
+/// measured it, else the catalog estimate); the shocked vendor's own models at the shocked
+/// price. `None` for a candidate nothing prices.
+fn monthly_cost(a: &Alternative, now: Money, vendor: &str) -> Option<Money> {
+    let base = a.monthly_cost(now)?;
     let factor = if a.model.starts_with(&format!("{vendor}/")) {
         Decimal::from(FACTOR)
     } else {
         Decimal::ONE
     };
-    (base * factor).round_cents()
+    Some((base * factor).round_cents())
 }
 
 #[cfg(test)]
@@ -197,6 +199,8 @@ mod tests {
             creator: String::new(),
             cost_30d: Money::from_str(cost).unwrap(),
             cost_delta_pct: None,
+            cost_basis: crate::lockin::CATALOG_ESTIMATE.into(),
+            catalog_cost_delta_pct: None,
             readiness: if proven {
                 "proven on 50 samples"
             } else {
@@ -204,7 +208,6 @@ mod tests {
             }
             .into(),
             proven,
-            measured_cost_delta: None,
         }
     }
 
