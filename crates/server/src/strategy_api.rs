@@ -127,8 +127,10 @@ pub async fn lockin(State(gw): State<Gateway>, Query(q): Params) -> Response {
 }
 
 pub async fn deprecations(State(gw): State<Gateway>, Query(q): Params) -> Response {
-    with_history(gw, q.get("since"), |h, c, today| {
-        to_json(&deprecations::exposures(h, c, today))
+    let store = gw.eval_store_path();
+    with_history(gw, q.get("since"), move |h, c, today| {
+        let evidence = switchyard_strategy::readiness::load_evidence(&store);
+        to_json(&deprecations::exposures_with(h, c, today, &evidence))
     })
     .await
 }
