@@ -107,6 +107,7 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
@@ -127,6 +128,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A reader that stops early (`switchyard strategy spend | head`) closes the pipe, and Rust
+/// ignores SIGPIPE, so the next `println!` panics. Exit quietly instead, with the status a
+/// process killed by SIGPIPE gets (128 + 13), as shell tools do; other panics are untouched.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if msg.starts_with("failed printing to stdout") && msg.contains("os error 32") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// A multi-threaded runtime sized to the machine.
