@@ -9,21 +9,23 @@
 //!    an Anthropic target's answer to an Anthropic client is forwarded untranslated
 //!    (`passthrough`); tokenise ([`tokens`]) when the upstream reports none;
 //! 5. price it from the catalog at the request's timestamp;
-//! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits).
+//! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits);
+//! 7. tell the route's [`observe::RouteObserver`] (evaluation, installed at assembly) about a
+//!    sampled request's answer.
 //!
-//! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum.
+//! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum,
+//! nor how evaluation captures, shadows or scores (that is `switchyard-evaluation`).
 
 mod attribution;
 mod build;
 pub mod config;
 mod error;
-mod eval;
 mod governance;
 mod messages;
+pub mod observe;
 mod passthrough;
 mod pipeline;
-mod record;
-pub mod replay;
+pub mod record;
 mod reserve;
 mod status;
 mod stream;
@@ -33,6 +35,7 @@ pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
+pub use observe::{Observation, Observer, RouteObserver};
 pub use pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 
 pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
@@ -55,8 +58,8 @@ pub struct TargetMeta {
 #[derive(Clone, Default)]
 pub struct RouteMeta {
     pub workload: Option<String>,
-    /// Capture, shadow candidates and scorers, when the route has any.
-    pub(crate) eval: Option<Arc<eval::RouteEval>>,
+    /// The route's observer (evaluation), when the route has anything to observe.
+    pub(crate) observer: Option<Arc<dyn RouteObserver>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -77,8 +80,8 @@ struct Inner {
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
     eval_store: std::path::PathBuf,
-    /// The eval store writer and shadow bounds, once a route captures or shadows.
-    eval: std::sync::OnceLock<eval::EvalRuntime>,
+    /// Evaluation, when the assembly installed it (the `switchyard` binary does).
+    observer: Option<Arc<dyn Observer>>,
     /// Virtual keys, budgets and rate limits (keys in the ledger file).
     governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
@@ -231,6 +234,30 @@ impl Gateway {
     /// Starts a graceful stop: new requests get 503, in-flight ones finish.
     pub fn begin_shutdown(&self) {
         self.inner.accepting.store(false, Ordering::Release);
+    }
+
+    /// Shadow calls still running.
+    pub fn shadow_in_flight(&self) -> usize {
+        self.inner.observer.as_ref().map_or(0, |o| o.in_flight())
+    }
+
+    /// Waits until every capture queued so far is stored (tests, shutdown).
+    pub fn flush_eval(&self) {
+        if let Some(o) = &self.inner.observer {
+            o.flush();
+        }
+    }
+
+    /// Stores what is queued and stops the capture writer.
+    pub fn shutdown_eval(&self) {
+        if let Some(o) = &self.inner.observer {
+            o.shutdown();
+        }
+    }
+
+    /// Capture and shadow counters since start, as JSON (for `/v1/status`).
+    pub fn eval_counters(&self) -> Option<serde_json::Value> {
+        self.inner.observer.as_ref()?.status()
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::Admitted;
 use crate::error::GatewayError;
-use crate::eval::Dialect as EvalDialect;
+use crate::observe::{self, Dialect as EvalDialect, Observation};
 use crate::passthrough::{self, AnthropicReader};
 use crate::pipeline::{Begun, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::record::{self, Outcome};
@@ -168,20 +168,15 @@ impl Gateway {
         bytes: Bytes,
     ) -> Reply {
         let (usage, estimated) = passthrough::whole_usage(a.req, &bytes);
-        let (ctx, body, plan) = (a.ctx, a.request_body.clone(), a.eval.take());
+        let (body, plan) = (a.request_body.clone(), a.eval.take());
         let (meta, rec) = a.complete(usage, estimated);
         if let Some(plan) = plan {
-            let output = crate::eval::anthropic_output(&bytes);
-            self.after_answer(
-                plan,
-                ctx,
-                crate::eval::Answer {
-                    dialect: EvalDialect::Anthropic,
-                    body,
-                    output,
-                },
-                &rec,
-            );
+            let answer = observe::Answer {
+                dialect: EvalDialect::Anthropic,
+                body,
+                output: observe::Output::Anthropic(bytes.clone()),
+            };
+            plan.finished(answer, &rec);
         }
         self.recorder().record(rec);
         Reply {
@@ -212,20 +207,15 @@ impl Gateway {
                 summary: e.message,
             })?;
         answer.model = a.req.model.clone();
-        let (ctx, body, plan) = (a.ctx, a.request_body.clone(), a.eval.take());
+        let (body, plan) = (a.request_body.clone(), a.eval.take());
         let (meta, rec) = a.complete(usage, estimated);
         if let Some(plan) = plan {
-            let output = crate::eval::openai_output(bytes);
-            self.after_answer(
-                plan,
-                ctx,
-                crate::eval::Answer {
-                    dialect: EvalDialect::Anthropic,
-                    body,
-                    output,
-                },
-                &rec,
-            );
+            let answer = observe::Answer {
+                dialect: EvalDialect::Anthropic,
+                body,
+                output: observe::Output::OpenAi(Bytes::copy_from_slice(bytes)),
+            };
+            plan.finished(answer, &rec);
         }
         self.recorder().record(rec);
         Ok(Reply {
@@ -247,7 +237,7 @@ impl Gateway {
             received: a.ctx.received,
             header_overhead: overhead,
             admitted: a.admitted,
-            on_finish: self.on_finish(a.eval, a.ctx, EvalDialect::Anthropic, a.request_body),
+            on_finish: crate::pipeline::on_finish(a.eval, EvalDialect::Anthropic, a.request_body),
         };
         let meta = ReplyMeta { overhead, ..a.meta };
         (setup, meta)
@@ -266,7 +256,7 @@ struct Answered<'a> {
     /// The caller's budget hold, settled with the actual cost.
     admitted: Admitted,
     /// What evaluation sampled this request for.
-    eval: Option<crate::eval::EvalPlan>,
+    eval: Option<Box<dyn Observation>>,
     /// The reply's headers; overhead and cost are filled in at the end.
     meta: ReplyMeta,
 }

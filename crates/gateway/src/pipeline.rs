@@ -1,8 +1,8 @@
 //! The request pipeline for chat completions and embeddings.
 
 use crate::error::GatewayError;
-use crate::eval::Dialect;
 use crate::governance::Ask;
+use crate::observe::{self, Dialect, Observation};
 use crate::record::{self, Outcome};
 use crate::reserve::PromptBound;
 use crate::stream::{OpenAiReader, TeeSetup, TeeStream};
@@ -79,7 +79,7 @@ pub(crate) struct Begun {
     pub route: Arc<Route<TargetMeta>>,
     pub admitted: crate::Admitted,
     pub limits: KeyLimits,
-    pub eval: Option<crate::eval::EvalPlan>,
+    pub eval: Option<Box<dyn Observation>>,
     pub rec: Record,
 }
 
@@ -208,17 +208,12 @@ impl Gateway {
                 admitted.settle(priced.as_ref().map(|p| p.cost), usage.total());
                 let meta = meta_of(overhead, priced.map(|p| p.cost));
                 if let Some(plan) = eval_plan {
-                    let output = crate::eval::openai_output(&bytes);
-                    self.after_answer(
-                        plan,
-                        ctx,
-                        crate::eval::Answer {
-                            dialect: Dialect::OpenAi,
-                            body: body.clone(),
-                            output,
-                        },
-                        &rec,
-                    );
+                    let answer = observe::Answer {
+                        dialect: Dialect::OpenAi,
+                        body: body.clone(),
+                        output: observe::Output::OpenAi(bytes.clone()),
+                    };
+                    plan.finished(answer, &rec);
                 }
                 self.inner.recorder.record(rec);
                 Ok(Reply {
@@ -244,7 +239,7 @@ impl Gateway {
                         received: ctx.received,
                         header_overhead: overhead,
                         admitted,
-                        on_finish: self.on_finish(eval_plan, ctx, Dialect::OpenAi, &body),
+                        on_finish: on_finish(eval_plan, Dialect::OpenAi, &body),
                     },
                 );
                 Ok(Reply {
@@ -394,7 +389,7 @@ impl Gateway {
         let route = self.resolve(ctx, kind, model)?;
         let admitted = self.admit(ctx, kind, &route, ask)?;
         let eval = match kind {
-            RecordKind::Chat => self.eval_plan(&route.name, ctx),
+            RecordKind::Chat => self.sample(&route.name, ctx),
             _ => None,
         };
         Ok(Begun {
@@ -575,29 +570,38 @@ impl Gateway {
 }
 
 impl Gateway {
-    /// The stream tee's hook into evaluation, when this request was sampled.
-    pub(crate) fn on_finish(
-        &self,
-        plan: Option<crate::eval::EvalPlan>,
-        ctx: &RequestContext,
-        dialect: Dialect,
-        body: &Bytes,
-    ) -> Option<crate::stream::OnFinish> {
-        let plan = plan?;
-        let gw = self.clone();
-        let ctx = ctx.clone();
-        let body = body.clone();
-        Some(Box::new(
-            move |rec: &Record, output: switchyard_eval::Output| {
-                let answer = crate::eval::Answer {
-                    dialect,
-                    body,
-                    output,
-                };
-                gw.after_answer(plan, &ctx, answer, rec);
-            },
-        ))
+    /// Asks the route's observer, before the upstream call, whether this request is sampled;
+    /// `None` (the usual case) costs one map lookup. Evaluation traffic is never observed.
+    fn sample(&self, route: &str, ctx: &RequestContext) -> Option<Box<dyn Observation>> {
+        if ctx.shadow {
+            return None;
+        }
+        let live = self.live();
+        let meta = live.route_meta.get(route)?;
+        // The workload the ledger will record: the caller's (key or header), else the route's.
+        let workload = ctx.workload.as_deref().or(meta.workload.as_deref());
+        meta.observer.as_ref()?.sample(ctx, workload)
     }
+}
+
+/// The stream tee's hook into the observer, when this request was sampled.
+pub(crate) fn on_finish(
+    plan: Option<Box<dyn Observation>>,
+    dialect: Dialect,
+    body: &Bytes,
+) -> Option<crate::stream::OnFinish> {
+    let plan = plan?;
+    let body = body.clone();
+    Some(Box::new(
+        move |rec: &Record, output: switchyard_eval::Output| {
+            let answer = observe::Answer {
+                dialect,
+                body,
+                output: observe::Output::Streamed(output),
+            };
+            plan.finished(answer, rec);
+        },
+    ))
 }
 
 /// `provider/model: what happened` for each attempt.
