@@ -1,32 +1,39 @@
 //! Layer 4: the gateway pipeline, transport-agnostic.
 //!
-//! Request path, in order (each step lives in one module):
+//! Request path: one `Gateway::run` of named stages (`pipeline`, timed in [`StageTimes`]), the
+//! endpoint's codec (`codec`: OpenAI chat, embeddings, Anthropic Messages) supplying what differs:
 //! 1. parse and validate the body in the client's dialect (`switchyard-protocol`);
 //! 2. resolve the route (`router::RouteTable`), 404 listing the valid names;
-//! 3. `Route::execute`: try targets in policy order, falling back on connect errors,
+//! 3. admit the caller's request (`governance`: route allowed, limits, the worst case reserved);
+//! 4. ask the route's observer whether the request is sampled ([`observe`]);
+//! 5. `Route::execute`: try targets in policy order, falling back on connect errors,
 //!    timeouts, 429 and 5xx before any byte reached the client;
-//! 4. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
+//! 6. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
 //!    an Anthropic target's answer to an Anthropic client is forwarded untranslated
 //!    (`passthrough`); tokenise ([`tokens`]) when the upstream reports none;
-//! 5. price it from the catalog at the request's timestamp;
-//! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits);
-//! 7. tell the route's [`observe::RouteObserver`] (evaluation, installed at assembly) about a
-//!    sampled request's answer.
+//! 7. render it in the client's dialect, price it from the catalog at the request's
+//!    timestamp, settle the reservation (`answered`);
+//! 8. hand a sampled answer to its observation, and one [`switchyard_ledger::Record`] to the
+//!    batching recorder (never waits).
 //!
 //! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum,
 //! nor how evaluation captures, shadows or scores (that is `switchyard-evaluation`).
 
+mod answered;
 mod attribution;
 mod build;
+mod codec;
 pub mod config;
 mod error;
+mod failure;
 mod governance;
-mod messages;
 pub mod observe;
 mod passthrough;
 mod pipeline;
 pub mod record;
+mod reply;
 mod reserve;
+mod stages;
 mod status;
 mod stream;
 pub mod tokens;
@@ -36,7 +43,8 @@ pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
 pub use observe::{Observation, Observer, RouteObserver};
-pub use pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use stages::{Stage, StageTimes};
 
 pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
 

@@ -9,7 +9,7 @@
 //! delay, alter or fail the client's answer. Must never know how evaluation stores or scores.
 
 use crate::config::{Config, ConfigError, ProviderConfig};
-use crate::pipeline::RequestContext;
+use crate::reply::RequestContext;
 use bytes::Bytes;
 use serde_json::Value;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Building the ledger record of one request.
 
 use crate::attribution::{recorded, recorded_tags};
-use crate::pipeline::RequestContext;
+use crate::reply::RequestContext;
 use std::time::Duration;
 use switchyard_catalog::{ModelEntry, Priced};
 use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind};
