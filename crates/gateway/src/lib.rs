@@ -43,6 +43,7 @@ pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
 pub use observe::{Observation, Observer, RouteObserver};
+pub use pipeline::{Endpoint, Incoming};
 pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 pub use stages::{Stage, StageTimes};
 

@@ -24,10 +24,70 @@ use switchyard_router::{Route, Success};
 
 pub(crate) use crate::reply::RequestContext;
 
+/// A model-call endpoint, as the edge routes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /v1/chat/completions`
+    ChatCompletions,
+    /// `POST /v1/embeddings`
+    Embeddings,
+    /// `POST /v1/messages`
+    Messages,
+}
+
+impl Endpoint {
+    /// What the ledger records a call to this endpoint as, refused or not.
+    pub fn kind(self) -> RecordKind {
+        match self {
+            Endpoint::ChatCompletions | Endpoint::Messages => RecordKind::Chat,
+            Endpoint::Embeddings => RecordKind::Embedding,
+        }
+    }
+}
+
+/// One request as the edge hands it over: the endpoint, the key the caller presented, and
+/// the body still to be read, so a caller that fails authentication never uploads it.
+pub struct Incoming<'k, B> {
+    pub endpoint: Endpoint,
+    pub key: Option<&'k str>,
+    pub body: B,
+}
+
 impl Gateway {
-    /// `POST /v1/chat/completions`.
+    /// Serves one model call, every stage inside the pipeline: authenticate (a refusal is
+    /// recorded as a call to `incoming.endpoint`), read the body, then [`Gateway::run`] with
+    /// the endpoint's codec. The edge calls this once per request.
+    pub async fn serve<B>(
+        &self,
+        ctx: &mut RequestContext,
+        incoming: Incoming<'_, B>,
+    ) -> Result<Reply, GatewayError>
+    where
+        B: Future<Output = Result<Bytes, GatewayError>>,
+    {
+        let kind = incoming.endpoint.kind();
+        let mut times = StageTimes::start(ctx.received);
+        self.check_caller(ctx, incoming.key)
+            .map_err(|e| self.reject(ctx, kind, None, e))?;
+        times.mark(Stage::Authenticate);
+        let body = match incoming.body.await {
+            Ok(body) => body,
+            Err(e) => return Err(self.reject(ctx, kind, None, e)),
+        };
+        times.mark(Stage::ReadBody);
+        let ctx = &*ctx;
+        match incoming.endpoint {
+            Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
+            Endpoint::Embeddings => self.run::<Embeddings>(ctx, body, times).await,
+            Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
+        }
+    }
+
+    /// `POST /v1/chat/completions` for a caller already authenticated (or in-process, as
+    /// replay is).
     pub async fn chat(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        self.run::<Chat>(ctx, body).await
+        self.run::<Chat>(ctx, body, StageTimes::start(ctx.received))
+            .await
     }
 
     /// `POST /v1/embeddings`.
@@ -36,12 +96,14 @@ impl Gateway {
         ctx: &RequestContext,
         body: Bytes,
     ) -> Result<Reply, GatewayError> {
-        self.run::<Embeddings>(ctx, body).await
+        self.run::<Embeddings>(ctx, body, StageTimes::start(ctx.received))
+            .await
     }
 
     /// `POST /v1/messages` (Anthropic dialect).
     pub async fn messages(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        self.run::<Messages>(ctx, body).await
+        self.run::<Messages>(ctx, body, StageTimes::start(ctx.received))
+            .await
     }
 
     /// `POST /v1/messages/count_tokens`: the prompt's tokens under `o200k_base`, without
@@ -58,8 +120,8 @@ impl Gateway {
         &self,
         ctx: &RequestContext,
         body: Bytes,
+        mut times: StageTimes,
     ) -> Result<Reply, GatewayError> {
-        let mut times = StageTimes::start(ctx.received);
         let req = self.parse(ctx, C::KIND, || C::parse(&body))?;
         times.mark(Stage::Parse);
         let route = self.resolve(ctx, C::KIND, C::model(&req))?;

@@ -5,9 +5,11 @@
 mod common;
 
 use bytes::Bytes;
-use common::{chat, start};
+use common::{MASTER, chat, start, start_with};
+use serde_json::json;
 use std::time::Duration;
-use switchyard_gateway::{ReplyBody, RequestContext, Stage};
+use switchyard_gateway::{Endpoint, Incoming, ReplyBody, RequestContext, Stage};
+use switchyard_ledger::RecordKind;
 
 const SIM: &str = r#"
 seed = 5
@@ -83,4 +85,62 @@ async fn a_stream_is_timed_up_to_its_headers_and_settles_when_it_ends() {
     assert_eq!(stages.get(Stage::Settle), Duration::ZERO);
     drop(reply);
     h.finish().await;
+}
+
+#[tokio::test]
+async fn an_unauthenticated_call_is_recorded_as_a_call_to_its_own_endpoint() {
+    let h = start_with(SIM, GATEWAY, &[("SWITCHYARD_MASTER_KEY", MASTER)]).await;
+    // Once one virtual key exists, every model call needs a key.
+    let master = format!("Bearer {MASTER}");
+    let spec = json!({"name": "bot"});
+    let made = h
+        .call(
+            "POST",
+            "/admin/keys",
+            &[("authorization", &master)],
+            Some(&spec),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let e = h
+        .post("/v1/embeddings", &json!({"model": "chat", "input": "hi"}))
+        .await;
+    assert_eq!(e.status, 401, "{}", e.text());
+    assert_eq!(e.json()["error"]["code"], "invalid_api_key");
+    let c = h.post("/v1/chat/completions", &chat("chat", "hi")).await;
+    assert_eq!(c.status, 401);
+    let m =
+        json!({"model": "chat", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
+    let a = h.post("/v1/messages", &m).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(a.json()["error"]["type"], "authentication_error");
+    // Authentication and the body read are stages of the one call, timed like the rest.
+    let mut ctx = RequestContext::new(None, Vec::new());
+    let bytes = body(&chat("chat", "hi"));
+    let incoming = Incoming {
+        endpoint: Endpoint::ChatCompletions,
+        key: Some(MASTER),
+        body: async move { Ok(bytes) },
+    };
+    let reply = h.gateway.serve(&mut ctx, incoming).await.unwrap();
+    assert!(reply.meta.stages.get(Stage::Authenticate) > Duration::ZERO);
+    assert!(reply.meta.stages.get(Stage::ReadBody) > Duration::ZERO);
+    let records = h.finish().await;
+    let refused = |kind: RecordKind| {
+        records
+            .iter()
+            .filter(|r| r.status == 401 && r.kind == kind)
+            .count()
+    };
+    assert_eq!(refused(RecordKind::Embedding), 1, "the embeddings call");
+    assert_eq!(
+        refused(RecordKind::Chat),
+        2,
+        "the chat and the messages call"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.request_id == ctx.request_id.to_string() && r.status == 200)
+    );
 }
