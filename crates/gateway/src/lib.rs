@@ -37,6 +37,7 @@ mod stages;
 mod status;
 mod stream;
 pub mod tokens;
+mod unfinished;
 
 pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};

@@ -15,6 +15,7 @@ use crate::observe::Observation;
 use crate::record;
 use crate::reply::Reply;
 use crate::stages::{Stage, StageTimes};
+use crate::unfinished::Unfinished;
 use crate::{Gateway, TargetMeta};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -170,14 +171,19 @@ impl Gateway {
     }
 
     /// The execute stage: the route's targets tried in policy order, falling back as the
-    /// router decides. A route no target answered is recorded and becomes the client's error.
+    /// router decides. A route no target answered is recorded and becomes the client's error;
+    /// a request cut while it waits here is recorded by its [`Unfinished`] guard.
     async fn execute(
         &self,
         ctx: &RequestContext,
         call: Call<'_>,
         rec: Record,
     ) -> Result<(Success, Record), GatewayError> {
-        match call.route.execute(call.payload, call.needs).await {
+        // Records the request if this future is dropped before the route answers.
+        let unfinished = Unfinished::new(rec, &self.inner.recorder, ctx.received);
+        let result = call.route.execute(call.payload, call.needs).await;
+        let rec = unfinished.disarm();
+        match result {
             Ok(s) => Ok((s, rec)),
             Err(ex) => {
                 let (err, rec) = crate::failure::fail(rec, &call.route.name, ex, ctx);

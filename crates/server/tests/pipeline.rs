@@ -18,6 +18,8 @@ ttft_ms = 0
 tokens_per_second = 0
 [models."steady"]
 ttft_ms = 40
+[models."endless"]
+ttft_ms = 20000
 "#;
 
 const GATEWAY: &str = r#"
@@ -30,6 +32,9 @@ price_provider = "openai"
 [[routes]]
 name = "chat"
 targets = [{ provider = "sim", model = "steady" }]
+[[routes]]
+name = "endless"
+targets = [{ provider = "sim", model = "endless" }]
 "#;
 
 fn body(v: &serde_json::Value) -> Bytes {
@@ -143,4 +148,59 @@ async fn an_unauthenticated_call_is_recorded_as_a_call_to_its_own_endpoint() {
             .iter()
             .any(|r| r.request_id == ctx.request_id.to_string() && r.status == 200)
     );
+}
+
+#[tokio::test]
+async fn a_whole_request_cut_while_its_upstream_answers_is_recorded_as_client_disconnected() {
+    let h = start(SIM, GATEWAY).await;
+    h.sim_behaviour("steady", &json!({"ttft_ms": 5000})).await;
+    let ctx = RequestContext::new(Some("cut".into()), Vec::new());
+    // The edge drops the pipeline's future when the client goes away or the grace period ends.
+    let cut = tokio::time::timeout(
+        Duration::from_millis(300),
+        h.gateway.chat(&ctx, body(&chat("chat", "hi"))),
+    )
+    .await;
+    assert!(cut.is_err(), "the upstream answered within 300 ms");
+    let records = h.finish().await;
+    let rec = records
+        .iter()
+        .find(|r| r.request_id == ctx.request_id.to_string())
+        .expect("the cut request has a record");
+    assert_eq!(rec.error_class.as_deref(), Some("client_disconnected"));
+    assert_eq!(rec.status, 499);
+    assert_eq!(rec.route, "chat");
+    assert_eq!(rec.workload.as_deref(), Some("cut"));
+    assert!(rec.latency_ms >= 300.0, "{}", rec.latency_ms);
+    assert_eq!(rec.cost_usd, None);
+}
+
+#[tokio::test]
+async fn a_request_cut_when_the_grace_period_ends_is_recorded_as_client_disconnected() {
+    let gateway = format!("[server]\nshutdown_grace_ms = 300\n{GATEWAY}");
+    let mut h = start(SIM, &gateway).await;
+    let base = h.base.clone();
+    let endless = chat("endless", "never mind").to_string();
+    let in_flight = tokio::spawn(async move {
+        common::raw::exchange(
+            &base,
+            &common::raw::request("POST", "/v1/chat/completions", &endless),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.stop();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !h.server_done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the server outlived its grace period");
+    let _ = tokio::time::timeout(Duration::from_secs(2), in_flight).await;
+    let records = h.finish().await;
+    let cut: Vec<_> = records.iter().filter(|r| r.route == "endless").collect();
+    assert_eq!(cut.len(), 1, "{records:?}");
+    assert_eq!(cut[0].error_class.as_deref(), Some("client_disconnected"));
+    assert_eq!(cut[0].status, 499);
 }
