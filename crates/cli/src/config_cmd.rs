@@ -34,7 +34,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 eprintln!("1 configuration error(s):\n  - {e}");
                 return Ok(ExitCode::from(2));
             }
-            match switchyard_gateway::Gateway::check(&c, &crate::env) {
+            match switchyard_evaluation::check(&c, &crate::env) {
                 Ok(routes) => {
                     println!(
                         "config OK: {} provider(s), {} route(s), ledger {}",

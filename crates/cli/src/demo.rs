@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use switchyard_gateway::{Config, Gateway};
+use switchyard_gateway::Config;
 use switchyard_ledger::{Dimension, LedgerStore, SqliteStore, SummaryQuery};
 use switchyard_providers::HttpClient;
 use switchyard_sim::SimConfig;
@@ -50,7 +50,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = Config::from_toml(&DEMO_CONFIG.replace("SIM_URL", &sim_url))
         .map_err(|e| anyhow::anyhow!("bundled demo config: {e}"))?;
     config.ledger.path = args.ledger.clone();
-    let built = Gateway::build(&config, &|k| {
+    let built = switchyard_evaluation::build(&config, &|k| {
         (k == "SWITCHYARD_DEMO_KEY").then(|| "demo-key".to_string())
     })?;
     let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use switchyard_eval::{DatasetItem, ScorerSpec, StatsOptions};
 use switchyard_evalstore::{CaptureQuery, EvalStore, RunRecord};
-use switchyard_gateway::replay::{ReplayOptions, RunReport};
-use switchyard_gateway::{Config, Gateway};
+use switchyard_evaluation::{ReplayOptions, RunReport};
+use switchyard_gateway::Config;
 use switchyard_primitives::Money;
 use switchyard_strategy::lockin::Evidence;
 
@@ -521,7 +521,7 @@ fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|b| adhoc_route(&mut config, b))
         .transpose()?;
-    let built = Gateway::build(&config, &crate::env)?;
+    let built = switchyard_evaluation::build(&config, &crate::env)?;
     let gw = built.gateway.clone();
     let opts = ReplayOptions {
         candidate,
@@ -548,12 +548,14 @@ fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = crate::runtime()?;
     let progress = |done: usize, _total: usize| bar.set_position(done as u64);
-    let dataset = switchyard_gateway::replay::Dataset {
+    let dataset = switchyard_evaluation::Dataset {
         name: &info.id,
         items,
         scorers: &dataset_scorers,
     };
-    let report = rt.block_on(gw.replay(dataset, &opts, &progress));
+    let report = rt.block_on(switchyard_evaluation::replay(
+        &gw, dataset, &opts, &progress,
+    ));
     bar.finish_and_clear();
     drop(rt);
     built.recorder.shutdown();

@@ -20,7 +20,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(l) = args.listen {
         config.server.listen = l;
     }
-    let built = Gateway::build(&config, &crate::env)?;
+    let built = switchyard_evaluation::build(&config, &crate::env)?;
     let gateway = built.gateway;
     let gateway_for_eval = gateway.clone();
     if let Some(path) = &args.config.config {

@@ -6,7 +6,7 @@
 //! [`MAX_TEXT_BYTES`](switchyard_protocol::MAX_TEXT_BYTES) bytes (tag keys
 //! [`MAX_TAG_KEY_BYTES`]), cut at a char boundary and marked `…`, control characters escaped.
 
-use crate::pipeline::RequestContext;
+use crate::reply::RequestContext;
 use switchyard_protocol::{FieldError, bounded, bounded_to, check_identifier};
 
 /// The header a workload name arrives in, named in its errors.

@@ -1,6 +1,7 @@
 //! Assembly: config → providers, routes, catalog, ledger and recorder.
 
 use crate::config::{Config, ConfigError, ProviderConfig};
+use crate::observe::{Observer, RouteView};
 use crate::{Gateway, Inner, Live, RouteMeta, TargetMeta};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -48,20 +49,40 @@ impl Gateway {
         config: &Config,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<usize, BuildError> {
-        assemble(config, env, &HealthRegistry::default()).map(|p| p.routes.len())
+        Self::check_with(config, env, None)
     }
 
-    /// Assembles a gateway. `env` resolves the key variables the config names.
+    /// [`Gateway::check`] with the observer the gateway would be built with, so its settings
+    /// (capture, shadow, scorers) are checked too.
+    pub fn check_with(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+        observer: Option<&dyn Observer>,
+    ) -> Result<usize, BuildError> {
+        assemble(config, env, &HealthRegistry::default(), observer).map(|p| p.routes.len())
+    }
+
+    /// Assembles a gateway without an observer: a config that captures or shadows is refused.
+    /// `env` resolves the key variables the config names.
     pub fn build(
         config: &Config,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Built, BuildError> {
+        Self::build_with(config, env, None)
+    }
+
+    /// Assembles a gateway with `observer` (evaluation) installed for its whole life.
+    pub fn build_with(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Result<Built, BuildError> {
         let health = HealthRegistry::default();
         let Parts {
             catalog,
             routes,
             meta,
-        } = assemble(config, env, &health)?;
+        } = assemble(config, env, &health, observer.as_deref())?;
         let store = SqliteStore::open(&config.ledger.path)?;
         let (recorder, handle) = Recorder::spawn(
             Box::new(store),
@@ -93,10 +114,10 @@ impl Gateway {
                 accepting: AtomicBool::new(true),
                 source: std::sync::Mutex::new(None),
                 governance,
-                eval: std::sync::OnceLock::new(),
+                observer,
             }),
         };
-        gateway.ensure_eval(config)?;
+        gateway.start_observer(config)?;
         Ok(Built {
             gateway,
             recorder: handle,
@@ -115,7 +136,12 @@ impl Gateway {
             catalog,
             routes,
             meta,
-        } = assemble(config, env, &self.inner.health)?;
+        } = assemble(
+            config,
+            env,
+            &self.inner.health,
+            self.inner.observer.as_deref(),
+        )?;
         let mut notes = Vec::new();
         if config.server.listen != self.inner.listen {
             notes.push(format!(
@@ -136,7 +162,7 @@ impl Gateway {
                     .into(),
             );
         }
-        self.ensure_eval(config)?;
+        self.start_observer(config)?;
         let mut slot = self.inner.live.write().unwrap_or_else(|p| p.into_inner());
         let generation = slot.generation + 1;
         let routes = RouteTable::new(routes);
@@ -159,18 +185,15 @@ impl Gateway {
 }
 
 impl Gateway {
-    /// Starts the eval store writer the first time a config captures or shadows.
-    fn ensure_eval(&self, config: &Config) -> Result<(), BuildError> {
-        let wanted = config
-            .routes
-            .iter()
-            .any(|r| r.capture.is_some() || !r.shadow.is_empty());
-        if wanted && self.inner.eval.get().is_none() {
-            let rt = crate::eval::EvalRuntime::open(config)
-                .map_err(|e| BuildError::Other(format!("eval store: {e}")))?;
-            let _ = self.inner.eval.set(rt);
+    /// Lets the observer open what this config needs (the eval store, the first time a config
+    /// captures or shadows) before the config goes live.
+    fn start_observer(&self, config: &Config) -> Result<(), BuildError> {
+        match &self.inner.observer {
+            Some(o) => o
+                .start(config, &self.inner.recorder)
+                .map_err(|e| BuildError::Other(format!("eval store: {e}"))),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -209,6 +232,7 @@ fn assemble(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
     health: &HealthRegistry,
+    observer: Option<&dyn Observer>,
 ) -> Result<Parts, BuildError> {
     let missing = config.missing_env(env);
     if !missing.is_empty() {
@@ -288,12 +312,18 @@ fn assemble(
                     })
                 })
                 .collect();
-        let eval = crate::eval::route_eval(config, i, &providers, &catalog, &mut problems);
+        let view = RouteView {
+            config,
+            index: i,
+            providers: &providers,
+            catalog: &catalog,
+        };
+        let observer = observe_route(observer, &view, &mut problems);
         meta.insert(
             r.name.clone(),
             RouteMeta {
                 workload: r.workload.clone(),
-                eval,
+                observer,
             },
         );
         routes.push(Route {
@@ -322,6 +352,30 @@ fn assemble(
         routes,
         meta,
     })
+}
+
+/// The route's observer; a route that captures or shadows needs an observer installed.
+fn observe_route(
+    observer: Option<&dyn Observer>,
+    view: &RouteView<'_>,
+    problems: &mut Vec<ConfigError>,
+) -> Option<Arc<dyn crate::RouteObserver>> {
+    if let Some(o) = observer {
+        return o.route(view, problems);
+    }
+    let r = view.config.routes.get(view.index)?;
+    let field = match (&r.capture, r.shadow.is_empty()) {
+        (Some(_), _) => "capture",
+        (None, false) => "shadow",
+        (None, true) => return None,
+    };
+    problems.push(ConfigError {
+        path: format!("routes[{}].{field}", view.index),
+        message: "evaluation is not part of this assembly: build the gateway with \
+                  switchyard-evaluation's observer (the switchyard binary does), or remove it"
+            .into(),
+    });
+    None
 }
 
 /// The one factory where a provider kind picks an adapter.

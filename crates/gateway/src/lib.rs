@@ -1,39 +1,52 @@
 //! Layer 4: the gateway pipeline, transport-agnostic.
 //!
-//! Request path, in order (each step lives in one module):
+//! Request path: one `Gateway::run` of named stages (`pipeline`, timed in [`StageTimes`]), the
+//! endpoint's codec (`codec`: OpenAI chat, embeddings, Anthropic Messages) supplying what differs:
 //! 1. parse and validate the body in the client's dialect (`switchyard-protocol`);
 //! 2. resolve the route (`router::RouteTable`), 404 listing the valid names;
-//! 3. `Route::execute`: try targets in policy order, falling back on connect errors,
+//! 3. admit the caller's request (`governance`: route allowed, limits, the worst case reserved);
+//! 4. ask the route's observer whether the request is sampled ([`observe`]);
+//! 5. `Route::execute`: try targets in policy order, falling back on connect errors,
 //!    timeouts, 429 and 5xx before any byte reached the client;
-//! 4. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
+//! 6. read usage from the answer — whole, or teed from the stream as it passes ([`stream`]);
 //!    an Anthropic target's answer to an Anthropic client is forwarded untranslated
 //!    (`passthrough`); tokenise ([`tokens`]) when the upstream reports none;
-//! 5. price it from the catalog at the request's timestamp;
-//! 6. hand one [`switchyard_ledger::Record`] to the batching recorder (never waits).
+//! 7. render it in the client's dialect, price it from the catalog at the request's
+//!    timestamp, settle the reservation (`answered`);
+//! 8. hand a sampled answer to its observation, and one [`switchyard_ledger::Record`] to the
+//!    batching recorder (never waits).
 //!
-//! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum.
+//! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum,
+//! nor how evaluation captures, shadows or scores (that is `switchyard-evaluation`).
 
+mod answered;
 mod attribution;
 mod build;
+mod codec;
 pub mod config;
 mod error;
-mod eval;
+mod failure;
 mod governance;
-mod messages;
+pub mod observe;
 mod passthrough;
 mod pipeline;
-mod record;
-pub mod replay;
+pub mod record;
+mod reply;
 mod reserve;
+mod stages;
 mod status;
 mod stream;
 pub mod tokens;
+mod unfinished;
 
 pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
-pub use pipeline::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use observe::{Observation, Observer, RouteObserver};
+pub use pipeline::{Endpoint, Incoming};
+pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use stages::{Stage, StageTimes};
 
 pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
 
@@ -55,8 +68,8 @@ pub struct TargetMeta {
 #[derive(Clone, Default)]
 pub struct RouteMeta {
     pub workload: Option<String>,
-    /// Capture, shadow candidates and scorers, when the route has any.
-    pub(crate) eval: Option<Arc<eval::RouteEval>>,
+    /// The route's observer (evaluation), when the route has anything to observe.
+    pub(crate) observer: Option<Arc<dyn RouteObserver>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -77,8 +90,8 @@ struct Inner {
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
     eval_store: std::path::PathBuf,
-    /// The eval store writer and shadow bounds, once a route captures or shadows.
-    eval: std::sync::OnceLock<eval::EvalRuntime>,
+    /// Evaluation, when the assembly installed it (the `switchyard` binary does).
+    observer: Option<Arc<dyn Observer>>,
     /// Virtual keys, budgets and rate limits (keys in the ledger file).
     governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
@@ -231,6 +244,30 @@ impl Gateway {
     /// Starts a graceful stop: new requests get 503, in-flight ones finish.
     pub fn begin_shutdown(&self) {
         self.inner.accepting.store(false, Ordering::Release);
+    }
+
+    /// Shadow calls still running.
+    pub fn shadow_in_flight(&self) -> usize {
+        self.inner.observer.as_ref().map_or(0, |o| o.in_flight())
+    }
+
+    /// Waits until every capture queued so far is stored (tests, shutdown).
+    pub fn flush_eval(&self) {
+        if let Some(o) = &self.inner.observer {
+            o.flush();
+        }
+    }
+
+    /// Stores what is queued and stops the capture writer.
+    pub fn shutdown_eval(&self) {
+        if let Some(o) = &self.inner.observer {
+            o.shutdown();
+        }
+    }
+
+    /// Capture and shadow counters since start, as JSON (for `/v1/status`).
+    pub fn eval_counters(&self) -> Option<serde_json::Value> {
+        self.inner.observer.as_ref()?.status()
     }
 }
 

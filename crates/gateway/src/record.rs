@@ -1,7 +1,7 @@
 //! Building the ledger record of one request.
 
 use crate::attribution::{recorded, recorded_tags};
-use crate::pipeline::RequestContext;
+use crate::reply::RequestContext;
 use std::time::Duration;
 use switchyard_catalog::{ModelEntry, Priced};
 use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind};
@@ -14,7 +14,7 @@ use switchyard_router::AttemptLog;
 /// `route` may be the name a client asked for (an unknown route): it and every other
 /// client-supplied string are bounded and escaped here, so no record holds more than a few
 /// hundred bytes of them, whatever the request carried.
-pub(crate) fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
+pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
     Record {
         request_id: ctx.request_id.to_string(),
         ts: ctx.received_at,
@@ -88,7 +88,7 @@ pub(crate) fn upstream_time(logs: &[AttemptLog]) -> Duration {
 }
 
 /// Usage, its price, and timings: everything known once the answer is complete.
-pub(crate) struct Outcome {
+pub struct Outcome {
     pub usage: TokenUsage,
     pub estimated: bool,
     pub latency: Duration,
@@ -96,11 +96,7 @@ pub(crate) struct Outcome {
     pub overhead: Duration,
 }
 
-pub(crate) fn complete(
-    rec: &mut Record,
-    pricing: Option<&ModelEntry>,
-    o: Outcome,
-) -> Option<Priced> {
+pub fn complete(rec: &mut Record, pricing: Option<&ModelEntry>, o: Outcome) -> Option<Priced> {
     let priced = pricing.map(|m| m.cost_at(&o.usage, rec.ts));
     rec.usage = o.usage;
     rec.usage_estimated = o.estimated;

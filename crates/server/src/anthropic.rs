@@ -11,24 +11,22 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use switchyard_gateway::{Gateway, GatewayError, RequestContext};
+use switchyard_gateway::{Endpoint, Gateway, GatewayError, Incoming, RequestContext};
 use switchyard_ledger::RecordKind;
 use switchyard_protocol::anthropic::error::error_body;
 
 pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
     let mut ctx = context(&headers);
-    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
-        return render_error(&ctx, &e);
-    }
     ctx.anthropic_beta = headers
         .get("anthropic-beta")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
-        Ok(bytes) => gw.messages(&ctx, bytes).await,
-        Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
+    let incoming = Incoming {
+        endpoint: Endpoint::Messages,
+        key: presented_key(&headers),
+        body: body::read(&headers, body, gw.max_body_bytes()),
     };
-    match result {
+    match gw.serve(&mut ctx, incoming).await {
         Ok(reply) => render_reply(&ctx, reply),
         Err(e) => render_error(&ctx, &e),
     }

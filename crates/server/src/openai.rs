@@ -7,8 +7,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use switchyard_gateway::{ErrorKind, Gateway, GatewayError, Reply, ReplyBody, RequestContext};
-use switchyard_ledger::RecordKind;
+use switchyard_gateway::{
+    Endpoint, ErrorKind, Gateway, GatewayError, Incoming, Reply, ReplyBody, RequestContext,
+};
 use switchyard_protocol::openai::ErrorBody;
 
 pub const REQUEST_ID: &str = "x-switchyard-request-id";
@@ -29,26 +30,23 @@ pub(crate) fn context(headers: &HeaderMap) -> RequestContext {
 }
 
 pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let mut ctx = context(&headers);
-    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
-        return render_error(&ctx, &e);
-    }
-    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
-        Ok(bytes) => gw.chat(&ctx, bytes).await,
-        Err(e) => Err(gw.reject(&ctx, RecordKind::Chat, None, e)),
-    };
-    render(&ctx, result)
+    serve(&gw, Endpoint::ChatCompletions, &headers, body).await
 }
 
 pub async fn embeddings(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
-    let mut ctx = context(&headers);
-    if let Err(e) = gw.authenticate(&mut ctx, presented_key(&headers)) {
-        return render_error(&ctx, &e);
-    }
-    let result = match body::read(&headers, body, gw.max_body_bytes()).await {
-        Ok(bytes) => gw.embeddings(&ctx, bytes).await,
-        Err(e) => Err(gw.reject(&ctx, RecordKind::Embedding, None, e)),
+    serve(&gw, Endpoint::Embeddings, &headers, body).await
+}
+
+/// One call into the gateway's pipeline, which authenticates, reads the body and records
+/// every refusal as a call to `endpoint`; the answer or error rendered in OpenAI's dialect.
+async fn serve(gw: &Gateway, endpoint: Endpoint, headers: &HeaderMap, body: Body) -> Response {
+    let mut ctx = context(headers);
+    let incoming = Incoming {
+        endpoint,
+        key: presented_key(headers),
+        body: body::read(headers, body, gw.max_body_bytes()),
     };
+    let result = gw.serve(&mut ctx, incoming).await;
     render(&ctx, result)
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use switchyard_eval::{DatasetItem, Expected, ScorerSpec, StatsOptions};
 use switchyard_evalstore::{CaptureQuery, EvalStore};
-use switchyard_gateway::replay::{Dataset, ReplayOptions};
+use switchyard_evaluation::{Dataset, ReplayOptions, replay};
 
 const SIM: &str =
     "seed = 9\n[defaults]\nttft_ms = 0\ntokens_per_second = 0\n[models.broken]\nerror_rate = 1.0\n";
@@ -359,20 +359,21 @@ async fn replay_passes_an_equivalent_candidate_fails_a_different_one_and_stops_a
     let answers =
         production_answers(&h, "Summarise ticket {i} for the on-call engineer.", 30).await;
     let none = |_: usize, _: usize| {};
-    let same = h
-        .gateway
-        .replay(dataset(&answers), &opts("same", None), &none)
+    let same = replay(&h.gateway, dataset(&answers), &opts("same", None), &none)
         .await
         .expect("replay");
     assert!(same.verdict.passed(), "{:?}", same.verdict);
     assert_eq!((same.paired, same.summary.ties), (30, 30));
     assert!(same.deltas.candidate_latency_ms.is_some());
 
-    let other = h
-        .gateway
-        .replay(dataset(&answers), &opts("other", Some("current")), &none)
-        .await
-        .expect("replay");
+    let other = replay(
+        &h.gateway,
+        dataset(&answers),
+        &opts("other", Some("current")),
+        &none,
+    )
+    .await
+    .expect("replay");
     assert!(!other.verdict.passed());
     assert_eq!(other.summary.losses, 30);
     assert!(
@@ -388,9 +389,7 @@ async fn replay_passes_an_equivalent_candidate_fails_a_different_one_and_stops_a
     let mut capped = opts("other", Some("current"));
     capped.max_spend = "0.0000001".parse().expect("money");
     capped.concurrency = 1;
-    let r = h
-        .gateway
-        .replay(dataset(&answers), &capped, &none)
+    let r = replay(&h.gateway, dataset(&answers), &capped, &none)
         .await
         .expect("replay");
     assert!(r.stopped.is_some());
@@ -399,9 +398,7 @@ async fn replay_passes_an_equivalent_candidate_fails_a_different_one_and_stops_a
     // A run without any scorer is refused up front rather than scored as a pass.
     let mut bare = opts("same", None);
     bare.scorers.clear();
-    let err = h
-        .gateway
-        .replay(dataset(&answers), &bare, &none)
+    let err = replay(&h.gateway, dataset(&answers), &bare, &none)
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("no scorer"));
@@ -460,9 +457,7 @@ async fn without_an_expected_value_the_captured_answer_is_the_reference() {
         d
     };
     let none = |_: usize, _: usize| {};
-    let same = h
-        .gateway
-        .replay(unlabelled(&answers), &opts("same", None), &none)
+    let same = replay(&h.gateway, unlabelled(&answers), &opts("same", None), &none)
         .await
         .expect("replay");
     assert!(same.verdict.passed(), "{:?}", same.verdict);
@@ -470,11 +465,14 @@ async fn without_an_expected_value_the_captured_answer_is_the_reference() {
         same.summary.mean_baseline, 1.0,
         "the reference scores itself 1"
     );
-    let other = h
-        .gateway
-        .replay(unlabelled(&answers), &opts("other", None), &none)
-        .await
-        .expect("replay");
+    let other = replay(
+        &h.gateway,
+        unlabelled(&answers),
+        &opts("other", None),
+        &none,
+    )
+    .await
+    .expect("replay");
     assert!(!other.verdict.passed());
     h.finish().await;
 }

@@ -105,7 +105,7 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
     let lookup: switchyard_gateway::EnvFn = std::sync::Arc::new(move |k: &str| {
         vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     });
-    let built = Gateway::build(&config, &|k| lookup(k)).unwrap();
+    let built = switchyard_evaluation::build(&config, &|k| lookup(k)).unwrap();
     let config_file = dir.join("gateway.toml");
     std::fs::write(&config_file, &text).unwrap();
     let ledger_path = ledger.clone();
