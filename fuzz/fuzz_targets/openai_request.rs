@@ -46,7 +46,10 @@ fn chat(body: &[u8]) {
         ..opts
     });
     if let Some(members) = json_object("the upstream chat body without model", &omitted) {
-        assert!(!members.contains_key("model"), "omit_model leaves model out");
+        assert!(
+            !members.contains_key("model"),
+            "omit_model leaves model out"
+        );
     }
     to_other_dialects(&req);
 }
