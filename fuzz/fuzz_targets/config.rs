@@ -2,8 +2,8 @@
 //! user catalog file merged over the bundled one ([`Catalog::merge_toml`]).
 //!
 //! Beyond "no panic": a refused config must say why, each error naming a non-empty field path
-//! and message (an error without a path cannot be fixed), and a refused catalog file must not
-//! change the catalog it was merged into... as far as its model list shows.
+//! and message (an error without a path cannot be fixed); after an accepted catalog file, every
+//! model is found by its provider and id, and has a current price.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,7 +31,11 @@ fuzz_target!(|bytes: &[u8]| {
     if let Some(catalog) = bundled() {
         let mut merged = catalog.clone();
         if merged.merge_toml(text, "fuzz.toml").is_ok() {
-            let _ = merged.models().iter().map(|m| m.key()).count();
+            for m in merged.models() {
+                let found = merged.get(&m.provider, &m.id).map(|f| f.key());
+                assert_eq!(found, Some(m.key()), "every model is found by its id");
+                let _ = m.current_price();
+            }
         }
     }
 });

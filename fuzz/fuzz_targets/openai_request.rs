@@ -7,6 +7,7 @@
 //! - convert to the canonical form without panicking, and the canonical form must render as
 //!   an Anthropic and a Gemini body that are valid JSON objects and as an OpenAI body that the
 //!   OpenAI reader accepts again.
+//!
 //! An accepted embeddings request must re-serialise to a JSON object that parses again.
 #![no_main]
 

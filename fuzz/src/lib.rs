@@ -13,7 +13,10 @@ use switchyard_protocol::sse::{SseEvent, SseFramer};
 /// JSON that a client may send in a field Switchyard forwards unread, but no `Value`.)
 pub fn json(what: &str, bytes: &[u8]) -> Option<Value> {
     if let Err(e) = serde_json::from_slice::<IgnoredAny>(bytes) {
-        panic!("{what} is not valid JSON ({e}): {}", String::from_utf8_lossy(bytes));
+        panic!(
+            "{what} is not valid JSON ({e}): {}",
+            String::from_utf8_lossy(bytes)
+        );
     }
     serde_json::from_slice(bytes).ok()
 }
@@ -48,9 +51,12 @@ pub fn sse_events(bytes: &[u8]) -> Vec<SseEvent> {
 pub fn check_anthropic_frames(frames: &[String]) {
     for frame in frames {
         let events = sse_events(frame.as_bytes());
-        assert_eq!(events.len(), 1, "one frame must be one SSE event: {frame:?}");
-        let Some(data) = json_object("an Anthropic stream event", events[0].data.as_bytes())
-        else {
+        assert_eq!(
+            events.len(),
+            1,
+            "one frame must be one SSE event: {frame:?}"
+        );
+        let Some(data) = json_object("an Anthropic stream event", events[0].data.as_bytes()) else {
             continue;
         };
         let kind = data.get("type").and_then(Value::as_str);
