@@ -80,7 +80,9 @@ pub(crate) fn check_item(item: &DatasetItem) -> Vec<String> {
     problems
 }
 
-/// The body must hold a non-empty `messages` array of objects with a string `role`.
+/// The body must hold a non-empty `messages` array of objects with a string `role`, and be a
+/// chat request the gateway's own OpenAI reader accepts once the runner sets `model`: an
+/// imported item must never be refused at replay time for its shape.
 pub(crate) fn check_messages(input: &Value) -> Result<(), String> {
     let Some(messages) = input.get("messages").and_then(Value::as_array) else {
         return Err("input needs a `messages` array (an OpenAI chat request body)".into());
@@ -93,7 +95,18 @@ pub(crate) fn check_messages(input: &Value) -> Result<(), String> {
             return Err(format!("input.messages[{i}] needs a string `role`"));
         }
     }
-    Ok(())
+    let mut body = input.clone();
+    if let Value::Object(members) = &mut body {
+        members.insert("model".into(), Value::String("replay".into()));
+    }
+    let bytes = serde_json::to_vec(&body).map_err(|e| format!("input cannot be written: {e}"))?;
+    match switchyard_protocol::openai::ChatRequest::parse(&bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "input is not a chat request the gateway accepts: {}",
+            e.message
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Evaluation core: the pure logic of "is the candidate at least as good as the baseline?".
 //!
-//! Layer 5 beside `strategy`, but it depends on nothing of Switchyard: no HTTP, no gateway,
-//! no database. The runner (elsewhere) replays [`dataset`] items through routes, calls
+//! Layer 5 beside `strategy`, but it depends on nothing of Switchyard but `protocol` (whose
+//! OpenAI reader checks an imported item's input, so a dataset holds only requests the
+//! gateway accepts): no HTTP, no gateway, no database. The runner (elsewhere) replays [`dataset`] items through routes, calls
 //! judge and embedding models, and stores results; everything here is deterministic
 //! computation on what it hands over.
 //!

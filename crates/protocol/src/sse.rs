@@ -20,6 +20,10 @@ pub struct SseEvent {
 #[derive(Debug, Default)]
 pub struct SseFramer {
     buf: BytesMut,
+    /// Where the search for the next blank line resumes. A blank line is at most 3 bytes, so a
+    /// search that found none has ruled out every start but the last 2 bytes; rescanning the
+    /// whole partial event on every push would make an event sent in small pieces quadratic.
+    scanned: usize,
 }
 
 impl SseFramer {
@@ -30,14 +34,17 @@ impl SseFramer {
     /// Feeds bytes; appends every event now complete to `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) {
         self.buf.extend_from_slice(chunk);
-        while let Some(end) = find_event_end(&self.buf) {
+        while let Some(end) = find_event_end(&self.buf, self.scanned) {
             let raw = self.buf.split_to(end).freeze();
+            self.scanned = 0;
             out.push(parse_event(raw));
         }
+        self.scanned = self.buf.len().saturating_sub(2);
     }
 
     /// Whatever is left when the stream ends without a final blank line.
     pub fn finish(&mut self) -> Option<SseEvent> {
+        self.scanned = 0;
         if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
             self.buf.clear();
             return None;
@@ -52,9 +59,10 @@ impl SseFramer {
     }
 }
 
-/// Index just past the first blank line (`\n\n`, `\r\n\r\n` or `\r\r`), if any.
-fn find_event_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
+/// Index just past the first blank line (`\n\n`, `\r\n\r\n` or `\r\r`) starting at or
+/// after `from`, if any.
+fn find_event_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
     while i < buf.len() {
         match buf[i] {
             b'\n' if buf.get(i + 1) == Some(&b'\n') => return Some(i + 2),
@@ -129,6 +137,45 @@ mod tests {
         assert_eq!(out[0].event.as_deref(), Some("message_start"));
         assert_eq!(out[0].data, "x\ny");
         assert_eq!(out[1].data, "");
+    }
+
+    #[test]
+    fn framing_an_event_sent_byte_by_byte_takes_linear_time() {
+        // 128 KiB fed one byte at a time: rescanning the partial event on every push costs
+        // ~8.6e9 byte checks (tens of seconds even optimised); one scan costs milliseconds.
+        let mut body = b"data: ".to_vec();
+        body.resize(128 * 1024, b'x');
+        body.extend_from_slice(b"\r\n\r\n");
+        let mut f = SseFramer::new();
+        let mut out = Vec::new();
+        let started = std::time::Instant::now();
+        for b in body.chunks(1) {
+            f.push(b, &mut out);
+        }
+        let took = started.elapsed();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].data.len(), 128 * 1024 - 6);
+        assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    }
+
+    #[test]
+    fn a_blank_line_split_across_pushes_still_ends_the_event() {
+        for body in [
+            &b"data: a\r\n\r\n"[..],
+            b"data: a\n\n",
+            b"data: a\r\r",
+            b"data: a\n\r\n",
+        ] {
+            for cut in 0..=body.len() {
+                let mut f = SseFramer::new();
+                let mut out = Vec::new();
+                f.push(&body[..cut], &mut out);
+                f.push(&body[cut..], &mut out);
+                assert_eq!(out.len(), 1, "{body:?} cut at {cut}");
+                assert_eq!(out[0].data, "a");
+                assert_eq!(f.pending(), 0);
+            }
+        }
     }
 
     #[test]

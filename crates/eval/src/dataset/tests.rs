@@ -78,3 +78,21 @@ fn items_round_trip_through_json() {
     let back: DatasetItem = serde_json::from_str(&text).unwrap();
     assert_eq!(back, items[0]);
 }
+
+#[test]
+fn an_item_the_gateway_would_refuse_is_refused_at_import() {
+    // A misspelt `content`: the OpenAI reader refuses it, so replay would fail on every run.
+    let jsonl = r#"{"messages": [{"role": "user", "contant": "hi"}]}"#;
+    let errs = import_jsonl(jsonl).unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].message.contains("messages[0].content"),
+        "{}",
+        errs[0].message
+    );
+    let bad_role = r#"{"messages": [{"role": "wizard", "content": "hi"}]}"#;
+    assert!(
+        import_jsonl(bad_role).is_err(),
+        "an unknown role is refused"
+    );
+}

@@ -141,7 +141,9 @@ pub fn openai_completion(resp: &ChatResponse, created: u64) -> Vec<u8> {
             message: Message {
                 role: "assistant",
                 content: text,
-                reasoning_content: reasoning,
+                // Thinking blocks with no text (signature only) leave no reasoning to show; an
+                // empty `reasoning_content` would read back as no reasoning at all anyway.
+                reasoning_content: reasoning.filter(|r| !r.is_empty()),
                 tool_calls,
             },
             logprobs: None,
@@ -151,4 +153,31 @@ pub fn openai_completion(resp: &ChatResponse, created: u64) -> Vec<u8> {
     };
     // Serialising plain structs of strings and numbers into a Vec cannot fail.
     serde_json::to_vec(&body).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::StopReason;
+
+    #[test]
+    fn a_thinking_block_without_text_writes_no_reasoning_content() {
+        let resp = ChatResponse {
+            id: "msg_1".into(),
+            model: "m".into(),
+            content: vec![
+                Block::Thinking {
+                    text: String::new(),
+                    signature: Some("sig".into()),
+                },
+                Block::text("391"),
+            ],
+            stop_reason: StopReason::EndTurn,
+            usage: TokenUsage::default(),
+        };
+        let body: serde_json::Value = serde_json::from_slice(&openai_completion(&resp, 1)).unwrap();
+        let message = &body["choices"][0]["message"];
+        assert_eq!(message["content"], "391");
+        assert!(message.get("reasoning_content").is_none(), "{message}");
+    }
 }
