@@ -54,15 +54,6 @@ fuzz_target!(|body: &[u8]| {
         return;
     }
     if let Err(e) = ChatRequest::parse(&openai.json) {
-        // Known, owned elsewhere: issue #10 item 16 makes the Anthropic reader refuse invalid
-        // tool names (e.g. with spaces). Until it lands they reach the OpenAI body; remove
-        // this skip with that fix (docs/testing.md, finding 5).
-        if e.param
-            .as_deref()
-            .is_some_and(|p| p.ends_with(".function.name"))
-        {
-            return;
-        }
         panic!(
             "the OpenAI body written from an Anthropic request is refused: {}: {}",
             e.message,
