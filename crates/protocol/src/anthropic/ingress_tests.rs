@@ -265,3 +265,22 @@ fn count_tokens_bodies_need_no_max_tokens_but_refuse_repeated_members() {
         Some("top_k")
     );
 }
+
+#[test]
+fn an_empty_turn_is_refused_unless_it_is_a_final_assistant_prefill() {
+    for content in [json!([]), json!(""), json!([{"type": "text", "text": ""}])] {
+        let one = json!({"messages": [{"role": "user", "content": content}]});
+        assert_eq!(param(one).as_deref(), Some("messages[0].content"));
+        let middle = json!({"messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": content},
+            {"role": "user", "content": "again"}
+        ]});
+        assert_eq!(param(middle).as_deref(), Some("messages[1].content"));
+    }
+    let prefill = json!({"messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": ""}
+    ]});
+    assert_eq!(param(prefill), None);
+}

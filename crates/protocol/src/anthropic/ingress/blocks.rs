@@ -125,6 +125,7 @@ pub(super) fn messages(raw: Option<&RawValue>) -> Result<Vec<Turn>, FieldError> 
         ));
     }
     let mut turns = Vec::with_capacity(items.len());
+    let last = items.len() - 1;
     for (i, item) in items.into_iter().enumerate() {
         let path = format!("messages[{i}]");
         let m: WireMessage =
@@ -142,9 +143,24 @@ pub(super) fn messages(raw: Option<&RawValue>) -> Result<Vec<Turn>, FieldError> 
             }
         };
         let blocks = content(m.content, &format!("{path}.content"), place)?;
+        // Anthropic refuses a turn with no content but a final assistant one (a prefill);
+        // passing it on would leave the turn out of a translated body, and the upstream's
+        // 400 would name a problem the client did not make.
+        if blocks.iter().all(is_empty_text) && !(i == last && role == Role::Assistant) {
+            return Err(FieldError::new(
+                format!("{path}.content"),
+                format!(
+                    "`{path}.content` must not be empty: every turn but a final assistant one needs text or another content block."
+                ),
+            ));
+        }
         push_split(&mut turns, role, blocks);
     }
     Ok(turns)
+}
+
+fn is_empty_text(b: &Block) -> bool {
+    matches!(b, Block::Text { text, .. } if text.is_empty())
 }
 
 /// Appends a turn's blocks, giving each tool result its own tool turn.
