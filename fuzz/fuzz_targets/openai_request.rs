@@ -28,7 +28,7 @@ fn chat(body: &[u8]) {
         return;
     };
     let opts = UpstreamBody {
-        model: "upstream-\"model\"\u{7f}",
+        model: "upstream-\"model\"\\ü",
         ask_usage: true,
         omit_model: false,
     };

@@ -68,6 +68,9 @@ fn parse(body: &[u8], max_tokens_required: bool) -> Result<ChatRequest, FieldErr
         ));
     }
     let (tool_choice, parallel_tool_calls) = tool_choice(&raw)?;
+    if let Some(ToolChoice::Tool(name)) = &tool_choice {
+        chosen_tool_is_defined(&raw, name)?;
+    }
     let (response_format, format_only) = output_format(&raw)?;
     let mut extra = checks::extra(&raw)?;
     if format_only {
@@ -168,6 +171,26 @@ struct WireToolChoice {
     name: Option<String>,
     #[serde(default)]
     disable_parallel_tool_use: bool,
+}
+
+/// A `tool_choice` of type `tool` must name one of `tools` (client or server tools alike), as
+/// Anthropic requires: a translated body would otherwise force a function nobody defined.
+fn chosen_tool_is_defined(raw: &RawObject<'_>, name: &str) -> Result<(), FieldError> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: Option<String>,
+    }
+    let tools: Vec<Named> = raw.decode("tools")?.unwrap_or_default();
+    if tools.iter().any(|t| t.name.as_deref() == Some(name)) {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "tool_choice.name",
+        format!(
+            "`tool_choice.name` {:?} is not among `tools`: name one of the tools the request defines.",
+            crate::text::bounded(name)
+        ),
+    ))
 }
 
 /// `tool_choice`, and `Some(false)` for `parallel_tool_calls` when it disables parallel use.

@@ -95,6 +95,10 @@ fn bad_top_level_fields_are_named() {
         ),
         (json!({"tool_choice": {"type": "tool"}}), "tool_choice.name"),
         (
+            json!({"tool_choice": {"type": "tool", "name": "nowhere"}}),
+            "tool_choice.name",
+        ),
+        (
             json!({"tool_choice": {"type": "sometimes"}}),
             "tool_choice.type",
         ),
