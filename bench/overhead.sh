@@ -19,7 +19,8 @@
 # CPU placement (PIN=auto: on 2+ CPUs): proxies on CPU $GATEWAY_CPU, sim and wrk on $LOAD_CPU.
 # Environment: DURATION (s per wrk cell, 5), LEVELS ("1 64"), WARMUP (s, 1), BODIES, MODES,
 # TTFB_REQUESTS (200), CALLGRIND (auto: when valgrind is installed; 0 skips it),
-# SWITCHYARD_BIN (default: build target/release/switchyard), PIN, GATEWAY_CPU, LOAD_CPU.
+# SWITCHYARD_BIN (default: build target/release/switchyard), SIM_BIN (the simulator's binary,
+# default SWITCHYARD_BIN), PIN, GATEWAY_CPU, LOAD_CPU.
 # Installs wrk and nginx-light with apt-get when they are missing and it runs as root.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -81,7 +82,7 @@ trap 'exit 130' INT TERM
 python3 bench/bodies.py "$WORK" gpt-4o-mini  # direct and nginx: the upstream's model name
 mkdir -p "$WORK/gw" && python3 bench/bodies.py "$WORK/gw" chat  # the gateway: the route
 
-"${on_load_cpu[@]}" "$BIN" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &
+"${on_load_cpu[@]}" "${SIM_BIN:-$BIN}" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &
 PIDS+=($!)
 SIM_URL="$(wait_for_url "$WORK/sim.out" '^switchyard sim listening on http://' "$!" sim)"
 
@@ -235,7 +236,7 @@ cpu_model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 cat >"$WORK/report.md" <<EOF
 # Switchyard gateway overhead — $(date -u +%Y-%m-%dT%H:%MZ)
 
-- commit: \`$commit\`$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)'), binary: \`$BIN\`
+- commit: \`$commit\`$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)'), binary: \`$BIN\`, sim: \`${SIM_BIN:-$BIN}\`
 - machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $placement
 - load: wrk, keep-alive, threads = min(c, 2), ${DURATION}s per cell after a ${WARMUP}s warm-up;
   upstream \`switchyard sim --fast\`; bodies from bench/bodies.py; nginx $(nginx -v 2>&1 | sed 's:.*/::'), one worker
