@@ -1,40 +1,39 @@
 #!/usr/bin/env bash
-# Gateway overhead benchmark.
+# Gateway overhead on realistic traffic, next to nginx proxy_pass in the same run.
 #
-# For each concurrency level we load the simulated provider twice with wrk: first
-# directly (baseline), then through the gateway. The sim runs with --fast (zero
-# latency), so whatever the gateway run adds over the baseline is the gateway's cost.
+# One command: `nice bench/overhead.sh`. For each body of bench/bodies.py (tiny, a 500-token
+# chat, an 8k-token RAG prompt, 5 tools, a 200-chunk stream) and each concurrency level, wrk
+# loads nginx `proxy_pass` (the floor for any HTTP proxy here) and then the gateway in each
+# mode, all in front of one `switchyard sim --fast` (zero latency, fixed seed, realistic answer
+# sizes):
+#   open  - no virtual keys, ledger on
+#   keyed - a virtual key with a daily budget, rpm and tpm limits, ledger on
+#   full  - keyed, plus capture sampling at 1% into the eval store
+# A row is the proxy's CPU µs per request (utime+stime of the process over the run / requests)
+# and its ratio to nginx's in the same run. For the stream: the time to first byte at c=1
+# (median of TTFB_REQUESTS sequential requests, direct vs through each proxy) and CPU per chunk.
+# Then the stable figure: instructions per request under callgrind for every body and mode
+# (bench/instructions.sh on the same binary), with the top frames of each mode's 500-token
+# profile (callgrind_annotate). The report goes to stdout and bench/results/.
 #
-# CPU placement (PIN=auto, the default, on machines with 2+ CPUs):
-#   gateway            -> CPU $GATEWAY_CPU (default 1), alone
-#   sim + wrk          -> CPU $LOAD_CPU    (default 0), shared
-# Why: on a small machine the load generator and the sim would otherwise steal cycles
-# from the gateway at random, and the gateway's latency and CPU-per-request numbers
-# would measure scheduler noise. Keeping sim+wrk on the same core in BOTH runs means the
-# baseline and the gateway run see the same client/upstream setup; the gateway run only
-# adds a process on its own core. Caveat: absolute req/s is bounded by the shared load
-# core, so compare latency added and CPU µs/request rather than raw throughput.
-# Set PIN=0 to disable pinning.
-#
-# If nginx is installed (Debian: apt-get install nginx-light) the same levels are also run
-# through nginx as a plain keep-alive `proxy_pass` on the gateway's CPU: the floor for any HTTP
-# proxy on this machine, measured in the same run. NGINX=0 skips it.
-#
-# KEYED=1 runs the gateway with a virtual key that has a daily budget and a request limit (so
-# every request is authenticated, its prompt counted, its worst case reserved and settled), and
-# wrk sends that key: the cost of governance on the request path.
-#
-# Environment: DURATION (s per run, default 10), LEVELS (default "1 16 64"), KEYED (0),
-# WARMUP (s, default 2), SWITCHYARD_BIN (default target/release/switchyard; set it to
-# skip the build), PIN, GATEWAY_CPU, LOAD_CPU.
+# CPU placement (PIN=auto: on 2+ CPUs): proxies on CPU $GATEWAY_CPU, sim and wrk on $LOAD_CPU.
+# Environment: DURATION (s per wrk cell, 5), LEVELS ("1 64"), WARMUP (s, 1), BODIES, MODES,
+# TTFB_REQUESTS (200), CALLGRIND (auto: when valgrind is installed; 0 skips it),
+# SWITCHYARD_BIN (default: build target/release/switchyard), SIM_BIN (the simulator's binary,
+# default SWITCHYARD_BIN), PIN, GATEWAY_CPU, LOAD_CPU.
+# Installs wrk and nginx-light with apt-get when they are missing and it runs as root.
 set -euo pipefail
-shopt -s inherit_errexit  # let failures inside $(...) stop the script too
+shopt -s inherit_errexit
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
-DURATION="${DURATION:-10}"
-LEVELS="${LEVELS:-1 16 64}"
-WARMUP="${WARMUP:-2}"
+DURATION="${DURATION:-5}"
+LEVELS="${LEVELS:-1 64}"
+WARMUP="${WARMUP:-1}"
+BODIES="${BODIES:-tiny chat500 rag8k tools5 stream200}"
+MODES="${MODES:-open keyed full}"
+TTFB_REQUESTS="${TTFB_REQUESTS:-200}"
 PIN="${PIN:-auto}"
 GATEWAY_CPU="${GATEWAY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
@@ -47,111 +46,60 @@ fi
 BIN="$SWITCHYARD_BIN"
 [[ -x "$BIN" ]] || { echo "no executable at $BIN" >&2; exit 1; }
 
-if ! command -v wrk >/dev/null; then
+for tool in wrk:wrk nginx:nginx-light; do
+    command -v "${tool%%:*}" >/dev/null && continue
     if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
-        apt-get install -y wrk >&2
+        apt-get install -y "${tool#*:}" >&2
     else
-        echo "wrk is not installed (Debian: apt-get install -y wrk)" >&2
+        echo "${tool%%:*} is not installed (Debian: apt-get install -y ${tool#*:})" >&2
         exit 1
     fi
-fi
+done
 
 if [[ "$PIN" == auto ]]; then
     if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN=1; else PIN=0; fi
 fi
+on_gateway_cpu=()
+on_load_cpu=()
+placement="not pinned"
 if [[ "$PIN" == 1 ]]; then
     on_gateway_cpu=(taskset -c "$GATEWAY_CPU")
     on_load_cpu=(taskset -c "$LOAD_CPU")
-    placement="gateway on CPU $GATEWAY_CPU; sim and wrk on CPU $LOAD_CPU"
-else
-    on_gateway_cpu=()
-    on_load_cpu=()
-    placement="not pinned"
+    placement="proxies on CPU $GATEWAY_CPU; sim and wrk on CPU $LOAD_CPU"
 fi
 
 WORK="$(mktemp -d -t switchyard-bench.XXXXXX)"
-SIM_PID=""
-GW_PID=""
-NGINX_PID=""
+PIDS=()
 cleanup() {
     # Only the processes this script started, by pid.
-    for pid in "$GW_PID" "$SIM_PID" "$NGINX_PID"; do
-        [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
-    done
-    for pid in "$GW_PID" "$SIM_PID" "$NGINX_PID"; do
-        [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
-    done
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Wait until file $1 contains a line matching regex $2; print the first capture group.
-wait_for_url() {
-    local file="$1" regex="$2" pid="$3" name="$4"
-    for _ in $(seq 300); do
-        if [[ -s "$file" ]]; then
-            local line
-            line="$(grep -m1 -E "$regex" "$file" || true)"
-            if [[ -n "$line" ]]; then
-                grep -oE 'http://[^ ]+' <<<"$line" | sed 's:/*$::'
-                return 0
-            fi
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then break; fi
-        sleep 0.1
-    done
-    echo "$name did not start; its log:" >&2
-    cat "$WORK/$name.log" >&2 || true
-    return 1
-}
+python3 bench/bodies.py "$WORK" gpt-4o-mini  # direct and nginx: the upstream's model name
+mkdir -p "$WORK/gw" && python3 bench/bodies.py "$WORK/gw" chat  # the gateway: the route
 
-# --- start the sim (zero latency) ------------------------------------------------
-"${on_load_cpu[@]}" "$BIN" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &
-SIM_PID=$!
-SIM_URL="$(wait_for_url "$WORK/sim.out" '^switchyard sim listening on http://' "$SIM_PID" sim)"
+"${on_load_cpu[@]}" "${SIM_BIN:-$BIN}" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &
+PIDS+=($!)
+SIM_URL="$(wait_for_url "$WORK/sim.out" '^switchyard sim listening on http://' "$!" sim)"
 
-# --- start the gateway, ledger on -------------------------------------------------
-cat >"$WORK/switchyard.toml" <<EOF
-[server]
-listen = "127.0.0.1:0"
-
-[ledger]
-path = "$WORK/switchyard.db"
-
-[providers.sim]
-kind = "openai-compatible"
-base_url = "$SIM_URL/v1"
-
-[[routes]]
-name = "chat"
-workload = "bench"
-[[routes.targets]]
-provider = "sim"
-model = "gpt-4o-mini"
-EOF
-AUTH_HEADER=""
-if [[ "${KEYED:-0}" == 1 ]]; then
-    key="$("$BIN" keys create --ledger "$WORK/switchyard.db" --team bench --budget day=1000000 --rpm 100000000 --json |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
-    AUTH_HEADER="wrk.headers[\"Authorization\"] = \"Bearer $key\""
-fi
-"${on_gateway_cpu[@]}" "$BIN" serve --config "$WORK/switchyard.toml" >"$WORK/gateway.out" 2>"$WORK/gateway.log" &
-GW_PID=$!  # taskset execs the binary, so this is the gateway's own pid
-GW_URL="$(wait_for_url "$WORK/gateway.out" '^switchyard listening on http://' "$GW_PID" gateway)"
-for _ in $(seq 300); do
-    curl -fsS -o /dev/null "$GW_URL/readyz" && break
-    sleep 0.1
+declare -A GW_URL GW_PID
+for mode in $MODES; do
+    write_gateway "$mode" "$SIM_URL" "$WORK/$mode"
+    "${on_gateway_cpu[@]}" "$BIN" serve --config "$WORK/$mode/switchyard.toml" \
+        >"$WORK/$mode.out" 2>"$WORK/$mode.log" &
+    PIDS+=($!)
+    GW_PID[$mode]=$!  # taskset execs the binary, so this is the gateway's own pid
+    GW_URL[$mode]="$(wait_for_url "$WORK/$mode.out" '^switchyard listening on http://' "$!" "$mode")"
+    wait_ready "${GW_URL[$mode]}"
 done
-curl -fsS -o /dev/null "$GW_URL/readyz" || { echo "gateway never became ready" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
 
-# --- nginx proxy_pass, for comparison (optional) ------------------------------------
-NGINX_URL=""
-NGINX_WORKER=""
-if [[ "${NGINX:-auto}" != 0 ]] && command -v nginx >/dev/null; then
-    # nginx cannot listen on port 0; pick a free port first.
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    cat >"$WORK/nginx.conf" <<NGINX
+# nginx cannot listen on port 0; pick a free port first.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat >"$WORK/nginx.conf" <<NGINX
 worker_processes 1;
 daemon off;
 pid $WORK/nginx.pid;
@@ -159,6 +107,7 @@ error_log $WORK/nginx.log;
 events { worker_connections 1024; }
 http {
   access_log off;
+  client_body_buffer_size 64k;
   upstream sim { server ${SIM_URL#http://}; keepalive 128; }
   server {
     listen 127.0.0.1:$port;
@@ -171,128 +120,150 @@ http {
   }
 }
 NGINX
-    "${on_gateway_cpu[@]}" nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/nginx.out" 2>&1 &
-    NGINX_PID=$!
-    for _ in $(seq 50); do
-        NGINX_WORKER="$(pgrep -P "$NGINX_PID" | head -n1 || true)"
-        [[ -n "$NGINX_WORKER" ]] && curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
-        sleep 0.1
-    done
-    [[ -n "$NGINX_WORKER" ]] && NGINX_URL="http://127.0.0.1:$port"
-fi
+"${on_gateway_cpu[@]}" nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+NGINX_URL="http://127.0.0.1:$port"
+NGINX_WORKER=""
+for _ in $(seq 50); do
+    NGINX_WORKER="$(pgrep -P "${PIDS[-1]}" | head -n1 || true)"
+    [[ -n "$NGINX_WORKER" ]] && curl -s -o /dev/null "$NGINX_URL/healthz" && break
+    sleep 0.1
+done
+[[ -n "$NGINX_WORKER" ]] || { echo "nginx did not start" >&2; cat "$WORK/nginx.log" >&2; exit 1; }
 
-# --- wrk script -------------------------------------------------------------------
-# One script per model. done() prints a machine-readable line so we never parse wrk's
-# human output (which switches between us/ms/s units).
+# write_lua NAME BODY_FILE [KEY]: a wrk script; done() prints one machine-readable line.
 write_lua() {
-    cat >"$WORK/$1.lua" <<EOF
+    local auth=""
+    [[ -n "${3:-}" ]] && auth="wrk.headers[\"Authorization\"] = \"Bearer $3\""
+    cat >"$WORK/$1.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-${2:-}
-wrk.body = '{"model":"$1","messages":[{"role":"user","content":"Say hello"}]}'
-
+$auth
+local f = assert(io.open("$2", "rb"))
+wrk.body = f:read("*a")
+f:close()
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
     e.connect + e.read + e.write + e.status + e.timeout))
 end
-EOF
+LUA
 }
-write_lua gpt-4o-mini  # direct: the sim accepts any model; use the upstream name
-write_lua chat "$AUTH_HEADER"  # through the gateway: the route name (and the key, if KEYED=1)
-
-# Gateway CPU time so far, in clock ticks (utime + stime, fields 14 and 15 of
-# /proc/PID/stat; strip "pid (comm) " first since comm may contain spaces).
-ticks_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-hwm_kib_of() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-gw_ticks() { ticks_of "$GW_PID"; }
-gw_hwm_kib() { hwm_kib_of "$GW_PID"; }
-CLK_TCK="$(getconf CLK_TCK)"
 
 # run_wrk URL LUA CONNS SECONDS -> "requests duration_us p50_us p99_us errors"
 run_wrk() {
-    local url="$1" lua="$2" c="$3" secs="$4" threads
-    threads=$((c < 2 ? c : 2))
-    local out="$WORK/wrk-$(basename "$lua" .lua)-c$c.txt"
-    "${on_load_cpu[@]}" wrk -t"$threads" -c"$c" -d"${secs}s" --latency -s "$WORK/$lua.lua" \
-        "$url/v1/chat/completions" >"$out" || { cat "$out" >&2; return 1; }
-    grep -q '^RESULT ' "$out" || { echo "wrk printed no RESULT line:" >&2; cat "$out" >&2; return 1; }
-    sed -n 's/^RESULT //p' "$out" | tr ' ' '\n' | cut -d= -f2 | paste -sd' '
+    local c="$3" out="$WORK/wrk.txt"
+    "${on_load_cpu[@]}" wrk -t$((c < 2 ? c : 2)) -c"$c" -d"$4s" --latency -s "$WORK/$2.lua" \
+        "$1/v1/chat/completions" >"$out" || { cat "$out" >&2; return 1; }
+    sed -n 's/^RESULT //p' "$out" | grep . || { echo "wrk printed no RESULT:" >&2; cat "$out" >&2; return 1; }
 }
 
-echo "==> warm-up (${WARMUP}s each)" >&2
-run_wrk "$SIM_URL" gpt-4o-mini 16 "$WARMUP" >/dev/null
-run_wrk "$GW_URL" chat 16 "$WARMUP" >/dev/null
+# cell TARGET URL LUA PID C NGINX_CPU CHUNKS -> a table row; prints its CPU µs/req on fd 3.
+cell() {
+    local target="$1" url="$2" lua="$3" pid="$4" c="$5" base="$6" chunks="$7"
+    local t0 t1 req dur p50 p99 err
+    t0="$(ticks_of "$pid")"
+    read -r req dur p50 p99 err <<<"$(run_wrk "$url" "$lua" "$c" "$DURATION")"
+    t1="$(ticks_of "$pid")"
+    awk -v t="$target" -v c="$c" -v req="$req" -v dur="$dur" -v p50="$p50" -v p99="$p99" \
+        -v err="$err" -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v base="$base" \
+        -v hwm="$(hwm_kib_of "$pid")" -v chunks="$chunks" -v body="$BODY" 'BEGIN {
+            cpu = req > 0 ? ticks / hz * 1e6 / req : 0
+            ratio = t ~ /^nginx/ ? "1×" : (base > 0 ? sprintf("%.2f×", cpu / base) : "–")
+            per = chunks > 0 ? sprintf(" (%.2f/chunk)", cpu / chunks) : ""
+            printf "| %s | %d | %s | %.0f | %d | %d | %.1f%s | %s | %.1f | %d |\n",
+                body, c, t, req / (dur / 1e6), p50, p99, cpu, per, ratio, hwm / 1024, err
+            printf "%.3f\n", cpu > "/dev/stderr"
+        }' 2>"$WORK/cpu"
+}
 
 rows=()
-warn=""
-for c in $LEVELS; do
-    echo "==> c=$c direct (${DURATION}s)" >&2
-    res="$(run_wrk "$SIM_URL" gpt-4o-mini "$c" "$DURATION")"
-    read -r d_req d_dur d_p50 d_p99 d_err <<<"$res"
-
-    echo "==> c=$c gateway (${DURATION}s)" >&2
-    t0="$(gw_ticks)"
-    res="$(run_wrk "$GW_URL" chat "$c" "$DURATION")"
-    read -r g_req g_dur g_p50 g_p99 g_err <<<"$res"
-    t1="$(gw_ticks)"
-    hwm="$(gw_hwm_kib)"
-
-    rows+=("$(awk -v c="$c" -v req="$d_req" -v dur="$d_dur" -v p50="$d_p50" -v p99="$d_p99" -v err="$d_err" \
-        'BEGIN { printf "| %d | direct | %.0f | %d | %d | – | – | – | %d |", c, req / (dur / 1e6), p50, p99, err }')")
-    rows+=("$(awk -v c="$c" -v req="$g_req" -v dur="$g_dur" -v p50="$g_p50" -v p99="$g_p99" -v err="$g_err" \
-        -v dp50="$d_p50" -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" -v hwm="$hwm" \
-        'BEGIN {
-            cpu = req > 0 ? ticks / hz * 1e6 / req : 0
-            printf "| %d | gateway | %.0f | %d | %d | %+d | %.1f | %.1f | %d |",
-                c, req / (dur / 1e6), p50, p99, p50 - dp50, cpu, hwm / 1024, err
-        }')")
-    if [[ -n "$NGINX_URL" ]]; then
-        echo "==> c=$c nginx proxy_pass (${DURATION}s)" >&2
-        t0="$(ticks_of "$NGINX_WORKER")"
-        res="$(run_wrk "$NGINX_URL" gpt-4o-mini "$c" "$DURATION")"
-        read -r n_req n_dur n_p50 n_p99 n_err <<<"$res"
-        t1="$(ticks_of "$NGINX_WORKER")"
-        rows+=("$(awk -v c="$c" -v req="$n_req" -v dur="$n_dur" -v p50="$n_p50" -v p99="$n_p99" -v err="$n_err" \
-            -v dp50="$d_p50" -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" -v hwm="$(hwm_kib_of "$NGINX_WORKER")" \
-            'BEGIN {
-                cpu = req > 0 ? ticks / hz * 1e6 / req : 0
-                printf "| %d | nginx proxy_pass | %.0f | %d | %d | %+d | %.1f | %.1f | %d |",
-                    c, req / (dur / 1e6), p50, p99, p50 - dp50, cpu, hwm / 1024, err
-            }')")
+for BODY in $BODIES; do
+    write_lua "direct-$BODY" "$WORK/$BODY.json"
+    for mode in $MODES; do write_lua "$mode-$BODY" "$WORK/gw/$BODY.json" "$(cat "$WORK/$mode/key" 2>/dev/null || true)"; done
+    chunks=0
+    if [[ "$BODY" == stream* ]]; then
+        chunks="$(python3 bench/client.py "$NGINX_URL/v1/chat/completions" "$WORK/$BODY.json" 1 | sed 's/.*chunks=//')"
     fi
-    if ((d_err + g_err > 0)); then
-        echo "WARNING: c=$c had errors (direct $d_err, gateway $g_err); see the logs" >&2
-        warn="**Some runs had errors; their latency and throughput numbers are not comparable.**"
-    fi
+    echo "==> $BODY: warm-up (${WARMUP}s per proxy)" >&2
+    run_wrk "$NGINX_URL" "direct-$BODY" 16 "$WARMUP" >/dev/null
+    for mode in $MODES; do run_wrk "${GW_URL[$mode]}" "$mode-$BODY" 16 "$WARMUP" >/dev/null; done
+    for c in $LEVELS; do
+        echo "==> $BODY c=$c: nginx, then $MODES (${DURATION}s each)" >&2
+        rows+=("$(cell "nginx proxy_pass" "$NGINX_URL" "direct-$BODY" "$NGINX_WORKER" "$c" 0 "$chunks")")
+        base="$(cat "$WORK/cpu")"
+        for mode in $MODES; do
+            rows+=("$(cell "gateway, $mode" "${GW_URL[$mode]}" "$mode-$BODY" "${GW_PID[$mode]}" "$c" "$base" "$chunks")")
+        done
+    done
 done
+
+# Time to first byte of the stream at c=1, sequential requests over one connection.
+ttfb_rows=()
+if [[ " $BODIES " == *" stream200 "* ]]; then
+    echo "==> stream200 TTFB (${TTFB_REQUESTS} requests each)" >&2
+    ttfb_of() { python3 bench/client.py "$1/v1/chat/completions" "$2" "$TTFB_REQUESTS" "${3:-}" | sed 's/.*ttfb_us=\([0-9]*\).*/\1/'; }
+    direct="$(ttfb_of "$SIM_URL" "$WORK/stream200.json")"
+    nginx_t="$(ttfb_of "$NGINX_URL" "$WORK/stream200.json")"
+    ttfb_rows+=("| direct to the sim | $direct | – |" "| nginx proxy_pass | $nginx_t | $((nginx_t - direct)) |")
+    for mode in $MODES; do
+        t="$(ttfb_of "${GW_URL[$mode]}" "$WORK/gw/stream200.json" "$(cat "$WORK/$mode/key" 2>/dev/null || true)")"
+        ttfb_rows+=("| gateway, $mode | $t | $((t - direct)) |")
+    done
+fi
+declare -A RSS
+for mode in $MODES; do RSS[$mode]="$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/${GW_PID[$mode]}/status")"; done
+
+instr=""
+profile=""
+if [[ "${CALLGRIND:-auto}" != 0 ]] && command -v valgrind >/dev/null; then
+    echo "==> callgrind: instructions per request, every body and mode" >&2
+    mkdir -p "$WORK/cg"
+    instr="$( (SWITCHYARD_BIN="$BIN" MODES="$MODES" BODIES="$BODIES" KEEP="$WORK/cg" bench/instructions.sh ||
+        echo "callgrind failed" >&2) | awk '{printf "| %s | %s | %d |\n", $2, $1, $3}')"
+    for mode in $MODES; do
+        [[ -f "$WORK/cg/callgrind.$mode-chat500" ]] || continue
+        profile+=$'\n'"#### $mode, chat500 (inclusive; the project's frames and the parsers, top 25)"$'\n\n```\n'
+        profile+="$(callgrind_annotate --inclusive=yes "$WORK/cg/callgrind.$mode-chat500" 2>/dev/null |
+            grep -E '^ *[0-9,]+ \(' | grep -E 'switchyard_|serde|hyper::proto|rusqlite|tiktoken' |
+            head -n 25 | cut -c1-180 || true)"
+        profile+=$'\n```\n'
+    done
+fi
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
 cpu_model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-report="$(
-    cat <<EOF
+cat >"$WORK/report.md" <<EOF
 # Switchyard gateway overhead — $(date -u +%Y-%m-%dT%H:%MZ)
 
-- commit: \`$commit\`, binary: \`$BIN\`
-- machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs; $placement
-- load: wrk, keep-alive, threads = min(c, 2), ${DURATION}s per run after a ${WARMUP}s warm-up;
-  body \`{"model":…,"messages":[{"role":"user","content":"Say hello"}]}\`
-- upstream: \`switchyard sim --fast\`; gateway ledger enabled (SQLite in a temp dir)$([[ "${KEYED:-0}" == 1 ]] && echo "; every request authenticated with a virtual key that has a daily budget and an rpm limit")
+- commit: \`$commit\`$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)'), binary: \`$BIN\`, sim: \`${SIM_BIN:-$BIN}\`
+- machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $placement
+- load: wrk, keep-alive, threads = min(c, 2), ${DURATION}s per cell after a ${WARMUP}s warm-up;
+  upstream \`switchyard sim --fast\`; bodies from bench/bodies.py; nginx $(nginx -v 2>&1 | sed 's:.*/::'), one worker
 
-| c | target | req/s | p50 µs | p99 µs | p50 added µs | gw CPU µs/req | gw peak RSS MiB | errors |
-|--:|:--|--:|--:|--:|--:|--:|--:|--:|
+| body | c | target | req/s | p50 µs | p99 µs | CPU µs/req | × nginx | peak RSS MiB | errors |
+|:--|--:|:--|--:|--:|--:|--:|--:|--:|--:|
 $(printf '%s\n' "${rows[@]}")
-$warn
 
-gw CPU µs/req: the proxy's (the gateway's, or the nginx worker's) utime+stime during the run (/proc/PID/stat, ${CLK_TCK} ticks/s)
-divided by requests completed; includes ledger writes. Peak RSS is VmHWM, the high-water
-mark since the gateway started, so it only grows from level to level.
+Resident memory after the run (VmRSS): $(for m in $MODES; do printf '%s %s MiB; ' "$m" "${RSS[$m]}"; done)
+
+Streaming (stream200), time to first byte at c=1, median µs:
+
+| path | TTFB µs | added µs |
+|:--|--:|--:|
+$(printf '%s\n' "${ttfb_rows[@]}")
+
+Instructions per request (callgrind, same binary, bench/instructions.sh):
+
+| body | mode | instructions/request |
+|:--|:--|--:|
+$instr
+$profile
 EOF
-)"
 
 mkdir -p bench/results
-out="bench/results/overhead-$(date +%F).md"
-printf '%s\n' "$report" >"$out"
-printf '%s\n' "$report"
+out="bench/results/overhead-$(date +%F-%H%M).md"
+cp "$WORK/report.md" "$out"
+cat "$out"
 echo "written to $out" >&2

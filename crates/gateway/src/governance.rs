@@ -98,12 +98,27 @@ impl Governance {
 
 /// What a request asks for, as far as budgets and token limits go.
 pub(crate) struct Ask<F> {
-    /// Counts the prompt's tokens exactly; only called when the key has a token limit (`tpm`).
+    /// Counts the prompt's tokens exactly; only called for a key with a token limit (`tpm`)
+    /// whose headroom the prompt's byte bound could exceed.
     pub prompt_tokens: F,
     /// The upper bound on the prompt's tokens that budgets reserve against (no tokenizer).
     pub bound: PromptBound,
     /// The client's output limit, if it set one.
     pub max_output: Option<u64>,
+}
+
+/// The prompt tokens a `tpm` limit is checked and held against (0 without one).
+///
+/// The body's byte length bounds the exact count (`reserve.rs`), so when even that fits the
+/// window's headroom the exact count could not change the verdict: a cheap estimate is held
+/// while the request is in flight, and settlement records the tokens the provider reports.
+/// Only a prompt whose bound could cross the limit is tokenised.
+fn tpm_prompt(headroom: Option<u64>, bound: &PromptBound, exact: impl FnOnce() -> u64) -> u64 {
+    match headroom {
+        None => 0,
+        Some(room) if bound.body_bytes <= room => crate::tokens::estimate(bound.body_bytes),
+        Some(_) => exact(),
+    }
 }
 
 /// A key operation's failure, for the admin API and the CLI.
@@ -236,13 +251,8 @@ impl Gateway {
             };
             return Err(self.reject(ctx, kind, Some(&route.name), err));
         }
-        let spec = &key.info().spec;
-        // Exact tokens only for the token rate limit; budgets reserve the byte bound.
-        let prompt = if spec.tpm.is_some() {
-            prompt_tokens()
-        } else {
-            0
-        };
+        // Budgets reserve the byte bound; the tpm limit counts exactly only near its edge.
+        let prompt = tpm_prompt(key.token_headroom(Utc::now()), &bound, prompt_tokens);
         let output = max_output
             .or_else(|| {
                 route
@@ -340,5 +350,38 @@ impl Gateway {
             .refresh(true)
             .map(|_| ())
             .map_err(KeyOpError::Refresh)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(bytes: u64) -> PromptBound {
+        PromptBound {
+            body_bytes: bytes,
+            ..PromptBound::default()
+        }
+    }
+
+    #[test]
+    fn tpm_far_from_its_edge_is_checked_against_an_estimate_without_counting() {
+        let prompt = tpm_prompt(Some(10_000), &body(2_500), || panic!("counted exactly"));
+        assert_eq!(prompt, 625);
+        assert_eq!(
+            tpm_prompt(Some(2_500), &body(2_500), || panic!("counted")),
+            625
+        );
+    }
+
+    #[test]
+    fn tpm_near_its_edge_counts_the_prompt_exactly() {
+        assert_eq!(tpm_prompt(Some(2_499), &body(2_500), || 480), 480);
+        assert_eq!(tpm_prompt(Some(0), &body(10), || 3), 3);
+    }
+
+    #[test]
+    fn no_tpm_limit_holds_no_tokens_and_counts_nothing() {
+        assert_eq!(tpm_prompt(None, &body(2_500), || panic!("counted")), 0);
     }
 }

@@ -1,21 +1,56 @@
 //! Token counting for upstreams that report no usage (llama.cpp's server ignores
-//! `include_usage`): OpenAI's `o200k_base` BPE, a real tokenizer, loaded once on first use.
+//! `include_usage`), for `tpm` limits near their edge and for the context-window fit check:
+//! OpenAI's `o200k_base` BPE, a real tokenizer.
 //!
-//! Counts are estimates for non-OpenAI models (their own tokenizers differ by a few percent);
-//! records counted here carry `usage_estimated = true`.
+//! Its tables cost about 45 MiB of memory, so they are loaded the first time a count is
+//! actually needed, never at startup and never for budgets (which reserve a byte bound,
+//! `reserve.rs`); [`loaded`] tells whether that happened. Counts are estimates for non-OpenAI
+//! models (their own tokenizers differ by a few percent); records counted here carry
+//! `usage_estimated = true`.
+
+use std::sync::OnceLock;
 
 /// Tokens OpenAI's chat format adds per message, and to prime the reply.
 const PER_MESSAGE: u64 = 3;
 const REPLY_PRIMING: u64 = 3;
+
+/// The tokenizer, built on first use; `None` if its embedded tables failed to load (then
+/// counts fall back to [`estimate`]).
+static BPE: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
+
+fn bpe() -> Option<&'static tiktoken_rs::CoreBPE> {
+    BPE.get_or_init(|| match tiktoken_rs::o200k_base() {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::error!(
+                "the o200k_base tokenizer did not load ({e}); counting 4 bytes a token"
+            );
+            None
+        }
+    })
+    .as_ref()
+}
+
+/// Whether the tokenizer's tables are in memory (they load on the first exact count).
+pub fn loaded() -> bool {
+    BPE.get().is_some()
+}
+
+/// A cheap token estimate from a byte length: four bytes a token, rounded up (English text
+/// under `o200k_base` averages a little over four).
+pub fn estimate(bytes: u64) -> u64 {
+    bytes.div_ceil(4)
+}
 
 /// Tokens in `text`, encoded as ordinary text (special-token markers count as text).
 pub fn count(text: &str) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    tiktoken_rs::o200k_base_singleton()
-        .encode_ordinary(text)
-        .len() as u64
+    match bpe() {
+        Some(b) => b.encode_ordinary(text).len() as u64,
+        None => estimate(text.len() as u64),
+    }
 }
 
 /// Prompt tokens of a chat: each piece of text plus the chat format's framing.

@@ -188,6 +188,16 @@ impl Governor {
     }
 }
 
+impl KeyHandle {
+    /// Tokens the key's `tpm` window can still take now (settled in the last minute and in
+    /// flight subtracted); `None` without a `tpm` limit. A request whose prompt is surely
+    /// below this needs no exact count: an estimate is admitted the same way, and settlement
+    /// records the real usage.
+    pub fn token_headroom(&self, now: DateTime<Utc>) -> Option<u64> {
+        self.cell.lock().tokens.as_mut().map(|w| w.remaining(now))
+    }
+}
+
 #[cfg(test)]
 #[path = "governor_tests.rs"]
 mod tests;

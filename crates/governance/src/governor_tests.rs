@@ -513,3 +513,27 @@ fn handles_and_reservations_cross_threads() {
         usd("0.25")
     );
 }
+
+#[test]
+fn token_headroom_is_what_the_tpm_window_can_still_take() {
+    let (gov, k) = one(KeySpec {
+        tpm: Some(1000),
+        ..KeySpec::default()
+    });
+    assert_eq!(k.token_headroom(t0()), Some(1000));
+    let d = Demand {
+        prompt_tokens: 300,
+        worst_case_usd: Money::ZERO,
+    };
+    let a = gov.admit(&k, t0(), d).unwrap();
+    assert_eq!(k.token_headroom(t0()), Some(700), "in flight counts");
+    a.reservation.settle(Money::ZERO, 450, t0());
+    assert_eq!(
+        k.token_headroom(t0()),
+        Some(550),
+        "settled replaces in flight"
+    );
+    assert_eq!(k.token_headroom(t0() + TimeDelta::seconds(61)), Some(1000));
+    let (_, open) = one(KeySpec::default());
+    assert_eq!(open.token_headroom(t0()), None);
+}

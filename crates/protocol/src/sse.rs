@@ -77,31 +77,34 @@ fn find_event_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// Splits the event into lines on the bytes (`\n`, `\r`): no UTF-8 pass over the whole event
+/// and no char-pattern search, which cost ~150k instructions an event in a debug build.
+/// Splitting at ASCII bytes first and then decoding each value loses nothing: an invalid UTF-8
+/// sequence never contains `\n` or `\r`.
 fn parse_event(raw: Bytes) -> SseEvent {
     let mut event = None;
     let mut data = String::new();
     let mut first = true;
-    let text = String::from_utf8_lossy(&raw);
-    for line in text.split(['\n', '\r']) {
-        if line.is_empty() || line.starts_with(':') {
+    for line in raw.split(|&b| b == b'\n' || b == b'\r') {
+        if line.first().is_none_or(|&b| b == b':') {
             continue;
         }
-        let (field, value) = match line.find(':') {
+        let (field, value) = match line.iter().position(|&b| b == b':') {
             Some(i) => {
                 let v = &line[i + 1..];
-                (&line[..i], v.strip_prefix(' ').unwrap_or(v))
+                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
             }
-            None => (line, ""),
+            None => (line, &b""[..]),
         };
         match field {
-            "data" => {
+            b"data" => {
                 if !first {
                     data.push('\n');
                 }
-                data.push_str(value);
+                data.push_str(&String::from_utf8_lossy(value));
                 first = false;
             }
-            "event" => event = Some(value.to_string()),
+            b"event" => event = Some(String::from_utf8_lossy(value).into_owned()),
             _ => {}
         }
     }
@@ -186,5 +189,14 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(f.finish().map(|e| e.data), Some("tail".to_string()));
         assert_eq!(f.finish(), None);
+    }
+
+    #[test]
+    fn invalid_utf8_in_data_is_replaced_and_fields_without_a_colon_are_names() {
+        let mut f = SseFramer::new();
+        let mut out = Vec::new();
+        f.push(b"data:\xff ok\rdata\nevent:x\n\n", &mut out);
+        assert_eq!(out[0].data, "\u{fffd} ok\n");
+        assert_eq!(out[0].event.as_deref(), Some("x"));
     }
 }

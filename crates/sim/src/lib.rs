@@ -196,6 +196,12 @@ pub async fn run(
     config: SimConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Each SSE event is one small write; with Nagle's algorithm on, every stream would stall
+    // on the client's delayed ACK (~40 ms), as no real provider's does.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(config))
         .with_graceful_shutdown(shutdown)
         .await

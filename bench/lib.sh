@@ -1,0 +1,84 @@
+# Shared by bench/overhead.sh and bench/instructions.sh (source it; it defines functions only).
+# Needs: $WORK (a temp dir the caller owns), $BIN (the switchyard binary).
+
+# Wait until file $1 holds a line matching regex $2 (process $3, named $4); print its URL.
+wait_for_url() {
+    local file="$1" regex="$2" pid="$3" name="$4"
+    for _ in $(seq 600); do
+        if [[ -s "$file" ]]; then
+            local line
+            line="$(grep -m1 -E "$regex" "$file" || true)"
+            if [[ -n "$line" ]]; then
+                grep -oE 'http://[^ ]+' <<<"$line" | sed 's:/*$::'
+                return 0
+            fi
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    echo "$name did not start; its log:" >&2
+    cat "$WORK/$name.log" >&2 || true
+    return 1
+}
+
+# wait_ready URL: until /readyz answers (a gateway under valgrind takes a while).
+wait_ready() {
+    for _ in $(seq 1200); do
+        curl -fsS -o /dev/null "$1/readyz" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "gateway at $1 never became ready" >&2
+    return 1
+}
+
+# write_gateway MODE SIM_URL DIR [stable]: the gateway config for a benchmark mode in DIR
+# (DIR/switchyard.toml, ledger DIR/switchyard.db) and, for keyed modes, a key in DIR/key.
+#   open  - no virtual keys: the gateway is open; ledger on.
+#   keyed - one virtual key with a daily budget, an rpm and a tpm limit; ledger on.
+#   full  - keyed, plus capture of 1% of the route's requests into the eval store.
+# "stable" (the instruction counts): the ledger commits every 10 records and never on its
+# timer, keys are never polled, so what runs per request does not depend on wall time.
+write_gateway() {
+    local mode="$1" sim="$2" dir="$3" stable="${4:-}"
+    mkdir -p "$dir"
+    local ledger="" admin="" capture=""
+    if [[ "$stable" == stable ]]; then
+        ledger=$'batch_size = 10\nflush_interval_ms = 3600000'
+        admin=$'[admin]\nkey_poll_ms = 3600000'
+    fi
+    if [[ "$mode" == full ]]; then
+        capture=$'[routes.capture]\nrate = 0.01\nmax_per_day = 1000000'
+    fi
+    cat >"$dir/switchyard.toml" <<TOML
+[server]
+listen = "127.0.0.1:0"
+
+[ledger]
+path = "$dir/switchyard.db"
+$ledger
+
+$admin
+
+[providers.sim]
+kind = "openai-compatible"
+base_url = "$sim/v1"
+
+[[routes]]
+name = "chat"
+workload = "bench"
+[[routes.targets]]
+provider = "sim"
+model = "gpt-4o-mini"
+$capture
+TOML
+    rm -f "$dir/key"
+    if [[ "$mode" != open ]]; then
+        "$BIN" keys create --ledger "$dir/switchyard.db" --team bench --budget day=1000000 \
+            --rpm 100000000 --tpm 1000000000 --json |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' >"$dir/key"
+    fi
+}
+
+# CPU ticks (utime + stime) of process $1 so far.
+ticks_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+hwm_kib_of() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
