@@ -127,9 +127,13 @@ pub fn openai_completion(resp: &ChatResponse, created: u64) -> Vec<u8> {
             Block::Image { .. } | Block::ToolResult { .. } | Block::RedactedThinking { .. } => {}
         }
     }
-    if text.is_none() && tool_calls.is_empty() {
+    if tool_calls.is_empty() {
         // An empty completion is "", not null: clients commonly call string methods on it.
-        text = Some(String::new());
+        text.get_or_insert_with(String::new);
+    } else if text.as_deref() == Some("") {
+        // Beside tool calls, empty text blocks are no text at all: `null`, as OpenAI answers
+        // (and as this answer reads back).
+        text = None;
     }
     let body = Completion {
         id: &resp.id,
@@ -179,5 +183,29 @@ mod tests {
         let message = &body["choices"][0]["message"];
         assert_eq!(message["content"], "391");
         assert!(message.get("reasoning_content").is_none(), "{message}");
+    }
+
+    #[test]
+    fn empty_text_beside_tool_calls_is_null_content() {
+        let input = serde_json::value::RawValue::from_string("{}".into()).unwrap();
+        let resp = ChatResponse {
+            id: "msg_1".into(),
+            model: "m".into(),
+            content: vec![
+                Block::text(""),
+                Block::ToolUse {
+                    id: "toolu_1".into(),
+                    name: "f".into(),
+                    input,
+                    cache_control: None,
+                },
+            ],
+            stop_reason: StopReason::ToolUse,
+            usage: TokenUsage::default(),
+        };
+        let body: serde_json::Value = serde_json::from_slice(&openai_completion(&resp, 1)).unwrap();
+        let message = &body["choices"][0]["message"];
+        assert!(message["content"].is_null(), "{message}");
+        assert_eq!(message["tool_calls"][0]["id"], "toolu_1");
     }
 }
