@@ -4,11 +4,14 @@
 //! Knows Anthropic's wire format only; must never know HTTP, headers (`anthropic-version`,
 //! `x-api-key`) or which provider serves the route.
 
+pub mod breakpoints;
+mod breakpoints_raw;
 mod from_canonical;
 mod request;
 mod response;
 pub mod stream;
 
+pub use breakpoints_raw::place_raw;
 pub use request::{
     CacheControl, ContentBlock, DEFAULT_MAX_TOKENS, Extra, ImageSource, Message, MessagesRequest,
     Metadata, OutputConfig, OutputFormat, Tool, ToolChoice,
