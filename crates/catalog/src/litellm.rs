@@ -162,6 +162,7 @@ fn convert(name: &str, e: Entry) -> Option<ModelEntry> {
             json_schema: e.supports_response_schema.unwrap_or(false),
             reasoning: e.supports_reasoning.unwrap_or(false),
             prompt_caching: e.supports_prompt_caching.unwrap_or(false),
+            prompt_cache_min_tokens: None,
         },
         open_weights: false,
         license: "unknown".into(),

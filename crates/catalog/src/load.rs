@@ -107,6 +107,8 @@ struct RawCaps {
     reasoning: bool,
     #[serde(default)]
     prompt_caching: bool,
+    #[serde(default)]
+    prompt_cache_min_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +263,7 @@ impl Validator<'_> {
                 json_schema: m.capabilities.json_schema,
                 reasoning: m.capabilities.reasoning,
                 prompt_caching: m.capabilities.prompt_caching,
+                prompt_cache_min_tokens: m.capabilities.prompt_cache_min_tokens,
             },
             open_weights: m.open_weights,
             license: m.license.unwrap_or_else(|| "proprietary".into()),

@@ -19,6 +19,8 @@ pub struct Capabilities {
     pub json_schema: bool,
     pub reasoning: bool,
     pub prompt_caching: bool,
+    /// The shortest prompt prefix the provider caches, in tokens (its documented minimum).
+    pub prompt_cache_min_tokens: Option<u64>,
 }
 
 /// A long-context tier: applies when the prompt exceeds `above_input_tokens`.

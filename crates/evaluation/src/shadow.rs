@@ -136,6 +136,7 @@ impl ShadowJob {
                         payload: Payload::Chat(&req),
                         model: &target.model,
                         allow_drop: &ALLOW_ALL,
+                        prompt_cache: Default::default(),
                     })
                     .await
             }
@@ -148,6 +149,7 @@ impl ShadowJob {
                         payload: Payload::Canonical(&req),
                         model: &target.model,
                         allow_drop: &ALLOW_ALL,
+                        prompt_cache: Default::default(),
                     })
                     .await
             }

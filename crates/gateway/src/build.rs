@@ -324,6 +324,7 @@ fn assemble(
             RouteMeta {
                 workload: r.workload.clone(),
                 observer,
+                openai_cache_key: r.prompt_cache.openai_key,
             },
         );
         routes.push(Route {
@@ -332,6 +333,7 @@ fn assemble(
             strategy: r.strategy,
             retry: r.retry.clone(),
             allow_drop: r.allow_drop.clone(),
+            prompt_cache_ttl: r.prompt_cache.anthropic,
         });
     }
     if !problems.is_empty() {
@@ -528,6 +530,7 @@ fn add_catalog_routes(
                         strategy: Strategy::Fallback,
                         retry: RetryPolicy::default(),
                         allow_drop: Vec::new(),
+                        prompt_cache_ttl: None,
                     });
                 }
             }
@@ -554,6 +557,7 @@ fn profile(entry: Option<&ModelEntry>) -> Profile {
         json_schema: Some(m.capabilities.json_schema),
         input_cost: per_token(price.input),
         output_cost: per_token(price.output),
+        min_cache_tokens: m.capabilities.prompt_cache_min_tokens,
     }
 }
 

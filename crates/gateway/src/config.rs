@@ -201,6 +201,8 @@ pub struct RouteConfig {
     pub shadow: Vec<ShadowConfig>,
     /// Scorer specs (as JSON) applied to shadow results, validated at assembly.
     pub scorers: Vec<serde_json::Value>,
+    /// Provider prompt caching (`[routes.prompt_cache]`).
+    pub prompt_cache: crate::prompt_cache::PromptCacheConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -311,6 +313,7 @@ struct RawRoute {
     retry_backoff_max_ms: Option<u64>,
     max_retry_after_ms: Option<u64>,
     capture: Option<RawCapture>,
+    prompt_cache: Option<crate::prompt_cache::RawPromptCache>,
     #[serde(default)]
     shadow: Vec<RawShadow>,
     #[serde(default)]
@@ -1072,6 +1075,14 @@ fn validate_route(
         .into_iter()
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
+    let prompt_cache = match raw.prompt_cache.map(|p| p.validate(&format!("{path}.prompt_cache"))) {
+        None => Default::default(),
+        Some(Ok(p)) => p,
+        Some(Err((field, message))) => {
+            errs.push(field, message);
+            Default::default()
+        }
+    };
     RouteConfig {
         name: raw.name,
         workload: raw.workload,
@@ -1082,6 +1093,7 @@ fn validate_route(
         capture,
         shadow,
         scorers,
+        prompt_cache,
     }
 }
 

@@ -30,6 +30,7 @@ mod governance;
 pub mod observe;
 mod passthrough;
 mod pipeline;
+pub mod prompt_cache;
 pub mod record;
 mod reply;
 mod reserve;
@@ -70,6 +71,8 @@ pub struct RouteMeta {
     pub workload: Option<String>,
     /// The route's observer (evaluation), when the route has anything to observe.
     pub(crate) observer: Option<Arc<dyn RouteObserver>>,
+    /// OpenAI targets get a `prompt_cache_key` per workload (`[routes.prompt_cache]`).
+    pub openai_cache_key: bool,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.

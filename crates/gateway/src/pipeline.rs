@@ -142,7 +142,8 @@ impl Gateway {
             times.mark(Stage::Admit);
             let observation = C::OBSERVED.and_then(|_| self.sample(&route.name, ctx));
             times.mark(Stage::Sample);
-            let needs = shape.demand.needs(&route, || C::fit_tokens(&req, &count));
+            let mut needs = shape.demand.needs(&route, || C::fit_tokens(&req, &count));
+            needs.cache_key = crate::prompt_cache::request_key(&self.live(), &route.name, ctx);
             (admitted, observation, needs)
         };
         let mut rec = self.draft(ctx, &route, C::KIND);

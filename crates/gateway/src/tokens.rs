@@ -118,6 +118,7 @@ impl Demand {
             prompt_tokens,
             max_output: self.max_output,
             stream: self.stream,
+            cache_key: None,
         }
     }
 }

@@ -6,6 +6,11 @@
 //! header joins the configured headers, and the answer — whole or streamed — comes back
 //! byte for byte, marked `Dialect::Anthropic`.
 //!
+//! When the route asks for prompt caching (`ProviderRequest::prompt_cache`), breakpoints are
+//! added to either body where the client placed none (`anthropic::breakpoints`): spliced into
+//! the passthrough body as text, set on the canonical request otherwise; one-hour breakpoints
+//! bring the extended-TTL beta flag.
+//!
 //! Every other client's request becomes canonical, then an Anthropic body (`x-api-key`,
 //! `anthropic-version`); the answer comes back in OpenAI's shape — whole, or as a stream of
 //! `chat.completion.chunk` events translated incrementally from Anthropic's event sequence
@@ -30,7 +35,8 @@ use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
-use switchyard_protocol::anthropic::{MessagesRequest, parse_response};
+use switchyard_protocol::anthropic::breakpoints::{self, CacheTtl, EXTENDED_TTL_BETA};
+use switchyard_protocol::anthropic::{MessagesRequest, parse_response, place_raw};
 use switchyard_protocol::canonical::openai_completion;
 use switchyard_protocol::openai::RawObject;
 
@@ -55,6 +61,8 @@ struct Outgoing<'a> {
     /// The answer goes back untranslated (an Anthropic client's request).
     passthrough: bool,
     beta: Option<&'a str>,
+    /// One-hour breakpoints were added: the extended-TTL beta flag goes with them.
+    long_ttl: bool,
 }
 
 pub struct Anthropic {
@@ -114,15 +122,25 @@ impl Anthropic {
         } = req.payload
         {
             let raw = RawObject::parse(raw).map_err(|e| self.unsupported(e.message))?;
+            let mut body = raw.with_model(Some(req.model));
+            let cache = req.prompt_cache;
+            let placed = cache
+                .anthropic
+                .and_then(|ttl| place_raw(&body, ttl, cache.min_tokens));
+            let long_ttl = placed.is_some() && cache.anthropic == Some(CacheTtl::OneHour);
+            if let Some(marked) = placed {
+                body = marked;
+            }
             return Ok(Outgoing {
-                body: raw.with_model(Some(req.model)),
+                body,
                 stream: canonical.stream,
                 dropped: Vec::new(),
                 passthrough: true,
                 beta,
+                long_ttl,
             });
         }
-        let (canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
+        let (mut canonical, dropped) = match req.payload.canonical(req.model, req.allow_drop) {
             None => {
                 return Err(self.unsupported(
                     "Anthropic has no embeddings API; route embeddings to another provider".into(),
@@ -130,23 +148,24 @@ impl Anthropic {
             }
             Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
+        let cache = req.prompt_cache;
+        let placed = cache
+            .anthropic
+            .map_or(0, |ttl| breakpoints::place(&mut canonical, ttl, cache.min_tokens));
         Ok(Outgoing {
             body: MessagesRequest::from(&canonical).to_json(),
             stream: canonical.stream,
             dropped,
             passthrough: false,
             beta: None,
+            long_ttl: placed > 0 && cache.anthropic == Some(CacheTtl::OneHour),
         })
     }
 
-    fn request(
-        &self,
-        body: Vec<u8>,
-        stream: bool,
-        beta: Option<&str>,
-    ) -> Result<http::Request<Full<Bytes>>, ProviderError> {
+    fn request(&self, out: &mut Outgoing<'_>) -> Result<http::Request<Full<Bytes>>, ProviderError> {
+        let (stream, beta) = (out.stream, out.beta);
         let mut request = http::Request::post(self.url.clone())
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(Bytes::from(std::mem::take(&mut out.body))))
             .map_err(|e| ProviderError::Connect {
                 provider: self.s.name.clone(),
                 message: e.to_string(),
@@ -160,6 +179,16 @@ impl Anthropic {
         if let Some(beta) = beta.and_then(|b| HeaderValue::from_str(b).ok()) {
             headers.append(HeaderName::from_static("anthropic-beta"), beta);
         }
+        let has_ttl_beta = headers
+            .get_all("anthropic-beta")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains(EXTENDED_TTL_BETA)));
+        if out.long_ttl && !has_ttl_beta {
+            headers.append(
+                HeaderName::from_static("anthropic-beta"),
+                HeaderValue::from_static(EXTENDED_TTL_BETA),
+            );
+        }
         Ok(request)
     }
 
@@ -167,14 +196,14 @@ impl Anthropic {
         &self,
         req: ProviderRequest<'_>,
     ) -> Result<ProviderResponse, ProviderError> {
+        let mut out = self.outgoing(&req)?;
+        let request = self.request(&mut out)?;
         let Outgoing {
-            body,
             stream,
             dropped,
             passthrough,
-            beta,
-        } = self.outgoing(&req)?;
-        let request = self.request(body, stream, beta)?;
+            ..
+        } = out;
         let deadline = tokio::time::Instant::now() + self.s.timeout;
         let limit = (self.s.name.as_str(), self.s.timeout);
         let resp = send_until(&self.client, request, deadline, limit).await?;

@@ -27,6 +27,7 @@ use futures_util::stream::BoxStream;
 use std::future::Future;
 use std::pin::Pin;
 use switchyard_protocol::canonical;
+pub use switchyard_protocol::anthropic::breakpoints::CacheTtl;
 use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
 
 /// The wire dialect a provider speaks.
@@ -81,6 +82,20 @@ impl Payload<'_> {
     }
 }
 
+/// Provider prompt caching asked for by the route: breakpoints on Anthropic targets, a
+/// `prompt_cache_key` on OpenAI ones. Adapters of other providers ignore it (Gemini caches
+/// implicitly). `Default` asks for nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PromptCache<'a> {
+    /// Anthropic targets: add `cache_control` breakpoints with this TTL where the client
+    /// placed none (see `switchyard_protocol::anthropic::breakpoints`).
+    pub anthropic: Option<CacheTtl>,
+    /// The target model's minimum cacheable prefix, in tokens (from the catalog).
+    pub min_tokens: u64,
+    /// OpenAI targets: the `prompt_cache_key` to send when the client set none.
+    pub openai_key: Option<&'a str>,
+}
+
 #[derive(Clone, Copy)]
 pub struct ProviderRequest<'a> {
     pub payload: Payload<'a>,
@@ -89,6 +104,7 @@ pub struct ProviderRequest<'a> {
     /// Features the route lets an adapter drop when its dialect cannot honour them
     /// (`"*"`: any); everything else is refused.
     pub allow_drop: &'a [String],
+    pub prompt_cache: PromptCache<'a>,
 }
 
 /// The upstream's answer, its body either whole or as a stream of raw bytes.

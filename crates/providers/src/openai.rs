@@ -118,6 +118,7 @@ impl OpenAiCompatible {
                     model: req.model,
                     ask_usage: true,
                     omit_model,
+                    cache_key: req.prompt_cache.openai_key,
                 }),
                 c.stream,
                 Vec::new(),
@@ -126,6 +127,7 @@ impl OpenAiCompatible {
             Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
                 let mut c = c.clone();
                 c.model = req.model.to_string();
+                add_cache_key(&mut c, req.prompt_cache.openai_key);
                 let body = switchyard_protocol::anthropic::to_openai::openai_request(&c);
                 let refused: Vec<&String> = body
                     .dropped
@@ -268,6 +270,17 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
+/// Adds the route's `prompt_cache_key` to a translated request unless the client passed one.
+fn add_cache_key(c: &mut switchyard_protocol::canonical::ChatRequest, key: Option<&str>) {
+    let Some(key) = key else { return };
+    if c.extra.iter().any(|(k, _)| k == "prompt_cache_key") {
+        return;
+    }
+    if let Ok(v) = serde_json::value::to_raw_value(key) {
+        c.extra.push(("prompt_cache_key".to_string(), v));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,3 +349,4 @@ mod tests {
         assert!(ok.headers.get(AUTHORIZATION).unwrap().is_sensitive());
     }
 }
+

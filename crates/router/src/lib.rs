@@ -25,8 +25,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use switchyard_providers::{
-    ErrorClass, Payload, Provider, ProviderError, ProviderRequest, ProviderResponse, ResponseBody,
+    CacheTtl, ErrorClass, Payload, PromptCache, Provider, ProviderError, ProviderRequest,
+    ProviderResponse, ResponseBody,
 };
+
+/// The minimum cacheable prefix of a model the catalog gives none for: Anthropic's figure
+/// for most Sonnet and Opus models, and OpenAI's for all.
+const DEFAULT_MIN_CACHE_TOKENS: u64 = 1024;
 
 /// One place a route can send a request.
 pub struct Target<M> {
@@ -91,6 +96,8 @@ pub struct Route<M> {
     pub retry: RetryPolicy,
     /// Features adapters may drop instead of refusing (`"*"`: any).
     pub allow_drop: Vec<String>,
+    /// Anthropic targets get automatic prompt-cache breakpoints with this TTL.
+    pub prompt_cache_ttl: Option<CacheTtl>,
 }
 
 /// One try at one target.
@@ -189,7 +196,12 @@ impl<M> Route<M> {
                     continue;
                 }
                 called = true;
-                let (result, elapsed, ttft) = attempt(t, payload, &self.allow_drop).await;
+                let cache = PromptCache {
+                    anthropic: self.prompt_cache_ttl,
+                    min_tokens: 0,
+                    openai_key: needs.cache_key.as_deref(),
+                };
+                let (result, elapsed, ttft) = attempt(t, payload, &self.allow_drop, cache).await;
                 let mut log = AttemptLog {
                     target: idx,
                     provider: t.provider.name().to_string(),
@@ -289,6 +301,7 @@ async fn attempt<M>(
     t: &Target<M>,
     payload: Payload<'_>,
     allow_drop: &[String],
+    mut prompt_cache: PromptCache<'_>,
 ) -> (
     Result<ProviderResponse, ProviderError>,
     Duration,
@@ -302,10 +315,12 @@ async fn attempt<M>(
         provider: t.provider.name().to_string(),
         after,
     };
+    prompt_cache.min_tokens = t.profile.min_cache_tokens.unwrap_or(DEFAULT_MIN_CACHE_TOKENS);
     let send = t.provider.send(ProviderRequest {
         payload,
         model: &t.model,
         allow_drop,
+        prompt_cache,
     });
     let result = match (deadline, t.timeout) {
         (Some(dl), Some(after)) => match tokio::time::timeout_at(dl, send).await {

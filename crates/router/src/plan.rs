@@ -50,6 +50,8 @@ pub struct Profile {
     /// Cost per input and per output token, in any unit shared by the route's targets.
     pub input_cost: Option<f64>,
     pub output_cost: Option<f64>,
+    /// The shortest prompt prefix the provider caches, in tokens.
+    pub min_cache_tokens: Option<u64>,
 }
 
 /// What one request needs from a target.
@@ -63,6 +65,9 @@ pub struct Needs {
     /// The output the client allows (`max_tokens`), if it said.
     pub max_output: Option<u64>,
     pub stream: bool,
+    /// The `prompt_cache_key` OpenAI targets get when the client set none (the route's
+    /// prompt-cache setting, per workload).
+    pub cache_key: Option<String>,
 }
 
 /// Why a target was passed over without being called.

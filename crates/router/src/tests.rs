@@ -141,6 +141,7 @@ fn route_with(scripts: Vec<Vec<Step>>, strategy: Strategy, retries: u32) -> Fixt
                 max_retry_after: Duration::from_millis(300),
             },
             allow_drop: Vec::new(),
+            prompt_cache_ttl: None,
         },
         providers,
     }
@@ -526,6 +527,7 @@ fn priced(input: f64, output: f64, tools: Option<bool>, window: Option<u64>) -> 
         json_schema: None,
         input_cost: Some(input),
         output_cost: Some(output),
+        min_cache_tokens: None,
     }
 }
 

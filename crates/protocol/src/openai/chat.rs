@@ -159,6 +159,8 @@ pub struct UpstreamBody<'m> {
     pub ask_usage: bool,
     /// Omit `model` entirely (Azure names the deployment in the URL).
     pub omit_model: bool,
+    /// `prompt_cache_key` to add when the client set none (the route's prompt-cache setting).
+    pub cache_key: Option<&'m str>,
 }
 
 impl<'a> ChatRequest<'a> {
@@ -316,6 +318,11 @@ impl<'a> ChatRequest<'a> {
             sep(&mut out);
             write_key(&mut out, "stream_options");
             write_stream_options(&mut out, self.raw.get("stream_options"));
+        }
+        if let Some(key) = opts.cache_key.filter(|_| self.raw.get("prompt_cache_key").is_none()) {
+            sep(&mut out);
+            write_key(&mut out, "prompt_cache_key");
+            write_json_string(&mut out, key);
         }
         out.push(b'}');
         out

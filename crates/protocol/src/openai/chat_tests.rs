@@ -81,6 +81,7 @@ fn upstream_body_rewrites_model_and_keeps_everything_else() {
         model: "gpt-4o",
         ask_usage: true,
         omit_model: false,
+        cache_key: None,
     });
     let expected = r#"{"model":"gpt-4o","x_unknown":{"deep":[1,2,{"a":"é"}]},"messages":[{"role":"user","content":"hi","extra":1}],"temperature":0.5}"#;
     assert_eq!(
@@ -98,6 +99,7 @@ fn streaming_body_asks_for_usage_and_keeps_other_options() {
         model: "m",
         ask_usage: true,
         omit_model: true,
+        cache_key: None,
     });
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(
@@ -105,6 +107,27 @@ fn streaming_body_asks_for_usage_and_keeps_other_options() {
         serde_json::json!({"include_usage": true, "x": 1})
     );
     assert!(v.get("model").is_none());
+}
+
+#[test]
+fn upstream_body_adds_the_routes_prompt_cache_key_unless_the_client_set_one() {
+    let r = parse(r#"{"model":"r","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+    let opts = UpstreamBody {
+        model: "m",
+        ask_usage: true,
+        omit_model: false,
+        cache_key: Some("sy-1234"),
+    };
+    let v: serde_json::Value = serde_json::from_slice(&r.upstream_body(opts)).unwrap();
+    assert_eq!(v["prompt_cache_key"], "sy-1234");
+    let own = parse(r#"{"model":"r","prompt_cache_key":"mine","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+    let out = own.upstream_body(UpstreamBody {
+        cache_key: Some("sy-1234"),
+        ..opts
+    });
+    let text = std::str::from_utf8(&out).unwrap();
+    assert_eq!(text.matches("prompt_cache_key").count(), 1);
+    assert!(text.contains(r#""prompt_cache_key":"mine""#));
 }
 
 /// A valid one-message body with `extra` members added at the top level.
