@@ -125,7 +125,7 @@ pub async fn messages(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
         return fault_response(f, &model, b.retry_after_s);
     }
     let disconnect = sim.draw() < b.disconnect_rate;
-    let cache = cache::settle(&sim, &prompt.points);
+    let cache = cache::settle(&sim, &model, &prompt.points);
     let redacted = prompt.text.contains(anthropic_reply::REDACT_TRIGGER);
     let ask = ask(&req, &model, prompt.text, max_tokens);
     let outcome = common::plan(&ask, sim.config.seed);

@@ -209,7 +209,8 @@ async fn handle(
         return r;
     }
     let disconnect = sim.draw() < b.disconnect_rate;
-    let plan = plan(&req, messages, &model, &b, sim.config.seed);
+    let mut plan = plan(&req, messages, &model, &b, sim.config.seed);
+    plan.cached_tokens = cached(&sim, &req, messages, &model, plan.prompt_tokens);
     let stream = req.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let include_usage = !b.omit_usage
         && req
@@ -279,6 +280,21 @@ fn text_of(content: &Value) -> String {
             .join(" "),
         _ => String::new(),
     }
+}
+
+/// The prompt tokens OpenAI's automatic caching serves for this request: the longest prefix
+/// (tools, then each message's role and text) seen within the TTL under the same model and
+/// `prompt_cache_key`, from 1024 tokens in 128-token steps.
+fn cached(sim: &Sim, req: &Value, messages: &[Value], model: &str, prompt_tokens: u64) -> u64 {
+    let key = req.get("prompt_cache_key").and_then(Value::as_str).unwrap_or("");
+    let mut text = req.get("tools").map(Value::to_string).unwrap_or_default();
+    for m in messages {
+        text.push_str(m.get("role").and_then(Value::as_str).unwrap_or(""));
+        text.push_str(&text_of(m.get("content").unwrap_or(&Value::Null)));
+    }
+    let seed = format!("openai/{model}/{key}");
+    let points = crate::cache::prefixes(&seed, &text, prompt_tokens, crate::cache::OPENAI_MIN_TOKENS);
+    crate::cache::automatic(sim, &points).min(prompt_tokens)
 }
 
 /// Decides the answer from the request alone (and the seed), so it is reproducible.
@@ -360,15 +376,11 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
         }
     };
     let reasoning = if is_reasoning(model) { 16 + h % 128 } else { 0 };
-    let cached = if prompt_tokens >= 1024 {
-        (prompt_tokens / 2) / 128 * 128
-    } else {
-        0
-    };
     Plan {
         answer,
         prompt_tokens,
-        cached_tokens: cached,
+        // Set by the handler from the simulated prompt cache.
+        cached_tokens: 0,
         reasoning_tokens: reasoning,
     }
 }

@@ -4,6 +4,7 @@
 //! Gemini 3's thought signatures on function calls, checked on the next turn.
 
 use crate::Sim;
+use crate::cache;
 use crate::common::{self, Ask, Fault, Tool, ToolMode};
 use crate::gemini_reply::{self, Reply};
 use crate::gemini_signature;
@@ -129,6 +130,13 @@ pub async fn call(
     }
     let disconnect = sim.draw() < b.disconnect_rate;
     let (prompt, prompt_tokens) = walk(&req);
+    let points = cache::prefixes(
+        &format!("gemini/{model}"),
+        &prompt,
+        prompt_tokens,
+        cache::GEMINI_MIN_TOKENS,
+    );
+    let cached_tokens = cache::automatic(&sim, &points);
     let ask = ask(&req, &model, prompt, b.max_output_tokens);
     let outcome = common::plan(&ask, sim.config.seed);
     let reply = Reply {
@@ -140,6 +148,7 @@ pub async fn call(
         signs,
         model,
         prompt_tokens,
+        cached_tokens,
         outcome,
     };
     if streaming {

@@ -7,14 +7,13 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-/// Prompts at least this long get half their tokens reported as implicitly cached.
-const CACHE_MIN_TOKENS: u64 = 2048;
-
 /// A planned answer with what is needed to render it.
 pub(crate) struct Reply {
     pub id: String,
     pub model: String,
     pub prompt_tokens: u64,
+    /// Prompt tokens served by implicit caching (see `cache`).
+    pub cached_tokens: u64,
     pub include_thoughts: bool,
     /// A Gemini 3 model: it signs its function calls even when it did not think.
     pub signs: bool,
@@ -37,9 +36,10 @@ impl Reply {
         );
         let mut u = json!({"promptTokenCount": p, "candidatesTokenCount": o, "totalTokenCount": p + o + t,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": p}]});
-        if p >= CACHE_MIN_TOKENS {
-            u["cachedContentTokenCount"] = json!(p / 2);
-            u["cacheTokensDetails"] = json!([{"modality": "TEXT", "tokenCount": p / 2}]);
+        let cached = self.cached_tokens.min(p);
+        if cached > 0 {
+            u["cachedContentTokenCount"] = json!(cached);
+            u["cacheTokensDetails"] = json!([{"modality": "TEXT", "tokenCount": cached}]);
         }
         if t > 0 {
             u["thoughtsTokenCount"] = json!(t);

@@ -23,7 +23,7 @@ pub use config::{Behaviour, SimConfig};
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,8 +40,8 @@ pub(crate) struct Sim {
     /// The Anthropic headers (`anthropic-version`, `anthropic-beta`) of the last Messages
     /// request, served on `GET /sim/last_headers`; never the key.
     pub last_headers: Mutex<serde_json::Map<String, serde_json::Value>>,
-    /// Hashes of prompt prefixes written to the simulated Anthropic prompt cache.
-    pub prefixes: Mutex<HashSet<u64>>,
+    /// Hashes of prompt prefixes in the simulated prompt caches, with when each expires.
+    pub prefixes: Mutex<HashMap<u64, std::time::Instant>>,
     /// Behaviours set at run time (`PUT /sim/behaviour/{model}`), over the configured ones:
     /// how tests take a model down and bring it back.
     pub overrides: Mutex<HashMap<String, Behaviour>>,
@@ -87,7 +87,7 @@ pub fn router(config: SimConfig) -> Router {
         stats: Mutex::new(HashMap::new()),
         last: Mutex::new(bytes::Bytes::new()),
         last_headers: Mutex::new(serde_json::Map::new()),
-        prefixes: Mutex::new(HashSet::new()),
+        prefixes: Mutex::new(HashMap::new()),
         overrides: Mutex::new(HashMap::new()),
     });
     Router::new()

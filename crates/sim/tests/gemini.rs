@@ -174,18 +174,19 @@ async fn streams_as_sse_or_a_json_array() {
 }
 
 #[tokio::test]
-async fn long_prompts_report_half_as_cached() {
+async fn a_repeated_long_prompt_is_reported_as_implicitly_cached() {
     let app = router(SimConfig::instant());
     let mut req = hello();
     req["systemInstruction"] =
         json!({"parts": [{"text": "Policy: cite the ledger. ".repeat(400)}]});
-    for _ in 0..2 {
-        let u =
-            generate(&app, "gemini-2.5-flash", req.clone()).await.json()["usageMetadata"].clone();
-        let prompt = u["promptTokenCount"].as_u64().unwrap();
-        assert!(prompt >= 2048);
-        assert_eq!(u["cachedContentTokenCount"].as_u64().unwrap(), prompt / 2);
-    }
+    let first =
+        generate(&app, "gemini-2.5-flash", req.clone()).await.json()["usageMetadata"].clone();
+    assert!(first["promptTokenCount"].as_u64().unwrap() >= 2048);
+    assert!(first.get("cachedContentTokenCount").is_none(), "{first}");
+    let u = generate(&app, "gemini-2.5-flash", req).await.json()["usageMetadata"].clone();
+    let cached = u["cachedContentTokenCount"].as_u64().unwrap();
+    assert!(cached >= 2048 && cached <= u["promptTokenCount"].as_u64().unwrap(), "{u}");
+    assert_eq!(u["cacheTokensDetails"][0]["tokenCount"], cached);
 }
 
 #[tokio::test]
