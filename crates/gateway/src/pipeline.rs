@@ -149,6 +149,7 @@ impl Gateway {
         let mut rec = self.draft(ctx, &route, C::KIND);
         rec.streamed = shape.streamed;
         rec.features = shape.features;
+        rec.prefix = shape.prefix;
         let call = Call {
             route: &route,
             payload: C::payload(&req, &body, ctx),

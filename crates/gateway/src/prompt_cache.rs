@@ -8,6 +8,7 @@
 //! the members it hashes.
 
 use serde::Deserialize;
+use switchyard_ledger::PromptPrefix;
 use switchyard_providers::CacheTtl;
 
 /// `[routes.prompt_cache]` as written.
@@ -69,19 +70,12 @@ pub(crate) fn request_key(
     meta.openai_cache_key.then(|| cache_key(route, workload))
 }
 
-/// A request's stable prefix: what it hashes to and its estimated tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Prefix {
-    pub hash: u64,
-    pub tokens: u64,
-}
-
 /// Prefixes shorter than this (estimated) are not fingerprinted: no provider caches them.
 pub const FINGERPRINT_MIN_TOKENS: u64 = 1024;
 
-/// The fingerprint of the raw JSON of a request's system prompt and tools, in that order
-/// (empty parts skipped); `None` when they are too short for any provider to cache.
-pub(crate) fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Option<Prefix> {
+/// The fingerprint of a request's stable prefix from its parts (system text, tool
+/// definitions), in order; `None` when they are too short for any provider to cache.
+pub(crate) fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Option<PromptPrefix> {
     let mut h = FNV_OFFSET;
     let mut bytes = 0usize;
     for p in parts {
@@ -89,7 +83,44 @@ pub(crate) fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Opti
         bytes += p.len();
     }
     let tokens = (bytes as u64).div_ceil(4);
-    (tokens >= FINGERPRINT_MIN_TOKENS).then_some(Prefix { hash: h, tokens })
+    (tokens >= FINGERPRINT_MIN_TOKENS).then_some(PromptPrefix { hash: h, tokens })
+}
+
+/// An OpenAI chat's stable prefix: its leading system and developer messages' text, then its
+/// tools as sent.
+pub(crate) fn openai_prefix(req: &switchyard_protocol::openai::ChatRequest<'_>) -> Option<PromptPrefix> {
+    use switchyard_protocol::openai::{Content, Role};
+    let system = req
+        .messages
+        .iter()
+        .take_while(|m| matches!(m.role, Role::System | Role::Developer));
+    let texts = system.flat_map(|m| match &m.content {
+        Some(Content::Text(t)) => vec![t.as_bytes()],
+        Some(Content::Parts(ps)) => ps.iter().filter_map(|p| p.text.as_deref()).map(str::as_bytes).collect(),
+        None => Vec::new(),
+    });
+    let tools = req.raw().get("tools").map(|t| t.get().as_bytes());
+    fingerprint(texts.chain(tools))
+}
+
+/// A canonical (Anthropic client's) request's stable prefix: its system blocks' text, then
+/// each tool's name, description and schema.
+pub(crate) fn canonical_prefix(req: &switchyard_protocol::canonical::ChatRequest) -> Option<PromptPrefix> {
+    use switchyard_protocol::canonical::Block;
+    let system = req.system.iter().filter_map(|b| match b {
+        Block::Text { text, .. } => Some(text.as_bytes()),
+        _ => None,
+    });
+    let tools = req.tools.iter().flat_map(|t| {
+        [
+            Some(t.name.as_bytes()),
+            t.description.as_deref().map(str::as_bytes),
+            t.parameters.as_ref().map(|p| p.get().as_bytes()),
+        ]
+        .into_iter()
+        .flatten()
+    });
+    fingerprint(system.chain(tools))
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;

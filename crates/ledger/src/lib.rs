@@ -8,6 +8,7 @@
 
 mod export;
 pub mod import;
+mod prefix;
 mod record;
 mod recorder;
 mod rollup;
@@ -16,6 +17,7 @@ mod sqlite;
 mod summary;
 
 pub use export::{ExportFormat, export};
+pub use prefix::{PrefixRepeats, PromptPrefix, repeats as prefix_repeats};
 pub use record::{Attempt, AttemptOutcome, GATEWAY_SOURCE, Record, RecordKind};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;

@@ -119,6 +119,10 @@ pub struct Record {
     /// Where the record came from: `gateway`, or `import:<format>` (see docs/import.md).
     #[serde(default = "gateway_source")]
     pub source: String,
+    /// The fingerprint of the request's system prompt and tools, when long enough for a
+    /// provider to cache (see `prefix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<crate::PromptPrefix>,
 }
 
 /// The `source` of records the gateway writes itself.

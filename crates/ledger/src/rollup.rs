@@ -66,11 +66,13 @@ pub(crate) struct Rollup {
     cells: HashMap<RollupKey, RollupCell>,
     /// (workload, features, shadow) → (requests, largest prompt per request).
     profiles: HashMap<(String, String, bool), (i64, i64)>,
+    prefixes: crate::prefix::PrefixCells,
 }
 
 impl Rollup {
     pub(crate) fn add(&mut self, r: &Record) {
         self.cells.entry(key(r)).or_default().add(r);
+        self.prefixes.add(r);
         if r.is_success() {
             let n = r.request_count.max(1);
             let prompt = (r.usage.prompt_total() / n) as i64;
@@ -110,6 +112,7 @@ impl Rollup {
             "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
         )?;
         Self::merge_profiles(self.profiles, tx)?;
+        self.prefixes.merge(tx)?;
         let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
         for (k, c) in self.cells {
             let old: Option<String> = get

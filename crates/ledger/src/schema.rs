@@ -93,6 +93,27 @@ const MIGRATIONS: &[&str] = &[
            MAX((input_tokens + cached_input_tokens + cache_write_tokens) / MAX(request_count, 1))
     FROM requests WHERE status < 400 GROUP BY 1, 2, 3;
     "#,
+    // 4: prompt caching. Each record's stable-prefix fingerprint (system prompt and tools)
+    // and its estimated tokens, and per hour × workload × provider × model × fingerprint the
+    // requests that sent it and those that engaged the provider's prompt cache, maintained by
+    // the writer so the report finds repeated prefixes sent uncached without scanning requests.
+    // Older records carry no fingerprint; nothing to backfill.
+    r#"
+    ALTER TABLE requests ADD COLUMN prefix_hash TEXT;
+    ALTER TABLE requests ADD COLUMN prefix_tokens INTEGER;
+    CREATE TABLE prompt_prefixes (
+        hour TEXT NOT NULL,
+        workload TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prefix_hash TEXT NOT NULL,
+        shadow INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        prefix_tokens INTEGER NOT NULL,
+        cached_requests INTEGER NOT NULL,
+        PRIMARY KEY (hour, workload, provider, model, prefix_hash, shadow)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -87,6 +87,7 @@ impl Codec for Messages {
             },
             streamed: req.stream,
             features,
+            prefix: crate::prompt_cache::canonical_prefix(req),
         }
     }
 

@@ -43,6 +43,7 @@ impl Codec for Embeddings {
             },
             streamed: false,
             features: String::new(),
+            prefix: None,
         }
     }
 

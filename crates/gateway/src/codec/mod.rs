@@ -34,6 +34,8 @@ pub(crate) struct Shape {
     pub streamed: bool,
     /// The features the ledger records (`tools,vision,…`).
     pub features: String,
+    /// The fingerprint of the stable prefix (system prompt and tools), for the ledger.
+    pub prefix: Option<switchyard_ledger::PromptPrefix>,
 }
 
 /// An endpoint's dialect at the gateway's edge.

@@ -45,6 +45,7 @@ impl Codec for Chat {
             },
             streamed: req.stream,
             features: req.features.to_csv(),
+            prefix: crate::prompt_cache::openai_prefix(req),
         }
     }
 
