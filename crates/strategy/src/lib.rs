@@ -14,6 +14,7 @@ pub mod contract;
 mod de;
 pub mod deprecations;
 pub mod lockin;
+pub mod prompt_cache;
 pub mod readiness;
 pub mod report;
 pub mod rounding;

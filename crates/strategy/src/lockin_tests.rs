@@ -80,6 +80,7 @@ fn setup() -> (History, Catalog) {
     let h = History {
         rows: vec![row],
         profiles: [("w".to_string(), profile)].into_iter().collect(),
+        ..Default::default()
     };
     (h, c)
 }

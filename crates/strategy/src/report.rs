@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use switchyard_catalog::Catalog;
 use switchyard_primitives::Money;
 
+mod caching;
 mod html;
 mod markdown;
 mod shock;
@@ -61,6 +62,9 @@ pub struct ReportData {
     /// Pre-rendered contract comparison lines (from the contract simulator), if any.
     pub contracts: Vec<String>,
     pub triggers: Vec<String>,
+    /// Provider prompt caching by workload (absent from snapshots before it existed).
+    #[serde(default)]
+    pub prompt_caching: crate::prompt_cache::PromptCaching,
 }
 
 /// Inputs beyond the ledger and catalog.
@@ -115,6 +119,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         exposures: exp.len(),
         contracts: opts.contracts.clone(),
         triggers,
+        prompt_caching: crate::prompt_cache::analyse(h, catalog),
     }
 }
 

@@ -44,6 +44,8 @@ pub struct WorkloadProfile {
 pub struct History {
     pub rows: Vec<DailyRow>,
     pub profiles: BTreeMap<String, WorkloadProfile>,
+    /// Repeated stable prefixes per workload and model (production traffic, same period).
+    pub prefixes: Vec<switchyard_ledger::PrefixRepeats>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,9 +114,13 @@ impl History {
             row.cost += cost;
         }
         let profiles = load_profiles(conn)?;
+        let since_day = NaiveDate::parse_from_str(&since, "%Y-%m-%d").ok();
+        let prefixes = switchyard_ledger::prefix_repeats(conn, since_day, false)
+            .map_err(|e| SourceError::Corrupt(e.to_string()))?;
         Ok(History {
             rows: acc.into_values().collect(),
             profiles,
+            prefixes,
         })
     }
 

@@ -1,0 +1,130 @@
+//! Provider prompt caching by workload, priced with the catalog: the share of prompt tokens
+//! read from a provider's cache, what those reads saved (the tokens at the plain input price
+//! minus at the cache-read price), the premium paid on cache writes (write price minus input
+//! price), and the repeated stable prefixes sent uncached (from the ledger's
+//! `prompt_prefixes`), priced at what a cache read would have saved.
+//!
+//! Prices are each row's model at the day's price version; a model without a cached-input
+//! price saves (and misses) nothing. One-hour writes are priced at the 5-minute write rate:
+//! the rollup keeps writes as one kind.
+
+use crate::source::{DailyRow, History};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use switchyard_catalog::{Catalog, PriceVersion};
+use switchyard_primitives::Money;
+
+/// One workload's prompt caching.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PromptCacheLine {
+    pub workload: String,
+    /// Every prompt token: plain input, cache reads and cache writes.
+    pub prompt_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// `cache_read_tokens / prompt_tokens`, 0 to 1.
+    pub read_share: Decimal,
+    /// What the cache reads saved against plain input.
+    pub saved: Money,
+    /// What the cache writes cost above plain input.
+    pub write_premium: Money,
+    /// Requests that repeated a stable prefix (system prompt and tools) sent earlier in the
+    /// same hour, with the provider's cache not engaged.
+    pub uncached_repeats: u64,
+    pub uncached_repeat_tokens: u64,
+    /// What caching those repeats would have saved.
+    pub missed: Money,
+}
+
+/// The section: one line per workload that used or could have used prompt caching, largest
+/// saving plus missed saving first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PromptCaching {
+    pub lines: Vec<PromptCacheLine>,
+    pub saved: Money,
+    pub write_premium: Money,
+    pub missed: Money,
+}
+
+impl PromptCaching {
+    /// Workloads whose repeated prefixes are not being cached.
+    pub fn uncached(&self) -> impl Iterator<Item = &PromptCacheLine> {
+        self.lines.iter().filter(|l| l.uncached_repeats > 0)
+    }
+}
+
+/// The price of `tokens` at `per_million`.
+fn at(per_million: Money, tokens: u64) -> Money {
+    Money::per_million(per_million, tokens)
+}
+
+/// (saving per read token, premium per written token), per million, of a price version.
+fn rates(p: &PriceVersion) -> (Money, Money) {
+    let saving = p.cached_input.map_or(Money::ZERO, |c| p.input - c);
+    let premium = p
+        .cache_write
+        .map_or(Money::ZERO, |w| if w > p.input { w - p.input } else { Money::ZERO });
+    (saving, premium)
+}
+
+fn add_row(line: &mut PromptCacheLine, row: &DailyRow, catalog: &Catalog) {
+    let u = &row.usage;
+    line.prompt_tokens += u.input + u.cached_input + u.cache_write;
+    line.cache_read_tokens += u.cached_input;
+    line.cache_write_tokens += u.cache_write;
+    if let Some(entry) = catalog.get(&row.provider, &row.model) {
+        let (saving, premium) = rates(entry.price_at(row.day));
+        line.saved += at(saving, u.cached_input);
+        line.write_premium += at(premium, u.cache_write);
+    }
+}
+
+/// The prompt-caching section for everything in `h`.
+pub fn analyse(h: &History, catalog: &Catalog) -> PromptCaching {
+    let mut lines: BTreeMap<String, PromptCacheLine> = BTreeMap::new();
+    for row in &h.rows {
+        let l = lines.entry(row.workload.clone()).or_default();
+        l.workload.clone_from(&row.workload);
+        add_row(l, row, catalog);
+    }
+    for r in &h.prefixes {
+        let workload = if r.workload.is_empty() {
+            "(none)".to_string()
+        } else {
+            r.workload.clone()
+        };
+        let l = lines.entry(workload.clone()).or_default();
+        l.workload = workload;
+        l.uncached_repeats += r.uncached_repeats;
+        l.uncached_repeat_tokens += r.uncached_tokens;
+        if let Some(entry) = catalog.get(&r.provider, &r.model) {
+            l.missed += at(rates(entry.current_price()).0, r.uncached_tokens);
+        }
+    }
+    let mut lines: Vec<PromptCacheLine> = lines
+        .into_values()
+        .filter(|l| l.cache_read_tokens + l.cache_write_tokens + l.uncached_repeats > 0)
+        .map(|mut l| {
+            if l.prompt_tokens > 0 {
+                l.read_share = Decimal::from(l.cache_read_tokens) / Decimal::from(l.prompt_tokens);
+            }
+            l
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        (b.saved + b.missed)
+            .cmp(&(a.saved + a.missed))
+            .then_with(|| a.workload.cmp(&b.workload))
+    });
+    PromptCaching {
+        saved: lines.iter().map(|l| l.saved).sum(),
+        write_premium: lines.iter().map(|l| l.write_premium).sum(),
+        missed: lines.iter().map(|l| l.missed).sum(),
+        lines,
+    }
+}
+
+#[cfg(test)]
+#[path = "prompt_cache_tests.rs"]
+mod tests;
