@@ -121,12 +121,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 since,
                 include_shadow,
             })?;
+            let config = source.config.load()?;
+            let catalog = switchyard_catalog::Catalog::load(
+                &config.catalog.files,
+                &config.catalog.litellm_files,
+            )?;
+            let caching = crate::caching_table::load(&store, &catalog, since)?;
             if json {
-                let mut rows = serde_json::to_value(&rows)?;
-                switchyard_strategy::rounding::round_json(&mut rows);
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                let mut out = serde_json::json!({"rows": rows, "prompt_caching": caching});
+                switchyard_strategy::rounding::round_json(&mut out);
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 print!("{}", render_summary(by, &rows));
+                print!("{}", crate::caching_table::render(&caching));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -327,7 +327,7 @@ fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
         &["ledger", "summary", "--by", "day", "--ledger", db, "--json"],
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let costs: Vec<&str> = v
+    let costs: Vec<&str> = v["rows"]
         .as_array()
         .unwrap()
         .iter()
@@ -455,4 +455,31 @@ fn output_cut_short_by_a_closed_pipe_exits_quietly_without_a_panic() {
     let status = child.wait().unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(status.code(), Some(141), "{stderr}");
+}
+
+#[test]
+fn ledger_summary_shows_the_prompt_caching_section_priced_with_the_catalog() {
+    let dir = scratch();
+    let csv = format!(
+        "ts,workload,provider,model,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,requests,cost_usd\n{}T12:00:00Z,review,anthropic,claude-sonnet-4-5,1000000,2000000,1000000,1000,100,10\n{}T12:00:00Z,chat,openai,gpt-4o-mini,1000,0,0,100,10,1\n",
+        days_ago(1),
+        days_ago(1)
+    );
+    std::fs::write(dir.join("usage.csv"), csv).unwrap();
+    let db = dir.join("ledger.db");
+    let db = db.to_str().unwrap();
+    let r = run(&dir, &["ledger", "import", "usage.csv", "--ledger", db]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = run(&dir, &["ledger", "summary", "--ledger", db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let section = r.stdout.split("prompt caching").nth(1).unwrap_or_default();
+    let review = section.lines().find(|l| l.starts_with("review")).unwrap_or("");
+    // Sonnet 4.5: 2M reads at $3 - $0.30 saved $5.40; 1M writes at $0.75 above input.
+    assert!(review.contains("50.0%") && review.contains("$5.40") && review.contains("$0.75"), "{section}");
+    assert!(!section.contains("\nchat"), "nothing cached or missed: {section}");
+    let r = run(&dir, &["ledger", "summary", "--ledger", db, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["prompt_caching"]["lines"][0]["workload"], "review");
+    assert_eq!(v["prompt_caching"]["saved_usd"], "5.40");
+    assert!(v["rows"].as_array().is_some_and(|rows| rows.len() == 2));
 }

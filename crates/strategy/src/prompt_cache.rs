@@ -26,15 +26,15 @@ pub struct PromptCacheLine {
     /// `cache_read_tokens / prompt_tokens`, 0 to 1.
     pub read_share: Decimal,
     /// What the cache reads saved against plain input.
-    pub saved: Money,
+    pub saved_usd: Money,
     /// What the cache writes cost above plain input.
-    pub write_premium: Money,
+    pub write_premium_usd: Money,
     /// Requests that repeated a stable prefix (system prompt and tools) sent earlier in the
     /// same hour, with the provider's cache not engaged.
     pub uncached_repeats: u64,
     pub uncached_repeat_tokens: u64,
     /// What caching those repeats would have saved.
-    pub missed: Money,
+    pub missed_usd: Money,
 }
 
 /// The section: one line per workload that used or could have used prompt caching, largest
@@ -42,9 +42,9 @@ pub struct PromptCacheLine {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PromptCaching {
     pub lines: Vec<PromptCacheLine>,
-    pub saved: Money,
-    pub write_premium: Money,
-    pub missed: Money,
+    pub saved_usd: Money,
+    pub write_premium_usd: Money,
+    pub missed_usd: Money,
 }
 
 impl PromptCaching {
@@ -75,8 +75,8 @@ fn add_row(line: &mut PromptCacheLine, row: &DailyRow, catalog: &Catalog) {
     line.cache_write_tokens += u.cache_write;
     if let Some(entry) = catalog.get(&row.provider, &row.model) {
         let (saving, premium) = rates(entry.price_at(row.day));
-        line.saved += at(saving, u.cached_input);
-        line.write_premium += at(premium, u.cache_write);
+        line.saved_usd += at(saving, u.cached_input);
+        line.write_premium_usd += at(premium, u.cache_write);
     }
 }
 
@@ -99,7 +99,7 @@ pub fn analyse(h: &History, catalog: &Catalog) -> PromptCaching {
         l.uncached_repeats += r.uncached_repeats;
         l.uncached_repeat_tokens += r.uncached_tokens;
         if let Some(entry) = catalog.get(&r.provider, &r.model) {
-            l.missed += at(rates(entry.current_price()).0, r.uncached_tokens);
+            l.missed_usd += at(rates(entry.current_price()).0, r.uncached_tokens);
         }
     }
     let mut lines: Vec<PromptCacheLine> = lines
@@ -113,14 +113,14 @@ pub fn analyse(h: &History, catalog: &Catalog) -> PromptCaching {
         })
         .collect();
     lines.sort_by(|a, b| {
-        (b.saved + b.missed)
-            .cmp(&(a.saved + a.missed))
+        (b.saved_usd + b.missed_usd)
+            .cmp(&(a.saved_usd + a.missed_usd))
             .then_with(|| a.workload.cmp(&b.workload))
     });
     PromptCaching {
-        saved: lines.iter().map(|l| l.saved).sum(),
-        write_premium: lines.iter().map(|l| l.write_premium).sum(),
-        missed: lines.iter().map(|l| l.missed).sum(),
+        saved_usd: lines.iter().map(|l| l.saved_usd).sum(),
+        write_premium_usd: lines.iter().map(|l| l.write_premium_usd).sum(),
+        missed_usd: lines.iter().map(|l| l.missed_usd).sum(),
         lines,
     }
 }

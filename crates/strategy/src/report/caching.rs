@@ -16,9 +16,9 @@ pub(super) fn markdown(s: &mut String, p: &PromptCaching) {
     let _ = writeln!(
         s,
         "Cache reads saved **{}** against plain input; writes cost **{}** above it. Repeated prefixes sent uncached left **{}** on the table.\n",
-        usd(p.saved),
-        usd(p.write_premium),
-        usd(p.missed)
+        usd(p.saved_usd),
+        usd(p.write_premium_usd),
+        usd(p.missed_usd)
     );
     let _ = writeln!(
         s,
@@ -32,11 +32,11 @@ pub(super) fn markdown(s: &mut String, p: &PromptCaching) {
             l.workload,
             pct(l.read_share),
             l.cache_read_tokens,
-            usd(l.saved),
-            usd(l.write_premium),
+            usd(l.saved_usd),
+            usd(l.write_premium_usd),
             l.uncached_repeats,
             l.uncached_repeat_tokens,
-            usd(l.missed)
+            usd(l.missed_usd)
         );
     }
     s.push('\n');
