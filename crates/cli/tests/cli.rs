@@ -473,10 +473,19 @@ fn ledger_summary_shows_the_prompt_caching_section_priced_with_the_catalog() {
     let r = run(&dir, &["ledger", "summary", "--ledger", db]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let section = r.stdout.split("prompt caching").nth(1).unwrap_or_default();
-    let review = section.lines().find(|l| l.starts_with("review")).unwrap_or("");
+    let review = section
+        .lines()
+        .find(|l| l.starts_with("review"))
+        .unwrap_or("");
     // Sonnet 4.5: 2M reads at $3 - $0.30 saved $5.40; 1M writes at $0.75 above input.
-    assert!(review.contains("50.0%") && review.contains("$5.40") && review.contains("$0.75"), "{section}");
-    assert!(!section.contains("\nchat"), "nothing cached or missed: {section}");
+    assert!(
+        review.contains("50.0%") && review.contains("$5.40") && review.contains("$0.75"),
+        "{section}"
+    );
+    assert!(
+        !section.contains("\nchat"),
+        "nothing cached or missed: {section}"
+    );
     let r = run(&dir, &["ledger", "summary", "--ledger", db, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["prompt_caching"]["lines"][0]["workload"], "review");

@@ -1075,7 +1075,10 @@ fn validate_route(
         .into_iter()
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
-    let prompt_cache = match raw.prompt_cache.map(|p| p.validate(&format!("{path}.prompt_cache"))) {
+    let prompt_cache = match raw
+        .prompt_cache
+        .map(|p| p.validate(&format!("{path}.prompt_cache")))
+    {
         None => Default::default(),
         Some(Ok(p)) => p,
         Some(Err((field, message))) => {

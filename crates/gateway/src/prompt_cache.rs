@@ -39,7 +39,9 @@ impl RawPromptCache {
             Some(other) => {
                 return Err((
                     format!("{path}.anthropic"),
-                    format!("{other:?} is not a cache TTL; write \"5m\" or \"1h\" (or leave it out for no breakpoints)"),
+                    format!(
+                        "{other:?} is not a cache TTL; write \"5m\" or \"1h\" (or leave it out for no breakpoints)"
+                    ),
                 ));
             }
         };
@@ -88,7 +90,9 @@ pub(crate) fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Opti
 
 /// An OpenAI chat's stable prefix: its leading system and developer messages' text, then its
 /// tools as sent.
-pub(crate) fn openai_prefix(req: &switchyard_protocol::openai::ChatRequest<'_>) -> Option<PromptPrefix> {
+pub(crate) fn openai_prefix(
+    req: &switchyard_protocol::openai::ChatRequest<'_>,
+) -> Option<PromptPrefix> {
     use switchyard_protocol::openai::{Content, Role};
     let system = req
         .messages
@@ -96,7 +100,11 @@ pub(crate) fn openai_prefix(req: &switchyard_protocol::openai::ChatRequest<'_>) 
         .take_while(|m| matches!(m.role, Role::System | Role::Developer));
     let texts = system.flat_map(|m| match &m.content {
         Some(Content::Text(t)) => vec![t.as_bytes()],
-        Some(Content::Parts(ps)) => ps.iter().filter_map(|p| p.text.as_deref()).map(str::as_bytes).collect(),
+        Some(Content::Parts(ps)) => ps
+            .iter()
+            .filter_map(|p| p.text.as_deref())
+            .map(str::as_bytes)
+            .collect(),
         None => Vec::new(),
     });
     let tools = req.raw().get("tools").map(|t| t.get().as_bytes());
@@ -105,7 +113,9 @@ pub(crate) fn openai_prefix(req: &switchyard_protocol::openai::ChatRequest<'_>) 
 
 /// A canonical (Anthropic client's) request's stable prefix: its system blocks' text, then
 /// each tool's name, description and schema.
-pub(crate) fn canonical_prefix(req: &switchyard_protocol::canonical::ChatRequest) -> Option<PromptPrefix> {
+pub(crate) fn canonical_prefix(
+    req: &switchyard_protocol::canonical::ChatRequest,
+) -> Option<PromptPrefix> {
     use switchyard_protocol::canonical::Block;
     let system = req.system.iter().filter_map(|b| match b {
         Block::Text { text, .. } => Some(text.as_bytes()),
@@ -173,6 +183,8 @@ mod tests {
             openai_key: None,
         };
         let err = raw.validate("routes[2].prompt_cache");
-        assert!(matches!(err, Err((p, m)) if p == "routes[2].prompt_cache.anthropic" && m.contains("\"1h\"")));
+        assert!(
+            matches!(err, Err((p, m)) if p == "routes[2].prompt_cache.anthropic" && m.contains("\"1h\""))
+        );
     }
 }

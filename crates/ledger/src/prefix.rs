@@ -83,7 +83,9 @@ impl PrefixCells {
                cached_requests = cached_requests + excluded.cached_requests",
         )?;
         for ((hour, workload, provider, model, hash, shadow), (n, tokens, cached)) in self.0 {
-            upsert.execute(params![hour, workload, provider, model, hash, shadow, n, tokens, cached])?;
+            upsert.execute(params![
+                hour, workload, provider, model, hash, shadow, n, tokens, cached
+            ])?;
         }
         Ok(())
     }

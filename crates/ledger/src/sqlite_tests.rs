@@ -288,3 +288,57 @@ fn workload_feature_profiles_are_maintained_on_append() {
         "failed requests do not shape the profile"
     );
 }
+
+/// A record carrying prefix `hash` (2,000 tokens), with `cached` tokens read from the cache.
+fn prefixed(id: &str, workload: &str, hash: u64, cached: u64, hour: u32) -> Record {
+    let mut r = record(id, workload, "m", "0.01", 1);
+    r.ts = Utc.with_ymd_and_hms(2026, 11, 1, hour, 5, 0).unwrap();
+    r.usage.cached_input = cached;
+    r.prefix = Some(crate::PromptPrefix { hash, tokens: 2000 });
+    r
+}
+
+#[test]
+fn repeated_prefixes_sent_uncached_are_counted_per_hour_and_round_trip() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    s.append(&[
+        // Three sends of one prefix in one hour, none cached: two uncached repeats.
+        prefixed("a1", "triage", 7, 0, 9),
+        prefixed("a2", "triage", 7, 0, 9),
+        prefixed("a3", "triage", 7, 0, 9),
+        // The same prefix the next hour, once: no repeat within the hour.
+        prefixed("a4", "triage", 7, 0, 10),
+        // Cached after the first send: nothing missed.
+        prefixed("b1", "review", 9, 0, 9),
+        prefixed("b2", "review", 9, 1500, 9),
+    ])
+    .unwrap();
+    let repeats = crate::prefix_repeats(s.connection(), None, false).unwrap();
+    let triage = repeats.iter().find(|r| r.workload == "triage").unwrap();
+    assert_eq!((triage.requests, triage.uncached_repeats), (4, 2));
+    assert_eq!(triage.uncached_tokens, 4000);
+    let review = repeats.iter().find(|r| r.workload == "review").unwrap();
+    assert_eq!((review.requests, review.uncached_repeats), (2, 0));
+    let mut back = Vec::new();
+    s.scan(None, &mut |r| {
+        back.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        back[0].prefix,
+        Some(crate::PromptPrefix {
+            hash: 7,
+            tokens: 2000
+        })
+    );
+    assert!(
+        crate::prefix_repeats(
+            s.connection(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2),
+            false
+        )
+        .unwrap()
+        .is_empty()
+    );
+}

@@ -34,8 +34,8 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
-use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::breakpoints::{self, CacheTtl, EXTENDED_TTL_BETA};
+use switchyard_protocol::anthropic::stream::{StreamOptions, ToOpenAi};
 use switchyard_protocol::anthropic::{MessagesRequest, parse_response, place_raw};
 use switchyard_protocol::canonical::openai_completion;
 use switchyard_protocol::openai::RawObject;
@@ -149,9 +149,9 @@ impl Anthropic {
             Some(c) => c.map_err(|e| self.unsupported(e.message))?,
         };
         let cache = req.prompt_cache;
-        let placed = cache
-            .anthropic
-            .map_or(0, |ttl| breakpoints::place(&mut canonical, ttl, cache.min_tokens));
+        let placed = cache.anthropic.map_or(0, |ttl| {
+            breakpoints::place(&mut canonical, ttl, cache.min_tokens)
+        });
         Ok(Outgoing {
             body: MessagesRequest::from(&canonical).to_json(),
             stream: canonical.stream,

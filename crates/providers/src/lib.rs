@@ -26,8 +26,8 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use std::future::Future;
 use std::pin::Pin;
-use switchyard_protocol::canonical;
 pub use switchyard_protocol::anthropic::breakpoints::CacheTtl;
+use switchyard_protocol::canonical;
 use switchyard_protocol::openai::{ChatRequest, EmbeddingRequest};
 
 /// The wire dialect a provider speaks.

@@ -349,4 +349,3 @@ mod tests {
         assert!(ok.headers.get(AUTHORIZATION).unwrap().is_sensitive());
     }
 }
-

@@ -315,7 +315,10 @@ async fn attempt<M>(
         provider: t.provider.name().to_string(),
         after,
     };
-    prompt_cache.min_tokens = t.profile.min_cache_tokens.unwrap_or(DEFAULT_MIN_CACHE_TOKENS);
+    prompt_cache.min_tokens = t
+        .profile
+        .min_cache_tokens
+        .unwrap_or(DEFAULT_MIN_CACHE_TOKENS);
     let send = t.provider.send(ProviderRequest {
         payload,
         model: &t.model,

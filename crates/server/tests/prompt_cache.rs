@@ -83,9 +83,21 @@ async fn anthropic_passthrough_repeat_is_billed_as_a_cache_read() {
     let h = start(SIM, GATEWAY).await;
     let first = messages(&h, &messages_body("review", "Is this safe?")).await;
     let sent = upstream(&h).await;
-    assert_eq!(sent["system"][0]["cache_control"], json!({"type": "ephemeral"}));
-    assert_eq!(sent["system"][0]["text"], policy(), "the string became one marked block");
-    assert!(first["usage"]["cache_creation_input_tokens"].as_u64().unwrap() > 1024);
+    assert_eq!(
+        sent["system"][0]["cache_control"],
+        json!({"type": "ephemeral"})
+    );
+    assert_eq!(
+        sent["system"][0]["text"],
+        policy(),
+        "the string became one marked block"
+    );
+    assert!(
+        first["usage"]["cache_creation_input_tokens"]
+            .as_u64()
+            .unwrap()
+            > 1024
+    );
     let second = messages(&h, &messages_body("review", "And is it clear?")).await;
     assert!(second["usage"]["cache_read_input_tokens"].as_u64().unwrap() > 1024);
     let recs = in_order(h).await;
@@ -111,7 +123,12 @@ async fn a_conversation_reads_what_its_previous_turn_wrote() {
         json!({"model": "review", "max_tokens": 64, "messages": msgs})
     };
     let first = messages(&h, &turn(&[])).await;
-    assert!(first["usage"]["cache_creation_input_tokens"].as_u64().unwrap() > 0);
+    assert!(
+        first["usage"]["cache_creation_input_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let next = [
         json!({"role": "assistant", "content": "An answer."}),
         json!({"role": "user", "content": "Second question?"}),
@@ -127,7 +144,8 @@ async fn openai_client_on_anthropic_gets_one_hour_breakpoints_and_a_cache_read()
     let h = start(SIM, GATEWAY).await;
     let body = |q: &str| {
         let mut b = chat("review-1h", q);
-        b["messages"] = json!([{"role": "system", "content": policy()}, {"role": "user", "content": q}]);
+        b["messages"] =
+            json!([{"role": "system", "content": policy()}, {"role": "user", "content": q}]);
         b
     };
     let a = h.post("/v1/chat/completions", &body("Is this safe?")).await;
@@ -149,12 +167,24 @@ async fn openai_client_on_anthropic_gets_one_hour_breakpoints_and_a_cache_read()
 }
 
 #[tokio::test]
-async fn a_route_without_prompt_cache_sends_the_body_unmarked() {
+async fn a_route_without_prompt_cache_sends_the_body_unmarked_and_records_the_repeat() {
     let h = start(SIM, GATEWAY).await;
     let first = messages(&h, &messages_body("plain", "Is this safe?")).await;
     assert_eq!(first["usage"]["cache_creation_input_tokens"], 0);
     assert_eq!(upstream(&h).await["system"], policy());
-    h.finish().await;
+    messages(&h, &messages_body("plain", "Is it clear?")).await;
+    let recs = in_order(h).await;
+    let prefix = recs[0].prefix.unwrap();
+    assert!(prefix.tokens > 1024);
+    assert_eq!(
+        recs[1].prefix,
+        Some(prefix),
+        "same system prompt, same fingerprint"
+    );
+    assert_eq!(
+        recs[1].usage.cached_input, 0,
+        "sent uncached: what the report flags"
+    );
 }
 
 #[tokio::test]
@@ -162,22 +192,34 @@ async fn openai_target_gets_a_prompt_cache_key_and_the_repeat_is_a_cache_read() 
     let h = start(SIM, GATEWAY).await;
     let body = |q: &str| {
         let mut b = chat("classify", q);
-        b["messages"] = json!([{"role": "system", "content": policy()}, {"role": "user", "content": q}]);
+        b["messages"] =
+            json!([{"role": "system", "content": policy()}, {"role": "user", "content": q}]);
         b
     };
     let post = |q: &'static str| {
         let b = body(q).to_string().into_bytes();
         let h = &h;
         async move {
-            h.post_with("/v1/chat/completions", b, &[("x-switchyard-workload", "triage")])
-                .await
+            h.post_with(
+                "/v1/chat/completions",
+                b,
+                &[("x-switchyard-workload", "triage")],
+            )
+            .await
         }
     };
     assert_eq!(post("Ticket one").await.status, 200);
     let key = upstream(&h).await["prompt_cache_key"].clone();
-    assert!(key.as_str().is_some_and(|k| k.starts_with("sy-") && !k.contains("triage")));
+    assert!(
+        key.as_str()
+            .is_some_and(|k| k.starts_with("sy-") && !k.contains("triage"))
+    );
     let second = post("Ticket two").await;
-    assert_eq!(upstream(&h).await["prompt_cache_key"], key, "same workload, same key");
+    assert_eq!(
+        upstream(&h).await["prompt_cache_key"],
+        key,
+        "same workload, same key"
+    );
     let cached = second.json()["usage"]["prompt_tokens_details"]["cached_tokens"].clone();
     assert!(cached.as_u64().unwrap() >= 1024, "{}", second.text());
     let mut own = body("Ticket three");

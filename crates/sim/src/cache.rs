@@ -71,11 +71,7 @@ fn ttl(long: bool) -> Duration {
 /// under the TTL that breakpoint asked for.
 pub(crate) fn settle(sim: &Sim, model: &str, points: &[Breakpoint]) -> CacheUse {
     let min = anthropic_min_tokens(model);
-    let points: Vec<Breakpoint> = points
-        .iter()
-        .copied()
-        .filter(|p| p.tokens >= min)
-        .collect();
+    let points: Vec<Breakpoint> = points.iter().copied().filter(|p| p.tokens >= min).collect();
     let Ok(mut known) = sim.prefixes.lock() else {
         return CacheUse::default();
     };

@@ -286,14 +286,18 @@ fn text_of(content: &Value) -> String {
 /// (tools, then each message's role and text) seen within the TTL under the same model and
 /// `prompt_cache_key`, from 1024 tokens in 128-token steps.
 fn cached(sim: &Sim, req: &Value, messages: &[Value], model: &str, prompt_tokens: u64) -> u64 {
-    let key = req.get("prompt_cache_key").and_then(Value::as_str).unwrap_or("");
+    let key = req
+        .get("prompt_cache_key")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let mut text = req.get("tools").map(Value::to_string).unwrap_or_default();
     for m in messages {
         text.push_str(m.get("role").and_then(Value::as_str).unwrap_or(""));
         text.push_str(&text_of(m.get("content").unwrap_or(&Value::Null)));
     }
     let seed = format!("openai/{model}/{key}");
-    let points = crate::cache::prefixes(&seed, &text, prompt_tokens, crate::cache::OPENAI_MIN_TOKENS);
+    let points =
+        crate::cache::prefixes(&seed, &text, prompt_tokens, crate::cache::OPENAI_MIN_TOKENS);
     crate::cache::automatic(sim, &points).min(prompt_tokens)
 }
 

@@ -185,7 +185,10 @@ async fn a_repeated_long_prompt_is_reported_as_implicitly_cached() {
     assert!(first.get("cachedContentTokenCount").is_none(), "{first}");
     let u = generate(&app, "gemini-2.5-flash", req).await.json()["usageMetadata"].clone();
     let cached = u["cachedContentTokenCount"].as_u64().unwrap();
-    assert!(cached >= 2048 && cached <= u["promptTokenCount"].as_u64().unwrap(), "{u}");
+    assert!(
+        cached >= 2048 && cached <= u["promptTokenCount"].as_u64().unwrap(),
+        "{u}"
+    );
     assert_eq!(u["cacheTokensDetails"][0]["tokenCount"], cached);
 }
 

@@ -36,11 +36,22 @@ fn openai(prompt: &str) -> Value {
 async fn anthropic_minimum_depends_on_the_model() {
     let app = router(SimConfig::instant());
     // ~2,000 tokens: above Sonnet 4.5's 1024, below Haiku 4.5's 4096.
-    let sonnet = messages(&app, &marked_system("claude-sonnet-4-5", 2000)).await.json();
-    assert!(sonnet["usage"]["cache_creation_input_tokens"].as_u64().unwrap() > 1024);
-    let haiku = messages(&app, &marked_system("claude-haiku-4-5", 2000)).await.json();
+    let sonnet = messages(&app, &marked_system("claude-sonnet-4-5", 2000))
+        .await
+        .json();
+    assert!(
+        sonnet["usage"]["cache_creation_input_tokens"]
+            .as_u64()
+            .unwrap()
+            > 1024
+    );
+    let haiku = messages(&app, &marked_system("claude-haiku-4-5", 2000))
+        .await
+        .json();
     assert_eq!(haiku["usage"]["cache_creation_input_tokens"], 0);
-    let again = messages(&app, &marked_system("claude-haiku-4-5", 2000)).await.json();
+    let again = messages(&app, &marked_system("claude-haiku-4-5", 2000))
+        .await
+        .json();
     assert_eq!(again["usage"]["cache_read_input_tokens"], 0);
 }
 
@@ -50,7 +61,9 @@ async fn anthropic_stream_reports_the_cache_read_in_message_start() {
     let mut body = marked_system("claude-sonnet-4-5", 1600);
     body["system"][0]["cache_control"]["ttl"] = json!("1h");
     let first = messages(&app, &body).await.json()["usage"].clone();
-    let written = first["cache_creation"]["ephemeral_1h_input_tokens"].as_u64().unwrap();
+    let written = first["cache_creation"]["ephemeral_1h_input_tokens"]
+        .as_u64()
+        .unwrap();
     assert!(written > 1024 && first["cache_creation"]["ephemeral_5m_input_tokens"] == 0);
     body["stream"] = json!(true);
     let sse = messages(&app, &body).await;
@@ -61,7 +74,10 @@ async fn anthropic_stream_reports_the_cache_read_in_message_start() {
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .find(|e| e["type"] == "message_start")
         .unwrap_or_default();
-    assert_eq!(start["message"]["usage"]["cache_read_input_tokens"], written);
+    assert_eq!(
+        start["message"]["usage"]["cache_read_input_tokens"],
+        written
+    );
     assert_eq!(start["message"]["usage"]["cache_creation_input_tokens"], 0);
 }
 
@@ -72,7 +88,9 @@ async fn openai_caches_a_repeated_prefix_in_128_token_steps() {
     let first = chat(&app, &openai(&prompt)).await.json()["usage"].clone();
     assert_eq!(first["prompt_tokens_details"]["cached_tokens"], 0);
     let second = chat(&app, &openai(&prompt)).await.json()["usage"].clone();
-    let cached = second["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap();
+    let cached = second["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap();
     assert!(cached >= 1024 && (cached - 1024) % 128 == 0, "{second}");
     assert!(cached <= second["prompt_tokens"].as_u64().unwrap());
     // A short prompt is never cached.
@@ -94,7 +112,12 @@ async fn openai_prompt_cache_keys_keep_entries_apart() {
     let other = chat(&app, &b).await.json()["usage"].clone();
     assert_eq!(other["prompt_tokens_details"]["cached_tokens"], 0);
     let same = chat(&app, &a).await.json()["usage"].clone();
-    assert!(same["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap() >= 1024);
+    assert!(
+        same["prompt_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap()
+            >= 1024
+    );
 }
 
 #[tokio::test]
@@ -113,5 +136,10 @@ async fn openai_stream_reports_cached_tokens_in_the_final_usage_chunk() {
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .find_map(|c| c.get("usage").filter(|u| !u.is_null()).cloned())
         .unwrap_or_default();
-    assert!(usage["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap() >= 1024);
+    assert!(
+        usage["prompt_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap()
+            >= 1024
+    );
 }

@@ -62,9 +62,13 @@ fn at(per_million: Money, tokens: u64) -> Money {
 /// (saving per read token, premium per written token), per million, of a price version.
 fn rates(p: &PriceVersion) -> (Money, Money) {
     let saving = p.cached_input.map_or(Money::ZERO, |c| p.input - c);
-    let premium = p
-        .cache_write
-        .map_or(Money::ZERO, |w| if w > p.input { w - p.input } else { Money::ZERO });
+    let premium = p.cache_write.map_or(Money::ZERO, |w| {
+        if w > p.input {
+            w - p.input
+        } else {
+            Money::ZERO
+        }
+    });
     (saving, premium)
 }
 

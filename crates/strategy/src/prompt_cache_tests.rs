@@ -68,11 +68,19 @@ fn money(s: &str) -> Money {
 fn reads_are_priced_as_the_input_they_replaced_minus_their_own_price() {
     let catalog = Catalog::bundled().unwrap_or_default();
     let p = analyse(&history(), &catalog);
-    let review = p.lines.iter().find(|l| l.workload == "review").cloned().unwrap_or_default();
+    let review = p
+        .lines
+        .iter()
+        .find(|l| l.workload == "review")
+        .cloned()
+        .unwrap_or_default();
     // Sonnet 4.5: input $3, cache read $0.30, write $3.75 per million.
     assert_eq!(review.saved_usd, money("5.4"));
     assert_eq!(review.write_premium_usd, money("0.75"));
-    assert_eq!(review.read_share, Decimal::from_str("0.5").unwrap_or_default());
+    assert_eq!(
+        review.read_share,
+        Decimal::from_str("0.5").unwrap_or_default()
+    );
     assert_eq!(review.prompt_tokens, 4_000_000);
 }
 
@@ -82,12 +90,20 @@ fn repeated_prefixes_sent_uncached_are_flagged_and_priced() {
     let p = analyse(&history(), &catalog);
     let uncached: Vec<&str> = p.uncached().map(|l| l.workload.as_str()).collect();
     assert_eq!(uncached, ["triage"]);
-    let triage = p.lines.iter().find(|l| l.workload == "triage").cloned().unwrap_or_default();
+    let triage = p
+        .lines
+        .iter()
+        .find(|l| l.workload == "triage")
+        .cloned()
+        .unwrap_or_default();
     // gpt-4o-mini: input $0.15, cached $0.075 per million: 2M tokens would have saved $0.15.
     assert_eq!(triage.missed_usd, money("0.15"));
     assert_eq!(triage.read_share, Decimal::ZERO);
     assert_eq!(p.missed_usd, money("0.15"));
-    assert!(p.lines.iter().all(|l| l.workload != "chat"), "nothing cached or missed");
+    assert!(
+        p.lines.iter().all(|l| l.workload != "chat"),
+        "nothing cached or missed"
+    );
 }
 
 #[test]
@@ -97,10 +113,18 @@ fn the_report_has_a_prompt_caching_section_in_markdown_and_json() {
     let d = build(&history(), &catalog, today, &ReportOptions::default());
     let md = render_markdown(&d, &[]);
     let section = md.split("## Prompt caching").nth(1).unwrap_or_default();
-    assert!(section.contains("| review | 50.0% | 2000000 | $5.40 | $0.75 | 0 (0 tokens) | $0.00 |"), "{section}");
-    assert!(section.contains("Repeated prefixes not being cached: **triage**"), "{section}");
+    assert!(
+        section.contains("| review | 50.0% | 2000000 | $5.40 | $0.75 | 0 (0 tokens) | $0.00 |"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Repeated prefixes not being cached: **triage**"),
+        "{section}"
+    );
     let json = serde_json::to_value(&d).unwrap_or_default();
     assert_eq!(json["prompt_caching"]["lines"][0]["workload"], "review");
-    let missed = json["prompt_caching"]["missed_usd"].as_str().unwrap_or_default();
+    let missed = json["prompt_caching"]["missed_usd"]
+        .as_str()
+        .unwrap_or_default();
     assert_eq!(money(missed), money("0.15"));
 }

@@ -55,10 +55,17 @@ fn tools_and_system_get_a_breakpoint_when_their_prefix_reaches_the_minimum() {
         "tools": [tool("a", 100), tool("b", 1200)], "messages": [{"role": "user", "content": "hi"}]});
     let (n, out) = placed(&body, CacheTtl::FiveMinutes);
     assert_eq!(n, 2);
-    assert_eq!(out["tools"][1]["cache_control"], json!({"type": "ephemeral"}));
+    assert_eq!(
+        out["tools"][1]["cache_control"],
+        json!({"type": "ephemeral"})
+    );
     assert!(out["tools"][0].get("cache_control").is_none());
     assert_eq!(out["system"][0]["cache_control"]["type"], "ephemeral");
-    assert_eq!(marks(&out), 2, "no conversation breakpoint on a single turn");
+    assert_eq!(
+        marks(&out),
+        2,
+        "no conversation breakpoint on a single turn"
+    );
 }
 
 #[test]
@@ -76,7 +83,10 @@ fn the_tools_count_toward_the_system_breakpoints_minimum() {
     let body = json!({"model": "m", "max_tokens": 10, "system": text(600),
         "tools": [tool("a", 600)], "messages": [{"role": "user", "content": "hi"}]});
     let (_, out) = placed(&body, CacheTtl::FiveMinutes);
-    assert!(out["tools"][0].get("cache_control").is_none(), "600 tokens alone");
+    assert!(
+        out["tools"][0].get("cache_control").is_none(),
+        "600 tokens alone"
+    );
     assert_eq!(out["system"][0]["cache_control"]["type"], "ephemeral");
 }
 
@@ -85,9 +95,19 @@ fn a_conversation_marks_its_latest_turn_and_the_previous_user_turn() {
     let (n, out) = placed(&conversation(&text(1100)), CacheTtl::FiveMinutes);
     assert_eq!(n, 3);
     assert_eq!(out["system"][0]["cache_control"]["type"], "ephemeral");
-    assert_eq!(out["messages"][0]["content"][0]["cache_control"]["type"], "ephemeral");
-    assert!(out["messages"][1]["content"][0].get("cache_control").is_none());
-    assert_eq!(out["messages"][2]["content"][0]["cache_control"]["type"], "ephemeral");
+    assert_eq!(
+        out["messages"][0]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
+    assert!(
+        out["messages"][1]["content"][0]
+            .get("cache_control")
+            .is_none()
+    );
+    assert_eq!(
+        out["messages"][2]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
 }
 
 #[test]
@@ -116,11 +136,23 @@ fn a_request_with_the_clients_own_breakpoint_is_left_untouched() {
 #[test]
 fn the_one_hour_ttl_is_written_on_every_breakpoint() {
     let (_, out) = placed(&conversation(&text(1100)), CacheTtl::OneHour);
-    assert_eq!(out["system"][0]["cache_control"], json!({"type": "ephemeral", "ttl": "1h"}));
-    assert_eq!(out["messages"][2]["content"][0]["cache_control"]["ttl"], "1h");
+    assert_eq!(
+        out["system"][0]["cache_control"],
+        json!({"type": "ephemeral", "ttl": "1h"})
+    );
+    assert_eq!(
+        out["messages"][2]["content"][0]["cache_control"]["ttl"],
+        "1h"
+    );
     let out = raw(&conversation(&text(1100)), CacheTtl::OneHour).unwrap_or_default();
-    assert_eq!(out["system"][0]["cache_control"], json!({"type": "ephemeral", "ttl": "1h"}));
-    assert_eq!(out["messages"][0]["content"][0]["cache_control"]["ttl"], "1h");
+    assert_eq!(
+        out["system"][0]["cache_control"],
+        json!({"type": "ephemeral", "ttl": "1h"})
+    );
+    assert_eq!(
+        out["messages"][0]["content"][0]["cache_control"]["ttl"],
+        "1h"
+    );
 }
 
 #[test]
@@ -131,14 +163,23 @@ fn the_raw_body_gets_the_same_breakpoints_and_keeps_everything_else() {
     let out = raw(&body, CacheTtl::FiveMinutes).unwrap_or_default();
     assert_eq!(out["system"][0]["type"], "text");
     assert_eq!(out["system"][0]["text"], body["system"]);
-    assert_eq!(out["messages"][0]["content"][0]["text"], body["messages"][0]["content"]);
-    assert_eq!(out["messages"][2]["content"][0]["cache_control"]["type"], "ephemeral");
+    assert_eq!(
+        out["messages"][0]["content"][0]["text"],
+        body["messages"][0]["content"]
+    );
+    assert_eq!(
+        out["messages"][2]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
     assert!(out["messages"][1].get("cache_control").is_none());
     assert_eq!(marks(&out), 3);
     assert_eq!(out["x_unknown"], body["x_unknown"]);
     assert_eq!(out["top_k"], 5);
     let again = out.to_string();
-    assert!(parse_request(again.as_bytes()).is_ok(), "still a valid request");
+    assert!(
+        parse_request(again.as_bytes()).is_ok(),
+        "still a valid request"
+    );
 }
 
 #[test]
@@ -149,7 +190,10 @@ fn the_raw_body_is_spliced_not_reserialised() {
     );
     let out = place_raw(body.as_bytes(), CacheTtl::FiveMinutes, 1024).unwrap_or_default();
     let out = String::from_utf8(out).unwrap_or_default();
-    assert!(out.starts_with(r#"{"model":"m","max_tokens":10,"x":1.50,"tools":"#), "{out}");
+    assert!(
+        out.starts_with(r#"{"model":"m","max_tokens":10,"x":1.50,"tools":"#),
+        "{out}"
+    );
     assert!(out.contains(r#""input_schema":{},"cache_control":{"type":"ephemeral"}}]"#));
 }
 
@@ -162,10 +206,20 @@ fn thinking_blocks_never_carry_a_breakpoint() {
             {"type": "thinking", "thinking": "hmm", "signature": "sig"}]},
     ]});
     let out = raw(&body, CacheTtl::FiveMinutes).unwrap_or_default();
-    assert_eq!(out["messages"][1]["content"][0]["cache_control"]["type"], "ephemeral");
-    assert!(out["messages"][1]["content"][1].get("cache_control").is_none());
+    assert_eq!(
+        out["messages"][1]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
+    assert!(
+        out["messages"][1]["content"][1]
+            .get("cache_control")
+            .is_none()
+    );
     let (_, out) = placed(&body, CacheTtl::FiveMinutes);
-    let blocks = out["messages"][1]["content"].as_array().cloned().unwrap_or_default();
+    let blocks = out["messages"][1]["content"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let thinking = blocks.iter().find(|b| b["type"] == "thinking");
     assert!(thinking.is_some_and(|b| b.get("cache_control").is_none()));
     assert_eq!(marks(&out), 3);

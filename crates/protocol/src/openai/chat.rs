@@ -319,7 +319,10 @@ impl<'a> ChatRequest<'a> {
             write_key(&mut out, "stream_options");
             write_stream_options(&mut out, self.raw.get("stream_options"));
         }
-        if let Some(key) = opts.cache_key.filter(|_| self.raw.get("prompt_cache_key").is_none()) {
+        if let Some(key) = opts
+            .cache_key
+            .filter(|_| self.raw.get("prompt_cache_key").is_none())
+        {
             sep(&mut out);
             write_key(&mut out, "prompt_cache_key");
             write_json_string(&mut out, key);

@@ -120,7 +120,10 @@ fn upstream_body_adds_the_routes_prompt_cache_key_unless_the_client_set_one() {
     };
     let v: serde_json::Value = serde_json::from_slice(&r.upstream_body(opts)).unwrap();
     assert_eq!(v["prompt_cache_key"], "sy-1234");
-    let own = parse(r#"{"model":"r","prompt_cache_key":"mine","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+    let own = parse(
+        r#"{"model":"r","prompt_cache_key":"mine","messages":[{"role":"user","content":"hi"}]}"#,
+    )
+    .unwrap();
     let out = own.upstream_body(UpstreamBody {
         cache_key: Some("sy-1234"),
         ..opts
