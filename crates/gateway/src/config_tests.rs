@@ -226,3 +226,34 @@ fn server_connection_limits_have_defaults_and_zero_timeouts_are_refused_with_the
         assert!(e.contains(path), "{path} missing from: {e}");
     }
 }
+
+#[test]
+fn prompt_cache_settings_parse_and_a_bad_ttl_names_its_field() {
+    let base = r#"
+[providers.claude]
+kind = "anthropic"
+[[routes]]
+name = "review"
+targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
+[routes.prompt_cache]
+"#;
+    let c = Config::from_toml(&format!("{base}anthropic = \"1h\"\nopenai_key = true\n")).unwrap();
+    assert_eq!(
+        c.routes[0].prompt_cache,
+        crate::prompt_cache::PromptCacheConfig {
+            anthropic: Some(switchyard_providers::CacheTtl::OneHour),
+            openai_key: true,
+        }
+    );
+    let errs = Config::from_toml(&format!("{base}anthropic = \"10m\"\n"))
+        .unwrap_err()
+        .0;
+    assert_eq!(errs[0].path, "routes[0].prompt_cache.anthropic");
+    assert!(
+        errs[0].message.contains("\"5m\" or \"1h\""),
+        "{}",
+        errs[0].message
+    );
+    let unknown = Config::from_toml(&format!("{base}anthropik = \"5m\"\n")).unwrap_err();
+    assert!(unknown.to_string().contains("anthropik"), "{unknown}");
+}

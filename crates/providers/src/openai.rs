@@ -112,13 +112,19 @@ impl OpenAiCompatible {
         req: &ProviderRequest<'_>,
     ) -> Result<(Vec<u8>, bool, Vec<String>), ProviderError> {
         let omit_model = self.s.azure.is_some();
+        // Only OpenAI's own API takes `prompt_cache_key`; compatible servers may refuse an
+        // unknown member (Groq and Mistral do), and caching there is theirs to manage.
+        let cache_key = req
+            .prompt_cache
+            .openai_key
+            .filter(|_| self.s.kind == ProviderKind::OpenAi);
         Ok(match req.payload {
             Payload::Chat(c) => (
                 c.upstream_body(UpstreamBody {
                     model: req.model,
                     ask_usage: true,
                     omit_model,
-                    cache_key: req.prompt_cache.openai_key,
+                    cache_key,
                 }),
                 c.stream,
                 Vec::new(),
@@ -127,7 +133,7 @@ impl OpenAiCompatible {
             Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
                 let mut c = c.clone();
                 c.model = req.model.to_string();
-                add_cache_key(&mut c, req.prompt_cache.openai_key);
+                add_cache_key(&mut c, cache_key);
                 let body = switchyard_protocol::anthropic::to_openai::openai_request(&c);
                 let refused: Vec<&String> = body
                     .dropped

@@ -2,11 +2,6 @@
 //! `[routes.prompt_cache]` adds Anthropic breakpoints (passthrough and translated) and OpenAI's
 //! `prompt_cache_key`, and the repeated request is billed as a cache read in the ledger.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "integration tests: a failed step should fail the test loudly"
-)]
-
 mod common;
 
 use common::{Harness, chat, start};
@@ -25,6 +20,10 @@ kind = "anthropic"
 base_url = "SIM_URL"
 api_key_env = "SIM_KEY"
 [providers.openai]
+kind = "openai"
+base_url = "SIM_URL/v1"
+api_key_env = "SIM_KEY"
+[providers.compatible]
 kind = "openai-compatible"
 base_url = "SIM_URL/v1"
 api_key_env = "SIM_KEY"
@@ -45,6 +44,11 @@ targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
 [[routes]]
 name = "classify"
 targets = [{ provider = "openai", model = "gpt-4o-mini" }]
+[routes.prompt_cache]
+openai_key = true
+[[routes]]
+name = "classify-compatible"
+targets = [{ provider = "compatible", model = "gpt-4o-mini" }]
 [routes.prompt_cache]
 openai_key = true
 "#;
@@ -230,4 +234,15 @@ async fn openai_target_gets_a_prompt_cache_key_and_the_repeat_is_a_cache_read() 
     assert_eq!(recs[0].usage.cached_input, 0);
     assert!(recs[1].usage.cached_input >= 1024);
     assert!(recs[1].cost_usd.unwrap() < recs[0].cost_usd.unwrap());
+}
+
+#[tokio::test]
+async fn an_openai_compatible_server_never_gets_a_prompt_cache_key() {
+    let h = start(SIM, GATEWAY).await;
+    let a = h
+        .post("/v1/chat/completions", &chat("classify-compatible", "Hi"))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(upstream(&h).await.get("prompt_cache_key").is_none());
+    h.finish().await;
 }
