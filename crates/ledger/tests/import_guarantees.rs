@@ -212,7 +212,10 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         usage_estimated: true,
         request_count: 1,
         source: "gateway".into(),
-        prefix: None,
+        prefix: Some(switchyard_ledger::PromptPrefix {
+            hash: 0x00ab_cdef_0123_4567 ^ u64::from(minute),
+            tokens: 1500,
+        }),
     }
 }
 

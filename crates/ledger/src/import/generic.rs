@@ -44,6 +44,8 @@ const COLUMNS: Known = Known {
         "attempts",
         "request_count",
         "source",
+        "prefix_hash",
+        "prefix_tokens",
         "requests",
     ],
     irrelevant: &[],
@@ -83,6 +85,9 @@ const RECORD: Known = Known {
         "usage_estimated",
         "request_count",
         "source",
+        "prefix",
+        "prefix.hash",
+        "prefix.tokens",
     ],
     irrelevant: &[],
 };
@@ -215,6 +220,7 @@ fn record(row: &Row, source: &str, cx: &mut Context<'_>) -> Option<Record> {
     if let Some(s) = row.text("source") {
         r.source = s;
     }
+    r.prefix = prefix(row, &mut errs);
     if !cx.check(&row.at, errs) {
         return None;
     }
@@ -223,6 +229,26 @@ fn record(row: &Row, source: &str, cx: &mut Context<'_>) -> Option<Record> {
         cx.price(&mut r, Tier::AveragePrompt, false);
     }
     Some(r)
+}
+
+/// `prefix_hash` (16 hex digits) and `prefix_tokens`, as `ledger export --format csv` writes
+/// them; both or neither.
+fn prefix(row: &Row, errs: &mut Vec<String>) -> Option<crate::PromptPrefix> {
+    let (hash, tokens) = (row.text("prefix_hash"), row.text("prefix_tokens"));
+    if hash.is_none() && tokens.is_none() {
+        return None;
+    }
+    let hash = hash.and_then(|h| u64::from_str_radix(&h, 16).ok());
+    let tokens = tokens.and_then(|t| t.parse::<u64>().ok());
+    match (hash, tokens) {
+        (Some(hash), Some(tokens)) => Some(crate::PromptPrefix { hash, tokens }),
+        _ => {
+            errs.push(
+                "prefix_hash (16 hex digits) and prefix_tokens (a whole number) go together".into(),
+            );
+            None
+        }
+    }
 }
 
 /// Every field of the row, in column-name order: the same row always gets the same id.
@@ -300,7 +326,9 @@ mod tests {
 
     #[test]
     fn the_known_record_fields_are_exactly_what_a_record_serialises_to() {
-        let r = super::super::blank("x", chrono::DateTime::default());
+        let mut r = super::super::blank("x", chrono::DateTime::default());
+        // Optional members are left out when empty: fill them so every name shows.
+        r.prefix = Some(crate::PromptPrefix { hash: 1, tokens: 2 });
         let Ok(Value::Object(v)) = serde_json::to_value(&r) else {
             panic!("a record serialises to an object");
         };
