@@ -324,6 +324,7 @@ fn assemble(
             RouteMeta {
                 workload: r.workload.clone(),
                 observer,
+                cascade: r.cascade.clone(),
             },
         );
         routes.push(Route {

@@ -201,6 +201,8 @@ pub struct RouteConfig {
     pub shadow: Vec<ShadowConfig>,
     /// Scorer specs (as JSON) applied to shadow results, validated at assembly.
     pub scorers: Vec<serde_json::Value>,
+    /// `strategy = "cascade"`: the checks each tier's answer must pass.
+    pub cascade: Option<std::sync::Arc<crate::cascade::CascadePolicy>>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +317,7 @@ struct RawRoute {
     shadow: Vec<RawShadow>,
     #[serde(default)]
     scorers: Vec<toml::Value>,
+    cascade: Option<crate::cascade::RawCascade>,
     #[serde(default)]
     targets: Vec<RawTarget>,
 }
@@ -995,16 +998,24 @@ fn validate_route(
             ttft_timeout: t.ttft_timeout_ms.map(Duration::from_millis),
         });
     }
-    let strategy = match raw.strategy.as_deref() {
+    let mut strategy = match raw.strategy.as_deref() {
         None => Strategy::Fallback,
         Some(s) => Strategy::parse(s).unwrap_or_else(|| {
             errs.push(
                 format!("{path}.strategy"),
-                format!("{s:?} is not a strategy; expected fallback, weighted, least-latency or lowest-cost"),
+                format!("{s:?} is not a strategy; expected fallback, weighted, least-latency, lowest-cost or cascade"),
             );
             Strategy::Fallback
         }),
     };
+    let cascade = crate::cascade::configure(&path, raw.cascade, &mut strategy, targets.len())
+        .map_err(|problems| {
+            for (p, m) in problems {
+                errs.push(p, m);
+            }
+        })
+        .ok()
+        .flatten();
     if strategy == Strategy::Weighted && targets.iter().all(|t| t.weight == 0) {
         errs.push(
             format!("{path}.targets"),
@@ -1082,6 +1093,7 @@ fn validate_route(
         capture,
         shadow,
         scorers,
+        cascade,
     }
 }
 

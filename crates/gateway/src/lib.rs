@@ -22,6 +22,7 @@
 mod answered;
 mod attribution;
 mod build;
+mod cascade;
 mod codec;
 pub mod config;
 mod error;
@@ -70,6 +71,8 @@ pub struct RouteMeta {
     pub workload: Option<String>,
     /// The route's observer (evaluation), when the route has anything to observe.
     pub(crate) observer: Option<Arc<dyn RouteObserver>>,
+    /// A cascade route's checks (`strategy = "cascade"`).
+    pub(crate) cascade: Option<Arc<cascade::CascadePolicy>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.

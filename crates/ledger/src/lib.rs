@@ -9,6 +9,7 @@
 mod export;
 pub mod import;
 mod record;
+mod cascade;
 mod recorder;
 mod rollup;
 mod schema;
@@ -16,7 +17,8 @@ mod sqlite;
 mod summary;
 
 pub use export::{ExportFormat, export};
-pub use record::{Attempt, AttemptOutcome, GATEWAY_SOURCE, Record, RecordKind};
+pub use cascade::CascadeRow;
+pub use record::{Attempt, AttemptOutcome, CascadeMark, GATEWAY_SOURCE, Record, RecordKind};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
@@ -49,6 +51,13 @@ pub trait LedgerStore: Send {
         since: Option<chrono::DateTime<chrono::Utc>>,
         visit: &mut dyn FnMut(Record) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError>;
+
+    /// Per cascade route, from `since` when given: requests, escalations, what was paid and
+    /// what the top tier would have cost (`switchyard ledger summary`'s cascade section).
+    fn cascade(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<CascadeRow>, LedgerError>;
 
     /// How many of `request_ids` are already recorded (a dry-run import's duplicate count).
     fn count_existing(&self, request_ids: &[&str]) -> Result<u64, LedgerError>;

@@ -93,6 +93,14 @@ const MIGRATIONS: &[&str] = &[
            MAX((input_tokens + cached_input_tokens + cache_write_tokens) / MAX(request_count, 1))
     FROM requests WHERE status < 400 GROUP BY 1, 2, 3;
     "#,
+    // 4: cascade routing. The tier that answered and the cost at the top tier's prices, on
+    // the requests a cascade route served (NULL elsewhere); a partial index keeps the cascade
+    // report off the rest of the table.
+    r#"
+    ALTER TABLE requests ADD COLUMN cascade_tier INTEGER;
+    ALTER TABLE requests ADD COLUMN cascade_baseline_usd TEXT;
+    CREATE INDEX requests_cascade ON requests (ts_ms) WHERE cascade_tier IS NOT NULL;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.
