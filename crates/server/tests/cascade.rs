@@ -1,0 +1,137 @@
+//! Cascade routing against the simulator: the cheap tier first, its answer checked, an answer
+//! that fails the checks escalated to the top tier, every tier in the ledger and the budget.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use common::{Harness, MASTER, start_with};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use switchyard_ledger::AttemptOutcome;
+
+const SIM: &str = "seed = 5\n[defaults]\nttft_ms = 0\ntokens_per_second = 0\n[models.\"gpt-4o-mini\"]\nttft_ms = 0\ntokens_per_second = 0\nbroken_json = true\n";
+
+/// The dear target is listed first: the cascade must still try the cheap one first.
+const GATEWAY: &str = r#"
+[ledger]
+flush_interval_ms = 10000
+[providers.sim]
+kind = "openai"
+base_url = "SIM_URL/v1"
+api_key_env = "SIM_KEY"
+[[routes]]
+name = "classify"
+strategy = "cascade"
+targets = [{ provider = "sim", model = "gpt-4o" }, { provider = "sim", model = "gpt-4o-mini" }]
+[[routes.cascade.checks]]
+type = "json-valid"
+"#;
+
+fn ask() -> Value {
+    json!({"model": "classify", "response_format": {"type": "json_object"},
+        "messages": [{"role": "user", "content": "Label this ticket as JSON: my card was charged twice"}]})
+}
+
+async fn key(h: &Harness) -> (String, String) {
+    let spec = json!({"budgets": [{"period": "day", "limit_usd": "10"}]});
+    let auth = format!("Bearer {MASTER}");
+    let r = h
+        .call("POST", "/admin/keys", &[("authorization", &auth)], Some(&spec))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    let id = v["key_info"]["id"].as_str().unwrap().to_string();
+    (id, v["key"].as_str().unwrap().to_string())
+}
+
+fn spent(h: &Harness, id: &str) -> Decimal {
+    h.gateway.key_usage(id).unwrap().budgets[0].spent_usd.0
+}
+
+#[tokio::test]
+async fn an_invalid_cheap_answer_escalates_to_the_top_tier_and_a_valid_one_stops_at_tier_one() {
+    let h = start_with(SIM, GATEWAY, &[("SWITCHYARD_MASTER_KEY", MASTER)]).await;
+    let (id, secret) = key(&h).await;
+    let auth = format!("Bearer {secret}");
+    let headers = [("authorization", auth.as_str())];
+
+    let escalated = h
+        .post_with("/v1/chat/completions", ask().to_string().into_bytes(), &headers)
+        .await;
+    assert_eq!(escalated.status, 200, "{}", escalated.text());
+    assert_eq!(escalated.header("x-switchyard-cascade-tier").as_deref(), Some("2"));
+    assert_eq!(escalated.header("x-switchyard-model").as_deref(), Some("gpt-4o"));
+    let content = escalated.json()["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+    assert!(serde_json::from_str::<Value>(&content).is_ok(), "the top tier's JSON: {content}");
+    let after_first = spent(&h, &id);
+
+    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false})).await;
+    let cheap = h
+        .post_with("/v1/chat/completions", ask().to_string().into_bytes(), &headers)
+        .await;
+    assert_eq!(cheap.status, 200, "{}", cheap.text());
+    assert_eq!(cheap.header("x-switchyard-cascade-tier").as_deref(), Some("1"));
+    assert_eq!(cheap.header("x-switchyard-model").as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(h.sim_count("gpt-4o-mini").await, 2);
+    assert_eq!(h.sim_count("gpt-4o").await, 1);
+    let total_spent = spent(&h, &id);
+
+    let recs = h.finish().await;
+    let mine: Vec<_> = recs.iter().filter(|r| r.route == "classify").collect();
+    assert_eq!(mine.len(), 2, "one record per client request");
+    let (up, stayed) = (mine[0], mine[1]);
+    assert_eq!(up.cascade.as_ref().unwrap().tier, 2);
+    assert_eq!(up.attempts.len(), 2);
+    assert_eq!(up.attempts[0].model, "gpt-4o-mini");
+    assert_eq!(up.attempts[0].outcome, AttemptOutcome::Escalated);
+    assert!(up.attempts[0].error.as_deref().unwrap().contains("json-valid"));
+    assert_eq!(up.attempts[1].outcome, AttemptOutcome::Ok);
+    // What was paid: both tiers. The budget was charged exactly that.
+    let up_cost = up.cost_usd.unwrap().0;
+    let top_alone = up.cascade.as_ref().unwrap().baseline_usd.unwrap().0;
+    assert!(up_cost > top_alone, "both tiers cost more than the top tier alone");
+    assert_eq!(after_first, up_cost, "the budget pays for both tiers");
+
+    let mark = stayed.cascade.as_ref().unwrap();
+    assert_eq!(mark.tier, 1);
+    assert_eq!(stayed.attempts.len(), 1);
+    let cheap_cost = stayed.cost_usd.unwrap().0;
+    assert!(mark.baseline_usd.unwrap().0 > cheap_cost, "the top tier is dearer");
+    assert_eq!(total_spent, up_cost + cheap_cost);
+}
+
+#[tokio::test]
+async fn a_streamed_request_on_a_cascade_route_is_refused_with_a_400_naming_stream() {
+    let h = start_with(SIM, GATEWAY, &[]).await;
+    let mut body = ask();
+    body["stream"] = json!(true);
+    let r = h.post("/v1/chat/completions", &body).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let err = &r.json()["error"];
+    assert_eq!(err["param"], "stream");
+    assert!(err["message"].as_str().unwrap().contains("cascade"), "{err}");
+    assert_eq!(h.sim_count("gpt-4o-mini").await, 0);
+}
+
+#[tokio::test]
+async fn the_ledger_reports_escalation_rate_and_cost_against_the_top_tier() {
+    let h = start_with(SIM, GATEWAY, &[]).await;
+    for _ in 0..2 {
+        assert_eq!(h.post("/v1/chat/completions", &ask()).await.status, 200);
+    }
+    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false})).await;
+    for _ in 0..2 {
+        assert_eq!(h.post("/v1/chat/completions", &ask()).await.status, 200);
+    }
+    let ledger = h.ledger.clone();
+    h.finish().await;
+    let store = switchyard_ledger::SqliteStore::open_existing(&ledger).unwrap();
+    let rows = switchyard_ledger::LedgerStore::cascade(&store, None).unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.route.as_str(), row.requests, row.escalated), ("classify", 4, 2));
+    assert!((row.escalation_rate() - 0.5).abs() < 1e-9);
+    assert!(row.top_tier_usd > row.cost_usd, "half the requests stayed on the cheap tier");
+    assert_eq!(row.saved_usd(), row.top_tier_usd - row.cost_usd);
+}
