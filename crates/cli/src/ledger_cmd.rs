@@ -127,6 +127,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 print!("{}", render_summary(by, &rows));
+                let from = since
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc());
+                print!("{}", crate::cascade_report::render(&store.cascade(from)?));
             }
             Ok(ExitCode::SUCCESS)
         }

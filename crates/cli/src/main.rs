@@ -1,6 +1,7 @@
 //! `switchyard`: the one binary. Parses arguments (clap), loads configuration, and runs a
 //! command. anyhow lives here only; every layer below returns typed errors.
 
+mod cascade_report;
 mod catalog_cmd;
 mod catalog_cost;
 mod config_cmd;

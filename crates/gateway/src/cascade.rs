@@ -16,8 +16,8 @@
 
 mod checks;
 
-pub(crate) use checks::RawCascade;
 pub use checks::CascadePolicy;
+pub(crate) use checks::RawCascade;
 
 use crate::error::GatewayError;
 use crate::pipeline::{Call, RequestContext};
@@ -124,7 +124,9 @@ impl Gateway {
                         let cost = price(route, idx, &usage, ctx);
                         trail.charge(usage, cost);
                         let cost_note = cost.map_or_else(String::new, |c| format!("; cost {c}"));
-                        trail.escalations.push((logs.len() - 1, format!("{why}{cost_note}")));
+                        trail
+                            .escalations
+                            .push((logs.len() - 1, format!("{why}{cost_note}")));
                         continue;
                     }
                     logs.append(&mut success.attempts);
@@ -170,7 +172,10 @@ impl Trail {
 /// Folds the escalated tiers into the answering tier's completed record: totals, attempt
 /// outcomes, the cascade mark. Returns the total cost, which the budget is charged.
 pub(crate) fn fold(rec: &mut Record, trail: Trail, answered: Option<Money>) -> Option<Money> {
-    let baseline_usd = trail.top.as_ref().map(|m| m.cost_at(&rec.usage, rec.ts).cost);
+    let baseline_usd = trail
+        .top
+        .as_ref()
+        .map(|m| m.cost_at(&rec.usage, rec.ts).cost);
     rec.usage = add(rec.usage, trail.spent);
     let total = answered.map(|c| c + trail.spent_usd);
     rec.cost_usd = total;

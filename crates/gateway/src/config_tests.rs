@@ -274,6 +274,9 @@ type = "json-valid"
         "routes[0].targets",
         "routes[1].cascade",
     ] {
-        assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
     }
 }

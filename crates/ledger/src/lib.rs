@@ -6,18 +6,18 @@
 //! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
 //! Must never know about HTTP or routing.
 
+mod cascade;
 mod export;
 pub mod import;
 mod record;
-mod cascade;
 mod recorder;
 mod rollup;
 mod schema;
 mod sqlite;
 mod summary;
 
-pub use export::{ExportFormat, export};
 pub use cascade::CascadeRow;
+pub use export::{ExportFormat, export};
 pub use record::{Attempt, AttemptOutcome, CascadeMark, GATEWAY_SOURCE, Record, RecordKind};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;

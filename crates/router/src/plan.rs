@@ -205,7 +205,10 @@ pub(crate) fn order<M>(
             });
             eligible
         }
-        Strategy::LowestCost | Strategy::Cascade { config_order: false } => {
+        Strategy::LowestCost
+        | Strategy::Cascade {
+            config_order: false,
+        } => {
             // Unpriced targets last: their cost is unknown, not zero.
             eligible.sort_by(|&a, &b| {
                 let ca = targets[a].profile.estimated_cost(needs);

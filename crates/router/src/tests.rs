@@ -611,7 +611,11 @@ fn cascade_tiers_go_cheapest_first_unless_the_route_keeps_config_order() {
         tools: true,
         ..plain.clone()
     };
-    assert_eq!(by_cost.route.tiers(&tools), [2, 0], "a tier that cannot take it is left out");
+    assert_eq!(
+        by_cost.route.tiers(&tools),
+        [2, 0],
+        "a tier that cannot take it is left out"
+    );
     let in_order = cheapest_last(Strategy::Cascade { config_order: true });
     assert_eq!(in_order.route.tiers(&plain), [0, 1, 2]);
     assert_eq!(Strategy::Cascade { config_order: true }.as_str(), "cascade");

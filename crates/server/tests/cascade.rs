@@ -37,7 +37,12 @@ async fn key(h: &Harness) -> (String, String) {
     let spec = json!({"budgets": [{"period": "day", "limit_usd": "10"}]});
     let auth = format!("Bearer {MASTER}");
     let r = h
-        .call("POST", "/admin/keys", &[("authorization", &auth)], Some(&spec))
+        .call(
+            "POST",
+            "/admin/keys",
+            &[("authorization", &auth)],
+            Some(&spec),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
@@ -57,22 +62,49 @@ async fn an_invalid_cheap_answer_escalates_to_the_top_tier_and_a_valid_one_stops
     let headers = [("authorization", auth.as_str())];
 
     let escalated = h
-        .post_with("/v1/chat/completions", ask().to_string().into_bytes(), &headers)
+        .post_with(
+            "/v1/chat/completions",
+            ask().to_string().into_bytes(),
+            &headers,
+        )
         .await;
     assert_eq!(escalated.status, 200, "{}", escalated.text());
-    assert_eq!(escalated.header("x-switchyard-cascade-tier").as_deref(), Some("2"));
-    assert_eq!(escalated.header("x-switchyard-model").as_deref(), Some("gpt-4o"));
-    let content = escalated.json()["choices"][0]["message"]["content"].as_str().unwrap().to_string();
-    assert!(serde_json::from_str::<Value>(&content).is_ok(), "the top tier's JSON: {content}");
+    assert_eq!(
+        escalated.header("x-switchyard-cascade-tier").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        escalated.header("x-switchyard-model").as_deref(),
+        Some("gpt-4o")
+    );
+    let content = escalated.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        serde_json::from_str::<Value>(&content).is_ok(),
+        "the top tier's JSON: {content}"
+    );
     let after_first = spent(&h, &id);
 
-    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false})).await;
+    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false}))
+        .await;
     let cheap = h
-        .post_with("/v1/chat/completions", ask().to_string().into_bytes(), &headers)
+        .post_with(
+            "/v1/chat/completions",
+            ask().to_string().into_bytes(),
+            &headers,
+        )
         .await;
     assert_eq!(cheap.status, 200, "{}", cheap.text());
-    assert_eq!(cheap.header("x-switchyard-cascade-tier").as_deref(), Some("1"));
-    assert_eq!(cheap.header("x-switchyard-model").as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(
+        cheap.header("x-switchyard-cascade-tier").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        cheap.header("x-switchyard-model").as_deref(),
+        Some("gpt-4o-mini")
+    );
     assert_eq!(h.sim_count("gpt-4o-mini").await, 2);
     assert_eq!(h.sim_count("gpt-4o").await, 1);
     let total_spent = spent(&h, &id);
@@ -85,19 +117,31 @@ async fn an_invalid_cheap_answer_escalates_to_the_top_tier_and_a_valid_one_stops
     assert_eq!(up.attempts.len(), 2);
     assert_eq!(up.attempts[0].model, "gpt-4o-mini");
     assert_eq!(up.attempts[0].outcome, AttemptOutcome::Escalated);
-    assert!(up.attempts[0].error.as_deref().unwrap().contains("json-valid"));
+    assert!(
+        up.attempts[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("json-valid")
+    );
     assert_eq!(up.attempts[1].outcome, AttemptOutcome::Ok);
     // What was paid: both tiers. The budget was charged exactly that.
     let up_cost = up.cost_usd.unwrap().0;
     let top_alone = up.cascade.as_ref().unwrap().baseline_usd.unwrap().0;
-    assert!(up_cost > top_alone, "both tiers cost more than the top tier alone");
+    assert!(
+        up_cost > top_alone,
+        "both tiers cost more than the top tier alone"
+    );
     assert_eq!(after_first, up_cost, "the budget pays for both tiers");
 
     let mark = stayed.cascade.as_ref().unwrap();
     assert_eq!(mark.tier, 1);
     assert_eq!(stayed.attempts.len(), 1);
     let cheap_cost = stayed.cost_usd.unwrap().0;
-    assert!(mark.baseline_usd.unwrap().0 > cheap_cost, "the top tier is dearer");
+    assert!(
+        mark.baseline_usd.unwrap().0 > cheap_cost,
+        "the top tier is dearer"
+    );
     assert_eq!(total_spent, up_cost + cheap_cost);
 }
 
@@ -110,7 +154,10 @@ async fn a_streamed_request_on_a_cascade_route_is_refused_with_a_400_naming_stre
     assert_eq!(r.status, 400, "{}", r.text());
     let err = &r.json()["error"];
     assert_eq!(err["param"], "stream");
-    assert!(err["message"].as_str().unwrap().contains("cascade"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("cascade"),
+        "{err}"
+    );
     assert_eq!(h.sim_count("gpt-4o-mini").await, 0);
 }
 
@@ -120,7 +167,8 @@ async fn the_ledger_reports_escalation_rate_and_cost_against_the_top_tier() {
     for _ in 0..2 {
         assert_eq!(h.post("/v1/chat/completions", &ask()).await.status, 200);
     }
-    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false})).await;
+    h.sim_behaviour("gpt-4o-mini", &json!({"broken_json": false}))
+        .await;
     for _ in 0..2 {
         assert_eq!(h.post("/v1/chat/completions", &ask()).await.status, 200);
     }
@@ -130,8 +178,14 @@ async fn the_ledger_reports_escalation_rate_and_cost_against_the_top_tier() {
     let rows = switchyard_ledger::LedgerStore::cascade(&store, None).unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    assert_eq!((row.route.as_str(), row.requests, row.escalated), ("classify", 4, 2));
+    assert_eq!(
+        (row.route.as_str(), row.requests, row.escalated),
+        ("classify", 4, 2)
+    );
     assert!((row.escalation_rate() - 0.5).abs() < 1e-9);
-    assert!(row.top_tier_usd > row.cost_usd, "half the requests stayed on the cheap tier");
+    assert!(
+        row.top_tier_usd > row.cost_usd,
+        "half the requests stayed on the cheap tier"
+    );
     assert_eq!(row.saved_usd(), row.top_tier_usd - row.cost_usd);
 }

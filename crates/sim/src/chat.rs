@@ -346,7 +346,10 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
                     .pointer("/response_format/json_schema/schema")
                     .cloned()
                     .unwrap_or(json!({"type": "object"}));
-                Answer::Text(split_json(&json_answer(synth::from_schema(&schema, h, 0), b)))
+                Answer::Text(split_json(&json_answer(
+                    synth::from_schema(&schema, h, 0),
+                    b,
+                )))
             }
             Some("json_object") => Answer::Text(split_json(&json_answer(
                 json!({"answer": synth::tokens(h, 12).concat()}),

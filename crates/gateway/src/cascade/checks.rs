@@ -91,7 +91,10 @@ pub(crate) fn validate(
 }
 
 fn parse_check(value: toml::Value) -> Result<Check, String> {
-    let kind = value.get("type").and_then(toml::Value::as_str).unwrap_or("");
+    let kind = value
+        .get("type")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("");
     match kind {
         "min-length" => {
             let m: MinLength = value.try_into().map_err(|e| format!("min-length: {e}"))?;

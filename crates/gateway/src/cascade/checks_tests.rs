@@ -38,7 +38,11 @@ fn the_first_failing_check_is_the_one_reported() {
 #[test]
 fn tool_calls_are_valid_only_when_present_and_their_arguments_are_objects() {
     let p = policy("[[checks]]\ntype = \"tool-calls-valid\"").unwrap();
-    assert!(p.failure(&Output::text("no call")).unwrap().contains("calls no tool"));
+    assert!(
+        p.failure(&Output::text("no call"))
+            .unwrap()
+            .contains("calls no tool")
+    );
     let good = Output {
         text: String::new(),
         tool_calls: vec![ToolCall::new("lookup", serde_json::json!("{\"id\": 1}"))],
