@@ -27,11 +27,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_catalog::ModelEntry;
 use switchyard_eval::{Output, ToolCall};
-use switchyard_ledger::{AttemptOutcome, CascadeMark, Record};
+use switchyard_ledger::{AttemptOutcome, CascadeMark, Record, RecordKind};
 use switchyard_primitives::{Money, TokenUsage};
 use switchyard_protocol::{FieldError, canonical::Block};
 use switchyard_providers::{Dialect, ProviderResponse, ResponseBody};
-use switchyard_router::{AttemptLog, Route, Strategy, Success};
+use switchyard_router::{AttemptLog, Exhausted, Route, Strategy, Success};
 
 /// Validates a route's `[routes.cascade]` against its strategy; sets the strategy's order.
 pub(crate) fn configure(
@@ -89,12 +89,7 @@ impl Gateway {
     ) -> Result<(Success, Record, Option<Trail>), GatewayError> {
         let route = call.route;
         if call.needs.stream {
-            let message = format!(
-                "route `{}` is a cascade: each answer is checked before it is returned, so it cannot be streamed; send the request with \"stream\": false",
-                route.name
-            );
-            let err = GatewayError::InvalidRequest(FieldError::new("stream", message));
-            return Err(self.reject(ctx, rec.kind, Some(&route.name), err));
+            return Err(self.refuse_stream(ctx, rec.kind, &route.name));
         }
         let tiers = route.tiers(call.needs);
         let Some(&top) = tiers.last() else {
@@ -102,63 +97,126 @@ impl Gateway {
             let (success, rec) = self.execute(ctx, call, rec).await?;
             return Ok((success, rec, None));
         };
-        let mut trail = Trail {
-            tier: 1,
-            spent: TokenUsage::default(),
-            spent_usd: Money::ZERO,
-            escalations: Vec::new(),
-            top: route.targets[top].meta.pricing.clone(),
+        let mut run = Run {
+            route,
+            trail: Trail::new(route.targets[top].meta.pricing.clone()),
+            logs: Vec::new(),
+            waited: Duration::ZERO,
         };
-        let mut logs: Vec<AttemptLog> = Vec::new();
-        let mut waited = Duration::ZERO;
+        // Records the request if the client goes away while a tier is being asked.
         let unfinished = Unfinished::new(rec, &self.inner.recorder, ctx.received);
         for (n, &idx) in tiers.iter().enumerate() {
-            let last = idx == top;
             match route.execute_tier(idx, call.payload, call.needs).await {
-                Ok(mut success) => {
-                    waited += success.waited;
-                    let failed = (!last).then(|| policy.failure(&output(&success.response)));
-                    if let Some(Some(why)) = failed {
-                        logs.append(&mut success.attempts);
-                        let usage = usage(&success.response, call.needs.prompt_tokens);
-                        let cost = price(route, idx, &usage, ctx);
-                        trail.charge(usage, cost);
-                        let cost_note = cost.map_or_else(String::new, |c| format!("; cost {c}"));
-                        trail
-                            .escalations
-                            .push((logs.len() - 1, format!("{why}{cost_note}")));
-                        continue;
+                Ok(success) => {
+                    let checked = (idx != top).then(|| policy.failure(&output(&success.response)));
+                    match checked.flatten() {
+                        Some(why) => run.escalate(success, &why, price_of(&call, idx, ctx)),
+                        None => {
+                            let success = run.answered(success, n);
+                            return Ok((success, unfinished.disarm(), Some(run.trail)));
+                        }
                     }
-                    logs.append(&mut success.attempts);
-                    success.attempts = logs;
-                    success.waited = waited;
-                    trail.tier = n as u32 + 1;
-                    return Ok((success, unfinished.disarm(), Some(trail)));
                 }
-                Err(mut ex) if last => {
-                    logs.append(&mut ex.attempts);
-                    ex.attempts = logs;
-                    ex.waited += waited;
-                    let rec = unfinished.disarm();
-                    let (err, mut rec) = crate::failure::fail(rec, &route.name, ex, ctx);
-                    rec.cost_usd = (trail.spent_usd > Money::ZERO).then_some(trail.spent_usd);
-                    rec.usage = trail.spent;
-                    self.inner.recorder.record(rec);
-                    return Err(err);
+                Err(ex) if idx == top => {
+                    return Err(self.cascade_failed(ctx, ex, run, unfinished.disarm()));
                 }
                 Err(mut ex) => {
-                    waited += ex.waited;
-                    logs.append(&mut ex.attempts);
+                    run.waited += ex.waited;
+                    run.logs.append(&mut ex.attempts);
                 }
             }
         }
         // Unreachable: the top tier is the last of `tiers` and returns above either way.
-        let err = GatewayError::UpstreamFailed {
+        Err(GatewayError::UpstreamFailed {
             route: route.name.clone(),
             timed_out: false,
             summary: "no cascade tier answered".into(),
-        };
-        Err(err)
+        })
+    }
+
+    fn refuse_stream(&self, ctx: &RequestContext, kind: RecordKind, route: &str) -> GatewayError {
+        let message = format!(
+            "route `{route}` is a cascade: each answer is checked before it is returned, so it cannot be streamed; send the request with \"stream\": false"
+        );
+        let err = GatewayError::InvalidRequest(FieldError::new("stream", message));
+        self.reject(ctx, kind, Some(route), err)
+    }
+
+    /// Every tier failed: one record with every attempt and what the escalated tiers cost.
+    fn cascade_failed(
+        &self,
+        ctx: &RequestContext,
+        mut ex: Exhausted,
+        mut run: Run<'_>,
+        rec: Record,
+    ) -> GatewayError {
+        run.logs.append(&mut ex.attempts);
+        ex.attempts = run.logs;
+        ex.waited += run.waited;
+        let (err, mut rec) = crate::failure::fail(rec, &run.route.name, ex, ctx);
+        rec.cost_usd = (run.trail.spent_usd > Money::ZERO).then_some(run.trail.spent_usd);
+        rec.usage = run.trail.spent;
+        self.inner.recorder.record(rec);
+        err
+    }
+}
+
+/// The tiers asked so far.
+struct Run<'r> {
+    route: &'r Route<TargetMeta>,
+    trail: Trail,
+    logs: Vec<AttemptLog>,
+    waited: Duration,
+}
+
+impl Run<'_> {
+    /// A tier answered but failed a check: its attempts and cost join the trail.
+    fn escalate(&mut self, mut success: Success, why: &str, price: Price<'_>) {
+        self.waited += success.waited;
+        self.logs.append(&mut success.attempts);
+        let usage = usage(&success.response, price.prompt_tokens);
+        let cost = price.pricing.map(|p| p.cost_at(&usage, price.at).cost);
+        self.trail.charge(usage, cost);
+        let note = cost.map_or_else(String::new, |c| format!("; cost {c}"));
+        self.trail
+            .escalations
+            .push((self.logs.len().saturating_sub(1), format!("{why}{note}")));
+    }
+
+    /// Tier `n` (from 0) gave the answer: it carries every attempt and wait of the cascade.
+    fn answered(&mut self, mut success: Success, n: usize) -> Success {
+        self.logs.append(&mut success.attempts);
+        success.attempts = std::mem::take(&mut self.logs);
+        success.waited += self.waited;
+        self.trail.tier = n as u32 + 1;
+        success
+    }
+}
+
+/// What prices one tier's answer.
+struct Price<'a> {
+    pricing: Option<&'a ModelEntry>,
+    at: chrono::DateTime<chrono::Utc>,
+    prompt_tokens: u64,
+}
+
+fn price_of<'a>(call: &'a Call<'_>, idx: usize, ctx: &RequestContext) -> Price<'a> {
+    Price {
+        pricing: call.route.targets[idx].meta.pricing.as_deref(),
+        at: ctx.received_at,
+        prompt_tokens: call.needs.prompt_tokens,
+    }
+}
+
+impl Trail {
+    fn new(top: Option<Arc<ModelEntry>>) -> Self {
+        Trail {
+            tier: 1,
+            spent: TokenUsage::default(),
+            spent_usd: Money::ZERO,
+            escalations: Vec::new(),
+            top,
+        }
     }
 }
 
@@ -201,16 +259,6 @@ fn add(a: TokenUsage, b: TokenUsage) -> TokenUsage {
         output: a.output + b.output,
         reasoning: a.reasoning + b.reasoning,
     }
-}
-
-fn price(
-    route: &Route<TargetMeta>,
-    idx: usize,
-    usage: &TokenUsage,
-    ctx: &RequestContext,
-) -> Option<Money> {
-    let pricing = route.targets[idx].meta.pricing.as_ref()?;
-    Some(pricing.cost_at(usage, ctx.received_at).cost)
 }
 
 /// What a tier answered, in its dialect: text and tool calls.

@@ -1008,7 +1008,7 @@ fn validate_route(
             Strategy::Fallback
         }),
     };
-    let cascade = crate::cascade::configure(&path, raw.cascade, &mut strategy, targets.len())
+    let cascade = crate::cascade::configure(path, raw.cascade, &mut strategy, targets.len())
         .map_err(|problems| {
             for (p, m) in problems {
                 errs.push(p, m);
