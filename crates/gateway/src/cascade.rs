@@ -156,6 +156,7 @@ impl Gateway {
         let (err, mut rec) = crate::failure::fail(rec, &run.route.name, ex, ctx);
         rec.cost_usd = (run.trail.spent_usd > Money::ZERO).then_some(run.trail.spent_usd);
         rec.usage = run.trail.spent;
+        mark_escalations(&mut rec, run.trail.escalations);
         self.inner.recorder.record(rec);
         err
     }
@@ -237,17 +238,21 @@ pub(crate) fn fold(rec: &mut Record, trail: Trail, answered: Option<Money>) -> O
     rec.usage = add(rec.usage, trail.spent);
     let total = answered.map(|c| c + trail.spent_usd);
     rec.cost_usd = total;
-    for (i, why) in trail.escalations {
-        if let Some(a) = rec.attempts.get_mut(i) {
-            a.outcome = AttemptOutcome::Escalated;
-            a.error = Some(why);
-        }
-    }
+    mark_escalations(rec, trail.escalations);
     rec.cascade = Some(CascadeMark {
         tier: trail.tier,
         baseline_usd,
     });
     total
+}
+
+fn mark_escalations(rec: &mut Record, escalations: Vec<(usize, String)>) {
+    for (i, why) in escalations {
+        if let Some(a) = rec.attempts.get_mut(i) {
+            a.outcome = AttemptOutcome::Escalated;
+            a.error = Some(why);
+        }
+    }
 }
 
 fn add(a: TokenUsage, b: TokenUsage) -> TokenUsage {

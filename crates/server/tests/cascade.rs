@@ -189,3 +189,30 @@ async fn the_ledger_reports_escalation_rate_and_cost_against_the_top_tier() {
     );
     assert_eq!(row.saved_usd(), row.top_tier_usd - row.cost_usd);
 }
+
+#[tokio::test]
+async fn a_top_tier_that_fails_after_an_escalation_records_every_attempt_and_what_was_paid() {
+    let h = start_with(SIM, GATEWAY, &[]).await;
+    h.sim_behaviour("gpt-4o", &json!({"error_rate": 1.0})).await;
+    let r = h.post("/v1/chat/completions", &ask()).await;
+    assert!(r.status >= 500, "{} {}", r.status, r.text());
+    let recs = h.finish().await;
+    let rec = recs.iter().find(|r| r.route == "classify").unwrap();
+    let outcomes: Vec<_> = rec
+        .attempts
+        .iter()
+        .map(|a| (a.model.as_str(), a.outcome))
+        .collect();
+    assert_eq!(outcomes[0], ("gpt-4o-mini", AttemptOutcome::Escalated));
+    assert!(
+        outcomes[1..]
+            .iter()
+            .all(|(m, o)| *m == "gpt-4o" && *o == AttemptOutcome::ServerError),
+        "{outcomes:?}"
+    );
+    assert!(
+        rec.cost_usd.unwrap().0 > Decimal::ZERO,
+        "the cheap tier's answer was paid for"
+    );
+    assert!(rec.usage.output > 0);
+}
