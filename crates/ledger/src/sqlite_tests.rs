@@ -288,3 +288,38 @@ fn workload_feature_profiles_are_maintained_on_append() {
         "failed requests do not shape the profile"
     );
 }
+
+#[test]
+fn a_cascade_mark_round_trips_and_the_cascade_report_sums_per_route() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    let mut escalated = record("c1", "w", "big", "0.30", 1);
+    escalated.route = "classify".into();
+    escalated.attempts[0].outcome = AttemptOutcome::Escalated;
+    escalated.cascade = Some(crate::CascadeMark {
+        tier: 2,
+        baseline_usd: Some(Money::from_str("0.25").unwrap()),
+    });
+    let mut stayed = record("c2", "w", "small", "0.01", 1);
+    stayed.route = "classify".into();
+    stayed.cascade = Some(crate::CascadeMark {
+        tier: 1,
+        baseline_usd: Some(Money::from_str("0.25").unwrap()),
+    });
+    let plain = record("p", "w", "m", "1.00", 1);
+    s.append(&[escalated.clone(), stayed, plain]).unwrap();
+    let mut back = Vec::new();
+    s.scan(None, &mut |r| {
+        back.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(back[0], escalated, "mark and escalated outcome survive");
+    assert_eq!(back[2].cascade, None);
+    let rows = s.cascade(None).unwrap();
+    assert_eq!(rows.len(), 1, "only cascade routes");
+    let r = &rows[0];
+    assert_eq!((r.route.as_str(), r.requests, r.escalated), ("classify", 2, 1));
+    assert_eq!(r.cost_usd, Money::from_str("0.31").unwrap());
+    assert_eq!(r.top_tier_usd, Money::from_str("0.50").unwrap());
+    assert_eq!(r.saved_usd(), Money::from_str("0.19").unwrap());
+}
