@@ -318,7 +318,10 @@ fn a_cascade_mark_round_trips_and_the_cascade_report_sums_per_route() {
     let rows = s.cascade(None).unwrap();
     assert_eq!(rows.len(), 1, "only cascade routes");
     let r = &rows[0];
-    assert_eq!((r.route.as_str(), r.requests, r.escalated), ("classify", 2, 1));
+    assert_eq!(
+        (r.route.as_str(), r.requests, r.escalated),
+        ("classify", 2, 1)
+    );
     assert_eq!(r.cost_usd, Money::from_str("0.31").unwrap());
     assert_eq!(r.top_tier_usd, Money::from_str("0.50").unwrap());
     assert_eq!(r.saved_usd(), Money::from_str("0.19").unwrap());
