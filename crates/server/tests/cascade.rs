@@ -216,3 +216,48 @@ async fn a_top_tier_that_fails_after_an_escalation_records_every_attempt_and_wha
     );
     assert!(rec.usage.output > 0);
 }
+
+/// The budget hold while `route` answers a slow request.
+async fn hold_while_in_flight(h: &Harness, id: &str, secret: &str, route: &str) -> Decimal {
+    let url = format!("{}/v1/chat/completions", h.base);
+    let auth = format!("Bearer {secret}");
+    let mut body = ask();
+    body["model"] = json!(route);
+    body["max_tokens"] = json!(1000);
+    let task = tokio::spawn(async move {
+        let client = switchyard_providers::HttpClient::new(&Default::default()).unwrap();
+        client
+            .post_json(&url, &[("authorization", auth.as_str())], body.to_string())
+            .await
+            .unwrap()
+            .status
+    });
+    let mut held = Decimal::ZERO;
+    for _ in 0..200 {
+        held = h.gateway.key_usage(id).unwrap().budgets[0].reserved_usd.0;
+        if held > Decimal::ZERO {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(task.await.unwrap(), 200);
+    held
+}
+
+#[tokio::test]
+async fn a_cascade_holds_the_sum_of_its_tiers_worst_cases_so_a_hard_budget_stays_hard() {
+    let slow = "[defaults]\nttft_ms = 300\ntokens_per_second = 0\n";
+    let gateway = format!(
+        "{GATEWAY}\n[[routes]]\nname = \"fallback\"\ntargets = [{{ provider = \"sim\", model = \"gpt-4o\" }}, {{ provider = \"sim\", model = \"gpt-4o-mini\" }}]\n"
+    );
+    let h = start_with(slow, &gateway, &[("SWITCHYARD_MASTER_KEY", MASTER)]).await;
+    let (id, secret) = key(&h).await;
+    let plain = hold_while_in_flight(&h, &id, &secret, "fallback").await;
+    let cascade = hold_while_in_flight(&h, &id, &secret, "classify").await;
+    assert!(plain > Decimal::ZERO, "the request was seen in flight");
+    assert!(
+        cascade > plain,
+        "cascade hold {cascade} must exceed the dearest tier's {plain}"
+    );
+    h.finish().await;
+}
