@@ -6,9 +6,10 @@
 //! docs/caching.md): this store counts nothing itself, and reports the server's evictions.
 //!
 //! A store that is down must never stall a request: every operation is bounded by
-//! `op_timeout` and fails as [`StoreError::Unavailable`]; the connection (redis-rs's
-//! `ConnectionManager`, with no retries of its own) reconnects on the next operation and on a
-//! background health tick, so the store recovers without being rebuilt. Its state (healthy,
+//! `op_timeout` and fails as [`StoreError::Unavailable`]; once one has failed, operations fail
+//! at once without trying until the background health tick reaches Redis again (the
+//! connection, redis-rs's `ConnectionManager` with no retries of its own, is re-made by that
+//! tick), so the store recovers without being rebuilt. Its state (healthy,
 //! the last error) is what `/v1/status` shows; no password from the URL appears in it.
 //! Must never know what the bytes hold or how keys are derived.
 
@@ -133,8 +134,17 @@ impl Inner {
         out
     }
 
-    /// Runs one command within the operation timeout and records the outcome in the health.
+    /// Runs one command, unless the store is known to be down: then it fails at once (a
+    /// request pays nothing for a cache that is out), and the health tick alone probes.
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        if self.health.is_down() {
+            return Err(StoreError::Unavailable(self.health.down_reason()));
+        }
+        self.exec(cmd).await
+    }
+
+    /// Runs one command within the operation timeout and records the outcome in the health.
+    async fn exec<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
         let mut conn = self.conn.clone();
         let outcome = tokio::time::timeout(self.op_timeout, cmd.query_async::<T>(&mut conn)).await;
         let message = match outcome {

@@ -7,12 +7,19 @@
 
 use super::Inner;
 use crate::StoreState;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, Weak};
 use std::time::Duration;
 
+/// Not yet connected: operations try (so a fresh store works at once).
+const UNKNOWN: u8 = 0;
+/// The last operation or tick reached Redis.
+const UP: u8 = 1;
+/// The last one failed: operations fail at once until the health tick reaches Redis again.
+const DOWN: u8 = 2;
+
 pub(super) struct Health {
-    healthy: AtomicBool,
+    state: AtomicU8,
     last_error: Mutex<Option<String>>,
     /// The URL's password, replaced by `***` wherever it would appear in a message.
     secret: Option<String>,
@@ -31,7 +38,7 @@ struct Evictions {
 impl Health {
     pub(super) fn new(secret: Option<String>) -> Self {
         Health {
-            healthy: AtomicBool::new(false),
+            state: AtomicU8::new(UNKNOWN),
             last_error: Mutex::new(Some("not connected yet".to_owned())),
             secret,
             evictions: Mutex::default(),
@@ -40,14 +47,29 @@ impl Health {
     }
 
     pub(super) fn succeeded(&self) {
-        // The common case costs one atomic load: only a recovery takes the lock.
-        if self.healthy.load(Ordering::Relaxed) {
+        // The common case costs one atomic load: only a change takes the lock.
+        if self.state.load(Ordering::Relaxed) == UP {
             return;
         }
-        if !self.healthy.swap(true, Ordering::Relaxed) {
+        let before = self.state.swap(UP, Ordering::Relaxed);
+        if before != UP {
             *lock(&self.last_error) = None;
+        }
+        if before == DOWN {
             tracing::info!(store = "redis", "cache store reachable again");
         }
+    }
+
+    /// Whether operations should fail at once (the store is known to be down).
+    pub(super) fn is_down(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == DOWN
+    }
+
+    /// Why the store is down, for an operation refused without trying.
+    pub(super) fn down_reason(&self) -> String {
+        lock(&self.last_error)
+            .clone()
+            .unwrap_or_else(|| "redis is unreachable".to_owned())
     }
 
     /// Records a failure; returns the secret-free message for the caller's error.
@@ -57,7 +79,7 @@ impl Health {
             None => message.to_owned(),
         };
         *lock(&self.last_error) = Some(message.clone());
-        if self.healthy.swap(false, Ordering::Relaxed) {
+        if self.state.swap(DOWN, Ordering::Relaxed) != DOWN {
             // A new connection will be made: check the server's memory policy again.
             self.policy_checked.store(false, Ordering::Relaxed);
             tracing::warn!(store = "redis", error = %message, "cache store unavailable; requests go to the providers until it is back");
@@ -66,7 +88,7 @@ impl Health {
     }
 
     pub(super) fn state(&self) -> StoreState {
-        let healthy = self.healthy.load(Ordering::Relaxed);
+        let healthy = self.state.load(Ordering::Relaxed) == UP;
         StoreState {
             kind: "redis",
             healthy,
@@ -110,11 +132,12 @@ impl Health {
 
 impl Inner {
     /// One health tick: reads the server's eviction counter (which also reconnects a dropped
-    /// connection and records the outcome) and, once per connection, its memory policy.
+    /// connection and records the outcome, so a down store comes back) and, once per
+    /// connection, its memory policy.
     async fn check(&self) {
         let mut stats = redis::cmd("INFO");
         stats.arg("stats");
-        let Ok(text) = self.run::<String>(&stats).await else {
+        let Ok(text) = self.exec::<String>(&stats).await else {
             return;
         };
         if let Some(n) = info_field(&text, "evicted_keys").and_then(|v| v.parse().ok()) {
@@ -123,7 +146,7 @@ impl Inner {
         if !self.health.policy_checked.load(Ordering::Relaxed) {
             let mut memory = redis::cmd("INFO");
             memory.arg("memory");
-            if let Ok(text) = self.run::<String>(&memory).await {
+            if let Ok(text) = self.exec::<String>(&memory).await {
                 self.health.check_policy(&text);
             }
         }
@@ -175,8 +198,10 @@ mod tests {
                 .contains("hunter2")
         );
         assert!(!health.state().healthy);
+        assert!(health.is_down());
+        assert!(!health.down_reason().contains("hunter2"));
         health.succeeded();
-        assert!(health.state().healthy);
+        assert!(health.state().healthy && !health.is_down());
         assert_eq!(health.state().last_error, None);
     }
 
