@@ -261,3 +261,30 @@ async fn a_cascade_holds_the_sum_of_its_tiers_worst_cases_so_a_hard_budget_stays
     );
     h.finish().await;
 }
+
+#[tokio::test]
+async fn anthropic_clients_get_the_top_tier_answer_when_every_tier_fails_the_checks() {
+    let h = start_with(SIM, GATEWAY, &[]).await;
+    // No JSON was asked for, so neither tier's prose passes `json-valid`: the top tier's
+    // answer is returned anyway, as the best there is.
+    let body = json!({"model": "classify", "max_tokens": 64,
+        "messages": [{"role": "user", "content": "Label this ticket: my card was charged twice"}]});
+    let headers = [("anthropic-version", "2023-06-01")];
+    let r = h
+        .post_with("/v1/messages", body.to_string().into_bytes(), &headers)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["type"], "message");
+    assert_eq!(r.header("x-switchyard-cascade-tier").as_deref(), Some("2"));
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let refused = h
+        .post_with("/v1/messages", streamed.to_string().into_bytes(), &headers)
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["type"], "invalid_request_error");
+    let recs = h.finish().await;
+    let rec = recs.iter().find(|r| r.status == 200).unwrap();
+    assert_eq!(rec.attempts[0].outcome, AttemptOutcome::Escalated);
+    assert_eq!(rec.cascade.as_ref().unwrap().tier, 2);
+}
