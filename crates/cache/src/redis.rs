@@ -54,6 +54,50 @@ impl Default for RedisOptions {
     }
 }
 
+impl RedisOptions {
+    /// Options from `[cache] prefix`, `connect_timeout_ms` and `timeout_ms` (each defaulted
+    /// when absent). Every problem is returned at once as (key under `[cache]`, message).
+    pub fn from_config(
+        prefix: Option<String>,
+        connect_timeout_ms: Option<u64>,
+        timeout_ms: Option<u64>,
+    ) -> Result<Self, Vec<(&'static str, &'static str)>> {
+        let mut problems = Vec::new();
+        let defaults = RedisOptions::default();
+        if prefix.as_deref().is_some_and(str::is_empty) {
+            problems.push((
+                "prefix",
+                "must not be empty: every key needs a prefix its cache owns (default \"switchyard:cache:\")",
+            ));
+        }
+        let ms =
+            |v: Option<u64>, key: &'static str, default: Duration, problems: &mut Vec<_>| match v {
+                Some(0) => {
+                    problems.push((key, "must be at least 1 (milliseconds)"));
+                    default
+                }
+                Some(n) => Duration::from_millis(n),
+                None => default,
+            };
+        let connect_timeout = ms(
+            connect_timeout_ms,
+            "connect_timeout_ms",
+            defaults.connect_timeout,
+            &mut problems,
+        );
+        let op_timeout = ms(timeout_ms, "timeout_ms", defaults.op_timeout, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(RedisOptions {
+            prefix: prefix.unwrap_or(defaults.prefix),
+            connect_timeout,
+            op_timeout,
+            health_interval: defaults.health_interval,
+        })
+    }
+}
+
 /// The longest TTL sent to Redis (100 years), so `PX` never overflows the server's clock.
 const MAX_TTL_MS: u128 = 100 * 365 * 24 * 3_600 * 1_000;
 

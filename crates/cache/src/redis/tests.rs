@@ -258,3 +258,16 @@ async fn open_picks_the_store_by_url_and_keeps_memory_the_default() {
     assert_eq!(redis.state().kind, "redis");
     assert!(crate::open(Some("file:///tmp/x"), 1 << 20).is_err());
 }
+
+#[test]
+fn options_from_config_default_what_is_absent_and_name_every_bad_key() {
+    let defaults = RedisOptions::from_config(None, None, None).unwrap();
+    assert_eq!(defaults, RedisOptions::default());
+    let set = RedisOptions::from_config(Some("app:".into()), Some(200), Some(80)).unwrap();
+    assert_eq!(set.prefix, "app:");
+    assert_eq!(set.connect_timeout, Duration::from_millis(200));
+    assert_eq!(set.op_timeout, Duration::from_millis(80));
+    let bad = RedisOptions::from_config(Some(String::new()), Some(0), Some(0)).unwrap_err();
+    let keys: Vec<&str> = bad.iter().map(|(k, _)| *k).collect();
+    assert_eq!(keys, ["prefix", "connect_timeout_ms", "timeout_ms"]);
+}
