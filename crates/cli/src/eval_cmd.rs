@@ -638,6 +638,7 @@ fn adhoc_route(config: &mut Config, name: &str) -> anyhow::Result<String> {
         shadow: Vec::new(),
         scorers: Vec::new(),
         prompt_cache: Default::default(),
+        cascade: None,
     });
     Ok(name.to_string())
 }

@@ -219,6 +219,7 @@ fn record(
         request_count: requests,
         source: "demo-history".into(),
         prefix: None,
+        cascade: None,
     }
 }
 

@@ -134,6 +134,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", render_summary(by, &rows));
                 print!("{}", crate::caching_table::render(&caching));
+                let from = since
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc());
+                print!("{}", crate::cascade_report::render(&store.cascade(from)?));
             }
             Ok(ExitCode::SUCCESS)
         }

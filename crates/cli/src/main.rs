@@ -2,6 +2,7 @@
 //! command. anyhow lives here only; every layer below returns typed errors.
 
 mod caching_table;
+mod cascade_report;
 mod catalog_cmd;
 mod catalog_cost;
 mod config_cmd;

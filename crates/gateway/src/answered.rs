@@ -1,6 +1,7 @@
 //! The stages after a target answered, shared by every codec: price and settle, observe,
 //! record; for a stream, the tee's set-up that does the same when it ends.
 
+use crate::cascade::Trail;
 use crate::observe::{self, Dialect, Observation};
 use crate::record::{self, Outcome};
 use crate::reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
@@ -39,6 +40,8 @@ pub(crate) struct Answered<'a> {
     /// The reply's headers; overhead, cost and stage times are filled in at the end.
     meta: ReplyMeta,
     times: StageTimes,
+    /// A cascade route's escalated tiers, folded into the record when the answer is priced.
+    cascade: Option<Trail>,
 }
 
 /// What the stages before the answer hand to it.
@@ -49,6 +52,7 @@ pub(crate) struct Parts<'r> {
     pub admitted: Admitted,
     pub observation: Option<(Dialect, Box<dyn Observation>)>,
     pub times: StageTimes,
+    pub cascade: Option<Trail>,
 }
 
 impl<'a> Answered<'a> {
@@ -66,6 +70,7 @@ impl<'a> Answered<'a> {
             admitted,
             observation,
             times,
+            cascade,
         } = p;
         let target = &route.targets[success.target];
         rec.provider = Some(target.provider.name().to_string());
@@ -80,6 +85,7 @@ impl<'a> Answered<'a> {
             dropped: success.response.dropped.clone(),
             limits: KeyLimits::of(&admitted),
             stages: times.clone(),
+            cascade_tier: cascade.as_ref().map(|t| t.tier),
         };
         Answered {
             gw,
@@ -92,6 +98,7 @@ impl<'a> Answered<'a> {
             observation,
             meta,
             times,
+            cascade,
         }
     }
 
@@ -122,6 +129,7 @@ impl<'a> Answered<'a> {
             observation,
             mut meta,
             mut times,
+            cascade,
         } = self;
         let latency = ctx.received.elapsed();
         let overhead = latency.saturating_sub(upstream);
@@ -133,7 +141,14 @@ impl<'a> Answered<'a> {
             overhead,
         };
         let priced = record::complete(&mut rec, pricing.as_deref(), outcome);
-        admitted.settle(priced.as_ref().map(|p| p.cost), usage.0.total());
+        let mut cost = priced.as_ref().map(|p| p.cost);
+        let mut tokens = usage.0.total();
+        if let Some(trail) = cascade {
+            // Every tier asked is paid for by the caller's budget.
+            tokens += trail.spent_tokens();
+            cost = crate::cascade::fold(&mut rec, trail, cost);
+        }
+        admitted.settle(cost, tokens);
         times.mark(Stage::Settle);
         if let Some((dialect, observation)) = observation {
             let answer = observe::Answer {
@@ -147,7 +162,7 @@ impl<'a> Answered<'a> {
         gw.inner.recorder.record(rec);
         times.mark(Stage::Record);
         meta.overhead = overhead;
-        meta.cost = priced.map(|p| p.cost);
+        meta.cost = cost;
         meta.stages = times;
         Reply {
             status: whole.status,

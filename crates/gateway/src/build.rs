@@ -325,6 +325,7 @@ fn assemble(
                 workload: r.workload.clone(),
                 observer,
                 openai_cache_key: r.prompt_cache.openai_key,
+                cascade: r.cascade.clone(),
             },
         );
         routes.push(Route {

@@ -203,6 +203,8 @@ pub struct RouteConfig {
     pub scorers: Vec<serde_json::Value>,
     /// Provider prompt caching (`[routes.prompt_cache]`).
     pub prompt_cache: crate::prompt_cache::PromptCacheConfig,
+    /// `strategy = "cascade"`: the checks each tier's answer must pass.
+    pub cascade: Option<std::sync::Arc<crate::cascade::CascadePolicy>>,
 }
 
 #[derive(Debug, Clone)]
@@ -318,6 +320,7 @@ struct RawRoute {
     shadow: Vec<RawShadow>,
     #[serde(default)]
     scorers: Vec<toml::Value>,
+    cascade: Option<crate::cascade::RawCascade>,
     #[serde(default)]
     targets: Vec<RawTarget>,
 }
@@ -998,16 +1001,24 @@ fn validate_route(
             ttft_timeout: t.ttft_timeout_ms.map(Duration::from_millis),
         });
     }
-    let strategy = match raw.strategy.as_deref() {
+    let mut strategy = match raw.strategy.as_deref() {
         None => Strategy::Fallback,
         Some(s) => Strategy::parse(s).unwrap_or_else(|| {
             errs.push(
                 format!("{path}.strategy"),
-                format!("{s:?} is not a strategy; expected fallback, weighted, least-latency or lowest-cost"),
+                format!("{s:?} is not a strategy; expected fallback, weighted, least-latency, lowest-cost or cascade"),
             );
             Strategy::Fallback
         }),
     };
+    let cascade = crate::cascade::configure(path, raw.cascade, &mut strategy, targets.len())
+        .map_err(|problems| {
+            for (p, m) in problems {
+                errs.push(p, m);
+            }
+        })
+        .ok()
+        .flatten();
     if strategy == Strategy::Weighted && targets.iter().all(|t| t.weight == 0) {
         errs.push(
             format!("{path}.targets"),
@@ -1097,6 +1108,7 @@ fn validate_route(
         shadow,
         scorers,
         prompt_cache,
+        cascade,
     }
 }
 

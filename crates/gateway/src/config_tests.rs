@@ -257,3 +257,57 @@ targets = [{ provider = "claude", model = "claude-sonnet-4-5" }]
     let unknown = Config::from_toml(&format!("{base}anthropik = \"5m\"\n")).unwrap_err();
     assert!(unknown.to_string().contains("anthropik"), "{unknown}");
 }
+
+#[test]
+fn a_cascade_route_takes_its_order_and_checks_and_its_errors_name_their_fields() {
+    let c = Config::from_toml(
+        r#"
+[providers.openai]
+kind = "openai"
+[[routes]]
+name = "classify"
+strategy = "cascade"
+targets = [{ provider = "openai", model = "gpt-4o" }, { provider = "openai", model = "gpt-4o-mini" }]
+[routes.cascade]
+order = "config"
+[[routes.cascade.checks]]
+type = "json-schema"
+schema = { type = "object", required = ["label"] }
+"#,
+    )
+    .unwrap();
+    let r = &c.routes[0];
+    assert_eq!(r.strategy, Strategy::Cascade { config_order: true });
+    assert!(r.cascade.is_some());
+
+    let errs = Config::from_toml(
+        r#"
+[providers.openai]
+kind = "openai"
+[[routes]]
+name = "one-tier"
+strategy = "cascade"
+targets = [{ provider = "openai", model = "gpt-4o" }]
+[[routes.cascade.checks]]
+type = "regex"
+pattern = "("
+[[routes]]
+name = "not-a-cascade"
+targets = [{ provider = "openai", model = "gpt-4o" }]
+[[routes.cascade.checks]]
+type = "json-valid"
+"#,
+    )
+    .unwrap_err();
+    let paths: Vec<_> = errs.0.iter().map(|e| e.path.as_str()).collect();
+    for expected in [
+        "routes[0].cascade.checks[0]",
+        "routes[0].targets",
+        "routes[1].cascade",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
+    }
+}

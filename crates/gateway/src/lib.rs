@@ -22,6 +22,7 @@
 mod answered;
 mod attribution;
 mod build;
+mod cascade;
 mod codec;
 pub mod config;
 mod error;
@@ -73,6 +74,8 @@ pub struct RouteMeta {
     pub(crate) observer: Option<Arc<dyn RouteObserver>>,
     /// OpenAI targets get a `prompt_cache_key` per workload (`[routes.prompt_cache]`).
     pub openai_cache_key: bool,
+    /// A cascade route's checks (`strategy = "cascade"`).
+    pub(crate) cascade: Option<Arc<cascade::CascadePolicy>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.

@@ -155,7 +155,15 @@ impl Gateway {
             payload: C::payload(&req, &body, ctx),
             needs: &needs,
         };
-        let (success, rec) = self.execute(ctx, call, rec).await?;
+        let (success, rec, cascade) = match self.cascade_policy(&route.name) {
+            Some(policy) if C::KIND == RecordKind::Chat => {
+                self.cascade(ctx, call, rec, &policy).await?
+            }
+            _ => {
+                let (success, rec) = self.execute(ctx, call, rec).await?;
+                (success, rec, None)
+            }
+        };
         times.mark(Stage::Execute);
         let parts = Parts {
             route: &route,
@@ -164,6 +172,7 @@ impl Gateway {
             admitted,
             observation: C::OBSERVED.zip(observation),
             times,
+            cascade,
         };
         C::answer(
             Answered::new(self, ctx, &body, parts),
@@ -175,7 +184,7 @@ impl Gateway {
     /// The execute stage: the route's targets tried in policy order, falling back as the
     /// router decides. A route no target answered is recorded and becomes the client's error;
     /// a request cut while it waits here is recorded by its [`Unfinished`] guard.
-    async fn execute(
+    pub(crate) async fn execute(
         &self,
         ctx: &RequestContext,
         call: Call<'_>,
@@ -261,6 +270,11 @@ impl Gateway {
         meta.observer.as_ref()?.sample(ctx, workload)
     }
 
+    /// The route's cascade checks, when it is a cascade route.
+    fn cascade_policy(&self, route: &str) -> Option<Arc<crate::cascade::CascadePolicy>> {
+        self.live().route_meta.get(route)?.cascade.clone()
+    }
+
     /// A record for `route`, its workload defaulting to the route's.
     fn draft(&self, ctx: &RequestContext, route: &Route<TargetMeta>, kind: RecordKind) -> Record {
         let mut rec = record::draft(ctx, &route.name, kind);
@@ -276,8 +290,8 @@ impl Gateway {
 }
 
 /// One upstream call: the route, what it is sent and what its targets must be able to take.
-struct Call<'a> {
-    route: &'a Route<TargetMeta>,
-    payload: Payload<'a>,
-    needs: &'a switchyard_router::Needs,
+pub(crate) struct Call<'a> {
+    pub(crate) route: &'a Route<TargetMeta>,
+    pub(crate) payload: Payload<'a>,
+    pub(crate) needs: &'a switchyard_router::Needs,
 }

@@ -52,6 +52,7 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
         request_count: 1,
         source: switchyard_ledger::GATEWAY_SOURCE.to_string(),
         prefix: None,
+        cascade: None,
     }
 }
 

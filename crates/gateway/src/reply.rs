@@ -87,6 +87,8 @@ pub struct ReplyMeta {
     /// The time each pipeline stage took, up to the reply (a stream's later work is in the
     /// ledger's overhead).
     pub stages: StageTimes,
+    /// A cascade route: the tier that answered, from 1 (`x-switchyard-cascade-tier`).
+    pub cascade_tier: Option<u32>,
 }
 
 /// What remains of the caller's key after this request's admission.

@@ -136,22 +136,22 @@ fn image_tokens(model: &ModelEntry) -> u64 {
 }
 
 /// The most any priced target of `route` can bill: its prompt bound and `output` tokens at its
-/// dearest current rates. Unpriced targets cost nothing against budgets.
+/// dearest current rates. Unpriced targets cost nothing against budgets. A cascade may ask
+/// every tier for one request, so its worst case is their sum: a hard budget stays hard.
 pub(crate) fn worst_case_cost(
     route: &Route<TargetMeta>,
     bound: &PromptBound,
     output: u64,
 ) -> Money {
-    route
-        .targets
-        .iter()
-        .filter_map(|t| {
-            let model = t.meta.pricing.as_deref()?;
-            let prompt = bound.tokens(model, t.profile.context_window);
-            Some(dearest(model, prompt, output))
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .unwrap_or(Money::ZERO)
+    let each = route.targets.iter().filter_map(|t| {
+        let model = t.meta.pricing.as_deref()?;
+        let prompt = bound.tokens(model, t.profile.context_window);
+        Some(dearest(model, prompt, output))
+    });
+    if matches!(route.strategy, switchyard_router::Strategy::Cascade { .. }) {
+        return each.sum();
+    }
+    each.max_by(|a, b| a.0.cmp(&b.0)).unwrap_or(Money::ZERO)
 }
 
 /// Each token at the dearest rate it could be billed at: a long-context tier, a cache write

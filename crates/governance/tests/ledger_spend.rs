@@ -42,6 +42,7 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         request_count: 1,
         source: "gateway".into(),
         prefix: None,
+        cascade: None,
     }
 }
 

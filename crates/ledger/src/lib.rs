@@ -6,6 +6,7 @@
 //! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
 //! Must never know about HTTP or routing.
 
+mod cascade;
 mod export;
 pub mod import;
 mod prefix;
@@ -16,9 +17,10 @@ mod schema;
 mod sqlite;
 mod summary;
 
+pub use cascade::CascadeRow;
 pub use export::{ExportFormat, export};
 pub use prefix::{PrefixRepeats, PromptPrefix, repeats as prefix_repeats};
-pub use record::{Attempt, AttemptOutcome, GATEWAY_SOURCE, Record, RecordKind};
+pub use record::{Attempt, AttemptOutcome, CascadeMark, GATEWAY_SOURCE, Record, RecordKind};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
@@ -51,6 +53,13 @@ pub trait LedgerStore: Send {
         since: Option<chrono::DateTime<chrono::Utc>>,
         visit: &mut dyn FnMut(Record) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError>;
+
+    /// Per cascade route, from `since` when given: requests, escalations, what was paid and
+    /// what the top tier would have cost (`switchyard ledger summary`'s cascade section).
+    fn cascade(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<CascadeRow>, LedgerError>;
 
     /// How many of `request_ids` are already recorded (a dry-run import's duplicate count).
     fn count_existing(&self, request_ids: &[&str]) -> Result<u64, LedgerError>;

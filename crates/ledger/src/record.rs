@@ -48,6 +48,9 @@ pub enum AttemptOutcome {
     StreamError,
     /// The client went away before the upstream finished.
     Cancelled,
+    /// A cascade tier answered, its answer failed the route's checks, and the next tier was
+    /// asked (`error` says which check failed).
+    Escalated,
 }
 
 impl AttemptOutcome {
@@ -62,6 +65,7 @@ impl AttemptOutcome {
             AttemptOutcome::Reset => "reset",
             AttemptOutcome::StreamError => "stream_error",
             AttemptOutcome::Cancelled => "cancelled",
+            AttemptOutcome::Escalated => "escalated",
         }
     }
 }
@@ -123,6 +127,21 @@ pub struct Record {
     /// provider to cache (see `prefix`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<crate::PromptPrefix>,
+    /// Set on a request served by a cascade route: which tier answered and what "always the
+    /// top tier" would have cost. The record's usage and `cost_usd` are then the totals over
+    /// every tier asked (what was paid); `attempts` shows each tier, escalated ones marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<CascadeMark>,
+}
+
+/// How a cascade route served one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CascadeMark {
+    /// The tier that answered, from 1 (the first tier asked).
+    pub tier: u32,
+    /// The answering tier's usage priced at the top tier's prices: the cost had the route
+    /// always used its top tier (`None` when the top tier is not in the catalog).
+    pub baseline_usd: Option<Money>,
 }
 
 /// The `source` of records the gateway writes itself.

@@ -114,6 +114,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hour, workload, provider, model, prefix_hash, shadow)
     ) WITHOUT ROWID;
     "#,
+    // 5: cascade routing. The tier that answered and the cost at the top tier's prices, on
+    // the requests a cascade route served (NULL elsewhere); a partial index keeps the cascade
+    // report off the rest of the table.
+    r#"
+    ALTER TABLE requests ADD COLUMN cascade_tier INTEGER;
+    ALTER TABLE requests ADD COLUMN cascade_baseline_usd TEXT;
+    CREATE INDEX requests_cascade ON requests (ts_ms) WHERE cascade_tier IS NOT NULL;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -2,7 +2,7 @@
 
 use crate::rollup::Rollup;
 use crate::summary::{SummaryQuery, SummaryRow};
-use crate::{LedgerError, LedgerStore, Record, schema};
+use crate::{CascadeRow, LedgerError, LedgerStore, Record, schema};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::Path;
@@ -132,6 +132,11 @@ impl LedgerStore for SqliteStore {
                     r.source,
                     r.prefix.map(|p| p.hex()),
                     r.prefix.map(|p| p.tokens as i64),
+                    r.cascade.as_ref().map(|c| i64::from(c.tier)),
+                    r.cascade
+                        .as_ref()
+                        .and_then(|c| c.baseline_usd)
+                        .map(|c| c.decimal().normalize().to_string()),
                 ])?;
                 if n == 0 {
                     continue; // already recorded: idempotent re-import
@@ -178,6 +183,10 @@ impl LedgerStore for SqliteStore {
         Ok(n)
     }
 
+    fn cascade(&self, since: Option<DateTime<Utc>>) -> Result<Vec<CascadeRow>, LedgerError> {
+        crate::cascade::report(&self.conn, since)
+    }
+
     fn count(&self) -> Result<u64, LedgerError> {
         let n: i64 = self
             .conn
@@ -186,9 +195,9 @@ impl LedgerStore for SqliteStore {
     }
 }
 
-const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33)";
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35)";
 
-const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens";
+const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
     let corrupt =
@@ -238,6 +247,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
         request_count: u(28)?.max(1),
         source: row.get(29)?,
         prefix: prefix_of(row.get(30)?, row.get(31)?),
+        cascade: cascade_mark(row.get(32)?, row.get(33)?).map_err(|e| corrupt("cascade", &e))?,
     })
 }
 
@@ -247,6 +257,20 @@ fn prefix_of(hash: Option<String>, tokens: Option<i64>) -> Option<crate::PromptP
         hash: u64::from_str_radix(&hash?, 16).ok()?,
         tokens: tokens?.max(0) as u64,
     })
+}
+
+fn cascade_mark(
+    tier: Option<i64>,
+    baseline: Option<String>,
+) -> Result<Option<crate::CascadeMark>, switchyard_primitives::MoneyParseError> {
+    let Some(tier) = tier else {
+        return Ok(None);
+    };
+    let baseline_usd = baseline.map(|b| Money::from_str(&b)).transpose()?;
+    Ok(Some(crate::CascadeMark {
+        tier: tier.clamp(0, i64::from(u32::MAX)) as u32,
+        baseline_usd,
+    }))
 }
 
 #[cfg(test)]

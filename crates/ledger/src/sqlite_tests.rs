@@ -48,6 +48,7 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         request_count: 1,
         source: "gateway".into(),
         prefix: None,
+        cascade: None,
     }
 }
 
@@ -341,4 +342,42 @@ fn repeated_prefixes_sent_uncached_are_counted_per_hour_and_round_trip() {
         .unwrap()
         .is_empty()
     );
+}
+
+#[test]
+fn a_cascade_mark_round_trips_and_the_cascade_report_sums_per_route() {
+    let mut s = SqliteStore::in_memory().unwrap();
+    let mut escalated = record("c1", "w", "big", "0.30", 1);
+    escalated.route = "classify".into();
+    escalated.attempts[0].outcome = AttemptOutcome::Escalated;
+    escalated.cascade = Some(crate::CascadeMark {
+        tier: 2,
+        baseline_usd: Some(Money::from_str("0.25").unwrap()),
+    });
+    let mut stayed = record("c2", "w", "small", "0.01", 1);
+    stayed.route = "classify".into();
+    stayed.cascade = Some(crate::CascadeMark {
+        tier: 1,
+        baseline_usd: Some(Money::from_str("0.25").unwrap()),
+    });
+    let plain = record("p", "w", "m", "1.00", 1);
+    s.append(&[escalated.clone(), stayed, plain]).unwrap();
+    let mut back = Vec::new();
+    s.scan(None, &mut |r| {
+        back.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(back[0], escalated, "mark and escalated outcome survive");
+    assert_eq!(back[2].cascade, None);
+    let rows = s.cascade(None).unwrap();
+    assert_eq!(rows.len(), 1, "only cascade routes");
+    let r = &rows[0];
+    assert_eq!(
+        (r.route.as_str(), r.requests, r.escalated),
+        ("classify", 2, 1)
+    );
+    assert_eq!(r.cost_usd, Money::from_str("0.31").unwrap());
+    assert_eq!(r.top_tier_usd, Money::from_str("0.50").unwrap());
+    assert_eq!(r.saved_usd(), Money::from_str("0.19").unwrap());
 }

@@ -216,6 +216,7 @@ fn gateway_record(id: &str, minute: u32) -> Record {
             hash: 0x00ab_cdef_0123_4567 ^ u64::from(minute),
             tokens: 1500,
         }),
+        cascade: None,
     }
 }
 

@@ -158,10 +158,43 @@ impl<M> Route<M> {
     /// client error would fail the same way on every target). When a whole round fails with
     /// retryable errors, waits (backoff, `Retry-After`) and goes round again, `retries` times.
     pub async fn execute(&self, payload: Payload<'_>, needs: &Needs) -> Result<Success, Exhausted> {
+        self.execute_among(payload, needs, None).await
+    }
+
+    /// A cascade's tiers for this request: the targets that fit it, in the strategy's order
+    /// (cheapest first unless the route keeps its config order). Targets that do not fit are
+    /// left out, so a tier is never asked what it cannot take.
+    pub fn tiers(&self, needs: &Needs) -> Vec<usize> {
+        let fitting = (0..self.targets.len())
+            .filter(|&i| self.targets[i].profile.fit(needs).is_ok())
+            .collect();
+        plan::order(self.strategy, &self.targets, fitting, needs)
+    }
+
+    /// [`Route::execute`] on the one target `tier` (with the route's retries, timeouts and
+    /// breaker), for a cascade that checks each tier's answer before asking the next.
+    pub async fn execute_tier(
+        &self,
+        tier: usize,
+        payload: Payload<'_>,
+        needs: &Needs,
+    ) -> Result<Success, Exhausted> {
+        self.execute_among(payload, needs, Some(tier)).await
+    }
+
+    async fn execute_among(
+        &self,
+        payload: Payload<'_>,
+        needs: &Needs,
+        only: Option<usize>,
+    ) -> Result<Success, Exhausted> {
         let mut attempts = Vec::with_capacity(self.targets.len());
         let mut skipped = Vec::new();
         let mut eligible = Vec::with_capacity(self.targets.len());
         for (i, t) in self.targets.iter().enumerate() {
+            if only.is_some_and(|o| o != i) {
+                continue;
+            }
             match t.profile.fit(needs) {
                 Ok(()) => eligible.push(i),
                 Err(reason) => skipped.push(Skipped {

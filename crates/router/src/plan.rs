@@ -16,6 +16,14 @@ pub enum Strategy {
     LeastLatency,
     /// Cheapest estimated cost for this request first.
     LowestCost,
+    /// Tiers tried one after another, cheapest first (or in config order), each answer
+    /// checked by the layer above, which asks the next tier when a check fails
+    /// ([`crate::Route::tiers`], [`crate::Route::execute_tier`]). Run as a whole by
+    /// [`crate::Route::execute`], it orders like `LowestCost`.
+    Cascade {
+        /// Keep the configured order instead of sorting by price.
+        config_order: bool,
+    },
 }
 
 impl Strategy {
@@ -25,6 +33,7 @@ impl Strategy {
             Strategy::Weighted => "weighted",
             Strategy::LeastLatency => "least-latency",
             Strategy::LowestCost => "lowest-cost",
+            Strategy::Cascade { .. } => "cascade",
         }
     }
 
@@ -34,6 +43,9 @@ impl Strategy {
             "weighted" => Strategy::Weighted,
             "least-latency" => Strategy::LeastLatency,
             "lowest-cost" => Strategy::LowestCost,
+            "cascade" => Strategy::Cascade {
+                config_order: false,
+            },
             _ => return None,
         })
     }
@@ -158,7 +170,7 @@ pub(crate) fn order<M>(
     needs: &Needs,
 ) -> Vec<usize> {
     match strategy {
-        Strategy::Fallback => eligible,
+        Strategy::Fallback | Strategy::Cascade { config_order: true } => eligible,
         Strategy::Weighted => {
             let mut out = Vec::with_capacity(eligible.len());
             while !eligible.is_empty() {
@@ -198,7 +210,10 @@ pub(crate) fn order<M>(
             });
             eligible
         }
-        Strategy::LowestCost => {
+        Strategy::LowestCost
+        | Strategy::Cascade {
+            config_order: false,
+        } => {
             // Unpriced targets last: their cost is unknown, not zero.
             eligible.sort_by(|&a, &b| {
                 let ca = targets[a].profile.estimated_cost(needs);

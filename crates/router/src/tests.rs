@@ -589,3 +589,57 @@ async fn a_prompt_too_long_for_a_context_window_skips_that_target_uncalled() {
     assert_eq!(err.skipped.len(), 2);
     assert_eq!(f.calls(), [0, 1]);
 }
+
+#[test]
+fn cascade_tiers_go_cheapest_first_unless_the_route_keeps_config_order() {
+    let cheapest_last = |strategy| {
+        let mut f = route_with(
+            vec![vec![Step::Ok], vec![Step::Ok], vec![Step::Ok]],
+            strategy,
+            0,
+        );
+        f.route.targets[0].profile = priced(2.5, 10.0, None, Some(128_000));
+        f.route.targets[1].profile = priced(1.0, 4.0, Some(false), Some(128_000));
+        f.route.targets[2].profile = priced(0.1, 0.4, None, Some(128_000));
+        f
+    };
+    let plain = Needs {
+        prompt_tokens: 100,
+        ..Needs::default()
+    };
+    let by_cost = cheapest_last(Strategy::parse("cascade").unwrap());
+    assert_eq!(by_cost.route.tiers(&plain), [2, 1, 0]);
+    let tools = Needs {
+        tools: true,
+        ..plain.clone()
+    };
+    assert_eq!(
+        by_cost.route.tiers(&tools),
+        [2, 0],
+        "a tier that cannot take it is left out"
+    );
+    let in_order = cheapest_last(Strategy::Cascade { config_order: true });
+    assert_eq!(in_order.route.tiers(&plain), [0, 1, 2]);
+    assert_eq!(Strategy::Cascade { config_order: true }.as_str(), "cascade");
+}
+
+#[tokio::test]
+async fn a_tier_is_executed_alone_even_when_it_fails() {
+    let f = route(vec![vec![Step::Status(503, None)], vec![Step::Ok]]);
+    let req = ChatRequest::parse(body()).unwrap();
+    let err = f
+        .route
+        .execute_tier(0, Payload::Chat(&req), &Needs::default())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.attempts.len(), 1, "no fallback to another tier");
+    let ok = f
+        .route
+        .execute_tier(1, Payload::Chat(&req), &Needs::default())
+        .await
+        .ok()
+        .unwrap();
+    assert_eq!(ok.target, 1);
+    assert_eq!(f.calls(), [1, 1]);
+}

@@ -121,6 +121,9 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
         "x-switchyard-overhead-us",
         &reply.meta.overhead.as_micros().to_string(),
     );
+    if let Some(tier) = reply.meta.cascade_tier {
+        put(h, "x-switchyard-cascade-tier", &tier.to_string());
+    }
     if !reply.meta.dropped.is_empty() {
         put(h, "x-switchyard-dropped", &reply.meta.dropped.join(","));
     }

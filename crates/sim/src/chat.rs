@@ -366,11 +366,15 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
                     .pointer("/response_format/json_schema/schema")
                     .cloned()
                     .unwrap_or(json!({"type": "object"}));
-                Answer::Text(split_json(&synth::from_schema(&schema, h, 0).to_string()))
+                Answer::Text(split_json(&json_answer(
+                    synth::from_schema(&schema, h, 0),
+                    b,
+                )))
             }
-            Some("json_object") => Answer::Text(split_json(
-                &json!({"answer": synth::tokens(h, 12).concat()}).to_string(),
-            )),
+            Some("json_object") => Answer::Text(split_json(&json_answer(
+                json!({"answer": synth::tokens(h, 12).concat()}),
+                b,
+            ))),
             _ => {
                 // Realistic lengths: between a fifth of the limit and the limit, prompt-dependent.
                 let lo = (limit / 5).max(1);
@@ -397,6 +401,15 @@ fn is_reasoning(model: &str) -> bool {
 }
 
 /// JSON text cut into token-sized pieces for streaming.
+/// A JSON answer as text; cut short by its last character under `broken_json`.
+fn json_answer(v: Value, b: &Behaviour) -> String {
+    let mut text = v.to_string();
+    if b.broken_json {
+        text.pop();
+    }
+    text
+}
+
 pub(crate) fn split_json(s: &str) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     chars.chunks(4).map(|c| c.iter().collect()).collect()

@@ -20,6 +20,9 @@ pub struct Behaviour {
     pub omit_usage: bool,
     /// Upper bound on generated tokens when the request sets none.
     pub max_output_tokens: u32,
+    /// Answer a JSON request (`response_format`) with the JSON cut short by its last
+    /// character, as weak models do (OpenAI dialect): what cascade checks catch.
+    pub broken_json: bool,
 }
 
 impl Default for Behaviour {
@@ -34,6 +37,7 @@ impl Default for Behaviour {
             disconnect_rate: 0.0,
             omit_usage: false,
             max_output_tokens: 320,
+            broken_json: false,
         }
     }
 }

@@ -334,6 +334,7 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         request_count: 1,
         source: source.to_string(),
         prefix: None,
+        cascade: None,
     }
 }
 

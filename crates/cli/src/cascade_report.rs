@@ -1,0 +1,82 @@
+//! The cascade section of `switchyard ledger summary`: per cascade route, how often the cheap
+//! tier's answer failed its checks, what was paid (every tier), and what "always the top
+//! tier" would have cost.
+
+use crate::table;
+use switchyard_ledger::CascadeRow;
+
+/// The section, or nothing when no cascade route served a request.
+pub fn render(rows: &[CascadeRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let saved = r.saved_usd();
+            let share = if r.top_tier_usd.is_zero() {
+                String::new()
+            } else {
+                let pct = (saved.decimal() / r.top_tier_usd.decimal()
+                    * rust_decimal::Decimal::ONE_HUNDRED)
+                    .round_dp(1);
+                format!(" ({pct}%)")
+            };
+            vec![
+                r.route.clone(),
+                table::count(r.requests),
+                table::count(r.escalated),
+                format!("{:.1}%", r.escalation_rate() * 100.0),
+                table::usd(r.cost_usd),
+                table::usd(r.top_tier_usd),
+                format!("{}{share}", table::usd(saved)),
+            ]
+        })
+        .collect();
+    let mut out = String::from(
+        "\nSavings by lever: cascade (paid, every tier included, against the answers priced at the top tier)\n",
+    );
+    out.push_str(&table::render(
+        &[
+            "route",
+            "requests",
+            "escalated",
+            "escalation",
+            "paid",
+            "top tier only",
+            "saved",
+        ],
+        &body,
+        &[1, 2, 3, 4, 5, 6],
+    ));
+    if rows.iter().any(|r| r.unpriced > 0) {
+        out.push_str(
+            "(requests whose top tier has no catalog price are left out of \"top tier only\")\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+    use switchyard_primitives::Money;
+
+    #[test]
+    fn the_cascade_section_shows_escalation_rate_and_saving_against_the_top_tier() {
+        assert_eq!(render(&[]), "");
+        let row = CascadeRow {
+            route: "classify".into(),
+            requests: 4,
+            escalated: 1,
+            cost_usd: Money::from_str("0.0010").unwrap(),
+            top_tier_usd: Money::from_str("0.0040").unwrap(),
+            unpriced: 0,
+        };
+        let text = render(&[row]);
+        assert!(text.contains("cascade"), "{text}");
+        assert!(text.contains("25.0%"), "{text}");
+        assert!(text.contains("$0.0030 (75.0%)"), "{text}");
+    }
+}
