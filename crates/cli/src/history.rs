@@ -218,6 +218,8 @@ fn record(
         usage_estimated: false,
         request_count: requests,
         source: "demo-history".into(),
+        cache: None,
+        saved_usd: None,
     }
 }
 

@@ -11,14 +11,18 @@ pub mod import;
 mod record;
 mod recorder;
 mod rollup;
+mod savings;
 mod schema;
 mod sqlite;
 mod summary;
 
 pub use export::{ExportFormat, export};
-pub use record::{Attempt, AttemptOutcome, GATEWAY_SOURCE, Record, RecordKind};
+pub use record::{
+    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, GATEWAY_SOURCE, Record, RecordKind,
+};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use sqlite::SqliteStore;
+pub use savings::{Lever, LeverSavings, Savings};
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
 
 /// Storage failures. Each says what to check.
@@ -42,6 +46,10 @@ pub trait LedgerStore: Send {
 
     /// Aggregates by one dimension.
     fn summary(&self, query: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError>;
+
+    /// What each cost lever saved over the query's period (its `by` is ignored), read from the
+    /// rollup.
+    fn savings(&self, query: &SummaryQuery) -> Result<Savings, LedgerError>;
 
     /// Visits records in time order, from `since` (inclusive) when given.
     fn scan(

@@ -119,7 +119,20 @@ pub struct Record {
     /// Where the record came from: `gateway`, or `import:<format>` (see docs/import.md).
     #[serde(default = "gateway_source")]
     pub source: String,
+    /// Served from a cache, no upstream called: `exact` or `semantic` ([`CACHE_EXACT`],
+    /// [`CACHE_SEMANTIC`]); `None` for every answer a provider gave.
+    #[serde(default)]
+    pub cache: Option<String>,
+    /// What a cache hit saved: the stored answer's usage priced at the hit's time (its own
+    /// `cost_usd` is zero). `None` when not a hit, or the model has no price.
+    #[serde(default)]
+    pub saved_usd: Option<Money>,
 }
+
+/// `Record::cache` of an exact response-cache hit.
+pub const CACHE_EXACT: &str = "exact";
+/// `Record::cache` of a semantic-cache hit.
+pub const CACHE_SEMANTIC: &str = "semantic";
 
 /// The `source` of records the gateway writes itself.
 pub const GATEWAY_SOURCE: &str = "gateway";

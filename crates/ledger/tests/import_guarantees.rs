@@ -212,6 +212,8 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         usage_estimated: true,
         request_count: 1,
         source: "gateway".into(),
+        cache: None,
+        saved_usd: None,
     }
 }
 
