@@ -39,6 +39,8 @@ pub(crate) struct Answered<'a> {
     /// The reply's headers; overhead, cost and stage times are filled in at the end.
     meta: ReplyMeta,
     times: StageTimes,
+    /// A cache miss's write, done once the answer is complete and successful.
+    cache: Option<crate::cache::Pending>,
 }
 
 /// What the stages before the answer hand to it.
@@ -49,6 +51,8 @@ pub(crate) struct Parts<'r> {
     pub admitted: Admitted,
     pub observation: Option<(Dialect, Box<dyn Observation>)>,
     pub times: StageTimes,
+    pub cache: Option<crate::cache::Pending>,
+    pub cache_outcome: Option<crate::cache::Outcome>,
 }
 
 impl<'a> Answered<'a> {
@@ -66,6 +70,8 @@ impl<'a> Answered<'a> {
             admitted,
             observation,
             times,
+            cache,
+            cache_outcome,
         } = p;
         let target = &route.targets[success.target];
         rec.provider = Some(target.provider.name().to_string());
@@ -80,6 +86,7 @@ impl<'a> Answered<'a> {
             dropped: success.response.dropped.clone(),
             limits: KeyLimits::of(&admitted),
             stages: times.clone(),
+            cache: cache_outcome,
         };
         Answered {
             gw,
@@ -92,6 +99,7 @@ impl<'a> Answered<'a> {
             observation,
             meta,
             times,
+            cache,
         }
     }
 
@@ -122,6 +130,7 @@ impl<'a> Answered<'a> {
             observation,
             mut meta,
             mut times,
+            cache,
         } = self;
         let latency = ctx.received.elapsed();
         let overhead = latency.saturating_sub(upstream);
@@ -135,6 +144,10 @@ impl<'a> Answered<'a> {
         let priced = record::complete(&mut rec, pricing.as_deref(), outcome);
         admitted.settle(priced.as_ref().map(|p| p.cost), usage.0.total());
         times.mark(Stage::Settle);
+        if let Some(pending) = cache.filter(|_| whole.status == 200) {
+            let by = (rec.provider.as_deref(), rec.model.as_deref());
+            pending.store_whole(&whole.observed, (by.0.unwrap_or(""), by.1.unwrap_or("")));
+        }
         if let Some((dialect, observation)) = observation {
             let answer = observe::Answer {
                 dialect,
@@ -174,6 +187,7 @@ impl<'a> Answered<'a> {
             header_overhead: overhead,
             admitted: self.admitted,
             on_finish: dialect.and_then(|d| on_finish(observation, d, self.request_body)),
+            cache: self.cache.filter(|_| status == 200),
         };
         let body = tee(setup);
         let mut times = self.times;

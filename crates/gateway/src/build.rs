@@ -94,6 +94,9 @@ impl Gateway {
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
         let governance = crate::governance::Governance::open(&config.ledger.path)
             .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
+        let cache_store =
+            switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
+                .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -115,6 +118,8 @@ impl Gateway {
                 source: std::sync::Mutex::new(None),
                 governance,
                 observer,
+                cache: RwLock::new(Some(crate::cache::Shared::new(cache_store))),
+                cache_config: config.cache.clone(),
             }),
         };
         gateway.start_observer(config)?;
@@ -155,6 +160,12 @@ impl Gateway {
                 config.ledger.path.display(),
                 self.inner.ledger_path.display()
             ));
+        }
+        if config.cache != self.inner.cache_config {
+            notes.push(
+                "cache.url and cache.max_bytes take effect at the next restart; the current store is kept"
+                    .into(),
+            );
         }
         if server_options_changed(&config.server, &self.inner.server) {
             notes.push(
@@ -324,6 +335,16 @@ fn assemble(
             RouteMeta {
                 workload: r.workload.clone(),
                 observer,
+                cache: r.cache.clone().map(|policy| {
+                    let targets = r
+                        .targets
+                        .iter()
+                        .map(|t| (t.provider.as_str(), t.model.as_str()));
+                    Arc::new(crate::cache::RouteCache {
+                        policy,
+                        targets: crate::cache::key::targets_digest(targets),
+                    })
+                }),
             },
         );
         routes.push(Route {

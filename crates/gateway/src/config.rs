@@ -57,6 +57,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[eval]`: the eval store, redaction, shadow-traffic bounds.
     pub eval: EvalConfig,
+    /// `[cache]`: the store cache-enabled routes share.
+    pub cache: crate::cache::config::StoreConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +203,8 @@ pub struct RouteConfig {
     pub shadow: Vec<ShadowConfig>,
     /// Scorer specs (as JSON) applied to shadow results, validated at assembly.
     pub scorers: Vec<serde_json::Value>,
+    /// `[routes.cache]`: the exact response cache; `None` (the default): off.
+    pub cache: Option<crate::cache::config::RoutePolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -317,6 +321,7 @@ struct RawRoute {
     scorers: Vec<toml::Value>,
     #[serde(default)]
     targets: Vec<RawTarget>,
+    cache: Option<crate::cache::config::RawRoutePolicy>,
 }
 
 #[derive(Deserialize)]
@@ -391,6 +396,7 @@ const TOP_LEVEL: &[&str] = &[
     "breaker",
     "admin",
     "eval",
+    "cache",
 ];
 
 /// Collects errors while walking the document.
@@ -483,6 +489,9 @@ impl Config {
         let eval: RawEval = errs
             .section("eval", table.remove("eval"))
             .unwrap_or_default();
+        let cache: crate::cache::config::RawStore = errs
+            .section("cache", table.remove("cache"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -542,6 +551,7 @@ impl Config {
             breaker: validate_breaker(&mut errs, breaker),
             admin: validate_admin(&mut errs, admin),
             eval: validate_eval(&mut errs, eval),
+            cache: crate::cache::config::validate_store(&mut errs.0, cache),
             providers,
             routes,
         };
@@ -642,6 +652,7 @@ impl Config {
             breaker: BreakerConfig::default(),
             admin: AdminConfig::default(),
             eval: EvalConfig::default(),
+            cache: Default::default(),
         }
     }
 }
@@ -1072,6 +1083,9 @@ fn validate_route(
         .into_iter()
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
+    let cache = raw
+        .cache
+        .and_then(|c| crate::cache::config::validate_route(&mut errs.0, path, c));
     RouteConfig {
         name: raw.name,
         workload: raw.workload,
@@ -1082,6 +1096,7 @@ fn validate_route(
         capture,
         shadow,
         scorers,
+        cache,
     }
 }
 

@@ -22,6 +22,7 @@
 mod answered;
 mod attribution;
 mod build;
+pub mod cache;
 mod codec;
 pub mod config;
 mod error;
@@ -70,6 +71,8 @@ pub struct RouteMeta {
     pub workload: Option<String>,
     /// The route's observer (evaluation), when the route has anything to observe.
     pub(crate) observer: Option<Arc<dyn RouteObserver>>,
+    /// The route's exact cache, when `[routes.cache]` turns it on.
+    pub(crate) cache: Option<Arc<cache::RouteCache>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -96,6 +99,9 @@ struct Inner {
     governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
     source: std::sync::Mutex<Option<ReloadSource>>,
+    /// The exact cache's store, opened at start from `[cache]` (kept across reloads).
+    cache: RwLock<Option<Arc<cache::Shared>>>,
+    cache_config: cache::config::StoreConfig,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).
@@ -263,6 +269,22 @@ impl Gateway {
         if let Some(o) = &self.inner.observer {
             o.shutdown();
         }
+    }
+
+    /// The exact cache's store (shared by every cache-enabled route).
+    pub(crate) fn cache_store(&self) -> Option<Arc<cache::Shared>> {
+        self.inner
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the exact cache's store (tests inject failing stores; embedders their own).
+    /// Entries in the old store are no longer seen.
+    pub fn set_cache_store(&self, store: Arc<dyn switchyard_cache::Store>) {
+        let mut slot = self.inner.cache.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(cache::Shared::new(store));
     }
 
     /// Capture and shadow counters since start, as JSON (for `/v1/status`).

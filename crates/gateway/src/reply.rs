@@ -25,6 +25,8 @@ pub struct RequestContext {
     /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
     /// targets on the passthrough.
     pub anthropic_beta: Option<String>,
+    /// What the client asked of the exact cache (`Cache-Control`, `x-switchyard-cache`).
+    pub cache: crate::cache::Directive,
 }
 
 impl RequestContext {
@@ -40,6 +42,7 @@ impl RequestContext {
             caller: crate::Caller::Open,
             shadow: false,
             anthropic_beta: None,
+            cache: crate::cache::Directive::Use,
         }
     }
 
@@ -87,6 +90,8 @@ pub struct ReplyMeta {
     /// The time each pipeline stage took, up to the reply (a stream's later work is in the
     /// ledger's overhead).
     pub stages: StageTimes,
+    /// `x-switchyard-cache`: `None` on a route without a cache.
+    pub cache: Option<crate::cache::Outcome>,
 }
 
 /// What remains of the caller's key after this request's admission.

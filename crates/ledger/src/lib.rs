@@ -21,8 +21,8 @@ pub use record::{
     Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, GATEWAY_SOURCE, Record, RecordKind,
 };
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
-pub use sqlite::SqliteStore;
 pub use savings::{Lever, LeverSavings, Savings};
+pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
 
 /// Storage failures. Each says what to check.

@@ -323,9 +323,15 @@ fn cache_hits_round_trip_and_savings_by_lever_sum_from_the_rollup() {
     assert_eq!(sv.saved_usd.to_string(), "0.35");
     let cache = &sv.levers[0];
     assert_eq!(cache.lever, crate::Lever::Cache);
-    assert_eq!((cache.requests, cache.saved_usd.to_string()), (2, "0.3".into()));
+    assert_eq!(
+        (cache.requests, cache.saved_usd.to_string()),
+        (2, "0.3".into())
+    );
     assert_eq!(sv.levers[1].requests, 1);
-    assert!(!sv.levers[2].measured, "prompt caching is not measured here");
+    assert!(
+        !sv.levers[2].measured,
+        "prompt caching is not measured here"
+    );
     assert!((sv.share(sv.saved_usd) - 0.35 / 0.65).abs() < 1e-9);
 }
 

@@ -1,0 +1,347 @@
+//! What the exact cache stores: one answer, dialect-neutral (text, tool calls, why it stopped,
+//! its usage and who answered), built from a whole answer in OpenAI's or Anthropic's shape or
+//! from a finished stream's events, and turned back into a canonical [`ChatResponse`] for
+//! replay. Stored as compact JSON.
+//!
+//! Only complete answers become entries: an answer that stopped for its output limit is
+//! refused unless the route allows it, and so is one carrying reasoning (a thinking signature
+//! must travel back verbatim, and an OpenAI client cannot receive it). Must never know the
+//! store or the request path.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use switchyard_primitives::TokenUsage;
+use switchyard_protocol::canonical::{Block, ChatResponse, StopReason};
+
+/// One stored answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    /// The provider and model that answered (the hit's record names them; its saving is
+    /// priced with their current price).
+    pub provider: String,
+    pub model: String,
+    pub text: String,
+    pub calls: Vec<Call>,
+    /// OpenAI's `finish_reason` vocabulary: `stop`, `tool_calls`, `length`, `content_filter`.
+    pub finish: String,
+    pub usage: TokenUsage,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Call {
+    pub id: String,
+    pub name: String,
+    /// The arguments as JSON text (checked to be JSON when stored).
+    pub arguments: String,
+}
+
+/// Why an answer was not stored.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Not a complete answer we can read (no finish reason, unparseable).
+    Unreadable,
+    /// Stopped at the output limit, and the route does not store those.
+    Length,
+    /// Carries reasoning, which a replay could not reproduce faithfully.
+    Reasoning,
+}
+
+impl Entry {
+    /// From a canonical answer (a whole OpenAI or Anthropic body, parsed).
+    pub(crate) fn from_response(
+        resp: ChatResponse,
+        answered_by: (&str, &str),
+    ) -> Result<Self, Refused> {
+        let mut text = String::new();
+        let mut calls = Vec::new();
+        for block in resp.content {
+            match block {
+                Block::Text { text: t, .. } => text.push_str(&t),
+                Block::ToolUse {
+                    id, name, input, ..
+                } => calls.push(Call {
+                    id,
+                    name,
+                    arguments: input.get().to_string(),
+                }),
+                Block::Thinking { .. } | Block::RedactedThinking { .. } => {
+                    return Err(Refused::Reasoning);
+                }
+                Block::Image { .. } | Block::ToolResult { .. } => {}
+            }
+        }
+        Ok(Entry {
+            provider: answered_by.0.to_string(),
+            model: answered_by.1.to_string(),
+            text,
+            calls,
+            finish: resp.stop_reason.to_openai().to_string(),
+            usage: resp.usage,
+        })
+    }
+
+    /// Whether the route may keep it.
+    pub(crate) fn check(&self, allow_length: bool) -> Result<(), Refused> {
+        if self.finish == "length" && !allow_length {
+            return Err(Refused::Length);
+        }
+        if self
+            .calls
+            .iter()
+            .any(|c| serde_json::from_str::<&RawValue>(&c.arguments).is_err())
+        {
+            return Err(Refused::Unreadable);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// `None` for bytes this version cannot read (an older format): a miss.
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
+        serde_json::from_slice(b).ok()
+    }
+
+    /// As a canonical answer, for the whole-answer renderers.
+    pub(crate) fn to_response(&self, id: String, model: String) -> ChatResponse {
+        let mut content = Vec::new();
+        if !self.text.is_empty() || self.calls.is_empty() {
+            content.push(Block::text(self.text.clone()));
+        }
+        for c in &self.calls {
+            // Checked to be JSON before it was stored.
+            let Ok(input) = RawValue::from_string(c.arguments.clone()) else {
+                continue;
+            };
+            content.push(Block::ToolUse {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                input,
+                cache_control: None,
+            });
+        }
+        ChatResponse {
+            id,
+            model,
+            content,
+            stop_reason: StopReason::from_openai(&self.finish),
+            usage: self.usage,
+        }
+    }
+}
+
+/// OpenAI `chat.completion.chunk` events folded into an answer, as a stream tee saw them.
+#[derive(Default)]
+pub(crate) struct Fold {
+    text: String,
+    /// (id, name, arguments) by index.
+    calls: Vec<(String, String, String)>,
+    finish: Option<String>,
+    usage: Option<TokenUsage>,
+    reasoning: bool,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<switchyard_protocol::openai::Usage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<CallDelta>,
+}
+
+#[derive(Deserialize)]
+struct CallDelta {
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+impl Fold {
+    /// One event's `data`; `[DONE]` and what is not a chunk are ignored.
+    pub(crate) fn push(&mut self, data: &str) {
+        let Ok(chunk) = serde_json::from_str::<Chunk>(data) else {
+            return;
+        };
+        if let Some(u) = chunk.usage {
+            self.usage = Some(u.to_tokens());
+        }
+        for c in chunk.choices {
+            if let Some(r) = c.finish_reason {
+                self.finish = Some(r);
+            }
+            let Some(d) = c.delta else { continue };
+            if let Some(t) = d.content {
+                self.text.push_str(&t);
+            }
+            if d.reasoning_content.is_some_and(|r| !r.is_empty()) {
+                self.reasoning = true;
+            }
+            for (pos, call) in d.tool_calls.into_iter().enumerate() {
+                let i = call.index.unwrap_or(pos).min(127);
+                if self.calls.len() <= i {
+                    self.calls.resize(i + 1, Default::default());
+                }
+                let slot = &mut self.calls[i];
+                if let Some(id) = call.id {
+                    slot.0.push_str(&id);
+                }
+                if let Some(f) = call.function {
+                    slot.1.push_str(f.name.as_deref().unwrap_or(""));
+                    slot.2.push_str(f.arguments.as_deref().unwrap_or(""));
+                }
+            }
+        }
+    }
+
+    /// The answer, if the stream finished with a reason and reported its usage.
+    pub(crate) fn finish(self, answered_by: (&str, &str)) -> Result<Entry, Refused> {
+        if self.reasoning {
+            return Err(Refused::Reasoning);
+        }
+        let (Some(finish), Some(usage)) = (self.finish, self.usage) else {
+            return Err(Refused::Unreadable);
+        };
+        Ok(Entry {
+            provider: answered_by.0.to_string(),
+            model: answered_by.1.to_string(),
+            text: self.text,
+            calls: self
+                .calls
+                .into_iter()
+                .map(|(id, name, arguments)| Call {
+                    id,
+                    name,
+                    arguments: if arguments.is_empty() {
+                        "{}".into()
+                    } else {
+                        arguments
+                    },
+                })
+                .collect(),
+            finish,
+            usage,
+        })
+    }
+}
+
+/// A stream tee's fold: OpenAI chunks as they are, Anthropic events through the protocol's
+/// Anthropic → OpenAI translator first, so one fold reads both.
+pub(crate) struct StreamFold {
+    fold: Fold,
+    anthropic: Option<switchyard_protocol::anthropic::stream::ToOpenAi>,
+}
+
+impl StreamFold {
+    pub(crate) fn new(anthropic: bool) -> Self {
+        let opts = switchyard_protocol::anthropic::stream::StreamOptions {
+            include_usage: true,
+            ..Default::default()
+        };
+        StreamFold {
+            fold: Fold::default(),
+            anthropic: anthropic
+                .then(|| switchyard_protocol::anthropic::stream::ToOpenAi::new(opts)),
+        }
+    }
+
+    /// One event's `data`.
+    pub(crate) fn push(&mut self, data: &str) {
+        match &mut self.anthropic {
+            None => self.fold.push(data),
+            Some(tr) => {
+                for chunk in tr.push_data(data) {
+                    self.fold.push(&chunk);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Fold {
+        self.fold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_answer_folds_into_text_tool_calls_finish_and_usage() {
+        let mut f = Fold::default();
+        for data in [
+            r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"delta":{"content":"Hel"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"lo"}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"get","arguments":"{\"a\""}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}"#,
+            "[DONE]",
+        ] {
+            f.push(data);
+        }
+        let e = f.finish(("p", "m")).unwrap();
+        assert_eq!(e.text, "Hello");
+        assert_eq!(
+            e.calls,
+            vec![Call {
+                id: "call_1".into(),
+                name: "get".into(),
+                arguments: "{\"a\":1}".into()
+            }]
+        );
+        assert_eq!(
+            (e.finish.as_str(), e.usage.input, e.usage.output),
+            ("tool_calls", 9, 4)
+        );
+        assert_eq!(Entry::from_bytes(&e.to_bytes()), Some(e));
+    }
+
+    #[test]
+    fn a_stream_without_a_finish_reason_is_not_an_answer() {
+        let mut f = Fold::default();
+        f.push(r#"{"choices":[{"delta":{"content":"Hel"}}]}"#);
+        assert_eq!(f.finish(("p", "m")).err(), Some(Refused::Unreadable));
+    }
+
+    #[test]
+    fn length_stops_are_refused_unless_allowed() {
+        let mut f = Fold::default();
+        f.push(r#"{"choices":[{"delta":{"content":"cut"},"finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#);
+        let e = f.finish(("p", "m")).unwrap();
+        assert_eq!(e.check(false), Err(Refused::Length));
+        assert_eq!(e.check(true), Ok(()));
+    }
+}
