@@ -48,7 +48,17 @@ impl Gateway {
         }
         let scope = match rc.policy.scope {
             Scope::Global => "global",
-            Scope::Team => ctx.team.as_deref().unwrap_or("team:"),
+            // The team the record is attributed to: the key's, else the `team=` tag.
+            Scope::Team => ctx
+                .team
+                .as_deref()
+                .or_else(|| {
+                    ctx.tags
+                        .iter()
+                        .find(|(k, _)| k == "team")
+                        .map(|(_, v)| v.as_str())
+                })
+                .unwrap_or(""),
             Scope::Key => ctx.key_id.as_deref().unwrap_or("key:"),
         };
         let scope = format!("{}:{scope}", rc.policy.scope.as_str());
