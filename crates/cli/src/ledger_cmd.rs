@@ -116,17 +116,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let store = source.open()?;
             let since = since.as_deref().map(parse_since).transpose()?;
-            let rows = store.summary(&SummaryQuery {
+            let query = SummaryQuery {
                 by,
                 since,
                 include_shadow,
-            })?;
+            };
+            let rows = store.summary(&query)?;
+            let savings = store.savings(&query)?;
             if json {
-                let mut rows = serde_json::to_value(&rows)?;
-                switchyard_strategy::rounding::round_json(&mut rows);
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                let mut out = serde_json::json!({"rows": rows, "savings_by_lever": savings});
+                switchyard_strategy::rounding::round_json(&mut out);
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 print!("{}", render_summary(by, &rows));
+                print!("{}", crate::savings_table::render(&savings));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -107,6 +107,7 @@ impl Gateway {
                     generation: 1,
                     master_key: master_key(config, env),
                     key_poll: config.admin.key_poll,
+                    any_cache: config.routes.iter().any(|r| r.cache.is_some()),
                 })),
                 health,
                 recorder,
@@ -186,6 +187,7 @@ impl Gateway {
             generation,
             master_key: master_key(config, env),
             key_poll: config.admin.key_poll,
+            any_cache: config.routes.iter().any(|r| r.cache.is_some()),
         });
         Ok(Reloaded {
             generation,

@@ -139,6 +139,8 @@ pub struct Live {
     /// The admin API's key, from the variable `[admin] master_key_env` names.
     pub master_key: Option<switchyard_primitives::Secret>,
     pub key_poll: std::time::Duration,
+    /// Some route has `[routes.cache]`: embeddings requests look for per-item entries.
+    pub any_cache: bool,
 }
 
 impl Gateway {

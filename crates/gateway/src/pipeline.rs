@@ -82,7 +82,7 @@ impl Gateway {
         let ctx = &*ctx;
         match incoming.endpoint {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
-            Endpoint::Embeddings => self.run::<Embeddings>(ctx, body, times).await,
+            Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
         }
     }
@@ -120,7 +120,7 @@ impl Gateway {
     }
 
     /// The pipeline, from the parsed body to the reply.
-    async fn run<C: Codec>(
+    pub(crate) async fn run<C: Codec>(
         &self,
         ctx: &RequestContext,
         body: Bytes,

@@ -51,8 +51,10 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
         usage_estimated: false,
         request_count: 1,
         source: switchyard_ledger::GATEWAY_SOURCE.to_string(),
-        cache: None,
-        saved_usd: None,
+        cache: ctx
+            .partial_saving
+            .map(|_| switchyard_ledger::CACHE_EXACT.to_string()),
+        saved_usd: ctx.partial_saving,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct RequestContext {
     pub anthropic_beta: Option<String>,
     /// What the client asked of the exact cache (`Cache-Control`, `x-switchyard-cache`).
     pub cache: crate::cache::Directive,
+    /// An embeddings batch partly served from the cache: what the known items saved (its
+    /// record is the upstream call's, marked as a cache hit with this saving).
+    pub(crate) partial_saving: Option<Money>,
 }
 
 impl RequestContext {
@@ -43,6 +46,7 @@ impl RequestContext {
             shadow: false,
             anthropic_beta: None,
             cache: crate::cache::Directive::Use,
+            partial_saving: None,
         }
     }
 

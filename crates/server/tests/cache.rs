@@ -75,6 +75,11 @@ targets = [{ provider = "oai", model = "cut" }]
 [routes.cache]
 scope = "global"
 [[routes]]
+name = "embed"
+targets = [{ provider = "oai", model = "text-embedding-3-small" }]
+[routes.cache]
+scope = "global"
+[[routes]]
 name = "plain"
 targets = [{ provider = "oai", model = "gpt-4o-mini" }]
 "#;
@@ -600,4 +605,79 @@ async fn malformed_cache_configuration_is_refused_naming_each_field() {
         ["routes[0].cache.ttl", "routes[1].cache.scope", "cache.url"],
         "{errs}"
     );
+}
+
+#[tokio::test]
+async fn an_embeddings_batch_with_known_inputs_sends_only_the_rest_and_reassembles_in_order() {
+    let h = start(SIM, GATEWAY).await;
+    let p = "/v1/embeddings";
+    let first = send(
+        &h,
+        p,
+        &json!({"model": "embed", "input": ["alpha", "beta"]}),
+        &[],
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("x-switchyard-cache").as_deref(), Some("miss"));
+    let f = first.json();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mixed = send(
+        &h,
+        p,
+        &json!({"model": "embed", "input": ["beta", "gamma", "alpha"]}),
+        &[],
+    )
+    .await;
+    assert_eq!(mixed.status, 200, "{}", mixed.text());
+    let m = mixed.json();
+    let index: Vec<u64> = m["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(index, [0, 1, 2], "in the client's order");
+    assert_eq!(
+        m["data"][0]["embedding"], f["data"][1]["embedding"],
+        "beta from the cache"
+    );
+    assert_eq!(
+        m["data"][2]["embedding"], f["data"][0]["embedding"],
+        "alpha from the cache"
+    );
+    assert!(
+        m["usage"]["prompt_tokens"].as_u64().unwrap()
+            > f["usage"]["prompt_tokens"].as_u64().unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let calls = h.sim_count("text-embedding-3-small").await;
+    let all = send(
+        &h,
+        p,
+        &json!({"model": "embed", "input": ["gamma", "beta"]}),
+        &[],
+    )
+    .await;
+    assert_eq!(all.header("x-switchyard-cache").as_deref(), Some("hit"));
+    assert_eq!(
+        all.json()["data"][0]["embedding"],
+        m["data"][1]["embedding"]
+    );
+    assert_eq!(
+        h.sim_count("text-embedding-3-small").await,
+        calls,
+        "no provider call"
+    );
+    let records = h.finish().await;
+    let embeds: Vec<_> = records.iter().filter(|r| r.route == "embed").collect();
+    assert_eq!(embeds.len(), 3);
+    assert!(embeds[0].cache.is_none());
+    assert_eq!(embeds[1].cache.as_deref(), Some("exact"), "partly served");
+    assert!(
+        !embeds[1].cost_usd.unwrap().is_zero(),
+        "the upstream part is charged"
+    );
+    assert!(!embeds[1].saved_usd.unwrap().is_zero());
+    assert!(embeds[2].cost_usd.unwrap().is_zero());
 }

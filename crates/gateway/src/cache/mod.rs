@@ -14,6 +14,7 @@
 //! formats (the codecs and `protocol` render) or the store's internals.
 
 pub mod config;
+mod embed;
 pub(crate) mod entry;
 pub(crate) mod key;
 pub(crate) mod replay;
@@ -109,8 +110,13 @@ impl Shared {
 
     /// The stored answer, or `None` on a miss, an unreadable entry, or a store error.
     async fn get(&self, key: &Key) -> Option<Entry> {
+        self.get_raw(key).await.and_then(|b| Entry::from_bytes(&b))
+    }
+
+    /// The stored bytes, or `None` on a miss or a store error.
+    async fn get_raw(&self, key: &Key) -> Option<bytes::Bytes> {
         match self.store.get(key).await {
-            Ok(found) => found.and_then(|b| Entry::from_bytes(&b)),
+            Ok(found) => found,
             Err(e) => {
                 self.failed("lookup", &e);
                 None
@@ -120,7 +126,10 @@ impl Shared {
 
     /// Writes in the background; the request never waits on it.
     fn put(self: Arc<Self>, key: Key, entry: &Entry, ttl: Duration) {
-        let bytes = entry.to_bytes();
+        self.put_raw(key, entry.to_bytes(), ttl);
+    }
+
+    fn put_raw(self: Arc<Self>, key: Key, bytes: bytes::Bytes, ttl: Duration) {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
