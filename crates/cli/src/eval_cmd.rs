@@ -637,6 +637,7 @@ fn adhoc_route(config: &mut Config, name: &str) -> anyhow::Result<String> {
         capture: None,
         shadow: Vec::new(),
         scorers: Vec::new(),
+        cache: None,
     });
     Ok(name.to_string())
 }

@@ -10,11 +10,10 @@
 //! Pre-tokenised input (token arrays) is not cached. Must never know the store's internals.
 
 use super::config::Scope;
+use super::stage::HitRecord;
 use super::{Directive, Outcome, Shared};
 use crate::error::GatewayError;
-use crate::governance::Ask;
 use crate::reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
-use crate::reserve::PromptBound;
 use crate::stages::{Stage, StageTimes};
 use crate::{Gateway, TargetMeta};
 use bytes::Bytes;
@@ -23,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use switchyard_cache::Key;
-use switchyard_ledger::{CACHE_EXACT, RecordKind};
+use switchyard_ledger::RecordKind;
 use switchyard_primitives::{Money, TokenUsage};
 use switchyard_protocol::openai::EmbeddingRequest;
 use switchyard_router::Route;
@@ -131,24 +130,12 @@ impl Gateway {
         known: Known,
         mut times: StageTimes,
     ) -> Result<Reply, GatewayError> {
-        let free = Ask {
-            prompt_tokens: || 0,
-            bound: PromptBound::default(),
-            max_output: Some(0),
-        };
-        let mut admitted = self.admit(ctx, RecordKind::Embedding, route, free)?;
-        admitted.settle(Some(Money::ZERO), 0);
+        let admitted = self.admit_hit(ctx, RecordKind::Embedding, route)?;
         let items: Vec<Item> = known.items.into_iter().flatten().collect();
         let (provider, model) = items
             .first()
             .map(|i| (i.provider.clone(), i.model.clone()))
             .unwrap_or_default();
-        let mut rec = crate::record::draft(ctx, &route.name, RecordKind::Embedding);
-        rec.cache = Some(CACHE_EXACT.into());
-        rec.cost_usd = Some(Money::ZERO);
-        rec.saved_usd = Some(saving(route, items.iter()));
-        rec.provider = Some(provider.clone());
-        rec.model = Some(model.clone());
         let data: Vec<Value> = items
             .iter()
             .enumerate()
@@ -157,10 +144,14 @@ impl Gateway {
         let tokens: u64 = items.iter().map(|i| i.tokens).sum();
         let body = json!({"object": "list", "data": data, "model": model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}});
-        let latency = ctx.received.elapsed();
-        rec.latency_ms = latency.as_secs_f64() * 1000.0;
-        rec.overhead_us = latency.as_micros() as u64;
-        self.inner.recorder.record(rec);
+        let latency = self.record_hit(HitRecord {
+            ctx,
+            route,
+            kind: RecordKind::Embedding,
+            answered_by: (&provider, &model),
+            saved: Some(saving(route, items.iter())),
+            shape: None,
+        });
         times.mark(Stage::Record);
         Ok(Reply {
             status: 200,

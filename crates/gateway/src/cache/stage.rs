@@ -14,7 +14,7 @@ use crate::reply::{KeyLimits, Reply, ReplyMeta, RequestContext};
 use crate::reserve::PromptBound;
 use crate::stages::{Stage, StageTimes};
 use crate::{Gateway, TargetMeta};
-use switchyard_ledger::CACHE_EXACT;
+use switchyard_ledger::{CACHE_EXACT, RecordKind};
 use switchyard_primitives::Money;
 use switchyard_router::Route;
 
@@ -95,13 +95,7 @@ impl Gateway {
             entry,
             shape,
         } = hit;
-        let free = Ask {
-            prompt_tokens: || 0,
-            bound: PromptBound::default(),
-            max_output: Some(0),
-        };
-        let mut admitted = self.admit(ctx, C::KIND, route, free)?;
-        admitted.settle(Some(Money::ZERO), 0);
+        let admitted = self.admit_hit(ctx, C::KIND, route)?;
         times.mark(Stage::Admit);
         let ask = replay::Ask {
             id: ctx.request_id.as_str(),
@@ -111,25 +105,14 @@ impl Gateway {
         };
         let (content_type, body) = C::replay(&entry, req, ask);
         times.mark(Stage::Render);
-        let mut rec = crate::record::draft(ctx, &route.name, C::KIND);
-        if rec.workload.is_none() {
-            rec.workload = self
-                .live()
-                .route_meta
-                .get(&route.name)
-                .and_then(|m| m.workload.clone());
-        }
-        rec.streamed = shape.streamed;
-        rec.features = shape.features;
-        rec.cache = Some(CACHE_EXACT.into());
-        rec.cost_usd = Some(Money::ZERO);
-        rec.saved_usd = saving(route, &entry, rec.ts);
-        rec.provider = Some(entry.provider.clone());
-        rec.model = Some(entry.model.clone());
-        let latency = ctx.received.elapsed();
-        rec.latency_ms = latency.as_secs_f64() * 1000.0;
-        rec.overhead_us = latency.as_micros() as u64;
-        self.inner.recorder.record(rec);
+        let latency = self.record_hit(HitRecord {
+            ctx,
+            route,
+            kind: C::KIND,
+            answered_by: (&entry.provider, &entry.model),
+            saved: saving(route, &entry, ctx.received_at),
+            shape: Some(shape),
+        });
         times.mark(Stage::Record);
         Ok(Reply {
             status: 200,
@@ -148,6 +131,63 @@ impl Gateway {
             body,
         })
     }
+}
+
+impl Gateway {
+    /// A hit's admission: the key's route check and request rate; nothing is reserved, and
+    /// the zero hold is settled at once.
+    pub(crate) fn admit_hit(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        route: &Route<TargetMeta>,
+    ) -> Result<crate::Admitted, GatewayError> {
+        let free = Ask {
+            prompt_tokens: || 0,
+            bound: PromptBound::default(),
+            max_output: Some(0),
+        };
+        let mut admitted = self.admit(ctx, kind, route, free)?;
+        admitted.settle(Some(Money::ZERO), 0);
+        Ok(admitted)
+    }
+
+    /// Records a hit (cost 0, what it saved); returns the request's latency so far.
+    pub(crate) fn record_hit(&self, h: HitRecord<'_>) -> std::time::Duration {
+        let mut rec = crate::record::draft(h.ctx, &h.route.name, h.kind);
+        if rec.workload.is_none() {
+            rec.workload = self
+                .live()
+                .route_meta
+                .get(&h.route.name)
+                .and_then(|m| m.workload.clone());
+        }
+        if let Some(shape) = h.shape {
+            rec.streamed = shape.streamed;
+            rec.features = shape.features;
+        }
+        rec.cache = Some(CACHE_EXACT.into());
+        rec.cost_usd = Some(Money::ZERO);
+        rec.saved_usd = h.saved;
+        rec.provider = Some(h.answered_by.0.to_string());
+        rec.model = Some(h.answered_by.1.to_string());
+        let latency = h.ctx.received.elapsed();
+        rec.latency_ms = latency.as_secs_f64() * 1000.0;
+        rec.overhead_us = latency.as_micros() as u64;
+        self.inner.recorder.record(rec);
+        latency
+    }
+}
+
+/// What a hit's record says.
+pub(crate) struct HitRecord<'a> {
+    pub ctx: &'a RequestContext,
+    pub route: &'a Route<TargetMeta>,
+    pub kind: RecordKind,
+    /// The provider and model of the stored answer.
+    pub answered_by: (&'a str, &'a str),
+    pub saved: Option<Money>,
+    pub shape: Option<Shape>,
 }
 
 /// A hit and what the pipeline knew when it found it.
