@@ -1,21 +1,23 @@
 //! What the exact cache stores: one answer, dialect-neutral (text, tool calls, why it stopped,
 //! its usage and who answered), built from a whole answer in OpenAI's or Anthropic's shape or
 //! from a finished stream's events, and turned back into a canonical [`ChatResponse`] for
-//! replay. Stored as compact JSON.
+//! replay. Stored in a small length-prefixed binary form (`SYE1`): writing and reading it is
+//! a few copies, where JSON cost tens of thousands of instructions per entry in the debug
+//! build (docs/benchmarks.md).
 //!
 //! Only complete answers become entries: an answer that stopped for its output limit is
 //! refused unless the route allows it, and so is one carrying reasoning (a thinking signature
 //! must travel back verbatim, and an OpenAI client cannot receive it). Must never know the
 //! store or the request path.
 
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use switchyard_primitives::TokenUsage;
 use switchyard_protocol::canonical::{Block, ChatResponse, StopReason};
 
 /// One stored answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     /// The provider and model that answered (the hit's record names them; its saving is
     /// priced with their current price).
@@ -26,9 +28,12 @@ pub(crate) struct Entry {
     /// OpenAI's `finish_reason` vocabulary: `stop`, `tool_calls`, `length`, `content_filter`.
     pub finish: String,
     pub usage: TokenUsage,
+    /// The whole answer as an OpenAI client received it, when it came whole in OpenAI's
+    /// shape: a non-streamed OpenAI replay sends these bytes as they are.
+    pub openai: Option<Bytes>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Call {
     pub id: String,
     pub name: String,
@@ -78,6 +83,7 @@ impl Entry {
             calls,
             finish: resp.stop_reason.to_openai().to_string(),
             usage: resp.usage,
+            openai: None,
         })
     }
 
@@ -97,12 +103,82 @@ impl Entry {
     }
 
     pub(crate) fn to_bytes(&self) -> Bytes {
-        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+        let calls: usize = self
+            .calls
+            .iter()
+            .map(|c| c.id.len() + c.name.len() + c.arguments.len() + 12)
+            .sum();
+        let extra = self.openai.as_ref().map_or(0, Bytes::len);
+        let mut b = BytesMut::with_capacity(96 + self.text.len() + calls + extra);
+        b.put_slice(MAGIC);
+        for s in [&self.provider, &self.model, &self.finish, &self.text] {
+            put_str(&mut b, s.as_bytes());
+        }
+        let u = &self.usage;
+        for n in [
+            u.input,
+            u.cached_input,
+            u.cache_write,
+            u.cache_write_1h,
+            u.output,
+            u.reasoning,
+        ] {
+            b.put_u64_le(n);
+        }
+        b.put_u32_le(self.calls.len() as u32);
+        for c in &self.calls {
+            for s in [&c.id, &c.name, &c.arguments] {
+                put_str(&mut b, s.as_bytes());
+            }
+        }
+        match &self.openai {
+            None => b.put_u8(0),
+            Some(body) => {
+                b.put_u8(1);
+                put_str(&mut b, body);
+            }
+        }
+        b.freeze()
     }
 
-    /// `None` for bytes this version cannot read (an older format): a miss.
+    /// `None` for bytes this version cannot read (another format, a cut value): a miss.
     pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
-        serde_json::from_slice(b).ok()
+        let mut r = Reader(b.strip_prefix(MAGIC.as_slice())?);
+        let (provider, model, finish, text) = (r.string()?, r.string()?, r.string()?, r.string()?);
+        let mut n = [0u64; 6];
+        for slot in &mut n {
+            *slot = r.u64()?;
+        }
+        let usage = TokenUsage {
+            input: n[0],
+            cached_input: n[1],
+            cache_write: n[2],
+            cache_write_1h: n[3],
+            output: n[4],
+            reasoning: n[5],
+        };
+        let count = r.u32()? as usize;
+        let mut calls = Vec::with_capacity(count.min(128));
+        for _ in 0..count {
+            calls.push(Call {
+                id: r.string()?,
+                name: r.string()?,
+                arguments: r.string()?,
+            });
+        }
+        let openai = match r.take(1)? {
+            [0] => None,
+            _ => Some(Bytes::copy_from_slice(r.bytes()?)),
+        };
+        Some(Entry {
+            provider,
+            model,
+            text,
+            calls,
+            finish,
+            usage,
+            openai,
+        })
     }
 
     /// As a canonical answer, for the whole-answer renderers.
@@ -130,6 +206,44 @@ impl Entry {
             stop_reason: StopReason::from_openai(&self.finish),
             usage: self.usage,
         }
+    }
+}
+
+const MAGIC: &[u8; 4] = b"SYE1";
+
+fn put_str(b: &mut BytesMut, s: &[u8]) {
+    b.put_u32_le(s.len() as u32);
+    b.put_slice(s);
+}
+
+/// Reads the stored form; every read is bounds-checked (`None` past the end).
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
     }
 }
 
@@ -252,6 +366,7 @@ impl Fold {
                 .collect(),
             finish,
             usage,
+            openai: None,
         })
     }
 }
@@ -326,7 +441,19 @@ mod tests {
             (e.finish.as_str(), e.usage.input, e.usage.output),
             ("tool_calls", 9, 4)
         );
-        assert_eq!(Entry::from_bytes(&e.to_bytes()), Some(e));
+        assert_eq!(Entry::from_bytes(&e.to_bytes()), Some(e.clone()));
+        let with_body = Entry {
+            openai: Some(Bytes::from_static(b"{}")),
+            ..e
+        };
+        let stored = with_body.to_bytes();
+        assert_eq!(Entry::from_bytes(&stored), Some(with_body));
+        assert_eq!(
+            Entry::from_bytes(&stored[..stored.len() - 1]),
+            None,
+            "a cut value is a miss"
+        );
+        assert_eq!(Entry::from_bytes(b"{\"json\":1}"), None);
     }
 
     #[test]

@@ -215,7 +215,13 @@ impl Pending {
             observe::Output::Streamed(_) => return,
         };
         if let Ok(resp) = parsed {
-            self.store(Entry::from_response(resp, answered_by));
+            let entry = Entry::from_response(resp, answered_by).map(|mut e| {
+                if let observe::Output::OpenAi(b) = answer {
+                    e.openai = Some(b.clone());
+                }
+                e
+            });
+            self.store(entry);
         }
     }
 

@@ -28,7 +28,12 @@ pub(crate) struct Ask<'a> {
     pub include_usage: bool,
 }
 
+/// The stored OpenAI body as it was when there is one (a cache returns the bytes it kept),
+/// else rendered from the neutral form.
 pub(crate) fn openai_whole(e: &Entry, ask: &Ask<'_>) -> Bytes {
+    if let Some(b) = &e.openai {
+        return b.clone();
+    }
     let resp = e.to_response(format!("chatcmpl-{}", ask.id), ask.model.to_string());
     Bytes::from(openai_completion(&resp, ask.created))
 }
@@ -125,6 +130,7 @@ mod tests {
                 output: 4,
                 ..Default::default()
             },
+            openai: None,
         }
     }
 
