@@ -11,10 +11,11 @@
 //! `model` (the route), `stream`, `stream_options`, `user`/`metadata`, and prompt-cache
 //! breakpoints, none of which changes the answer.
 //!
-//! The encoding is a tagged, length-prefixed byte stream fed straight to the digest: no JSON
-//! is built. Must never know dialects' wire formats or the store.
+//! The encoding is a tagged, length-prefixed byte stream, gathered in one buffer and digested
+//! once (a digest update per field cost more than the hashing itself). Must never know
+//! dialects' wire formats or the store.
 
-use ring::digest::{Context, SHA256};
+use ring::digest::{SHA256, digest};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use switchyard_cache::Key;
@@ -35,7 +36,7 @@ pub(crate) struct KeyParts<'a> {
 
 /// The digest of a route's targets, in order (computed once per route at assembly).
 pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
-    let mut h = Hasher(Context::new(&SHA256));
+    let mut h = Hasher(Vec::with_capacity(256));
     h.tag(b"targets");
     for (provider, model) in targets {
         h.str(provider);
@@ -46,9 +47,9 @@ pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str
 
 /// The entry's key.
 pub(crate) fn key(p: &KeyParts<'_>) -> Key {
-    let mut h = Hasher(Context::new(&SHA256));
+    let mut h = Hasher(Vec::with_capacity(1024));
     h.tag(b"switchyard-exact-v1");
-    h.0.update(p.targets);
+    h.0.extend_from_slice(p.targets);
     h.str(p.scope);
     let r = p.request;
     h.tag(b"system");
@@ -72,9 +73,9 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Key {
     }
     h.tool_choice(r);
     h.tag(b"parallel");
-    h.0.update(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
+    h.0.extend_from_slice(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
     h.tag(b"max_tokens");
-    h.0.update(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
+    h.0.extend_from_slice(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
     h.f64(r.temperature.unwrap_or(1.0));
     h.f64(r.top_p.unwrap_or(1.0));
     h.stop(&r.stop);
@@ -85,35 +86,36 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Key {
     h.finish()
 }
 
-struct Hasher(Context);
+/// The canonical encoding, digested by [`Hasher::finish`].
+struct Hasher(Vec<u8>);
 
 impl Hasher {
     fn finish(self) -> Key {
-        let d = self.0.finish();
+        let d = digest(&SHA256, &self.0);
         let mut out = [0u8; 32];
         out.copy_from_slice(d.as_ref());
         Key(out)
     }
 
     fn tag(&mut self, t: &[u8]) {
-        self.0.update(&[0xff, t.len() as u8]);
-        self.0.update(t);
+        self.0.extend_from_slice(&[0xff, t.len() as u8]);
+        self.0.extend_from_slice(t);
     }
 
     fn len(&mut self, n: usize) {
-        self.0.update(&(n as u64).to_le_bytes());
+        self.0.extend_from_slice(&(n as u64).to_le_bytes());
     }
 
     fn str(&mut self, s: &str) {
         self.len(s.len());
-        self.0.update(s.as_bytes());
+        self.0.extend_from_slice(s.as_bytes());
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
         match s {
-            None => self.0.update(&[0]),
+            None => self.0.extend_from_slice(&[0]),
             Some(s) => {
-                self.0.update(&[1]);
+                self.0.extend_from_slice(&[1]);
                 self.str(s);
             }
         }
@@ -122,7 +124,7 @@ impl Hasher {
     /// -0 and 0 are the same temperature.
     fn f64(&mut self, x: f64) {
         let x = if x == 0.0 { 0.0 } else { x };
-        self.0.update(&x.to_bits().to_le_bytes());
+        self.0.extend_from_slice(&x.to_bits().to_le_bytes());
     }
 
     fn blocks(&mut self, blocks: &[Block]) {
@@ -164,7 +166,7 @@ impl Hasher {
             } => {
                 self.tag(b"tool_result");
                 self.str(tool_use_id);
-                self.0.update(&[u8::from(*is_error)]);
+                self.0.extend_from_slice(&[u8::from(*is_error)]);
                 self.blocks(content);
             }
             Block::Thinking { text, signature } => {
@@ -236,10 +238,10 @@ impl Hasher {
     /// validated on the way in, so never in practice) is hashed as written.
     fn opt_json(&mut self, v: Option<&RawValue>) {
         let Some(v) = v else {
-            self.0.update(&[0]);
+            self.0.extend_from_slice(&[0]);
             return;
         };
-        self.0.update(&[1]);
+        self.0.extend_from_slice(&[1]);
         match serde_json::from_str::<Value>(v.get()) {
             Ok(parsed) => self.value(&parsed),
             Err(_) => self.str(v.get()),
