@@ -146,7 +146,8 @@ impl<'a> Answered<'a> {
         times.mark(Stage::Settle);
         if let Some(pending) = cache.filter(|_| whole.status == 200) {
             let by = (rec.provider.as_deref(), rec.model.as_deref());
-            pending.store_whole(&whole.observed, (by.0.unwrap_or(""), by.1.unwrap_or("")));
+            let by = (by.0.unwrap_or(""), by.1.unwrap_or(""));
+            pending.store_whole(&whole.observed, usage.0, by);
         }
         if let Some((dialect, observation)) = observation {
             let answer = observe::Answer {

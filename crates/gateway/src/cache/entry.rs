@@ -29,7 +29,9 @@ pub(crate) struct Entry {
     pub finish: String,
     pub usage: TokenUsage,
     /// The whole answer as an OpenAI client received it, when it came whole in OpenAI's
-    /// shape: a non-streamed OpenAI replay sends these bytes as they are.
+    /// shape: a non-streamed OpenAI replay sends these bytes as they are. Such an entry keeps
+    /// no `text`/`calls`: they are read from the body only when a replay needs them
+    /// ([`Entry::neutral`]), so the miss that stores it does not parse the answer.
     pub openai: Option<Bytes>,
 }
 
@@ -85,6 +87,50 @@ impl Entry {
             usage: resp.usage,
             openai: None,
         })
+    }
+
+    /// A whole OpenAI answer as it came (`usage` as the codec read it); `None` without a
+    /// finish reason. The body is not parsed here.
+    pub(crate) fn from_openai_body(
+        body: &Bytes,
+        usage: TokenUsage,
+        answered_by: (&str, &str),
+    ) -> Option<Self> {
+        Some(Entry {
+            provider: answered_by.0.to_string(),
+            model: answered_by.1.to_string(),
+            text: String::new(),
+            calls: Vec::new(),
+            finish: finish_reason_of(body)?,
+            usage,
+            openai: Some(body.clone()),
+        })
+    }
+
+    /// The entry with its text and tool calls, reading a kept OpenAI body if need be. A body
+    /// that no longer parses replays as the (empty) entry it is.
+    pub(crate) fn neutral(&self) -> std::borrow::Cow<'_, Entry> {
+        let Some(body) = &self.openai else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        // Reasoning (`reasoning_content`) has no place in the neutral form: dropped here.
+        let parsed = switchyard_protocol::anthropic::from_openai::parse_openai_response(body)
+            .ok()
+            .and_then(|mut r| {
+                r.content.retain(|b| {
+                    !matches!(b, Block::Thinking { .. } | Block::RedactedThinking { .. })
+                });
+                Entry::from_response(r, (&self.provider, &self.model)).ok()
+            });
+        match parsed {
+            Some(e) => std::borrow::Cow::Owned(Entry {
+                usage: self.usage,
+                finish: self.finish.clone(),
+                openai: None,
+                ..e
+            }),
+            None => std::borrow::Cow::Borrowed(self),
+        }
     }
 
     /// Whether the route may keep it.
@@ -210,6 +256,20 @@ impl Entry {
 }
 
 const MAGIC: &[u8; 4] = b"SYE1";
+
+/// `choices[0].finish_reason` of an OpenAI body, found from the end (it follows the message
+/// and precedes only `usage`), without parsing the body. `None` when absent or `null`.
+fn finish_reason_of(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"finish_reason\"";
+    let at = body.windows(KEY.len()).rposition(|w| w == KEY)? + KEY.len();
+    let rest = body[at..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&c| c == b'"')?;
+    String::from_utf8(rest[..end].to_vec()).ok()
+}
 
 fn put_str(b: &mut BytesMut, s: &[u8]) {
     b.put_u32_le(s.len() as u32);
@@ -454,6 +514,17 @@ mod tests {
             "a cut value is a miss"
         );
         assert_eq!(Entry::from_bytes(b"{\"json\":1}"), None);
+    }
+
+    #[test]
+    fn a_whole_openai_body_is_kept_with_its_finish_reason_and_read_only_when_replayed() {
+        let body = Bytes::from_static(br#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Hi \"finish_reason\": no"},"finish_reason" : "length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#);
+        let e = Entry::from_openai_body(&body, TokenUsage::default(), ("p", "m")).unwrap();
+        assert_eq!(e.finish, "length");
+        assert!(e.text.is_empty());
+        assert_eq!(e.neutral().text, "Hi \"finish_reason\": no");
+        let null = Bytes::from_static(br#"{"choices":[{"finish_reason":null}]}"#);
+        assert!(Entry::from_openai_body(&null, TokenUsage::default(), ("p", "m")).is_none());
     }
 
     #[test]

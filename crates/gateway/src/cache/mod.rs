@@ -205,24 +205,28 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// A whole answer, as the observer sees it (OpenAI's or Anthropic's shape).
-    pub(crate) fn store_whole(self, answer: &observe::Output, answered_by: (&str, &str)) {
-        let parsed = match answer {
+    /// A whole answer, as the observer sees it (OpenAI's or Anthropic's shape), with the
+    /// usage the codec read from it. An OpenAI body is kept as it is (not parsed: see
+    /// [`Entry::neutral`]); an Anthropic one is parsed into the neutral form.
+    pub(crate) fn store_whole(
+        self,
+        answer: &observe::Output,
+        usage: switchyard_primitives::TokenUsage,
+        answered_by: (&str, &str),
+    ) {
+        let entry = match answer {
             observe::Output::OpenAi(b) => {
-                switchyard_protocol::anthropic::from_openai::parse_openai_response(b)
+                Entry::from_openai_body(b, usage, answered_by).ok_or(entry::Refused::Unreadable)
             }
-            observe::Output::Anthropic(b) => switchyard_protocol::anthropic::parse_response(b),
+            observe::Output::Anthropic(b) => {
+                match switchyard_protocol::anthropic::parse_response(b) {
+                    Ok(resp) => Entry::from_response(resp, answered_by),
+                    Err(_) => Err(entry::Refused::Unreadable),
+                }
+            }
             observe::Output::Streamed(_) => return,
         };
-        if let Ok(resp) = parsed {
-            let entry = Entry::from_response(resp, answered_by).map(|mut e| {
-                if let observe::Output::OpenAi(b) = answer {
-                    e.openai = Some(b.clone());
-                }
-                e
-            });
-            self.store(entry);
-        }
+        self.store(entry);
     }
 
     /// A stream that ended complete, folded as it passed.

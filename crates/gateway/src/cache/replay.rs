@@ -39,12 +39,14 @@ pub(crate) fn openai_whole(e: &Entry, ask: &Ask<'_>) -> Bytes {
 }
 
 pub(crate) fn anthropic_whole(e: &Entry, ask: &Ask<'_>) -> Bytes {
+    let e = e.neutral();
     let resp = e.to_response(format!("msg_{}", ask.id), ask.model.to_string());
     Bytes::from(messages_response(&resp))
 }
 
 /// The OpenAI chunk payloads (each an SSE event's `data`), `[DONE]` last.
 fn openai_chunks(e: &Entry, ask: &Ask<'_>, include_usage: bool) -> Vec<String> {
+    let e = &*e.neutral();
     let id = format!("chatcmpl-{}", ask.id);
     let chunk = |delta: serde_json::Value, finish: Option<&str>| {
         json!({
