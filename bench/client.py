@@ -2,11 +2,14 @@
 """Sequential keep-alive client for the benchmarks: sends one body N times and reports.
 
 Usage: bench/client.py URL BODY_FILE N [KEY]
+Extra request headers come from BENCH_HEADERS ("name: value" pairs separated by ";"), e.g.
+BENCH_HEADERS="cache-control: no-cache" for exact-cache misses that still write.
 Prints one line: "ok=<answers with 200> ttfb_us=<median time to first body byte>
 chunks=<SSE data events in the last answer>". Exits 1 if any answer is not 200.
 """
 
 import http.client
+import os
 import statistics
 import sys
 import time
@@ -21,6 +24,9 @@ def main():
     headers = {"content-type": "application/json"}
     if key:
         headers["authorization"] = f"Bearer {key}"
+    for pair in filter(None, os.environ.get("BENCH_HEADERS", "").split(";")):
+        name, _, value = pair.partition(":")
+        headers[name.strip()] = value.strip()
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
     ttfb, ok, chunks = [], 0, 0
     for _ in range(n):

@@ -36,6 +36,10 @@ wait_ready() {
 #   open  - no virtual keys: the gateway is open; ledger on.
 #   keyed - one virtual key with a daily budget, an rpm and a tpm limit; ledger on.
 #   full  - keyed, plus capture of 1% of the route's requests into the eval store.
+#   cached - keyed, plus the exact response cache on the route (in-process store, key scope,
+#            temperature > 0 allowed since the bodies set none): after the warm-up every
+#            request is a hit; with BENCH_HEADERS="cache-control: no-cache" every request is
+#            a miss that computes the key and writes the answer (docs/caching.md).
 # "stable" (the instruction counts): the ledger commits every 10 records and never on its
 # timer, keys are never polled, so what runs per request does not depend on wall time.
 write_gateway() {
@@ -48,6 +52,9 @@ write_gateway() {
     fi
     if [[ "$mode" == full ]]; then
         capture=$'[routes.capture]\nrate = 0.01\nmax_per_day = 1000000'
+    fi
+    if [[ "$mode" == cached ]]; then
+        capture=$'[routes.cache]\nallow_temperature = true\nallow_length = true'
     fi
     cat >"$dir/switchyard.toml" <<TOML
 [server]

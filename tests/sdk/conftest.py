@@ -99,6 +99,16 @@ workload = "sdk-tests"
 provider = "sim"
 model = "text-embedding-3-small"
 
+# The exact response cache (test_cache_sdk.py): temperature-0 requests repeat from the store.
+[[routes]]
+name = "cached"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "sim"
+model = "gpt-4o-mini"
+[routes.cache]
+scope = "global"
+
 # The same simulator, spoken to in Anthropic's Messages dialect.
 [providers.claude]
 kind = "anthropic"

@@ -639,6 +639,7 @@ fn adhoc_route(config: &mut Config, name: &str) -> anyhow::Result<String> {
         scorers: Vec::new(),
         prompt_cache: Default::default(),
         cascade: None,
+        cache: None,
     });
     Ok(name.to_string())
 }

@@ -220,6 +220,8 @@ fn record(
         source: "demo-history".into(),
         prefix: None,
         cascade: None,
+        cache: None,
+        saved_usd: None,
     }
 }
 

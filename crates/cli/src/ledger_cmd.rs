@@ -116,11 +116,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let store = source.open()?;
             let since = since.as_deref().map(parse_since).transpose()?;
-            let rows = store.summary(&SummaryQuery {
+            let query = SummaryQuery {
                 by,
                 since,
                 include_shadow,
-            })?;
+            };
+            let rows = store.summary(&query)?;
+            let savings = store.savings(&query)?;
             let config = source.config.load()?;
             let catalog = switchyard_catalog::Catalog::load(
                 &config.catalog.files,
@@ -128,11 +130,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             )?;
             let caching = crate::caching_table::load(&store, &catalog, since)?;
             if json {
-                let mut out = serde_json::json!({"rows": rows, "prompt_caching": caching});
+                let mut out = serde_json::json!({
+                    "rows": rows,
+                    "savings_by_lever": savings,
+                    "prompt_caching": caching,
+                });
                 switchyard_strategy::rounding::round_json(&mut out);
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 print!("{}", render_summary(by, &rows));
+                print!("{}", crate::savings_table::render(&savings));
                 print!("{}", crate::caching_table::render(&caching));
                 let from = since
                     .and_then(|d| d.and_hms_opt(0, 0, 0))

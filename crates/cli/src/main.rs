@@ -13,6 +13,7 @@ mod eval_json;
 mod history;
 mod keys_cmd;
 mod ledger_cmd;
+mod savings_table;
 mod scenario_cmd;
 mod serve;
 mod sim_cmd;

@@ -327,6 +327,7 @@ fn json_money_is_rounded_to_the_cent_and_per_request_figures_to_six_decimals() {
         &["ledger", "summary", "--by", "day", "--ledger", db, "--json"],
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["savings_by_lever"]["levers"].is_array(), "{v}");
     let costs: Vec<&str> = v["rows"]
         .as_array()
         .unwrap()

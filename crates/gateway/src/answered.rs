@@ -42,6 +42,8 @@ pub(crate) struct Answered<'a> {
     times: StageTimes,
     /// A cascade route's escalated tiers, folded into the record when the answer is priced.
     cascade: Option<Trail>,
+    /// A cache miss's write, done once the answer is complete and successful.
+    cache: Option<crate::cache::Pending>,
 }
 
 /// What the stages before the answer hand to it.
@@ -53,6 +55,8 @@ pub(crate) struct Parts<'r> {
     pub observation: Option<(Dialect, Box<dyn Observation>)>,
     pub times: StageTimes,
     pub cascade: Option<Trail>,
+    pub cache: Option<crate::cache::Pending>,
+    pub cache_outcome: Option<crate::cache::Outcome>,
 }
 
 impl<'a> Answered<'a> {
@@ -71,6 +75,8 @@ impl<'a> Answered<'a> {
             observation,
             times,
             cascade,
+            cache,
+            cache_outcome,
         } = p;
         let target = &route.targets[success.target];
         rec.provider = Some(target.provider.name().to_string());
@@ -86,6 +92,7 @@ impl<'a> Answered<'a> {
             limits: KeyLimits::of(&admitted),
             stages: times.clone(),
             cascade_tier: cascade.as_ref().map(|t| t.tier),
+            cache: cache_outcome,
         };
         Answered {
             gw,
@@ -99,6 +106,7 @@ impl<'a> Answered<'a> {
             meta,
             times,
             cascade,
+            cache,
         }
     }
 
@@ -130,6 +138,7 @@ impl<'a> Answered<'a> {
             mut meta,
             mut times,
             cascade,
+            cache,
         } = self;
         let latency = ctx.received.elapsed();
         let overhead = latency.saturating_sub(upstream);
@@ -150,6 +159,11 @@ impl<'a> Answered<'a> {
         }
         admitted.settle(cost, tokens);
         times.mark(Stage::Settle);
+        if let Some(pending) = cache.filter(|_| whole.status == 200) {
+            let by = (rec.provider.as_deref(), rec.model.as_deref());
+            let by = (by.0.unwrap_or(""), by.1.unwrap_or(""));
+            pending.store_whole(&whole.observed, usage.0, by);
+        }
         if let Some((dialect, observation)) = observation {
             let answer = observe::Answer {
                 dialect,
@@ -189,6 +203,7 @@ impl<'a> Answered<'a> {
             header_overhead: overhead,
             admitted: self.admitted,
             on_finish: dialect.and_then(|d| on_finish(observation, d, self.request_body)),
+            cache: self.cache.filter(|_| status == 200),
         };
         let body = tee(setup);
         let mut times = self.times;

@@ -94,6 +94,9 @@ impl Gateway {
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
         let governance = crate::governance::Governance::open(&config.ledger.path)
             .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
+        let cache_store =
+            switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
+                .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -104,6 +107,7 @@ impl Gateway {
                     generation: 1,
                     master_key: master_key(config, env),
                     key_poll: config.admin.key_poll,
+                    any_cache: config.routes.iter().any(|r| r.cache.is_some()),
                 })),
                 health,
                 recorder,
@@ -115,6 +119,8 @@ impl Gateway {
                 source: std::sync::Mutex::new(None),
                 governance,
                 observer,
+                cache: RwLock::new(Some(crate::cache::Shared::new(cache_store))),
+                cache_config: config.cache.clone(),
             }),
         };
         gateway.start_observer(config)?;
@@ -156,6 +162,12 @@ impl Gateway {
                 self.inner.ledger_path.display()
             ));
         }
+        if config.cache != self.inner.cache_config {
+            notes.push(
+                "cache.url and cache.max_bytes take effect at the next restart; the current store is kept"
+                    .into(),
+            );
+        }
         if server_options_changed(&config.server, &self.inner.server) {
             notes.push(
                 "server.max_body_bytes, the server timeouts and max_connections take effect at the next restart"
@@ -175,6 +187,7 @@ impl Gateway {
             generation,
             master_key: master_key(config, env),
             key_poll: config.admin.key_poll,
+            any_cache: config.routes.iter().any(|r| r.cache.is_some()),
         });
         Ok(Reloaded {
             generation,
@@ -326,6 +339,16 @@ fn assemble(
                 observer,
                 openai_cache_key: r.prompt_cache.openai_key,
                 cascade: r.cascade.clone(),
+                cache: r.cache.clone().map(|policy| {
+                    let targets = r
+                        .targets
+                        .iter()
+                        .map(|t| (t.provider.as_str(), t.model.as_str()));
+                    Arc::new(crate::cache::RouteCache {
+                        policy,
+                        targets: crate::cache::key::targets_digest(targets),
+                    })
+                }),
             },
         );
         routes.push(Route {

@@ -57,6 +57,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[eval]`: the eval store, redaction, shadow-traffic bounds.
     pub eval: EvalConfig,
+    /// `[cache]`: the store cache-enabled routes share.
+    pub cache: crate::cache::config::StoreConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +207,8 @@ pub struct RouteConfig {
     pub prompt_cache: crate::prompt_cache::PromptCacheConfig,
     /// `strategy = "cascade"`: the checks each tier's answer must pass.
     pub cascade: Option<std::sync::Arc<crate::cascade::CascadePolicy>>,
+    /// `[routes.cache]`: the exact response cache; `None` (the default): off.
+    pub cache: Option<crate::cache::config::RoutePolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +327,7 @@ struct RawRoute {
     cascade: Option<crate::cascade::RawCascade>,
     #[serde(default)]
     targets: Vec<RawTarget>,
+    cache: Option<crate::cache::config::RawRoutePolicy>,
 }
 
 #[derive(Deserialize)]
@@ -397,6 +402,7 @@ const TOP_LEVEL: &[&str] = &[
     "breaker",
     "admin",
     "eval",
+    "cache",
 ];
 
 /// Collects errors while walking the document.
@@ -489,6 +495,9 @@ impl Config {
         let eval: RawEval = errs
             .section("eval", table.remove("eval"))
             .unwrap_or_default();
+        let cache: crate::cache::config::RawStore = errs
+            .section("cache", table.remove("cache"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -548,6 +557,7 @@ impl Config {
             breaker: validate_breaker(&mut errs, breaker),
             admin: validate_admin(&mut errs, admin),
             eval: validate_eval(&mut errs, eval),
+            cache: crate::cache::config::validate_store(&mut errs.0, cache),
             providers,
             routes,
         };
@@ -648,6 +658,7 @@ impl Config {
             breaker: BreakerConfig::default(),
             admin: AdminConfig::default(),
             eval: EvalConfig::default(),
+            cache: Default::default(),
         }
     }
 }
@@ -1097,6 +1108,9 @@ fn validate_route(
             Default::default()
         }
     };
+    let cache = raw
+        .cache
+        .and_then(|c| crate::cache::config::validate_route(&mut errs.0, path, c));
     RouteConfig {
         name: raw.name,
         workload: raw.workload,
@@ -1109,6 +1123,7 @@ fn validate_route(
         scorers,
         prompt_cache,
         cascade,
+        cache,
     }
 }
 

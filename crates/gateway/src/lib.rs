@@ -23,6 +23,7 @@ mod answered;
 mod attribution;
 mod build;
 mod cascade;
+pub mod cache;
 mod codec;
 pub mod config;
 mod error;
@@ -76,6 +77,8 @@ pub struct RouteMeta {
     pub openai_cache_key: bool,
     /// A cascade route's checks (`strategy = "cascade"`).
     pub(crate) cascade: Option<Arc<cascade::CascadePolicy>>,
+    /// The route's exact cache, when `[routes.cache]` turns it on.
+    pub(crate) cache: Option<Arc<cache::RouteCache>>,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -102,6 +105,9 @@ struct Inner {
     governance: governance::Governance,
     /// Where `reload_from_source` reads the config (set by `serve`); reloads take turns.
     source: std::sync::Mutex<Option<ReloadSource>>,
+    /// The exact cache's store, opened at start from `[cache]` (kept across reloads).
+    cache: RwLock<Option<Arc<cache::Shared>>>,
+    cache_config: cache::config::StoreConfig,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).
@@ -139,6 +145,8 @@ pub struct Live {
     /// The admin API's key, from the variable `[admin] master_key_env` names.
     pub master_key: Option<switchyard_primitives::Secret>,
     pub key_poll: std::time::Duration,
+    /// Some route has `[routes.cache]`: embeddings requests look for per-item entries.
+    pub any_cache: bool,
 }
 
 impl Gateway {
@@ -269,6 +277,22 @@ impl Gateway {
         if let Some(o) = &self.inner.observer {
             o.shutdown();
         }
+    }
+
+    /// The exact cache's store (shared by every cache-enabled route).
+    pub(crate) fn cache_store(&self) -> Option<Arc<cache::Shared>> {
+        self.inner
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the exact cache's store (tests inject failing stores; embedders their own).
+    /// Entries in the old store are no longer seen.
+    pub fn set_cache_store(&self, store: Arc<dyn switchyard_cache::Store>) {
+        let mut slot = self.inner.cache.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(cache::Shared::new(store));
     }
 
     /// Capture and shadow counters since start, as JSON (for `/v1/status`).

@@ -52,6 +52,8 @@ pub(crate) struct AnthropicReader {
 }
 
 impl EventReader for AnthropicReader {
+    const ANTHROPIC: bool = true;
+
     fn inspect(&mut self, ev: &SseEvent, p: &mut Progress) -> bool {
         // Pings, comments and events this version does not know pass through unread.
         let Ok(event) = StreamEvent::parse(&ev.data) else {

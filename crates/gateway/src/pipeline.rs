@@ -2,12 +2,15 @@
 //! the endpoint's [`Codec`] supplying what differs between dialects.
 //!
 //! Stages, in order (each a small function here or in the module named):
-//! parse (attribution headers, then the codec) → resolve the route → admit (`governance`) →
+//! parse (attribution headers, then the codec) → resolve the route → cache lookup (`cache`;
+//! a hit is served there, admitted for its request rate only) → admit (`governance`) →
 //! sample (the route's observer) → execute (`Route::execute`) → read usage (the codec) →
 //! render (the codec) → price and settle → observe → record. A stream finishes the last four
 //! in the tee, when it ends. Each stage's time is kept in the reply's [`StageTimes`].
 
 use crate::answered::{Answered, Parts};
+use crate::cache::Lookup;
+use crate::cache::stage::Hit;
 use crate::codec::{Codec, anthropic::Messages, embeddings::Embeddings, openai::Chat};
 use crate::error::GatewayError;
 use crate::governance::Ask;
@@ -79,7 +82,7 @@ impl Gateway {
         let ctx = &*ctx;
         match incoming.endpoint {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
-            Endpoint::Embeddings => self.run::<Embeddings>(ctx, body, times).await,
+            Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
         }
     }
@@ -117,7 +120,7 @@ impl Gateway {
     }
 
     /// The pipeline, from the parsed body to the reply.
-    async fn run<C: Codec>(
+    pub(crate) async fn run<C: Codec>(
         &self,
         ctx: &RequestContext,
         body: Bytes,
@@ -127,7 +130,23 @@ impl Gateway {
         times.mark(Stage::Parse);
         let route = self.resolve(ctx, C::KIND, C::model(&req))?;
         times.mark(Stage::Resolve);
+        let lookup = self.cache_lookup::<C>(ctx, &route, &req).await;
+        times.mark(Stage::Cache);
         let shape = C::shape(&req, body.len());
+        let cache_outcome = lookup.outcome();
+        let cache = match lookup {
+            Lookup::Hit(entry) => {
+                let hit = Hit {
+                    ctx,
+                    route: &route,
+                    entry,
+                    shape,
+                };
+                return self.serve_hit::<C>(hit, &req, times);
+            }
+            Lookup::Miss(pending) => Some(pending),
+            Lookup::Off | Lookup::Bypass => None,
+        };
         // A block, so nothing borrowing the (not `Sync`) count cell lives across an await.
         let (admitted, observation, needs) = {
             // Counted at most once, by whichever needs it first (the tpm limit, the fit check).
@@ -173,6 +192,8 @@ impl Gateway {
             observation: C::OBSERVED.zip(observation),
             times,
             cascade,
+            cache,
+            cache_outcome,
         };
         C::answer(
             Answered::new(self, ctx, &body, parts),

@@ -53,6 +53,10 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
         source: switchyard_ledger::GATEWAY_SOURCE.to_string(),
         prefix: None,
         cascade: None,
+        cache: ctx
+            .partial_saving
+            .map(|_| switchyard_ledger::CACHE_EXACT.to_string()),
+        saved_usd: ctx.partial_saving,
     }
 }
 

@@ -25,6 +25,11 @@ pub struct RequestContext {
     /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
     /// targets on the passthrough.
     pub anthropic_beta: Option<String>,
+    /// What the client asked of the exact cache (`Cache-Control`, `x-switchyard-cache`).
+    pub cache: crate::cache::Directive,
+    /// An embeddings batch partly served from the cache: what the known items saved (its
+    /// record is the upstream call's, marked as a cache hit with this saving).
+    pub(crate) partial_saving: Option<Money>,
 }
 
 impl RequestContext {
@@ -40,6 +45,8 @@ impl RequestContext {
             caller: crate::Caller::Open,
             shadow: false,
             anthropic_beta: None,
+            cache: crate::cache::Directive::Use,
+            partial_saving: None,
         }
     }
 
@@ -89,6 +96,8 @@ pub struct ReplyMeta {
     pub stages: StageTimes,
     /// A cascade route: the tier that answered, from 1 (`x-switchyard-cascade-tier`).
     pub cascade_tier: Option<u32>,
+    /// `x-switchyard-cache`: `None` on a route without a cache.
+    pub cache: Option<crate::cache::Outcome>,
 }
 
 /// What remains of the caller's key after this request's admission.

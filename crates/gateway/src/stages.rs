@@ -17,6 +17,8 @@ pub enum Stage {
     Parse,
     /// The route looked up in the live config.
     Resolve,
+    /// The exact cache: key and store lookup (a hit is served from here).
+    Cache,
     /// The key's route check, rate limits and budget reservation.
     Admit,
     /// The observer's sampling decision (evaluation).
@@ -36,11 +38,12 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 12] = [
+    pub const ALL: [Stage; 13] = [
         Stage::Authenticate,
         Stage::ReadBody,
         Stage::Parse,
         Stage::Resolve,
+        Stage::Cache,
         Stage::Admit,
         Stage::Sample,
         Stage::Execute,
@@ -57,6 +60,7 @@ impl Stage {
             Stage::ReadBody => "read_body",
             Stage::Parse => "parse",
             Stage::Resolve => "resolve",
+            Stage::Cache => "cache",
             Stage::Admit => "admit",
             Stage::Sample => "sample",
             Stage::Execute => "execute",

@@ -45,6 +45,9 @@ impl Gateway {
         if let (Some(o), Some(e)) = (v.as_object_mut(), self.eval_counters()) {
             o.insert("evaluation".into(), e);
         }
+        if let (Some(o), Some(c)) = (v.as_object_mut(), self.cache_store()) {
+            o.insert("cache".into(), c.status_json());
+        }
         v
     }
 }

@@ -43,6 +43,9 @@ pub(crate) struct TeeSetup {
     pub admitted: crate::Admitted,
     /// Runs once with the finished record and the streamed answer (capture, shadow traffic).
     pub on_finish: Option<OnFinish>,
+    /// A cache miss on a cache-enabled route: the events are folded into the answer as they
+    /// pass, and a stream that ends complete is stored. `None` everywhere else (no work).
+    pub cache: Option<crate::cache::Pending>,
 }
 
 /// What a finished stream hands to evaluation: its record and its answer.
@@ -63,6 +66,8 @@ pub(crate) struct Progress {
     pub answer: String,
     /// (name, arguments) of each streamed tool call, by index.
     pub calls: Vec<(String, String)>,
+    /// The answer folded for the exact cache (cache-enabled routes only).
+    fold: Option<crate::cache::entry::StreamFold>,
     processing: Duration,
 }
 
@@ -95,6 +100,8 @@ pub(crate) trait EventReader: Send + Unpin + 'static {
     fn inspect(&mut self, ev: &SseEvent, p: &mut Progress) -> bool;
     /// The frame that tells the client the stream broke after it began.
     fn error_event(&self, message: &str) -> Bytes;
+    /// The events are Anthropic's (else OpenAI chunks), for the cache's fold.
+    const ANTHROPIC: bool = false;
 }
 
 /// Reads OpenAI `chat.completion.chunk` events.
@@ -138,6 +145,10 @@ impl<R: EventReader> Tee<R> {
             pending: None,
             progress: Progress {
                 keep_answer: setup.on_finish.is_some(),
+                fold: setup
+                    .cache
+                    .as_ref()
+                    .map(|_| crate::cache::entry::StreamFold::new(R::ANTHROPIC)),
                 ..Progress::default()
             },
             setup: Some(setup),
@@ -151,6 +162,9 @@ impl<R: EventReader> Tee<R> {
         self.framer.push(chunk, &mut self.events);
         let mut out = BytesMut::new();
         for ev in self.events.drain(..) {
+            if let Some(f) = &mut self.progress.fold {
+                f.push(&ev.data);
+            }
             if self.reader.inspect(&ev, &mut self.progress) {
                 out.extend_from_slice(&ev.raw);
             }
@@ -173,6 +187,7 @@ impl<R: EventReader> Tee<R> {
             header_overhead,
             mut admitted,
             on_finish,
+            cache,
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
@@ -195,6 +210,7 @@ impl<R: EventReader> Tee<R> {
             (End::Complete, Some(message)) => End::Broken(message),
             (end, _) => end,
         };
+        let complete = matches!(end, End::Complete);
         match end {
             End::Complete => {}
             End::Broken(message) => {
@@ -210,6 +226,10 @@ impl<R: EventReader> Tee<R> {
                     a.outcome = AttemptOutcome::Cancelled;
                 }
             }
+        }
+        if let (true, Some(pending), Some(fold)) = (complete, cache, self.progress.fold.take()) {
+            let by = (record.provider.as_deref(), record.model.as_deref());
+            pending.store_stream(fold.finish(), (by.0.unwrap_or(""), by.1.unwrap_or("")));
         }
         if let Some(f) = on_finish {
             f(&record, self.progress.output());

@@ -43,6 +43,8 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         source: "gateway".into(),
         prefix: None,
         cascade: None,
+        cache: None,
+        saved_usd: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod prefix;
 mod record;
 mod recorder;
 mod rollup;
+mod savings;
 mod schema;
 mod sqlite;
 mod summary;
@@ -20,8 +21,12 @@ mod summary;
 pub use cascade::CascadeRow;
 pub use export::{ExportFormat, export};
 pub use prefix::{PrefixRepeats, PromptPrefix, repeats as prefix_repeats};
-pub use record::{Attempt, AttemptOutcome, CascadeMark, GATEWAY_SOURCE, Record, RecordKind};
+pub use record::{
+    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, GATEWAY_SOURCE, Record,
+    RecordKind,
+};
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
+pub use savings::{Lever, LeverSavings, Savings};
 pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
 
@@ -46,6 +51,10 @@ pub trait LedgerStore: Send {
 
     /// Aggregates by one dimension.
     fn summary(&self, query: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError>;
+
+    /// What each cost lever saved over the query's period (its `by` is ignored), read from the
+    /// rollup.
+    fn savings(&self, query: &SummaryQuery) -> Result<Savings, LedgerError>;
 
     /// Visits records in time order, from `since` (inclusive) when given.
     fn scan(

@@ -132,6 +132,14 @@ pub struct Record {
     /// every tier asked (what was paid); `attempts` shows each tier, escalated ones marked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cascade: Option<CascadeMark>,
+    /// Served from a cache, no upstream called: `exact` or `semantic` ([`CACHE_EXACT`],
+    /// [`CACHE_SEMANTIC`]); `None` for every answer a provider gave.
+    #[serde(default)]
+    pub cache: Option<String>,
+    /// What a cache hit saved: the stored answer's usage priced at the hit's time (its own
+    /// `cost_usd` is zero). `None` when not a hit, or the model has no price.
+    #[serde(default)]
+    pub saved_usd: Option<Money>,
 }
 
 /// How a cascade route served one request.
@@ -143,6 +151,11 @@ pub struct CascadeMark {
     /// always used its top tier (`None` when the top tier is not in the catalog).
     pub baseline_usd: Option<Money>,
 }
+
+/// `Record::cache` of an exact response-cache hit.
+pub const CACHE_EXACT: &str = "exact";
+/// `Record::cache` of a semantic-cache hit.
+pub const CACHE_SEMANTIC: &str = "semantic";
 
 /// The `source` of records the gateway writes itself.
 pub const GATEWAY_SOURCE: &str = "gateway";

@@ -25,6 +25,9 @@ pub(crate) struct RollupCell {
     ttft_count: i64,
     overhead_us: i64,
     overhead_count: i64,
+    /// Cache hits and their savings, per lever (`exact`, `semantic`).
+    exact: (i64, Money),
+    semantic: (i64, Money),
 }
 
 impl RollupCell {
@@ -54,6 +57,15 @@ impl RollupCell {
         if r.is_gateway() {
             self.overhead_us += r.overhead_us as i64 * n;
             self.overhead_count += n;
+        }
+        let lever = match r.cache.as_deref() {
+            Some(crate::CACHE_EXACT) => Some(&mut self.exact),
+            Some(crate::CACHE_SEMANTIC) => Some(&mut self.semantic),
+            _ => None,
+        };
+        if let Some((hits, saved)) = lever {
+            *hits += n;
+            *saved += r.saved_usd.unwrap_or(Money::ZERO);
         }
     }
 }
@@ -109,29 +121,17 @@ impl Rollup {
     /// Rust (SQLite has no decimal type), so read-modify-write per touched cell.
     pub(crate) fn merge(self, tx: &rusqlite::Transaction<'_>) -> Result<(), LedgerError> {
         let mut get = tx.prepare_cached(
-            "SELECT cost_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
+            "SELECT cost_usd, exact_saved_usd, semantic_saved_usd FROM rollup_hourly WHERE hour=?1 AND workload=?2 AND route=?3 AND provider=?4 AND model=?5 AND key_id=?6 AND team=?7 AND shadow=?8",
         )?;
         Self::merge_profiles(self.profiles, tx)?;
         self.prefixes.merge(tx)?;
         let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
         for (k, c) in self.cells {
-            let old: Option<String> = get
-                .query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
-                    r.get(0)
-                })
-                .map(Some)
-                .or_else(|e| {
-                    if e == rusqlite::Error::QueryReturnedNoRows {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?;
-            let old = match old {
-                Some(s) => Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()))?,
-                None => Money::ZERO,
-            };
-            let cost = (old + c.cost).decimal().normalize().to_string();
+            let old = stored_money(&mut get, &k)?;
+            let text = |m: Money| m.decimal().normalize().to_string();
+            let cost = text(old[0] + c.cost);
+            let exact_saved = text(old[1] + c.exact.1);
+            let semantic_saved = text(old[2] + c.semantic.1);
             upsert.execute(params![
                 k.0,
                 k.1,
@@ -157,10 +157,34 @@ impl Rollup {
                 c.overhead_us,
                 c.latency_count,
                 c.overhead_count,
+                c.exact.0,
+                exact_saved,
+                c.semantic.0,
+                semantic_saved,
             ])?;
         }
         Ok(())
     }
+}
+
+/// A stored cell's money columns (cost, exact savings, semantic savings); zeros for a new cell.
+fn stored_money(
+    get: &mut rusqlite::CachedStatement<'_>,
+    k: &RollupKey,
+) -> Result<[Money; 3], LedgerError> {
+    let row = get.query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
+        Ok([r.get::<_, String>(0)?, r.get(1)?, r.get(2)?])
+    });
+    let texts = match row {
+        Ok(t) => t,
+        Err(rusqlite::Error::QueryReturnedNoRows) => return Ok([Money::ZERO; 3]),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = [Money::ZERO; 3];
+    for (slot, t) in out.iter_mut().zip(&texts) {
+        *slot = Money::from_str(t).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+    }
+    Ok(out)
 }
 
 fn key(r: &Record) -> RollupKey {
@@ -177,7 +201,7 @@ fn key(r: &Record) -> RollupKey {
     )
 }
 
-const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)
+const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)
  ON CONFLICT (hour, workload, route, provider, model, key_id, team, shadow) DO UPDATE SET
   requests = requests + excluded.requests, errors = errors + excluded.errors,
   streamed = streamed + excluded.streamed, estimated = estimated + excluded.estimated,
@@ -191,4 +215,7 @@ const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, rout
   ttft_ms_sum = ttft_ms_sum + excluded.ttft_ms_sum, ttft_count = ttft_count + excluded.ttft_count,
   overhead_us_sum = overhead_us_sum + excluded.overhead_us_sum,
   latency_count = latency_count + excluded.latency_count,
-  overhead_count = overhead_count + excluded.overhead_count";
+  overhead_count = overhead_count + excluded.overhead_count,
+  exact_hits = exact_hits + excluded.exact_hits, exact_saved_usd = excluded.exact_saved_usd,
+  semantic_hits = semantic_hits + excluded.semantic_hits,
+  semantic_saved_usd = excluded.semantic_saved_usd";

@@ -122,6 +122,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE requests ADD COLUMN cascade_baseline_usd TEXT;
     CREATE INDEX requests_cascade ON requests (ts_ms) WHERE cascade_tier IS NOT NULL;
     "#,
+    // 6: answers served from a cache. A record says which cache served it (`exact`,
+    // `semantic`) and what the original answer would cost today (`saved_usd`, decimal text);
+    // the rollup counts hits and sums savings per lever, so "savings by lever" stays
+    // rollup-only. Rows before migration 6 were never cache hits.
+    r#"
+    ALTER TABLE requests ADD COLUMN cache TEXT;
+    ALTER TABLE requests ADD COLUMN saved_usd TEXT;
+    ALTER TABLE rollup_hourly ADD COLUMN exact_hits INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rollup_hourly ADD COLUMN exact_saved_usd TEXT NOT NULL DEFAULT '0';
+    ALTER TABLE rollup_hourly ADD COLUMN semantic_hits INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rollup_hourly ADD COLUMN semantic_saved_usd TEXT NOT NULL DEFAULT '0';
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -137,6 +137,8 @@ impl LedgerStore for SqliteStore {
                         .as_ref()
                         .and_then(|c| c.baseline_usd)
                         .map(|c| c.decimal().normalize().to_string()),
+                    r.cache,
+                    r.saved_usd.map(|c| c.decimal().normalize().to_string()),
                 ])?;
                 if n == 0 {
                     continue; // already recorded: idempotent re-import
@@ -152,6 +154,10 @@ impl LedgerStore for SqliteStore {
 
     fn summary(&self, q: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError> {
         crate::summary::run(&self.conn, q)
+    }
+
+    fn savings(&self, q: &SummaryQuery) -> Result<crate::Savings, LedgerError> {
+        crate::savings::run(&self.conn, q)
     }
 
     fn scan(
@@ -195,9 +201,9 @@ impl LedgerStore for SqliteStore {
     }
 }
 
-const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35)";
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37)";
 
-const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd";
+const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
     let corrupt =
@@ -248,6 +254,12 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
         source: row.get(29)?,
         prefix: prefix_of(row.get(30)?, row.get(31)?),
         cascade: cascade_mark(row.get(32)?, row.get(33)?).map_err(|e| corrupt("cascade", &e))?,
+        cache: row.get(34)?,
+        saved_usd: row
+            .get::<_, Option<String>>(35)?
+            .map(|c| Money::from_str(&c))
+            .transpose()
+            .map_err(|e| corrupt("saved_usd", &e))?,
     })
 }
 

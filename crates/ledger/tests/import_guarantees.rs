@@ -217,6 +217,8 @@ fn gateway_record(id: &str, minute: u32) -> Record {
             tokens: 1500,
         }),
         cascade: None,
+        cache: None,
+        saved_usd: None,
     }
 }
 

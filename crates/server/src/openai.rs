@@ -26,7 +26,12 @@ pub(crate) fn context(headers: &HeaderMap) -> RequestContext {
     let tags = text("x-switchyard-tags")
         .map(RequestContext::parse_tags)
         .unwrap_or_default();
-    RequestContext::new(workload, tags)
+    let mut ctx = RequestContext::new(workload, tags);
+    ctx.cache = switchyard_gateway::cache::Directive::from_headers(
+        text("cache-control"),
+        text("x-switchyard-cache"),
+    );
+    ctx
 }
 
 pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
@@ -123,6 +128,9 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
     );
     if let Some(tier) = reply.meta.cascade_tier {
         put(h, "x-switchyard-cascade-tier", &tier.to_string());
+    }
+    if let Some(c) = reply.meta.cache {
+        put(h, "x-switchyard-cache", c.as_str());
     }
     if !reply.meta.dropped.is_empty() {
         put(h, "x-switchyard-dropped", &reply.meta.dropped.join(","));

@@ -11,15 +11,19 @@
 
 use super::{Codec, Shape};
 use crate::answered::{Answered, Whole};
+use crate::cache::{entry::Entry, replay};
 use crate::error::GatewayError;
 use crate::observe::{self, Dialect as EvalDialect};
 use crate::passthrough::{self, AnthropicReader};
+use crate::reply::ReplyBody;
 use crate::reply::{Reply, RequestContext};
 use crate::reserve::PromptBound;
 use crate::stream::{OpenAiReader, Tee, TeeStream};
 use crate::tokens;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{Stream, StreamExt};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -100,6 +104,30 @@ impl Codec for Messages {
             raw: body,
             canonical: req,
             beta: ctx.anthropic_beta.as_deref(),
+        }
+    }
+
+    fn cache_request<'r>(
+        req: &'r ChatRequest,
+    ) -> Option<(Cow<'r, ChatRequest>, Option<&'r RawValue>)> {
+        Some((Cow::Borrowed(req), None))
+    }
+
+    /// Reported under the name the client asked for, as a translated live answer is.
+    fn replay(entry: &Entry, req: &ChatRequest, ask: replay::Ask<'_>) -> (&'static str, ReplyBody) {
+        let ask = replay::Ask {
+            model: &req.model,
+            ..ask
+        };
+        if req.stream {
+            let body = replay::anthropic_stream(entry, &ask);
+            let once = futures_util::stream::iter([Ok(body)]);
+            ("text/event-stream", ReplyBody::Stream(Box::pin(once)))
+        } else {
+            (
+                "application/json",
+                ReplyBody::Full(replay::anthropic_whole(entry, &ask)),
+            )
         }
     }
 

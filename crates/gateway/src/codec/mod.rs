@@ -13,14 +13,18 @@ pub(crate) mod embeddings;
 pub(crate) mod openai;
 
 use crate::answered::Answered;
+use crate::cache::{entry::Entry, replay};
 use crate::error::GatewayError;
 use crate::observe::Dialect;
-use crate::reply::{Reply, RequestContext};
+use crate::reply::{Reply, ReplyBody, RequestContext};
 use crate::reserve::PromptBound;
 use crate::tokens;
 use bytes::Bytes;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use switchyard_ledger::RecordKind;
 use switchyard_protocol::FieldError;
+use switchyard_protocol::canonical::ChatRequest;
 use switchyard_providers::{Payload, ProviderResponse};
 
 /// What admission and the router need to know about a parsed request.
@@ -63,6 +67,23 @@ pub(crate) trait Codec {
         body: &'a Bytes,
         ctx: &'a RequestContext,
     ) -> Payload<'a>;
+    /// The request as the exact cache keys it: canonical, plus OpenAI's `seed`, which the
+    /// canonical form does not carry. `None`: not cacheable (this endpoint, or a feature the
+    /// canonical form cannot express). Only called on cache-enabled routes.
+    fn cache_request<'r>(
+        _req: &'r Self::Request<'_>,
+    ) -> Option<(Cow<'r, ChatRequest>, Option<&'r RawValue>)> {
+        None
+    }
+    /// A stored answer as this endpoint's client wants it: content type and body.
+    fn replay(
+        entry: &Entry,
+        _req: &Self::Request<'_>,
+        ask: replay::Ask<'_>,
+    ) -> (&'static str, ReplyBody) {
+        let body = replay::openai_whole(entry, &ask);
+        ("application/json", ReplyBody::Full(body))
+    }
     /// The upstream's answer as the client's: read usage, render, and finish the record
     /// through `a`.
     fn answer(

@@ -3,17 +3,21 @@
 
 use super::{Codec, Shape};
 use crate::answered::{Answered, Whole};
+use crate::cache::{entry::Entry, replay};
 use crate::error::GatewayError;
 use crate::observe::{self, Dialect};
+use crate::reply::ReplyBody;
 use crate::reply::{Reply, RequestContext};
 use crate::reserve::PromptBound;
 use crate::stream::{OpenAiReader, TeeStream};
 use crate::tokens;
 use bytes::Bytes;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use switchyard_ledger::RecordKind;
 use switchyard_primitives::TokenUsage;
 use switchyard_protocol::openai::{ChatRequest, completion_text, usage_of};
-use switchyard_protocol::{Feature, FieldError};
+use switchyard_protocol::{Feature, FieldError, canonical};
 use switchyard_providers::{Payload, ProviderResponse, ResponseBody};
 
 pub(crate) struct Chat;
@@ -55,6 +59,32 @@ impl Codec for Chat {
 
     fn payload<'a>(req: &'a ChatRequest<'_>, _: &'a Bytes, _: &'a RequestContext) -> Payload<'a> {
         Payload::Chat(req)
+    }
+
+    fn cache_request<'r>(
+        req: &'r ChatRequest<'_>,
+    ) -> Option<(Cow<'r, canonical::ChatRequest>, Option<&'r RawValue>)> {
+        let (c, _) = canonical::ChatRequest::from_openai(req, &[]).ok()?;
+        Some((Cow::Owned(c), req.raw().get("seed")))
+    }
+
+    fn replay(
+        entry: &Entry,
+        req: &ChatRequest<'_>,
+        ask: replay::Ask<'_>,
+    ) -> (&'static str, ReplyBody) {
+        if req.stream {
+            let ask = replay::Ask {
+                include_usage: req.client_wants_usage,
+                ..ask
+            };
+            let body = replay::openai_stream(entry, &ask);
+            let once = futures_util::stream::iter([Ok(body)]);
+            ("text/event-stream", ReplyBody::Stream(Box::pin(once)))
+        } else {
+            let body = replay::openai_whole(entry, &ask);
+            ("application/json", ReplyBody::Full(body))
+        }
     }
 
     fn answer(

@@ -88,6 +88,8 @@ const RECORD: Known = Known {
         "prefix",
         "prefix.hash",
         "prefix.tokens",
+        "cache",
+        "saved_usd",
     ],
     irrelevant: &[],
 };
@@ -196,6 +198,8 @@ fn record(row: &Row, source: &str, cx: &mut Context<'_>) -> Option<Record> {
     r.features = row.text("features").unwrap_or_default();
     r.price_version = row.text("price_version");
     r.cost_usd = opt(row.text("cost_usd"), "cost_usd", fields::money, &mut errs);
+    r.cache = row.text("cache");
+    r.saved_usd = opt(row.text("saved_usd"), "saved_usd", fields::money, &mut errs);
     r.latency_ms = opt(
         row.text("latency_ms"),
         "latency_ms",

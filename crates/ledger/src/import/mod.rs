@@ -335,6 +335,8 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         source: source.to_string(),
         prefix: None,
         cascade: None,
+        cache: None,
+        saved_usd: None,
     }
 }
 

@@ -1,0 +1,372 @@
+//! The exact cache's key: SHA-256 over what determines an answer, in a canonical form.
+//!
+//! What is hashed: the route's resolved target list (provider + model, in order, digested once
+//! at assembly), the scope's id, and the request in canonical types (so an OpenAI and an
+//! Anthropic client asking the same thing share an entry): system blocks, turns, tools,
+//! tool_choice, parallel tool calls, response_format, temperature, top_p, stop, seed, max
+//! tokens and any member the canonical form carries verbatim (`extra`: `top_k`, `thinking`, …).
+//! Defaults are made explicit (temperature and top_p 1, tool_choice `auto` with tools and
+//! `none` without, parallel tool calls on), stop sequences are a set, and every JSON value
+//! (schemas, tool inputs, extras) is hashed with sorted keys and no whitespace. Not hashed:
+//! `model` (the route), `stream`, `stream_options`, `user`/`metadata`, and prompt-cache
+//! breakpoints, none of which changes the answer.
+//!
+//! The encoding is a tagged, length-prefixed byte stream, gathered in one buffer and digested
+//! once (a digest update per field cost more than the hashing itself). Must never know
+//! dialects' wire formats or the store.
+
+use ring::digest::{SHA256, digest};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use switchyard_cache::Key;
+use switchyard_protocol::canonical::{
+    Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice,
+};
+
+/// What the key covers beyond the canonical request.
+pub(crate) struct KeyParts<'a> {
+    /// The digest of the route's target list.
+    pub targets: &'a [u8; 32],
+    /// `global`, or the team or key id the entry is confined to.
+    pub scope: &'a str,
+    pub request: &'a ChatRequest,
+    /// The OpenAI `seed` as written (canonical requests do not carry it).
+    pub seed: Option<&'a RawValue>,
+}
+
+/// The digest of a route's targets, in order (computed once per route at assembly).
+pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
+    let mut h = Hasher(Vec::with_capacity(256));
+    h.tag(b"targets");
+    for (provider, model) in targets {
+        h.str(provider);
+        h.str(model);
+    }
+    h.finish().0
+}
+
+/// The entry's key.
+pub(crate) fn key(p: &KeyParts<'_>) -> Key {
+    let mut h = Hasher(Vec::with_capacity(1024));
+    h.tag(b"switchyard-exact-v1");
+    h.0.extend_from_slice(p.targets);
+    h.str(p.scope);
+    let r = p.request;
+    h.tag(b"system");
+    h.blocks(&r.system);
+    h.tag(b"messages");
+    h.len(r.messages.len());
+    for t in &r.messages {
+        h.tag(match t.role {
+            Role::User => b"u",
+            Role::Assistant => b"a",
+            Role::Tool => b"t",
+        });
+        h.blocks(&t.content);
+    }
+    h.tag(b"tools");
+    h.len(r.tools.len());
+    for t in &r.tools {
+        h.str(&t.name);
+        h.opt_str(t.description.as_deref());
+        h.opt_json(t.parameters.as_deref());
+    }
+    h.tool_choice(r);
+    h.tag(b"parallel");
+    h.0.extend_from_slice(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
+    h.tag(b"max_tokens");
+    h.0.extend_from_slice(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
+    h.f64(r.temperature.unwrap_or(1.0));
+    h.f64(r.top_p.unwrap_or(1.0));
+    h.stop(&r.stop);
+    h.response_format(&r.response_format);
+    h.tag(b"seed");
+    h.opt_json(p.seed);
+    h.extra(&r.extra);
+    h.finish()
+}
+
+/// The canonical encoding, digested by [`Hasher::finish`].
+struct Hasher(Vec<u8>);
+
+impl Hasher {
+    fn finish(self) -> Key {
+        let d = digest(&SHA256, &self.0);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        Key(out)
+    }
+
+    fn tag(&mut self, t: &[u8]) {
+        self.0.extend_from_slice(&[0xff, t.len() as u8]);
+        self.0.extend_from_slice(t);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.0.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            None => self.0.extend_from_slice(&[0]),
+            Some(s) => {
+                self.0.extend_from_slice(&[1]);
+                self.str(s);
+            }
+        }
+    }
+
+    /// -0 and 0 are the same temperature.
+    fn f64(&mut self, x: f64) {
+        let x = if x == 0.0 { 0.0 } else { x };
+        self.0.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+
+    fn blocks(&mut self, blocks: &[Block]) {
+        self.len(blocks.len());
+        for b in blocks {
+            self.block(b);
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        match b {
+            Block::Text { text, .. } => {
+                self.tag(b"text");
+                self.str(text);
+            }
+            Block::Image { source, .. } => {
+                self.tag(b"image");
+                match source {
+                    ImageSource::Url(u) => self.str(u),
+                    ImageSource::Base64 { media_type, data } => {
+                        self.str(media_type);
+                        self.str(data);
+                    }
+                }
+            }
+            Block::ToolUse {
+                id, name, input, ..
+            } => {
+                self.tag(b"tool_use");
+                self.str(id);
+                self.str(name);
+                self.opt_json(Some(input));
+            }
+            Block::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+                ..
+            } => {
+                self.tag(b"tool_result");
+                self.str(tool_use_id);
+                self.0.extend_from_slice(&[u8::from(*is_error)]);
+                self.blocks(content);
+            }
+            Block::Thinking { text, signature } => {
+                self.tag(b"thinking");
+                self.str(text);
+                self.opt_str(signature.as_deref());
+            }
+            Block::RedactedThinking { data } => {
+                self.tag(b"redacted");
+                self.str(data);
+            }
+        }
+    }
+
+    fn tool_choice(&mut self, r: &ChatRequest) {
+        self.tag(b"tool_choice");
+        let explicit = match &r.tool_choice {
+            Some(c) => c.clone(),
+            None if r.tools.is_empty() => ToolChoice::None,
+            None => ToolChoice::Auto,
+        };
+        match explicit {
+            ToolChoice::Auto => self.tag(b"auto"),
+            ToolChoice::Any => self.tag(b"any"),
+            ToolChoice::None => self.tag(b"none"),
+            ToolChoice::Tool(name) => {
+                self.tag(b"tool");
+                self.str(&name);
+            }
+        }
+    }
+
+    fn stop(&mut self, stop: &[String]) {
+        self.tag(b"stop");
+        let mut set: Vec<&str> = stop.iter().map(String::as_str).collect();
+        set.sort_unstable();
+        set.dedup();
+        self.len(set.len());
+        for s in set {
+            self.str(s);
+        }
+    }
+
+    fn response_format(&mut self, f: &ResponseFormat) {
+        self.tag(b"format");
+        match f {
+            ResponseFormat::Text => self.tag(b"text"),
+            ResponseFormat::JsonObject => self.tag(b"json_object"),
+            ResponseFormat::JsonSchema { name, schema } => {
+                self.tag(b"json_schema");
+                self.str(name);
+                self.opt_json(schema.as_deref());
+            }
+        }
+    }
+
+    fn extra(&mut self, extra: &[(String, Box<RawValue>)]) {
+        self.tag(b"extra");
+        let mut sorted: Vec<&(String, Box<RawValue>)> = extra.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        self.len(sorted.len());
+        for (k, v) in sorted {
+            self.str(k);
+            self.opt_json(Some(v));
+        }
+    }
+
+    /// A JSON value with sorted keys and no whitespace. Text that is not JSON (it was
+    /// validated on the way in, so never in practice) is hashed as written.
+    fn opt_json(&mut self, v: Option<&RawValue>) {
+        let Some(v) = v else {
+            self.0.extend_from_slice(&[0]);
+            return;
+        };
+        self.0.extend_from_slice(&[1]);
+        match serde_json::from_str::<Value>(v.get()) {
+            Ok(parsed) => self.value(&parsed),
+            Err(_) => self.str(v.get()),
+        }
+    }
+
+    fn value(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.tag(b"n"),
+            Value::Bool(b) => self.tag(if *b { b"T" } else { b"F" }),
+            Value::Number(n) => {
+                self.tag(b"#");
+                self.str(&n.to_string());
+            }
+            Value::String(s) => {
+                self.tag(b"s");
+                self.str(s);
+            }
+            Value::Array(items) => {
+                self.tag(b"[");
+                self.len(items.len());
+                for i in items {
+                    self.value(i);
+                }
+            }
+            Value::Object(map) => {
+                self.tag(b"{");
+                self.len(map.len());
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_unstable();
+                for k in keys {
+                    self.str(k);
+                    self.value(&map[k]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_protocol::openai;
+
+    fn openai_key(body: &str, scope: &str) -> Key {
+        let view = openai::ChatRequest::parse(body.as_bytes()).unwrap();
+        let canonical = ChatRequest::try_from(&view).unwrap();
+        let seed = view.raw().get("seed");
+        key(&KeyParts {
+            targets: &[7; 32],
+            scope,
+            request: &canonical,
+            seed,
+        })
+    }
+
+    fn anthropic_key(body: &str) -> Key {
+        let canonical =
+            switchyard_protocol::anthropic::ingress::parse_request(body.as_bytes()).unwrap();
+        key(&KeyParts {
+            targets: &[7; 32],
+            scope: "k1",
+            request: &canonical,
+            seed: None,
+        })
+    }
+
+    const BASE: &str = r#"{"model":"r","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":50,"temperature":0}"#;
+
+    #[test]
+    fn key_order_whitespace_stream_user_and_metadata_do_not_change_the_key() {
+        let a = openai_key(BASE, "k1");
+        let b = openai_key(
+            r#"{ "temperature" : 0, "stream": true, "stream_options": {"include_usage": true}, "user": "u-9", "metadata": {"a": "b"},
+                "max_tokens": 50, "messages": [{"content": "Be brief.", "role": "system"}, {"role": "user", "content": "Hi"}], "model": "other" }"#,
+            "k1",
+        );
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn what_determines_the_answer_changes_the_key() {
+        let a = openai_key(BASE, "k1");
+        for changed in [
+            BASE.replace("\"Hi\"", "\"Hi!\""),
+            BASE.replace("\"temperature\":0", "\"temperature\":0.5"),
+            BASE.replace("\"max_tokens\":50", "\"max_tokens\":51"),
+            BASE.replace("}],", "}],\"seed\":3,"),
+            BASE.replace("}],", "}],\"stop\":[\"x\"],"),
+            BASE.replace("}],", "}],\"response_format\":{\"type\":\"json_object\"},"),
+        ] {
+            assert_ne!(openai_key(&changed, "k1"), a, "{changed}");
+        }
+        assert_ne!(openai_key(BASE, "k2"), a, "the scope is part of the key");
+    }
+
+    #[test]
+    fn defaults_are_explicit_so_an_omitted_temperature_equals_one() {
+        let omitted = BASE.replace(",\"temperature\":0", "");
+        let one = BASE.replace("\"temperature\":0", "\"temperature\":1");
+        assert_eq!(openai_key(&omitted, "k"), openai_key(&one, "k"));
+    }
+
+    #[test]
+    fn tool_schemas_hash_with_sorted_keys() {
+        let tool = |params: &str| {
+            BASE.replace(
+                "}],",
+                &format!(r#"}}],"tools":[{{"type":"function","function":{{"name":"f","parameters":{params}}}}}],"#),
+            )
+        };
+        let a = openai_key(
+            &tool(r#"{"type":"object","properties":{"x":{"type":"string"}}}"#),
+            "k",
+        );
+        let b = openai_key(
+            &tool(r#"{"properties":{"x":{"type":"string"}},  "type":"object"}"#),
+            "k",
+        );
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn an_openai_and_an_anthropic_client_asking_the_same_thing_share_a_key() {
+        let anthropic = r#"{"model":"r","system":"Be brief.","messages":[{"role":"user","content":"Hi"}],"max_tokens":50,"temperature":0}"#;
+        assert_eq!(openai_key(BASE, "k1"), anthropic_key(anthropic));
+    }
+}

@@ -1,0 +1,260 @@
+//! The exact response cache on the request path.
+//!
+//! Owns the per-route policy assembled from `[routes.cache]` ([`RouteCache`]), the shared
+//! store handle with its failure reporting ([`Shared`]), the client's directives
+//! ([`Directive`]: `Cache-Control: no-cache|no-store`, `x-switchyard-cache: off|refresh`),
+//! the lookup decision ([`Lookup`]) and the write of a finished answer ([`Pending`]). The key
+//! is in [`key`], the stored form in [`entry`], the replay renderers in [`replay`], the
+//! pipeline stages (lookup before admission, serving a hit) in `stage`.
+//!
+//! Invariants: a route without a cache does no cache work at all (one map lookup, shared with
+//! the observer's); a store error is a miss (the request goes upstream) or a skipped write,
+//! logged at most once per [`LOG_INTERVAL`]; only complete, successful answers are written,
+//! in a spawned task, so the client never waits on the store. Must never know dialects' wire
+//! formats (the codecs and `protocol` render) or the store's internals.
+
+pub mod config;
+mod embed;
+pub(crate) mod entry;
+pub(crate) mod key;
+pub(crate) mod replay;
+pub(crate) mod stage;
+
+use crate::observe;
+use entry::{Entry, Fold};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use switchyard_cache::{Key, Store, StoreError};
+
+/// How often a failing store is logged (each failure still counts as a miss).
+pub const LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the client asked of the cache for this request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Directive {
+    /// Look up, and store a miss's answer.
+    #[default]
+    Use,
+    /// `Cache-Control: no-cache` or `x-switchyard-cache: refresh`: skip the lookup, go
+    /// upstream, and store the fresh answer in place of any entry.
+    Refresh,
+    /// `Cache-Control: no-store` or `x-switchyard-cache: off`: neither read nor write.
+    Off,
+}
+
+impl Directive {
+    /// From the request's `Cache-Control` and `x-switchyard-cache` headers; `Off` wins over
+    /// `Refresh`. Values this version does not know are ignored.
+    pub fn from_headers(cache_control: Option<&str>, switch: Option<&str>) -> Self {
+        let mut d = Directive::Use;
+        for part in cache_control.unwrap_or("").split(',') {
+            match part.trim().to_ascii_lowercase().as_str() {
+                "no-store" => return Directive::Off,
+                "no-cache" => d = Directive::Refresh,
+                _ => {}
+            }
+        }
+        match switch.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            Some("off") => Directive::Off,
+            Some("refresh") => Directive::Refresh,
+            _ => d,
+        }
+    }
+}
+
+/// The `x-switchyard-cache` response header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Served from the cache.
+    Hit,
+    /// Went upstream; the answer is stored if it qualifies (also for a refresh).
+    Miss,
+    /// Went upstream without the cache: the client said `off`/`no-store`, or the request is
+    /// not cacheable (temperature, a feature the canonical form cannot carry, evaluation).
+    Bypass,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Hit => "hit",
+            Outcome::Miss => "miss",
+            Outcome::Bypass => "bypass",
+        }
+    }
+}
+
+/// One route's cache: its policy and the digest of its targets.
+pub(crate) struct RouteCache {
+    pub policy: config::RoutePolicy,
+    pub targets: [u8; 32],
+}
+
+/// The store every cache-enabled route shares, and its failure reporting.
+pub struct Shared {
+    store: Arc<dyn Store>,
+    /// Unix seconds of the last logged failure.
+    last_logged: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Shared {
+            store,
+            last_logged: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        })
+    }
+
+    /// The stored answer, or `None` on a miss, an unreadable entry, or a store error.
+    async fn get(&self, key: &Key) -> Option<Entry> {
+        self.get_raw(key).await.and_then(|b| Entry::from_bytes(&b))
+    }
+
+    /// The stored bytes, or `None` on a miss or a store error.
+    async fn get_raw(&self, key: &Key) -> Option<bytes::Bytes> {
+        match self.store.get(key).await {
+            Ok(found) => found,
+            Err(e) => {
+                self.failed("lookup", &e);
+                None
+            }
+        }
+    }
+
+    /// Writes in the background; the request never waits on it.
+    fn put(self: Arc<Self>, key: Key, entry: &Entry, ttl: Duration) {
+        self.put_raw(key, entry.to_bytes(), ttl);
+    }
+
+    fn put_raw(self: Arc<Self>, key: Key, bytes: bytes::Bytes, ttl: Duration) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            if let Err(e) = self.store.put(&key, bytes, ttl).await {
+                self.failed("write", &e);
+            }
+        });
+    }
+
+    /// Counts a failure and logs it unless one was logged within [`LOG_INTERVAL`].
+    fn failed(&self, what: &str, e: &StoreError) {
+        let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_logged.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= LOG_INTERVAL.as_secs()
+            && self
+                .last_logged
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                failures = n,
+                "cache {what} failed, serving from the provider instead: {e}"
+            );
+        }
+    }
+
+    /// The store's state for `/v1/status`.
+    pub fn status_json(&self) -> serde_json::Value {
+        let s = self.store.state();
+        serde_json::json!({
+            "store": s.kind,
+            "healthy": s.healthy,
+            "entries": s.entries,
+            "bytes": s.bytes,
+            "evictions": s.evictions,
+            "last_error": s.last_error,
+            "failures": self.failures.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// What the lookup stage decided.
+pub(crate) enum Lookup {
+    /// The route has no cache: no header, no work.
+    Off,
+    Bypass,
+    Hit(Entry),
+    /// Go upstream, then store the answer if it qualifies.
+    Miss(Pending),
+}
+
+impl Lookup {
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        match self {
+            Lookup::Off => None,
+            Lookup::Bypass => Some(Outcome::Bypass),
+            Lookup::Hit(_) => Some(Outcome::Hit),
+            Lookup::Miss(_) => Some(Outcome::Miss),
+        }
+    }
+}
+
+/// A miss's answer, to be stored once it is complete.
+pub(crate) struct Pending {
+    shared: Arc<Shared>,
+    key: Key,
+    ttl: Duration,
+    allow_length: bool,
+}
+
+impl Pending {
+    /// A whole answer, as the observer sees it (OpenAI's or Anthropic's shape), with the
+    /// usage the codec read from it. An OpenAI body is kept as it is (not parsed: see
+    /// [`Entry::neutral`]); an Anthropic one is parsed into the neutral form.
+    pub(crate) fn store_whole(
+        self,
+        answer: &observe::Output,
+        usage: switchyard_primitives::TokenUsage,
+        answered_by: (&str, &str),
+    ) {
+        let entry = match answer {
+            observe::Output::OpenAi(b) => {
+                Entry::from_openai_body(b, usage, answered_by).ok_or(entry::Refused::Unreadable)
+            }
+            observe::Output::Anthropic(b) => {
+                match switchyard_protocol::anthropic::parse_response(b) {
+                    Ok(resp) => Entry::from_response(resp, answered_by),
+                    Err(_) => Err(entry::Refused::Unreadable),
+                }
+            }
+            observe::Output::Streamed(_) => return,
+        };
+        self.store(entry);
+    }
+
+    /// A stream that ended complete, folded as it passed.
+    pub(crate) fn store_stream(self, fold: Fold, answered_by: (&str, &str)) {
+        self.store(fold.finish(answered_by));
+    }
+
+    fn store(self, entry: Result<Entry, entry::Refused>) {
+        let Ok(entry) = entry else { return };
+        if entry.check(self.allow_length).is_ok() {
+            self.shared.put(self.key, &entry, self.ttl);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_follow_cache_control_and_the_switchyard_header_with_off_winning() {
+        let d = Directive::from_headers;
+        assert_eq!(d(None, None), Directive::Use);
+        assert_eq!(d(Some("no-cache"), None), Directive::Refresh);
+        assert_eq!(d(Some("max-age=0, No-Store"), None), Directive::Off);
+        assert_eq!(d(None, Some("refresh")), Directive::Refresh);
+        assert_eq!(d(Some("no-cache"), Some("off")), Directive::Off);
+        assert_eq!(d(Some("no-store"), Some("refresh")), Directive::Off);
+        assert_eq!(d(None, Some("sometimes")), Directive::Use);
+    }
+}

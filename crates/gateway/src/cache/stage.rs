@@ -1,0 +1,214 @@
+//! The cache's two pipeline stages: the lookup (after the route is resolved, before
+//! admission reserves anything) and serving a hit (admission for the request rate only, the
+//! replay in the caller's dialect, a ledger record with `cache = "exact"`, cost 0 and what it
+//! saved).
+
+use super::config::Scope;
+use super::entry::Entry;
+use super::key::{KeyParts, key};
+use super::{Directive, Lookup, Outcome, Pending, replay};
+use crate::codec::{Codec, Shape};
+use crate::error::GatewayError;
+use crate::governance::Ask;
+use crate::reply::{KeyLimits, Reply, ReplyMeta, RequestContext};
+use crate::reserve::PromptBound;
+use crate::stages::{Stage, StageTimes};
+use crate::{Gateway, TargetMeta};
+use switchyard_ledger::{CACHE_EXACT, RecordKind};
+use switchyard_primitives::Money;
+use switchyard_router::Route;
+
+impl Gateway {
+    /// Decides whether the cache serves this request; looks the entry up when it may.
+    pub(crate) async fn cache_lookup<C: Codec>(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        req: &C::Request<'_>,
+    ) -> Lookup {
+        let Some(rc) = self
+            .live()
+            .route_meta
+            .get(&route.name)
+            .and_then(|m| m.cache.clone())
+        else {
+            return Lookup::Off;
+        };
+        let Some(shared) = self.cache_store() else {
+            return Lookup::Off;
+        };
+        if ctx.shadow || ctx.cache == Directive::Off {
+            return Lookup::Bypass;
+        }
+        let Some((canonical, seed)) = C::cache_request(req) else {
+            return Lookup::Bypass;
+        };
+        if canonical.temperature.unwrap_or(1.0) > 0.0 && !rc.policy.allow_temperature {
+            return Lookup::Bypass;
+        }
+        let scope = match rc.policy.scope {
+            Scope::Global => "global",
+            // The team the record is attributed to: the key's, else the `team=` tag.
+            Scope::Team => ctx
+                .team
+                .as_deref()
+                .or_else(|| {
+                    ctx.tags
+                        .iter()
+                        .find(|(k, _)| k == "team")
+                        .map(|(_, v)| v.as_str())
+                })
+                .unwrap_or(""),
+            Scope::Key => ctx.key_id.as_deref().unwrap_or("key:"),
+        };
+        let scope = format!("{}:{scope}", rc.policy.scope.as_str());
+        let k = key(&KeyParts {
+            targets: &rc.targets,
+            scope: &scope,
+            request: &canonical,
+            seed,
+        });
+        if ctx.cache == Directive::Use {
+            if let Some(entry) = shared.get(&k).await {
+                return Lookup::Hit(entry);
+            }
+        }
+        Lookup::Miss(Pending {
+            shared,
+            key: k,
+            ttl: rc.policy.ttl,
+            allow_length: rc.policy.allow_length,
+        })
+    }
+
+    /// Serves a hit: the key's request rate is counted, no token budget or `tpm` is held or
+    /// charged; the record costs 0 and carries what the original answer costs today.
+    pub(crate) fn serve_hit<C: Codec>(
+        &self,
+        hit: Hit<'_>,
+        req: &C::Request<'_>,
+        mut times: StageTimes,
+    ) -> Result<Reply, GatewayError> {
+        let Hit {
+            ctx,
+            route,
+            entry,
+            shape,
+        } = hit;
+        let admitted = self.admit_hit(ctx, C::KIND, route)?;
+        times.mark(Stage::Admit);
+        let ask = replay::Ask {
+            id: ctx.request_id.as_str(),
+            model: &entry.model,
+            created: ctx.received_at.timestamp().max(0) as u64,
+            include_usage: false,
+        };
+        let (content_type, body) = C::replay(&entry, req, ask);
+        times.mark(Stage::Render);
+        let latency = self.record_hit(HitRecord {
+            ctx,
+            route,
+            kind: C::KIND,
+            answered_by: (&entry.provider, &entry.model),
+            saved: saving(route, &entry, ctx.received_at),
+            shape: Some(shape),
+        });
+        times.mark(Stage::Record);
+        Ok(Reply {
+            status: 200,
+            content_type: Some(content_type.into()),
+            meta: ReplyMeta {
+                route: route.name.clone(),
+                provider: entry.provider,
+                model: entry.model,
+                overhead: latency,
+                cost: Some(Money::ZERO),
+                dropped: Vec::new(),
+                limits: KeyLimits::of(&admitted),
+                stages: times,
+                cache: Some(Outcome::Hit),
+            },
+            body,
+        })
+    }
+}
+
+impl Gateway {
+    /// A hit's admission: the key's route check and request rate; nothing is reserved, and
+    /// the zero hold is settled at once.
+    pub(crate) fn admit_hit(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        route: &Route<TargetMeta>,
+    ) -> Result<crate::Admitted, GatewayError> {
+        let free = Ask {
+            prompt_tokens: || 0,
+            bound: PromptBound::default(),
+            max_output: Some(0),
+        };
+        let mut admitted = self.admit(ctx, kind, route, free)?;
+        admitted.settle(Some(Money::ZERO), 0);
+        Ok(admitted)
+    }
+
+    /// Records a hit (cost 0, what it saved); returns the request's latency so far.
+    pub(crate) fn record_hit(&self, h: HitRecord<'_>) -> std::time::Duration {
+        let mut rec = crate::record::draft(h.ctx, &h.route.name, h.kind);
+        if rec.workload.is_none() {
+            rec.workload = self
+                .live()
+                .route_meta
+                .get(&h.route.name)
+                .and_then(|m| m.workload.clone());
+        }
+        if let Some(shape) = h.shape {
+            rec.streamed = shape.streamed;
+            rec.features = shape.features;
+        }
+        rec.cache = Some(CACHE_EXACT.into());
+        rec.cost_usd = Some(Money::ZERO);
+        rec.saved_usd = h.saved;
+        rec.provider = Some(h.answered_by.0.to_string());
+        rec.model = Some(h.answered_by.1.to_string());
+        let latency = h.ctx.received.elapsed();
+        rec.latency_ms = latency.as_secs_f64() * 1000.0;
+        rec.overhead_us = latency.as_micros() as u64;
+        self.inner.recorder.record(rec);
+        latency
+    }
+}
+
+/// What a hit's record says.
+pub(crate) struct HitRecord<'a> {
+    pub ctx: &'a RequestContext,
+    pub route: &'a Route<TargetMeta>,
+    pub kind: RecordKind,
+    /// The provider and model of the stored answer.
+    pub answered_by: (&'a str, &'a str),
+    pub saved: Option<Money>,
+    pub shape: Option<Shape>,
+}
+
+/// A hit and what the pipeline knew when it found it.
+pub(crate) struct Hit<'a> {
+    pub ctx: &'a RequestContext,
+    pub route: &'a Route<TargetMeta>,
+    pub entry: Entry,
+    pub shape: Shape,
+}
+
+/// The stored answer's usage at the answering target's price today; `None` when the route no
+/// longer has that target or the catalog does not price it.
+fn saving(
+    route: &Route<TargetMeta>,
+    entry: &Entry,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Money> {
+    let target = route
+        .targets
+        .iter()
+        .find(|t| t.provider.name() == entry.provider && t.model == entry.model)?;
+    let pricing = target.meta.pricing.as_deref()?;
+    Some(pricing.cost_at(&entry.usage, at).cost)
+}

@@ -1,0 +1,134 @@
+//! "Savings by lever": what each way of cutting the bill saved over a period, read from the
+//! hourly rollup (never a scan of requests).
+//!
+//! Owns the [`Lever`] list and the [`Savings`] report. Each lever fills its own row; a lever
+//! whose measure is not recorded yet reports `measured = false` rather than a misleading zero,
+//! so the table already has its place. Must never know how a lever works, only what the
+//! rollup says it saved.
+
+use crate::{LedgerError, SummaryQuery};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use std::str::FromStr;
+use switchyard_primitives::Money;
+
+/// One way Switchyard cuts the bill, in the order the report lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lever {
+    /// The exact response cache (`Record::cache = "exact"`).
+    Cache,
+    /// The semantic cache (`Record::cache = "semantic"`).
+    SemanticCache,
+    /// Provider prompt caching (cache-read tokens priced against full input).
+    PromptCaching,
+    /// Cascade routing (the cheap tier's answers against the top tier's price).
+    Cascade,
+    /// The batch APIs' discount.
+    Batch,
+    /// Routing to a cheaper target than the route's first.
+    Routing,
+}
+
+impl Lever {
+    pub const ALL: [Lever; 6] = [
+        Lever::Cache,
+        Lever::SemanticCache,
+        Lever::PromptCaching,
+        Lever::Cascade,
+        Lever::Batch,
+        Lever::Routing,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Lever::Cache => "cache (exact)",
+            Lever::SemanticCache => "semantic cache",
+            Lever::PromptCaching => "prompt caching",
+            Lever::Cascade => "cascade",
+            Lever::Batch => "batch",
+            Lever::Routing => "routing",
+        }
+    }
+}
+
+/// What one lever saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeverSavings {
+    pub lever: Lever,
+    /// Whether this build records the lever's saving; `false`: not measured yet (the other
+    /// fields are zero and mean nothing).
+    pub measured: bool,
+    /// Requests the lever served or changed (cache hits, …).
+    pub requests: u64,
+    pub saved_usd: Money,
+}
+
+/// Savings by lever over a period, beside what was spent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Savings {
+    /// What the period's requests cost (cache hits cost nothing).
+    pub spent_usd: Money,
+    pub saved_usd: Money,
+    /// Every lever in [`Lever::ALL`] order.
+    pub levers: Vec<LeverSavings>,
+}
+
+impl Savings {
+    /// The share of the would-be bill saved: `saved / (spent + saved)`, in 0..1.
+    pub fn share(&self, saved: Money) -> f64 {
+        let whole = self.spent_usd + self.saved_usd;
+        if whole.is_zero() {
+            return 0.0;
+        }
+        (saved.decimal() / whole.decimal())
+            .to_string()
+            .parse()
+            .unwrap_or(0.0)
+    }
+}
+
+pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, LedgerError> {
+    let since = q
+        .since
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT cost_usd, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd
+         FROM rollup_hourly WHERE hour >= ?1 AND (?2 OR shadow = 0)",
+    )?;
+    let mut rows = stmt.query(params![since, q.include_shadow])?;
+    let money = |s: String| Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()));
+    let (mut spent, mut exact, mut semantic) = (Money::ZERO, (0, Money::ZERO), (0, Money::ZERO));
+    while let Some(r) = rows.next()? {
+        spent += money(r.get(0)?)?;
+        exact.0 += r.get::<_, i64>(1)?.max(0) as u64;
+        exact.1 += money(r.get(2)?)?;
+        semantic.0 += r.get::<_, i64>(3)?.max(0) as u64;
+        semantic.1 += money(r.get(4)?)?;
+    }
+    let levers = Lever::ALL
+        .iter()
+        .map(|&lever| {
+            let got = match lever {
+                Lever::Cache => Some(exact),
+                Lever::SemanticCache => Some(semantic),
+                // Recorded by other levers' work as it lands (docs/caching.md).
+                Lever::PromptCaching | Lever::Cascade | Lever::Batch | Lever::Routing => None,
+            };
+            let (requests, saved_usd) = got.unwrap_or((0, Money::ZERO));
+            LeverSavings {
+                lever,
+                measured: got.is_some(),
+                requests,
+                saved_usd,
+            }
+        })
+        .collect::<Vec<_>>();
+    let saved_usd = levers.iter().map(|l| l.saved_usd).sum();
+    Ok(Savings {
+        spent_usd: spent,
+        saved_usd,
+        levers,
+    })
+}
