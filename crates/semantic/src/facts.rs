@@ -12,6 +12,9 @@ use crate::tokens::{self, Token};
 pub struct Number {
     pub value: String,
     pub unit: Option<&'static str>,
+    /// Spelled out, at most two and without a unit ("merge two lists", "which one"): such
+    /// words are often incidental, so they need to agree only when both sides have some.
+    pub weak: bool,
 }
 
 /// What a text says that its embedding may blur.
@@ -29,6 +32,11 @@ pub struct Facts {
     pub terms: Vec<String>,
     /// Quoted strings as written.
     pub quoted: Vec<String>,
+    /// Hashes of every word (lower case, also without a possessive or plural `s`), sorted:
+    /// a term of one side must occur among the other side's words.
+    pub words: Vec<u64>,
+    /// The text holds a word that makes order matter (`from`, `to`, `than`, `vs`, …).
+    pub directional: bool,
     /// Language or script, where it could be told (`en`, `fr`, `cyrillic`, `han`, …).
     pub language: Option<&'static str>,
 }
@@ -47,6 +55,8 @@ impl Facts {
         facts.polarity = polarity(&toks);
         numbers_and_dates(&toks, &mut facts);
         facts.terms = terms(&toks);
+        facts.words = word_hashes(&toks);
+        facts.directional = toks.iter().any(|t| lexicon::DIRECTIONAL.contains(&t.lower.as_str()));
         facts
     }
 
@@ -58,6 +68,7 @@ impl Facts {
             + strings(&self.dates)
             + strings(&self.terms)
             + strings(&self.quoted)
+            + self.words.capacity() * 8
     }
 }
 
@@ -119,6 +130,7 @@ struct Pending {
     total: f64,
     current: f64,
     active: bool,
+    spelled: bool,
     unit: Option<&'static str>,
 }
 
@@ -137,9 +149,12 @@ impl Pending {
 
     fn flush(&mut self, out: &mut Vec<Number>, unit: Option<&'static str>) {
         if self.active {
+            let value = self.total + self.current;
+            let unit = self.unit.or(unit);
             out.push(Number {
-                value: canonical(self.total + self.current),
-                unit: self.unit.or(unit),
+                value: canonical(value),
+                unit,
+                weak: self.spelled && unit.is_none() && value <= 2.0,
             });
         }
         *self = Pending::default();
@@ -167,6 +182,7 @@ fn numbers_and_dates(toks: &[Token], facts: &mut Facts) {
                 pending.flush(&mut facts.numbers, None);
             }
             pending.add(v);
+            pending.spelled = true;
             after_number = true;
             continue;
         }
@@ -189,7 +205,7 @@ fn read_digits(t: &Token, pending: &mut Pending, out: &mut Vec<Number>) {
         .and_then(|b| CURRENCY_SYMBOLS.iter().find(|(c, _)| *c == b).map(|(_, u)| *u));
     let percent = (t.after == Some('%')).then_some("percent");
     let Some(mut value) = parse_decimal(digits) else {
-        out.push(Number { value: t.lower.clone(), unit: None });
+        out.push(Number { value: t.lower.clone(), unit: None, weak: false });
         return;
     };
     let mut unit = currency.or(percent);
@@ -197,12 +213,16 @@ fn read_digits(t: &Token, pending: &mut Pending, out: &mut Vec<Number>) {
         "" | "st" | "nd" | "rd" | "th" => {}
         "k" => value *= 1e3,
         "am" | "pm" => {
-            out.push(Number { value: t.lower.clone(), unit: None });
+            out.push(Number { value: t.lower.clone(), unit: None, weak: false });
             return;
         }
-        other => unit = unit.or(unit_of(other)).or(Some("?")),
+        other => match unit_of(other) {
+            Some(u) => unit = unit.or(Some(u)),
+            // An identifier such as `2fa` or `3d`: the terms carry it.
+            None => return,
+        },
     }
-    *pending = Pending { total: 0.0, current: value, active: true, unit };
+    *pending = Pending { total: 0.0, current: value, active: true, spelled: false, unit };
     if unit.is_some() && !suffix.is_empty() {
         pending.flush(out, None);
     }
@@ -244,6 +264,37 @@ fn date_of(toks: &[Token], i: usize) -> Option<String> {
     None
 }
 
+/// `5km`, `3rd`, `4k`, `10pm`: a number with a suffix rather than a name like `2fa`.
+fn is_amount(t: &Token) -> bool {
+    if !t.starts_with_digit() {
+        return false;
+    }
+    let suffix = t.lower.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+    matches!(suffix, "st" | "nd" | "rd" | "th" | "k" | "am" | "pm") || unit_of(suffix).is_some()
+}
+
+/// The word forms a term may be found under: as written, without a possessive, without a
+/// plural `s`.
+fn word_hashes(toks: &[Token]) -> Vec<u64> {
+    let mut out: Vec<u64> = toks
+        .iter()
+        .flat_map(|t| {
+            let word = t.raw.to_lowercase();
+            let bare = strip_possessive(&word).to_owned();
+            let singular = bare.strip_suffix('s').filter(|s| s.len() >= 2).map(str::to_owned);
+            [Some(word), Some(bare), singular].into_iter().flatten().map(|w| hash_word(&w))
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// FNV-1a of a word (stable across runs, so facts could be persisted).
+pub(crate) fn hash_word(word: &str) -> u64 {
+    word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 fn is_number_token(t: &Token) -> bool {
     t.starts_with_digit() || NUMBER_WORDS.iter().any(|(w, _)| *w == t.lower)
 }
@@ -253,6 +304,16 @@ fn strip_possessive(word: &str) -> &str {
         .or_else(|| word.strip_suffix("’s"))
         .or_else(|| word.strip_suffix('\''))
         .unwrap_or(word)
+}
+
+/// An entity as compared: lower case, no possessive, `APIs` → `api`.
+fn entity_form(raw: &str) -> String {
+    let bare = strip_possessive(raw);
+    let caps_plural = bare.len() > 2
+        && bare.ends_with('s')
+        && bare[..bare.len() - 1].chars().all(|c| c.is_uppercase() || c.is_ascii_digit());
+    let bare = if caps_plural { &bare[..bare.len() - 1] } else { bare };
+    bare.to_lowercase()
 }
 
 fn is_date_word(t: &Token) -> bool {
@@ -268,7 +329,7 @@ fn terms(toks: &[Token]) -> Vec<String> {
     let mut joined_prev = false;
     while i < toks.len() {
         let t = &toks[i];
-        let word = strip_possessive(&t.raw).to_lowercase();
+        let word = entity_form(&t.raw);
         if let Some(pair) = toks.get(i + 1).map(|n| format!("{word} {}", strip_possessive(&n.raw).to_lowercase())) {
             if GAZETTEER.contains(&pair.as_str()) {
                 out.push(pair);
@@ -280,8 +341,8 @@ fn terms(toks: &[Token]) -> Vec<String> {
         let after_number = i > 0 && is_number_token(&toks[i - 1]);
         let entity = GAZETTEER.contains(&word.as_str())
             || (t.is_all_caps() && unit_of(&word).is_none() && !lexicon::is_function_word(&word))
-            || (t.is_capitalised() && !t.sentence_start && !lexicon::is_function_word(&word) && !is_date_word(t))
-            || (t.raw.starts_with(char::is_alphabetic) && t.raw.chars().any(|c| c.is_ascii_digit()));
+            || (t.is_capitalised() && !t.sentence_start && word.chars().count() > 1 && !lexicon::is_function_word(&word) && !is_date_word(t))
+            || (t.raw.chars().any(char::is_alphabetic) && t.raw.chars().any(|c| c.is_ascii_digit()) && !is_amount(t));
         let standalone_unit = !after_number && lexicon::is_standalone_unit(&word) && unit_of(&word).is_some();
         if entity && t.is_capitalised() && joined_prev && !GAZETTEER.contains(&word.as_str()) {
             if let Some(last) = out.last_mut() {
@@ -334,7 +395,11 @@ fn accent_hints(text: &str, lang: &str) -> usize {
         "it" => "ìòù",
         _ => "",
     };
-    text.chars().filter(|c| marks.contains(*c)).count() * 2
+    let elisions = match lang {
+        "fr" => ["qu'", "j'", "d'", "c'"].iter().map(|e| text.to_lowercase().matches(e).count()).sum(),
+        _ => 0,
+    };
+    (text.chars().filter(|c| marks.contains(*c)).count() + elisions) * 2
 }
 
 const SCRIPTS: &[(&str, std::ops::RangeInclusive<char>)] = &[

@@ -1,9 +1,11 @@
 //! The agreement rules between two facts signatures: which [`Guard`]s a candidate fails.
 //!
 //! Each guard is a rule over one part of [`Facts`]: negation presence equal; no polarity group
-//! with different poles on the two sides; numbers (with units), dates, terms and quoted strings
-//! equal as sequences (order matters: "from Paris to Rome" is not "from Rome to Paris"); the
-//! language equal where both sides' language is known.
+//! with different poles on the two sides; numbers (with units) equal as multisets, and in the
+//! same order when either text has a directional word ("is 3 more than 5"); dates and quoted
+//! strings equal as sequences; every entity of each side found among the other side's words
+//! (so casing does not matter), in the same order when either side is directional ("from
+//! Paris to Rome" is not "from Rome to Paris"); the language equal where both are known.
 
 use crate::facts::Facts;
 use std::fmt;
@@ -53,9 +55,9 @@ impl Guard {
         match self {
             Guard::Negation => a.negated == b.negated,
             Guard::Polarity => polarity_agrees(&a.polarity, &b.polarity),
-            Guard::Numbers => a.numbers == b.numbers,
+            Guard::Numbers => numbers_agree(a, b),
             Guard::Dates => a.dates == b.dates,
-            Guard::Entities => a.terms == b.terms,
+            Guard::Entities => terms_agree(a, b),
             Guard::Quoted => a.quoted == b.quoted,
             Guard::Language => match (a.language, b.language) {
                 (Some(x), Some(y)) => x == y,
@@ -111,6 +113,38 @@ pub fn check(query: &Facts, candidate: &Facts) -> GuardSet {
         }
     }
     failed
+}
+
+fn numbers_agree(a: &Facts, b: &Facts) -> bool {
+    let strong = |f: &Facts| f.numbers.iter().filter(|n| !n.weak).cloned().collect::<Vec<_>>();
+    let weak = |f: &Facts| f.numbers.iter().filter(|n| n.weak).cloned().collect::<Vec<_>>();
+    let (sa, sb) = (strong(a), strong(b));
+    let (wa, wb) = (weak(a), weak(b));
+    let weak_ok = wa.is_empty() || wb.is_empty() || wa == wb;
+    let ordered = a.directional || b.directional;
+    weak_ok && if ordered { sa == sb } else { same_multiset(&sa, &sb) }
+}
+
+fn same_multiset<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| a.iter().filter(|y| *y == x).count() == b.iter().filter(|y| *y == x).count())
+}
+
+/// A term is found in a text when each of its words is among the text's words.
+fn found_in(term: &str, words: &[u64]) -> bool {
+    let term = term.strip_prefix("unit:").unwrap_or(term);
+    term.split(' ').all(|w| words.binary_search(&crate::facts::hash_word(w)).is_ok())
+}
+
+fn terms_agree(a: &Facts, b: &Facts) -> bool {
+    let contained = |x: &Facts, y: &Facts| x.terms.iter().all(|t| found_in(t, &y.words) || y.terms.contains(t));
+    if !contained(a, b) || !contained(b, a) {
+        return false;
+    }
+    if !(a.directional || b.directional) {
+        return true;
+    }
+    let common = |x: &Facts, y: &Facts| x.terms.iter().filter(|t| y.terms.contains(t)).cloned().collect::<Vec<_>>();
+    common(a, b) == common(b, a)
 }
 
 /// Only a group named on both sides can disagree: "enable" against "turn on" agrees, "enable"

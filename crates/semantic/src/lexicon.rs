@@ -52,9 +52,9 @@ pub(crate) const POLARITY: &[(&str, &[(&str, u8)])] = &[
     ("agree", &[("agre", 0), ("disagre", 1)]),
     ("possible", &[("possibl", 0), ("impossibl", 1)]),
     ("early", &[("early", 0), ("earlier", 0), ("lat", 1), ("later", 1)]),
-    ("long", &[("long", 0), ("longer", 0), ("short", 1), ("shorter", 1)]),
-    ("big", &[("big", 0), ("bigger", 0), ("larg", 0), ("larger", 0), ("small", 1), ("smaller", 1)]),
-    ("high", &[("high", 0), ("higher", 0), ("low", 1)]),
+    ("long", &[("long", 0), ("longer", 0), ("longest", 0), ("short", 1), ("shorter", 1), ("shortest", 1)]),
+    ("big", &[("big", 0), ("bigger", 0), ("biggest", 0), ("larg", 0), ("larger", 0), ("largest", 0), ("small", 1), ("smaller", 1), ("smallest", 1), ("tiny", 1)]),
+    ("high", &[("high", 0), ("higher", 0), ("highest", 0), ("tallest", 0), ("low", 1), ("lowest", 1)]),
     ("first", &[("first", 0), ("last", 1)]),
     ("new", &[("newest", 0), ("newer", 0), ("oldest", 1), ("older", 1)]),
     ("input", &[("input", 0), ("output", 1)]),
@@ -68,6 +68,12 @@ pub(crate) const POLARITY: &[(&str, &[(&str, u8)])] = &[
     ("male", &[("mal", 0), ("femal", 1)]),
     ("north", &[("north", 0), ("south", 1)]),
     ("east", &[("east", 0), ("west", 1)]),
+];
+
+/// Words after which the order of names and numbers changes the meaning.
+pub(crate) const DIRECTIONAL: &[&str] = &[
+    "from", "to", "into", "than", "vs", "versus", "before", "after", "over", "minus", "divided",
+    "per", "toward", "towards", "onto",
 ];
 
 /// Number words and their values (scale words multiply).
@@ -145,12 +151,12 @@ pub(crate) const PERIOD_WORDS: &[&str] = &["week", "month", "year", "weekend", "
 
 /// Stopwords that mark a Latin-script language; a text's language is the one with most hits.
 pub(crate) const LANGUAGE_STOPWORDS: &[(&str, &[&str])] = &[
-    ("en", &["the", "is", "what", "how", "and", "of", "to", "in", "my", "do", "i", "you", "for", "are", "can", "with", "does", "which", "why", "a"]),
-    ("fr", &["le", "la", "les", "est", "quel", "quelle", "comment", "et", "de", "du", "des", "un", "une", "je", "mon", "ma", "pour", "pourquoi", "qu'est-ce", "dans", "avec", "sur", "est-ce"]),
-    ("es", &["el", "la", "los", "las", "es", "qué", "que", "cómo", "como", "y", "de", "del", "un", "una", "mi", "para", "por", "en", "con", "cuál", "cual", "puedo"]),
-    ("de", &["der", "die", "das", "ist", "was", "wie", "und", "von", "zu", "ein", "eine", "mein", "meine", "für", "warum", "ich", "mit", "kann", "welche", "auf", "den"]),
-    ("it", &["il", "lo", "la", "gli", "è", "che", "come", "e", "di", "del", "un", "una", "mio", "per", "perché", "qual", "quale", "posso", "nel"]),
-    ("pt", &["o", "os", "as", "é", "que", "como", "e", "de", "do", "da", "um", "uma", "meu", "minha", "para", "por", "qual", "posso", "em", "no", "na"]),
+    ("en", &["the", "is", "what", "how", "and", "of", "to", "in", "my", "do", "i", "you", "for", "are", "can", "with", "does", "which", "why", "a", "who", "was", "were", "it", "me", "tell", "give", "about", "this", "that", "on", "at", "your", "an", "or", "if", "from", "by", "when", "where", "should", "get", "there", "best", "way", "known", "explain"]),
+    ("fr", &["le", "la", "les", "est", "quel", "quels", "quelle", "comment", "et", "de", "du", "des", "un", "une", "je", "mon", "ma", "mes", "pour", "pourquoi", "qu'est-ce", "dans", "avec", "sur", "est-ce", "où", "puis-je", "combien", "vous", "votre", "ce", "ces", "au", "aux", "est-il", "faire"]),
+    ("es", &["el", "la", "los", "las", "es", "qué", "cómo", "y", "de", "del", "un", "una", "mi", "para", "por", "en", "cuál", "puedo", "dónde", "cuánto", "está", "su", "sus", "se", "hago", "mis", "lo"]),
+    ("de", &["der", "die", "das", "ist", "was", "wie", "und", "von", "zu", "ein", "eine", "mein", "meine", "für", "warum", "ich", "mit", "kann", "welche", "auf", "den", "wo", "finde", "sie", "ihre", "hat", "mache"]),
+    ("it", &["il", "lo", "la", "gli", "è", "che", "come", "e", "di", "del", "della", "un", "una", "mio", "mia", "mie", "per", "perché", "qual", "quale", "posso", "nel", "dove", "trovo", "con", "faccio", "quanto", "cos'è", "dov'è", "vostra", "i", "il", "ci"]),
+    ("pt", &["o", "os", "as", "é", "que", "como", "e", "de", "do", "da", "um", "uma", "meu", "minha", "para", "por", "qual", "posso", "em", "no", "na", "vocês", "cozinhar", "quais"]),
     ("nl", &["de", "het", "is", "wat", "hoe", "en", "van", "een", "mijn", "voor", "waarom", "ik", "met", "kan", "welke", "op"]),
 ];
 
