@@ -37,9 +37,17 @@ fn args() -> Result<Args, String> {
         match flag.as_str() {
             "--pairs" => out.pairs = value.into(),
             "--embedder" => out.embedder = value,
-            "--max-false-hits" => out.max_false_hits = value.parse().map_err(|e| format!("--max-false-hits: {e}"))?,
+            "--max-false-hits" => {
+                out.max_false_hits = value
+                    .parse()
+                    .map_err(|e| format!("--max-false-hits: {e}"))?
+            }
             "--errors" => out.errors = Some(value.parse().map_err(|e| format!("--errors: {e}"))?),
-            other => return Err(format!("unknown option {other}: use --pairs, --embedder, --max-false-hits or --errors")),
+            other => {
+                return Err(format!(
+                    "unknown option {other}: use --pairs, --embedder, --max-false-hits or --errors"
+                ));
+            }
         }
     }
     Ok(out)
@@ -64,7 +72,10 @@ fn minilm() -> Result<Arc<dyn Embed>, String> {
 
 #[cfg(not(feature = "minilm"))]
 fn minilm() -> Result<Arc<dyn Embed>, String> {
-    Err("built without the `minilm` feature: add `--features minilm` (or use --embedder hash)".into())
+    Err(
+        "built without the `minilm` feature: add `--features minilm` (or use --embedder hash)"
+            .into(),
+    )
 }
 
 fn thresholds() -> Vec<f32> {
@@ -75,7 +86,10 @@ async fn single_text_latency(embedder: &dyn Embed, texts: &[String]) -> Result<(
     let mut times = Vec::new();
     for t in texts.iter().take(100) {
         let start = Instant::now();
-        embedder.embed(std::slice::from_ref(t)).await.map_err(|e| e.to_string())?;
+        embedder
+            .embed(std::slice::from_ref(t))
+            .await
+            .map_err(|e| e.to_string())?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
@@ -88,17 +102,26 @@ fn report(scored: &[Scored], max_false_hits: f64) {
     let on = eval::sweep(scored, &thresholds(), true);
     let off = eval::sweep(scored, &thresholds(), false);
     let every = |rows: &[eval::Row]| -> Vec<eval::Row> {
-        rows.iter().filter(|r| (r.threshold * 100.0).round() as i32 % 5 == 0 || r.threshold >= 0.85).copied().collect()
+        rows.iter()
+            .filter(|r| (r.threshold * 100.0).round() as i32 % 5 == 0 || r.threshold >= 0.85)
+            .copied()
+            .collect()
     };
     println!("## Guards on\n\n{}", eval::sweep_table(&every(&on)));
-    println!("## Similarity only (guards off)\n\n{}", eval::sweep_table(&every(&off)));
+    println!(
+        "## Similarity only (guards off)\n\n{}",
+        eval::sweep_table(&every(&off))
+    );
     match eval::choose(&on, max_false_hits) {
         Some(row) => println!(
             "lowest threshold with the false-hit rate's upper 95% bound <= {:.1}% (guards on): {:.2}\n",
             max_false_hits * 100.0,
             row.threshold
         ),
-        None => println!("no threshold keeps the false-hit upper bound <= {:.1}%\n", max_false_hits * 100.0),
+        None => println!(
+            "no threshold keeps the false-hit upper bound <= {:.1}%\n",
+            max_false_hits * 100.0
+        ),
     }
     match eval::choose(&off, max_false_hits) {
         Some(row) => println!("same, guards off: {:.2}\n", row.threshold),
@@ -106,7 +129,10 @@ fn report(scored: &[Scored], max_false_hits: f64) {
     }
     println!(
         "## At the default min_similarity {DEFAULT_MIN_SIMILARITY:.2}\n\n{}\n{}",
-        eval::sweep_table(&[eval::evaluate(scored, DEFAULT_MIN_SIMILARITY, true), eval::evaluate(scored, DEFAULT_MIN_SIMILARITY, false)]),
+        eval::sweep_table(&[
+            eval::evaluate(scored, DEFAULT_MIN_SIMILARITY, true),
+            eval::evaluate(scored, DEFAULT_MIN_SIMILARITY, false)
+        ]),
         eval::category_table(&eval::per_category(scored, DEFAULT_MIN_SIMILARITY))
     );
 }
@@ -115,7 +141,10 @@ fn print_errors(pairs: &[eval::Pair], scored: &[Scored], threshold: f32) {
     for (p, s) in pairs.iter().zip(scored) {
         let served = s.similarity >= threshold && s.failed.is_empty();
         if served != p.hit {
-            println!("{}\t{:.3}\t[{}]\t{:?}\t{:?}", p.category, s.similarity, s.failed, p.a, p.b);
+            println!(
+                "{}\t{:.3}\t[{}]\t{:?}\t{:?}",
+                p.category, s.similarity, s.failed, p.a, p.b
+            );
         }
     }
 }
@@ -123,20 +152,31 @@ fn print_errors(pairs: &[eval::Pair], scored: &[Scored], threshold: f32) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), String> {
     let args = args()?;
-    let text = std::fs::read_to_string(&args.pairs).map_err(|e| format!("{}: {e}", args.pairs.display()))?;
+    let text = std::fs::read_to_string(&args.pairs)
+        .map_err(|e| format!("{}: {e}", args.pairs.display()))?;
     let pairs = eval::parse_pairs(&text)?;
     let embedder = embedder(&args.embedder)?;
     let hits = pairs.iter().filter(|p| p.hit).count();
-    println!("{} pairs ({hits} should hit, {} must not), embedder {}\n", pairs.len(), pairs.len() - hits, args.embedder);
+    println!(
+        "{} pairs ({hits} should hit, {} must not), embedder {}\n",
+        pairs.len(),
+        pairs.len() - hits,
+        args.embedder
+    );
     let start = Instant::now();
-    let scored = eval::score(&pairs, embedder.as_ref()).await.map_err(|e| e.to_string())?;
+    let scored = eval::score(&pairs, embedder.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     if let Some(threshold) = args.errors {
         print_errors(&pairs, &scored, threshold);
         return Ok(());
     }
     let distinct: Vec<String> = {
-        let mut t: Vec<String> = pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).collect();
+        let mut t: Vec<String> = pairs
+            .iter()
+            .flat_map(|p| [p.a.clone(), p.b.clone()])
+            .collect();
         t.sort_unstable();
         t.dedup();
         t

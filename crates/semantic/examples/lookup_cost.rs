@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_semantic::{
-    Config, ContextHash, Embed, EmbedFuture, Key, Limits, Precision, Request, Scope, SemanticCache, Stored,
+    Config, ContextHash, Embed, EmbedFuture, Key, Limits, Precision, Request, Scope, SemanticCache,
+    Stored,
 };
 
 const DIMS: usize = 384;
@@ -51,7 +52,11 @@ impl Rng {
 fn rss_bytes() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<usize>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -63,7 +68,10 @@ fn key(i: usize) -> Key {
 
 fn measure(entries: usize, precision: Precision) {
     let config = Config {
-        limits: Limits { max_entries: entries, max_bytes: usize::MAX },
+        limits: Limits {
+            max_entries: entries,
+            max_bytes: usize::MAX,
+        },
         precision,
         ..Config::default()
     };
@@ -72,15 +80,26 @@ fn measure(entries: usize, precision: Precision) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let before = rss_bytes();
     let cache = SemanticCache::new(config, Arc::new(Dims));
-    let stored = |i| Stored { key: key(i), ttl: Duration::from_secs(3600) };
+    let stored = |i| Stored {
+        key: key(i),
+        ttl: Duration::from_secs(3600),
+    };
     for i in 0..entries {
         let text = format!("How do I reset the password of account {i} on the Acme portal?");
-        let req = Request { text: &text, context, scope: &scope };
+        let req = Request {
+            text: &text,
+            context,
+            scope: &scope,
+        };
         cache.insert_embedded(&req, &rng.unit(), stored(i));
     }
     let grown = rss_bytes().saturating_sub(before);
     let queries: Vec<Vec<f32>> = (0..200).map(|_| rng.unit()).collect();
-    let req = Request { text: "How can I reset my Acme password for account 17?", context, scope: &scope };
+    let req = Request {
+        text: "How can I reset my Acme password for account 17?",
+        context,
+        scope: &scope,
+    };
     let mut times = Vec::with_capacity(queries.len());
     let mut sink = 0.0f32;
     for q in &queries {
@@ -103,9 +122,18 @@ fn measure(entries: usize, precision: Precision) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
-    println!("| entries in the partition | precision | p50 µs | mean µs | p99 µs | accounted bytes/entry | RSS growth bytes/entry |");
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10_000, 100_000]
+    } else {
+        sizes
+    };
+    println!(
+        "| entries in the partition | precision | p50 µs | mean µs | p99 µs | accounted bytes/entry | RSS growth bytes/entry |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for entries in sizes {
         for precision in [Precision::F32, Precision::I8] {

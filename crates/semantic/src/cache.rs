@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::embed::{Embed, EmbedError, checked};
 use crate::facts::Facts;
 use crate::guard::{self, GuardSet};
-use crate::index::{ContextHash, Index, IndexState, Scope};
+use crate::index::{ContextHash, Index, IndexState, NewEntry, Scope};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -78,7 +78,10 @@ impl Lookup {
         if self.hit.is_some() {
             return None;
         }
-        let mut above = self.candidates.iter().filter(|c| c.similarity >= self.min_similarity);
+        let mut above = self
+            .candidates
+            .iter()
+            .filter(|c| c.similarity >= self.min_similarity);
         Some(match (self.candidates.is_empty(), above.next()) {
             _ if self.too_long => Miss::TooLong,
             (true, _) => Miss::Empty,
@@ -88,7 +91,12 @@ impl Lookup {
     }
 
     fn too_long(min_similarity: f32) -> Self {
-        Self { hit: None, candidates: Vec::new(), min_similarity, too_long: true }
+        Self {
+            hit: None,
+            candidates: Vec::new(),
+            min_similarity,
+            too_long: true,
+        }
     }
 }
 
@@ -113,7 +121,12 @@ impl SemanticCache {
     /// A cache whose expiry follows `clock` (tests inject one).
     pub fn with_clock(config: Config, embedder: Arc<dyn Embed>, clock: Arc<dyn Clock>) -> Self {
         let index = Index::new(embedder.dimensions(), config.precision, config.limits);
-        Self { config, embedder, index: RwLock::new(index), clock }
+        Self {
+            config,
+            embedder,
+            index: RwLock::new(index),
+            clock,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -167,7 +180,12 @@ impl SemanticCache {
             .iter()
             .find(|c| c.similarity >= min_similarity && c.failed.is_empty())
             .copied();
-        Lookup { hit, candidates, min_similarity, too_long: false }
+        Lookup {
+            hit,
+            candidates,
+            min_similarity,
+            too_long: false,
+        }
     }
 
     /// Stores an entry with a vector the caller embedded itself.
@@ -177,7 +195,12 @@ impl SemanticCache {
         }
         let expires = self.expiry(stored.ttl);
         let part = (req.scope.clone(), req.context);
-        self.write().insert(part, vector, stored.key, Facts::of(req.text), expires)
+        let entry = NewEntry {
+            key: stored.key,
+            facts: Facts::of(req.text),
+            expires,
+        };
+        self.write().insert(part, vector, entry)
     }
 
     /// Drops the entry pointing at `key` (the exact store no longer has its answer).
@@ -197,24 +220,33 @@ impl SemanticCache {
 
     fn expiry(&self, ttl: Duration) -> DateTime<Utc> {
         let ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX);
-        self.clock.now().checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        self.clock
+            .now()
+            .checked_add_signed(ttl)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     async fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let texts = [normalise(text)];
         let vectors = self.embedder.embed(&texts).await?;
         let mut vectors = checked(vectors, 1, self.embedder.dimensions())?;
-        vectors.pop().ok_or_else(|| EmbedError::Failed("no vector returned".to_owned()))
+        vectors
+            .pop()
+            .ok_or_else(|| EmbedError::Failed("no vector returned".to_owned()))
     }
 
     // A panic while holding the lock leaves the index consistent (every mutation completes
     // before it returns), so a poisoned lock is used as is.
     fn read(&self) -> RwLockReadGuard<'_, Index> {
-        self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
-        self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

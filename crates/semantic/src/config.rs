@@ -51,7 +51,10 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             min_similarity: DEFAULT_MIN_SIMILARITY,
-            limits: Limits { max_entries: DEFAULT_MAX_ENTRIES, max_bytes: DEFAULT_MAX_BYTES },
+            limits: Limits {
+                max_entries: DEFAULT_MAX_ENTRIES,
+                max_bytes: DEFAULT_MAX_BYTES,
+            },
             precision: Precision::F32,
             candidates: DEFAULT_CANDIDATES,
             max_text_chars: DEFAULT_MAX_TEXT_CHARS,
@@ -73,14 +76,22 @@ impl RawConfig {
     pub fn validate(&self, path: &str) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut err = |field: &str, message: String| {
-            errors.push(ConfigError { field: format!("{path}.{field}"), message });
+            errors.push(ConfigError {
+                field: format!("{path}.{field}"),
+                message,
+            });
         };
         let defaults = Config::default();
         let min_similarity = match self.min_similarity {
             None => defaults.min_similarity,
             Some(v) if (0.0..=1.0).contains(&v) => v as f32,
             Some(v) => {
-                err("min_similarity", format!("{v} is outside 0..1: use a cosine similarity such as {DEFAULT_MIN_SIMILARITY}"));
+                err(
+                    "min_similarity",
+                    format!(
+                        "{v} is outside 0..1: use a cosine similarity such as {DEFAULT_MIN_SIMILARITY}"
+                    ),
+                );
                 defaults.min_similarity
             }
         };
@@ -88,19 +99,29 @@ impl RawConfig {
             None => default,
             Some(v) if v > 0 => usize::try_from(v).unwrap_or(usize::MAX),
             Some(v) => {
-                err(field, format!("{v} must be a positive whole number (default {default})"));
+                err(
+                    field,
+                    format!("{v} must be a positive whole number (default {default})"),
+                );
                 default
             }
         };
         let max_entries = positive("max_entries", self.max_entries, DEFAULT_MAX_ENTRIES);
         let max_bytes = positive("max_bytes", self.max_bytes, DEFAULT_MAX_BYTES);
         let candidates = positive("candidates", self.candidates, DEFAULT_CANDIDATES);
-        let max_text_chars = positive("max_text_chars", self.max_text_chars, DEFAULT_MAX_TEXT_CHARS);
+        let max_text_chars = positive(
+            "max_text_chars",
+            self.max_text_chars,
+            DEFAULT_MAX_TEXT_CHARS,
+        );
         let precision = match self.precision.as_deref() {
             None | Some("f32") => Precision::F32,
             Some("i8") => Precision::I8,
             Some(other) => {
-                err("precision", format!("unknown precision `{other}`: use `f32` or `i8`"));
+                err(
+                    "precision",
+                    format!("unknown precision `{other}`: use `f32` or `i8`"),
+                );
                 Precision::F32
             }
         };
@@ -109,7 +130,10 @@ impl RawConfig {
         }
         Ok(Config {
             min_similarity,
-            limits: Limits { max_entries, max_bytes },
+            limits: Limits {
+                max_entries,
+                max_bytes,
+            },
             precision,
             candidates,
             max_text_chars,
@@ -149,8 +173,15 @@ mod tests {
 
     #[test]
     fn an_empty_table_gives_the_defaults() {
-        assert_eq!(RawConfig::default().validate("s").unwrap(), Config::default());
-        let cfg = RawConfig { min_similarity: Some(0.0), precision: Some("i8".into()), ..RawConfig::default() };
+        assert_eq!(
+            RawConfig::default().validate("s").unwrap(),
+            Config::default()
+        );
+        let cfg = RawConfig {
+            min_similarity: Some(0.0),
+            precision: Some("i8".into()),
+            ..RawConfig::default()
+        };
         let cfg = cfg.validate("s").unwrap();
         assert_eq!((cfg.min_similarity, cfg.precision), (0.0, Precision::I8));
     }

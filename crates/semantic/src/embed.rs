@@ -22,7 +22,8 @@ pub enum EmbedError {
 }
 
 /// The future an [`Embed`] call returns.
-pub type EmbedFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Vec<f32>>, EmbedError>> + Send + 'a>>;
+pub type EmbedFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Vec<f32>>, EmbedError>> + Send + 'a>>;
 
 /// Something that embeds texts: one L2-normalised vector of [`Embed::dimensions`] per text, in
 /// order. Shared by every request (`Arc<dyn Embed>`).
@@ -89,7 +90,10 @@ impl HashEmbedder {
     pub fn vector(&self, text: &str) -> Vec<f32> {
         let mut v = vec![0.0f32; self.dimensions];
         let lower = text.to_lowercase();
-        for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             self.add(&mut v, word.as_bytes(), 1.0);
             let chars: Vec<char> = format!(" {word} ").chars().collect();
             for tri in chars.windows(3) {

@@ -41,15 +41,27 @@ pub struct Scored {
 
 /// Embeds every distinct text once (in batches of 64) and scores each pair.
 pub async fn score(pairs: &[Pair], embedder: &dyn Embed) -> Result<Vec<Scored>, EmbedError> {
-    let mut texts: Vec<String> = pairs.iter().flat_map(|p| [normalise(&p.a), normalise(&p.b)]).collect();
+    let mut texts: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [normalise(&p.a), normalise(&p.b)])
+        .collect();
     texts.sort_unstable();
     texts.dedup();
     let mut vectors: HashMap<&str, Vec<f32>> = HashMap::with_capacity(texts.len());
     for chunk in texts.chunks(64) {
-        let got = checked(embedder.embed(chunk).await?, chunk.len(), embedder.dimensions())?;
+        let got = checked(
+            embedder.embed(chunk).await?,
+            chunk.len(),
+            embedder.dimensions(),
+        )?;
         vectors.extend(chunk.iter().map(String::as_str).zip(got));
     }
-    let vector = |t: &str| vectors.get(normalise(t).as_str()).cloned().unwrap_or_default();
+    let vector = |t: &str| {
+        vectors
+            .get(normalise(t).as_str())
+            .cloned()
+            .unwrap_or_default()
+    };
     Ok(pairs
         .iter()
         .map(|p| Scored {
@@ -75,14 +87,26 @@ pub struct Rate {
 pub fn wilson(k: usize, n: usize) -> Rate {
     const Z: f64 = 1.959_963_984_540_054;
     if n == 0 {
-        return Rate { k, n, point: 0.0, low: 0.0, high: 1.0 };
+        return Rate {
+            k,
+            n,
+            point: 0.0,
+            low: 0.0,
+            high: 1.0,
+        };
     }
     let (kf, nf) = (k as f64, n as f64);
     let p = kf / nf;
     let z2 = Z * Z;
     let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
     let half = Z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / (1.0 + z2 / nf);
-    Rate { k, n, point: p, low: (centre - half).max(0.0), high: (centre + half).min(1.0) }
+    Rate {
+        k,
+        n,
+        point: p,
+        low: (centre - half).max(0.0),
+        high: (centre + half).min(1.0),
+    }
 }
 
 /// The decision at one threshold.
@@ -126,7 +150,10 @@ pub fn evaluate(scored: &[Scored], threshold: f32, guards: bool) -> Row {
 
 /// [`evaluate`] at each threshold.
 pub fn sweep(scored: &[Scored], thresholds: &[f32], guards: bool) -> Vec<Row> {
-    thresholds.iter().map(|t| evaluate(scored, *t, guards)).collect()
+    thresholds
+        .iter()
+        .map(|t| evaluate(scored, *t, guards))
+        .collect()
 }
 
 /// The lowest threshold (so the highest recall) whose false-hit rate's upper 95% bound is at
@@ -153,7 +180,10 @@ pub struct CategoryRow {
 pub fn per_category(scored: &[Scored], threshold: f32) -> Vec<CategoryRow> {
     let mut groups: BTreeMap<(bool, &str), Vec<&Scored>> = BTreeMap::new();
     for s in scored {
-        groups.entry((!s.hit, s.category.as_str())).or_default().push(s);
+        groups
+            .entry((!s.hit, s.category.as_str()))
+            .or_default()
+            .push(s);
     }
     groups
         .into_iter()
@@ -174,7 +204,12 @@ pub fn per_category(scored: &[Scored], threshold: f32) -> Vec<CategoryRow> {
 }
 
 fn pct(r: &Rate) -> String {
-    format!("{:.1}% [{:.1}, {:.1}]", r.point * 100.0, r.low * 100.0, r.high * 100.0)
+    format!(
+        "{:.1}% [{:.1}, {:.1}]",
+        r.point * 100.0,
+        r.low * 100.0,
+        r.high * 100.0
+    )
 }
 
 /// The sweep as a markdown table.
@@ -206,7 +241,11 @@ pub fn category_table(rows: &[CategoryRow]) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             r.category,
-            if r.hit { "hit (recall)" } else { "miss (false-hit rate)" },
+            if r.hit {
+                "hit (recall)"
+            } else {
+                "miss (false-hit rate)"
+            },
             r.served.n,
             pct(&r.served),
             r.stopped_by_guards
@@ -225,18 +264,30 @@ mod tests {
         let r = wilson(0, 600);
         assert!(r.low < 1e-12 && (r.high - 0.006_362).abs() < 1e-5, "{r:?}");
         let r = wilson(50, 100);
-        assert!((r.low - 0.4038).abs() < 1e-3 && (r.high - 0.5962).abs() < 1e-3, "{r:?}");
+        assert!(
+            (r.low - 0.4038).abs() < 1e-3 && (r.high - 0.5962).abs() < 1e-3,
+            "{r:?}"
+        );
     }
 
     fn s(similarity: f32, hit: bool, failed: GuardSet) -> Scored {
-        Scored { similarity, failed, hit, category: "c".into() }
+        Scored {
+            similarity,
+            failed,
+            hit,
+            category: "c".into(),
+        }
     }
 
     #[test]
     fn guards_turn_a_false_hit_into_a_miss_and_choose_takes_the_lowest_safe_threshold() {
         let mut blocked = GuardSet::default();
         blocked.insert(crate::guard::Guard::Numbers);
-        let scored = [s(0.95, true, GuardSet::default()), s(0.90, false, blocked), s(0.85, false, GuardSet::default())];
+        let scored = [
+            s(0.95, true, GuardSet::default()),
+            s(0.90, false, blocked),
+            s(0.85, false, GuardSet::default()),
+        ];
         let off = evaluate(&scored, 0.8, false);
         let on = evaluate(&scored, 0.8, true);
         assert_eq!((off.false_hits.k, on.false_hits.k), (2, 1));
@@ -248,7 +299,8 @@ mod tests {
 
     #[test]
     fn a_malformed_line_is_named_by_number() {
-        let err = parse_pairs("{\"a\":\"x\",\"b\":\"y\",\"hit\":true,\"category\":\"p\"}\n\n{oops").unwrap_err();
+        let err = parse_pairs("{\"a\":\"x\",\"b\":\"y\",\"hit\":true,\"category\":\"p\"}\n\n{oops")
+            .unwrap_err();
         assert!(err.starts_with("line 3"), "{err}");
     }
 }

@@ -56,7 +56,9 @@ impl Facts {
         numbers_and_dates(&toks, &mut facts);
         facts.terms = terms(&toks);
         facts.words = word_hashes(&toks);
-        facts.directional = toks.iter().any(|t| lexicon::DIRECTIONAL.contains(&t.lower.as_str()));
+        facts.directional = toks
+            .iter()
+            .any(|t| lexicon::DIRECTIONAL.contains(&t.lower.as_str()));
         facts
     }
 
@@ -64,7 +66,11 @@ impl Facts {
     pub fn heap_bytes(&self) -> usize {
         let strings = |v: &[String]| v.iter().map(|s| s.capacity() + 24).sum::<usize>();
         self.polarity.capacity() * 4
-            + self.numbers.iter().map(|n| n.value.capacity() + 48).sum::<usize>()
+            + self
+                .numbers
+                .iter()
+                .map(|n| n.value.capacity() + 48)
+                .sum::<usize>()
             + strings(&self.dates)
             + strings(&self.terms)
             + strings(&self.quoted)
@@ -73,7 +79,9 @@ impl Facts {
 }
 
 fn is_negation(t: &Token) -> bool {
-    lexicon::NEGATIONS.contains(&t.lower.as_str()) || t.raw.ends_with("n't") || t.raw.ends_with("n’t")
+    lexicon::NEGATIONS.contains(&t.lower.as_str())
+        || t.raw.ends_with("n't")
+        || t.raw.ends_with("n’t")
 }
 
 fn polarity(toks: &[Token]) -> Vec<(u16, u8)> {
@@ -104,18 +112,31 @@ fn unit_of(word: &str) -> Option<&'static str> {
 }
 
 fn number_word(t: &Token, prev: Option<&Token>) -> Option<f64> {
-    let value = NUMBER_WORDS.iter().find(|(w, _)| *w == t.lower).map(|(_, v)| *v)?;
+    let value = NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == t.lower)
+        .map(|(_, v)| *v)?;
     let pronoun = t.lower == "one"
         && prev.is_some_and(|p| {
-            matches!(p.lower.as_str(), "which" | "this" | "that" | "the" | "each" | "any" | "every" | "no" | "another")
+            matches!(
+                p.lower.as_str(),
+                "which" | "this" | "that" | "the" | "each" | "any" | "every" | "no" | "another"
+            )
         });
     (!pronoun).then_some(value)
 }
 
 /// `1,000` → 1000, `3,5` → 3.5, `2.50` → 2.5; `None` for times and other forms.
 fn parse_decimal(s: &str) -> Option<f64> {
-    let thousands = s.split(',').skip(1).all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()));
-    let cleaned = if thousands { s.replace(',', "") } else { s.replace(',', ".") };
+    let thousands = s
+        .split(',')
+        .skip(1)
+        .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()));
+    let cleaned = if thousands {
+        s.replace(',', "")
+    } else {
+        s.replace(',', ".")
+    };
     cleaned.parse::<f64>().ok()
 }
 
@@ -186,7 +207,11 @@ fn numbers_and_dates(toks: &[Token], facts: &mut Facts) {
             after_number = true;
             continue;
         }
-        let unit = if after_number { unit_of(&t.lower) } else { None };
+        let unit = if after_number {
+            unit_of(&t.lower)
+        } else {
+            None
+        };
         pending.flush(&mut facts.numbers, unit);
         after_number = false;
     }
@@ -197,15 +222,25 @@ fn numbers_and_dates(toks: &[Token], facts: &mut Facts) {
 /// a time kept as written.
 fn read_digits(t: &Token, pending: &mut Pending, out: &mut Vec<Number>) {
     pending.flush(out, None);
-    let split = t.raw.find(|c: char| c.is_alphabetic()).unwrap_or(t.raw.len());
+    let split = t
+        .raw
+        .find(|c: char| c.is_alphabetic())
+        .unwrap_or(t.raw.len());
     let (digits, suffix) = t.raw.split_at(split);
     let suffix = suffix.to_lowercase();
-    let currency = t
-        .before
-        .and_then(|b| CURRENCY_SYMBOLS.iter().find(|(c, _)| *c == b).map(|(_, u)| *u));
+    let currency = t.before.and_then(|b| {
+        CURRENCY_SYMBOLS
+            .iter()
+            .find(|(c, _)| *c == b)
+            .map(|(_, u)| *u)
+    });
     let percent = (t.after == Some('%')).then_some("percent");
     let Some(mut value) = parse_decimal(digits) else {
-        out.push(Number { value: t.lower.clone(), unit: None, weak: false });
+        out.push(Number {
+            value: t.lower.clone(),
+            unit: None,
+            weak: false,
+        });
         return;
     };
     let mut unit = currency.or(percent);
@@ -213,7 +248,11 @@ fn read_digits(t: &Token, pending: &mut Pending, out: &mut Vec<Number>) {
         "" | "st" | "nd" | "rd" | "th" => {}
         "k" => value *= 1e3,
         "am" | "pm" => {
-            out.push(Number { value: t.lower.clone(), unit: None, weak: false });
+            out.push(Number {
+                value: t.lower.clone(),
+                unit: None,
+                weak: false,
+            });
             return;
         }
         other => match unit_of(other) {
@@ -222,7 +261,13 @@ fn read_digits(t: &Token, pending: &mut Pending, out: &mut Vec<Number>) {
             None => return,
         },
     }
-    *pending = Pending { total: 0.0, current: value, active: true, spelled: false, unit };
+    *pending = Pending {
+        total: 0.0,
+        current: value,
+        active: true,
+        spelled: false,
+        unit,
+    };
     if unit.is_some() && !suffix.is_empty() {
         pending.flush(out, None);
     }
@@ -236,11 +281,15 @@ fn month_of(word: &str) -> Option<u8> {
 /// number or when capitalised mid-sentence ("May I" opens a sentence; "in May" does not).
 fn date_of(toks: &[Token], i: usize) -> Option<String> {
     let t = &toks[i];
-    let near_number = |j: Option<usize>| j.and_then(|j| toks.get(j)).is_some_and(Token::starts_with_digit);
+    let near_number = |j: Option<usize>| {
+        j.and_then(|j| toks.get(j))
+            .is_some_and(Token::starts_with_digit)
+    };
     if let Some(m) = month_of(&t.lower) {
         let full = t.lower.len() > 3 && t.lower != "may";
         let capital_mid = t.is_capitalised() && !t.sentence_start;
-        let dated = full || capital_mid || near_number(i.checked_sub(1)) || near_number(Some(i + 1));
+        let dated =
+            full || capital_mid || near_number(i.checked_sub(1)) || near_number(Some(i + 1));
         return dated.then(|| format!("month:{m}"));
     }
     if WEEKDAYS.contains(&t.lower.as_str()) {
@@ -250,8 +299,10 @@ fn date_of(toks: &[Token], i: usize) -> Option<String> {
         return Some(format!("rel:{}", t.lower));
     }
     let next = toks.get(i + 1).map(|n| n.lower.as_str());
-    if matches!(t.lower.as_str(), "this" | "next" | "last" | "past" | "coming")
-        && next.is_some_and(|n| lexicon::PERIOD_WORDS.contains(&n))
+    if matches!(
+        t.lower.as_str(),
+        "this" | "next" | "last" | "past" | "coming"
+    ) && next.is_some_and(|n| lexicon::PERIOD_WORDS.contains(&n))
     {
         return Some(format!("rel:{} {}", t.lower, next.unwrap_or_default()));
     }
@@ -269,7 +320,9 @@ fn is_amount(t: &Token) -> bool {
     if !t.starts_with_digit() {
         return false;
     }
-    let suffix = t.lower.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+    let suffix = t
+        .lower
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
     matches!(suffix, "st" | "nd" | "rd" | "th" | "k" | "am" | "pm") || unit_of(suffix).is_some()
 }
 
@@ -281,8 +334,14 @@ fn word_hashes(toks: &[Token]) -> Vec<u64> {
         .flat_map(|t| {
             let word = t.raw.to_lowercase();
             let bare = strip_possessive(&word).to_owned();
-            let singular = bare.strip_suffix('s').filter(|s| s.len() >= 2).map(str::to_owned);
-            [Some(word), Some(bare), singular].into_iter().flatten().map(|w| hash_word(&w))
+            let singular = bare
+                .strip_suffix('s')
+                .filter(|s| s.len() >= 2)
+                .map(str::to_owned);
+            [Some(word), Some(bare), singular]
+                .into_iter()
+                .flatten()
+                .map(|w| hash_word(&w))
         })
         .collect();
     out.sort_unstable();
@@ -292,7 +351,9 @@ fn word_hashes(toks: &[Token]) -> Vec<u64> {
 
 /// FNV-1a of a word (stable across runs, so facts could be persisted).
 pub(crate) fn hash_word(word: &str) -> u64 {
-    word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn is_number_token(t: &Token) -> bool {
@@ -311,8 +372,14 @@ fn entity_form(raw: &str) -> String {
     let bare = strip_possessive(raw);
     let caps_plural = bare.len() > 2
         && bare.ends_with('s')
-        && bare[..bare.len() - 1].chars().all(|c| c.is_uppercase() || c.is_ascii_digit());
-    let bare = if caps_plural { &bare[..bare.len() - 1] } else { bare };
+        && bare[..bare.len() - 1]
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit());
+    let bare = if caps_plural {
+        &bare[..bare.len() - 1]
+    } else {
+        bare
+    };
     bare.to_lowercase()
 }
 
@@ -330,7 +397,10 @@ fn terms(toks: &[Token]) -> Vec<String> {
     while i < toks.len() {
         let t = &toks[i];
         let word = entity_form(&t.raw);
-        if let Some(pair) = toks.get(i + 1).map(|n| format!("{word} {}", strip_possessive(&n.raw).to_lowercase())) {
+        if let Some(pair) = toks
+            .get(i + 1)
+            .map(|n| format!("{word} {}", strip_possessive(&n.raw).to_lowercase()))
+        {
             if GAZETTEER.contains(&pair.as_str()) {
                 out.push(pair);
                 i += 2;
@@ -341,9 +411,16 @@ fn terms(toks: &[Token]) -> Vec<String> {
         let after_number = i > 0 && is_number_token(&toks[i - 1]);
         let entity = GAZETTEER.contains(&word.as_str())
             || (t.is_all_caps() && unit_of(&word).is_none() && !lexicon::is_function_word(&word))
-            || (t.is_capitalised() && !t.sentence_start && word.chars().count() > 1 && !lexicon::is_function_word(&word) && !is_date_word(t))
-            || (t.raw.chars().any(char::is_alphabetic) && t.raw.chars().any(|c| c.is_ascii_digit()) && !is_amount(t));
-        let standalone_unit = !after_number && lexicon::is_standalone_unit(&word) && unit_of(&word).is_some();
+            || (t.is_capitalised()
+                && !t.sentence_start
+                && word.chars().count() > 1
+                && !lexicon::is_function_word(&word)
+                && !is_date_word(t))
+            || (t.raw.chars().any(char::is_alphabetic)
+                && t.raw.chars().any(|c| c.is_ascii_digit())
+                && !is_amount(t));
+        let standalone_unit =
+            !after_number && lexicon::is_standalone_unit(&word) && unit_of(&word).is_some();
         if entity && t.is_capitalised() && joined_prev && !GAZETTEER.contains(&word.as_str()) {
             if let Some(last) = out.last_mut() {
                 last.push(' ');
@@ -375,11 +452,14 @@ fn language(text: &str, toks: &[Token]) -> Option<&'static str> {
     let mut scores: Vec<(usize, &'static str)> = lexicon::LANGUAGE_STOPWORDS
         .iter()
         .map(|(lang, words)| {
-            let hits = toks.iter().filter(|t| words.contains(&t.raw.to_lowercase().as_str())).count();
+            let hits = toks
+                .iter()
+                .filter(|t| words.contains(&t.raw.to_lowercase().as_str()))
+                .count();
             (hits * 2 + accent_hints(text, lang), *lang)
         })
         .collect();
-    scores.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    scores.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     match scores.as_slice() {
         [(best, lang), (second, _), ..] if *best > 0 && best > second => Some(lang),
         _ => None,
@@ -396,7 +476,10 @@ fn accent_hints(text: &str, lang: &str) -> usize {
         _ => "",
     };
     let elisions = match lang {
-        "fr" => ["qu'", "j'", "d'", "c'"].iter().map(|e| text.to_lowercase().matches(e).count()).sum(),
+        "fr" => ["qu'", "j'", "d'", "c'"]
+            .iter()
+            .map(|e| text.to_lowercase().matches(e).count())
+            .sum(),
         _ => 0,
     };
     (text.chars().filter(|c| marks.contains(*c)).count() + elisions) * 2

@@ -116,34 +116,64 @@ pub fn check(query: &Facts, candidate: &Facts) -> GuardSet {
 }
 
 fn numbers_agree(a: &Facts, b: &Facts) -> bool {
-    let strong = |f: &Facts| f.numbers.iter().filter(|n| !n.weak).cloned().collect::<Vec<_>>();
-    let weak = |f: &Facts| f.numbers.iter().filter(|n| n.weak).cloned().collect::<Vec<_>>();
+    let strong = |f: &Facts| {
+        f.numbers
+            .iter()
+            .filter(|n| !n.weak)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let weak = |f: &Facts| {
+        f.numbers
+            .iter()
+            .filter(|n| n.weak)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let (sa, sb) = (strong(a), strong(b));
     let (wa, wb) = (weak(a), weak(b));
     let weak_ok = wa.is_empty() || wb.is_empty() || wa == wb;
     let ordered = a.directional || b.directional;
-    weak_ok && if ordered { sa == sb } else { same_multiset(&sa, &sb) }
+    weak_ok
+        && if ordered {
+            sa == sb
+        } else {
+            same_multiset(&sa, &sb)
+        }
 }
 
 fn same_multiset<T: PartialEq>(a: &[T], b: &[T]) -> bool {
-    a.len() == b.len() && a.iter().all(|x| a.iter().filter(|y| *y == x).count() == b.iter().filter(|y| *y == x).count())
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| a.iter().filter(|y| *y == x).count() == b.iter().filter(|y| *y == x).count())
 }
 
 /// A term is found in a text when each of its words is among the text's words.
 fn found_in(term: &str, words: &[u64]) -> bool {
     let term = term.strip_prefix("unit:").unwrap_or(term);
-    term.split(' ').all(|w| words.binary_search(&crate::facts::hash_word(w)).is_ok())
+    term.split(' ')
+        .all(|w| words.binary_search(&crate::facts::hash_word(w)).is_ok())
 }
 
 fn terms_agree(a: &Facts, b: &Facts) -> bool {
-    let contained = |x: &Facts, y: &Facts| x.terms.iter().all(|t| found_in(t, &y.words) || y.terms.contains(t));
+    let contained = |x: &Facts, y: &Facts| {
+        x.terms
+            .iter()
+            .all(|t| found_in(t, &y.words) || y.terms.contains(t))
+    };
     if !contained(a, b) || !contained(b, a) {
         return false;
     }
     if !(a.directional || b.directional) {
         return true;
     }
-    let common = |x: &Facts, y: &Facts| x.terms.iter().filter(|t| y.terms.contains(t)).cloned().collect::<Vec<_>>();
+    let common = |x: &Facts, y: &Facts| {
+        x.terms
+            .iter()
+            .filter(|t| y.terms.contains(t))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     common(a, b) == common(b, a)
 }
 
@@ -151,7 +181,9 @@ fn terms_agree(a: &Facts, b: &Facts) -> bool {
 /// against "disable" does not; a group named on one side only says nothing.
 fn polarity_agrees(a: &[(u16, u8)], b: &[(u16, u8)]) -> bool {
     let poles = |side: &[(u16, u8)], group: u16| {
-        side.iter().filter(|(g, _)| *g == group).fold(0u8, |m, (_, p)| m | (1 << p))
+        side.iter()
+            .filter(|(g, _)| *g == group)
+            .fold(0u8, |m, (_, p)| m | (1 << p))
     };
     a.iter().chain(b).all(|(group, _)| {
         let (pa, pb) = (poles(a, *group), poles(b, *group));

@@ -51,6 +51,16 @@ pub struct Meta {
     bytes: usize,
 }
 
+/// What [`Index::insert`] stores beside the vector.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// The exact cache's key of the answer.
+    pub key: Key,
+    /// The facts of the entry's text.
+    pub facts: Facts,
+    pub expires: DateTime<Utc>,
+}
+
 /// A nearest-neighbour answer: the entry and its cosine similarity to the query.
 #[derive(Debug, Clone)]
 pub struct Neighbour<'a> {
@@ -101,7 +111,10 @@ impl Index {
     }
 
     pub fn state(&self) -> IndexState {
-        IndexState { partitions: self.parts.len(), ..self.state }
+        IndexState {
+            partitions: self.parts.len(),
+            ..self.state
+        }
     }
 
     /// Bytes one entry with `facts` is accounted at.
@@ -112,9 +125,17 @@ impl Index {
     /// Stores `vector` (unit length, `dims` long) under `key` in its partition, replacing an
     /// entry with the same key, then evicts oldest entries until the bounds hold. An entry
     /// larger than the whole byte bound, or a vector of the wrong length, is not stored.
-    pub fn insert(&mut self, part: (Scope, ContextHash), vector: &[f32], key: Key, facts: Facts, expires: DateTime<Utc>) -> bool {
+    pub fn insert(&mut self, part: (Scope, ContextHash), vector: &[f32], entry: NewEntry) -> bool {
+        let NewEntry {
+            key,
+            facts,
+            expires,
+        } = entry;
         let bytes = self.entry_bytes(&facts);
-        if vector.len() != self.dims || bytes > self.limits.max_bytes || self.limits.max_entries == 0 {
+        if vector.len() != self.dims
+            || bytes > self.limits.max_bytes
+            || self.limits.max_entries == 0
+        {
             return false;
         }
         self.remove(&part, &key);
@@ -130,7 +151,13 @@ impl Index {
         });
         let slot = p.free.pop().unwrap_or(p.slots.len());
         p.vectors.set(slot, vector);
-        let meta = Some(Meta { key, expires, facts, seq, bytes });
+        let meta = Some(Meta {
+            key,
+            expires,
+            facts,
+            seq,
+            bytes,
+        });
         if slot == p.slots.len() {
             p.slots.push(meta);
         } else {
@@ -147,7 +174,11 @@ impl Index {
 
     /// Removes the entry under `key` in `part` (absent is fine); true if one was removed.
     pub fn remove(&mut self, part: &(Scope, ContextHash), key: &Key) -> bool {
-        let Some(slot) = self.parts.get(part).and_then(|p| p.by_key.get(key).copied()) else {
+        let Some(slot) = self
+            .parts
+            .get(part)
+            .and_then(|p| p.by_key.get(key).copied())
+        else {
             return false;
         };
         self.free_slot(part, slot);
@@ -155,8 +186,12 @@ impl Index {
     }
 
     fn free_slot(&mut self, part: &PartKey, slot: usize) {
-        let Some(p) = self.parts.get_mut(part) else { return };
-        let Some(meta) = p.slots.get_mut(slot).and_then(Option::take) else { return };
+        let Some(p) = self.parts.get_mut(part) else {
+            return;
+        };
+        let Some(meta) = p.slots.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
         p.by_key.remove(&meta.key);
         p.free.push(slot);
         p.live -= 1;
@@ -168,8 +203,12 @@ impl Index {
     }
 
     fn enforce_bounds(&mut self) {
-        while self.state.entries > self.limits.max_entries || self.state.bytes > self.limits.max_bytes {
-            let Some((part, slot, seq)) = self.order.pop_front() else { break };
+        while self.state.entries > self.limits.max_entries
+            || self.state.bytes > self.limits.max_bytes
+        {
+            let Some((part, slot, seq)) = self.order.pop_front() else {
+                break;
+            };
             if self.is_current(&part, slot, seq) {
                 self.free_slot(&part, slot);
                 self.state.evictions += 1;
@@ -178,7 +217,10 @@ impl Index {
         // Replaced and expired entries leave stale queue items; drop them once they dominate.
         if self.order.len() > 2 * self.state.entries + 1024 {
             let order = std::mem::take(&mut self.order);
-            self.order = order.into_iter().filter(|(p, s, q)| self.is_current(p, *s, *q)).collect();
+            self.order = order
+                .into_iter()
+                .filter(|(p, s, q)| self.is_current(p, *s, *q))
+                .collect();
         }
     }
 
@@ -190,8 +232,16 @@ impl Index {
     }
 
     /// The `k` nearest live (unexpired at `now`) entries of `part` to `query`, nearest first.
-    pub fn nearest(&self, part: &(Scope, ContextHash), query: &[f32], k: usize, now: DateTime<Utc>) -> Vec<Neighbour<'_>> {
-        let Some(p) = self.parts.get(part) else { return Vec::new() };
+    pub fn nearest(
+        &self,
+        part: &(Scope, ContextHash),
+        query: &[f32],
+        k: usize,
+        now: DateTime<Utc>,
+    ) -> Vec<Neighbour<'_>> {
+        let Some(p) = self.parts.get(part) else {
+            return Vec::new();
+        };
         if query.len() != self.dims || k == 0 {
             return Vec::new();
         }
@@ -201,7 +251,7 @@ impl Index {
             if best.len() == k && best.last().is_some_and(|(s, _)| sim <= *s) {
                 return;
             }
-            if !p.slots[slot].as_ref().is_some_and(|m| m.expires > now) {
+            if p.slots[slot].as_ref().is_none_or(|m| m.expires <= now) {
                 return;
             }
             let at = best.partition_point(|(s, _)| *s >= sim);
@@ -209,7 +259,11 @@ impl Index {
             best.truncate(k);
         });
         best.into_iter()
-            .filter_map(|(similarity, slot)| p.slots[slot].as_ref().map(|meta| Neighbour { meta, similarity }))
+            .filter_map(|(similarity, slot)| {
+                p.slots[slot]
+                    .as_ref()
+                    .map(|meta| Neighbour { meta, similarity })
+            })
             .collect()
     }
 
@@ -220,7 +274,9 @@ impl Index {
             .iter()
             .flat_map(|(part, p)| {
                 p.slots.iter().enumerate().filter_map(move |(slot, m)| {
-                    m.as_ref().filter(|m| m.expires <= now).map(|_| (part.clone(), slot))
+                    m.as_ref()
+                        .filter(|m| m.expires <= now)
+                        .map(|_| (part.clone(), slot))
                 })
             })
             .collect();

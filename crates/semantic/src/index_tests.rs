@@ -11,6 +11,14 @@ fn ctx(n: u8) -> ContextHash {
     ContextHash([n; 32])
 }
 
+fn entry(key: Key, expires: DateTime<Utc>) -> NewEntry {
+    NewEntry {
+        key,
+        facts: Facts::default(),
+        expires,
+    }
+}
+
 fn unit(angle: f32) -> Vec<f32> {
     vec![angle.cos(), angle.sin(), 0.0, 0.0]
 }
@@ -20,7 +28,14 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn index(max_entries: usize) -> Index {
-    Index::new(4, Precision::F32, Limits { max_entries, max_bytes: 1 << 30 })
+    Index::new(
+        4,
+        Precision::F32,
+        Limits {
+            max_entries,
+            max_bytes: 1 << 30,
+        },
+    )
 }
 
 fn later(mins: i64) -> DateTime<Utc> {
@@ -34,10 +49,17 @@ fn keys(n: &[Neighbour<'_>]) -> Vec<Key> {
 #[test]
 fn nearest_returns_the_closest_entries_first() {
     for precision in [Precision::F32, Precision::I8] {
-        let mut ix = Index::new(4, precision, Limits { max_entries: 10, max_bytes: 1 << 20 });
+        let mut ix = Index::new(
+            4,
+            precision,
+            Limits {
+                max_entries: 10,
+                max_bytes: 1 << 20,
+            },
+        );
         let part = (Scope::Global, ctx(1));
         for (n, angle) in [(1, 0.9), (2, 0.1), (3, 0.5)] {
-            assert!(ix.insert(part.clone(), &unit(angle), key(n), Facts::default(), later(10)));
+            assert!(ix.insert(part.clone(), &unit(angle), entry(key(n), later(10))));
         }
         let got = ix.nearest(&part, &unit(0.0), 2, t0());
         assert_eq!(keys(&got), [key(2), key(3)], "{precision:?}");
@@ -49,8 +71,12 @@ fn nearest_returns_the_closest_entries_first() {
 fn scopes_never_see_each_others_entries() {
     let mut ix = index(10);
     let team_a = (Scope::Team("a".into()), ctx(1));
-    ix.insert(team_a.clone(), &unit(0.0), key(1), Facts::default(), later(10));
-    for other in [Scope::Team("b".into()), Scope::Global, Scope::Key("a".into())] {
+    ix.insert(team_a.clone(), &unit(0.0), entry(key(1), later(10)));
+    for other in [
+        Scope::Team("b".into()),
+        Scope::Global,
+        Scope::Key("a".into()),
+    ] {
         assert!(ix.nearest(&(other, ctx(1)), &unit(0.0), 4, t0()).is_empty());
     }
     assert_eq!(keys(&ix.nearest(&team_a, &unit(0.0), 4, t0())), [key(1)]);
@@ -59,8 +85,15 @@ fn scopes_never_see_each_others_entries() {
 #[test]
 fn a_different_context_hash_is_a_different_partition() {
     let mut ix = index(10);
-    ix.insert((Scope::Global, ctx(1)), &unit(0.0), key(1), Facts::default(), later(10));
-    assert!(ix.nearest(&(Scope::Global, ctx(2)), &unit(0.0), 4, t0()).is_empty());
+    ix.insert(
+        (Scope::Global, ctx(1)),
+        &unit(0.0),
+        entry(key(1), later(10)),
+    );
+    assert!(
+        ix.nearest(&(Scope::Global, ctx(2)), &unit(0.0), 4, t0())
+            .is_empty()
+    );
     assert_eq!(ix.state().partitions, 1);
 }
 
@@ -68,9 +101,12 @@ fn a_different_context_hash_is_a_different_partition() {
 fn expired_entries_are_never_returned_and_purge_frees_them() {
     let mut ix = index(10);
     let part = (Scope::Global, ctx(1));
-    ix.insert(part.clone(), &unit(0.0), key(1), Facts::default(), later(5));
-    ix.insert(part.clone(), &unit(0.2), key(2), Facts::default(), later(60));
-    assert_eq!(keys(&ix.nearest(&part, &unit(0.0), 4, later(4))), [key(1), key(2)]);
+    ix.insert(part.clone(), &unit(0.0), entry(key(1), later(5)));
+    ix.insert(part.clone(), &unit(0.2), entry(key(2), later(60)));
+    assert_eq!(
+        keys(&ix.nearest(&part, &unit(0.0), 4, later(4))),
+        [key(1), key(2)]
+    );
     assert_eq!(keys(&ix.nearest(&part, &unit(0.0), 4, later(5))), [key(2)]);
     assert_eq!(ix.purge_expired(later(5)), 1);
     assert_eq!(ix.state().entries, 1);
@@ -81,7 +117,11 @@ fn the_entry_bound_evicts_oldest_first() {
     let mut ix = index(2);
     let part = (Scope::Global, ctx(1));
     for n in 1..=3 {
-        ix.insert(part.clone(), &unit(f32::from(n) / 10.0), key(n), Facts::default(), later(10));
+        ix.insert(
+            part.clone(),
+            &unit(f32::from(n) / 10.0),
+            entry(key(n), later(10)),
+        );
     }
     let state = ix.state();
     assert_eq!((state.entries, state.evictions), (2, 1));
@@ -93,23 +133,38 @@ fn the_entry_bound_evicts_oldest_first() {
 fn the_byte_bound_holds_across_partitions() {
     let probe = index(1);
     let per_entry = probe.entry_bytes(&Facts::default());
-    let mut ix = Index::new(4, Precision::F32, Limits { max_entries: 100, max_bytes: per_entry * 3 });
+    let mut ix = Index::new(
+        4,
+        Precision::F32,
+        Limits {
+            max_entries: 100,
+            max_bytes: per_entry * 3,
+        },
+    );
     for n in 0..10u8 {
-        ix.insert((Scope::Key(n.to_string()), ctx(n)), &unit(0.0), key(n), Facts::default(), later(10));
+        ix.insert(
+            (Scope::Key(n.to_string()), ctx(n)),
+            &unit(0.0),
+            entry(key(n), later(10)),
+        );
     }
     let state = ix.state();
     assert_eq!(state.entries, 3);
     assert!(state.bytes <= per_entry * 3);
     assert_eq!(state.evictions, 7);
-    assert!(!ix.insert((Scope::Global, ctx(0)), &[1.0, 0.0], key(99), Facts::default(), later(10)));
+    assert!(!ix.insert(
+        (Scope::Global, ctx(0)),
+        &[1.0, 0.0],
+        entry(key(99), later(10))
+    ));
 }
 
 #[test]
 fn reinserting_a_key_replaces_its_entry() {
     let mut ix = index(10);
     let part = (Scope::Global, ctx(1));
-    ix.insert(part.clone(), &unit(1.5), key(1), Facts::default(), later(10));
-    ix.insert(part.clone(), &unit(0.0), key(1), Facts::default(), later(10));
+    ix.insert(part.clone(), &unit(1.5), entry(key(1), later(10)));
+    ix.insert(part.clone(), &unit(0.0), entry(key(1), later(10)));
     let got = ix.nearest(&part, &unit(0.0), 4, t0());
     assert_eq!(keys(&got), [key(1)]);
     assert!(got[0].similarity > 0.99);
@@ -122,7 +177,7 @@ fn freed_slots_are_reused_and_stale_queue_items_do_not_evict_live_entries() {
     let mut ix = index(3);
     let part = (Scope::Global, ctx(1));
     for round in 0..50u8 {
-        ix.insert(part.clone(), &unit(0.1), key(round % 2), Facts::default(), later(10));
+        ix.insert(part.clone(), &unit(0.1), entry(key(round % 2), later(10)));
     }
     assert_eq!(ix.state().entries, 2);
     assert_eq!(ix.state().evictions, 0);

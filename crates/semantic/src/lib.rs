@@ -34,6 +34,6 @@ pub use embed::MiniLmEmbedder;
 pub use embed::{Embed, EmbedError, EmbedFuture, HashEmbedder, checked};
 pub use facts::{Facts, Number};
 pub use guard::{Guard, GuardSet};
-pub use index::{ContextHash, Index, IndexState, Limits, Meta, Neighbour, Scope};
-pub use vectors::Precision;
+pub use index::{ContextHash, Index, IndexState, Limits, Meta, Neighbour, NewEntry, Scope};
 pub use switchyard_cache::Key;
+pub use vectors::Precision;

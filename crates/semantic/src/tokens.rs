@@ -74,7 +74,9 @@ fn find_close(chars: &[char], from: usize, close: char) -> Option<usize> {
     (from..chars.len()).find(|&j| {
         chars[j] == close
             && (close != '\'' && close != '’'
-                || chars.get(j + 1).is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()))
+                || chars
+                    .get(j + 1)
+                    .is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()))
     })
 }
 
@@ -103,7 +105,10 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             raw,
             lower,
             sentence_start,
-            before: start.checked_sub(1).map(|p| chars[p]).filter(|c| !c.is_whitespace()),
+            before: start
+                .checked_sub(1)
+                .map(|p| chars[p])
+                .filter(|c| !c.is_whitespace()),
             after: chars.get(i).copied().filter(|c| !c.is_whitespace()),
         });
         sentence_start = false;
@@ -118,8 +123,14 @@ fn token_end(chars: &[char], mut i: usize) -> usize {
         let prev = chars[i.saturating_sub(1)];
         let next = chars.get(i + 1).copied().unwrap_or(' ');
         let joins = c.is_alphanumeric()
-            || (matches!(c, '\'' | '’' | '-') && i > start && prev.is_alphabetic() && next.is_alphabetic())
-            || (matches!(c, '.' | ',' | ':' | '/' | '-') && i > start && prev.is_ascii_digit() && next.is_ascii_digit());
+            || (matches!(c, '\'' | '’' | '-')
+                && i > start
+                && prev.is_alphabetic()
+                && next.is_alphabetic())
+            || (matches!(c, '.' | ',' | ':' | '/' | '-')
+                && i > start
+                && prev.is_ascii_digit()
+                && next.is_ascii_digit());
         if !joins {
             break;
         }
@@ -149,7 +160,19 @@ mod tests {
     fn numbers_keep_their_separators_and_words_their_apostrophes() {
         assert_eq!(
             raws("Isn't 1,000.5 km on 2024-03-05 at 10:30 in C++ or C#?"),
-            ["Isn't", "1,000.5", "km", "on", "2024-03-05", "at", "10:30", "in", "C++", "or", "C#"]
+            [
+                "Isn't",
+                "1,000.5",
+                "km",
+                "on",
+                "2024-03-05",
+                "at",
+                "10:30",
+                "in",
+                "C++",
+                "or",
+                "C#"
+            ]
         );
         assert_eq!(tokenize("Isn't it")[0].lower, "isnt");
     }
@@ -164,7 +187,8 @@ mod tests {
 
     #[test]
     fn quotes_are_cut_but_apostrophes_are_not() {
-        let (q, rest) = split_quotes("What does \"connection refused\" mean in Bob's 'docker run'?");
+        let (q, rest) =
+            split_quotes("What does \"connection refused\" mean in Bob's 'docker run'?");
         assert_eq!(q, ["connection refused", "docker run"]);
         assert!(rest.contains("Bob's") && !rest.contains("refused"));
     }

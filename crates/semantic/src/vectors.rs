@@ -36,15 +36,29 @@ pub(crate) enum Probe<'a> {
 /// Slot-addressed vectors of one dimension.
 #[derive(Debug, Clone)]
 pub(crate) enum Vectors {
-    F32 { dims: usize, data: Vec<f32> },
-    I8 { dims: usize, data: Vec<i8>, scales: Vec<f32> },
+    F32 {
+        dims: usize,
+        data: Vec<f32>,
+    },
+    I8 {
+        dims: usize,
+        data: Vec<i8>,
+        scales: Vec<f32>,
+    },
 }
 
 impl Vectors {
     pub(crate) fn new(precision: Precision, dims: usize) -> Self {
         match precision {
-            Precision::F32 => Vectors::F32 { dims, data: Vec::new() },
-            Precision::I8 => Vectors::I8 { dims, data: Vec::new(), scales: Vec::new() },
+            Precision::F32 => Vectors::F32 {
+                dims,
+                data: Vec::new(),
+            },
+            Precision::I8 => Vectors::I8 {
+                dims,
+                data: Vec::new(),
+                scales: Vec::new(),
+            },
         }
     }
 
@@ -136,7 +150,11 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
             acc[i] += i32::from(x[i]) * i32::from(y[i]);
         }
     }
-    let tail: i32 = ar.iter().zip(br).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum();
+    let tail: i32 = ar
+        .iter()
+        .zip(br)
+        .map(|(x, y)| i32::from(*x) * i32::from(*y))
+        .sum();
     acc.iter().sum::<i32>() + tail
 }
 
@@ -147,7 +165,10 @@ fn quantise(v: &[f32]) -> (Vec<i8>, f32) {
         return (vec![0; v.len()], 0.0);
     }
     let scale = max / 127.0;
-    let q = v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect();
+    let q = v
+        .iter()
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
     (q, scale)
 }
 
@@ -165,7 +186,12 @@ mod tests {
     #[test]
     fn i8_similarities_track_f32_within_a_hundredth() {
         let e = HashEmbedder::new(384);
-        let texts = ["reset my password", "reset the password", "pizza in Naples", "tax on 5 cars"];
+        let texts = [
+            "reset my password",
+            "reset the password",
+            "pizza in Naples",
+            "tax on 5 cars",
+        ];
         let mut f = Vectors::new(Precision::F32, 384);
         let mut i = Vectors::new(Precision::I8, 384);
         for (slot, t) in texts.iter().enumerate() {

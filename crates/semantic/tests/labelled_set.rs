@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use switchyard_semantic::HashEmbedder;
 use switchyard_semantic::eval::{self, Pair};
 
+#[expect(clippy::unwrap_used, reason = "a malformed pair file should fail the test")]
 fn pairs() -> Vec<Pair> {
     let text = include_str!("../data/pairs.jsonl");
     eval::parse_pairs(text).unwrap()
@@ -19,11 +20,28 @@ fn the_labelled_set_has_at_least_a_thousand_pairs_in_every_category() {
     for p in &pairs {
         *by_category.entry((p.category.as_str(), p.hit)).or_default() += 1;
     }
-    for category in ["negation", "polarity", "entity", "entity-order", "number", "unit", "date", "quoted", "language", "intent"] {
-        assert!(by_category.get(&(category, false)).copied().unwrap_or(0) >= 40, "{category}: {by_category:?}");
+    for category in [
+        "negation",
+        "polarity",
+        "entity",
+        "entity-order",
+        "number",
+        "unit",
+        "date",
+        "quoted",
+        "language",
+        "intent",
+    ] {
+        assert!(
+            by_category.get(&(category, false)).copied().unwrap_or(0) >= 40,
+            "{category}: {by_category:?}"
+        );
     }
     for category in ["paraphrase", "paraphrase-facts", "surface"] {
-        assert!(by_category.get(&(category, true)).copied().unwrap_or(0) >= 100, "{category}: {by_category:?}");
+        assert!(
+            by_category.get(&(category, true)).copied().unwrap_or(0) >= 100,
+            "{category}: {by_category:?}"
+        );
     }
     let negatives = pairs.iter().filter(|p| !p.hit).count();
     // Enough negatives that a 0-false-hit result has an upper 95% bound under 1%.
@@ -55,17 +73,38 @@ async fn guards_alone_stop_the_fact_near_misses_and_pass_the_paraphrases() {
     let scored = eval::score(&pairs, &HashEmbedder::new(64)).await.unwrap();
     let cats = eval::per_category(&scored, -1.0);
     let served = |name: &str, hit: bool| {
-        cats.iter().find(|c| c.category == name && c.hit == hit).map(|c| c.served.point).unwrap_or(f64::NAN)
+        cats.iter()
+            .find(|c| c.category == name && c.hit == hit)
+            .map(|c| c.served.point)
+            .unwrap_or(f64::NAN)
     };
-    for category in ["negation", "polarity", "entity", "entity-order", "number", "unit", "date", "quoted", "language"] {
+    for category in [
+        "negation",
+        "polarity",
+        "entity",
+        "entity-order",
+        "number",
+        "unit",
+        "date",
+        "quoted",
+        "language",
+    ] {
         let share = served(category, false);
         // Entities typed as common lower-case nouns ("is grapes safe for dogs") are not
         // recognised (no gazetteer entry, no capital): that part is left to the similarity.
         let floor = if category == "entity" { 0.10 } else { 0.05 };
-        assert!(share <= floor, "{category}: {:.1}% of near-misses pass the guards", share * 100.0);
+        assert!(
+            share <= floor,
+            "{category}: {:.1}% of near-misses pass the guards",
+            share * 100.0
+        );
     }
     for category in ["paraphrase", "paraphrase-facts", "surface"] {
         let share = served(category, true);
-        assert!(share >= 0.85, "{category}: only {:.1}% of paraphrases pass the guards", share * 100.0);
+        assert!(
+            share >= 0.85,
+            "{category}: only {:.1}% of paraphrases pass the guards",
+            share * 100.0
+        );
     }
 }
