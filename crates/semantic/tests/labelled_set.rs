@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use switchyard_semantic::HashEmbedder;
 use switchyard_semantic::eval::{self, Pair};
 
-#[expect(clippy::unwrap_used, reason = "a malformed pair file should fail the test")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a malformed pair file should fail the test"
+)]
 fn pairs() -> Vec<Pair> {
     let text = include_str!("../data/pairs.jsonl");
     eval::parse_pairs(text).unwrap()

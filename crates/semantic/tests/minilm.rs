@@ -11,7 +11,10 @@ use switchyard_semantic::{
     Config, ContextHash, Key, MiniLmEmbedder, Request, Scope, SemanticCache, Stored,
 };
 
-#[expect(clippy::unwrap_used, reason = "a model that is present but fails to load should fail the test")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a model that is present but fails to load should fail the test"
+)]
 fn model(test: &str) -> Option<MiniLmEmbedder> {
     let Some(dir) = find_model_dir() else {
         println!(
