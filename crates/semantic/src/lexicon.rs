@@ -63,8 +63,8 @@ pub(crate) const POLARITY: &[(&str, &[(&str, u8)])] = &[
         ],
     ),
     ("include", &[("includ", 0), ("exclud", 1)]),
-    ("accept", &[("accept", 0), ("reject", 1)]),
-    ("win", &[("win", 0), ("los", 1)]),
+    ("accept", &[("accept", 0), ("reject", 1), ("declin", 1)]),
+    ("win", &[("win", 0), ("gain", 0), ("los", 1)]),
     ("before", &[("befor", 0), ("after", 1)]),
     ("above", &[("abov", 0), ("below", 1)]),
     ("more", &[("mor", 0), ("les", 1), ("fewer", 1)]),
@@ -86,6 +86,8 @@ pub(crate) const POLARITY: &[(&str, &[(&str, u8)])] = &[
     (
         "fast",
         &[
+            ("speed up", 0),
+            ("slow down", 1),
             ("fast", 0),
             ("faster", 0),
             ("fastest", 0),
@@ -202,6 +204,10 @@ pub(crate) const POLARITY: &[(&str, &[(&str, u8)])] = &[
     ),
     ("ascending", &[("ascend", 0), ("descend", 1)]),
     ("success", &[("succe", 0), ("fail", 1)]),
+    (
+        "strong",
+        &[("strong", 0), ("stronger", 0), ("weak", 1), ("weaker", 1)],
+    ),
     ("male", &[("mal", 0), ("femal", 1)]),
     ("north", &[("north", 0), ("south", 1)]),
     ("east", &[("east", 0), ("west", 1)]),
