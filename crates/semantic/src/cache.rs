@@ -157,8 +157,9 @@ impl SemanticCache {
         Ok(self.insert_embedded(req, &vector, stored))
     }
 
-    /// Looks up with a vector the caller embedded itself (of [`normalise`]d `req.text`), for
-    /// callers that batch their embedding calls.
+    /// Looks up with a vector the caller embedded itself (of [`normalise`]d `req.text`, unit
+    /// length as [`checked`] returns it), for callers that batch their embedding calls. The scan
+    /// runs under the index's read lock; facts are extracted before it is taken.
     pub fn lookup_embedded(&self, req: &Request<'_>, vector: &[f32]) -> Lookup {
         let min_similarity = self.config.min_similarity;
         if !self.fits(req.text) {
@@ -188,7 +189,8 @@ impl SemanticCache {
         }
     }
 
-    /// Stores an entry with a vector the caller embedded itself.
+    /// Stores an entry with a vector the caller embedded itself (unit length, as for
+    /// [`SemanticCache::lookup_embedded`]).
     pub fn insert_embedded(&self, req: &Request<'_>, vector: &[f32], stored: Stored) -> bool {
         if !self.fits(req.text) || stored.ttl.is_zero() {
             return false;
