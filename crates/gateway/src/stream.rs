@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use switchyard_catalog::ModelEntry;
 use switchyard_ledger::{AttemptOutcome, Record, Recorder};
 use switchyard_primitives::TokenUsage;
-use switchyard_protocol::openai::{ChatRequest, ChunkView, ErrorBody};
+use switchyard_protocol::openai::{ChatRequest, ChunkView, ErrorBody, chunk_may_report_usage};
 use switchyard_protocol::sse::{SseEvent, SseFramer};
 use switchyard_providers::ProviderError;
 
@@ -63,12 +63,65 @@ pub(crate) struct Progress {
     pub answer: String,
     /// (name, arguments) of each streamed tool call, by index.
     pub calls: Vec<(String, String)>,
+    /// Events after the first output that report no usage, kept undecoded: their text is
+    /// only needed if the stream ends without usage, which is rare (see [`Deferred`]).
+    deferred: Deferred,
     processing: Duration,
+}
+
+/// The data of events not decoded yet, in order, for an estimate if the stream ends without
+/// usage (rare: an upstream that never reports it, or a client gone before the last chunk).
+///
+/// Bounded: past [`Deferred::LIMIT`] bytes an event is not kept but measured, its data's
+/// length less the envelope (everything but the text) of the first output event, which was
+/// decoded; so a stream holds at most that much per request and decodes nothing it does not
+/// need.
+#[derive(Default)]
+struct Deferred {
+    data: String,
+    ends: Vec<usize>,
+    /// Bytes of an event's data that are not its text, learnt from the first output event.
+    envelope: usize,
+    /// Text bytes, by that measure, of the events past the limit.
+    overflow: u64,
+}
+
+impl Deferred {
+    const LIMIT: usize = 64 * 1024;
+
+    fn push(&mut self, data: &str) {
+        if self.data.len() + data.len() > Self::LIMIT {
+            self.overflow += data.len().saturating_sub(self.envelope) as u64;
+            return;
+        }
+        self.data.push_str(data);
+        self.ends.push(self.data.len());
+    }
+
+    /// Decodes every kept event's text into `text`, in order, and forgets them.
+    fn decode_into(&mut self, text: &mut String) {
+        let mut start = 0;
+        for &end in &self.ends {
+            if let Some(Ok(chunk)) = self
+                .data
+                .get(start..end)
+                .map(serde_json::from_str::<ChunkView>)
+            {
+                for d in chunk.choices.iter().filter_map(|c| c.delta.as_ref()) {
+                    d.append_text(text);
+                }
+            }
+            start = end;
+        }
+        self.data.clear();
+        self.ends.clear();
+    }
 }
 
 impl Progress {
     /// The streamed answer: content and tool calls when they were kept, else the text read.
-    fn output(&self) -> switchyard_eval::Output {
+    fn output(&mut self) -> switchyard_eval::Output {
+        self.deferred.decode_into(&mut self.text);
         let text = if self.answer.is_empty() && self.calls.is_empty() {
             self.text.clone()
         } else {
@@ -176,7 +229,16 @@ impl<R: EventReader> Tee<R> {
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
-            None => (estimate(&request_body, &self.progress.text), true),
+            None => {
+                let p = &mut self.progress;
+                p.deferred.decode_into(&mut p.text);
+                // A cut stream is estimated from bytes: counting it would load the
+                // tokenizer's ~45 MiB the first time a client hangs up.
+                let exact = !matches!(end, End::ClientGone);
+                let mut u = estimate(&request_body, &p.text, exact);
+                u.output += tokens::estimate(p.deferred.overflow);
+                (u, true)
+            }
         };
         let ttft = self
             .progress
@@ -229,8 +291,16 @@ impl EventReader for OpenAiReader {
 }
 
 /// Reads one event; returns whether to forward it.
+///
+/// Once the first output has been seen, an event that cannot report usage (a byte search,
+/// [`chunk_may_report_usage`]) is not decoded: its data is deferred, decoded only if its
+/// text is ever needed. A sampled request decodes every event (its answer is kept).
 fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     if ev.data.is_empty() || ev.data == "[DONE]" {
+        return true;
+    }
+    if p.first_output.is_some() && !p.keep_answer && !chunk_may_report_usage(&ev.data) {
+        p.deferred.push(&ev.data);
         return true;
     }
     let Ok(chunk) = serde_json::from_str::<ChunkView>(&ev.data) else {
@@ -238,10 +308,12 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     };
     for c in &chunk.choices {
         if let Some(d) = &c.delta {
+            let before = p.text.len();
+            d.append_text(&mut p.text);
             if p.first_output.is_none() && d.has_output() {
                 p.first_output = Some(Instant::now());
+                p.deferred.envelope = ev.data.len().saturating_sub(p.text.len() - before);
             }
-            d.append_text(&mut p.text);
             if p.keep_answer {
                 keep_answer(d, p);
             }
@@ -277,7 +349,16 @@ fn keep_answer(d: &switchyard_protocol::openai::ChunkDelta<'_>, p: &mut Progress
     }
 }
 
-fn estimate(request_body: &[u8], completion: &str) -> TokenUsage {
+/// The usage of a stream that reported none: counted with the tokenizer when `exact`, else
+/// four bytes a token (the request body's bytes bound its prompt's).
+fn estimate(request_body: &[u8], completion: &str, exact: bool) -> TokenUsage {
+    if !exact {
+        return TokenUsage {
+            input: tokens::estimate(request_body.len() as u64),
+            output: tokens::estimate(completion.len() as u64),
+            ..Default::default()
+        };
+    }
     // The body is the client's: OpenAI's dialect, else Anthropic's.
     let input = ChatRequest::parse(request_body)
         .map(|r| tokens::count_chat_prompt(r.messages.len(), r.prompt_texts()))

@@ -58,29 +58,28 @@ impl RollupCell {
     }
 }
 
-pub(crate) type RollupKey = (String, String, String, String, String, String, String, bool);
+/// (hour since the epoch, workload, route, provider, model, key, team, shadow), borrowed from
+/// the batch's records: a record adds to its cell without a string copied or a time formatted
+/// (the hour is spelled out once per cell, in [`Rollup::merge`]).
+pub(crate) type RollupKey<'a> = (i64, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, bool);
 
 /// The cells touched by one batch, and the workload feature profiles it extends.
 #[derive(Default)]
-pub(crate) struct Rollup {
-    cells: HashMap<RollupKey, RollupCell>,
+pub(crate) struct Rollup<'a> {
+    cells: HashMap<RollupKey<'a>, RollupCell>,
     /// (workload, features, shadow) → (requests, largest prompt per request).
-    profiles: HashMap<(String, String, bool), (i64, i64)>,
+    profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
 }
 
-impl Rollup {
-    pub(crate) fn add(&mut self, r: &Record) {
+impl<'a> Rollup<'a> {
+    pub(crate) fn add(&mut self, r: &'a Record) {
         self.cells.entry(key(r)).or_default().add(r);
         if r.is_success() {
             let n = r.request_count.max(1);
             let prompt = (r.usage.prompt_total() / n) as i64;
             let p = self
                 .profiles
-                .entry((
-                    r.workload.clone().unwrap_or_default(),
-                    r.features.clone(),
-                    r.shadow,
-                ))
+                .entry((r.workload.as_deref().unwrap_or_default(), &r.features, r.shadow))
                 .or_default();
             p.0 += n as i64;
             p.1 = p.1.max(prompt);
@@ -88,7 +87,7 @@ impl Rollup {
     }
 
     fn merge_profiles(
-        profiles: HashMap<(String, String, bool), (i64, i64)>,
+        profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
         tx: &rusqlite::Transaction<'_>,
     ) -> Result<(), LedgerError> {
         let mut upsert = tx.prepare_cached(
@@ -112,8 +111,9 @@ impl Rollup {
         Self::merge_profiles(self.profiles, tx)?;
         let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
         for (k, c) in self.cells {
+            let hour = hour_label(k.0);
             let old: Option<String> = get
-                .query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
+                .query_row(params![hour, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
                     r.get(0)
                 })
                 .map(Some)
@@ -130,7 +130,7 @@ impl Rollup {
             };
             let cost = (old + c.cost).decimal().normalize().to_string();
             upsert.execute(params![
-                k.0,
+                hour,
                 k.1,
                 k.2,
                 k.3,
@@ -160,18 +160,28 @@ impl Rollup {
     }
 }
 
-fn key(r: &Record) -> RollupKey {
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+fn key(r: &Record) -> RollupKey<'_> {
+    fn s(o: &Option<String>) -> &str {
+        o.as_deref().unwrap_or_default()
+    }
     (
-        r.ts.format("%Y-%m-%dT%H").to_string(),
+        r.ts.timestamp().div_euclid(3600),
         s(&r.workload),
-        r.route.clone(),
+        &r.route,
         s(&r.provider),
         s(&r.model),
         s(&r.key_id),
         s(&r.team),
         r.shadow,
     )
+}
+
+/// The stored spelling of an hour since the epoch: `2026-12-03T09` (UTC).
+fn hour_label(hour: i64) -> String {
+    chrono::DateTime::from_timestamp(hour * 3600, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H")
+        .to_string()
 }
 
 const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)

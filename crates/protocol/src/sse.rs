@@ -62,19 +62,19 @@ impl SseFramer {
 /// Index just past the first blank line (`\n\n`, `\r\n\r\n` or `\r\r`) starting at or
 /// after `from`, if any.
 fn find_event_end(buf: &[u8], from: usize) -> Option<usize> {
+    // Jumps from line break to line break (`memchr`): an event's bytes between them are
+    // never looked at one by one.
     let mut i = from;
-    while i < buf.len() {
-        match buf[i] {
-            b'\n' if buf.get(i + 1) == Some(&b'\n') => return Some(i + 2),
-            b'\n' if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') => {
-                return Some(i + 3);
-            }
-            b'\r' if buf.get(i + 1) == Some(&b'\r') => return Some(i + 2),
+    loop {
+        i += memchr::memchr2(b'\n', b'\r', buf.get(i..)?)?;
+        match (buf.get(i), buf.get(i + 1), buf.get(i + 2)) {
+            (Some(b'\n'), Some(b'\n'), _) => return Some(i + 2),
+            (Some(b'\n'), Some(b'\r'), Some(b'\n')) => return Some(i + 3),
+            (Some(b'\r'), Some(b'\r'), _) => return Some(i + 2),
             _ => {}
         }
         i += 1;
     }
-    None
 }
 
 /// Splits the event into lines on the bytes (`\n`, `\r`): no UTF-8 pass over the whole event
@@ -85,11 +85,11 @@ fn parse_event(raw: Bytes) -> SseEvent {
     let mut event = None;
     let mut data = String::new();
     let mut first = true;
-    for line in raw.split(|&b| b == b'\n' || b == b'\r') {
+    for line in lines(&raw) {
         if line.first().is_none_or(|&b| b == b':') {
             continue;
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
@@ -109,6 +109,25 @@ fn parse_event(raw: Bytes) -> SseEvent {
         }
     }
     SseEvent { raw, event, data }
+}
+
+/// The lines of `raw`, split at every `\n` and `\r` (so `\r\n` yields an empty line between,
+/// which no field reads).
+fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(raw);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memchr2(b'\n', b'\r', r) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
