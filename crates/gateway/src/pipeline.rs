@@ -122,7 +122,9 @@ impl Gateway {
         let route = self.resolve(ctx, C::KIND, C::model(&req))?;
         times.mark(Stage::Resolve);
         let shape = C::shape(&req, body.len());
-        let precounted = self.count_long_prompt::<C>(ctx, &route, &shape, &body).await;
+        let precounted = self
+            .count_long_prompt::<C>(ctx, &route, &shape, &body)
+            .await;
         // A block, so nothing borrowing the (not `Sync`) count cell lives across an await.
         let (admitted, observation, needs) = {
             // Counted at most once, by whichever needs it first (the tpm limit, the fit check).

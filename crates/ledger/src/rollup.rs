@@ -61,7 +61,16 @@ impl RollupCell {
 /// (hour since the epoch, workload, route, provider, model, key, team, shadow), borrowed from
 /// the batch's records: a record adds to its cell without a string copied or a time formatted
 /// (the hour is spelled out once per cell, in [`Rollup::merge`]).
-pub(crate) type RollupKey<'a> = (i64, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, bool);
+pub(crate) type RollupKey<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    bool,
+);
 
 /// The cells touched by one batch, and the workload feature profiles it extends.
 #[derive(Default)]
@@ -79,7 +88,11 @@ impl<'a> Rollup<'a> {
             let prompt = (r.usage.prompt_total() / n) as i64;
             let p = self
                 .profiles
-                .entry((r.workload.as_deref().unwrap_or_default(), &r.features, r.shadow))
+                .entry((
+                    r.workload.as_deref().unwrap_or_default(),
+                    &r.features,
+                    r.shadow,
+                ))
                 .or_default();
             p.0 += n as i64;
             p.1 = p.1.max(prompt);

@@ -218,4 +218,89 @@ mod tests {
         assert_eq!(out[0].data, "\u{fffd} ok\n");
         assert_eq!(out[0].event.as_deref(), Some("x"));
     }
+
+    /// The framing before it jumped between line breaks: every byte looked at.
+    fn reference_events(bytes: &[u8]) -> Vec<(Vec<u8>, Option<String>, String)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut i = 0;
+        let mut push = |raw: &[u8]| {
+            let mut event = None;
+            let mut data = String::new();
+            let mut first = true;
+            for line in raw.split(|&b| b == b'\n' || b == b'\r') {
+                if line.first().is_none_or(|&b| b == b':') {
+                    continue;
+                }
+                let (field, value) = match line.iter().position(|&b| b == b':') {
+                    Some(i) => {
+                        let v = &line[i + 1..];
+                        (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+                    }
+                    None => (line, &b""[..]),
+                };
+                match field {
+                    b"data" => {
+                        if !first {
+                            data.push('\n');
+                        }
+                        data.push_str(&String::from_utf8_lossy(value));
+                        first = false;
+                    }
+                    b"event" => event = Some(String::from_utf8_lossy(value).into_owned()),
+                    _ => {}
+                }
+            }
+            out.push((raw.to_vec(), event, data));
+        };
+        while i < bytes.len() {
+            let end = match bytes[i] {
+                b'\n' if bytes.get(i + 1) == Some(&b'\n') => Some(i + 2),
+                b'\n' if bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n') => {
+                    Some(i + 3)
+                }
+                b'\r' if bytes.get(i + 1) == Some(&b'\r') => Some(i + 2),
+                _ => None,
+            };
+            match end {
+                Some(e) => {
+                    push(&bytes[start..e]);
+                    start = e;
+                    i = e;
+                }
+                None => i += 1,
+            }
+        }
+        if !bytes[start..].iter().all(|b| b.is_ascii_whitespace()) {
+            push(&bytes[start..]);
+        }
+        out
+    }
+
+    #[test]
+    fn the_fuzz_corpus_frames_as_the_byte_by_byte_framing_did() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let mut seen = 0;
+        for target in ["sse", "streams"] {
+            for entry in std::fs::read_dir(dir.join(target)).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                let want = reference_events(&bytes);
+                for piece in [1, 7, bytes.len().max(1)] {
+                    let mut f = SseFramer::new();
+                    let mut got = Vec::new();
+                    for chunk in bytes.chunks(piece) {
+                        f.push(chunk, &mut got);
+                    }
+                    got.extend(f.finish());
+                    let got: Vec<_> = got
+                        .into_iter()
+                        .map(|e| (e.raw.to_vec(), e.event, e.data))
+                        .collect();
+                    assert_eq!(got, want, "pieces of {piece}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 5, "the corpus is there ({seen} inputs)");
+    }
 }

@@ -280,13 +280,30 @@ mod tests {
         assert!(RawObject::parse(deep.as_bytes()).is_err());
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         // Brackets inside strings are text, not nesting, escaped quotes and backslashes too.
-        let text = format!(r#"{{"x":"{}\"{}","y":["\\",["{}"]]}}"#, "[".repeat(100), "{".repeat(100), "]".repeat(70));
+        let text = format!(
+            r#"{{"x":"{}\"{}","y":["\\",["{}"]]}}"#,
+            "[".repeat(100),
+            "{".repeat(100),
+            "]".repeat(70)
+        );
         assert!(RawObject::parse(text.as_bytes()).is_ok(), "{text}");
         // A member after a shallow one is checked as well.
-        let late = format!(r#"{{"a":[1],"b":{}{}}}"#, "{\"c\":".repeat(64), "1".to_string() + &"}".repeat(64));
+        let late = format!(
+            r#"{{"a":[1],"b":{}{}}}"#,
+            "{\"c\":".repeat(64),
+            "1".to_string() + &"}".repeat(64)
+        );
         let err = RawObject::parse(late.as_bytes()).unwrap_err();
-        assert!(err.message.contains("deeper than 64 levels"), "{}", err.message);
-        let ok = format!(r#"{{"a":[1],"b":{}{}}}"#, "{\"c\":".repeat(63), "1".to_string() + &"}".repeat(63));
+        assert!(
+            err.message.contains("deeper than 64 levels"),
+            "{}",
+            err.message
+        );
+        let ok = format!(
+            r#"{{"a":[1],"b":{}{}}}"#,
+            "{\"c\":".repeat(63),
+            "1".to_string() + &"}".repeat(63)
+        );
         assert!(RawObject::parse(ok.as_bytes()).is_ok());
     }
 
@@ -294,5 +311,80 @@ mod tests {
     fn escaped_keys_are_decoded() {
         let o = RawObject::parse(br#"{"mo\u0064el": "x"}"#).unwrap();
         assert!(o.get("model").is_some());
+    }
+
+    /// The separate pre-pass the depth check replaced: every byte of the body, strings skipped.
+    fn depth_pass(json: &[u8], max: usize) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in json {
+            if in_string {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > max {
+                        return true;
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn the_fuzz_corpus_gets_the_depth_verdicts_of_the_separate_pass() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let mut seen = 0;
+        for target in ["raw_object", "openai_request", "anthropic_request"] {
+            for entry in std::fs::read_dir(dir.join(target)).unwrap() {
+                let body = std::fs::read(entry.unwrap().path()).unwrap();
+                let deep = depth_pass(&body, MAX_DEPTH);
+                match RawObject::parse(&body) {
+                    Ok(_) => assert!(!deep, "a body nested too deep was accepted"),
+                    Err(e) if e.message.contains("deeper than") => {
+                        assert!(deep, "refused for depth, but not too deep")
+                    }
+                    Err(_) => {}
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 30, "the corpus is there ({seen} inputs)");
+        // And bodies made to be deep at every place a value can be.
+        for body in [
+            format!(
+                "{{\"a\":\"x\",\"b\":{}1{}}}",
+                "[".repeat(63),
+                "]".repeat(63)
+            ),
+            format!(
+                "{{\"a\":\"x\",\"b\":{}1{}}}",
+                "[".repeat(64),
+                "]".repeat(64)
+            ),
+            format!(
+                "{{\"a\":{}\"\\\\\"{}}}",
+                "{\"k\":".repeat(63),
+                "}".repeat(63)
+            ),
+            format!(
+                "{{\"a\":{}\"\\\\\"{}}}",
+                "{\"k\":".repeat(64),
+                "}".repeat(64)
+            ),
+        ] {
+            let deep = depth_pass(body.as_bytes(), MAX_DEPTH);
+            assert_eq!(RawObject::parse(body.as_bytes()).is_err(), deep, "{body}");
+        }
     }
 }

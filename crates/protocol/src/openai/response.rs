@@ -247,11 +247,19 @@ mod tests {
 
     #[test]
     fn only_a_chunk_with_a_usage_value_may_report_usage() {
-        assert!(chunk_may_report_usage(r#"{"choices":[],"usage":{"prompt_tokens":1}}"#));
+        assert!(chunk_may_report_usage(
+            r#"{"choices":[],"usage":{"prompt_tokens":1}}"#
+        ));
         assert!(chunk_may_report_usage(r#"{"usage" : {"prompt_tokens":1}}"#));
-        assert!(!chunk_may_report_usage(r#"{"choices":[{"delta":{"content":"x"}}],"usage":null}"#));
-        assert!(!chunk_may_report_usage(r#"{"choices":[{"delta":{"content":"\"usage\": 3"}}]}"#));
-        assert!(!chunk_may_report_usage(r#"{"choices":[{"delta":{"content":"x"}}]}"#));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"x"}}],"usage":null}"#
+        ));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"\"usage\": 3"}}]}"#
+        ));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"x"}}]}"#
+        ));
     }
 
     #[test]
