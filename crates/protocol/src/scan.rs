@@ -57,27 +57,24 @@ fn value_end(json: &[u8], from: usize) -> Option<usize> {
             .position(|b| !b.is_ascii_whitespace())?;
     match json.get(start)? {
         b'"' => string_end(json, start + 1),
-        &open @ (b'{' | b'[') => {
-            // In JSON the other kind of bracket nests inside balanced, so only this kind and
-            // the quotes need finding, three bytes `memchr3` jumps between.
-            let close = if open == b'{' { b'}' } else { b']' };
+        b'{' | b'[' => {
             let mut depth = 0usize;
             let mut i = start;
-            loop {
-                i += memchr::memchr3(b'"', open, close, json.get(i..)?)?;
-                let b = *json.get(i)?;
+            while let Some(&b) = json.get(i) {
                 i += 1;
-                if b == b'"' {
-                    i = string_end(json, i)?;
-                } else if b == open {
-                    depth += 1;
-                } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i);
+                match b {
+                    b'"' => i = string_end(json, i)?,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i);
+                        }
                     }
+                    _ => {}
                 }
             }
+            None
         }
         _ => {
             let len = json
@@ -95,6 +92,47 @@ fn value_end(json: &[u8], from: usize) -> Option<usize> {
 /// nested inside them is not it. `None` when `json` is not an object, has no such member or
 /// ends early. Keys are compared as written (an escaped spelling of `key` is not found).
 pub(crate) fn top_level_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    last_member(json, key).or_else(|| walk_to_member(json, key))
+}
+
+/// The fast case of [`top_level_member`]: `key` is the object's last member (OpenAI and
+/// Anthropic put `usage` last), found from the end. The last `"key"` in the text, not
+/// preceded by a backslash, followed by `:`, a value, and then only the `}` that closes the
+/// document, can only be a member of the top-level object of valid JSON: a nested one would
+/// be followed by more closing brackets, a string value by no `:`. Anything else is left to
+/// the walk from the start.
+fn last_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let bytes = json.as_bytes();
+    let mut needle = Vec::with_capacity(key.len() + 2);
+    needle.push(b'"');
+    needle.extend_from_slice(key.as_bytes());
+    needle.push(b'"');
+    let at = memchr::memmem::rfind(bytes, &needle)?;
+    if at == 0 || bytes.get(at - 1) == Some(&b'\\') {
+        return None;
+    }
+    let after = at + needle.len();
+    let colon = after
+        + bytes
+            .get(after..)?
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())?;
+    if bytes.get(colon) != Some(&b':') {
+        return None;
+    }
+    let end = value_end(bytes, colon + 1)?;
+    let mut rest = bytes
+        .get(end..)?
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace());
+    if rest.next() != Some(&b'}') || rest.next().is_some() {
+        return None;
+    }
+    json.get(colon + 1..end).map(str::trim_start)
+}
+
+/// The general case of [`top_level_member`]: the object's top level walked from the start.
+fn walk_to_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
     let bytes = json.as_bytes();
     let open = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
     if bytes.get(open) != Some(&b'{') {
@@ -152,5 +190,22 @@ mod tests {
         assert_eq!(top_level_member("not json", "usage"), None);
         assert_eq!(top_level_member(r#"{"a":[1,{"#, "usage"), None);
         assert_eq!(top_level_member("", "usage"), None);
+        // From the end: only the top-level last member qualifies; anything else is walked.
+        assert_eq!(
+            last_member(r#"{"a":1,"usage":{"b":2}}"#, "usage"),
+            Some(r#"{"b":2}"#)
+        );
+        assert_eq!(last_member(r#"{"a":{"usage":{"b":2}}}"#, "usage"), None);
+        assert_eq!(last_member(r#"{"a":[{"usage":3}]}"#, "usage"), None);
+        assert_eq!(last_member(r#"{"a":"usage"}"#, "usage"), None);
+        assert_eq!(last_member(r#"{"x\"usage":{"b":2}}"#, "usage"), None);
+        assert_eq!(
+            top_level_member(r#"{"a":{"usage":{"b":2}}}"#, "usage"),
+            None
+        );
+        assert_eq!(
+            top_level_member(r#"{"usage":{"b":2},"a":{"usage":{"c":3}}}"#, "usage"),
+            Some(r#"{"b":2}"#)
+        );
     }
 }
