@@ -24,6 +24,7 @@ mod attribution;
 mod build;
 mod codec;
 pub mod config;
+mod deferred;
 mod error;
 mod failure;
 mod governance;

@@ -14,6 +14,7 @@
 //! - Exactly one ledger record is written: at the end, on error, or when the client goes away
 //!   (the stream is dropped unfinished).
 
+use crate::deferred::Deferred;
 use crate::record::{self, Outcome};
 use crate::tokens;
 use bytes::{Bytes, BytesMut};
@@ -67,55 +68,6 @@ pub(crate) struct Progress {
     /// only needed if the stream ends without usage, which is rare (see [`Deferred`]).
     deferred: Deferred,
     processing: Duration,
-}
-
-/// The data of events not decoded yet, in order, for an estimate if the stream ends without
-/// usage (rare: an upstream that never reports it, or a client gone before the last chunk).
-///
-/// Bounded: past [`Deferred::LIMIT`] bytes an event is not kept but measured, its data's
-/// length less the envelope (everything but the text) of the first output event, which was
-/// decoded; so a stream holds at most that much per request and decodes nothing it does not
-/// need.
-#[derive(Default)]
-struct Deferred {
-    data: String,
-    ends: Vec<usize>,
-    /// Bytes of an event's data that are not its text, learnt from the first output event.
-    envelope: usize,
-    /// Text bytes, by that measure, of the events past the limit.
-    overflow: u64,
-}
-
-impl Deferred {
-    const LIMIT: usize = 64 * 1024;
-
-    fn push(&mut self, data: &str) {
-        if self.data.len() + data.len() > Self::LIMIT {
-            self.overflow += data.len().saturating_sub(self.envelope) as u64;
-            return;
-        }
-        self.data.push_str(data);
-        self.ends.push(self.data.len());
-    }
-
-    /// Decodes every kept event's text into `text`, in order, and forgets them.
-    fn decode_into(&mut self, text: &mut String) {
-        let mut start = 0;
-        for &end in &self.ends {
-            if let Some(Ok(chunk)) = self
-                .data
-                .get(start..end)
-                .map(serde_json::from_str::<ChunkView>)
-            {
-                for d in chunk.choices.iter().filter_map(|c| c.delta.as_ref()) {
-                    d.append_text(text);
-                }
-            }
-            start = end;
-        }
-        self.data.clear();
-        self.ends.clear();
-    }
 }
 
 impl Progress {
