@@ -196,7 +196,7 @@ for BODY in $BODIES; do
         base="$(cat "$WORK/cpu")"
         for mode in $MODES; do
             rows+=("$(cell "gateway, $mode" "${GW_URL[$mode]}" "$mode-$BODY" "${GW_PID[$mode]}" "$c" "$base" "$chunks")")
-            RATIO[$BODY/$mode/$c]="$(awk -v a="$(cat "$WORK/cpu")" -v b="$base" 'BEGIN { printf "%.2f×", b > 0 ? a / b : 0 }')"
+            RATIO[$BODY/$mode/$c]="$(awk -v a="$(cat "$WORK/cpu")" -v b="$base" 'BEGIN { printf "%.2f×", (b > 0 ? a / b : 0) }')"
             PEAK[$BODY/$mode]="$(hwm_kib_of "${GW_PID[$mode]}" | awk '{ printf "%.1f", $1 / 1024 }')"
         done
     done
