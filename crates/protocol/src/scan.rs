@@ -208,4 +208,26 @@ mod tests {
             Some(r#"{"b":2}"#)
         );
     }
+
+    #[test]
+    fn the_responses_corpus_reads_the_same_usage_as_a_full_decode() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/responses");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let body = std::fs::read(entry.unwrap().path()).unwrap();
+            let Ok(text) = std::str::from_utf8(&body) else {
+                continue;
+            };
+            let found = top_level_member(text, "usage");
+            // Where serde_json reads the body as an object, the member found is its `usage`.
+            if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) {
+                let want = map.get("usage").map(|v| v.to_string());
+                let got = found.and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok());
+                assert_eq!(got.map(|v| v.to_string()), want, "{text}");
+            }
+            seen += 1;
+        }
+        assert!(seen > 0);
+    }
 }
