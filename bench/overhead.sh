@@ -179,6 +179,7 @@ cell() {
 }
 
 rows=()
+declare -A RATIO PEAK TTFB_ADDED
 for BODY in $BODIES; do
     write_lua "direct-$BODY" "$WORK/$BODY.json"
     for mode in $MODES; do write_lua "$mode-$BODY" "$WORK/gw/$BODY.json" "$(cat "$WORK/$mode/key" 2>/dev/null || true)"; done
@@ -195,6 +196,8 @@ for BODY in $BODIES; do
         base="$(cat "$WORK/cpu")"
         for mode in $MODES; do
             rows+=("$(cell "gateway, $mode" "${GW_URL[$mode]}" "$mode-$BODY" "${GW_PID[$mode]}" "$c" "$base" "$chunks")")
+            RATIO[$BODY/$mode/$c]="$(awk -v a="$(cat "$WORK/cpu")" -v b="$base" 'BEGIN { printf "%.2f×", (b > 0 ? a / b : 0) }')"
+            PEAK[$BODY/$mode]="$(hwm_kib_of "${GW_PID[$mode]}" | awk '{ printf "%.1f", $1 / 1024 }')"
         done
     done
 done
@@ -210,6 +213,7 @@ if [[ " $BODIES " == *" stream200 "* ]]; then
     for mode in $MODES; do
         t="$(ttfb_of "${GW_URL[$mode]}" "$WORK/gw/stream200.json" "$(cat "$WORK/$mode/key" 2>/dev/null || true)")"
         ttfb_rows+=("| gateway, $mode | $t | $((t - direct)) |")
+        TTFB_ADDED[$mode]="$((t - direct)) µs (nginx $((nginx_t - direct)))"
     done
 fi
 declare -A RSS
@@ -232,6 +236,21 @@ if [[ "${CALLGRIND:-auto}" != 0 ]] && command -v valgrind >/dev/null; then
     done
 fi
 
+# The issue's goal table, row by row (a cell not measured in this run shows "–").
+goal_row() { # LABEL BODY MODE GOAL
+    local r1="${RATIO[$2/$3/1]:-–}" r64="${RATIO[$2/$3/64]:-–}"
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$4" "$r1" "$r64" "${PEAK[$2/$3]:-–}"
+}
+goals="$(
+    goal_row "no keys, chat500" chat500 open "≤ 1.3×, ≤ 30 MiB"
+    goal_row "keys + budgets + rpm/tpm, chat500" chat500 keyed "≤ 1.5×, ≤ 30 MiB"
+    goal_row "8k-token body (rag8k), keys" rag8k keyed "≤ 1.5×, ≤ 30 MiB"
+    for mode in $MODES; do
+        printf '| streaming, 200 chunks, %s: TTFB added at c=1 | ≤ 100 µs | %s | | %s |\n' \
+            "$mode" "${TTFB_ADDED[$mode]:-–}" "${PEAK[stream200/$mode]:-–}"
+    done
+)"
+
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
 cpu_model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 cat >"$WORK/report.md" <<EOF
@@ -241,6 +260,13 @@ cat >"$WORK/report.md" <<EOF
 - machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $placement
 - load: wrk, keep-alive, threads = min(c, 2), ${DURATION}s per cell after a ${WARMUP}s warm-up;
   upstream \`switchyard sim --fast\`; bodies from bench/bodies.py; nginx $(nginx -v 2>&1 | sed 's:.*/::'), one worker
+
+Issue #11's goals (CPU µs/req as a multiple of nginx's in the same run; peak RSS of that
+gateway when the row's cells ended):
+
+| goal | target | c=1 | c=64 | peak RSS MiB |
+|:--|:--|--:|--:|--:|
+$goals
 
 | body | c | target | req/s | p50 µs | p99 µs | CPU µs/req | × nginx | peak RSS MiB | errors |
 |:--|--:|:--|--:|--:|--:|--:|--:|--:|--:|

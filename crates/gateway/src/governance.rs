@@ -116,9 +116,15 @@ pub(crate) struct Ask<F> {
 fn tpm_prompt(headroom: Option<u64>, bound: &PromptBound, exact: impl FnOnce() -> u64) -> u64 {
     match headroom {
         None => 0,
-        Some(room) if bound.body_bytes <= room => crate::tokens::estimate(bound.body_bytes),
+        Some(_) if !tpm_is_near(headroom, bound) => crate::tokens::estimate(bound.body_bytes),
         Some(_) => exact(),
     }
+}
+
+/// Whether a `tpm` window with `headroom` tokens left could be crossed by the prompt's byte
+/// bound: only then is the exact count needed.
+fn tpm_is_near(headroom: Option<u64>, bound: &PromptBound) -> bool {
+    headroom.is_some_and(|room| bound.body_bytes > room)
 }
 
 /// A key operation's failure, for the admin API and the CLI.
@@ -151,18 +157,10 @@ impl Gateway {
     }
 
     /// Checks the caller's key. With no virtual key configured the gateway is open; with
-    /// keys, a missing or unknown key is a 401 (the master key is accepted too).
-    pub fn authenticate(
-        &self,
-        ctx: &mut RequestContext,
-        presented: Option<&str>,
-    ) -> Result<(), GatewayError> {
-        self.identify(ctx, presented)
-            .map_err(|e| self.reject(ctx, switchyard_ledger::RecordKind::Chat, None, e))
-    }
-
-    /// [`Gateway::authenticate`] for endpoints that are not model calls (`/v1/models`,
-    /// `/v1/status`, count_tokens): the same check, nothing written to the ledger.
+    /// keys, a missing or unknown key is a 401 (the master key is accepted too). Nothing is
+    /// written to the ledger here: [`Gateway::serve`] records a model call's refusal, and the
+    /// endpoints that are not model calls (`/v1/models`, `/v1/status`, count_tokens) record
+    /// none.
     pub fn check_caller(
         &self,
         ctx: &mut RequestContext,
@@ -218,6 +216,16 @@ impl Gateway {
                 };
                 Err(GatewayError::Unauthorized { message })
             }
+        }
+    }
+
+    /// Whether admitting this caller's request will count its prompt exactly (a key whose
+    /// `tpm` window the prompt's byte bound could cross), so the pipeline can count a long
+    /// prompt off the async workers first.
+    pub(crate) fn tpm_needs_exact(&self, ctx: &RequestContext, bound: &PromptBound) -> bool {
+        match &ctx.caller {
+            Caller::Key(key) => tpm_is_near(key.token_headroom(Utc::now()), bound),
+            _ => false,
         }
     }
 

@@ -26,6 +26,7 @@ mod cascade;
 pub mod cache;
 mod codec;
 pub mod config;
+mod deferred;
 mod error;
 mod failure;
 mod governance;

@@ -104,12 +104,6 @@ impl Gateway {
             .await
     }
 
-    /// `POST /v1/messages` (Anthropic dialect).
-    pub async fn messages(&self, ctx: &RequestContext, body: Bytes) -> Result<Reply, GatewayError> {
-        self.run::<Messages>(ctx, body, StageTimes::start(ctx.received))
-            .await
-    }
-
     /// `POST /v1/messages/count_tokens`: the prompt's tokens under `o200k_base`, without
     /// calling any upstream (an estimate for non-OpenAI models; Anthropic's own count differs
     /// by the family ratio in docs/strategy.md).
@@ -147,10 +141,16 @@ impl Gateway {
             Lookup::Miss(pending) => Some(pending),
             Lookup::Off | Lookup::Bypass => None,
         };
+        let precounted = self
+            .count_long_prompt::<C>(ctx, &route, &shape, &body)
+            .await;
         // A block, so nothing borrowing the (not `Sync`) count cell lives across an await.
         let (admitted, observation, needs) = {
             // Counted at most once, by whichever needs it first (the tpm limit, the fit check).
             let prompt = std::cell::OnceCell::new();
+            if let Some(n) = precounted {
+                let _ = prompt.set(n);
+            }
             let count = || *prompt.get_or_init(|| C::prompt_tokens(&req));
             let ask = Ask {
                 prompt_tokens: count,
@@ -200,6 +200,28 @@ impl Gateway {
             &req,
             success.response,
         )
+    }
+
+    /// The prompt's exact token count, taken on the blocking pool, when the prompt is long
+    /// (a body over [`LONG_PROMPT_BYTES`]) and admission or the fit check will need it (a
+    /// `tpm` limit near its edge, a context window the byte bound might not fit): tokenising
+    /// it on an async worker would stall every other request that worker serves. `None`
+    /// otherwise, and then a count that is needed after all is taken in place.
+    async fn count_long_prompt<C: Codec>(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        shape: &crate::codec::Shape,
+        body: &Bytes,
+    ) -> Option<u64> {
+        if body.len() <= LONG_PROMPT_BYTES
+            || !(shape.demand.needs_exact(route) || self.tpm_needs_exact(ctx, &shape.bound))
+        {
+            return None;
+        }
+        let body = body.clone();
+        let count = move || C::parse(&body).ok().map(|req| C::prompt_tokens(&req));
+        tokio::task::spawn_blocking(count).await.ok().flatten()
     }
 
     /// The execute stage: the route's targets tried in policy order, falling back as the
@@ -309,6 +331,10 @@ impl Gateway {
         rec
     }
 }
+
+/// A prompt whose body is longer than this is tokenised on the blocking pool (a 32 KiB
+/// prompt takes the o200k tokenizer a few milliseconds).
+pub(crate) const LONG_PROMPT_BYTES: usize = 32 * 1024;
 
 /// One upstream call: the route, what it is sent and what its targets must be able to take.
 pub(crate) struct Call<'a> {

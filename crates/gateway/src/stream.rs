@@ -14,6 +14,7 @@
 //! - Exactly one ledger record is written: at the end, on error, or when the client goes away
 //!   (the stream is dropped unfinished).
 
+use crate::deferred::Deferred;
 use crate::record::{self, Outcome};
 use crate::tokens;
 use bytes::{Bytes, BytesMut};
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 use switchyard_catalog::ModelEntry;
 use switchyard_ledger::{AttemptOutcome, Record, Recorder};
 use switchyard_primitives::TokenUsage;
-use switchyard_protocol::openai::{ChatRequest, ChunkView, ErrorBody};
+use switchyard_protocol::openai::{ChatRequest, ChunkView, ErrorBody, chunk_may_report_usage};
 use switchyard_protocol::sse::{SseEvent, SseFramer};
 use switchyard_providers::ProviderError;
 
@@ -68,12 +69,16 @@ pub(crate) struct Progress {
     pub calls: Vec<(String, String)>,
     /// The answer folded for the exact cache (cache-enabled routes only).
     fold: Option<crate::cache::entry::StreamFold>,
+    /// Events after the first output that report no usage, kept undecoded: their text is
+    /// only needed if the stream ends without usage, which is rare (see [`Deferred`]).
+    deferred: Deferred,
     processing: Duration,
 }
 
 impl Progress {
     /// The streamed answer: content and tool calls when they were kept, else the text read.
-    fn output(&self) -> switchyard_eval::Output {
+    fn output(&mut self) -> switchyard_eval::Output {
+        self.deferred.decode_into(&mut self.text);
         let text = if self.answer.is_empty() && self.calls.is_empty() {
             self.text.clone()
         } else {
@@ -191,7 +196,16 @@ impl<R: EventReader> Tee<R> {
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
-            None => (estimate(&request_body, &self.progress.text), true),
+            None => {
+                let p = &mut self.progress;
+                p.deferred.decode_into(&mut p.text);
+                // A cut stream is estimated from bytes: counting it would load the
+                // tokenizer's ~45 MiB the first time a client hangs up.
+                let exact = !matches!(end, End::ClientGone);
+                let mut u = estimate(&request_body, &p.text, exact);
+                u.output += tokens::estimate(p.deferred.overflow);
+                (u, true)
+            }
         };
         let ttft = self
             .progress
@@ -249,8 +263,16 @@ impl EventReader for OpenAiReader {
 }
 
 /// Reads one event; returns whether to forward it.
+///
+/// Once the first output has been seen, an event that cannot report usage (a byte search,
+/// [`chunk_may_report_usage`]) is not decoded: its data is deferred, decoded only if its
+/// text is ever needed. A sampled request decodes every event (its answer is kept).
 fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     if ev.data.is_empty() || ev.data == "[DONE]" {
+        return true;
+    }
+    if p.first_output.is_some() && !p.keep_answer && !chunk_may_report_usage(&ev.data) {
+        p.deferred.push(&ev.data);
         return true;
     }
     let Ok(chunk) = serde_json::from_str::<ChunkView>(&ev.data) else {
@@ -258,10 +280,12 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     };
     for c in &chunk.choices {
         if let Some(d) = &c.delta {
+            let before = p.text.len();
+            d.append_text(&mut p.text);
             if p.first_output.is_none() && d.has_output() {
                 p.first_output = Some(Instant::now());
+                p.deferred.envelope = ev.data.len().saturating_sub(p.text.len() - before);
             }
-            d.append_text(&mut p.text);
             if p.keep_answer {
                 keep_answer(d, p);
             }
@@ -297,7 +321,16 @@ fn keep_answer(d: &switchyard_protocol::openai::ChunkDelta<'_>, p: &mut Progress
     }
 }
 
-fn estimate(request_body: &[u8], completion: &str) -> TokenUsage {
+/// The usage of a stream that reported none: counted with the tokenizer when `exact`, else
+/// four bytes a token (the request body's bytes bound its prompt's).
+fn estimate(request_body: &[u8], completion: &str, exact: bool) -> TokenUsage {
+    if !exact {
+        return TokenUsage {
+            input: tokens::estimate(request_body.len() as u64),
+            output: tokens::estimate(completion.len() as u64),
+            ..Default::default()
+        };
+    }
     // The body is the client's: OpenAI's dialect, else Anthropic's.
     let input = ChatRequest::parse(request_body)
         .map(|r| tokens::count_chat_prompt(r.messages.len(), r.prompt_texts()))

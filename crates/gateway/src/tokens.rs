@@ -96,20 +96,26 @@ pub(crate) struct Demand {
 }
 
 impl Demand {
-    pub(crate) fn needs<M>(
-        self,
-        route: &switchyard_router::Route<M>,
-        exact: impl FnOnce() -> u64,
-    ) -> switchyard_router::Needs {
+    /// Whether the fit check will count the prompt exactly: only when its byte bound (and the
+    /// output limit) might not fit the route's smallest context window.
+    pub(crate) fn needs_exact<M>(&self, route: &switchyard_router::Route<M>) -> bool {
         let smallest = route
             .targets
             .iter()
             .filter_map(|t| t.profile.context_window)
             .min();
-        let bound = self.body_len as u64;
-        let prompt_tokens = match smallest {
-            Some(w) if bound + self.max_output.unwrap_or(0) > w => exact(),
-            _ => bound / 4,
+        smallest.is_some_and(|w| self.body_len as u64 + self.max_output.unwrap_or(0) > w)
+    }
+
+    pub(crate) fn needs<M>(
+        self,
+        route: &switchyard_router::Route<M>,
+        exact: impl FnOnce() -> u64,
+    ) -> switchyard_router::Needs {
+        let prompt_tokens = if self.needs_exact(route) {
+            exact()
+        } else {
+            self.body_len as u64 / 4
         };
         switchyard_router::Needs {
             tools: self.tools,

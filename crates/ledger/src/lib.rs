@@ -7,6 +7,7 @@
 //! Must never know about HTTP or routing.
 
 mod cascade;
+mod columns;
 mod export;
 pub mod import;
 mod prefix;

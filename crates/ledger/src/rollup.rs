@@ -70,19 +70,31 @@ impl RollupCell {
     }
 }
 
-pub(crate) type RollupKey = (String, String, String, String, String, String, String, bool);
+/// (hour since the epoch, workload, route, provider, model, key, team, shadow), borrowed from
+/// the batch's records: a record adds to its cell without a string copied or a time formatted
+/// (the hour is spelled out once per cell, in [`Rollup::merge`]).
+pub(crate) type RollupKey<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    bool,
+);
 
 /// The cells touched by one batch, and the workload feature profiles it extends.
 #[derive(Default)]
-pub(crate) struct Rollup {
-    cells: HashMap<RollupKey, RollupCell>,
+pub(crate) struct Rollup<'a> {
+    cells: HashMap<RollupKey<'a>, RollupCell>,
     /// (workload, features, shadow) → (requests, largest prompt per request).
-    profiles: HashMap<(String, String, bool), (i64, i64)>,
+    profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
     prefixes: crate::prefix::PrefixCells,
 }
 
-impl Rollup {
-    pub(crate) fn add(&mut self, r: &Record) {
+impl<'a> Rollup<'a> {
+    pub(crate) fn add(&mut self, r: &'a Record) {
         self.cells.entry(key(r)).or_default().add(r);
         self.prefixes.add(r);
         if r.is_success() {
@@ -91,8 +103,8 @@ impl Rollup {
             let p = self
                 .profiles
                 .entry((
-                    r.workload.clone().unwrap_or_default(),
-                    r.features.clone(),
+                    r.workload.as_deref().unwrap_or_default(),
+                    &r.features,
                     r.shadow,
                 ))
                 .or_default();
@@ -102,7 +114,7 @@ impl Rollup {
     }
 
     fn merge_profiles(
-        profiles: HashMap<(String, String, bool), (i64, i64)>,
+        profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
         tx: &rusqlite::Transaction<'_>,
     ) -> Result<(), LedgerError> {
         let mut upsert = tx.prepare_cached(
@@ -127,13 +139,14 @@ impl Rollup {
         self.prefixes.merge(tx)?;
         let mut upsert = tx.prepare_cached(UPSERT_ROLLUP_SQL)?;
         for (k, c) in self.cells {
-            let old = stored_money(&mut get, &k)?;
+            let hour = hour_label(k.0);
+            let old = stored_money(&mut get, &hour, &k)?;
             let text = |m: Money| m.decimal().normalize().to_string();
             let cost = text(old[0] + c.cost);
             let exact_saved = text(old[1] + c.exact.1);
             let semantic_saved = text(old[2] + c.semantic.1);
             upsert.execute(params![
-                k.0,
+                hour,
                 k.1,
                 k.2,
                 k.3,
@@ -170,9 +183,10 @@ impl Rollup {
 /// A stored cell's money columns (cost, exact savings, semantic savings); zeros for a new cell.
 fn stored_money(
     get: &mut rusqlite::CachedStatement<'_>,
-    k: &RollupKey,
+    hour: &str,
+    k: &RollupKey<'_>,
 ) -> Result<[Money; 3], LedgerError> {
-    let row = get.query_row(params![k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
+    let row = get.query_row(params![hour, k.1, k.2, k.3, k.4, k.5, k.6, k.7], |r| {
         Ok([r.get::<_, String>(0)?, r.get(1)?, r.get(2)?])
     });
     let texts = match row {
@@ -187,18 +201,28 @@ fn stored_money(
     Ok(out)
 }
 
-fn key(r: &Record) -> RollupKey {
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+fn key(r: &Record) -> RollupKey<'_> {
+    fn s(o: &Option<String>) -> &str {
+        o.as_deref().unwrap_or_default()
+    }
     (
-        r.ts.format("%Y-%m-%dT%H").to_string(),
+        r.ts.timestamp().div_euclid(3600),
         s(&r.workload),
-        r.route.clone(),
+        &r.route,
         s(&r.provider),
         s(&r.model),
         s(&r.key_id),
         s(&r.team),
         r.shadow,
     )
+}
+
+/// The stored spelling of an hour since the epoch: `2026-12-03T09` (UTC).
+fn hour_label(hour: i64) -> String {
+    chrono::DateTime::from_timestamp(hour * 3600, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H")
+        .to_string()
 }
 
 const UPSERT_ROLLUP_SQL: &str = "INSERT INTO rollup_hourly (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)

@@ -96,8 +96,8 @@ impl LedgerStore for SqliteStore {
         {
             let mut ins = tx.prepare_cached(INSERT_SQL)?;
             for r in batch {
-                let tags = serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into());
-                let attempts = serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into());
+                let tags = crate::columns::tags(&r.tags);
+                let attempts = crate::columns::attempts(&r.attempts);
                 let n = ins.execute(params![
                     r.request_id,
                     r.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -16,6 +16,7 @@ pub mod sse;
 
 mod feature;
 mod field_error;
+mod scan;
 mod text;
 
 pub use feature::{Feature, FeatureSet};

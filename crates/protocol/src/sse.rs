@@ -62,19 +62,19 @@ impl SseFramer {
 /// Index just past the first blank line (`\n\n`, `\r\n\r\n` or `\r\r`) starting at or
 /// after `from`, if any.
 fn find_event_end(buf: &[u8], from: usize) -> Option<usize> {
+    // Jumps from line break to line break (`memchr`): an event's bytes between them are
+    // never looked at one by one.
     let mut i = from;
-    while i < buf.len() {
-        match buf[i] {
-            b'\n' if buf.get(i + 1) == Some(&b'\n') => return Some(i + 2),
-            b'\n' if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') => {
-                return Some(i + 3);
-            }
-            b'\r' if buf.get(i + 1) == Some(&b'\r') => return Some(i + 2),
+    loop {
+        i += memchr::memchr2(b'\n', b'\r', buf.get(i..)?)?;
+        match (buf.get(i), buf.get(i + 1), buf.get(i + 2)) {
+            (Some(b'\n'), Some(b'\n'), _) => return Some(i + 2),
+            (Some(b'\n'), Some(b'\r'), Some(b'\n')) => return Some(i + 3),
+            (Some(b'\r'), Some(b'\r'), _) => return Some(i + 2),
             _ => {}
         }
         i += 1;
     }
-    None
 }
 
 /// Splits the event into lines on the bytes (`\n`, `\r`): no UTF-8 pass over the whole event
@@ -85,11 +85,11 @@ fn parse_event(raw: Bytes) -> SseEvent {
     let mut event = None;
     let mut data = String::new();
     let mut first = true;
-    for line in raw.split(|&b| b == b'\n' || b == b'\r') {
+    for line in lines(&raw) {
         if line.first().is_none_or(|&b| b == b':') {
             continue;
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
@@ -109,6 +109,25 @@ fn parse_event(raw: Bytes) -> SseEvent {
         }
     }
     SseEvent { raw, event, data }
+}
+
+/// The lines of `raw`, split at every `\n` and `\r` (so `\r\n` yields an empty line between,
+/// which no field reads).
+fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(raw);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memchr2(b'\n', b'\r', r) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -198,5 +217,90 @@ mod tests {
         f.push(b"data:\xff ok\rdata\nevent:x\n\n", &mut out);
         assert_eq!(out[0].data, "\u{fffd} ok\n");
         assert_eq!(out[0].event.as_deref(), Some("x"));
+    }
+
+    /// The framing before it jumped between line breaks: every byte looked at.
+    fn reference_events(bytes: &[u8]) -> Vec<(Vec<u8>, Option<String>, String)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut i = 0;
+        let mut push = |raw: &[u8]| {
+            let mut event = None;
+            let mut data = String::new();
+            let mut first = true;
+            for line in raw.split(|&b| b == b'\n' || b == b'\r') {
+                if line.first().is_none_or(|&b| b == b':') {
+                    continue;
+                }
+                let (field, value) = match line.iter().position(|&b| b == b':') {
+                    Some(i) => {
+                        let v = &line[i + 1..];
+                        (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+                    }
+                    None => (line, &b""[..]),
+                };
+                match field {
+                    b"data" => {
+                        if !first {
+                            data.push('\n');
+                        }
+                        data.push_str(&String::from_utf8_lossy(value));
+                        first = false;
+                    }
+                    b"event" => event = Some(String::from_utf8_lossy(value).into_owned()),
+                    _ => {}
+                }
+            }
+            out.push((raw.to_vec(), event, data));
+        };
+        while i < bytes.len() {
+            let end = match bytes[i] {
+                b'\n' if bytes.get(i + 1) == Some(&b'\n') => Some(i + 2),
+                b'\n' if bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n') => {
+                    Some(i + 3)
+                }
+                b'\r' if bytes.get(i + 1) == Some(&b'\r') => Some(i + 2),
+                _ => None,
+            };
+            match end {
+                Some(e) => {
+                    push(&bytes[start..e]);
+                    start = e;
+                    i = e;
+                }
+                None => i += 1,
+            }
+        }
+        if !bytes[start..].iter().all(|b| b.is_ascii_whitespace()) {
+            push(&bytes[start..]);
+        }
+        out
+    }
+
+    #[test]
+    fn the_fuzz_corpus_frames_as_the_byte_by_byte_framing_did() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let mut seen = 0;
+        for target in ["sse", "streams"] {
+            for entry in std::fs::read_dir(dir.join(target)).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                let want = reference_events(&bytes);
+                for piece in [1, 7, bytes.len().max(1)] {
+                    let mut f = SseFramer::new();
+                    let mut got = Vec::new();
+                    for chunk in bytes.chunks(piece) {
+                        f.push(chunk, &mut got);
+                    }
+                    got.extend(f.finish());
+                    let got: Vec<_> = got
+                        .into_iter()
+                        .map(|e| (e.raw.to_vec(), e.event, e.data))
+                        .collect();
+                    assert_eq!(got, want, "pieces of {piece}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 5, "the corpus is there ({seen} inputs)");
     }
 }

@@ -27,12 +27,17 @@ pub const SERVER_NAME: &str = "switchyard";
 const OUR_HEADER: &[u8] = b"\r\nserver: switchyard\r\n";
 /// How much of a request head is kept to find its path.
 const HEAD_PREFIX: usize = 512;
+/// The most one read of a head takes from the socket.
+const SCRATCH_BYTES: usize = 8192;
 
 pub struct Tap {
     inner: TokioIo<TcpStream>,
     phase: Arc<Phase>,
     /// The first bytes of the request head being read.
     head: Vec<u8>,
+    /// Where a head is read before it is copied out to hyper: allocated and zeroed once per
+    /// connection (a fresh zeroed 8 KiB array per read cost ~24k instructions a request).
+    scratch: Vec<u8>,
     /// Our answer in place of hyper's, and how much of it is written.
     replacement: Option<(Vec<u8>, usize)>,
 }
@@ -43,6 +48,7 @@ impl Tap {
             inner: TokioIo::new(stream),
             phase,
             head: Vec::new(),
+            scratch: Vec::new(),
             replacement: None,
         }
     }
@@ -145,9 +151,11 @@ impl Read for Tap {
             return Pin::new(&mut this.inner).poll_read(cx, buf);
         }
         // A head: read into a small buffer first so the bytes can be seen, then copy out.
-        let mut local = [0u8; 8192];
-        let want = buf.remaining().min(local.len());
-        let mut tbuf = tokio::io::ReadBuf::new(&mut local[..want]);
+        if this.scratch.is_empty() {
+            this.scratch = vec![0u8; SCRATCH_BYTES];
+        }
+        let want = buf.remaining().min(SCRATCH_BYTES);
+        let mut tbuf = tokio::io::ReadBuf::new(&mut this.scratch[..want]);
         ready!(tokio::io::AsyncRead::poll_read(
             Pin::new(this.inner.inner_mut()),
             cx,

@@ -43,7 +43,7 @@ pub(crate) struct Shape {
 }
 
 /// An endpoint's dialect at the gateway's edge.
-pub(crate) trait Codec {
+pub(crate) trait Codec: 'static {
     /// What the ledger records the request as.
     const KIND: RecordKind;
     /// The dialect an observer sees the request in; `None`: never observed.

@@ -134,16 +134,12 @@ impl Usage {
     }
 }
 
-#[derive(Deserialize)]
-struct UsageOnly {
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
 /// The `usage` of a Messages response body, read without decoding the content; `None` when
 /// the body is not JSON or reports no usage.
 pub fn usage_of(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<UsageOnly>(body).ok()?.usage
+    let text = std::str::from_utf8(body).ok()?;
+    let raw = crate::scan::top_level_member(text, "usage")?;
+    serde_json::from_str::<Option<Usage>>(raw).ok().flatten()
 }
 
 /// Parses a Messages response body into the canonical answer.

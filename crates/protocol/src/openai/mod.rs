@@ -13,4 +13,6 @@ pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
 pub use embeddings::{EmbeddingRequest, encode_vector};
 pub use error::{ErrorBody, ErrorDetail};
 pub use raw::RawObject;
-pub use response::{ChunkDelta, ChunkView, Usage, completion_text, usage_of};
+pub use response::{
+    ChunkDelta, ChunkView, Usage, chunk_may_report_usage, completion_text, usage_of,
+};

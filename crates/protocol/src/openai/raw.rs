@@ -1,7 +1,10 @@
 //! A JSON object kept as its raw members, in order, borrowed from the request body, and the
 //! limits every client body is held to before any field is read: at most [`MAX_MEMBERS`]
-//! top-level members, each named once, and at most [`MAX_DEPTH`] levels of nesting. Both are
-//! checked in one linear pass, so no body under the size limit costs more than a scan.
+//! top-level members, each named once, and at most [`MAX_DEPTH`] levels of nesting. All three
+//! are checked in the member scan: each member's value is depth-checked as soon as serde_json
+//! has found its end, while it is still in cache, and only when it is an array or an object;
+//! inside strings the check jumps from quote to backslash with `memchr`. A body under the size
+//! limit costs a scan and a bracket walk, linear in its length, however it nests.
 
 use crate::FieldError;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -34,11 +37,6 @@ impl<'a> RawObject<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, FieldError> {
         let text = std::str::from_utf8(body)
             .map_err(|_| FieldError::body("The request body is not valid UTF-8."))?;
-        if exceeds_depth(text.as_bytes(), MAX_DEPTH) {
-            return Err(FieldError::body(format!(
-                "The request body nests arrays and objects deeper than {MAX_DEPTH} levels, the limit; flatten it."
-            )));
-        }
         let mut refusal = None;
         let mut de = serde_json::Deserializer::from_str(text);
         let members = de
@@ -135,6 +133,13 @@ impl<'de> Visitor<'de> for MembersVisitor<'_> {
                 return Err(serde::de::Error::custom("too many members"));
             }
             let value: &'de RawValue = map.next_value()?;
+            // The top-level object is level 1, so a member's value may nest one level less.
+            if crate::scan::exceeds_depth(value.get().as_bytes(), MAX_DEPTH - 1) {
+                *self.refusal = Some(FieldError::body(format!(
+                    "The request body nests arrays and objects deeper than {MAX_DEPTH} levels, the limit; flatten it."
+                )));
+                return Err(serde::de::Error::custom("nested too deep"));
+            }
             if !seen.insert(key.clone()) {
                 let name = crate::bounded(&key);
                 *self.refusal = Some(FieldError::new(
@@ -149,35 +154,6 @@ impl<'de> Visitor<'de> for MembersVisitor<'_> {
         }
         Ok(out)
     }
-}
-
-/// Whether arrays and objects in `json` nest deeper than `max`: one pass over the bytes,
-/// skipping strings (a bracket inside a string is text). Malformed JSON is left to the parser.
-fn exceeds_depth(json: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in json {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 /// Appends `"key":` with `key` escaped as a JSON string.
@@ -303,14 +279,112 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(RawObject::parse(deep.as_bytes()).is_err());
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        // Brackets inside strings are text, not nesting.
-        let text = format!(r#"{{"x":"{}\"{}"}}"#, "[".repeat(100), "{".repeat(100));
+        // Brackets inside strings are text, not nesting, escaped quotes and backslashes too.
+        let text = format!(
+            r#"{{"x":"{}\"{}","y":["\\",["{}"]]}}"#,
+            "[".repeat(100),
+            "{".repeat(100),
+            "]".repeat(70)
+        );
         assert!(RawObject::parse(text.as_bytes()).is_ok(), "{text}");
+        // A member after a shallow one is checked as well.
+        let late = format!(
+            r#"{{"a":[1],"b":{}{}}}"#,
+            "{\"c\":".repeat(64),
+            "1".to_string() + &"}".repeat(64)
+        );
+        let err = RawObject::parse(late.as_bytes()).unwrap_err();
+        assert!(
+            err.message.contains("deeper than 64 levels"),
+            "{}",
+            err.message
+        );
+        let ok = format!(
+            r#"{{"a":[1],"b":{}{}}}"#,
+            "{\"c\":".repeat(63),
+            "1".to_string() + &"}".repeat(63)
+        );
+        assert!(RawObject::parse(ok.as_bytes()).is_ok());
     }
 
     #[test]
     fn escaped_keys_are_decoded() {
         let o = RawObject::parse(br#"{"mo\u0064el": "x"}"#).unwrap();
         assert!(o.get("model").is_some());
+    }
+
+    /// The separate pre-pass the depth check replaced: every byte of the body, strings skipped.
+    fn depth_pass(json: &[u8], max: usize) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in json {
+            if in_string {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > max {
+                        return true;
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn the_fuzz_corpus_gets_the_depth_verdicts_of_the_separate_pass() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let mut seen = 0;
+        for target in ["raw_object", "openai_request", "anthropic_request"] {
+            for entry in std::fs::read_dir(dir.join(target)).unwrap() {
+                let body = std::fs::read(entry.unwrap().path()).unwrap();
+                let deep = depth_pass(&body, MAX_DEPTH);
+                match RawObject::parse(&body) {
+                    Ok(_) => assert!(!deep, "a body nested too deep was accepted"),
+                    Err(e) if e.message.contains("deeper than") => {
+                        assert!(deep, "refused for depth, but not too deep")
+                    }
+                    Err(_) => {}
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 30, "the corpus is there ({seen} inputs)");
+        // And bodies made to be deep at every place a value can be.
+        for body in [
+            format!(
+                "{{\"a\":\"x\",\"b\":{}1{}}}",
+                "[".repeat(63),
+                "]".repeat(63)
+            ),
+            format!(
+                "{{\"a\":\"x\",\"b\":{}1{}}}",
+                "[".repeat(64),
+                "]".repeat(64)
+            ),
+            format!(
+                "{{\"a\":{}\"\\\\\"{}}}",
+                "{\"k\":".repeat(63),
+                "}".repeat(63)
+            ),
+            format!(
+                "{{\"a\":{}\"\\\\\"{}}}",
+                "{\"k\":".repeat(64),
+                "}".repeat(64)
+            ),
+        ] {
+            let deep = depth_pass(body.as_bytes(), MAX_DEPTH);
+            assert_eq!(RawObject::parse(body.as_bytes()).is_err(), deep, "{body}");
+        }
     }
 }

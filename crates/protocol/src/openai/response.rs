@@ -69,17 +69,13 @@ impl Usage {
     }
 }
 
-#[derive(Deserialize)]
-struct WithUsage {
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
-/// The usage of a non-streamed response body, if it reports one.
+/// The usage of a non-streamed response body, if it reports one: only the top-level `usage`
+/// member is decoded, the rest of the answer (its choices, the bulk) is stepped over by a
+/// structural scan (`crate::scan`). A body that is not JSON reports none.
 pub fn usage_of(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<WithUsage>(body)
-        .ok()
-        .and_then(|w| w.usage)
+    let text = std::str::from_utf8(body).ok()?;
+    let raw = crate::scan::top_level_member(text, "usage")?;
+    serde_json::from_str::<Option<Usage>>(raw).ok().flatten()
 }
 
 #[derive(Deserialize)]
@@ -104,6 +100,26 @@ pub fn completion_text(body: &[u8]) -> String {
         }
     }
     s
+}
+
+/// Whether a streamed chunk's JSON text may report usage: a cheap byte search that says no
+/// unless some `"usage"` member is followed by something other than `null` (OpenAI sends
+/// `"usage":null` in every chunk of an `include_usage` stream but the last). A chunk it says
+/// no to need not be decoded for its usage.
+pub fn chunk_may_report_usage(data: &str) -> bool {
+    // Built once: a searcher's set-up costs more than searching one chunk.
+    static USAGE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+    let bytes = data.as_bytes();
+    USAGE.find_iter(bytes).any(|at| {
+        let rest = bytes.get(at + 7..).unwrap_or_default();
+        let value = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b':'))
+            .and_then(|i| rest.get(i..))
+            .unwrap_or_default();
+        !value.starts_with(b"null")
+    })
 }
 
 /// One streamed `chat.completion.chunk`, reduced to what the gateway reads.
@@ -227,6 +243,23 @@ mod tests {
         let body = br#"{"choices":[{"message":{"role":"assistant","content":"hello","tool_calls":[{"function":{"name":"f","arguments":"{\"a\":1}"}}]}}]}"#;
         assert!(usage_of(body).is_none());
         assert_eq!(completion_text(body), "hellof{\"a\":1}");
+    }
+
+    #[test]
+    fn only_a_chunk_with_a_usage_value_may_report_usage() {
+        assert!(chunk_may_report_usage(
+            r#"{"choices":[],"usage":{"prompt_tokens":1}}"#
+        ));
+        assert!(chunk_may_report_usage(r#"{"usage" : {"prompt_tokens":1}}"#));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"x"}}],"usage":null}"#
+        ));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"\"usage\": 3"}}]}"#
+        ));
+        assert!(!chunk_may_report_usage(
+            r#"{"choices":[{"delta":{"content":"x"}}]}"#
+        ));
     }
 
     #[test]
