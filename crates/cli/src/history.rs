@@ -218,6 +218,7 @@ fn record(
         usage_estimated: false,
         request_count: requests,
         source: "demo-history".into(),
+        batch: false,
     }
 }
 

@@ -10,6 +10,10 @@ use std::time::Duration;
 use switchyard_providers::ProviderKind;
 use switchyard_router::{BreakerConfig, RetryPolicy, Strategy};
 
+// batch: the `[batch]` section (its own module; see config/batch.rs).
+mod batch;
+pub use batch::BatchConfig;
+
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -57,6 +61,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[eval]`: the eval store, redaction, shadow-traffic bounds.
     pub eval: EvalConfig,
+    /// `[batch]`: the batch API's upload limit, line limit and concurrency.
+    pub batch: BatchConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -391,6 +397,7 @@ const TOP_LEVEL: &[&str] = &[
     "breaker",
     "admin",
     "eval",
+    "batch",
 ];
 
 /// Collects errors while walking the document.
@@ -483,6 +490,9 @@ impl Config {
         let eval: RawEval = errs
             .section("eval", table.remove("eval"))
             .unwrap_or_default();
+        let batch: batch::RawBatch = errs
+            .section("batch", table.remove("batch"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -542,6 +552,7 @@ impl Config {
             breaker: validate_breaker(&mut errs, breaker),
             admin: validate_admin(&mut errs, admin),
             eval: validate_eval(&mut errs, eval),
+            batch: batch::validate(&mut errs, batch),
             providers,
             routes,
         };
@@ -642,6 +653,7 @@ impl Config {
             breaker: BreakerConfig::default(),
             admin: AdminConfig::default(),
             eval: EvalConfig::default(),
+            batch: BatchConfig::default(),
         }
     }
 }

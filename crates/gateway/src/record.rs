@@ -51,6 +51,7 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
         usage_estimated: false,
         request_count: 1,
         source: switchyard_ledger::GATEWAY_SOURCE.to_string(),
+        batch: ctx.batch,
     }
 }
 

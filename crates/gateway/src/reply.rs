@@ -25,6 +25,8 @@ pub struct RequestContext {
     /// The client's `anthropic-beta` header (Messages API only), forwarded to Anthropic
     /// targets on the passthrough.
     pub anthropic_beta: Option<String>,
+    /// A line of a batch (`/v1/batches`): recorded with `batch = true`.
+    pub batch: bool,
 }
 
 impl RequestContext {
@@ -40,6 +42,7 @@ impl RequestContext {
             caller: crate::Caller::Open,
             shadow: false,
             anthropic_beta: None,
+            batch: false,
         }
     }
 

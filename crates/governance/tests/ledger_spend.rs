@@ -41,6 +41,7 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         usage_estimated: false,
         request_count: 1,
         source: "gateway".into(),
+        batch: false,
     }
 }
 

@@ -119,6 +119,10 @@ pub struct Record {
     /// Where the record came from: `gateway`, or `import:<format>` (see docs/import.md).
     #[serde(default = "gateway_source")]
     pub source: String,
+    /// Sent as part of a batch (`POST /v1/batches`): nobody waited on it, and where the
+    /// provider's own batch API carried it, it is priced with the catalog's batch discount.
+    #[serde(default)]
+    pub batch: bool,
 }
 
 /// The `source` of records the gateway writes itself.

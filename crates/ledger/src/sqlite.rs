@@ -130,6 +130,7 @@ impl LedgerStore for SqliteStore {
                     attempts,
                     r.request_count.max(1) as i64,
                     r.source,
+                    r.batch,
                 ])?;
                 if n == 0 {
                     continue; // already recorded: idempotent re-import
@@ -184,9 +185,9 @@ impl LedgerStore for SqliteStore {
     }
 }
 
-const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)";
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, batch) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)";
 
-const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source";
+const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, batch";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
     let corrupt =
@@ -235,6 +236,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
         attempts: serde_json::from_str(&attempts).map_err(|e| corrupt("attempts", &e))?,
         request_count: u(28)?.max(1),
         source: row.get(29)?,
+        batch: row.get(30)?,
     })
 }
 

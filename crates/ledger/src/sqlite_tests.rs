@@ -47,6 +47,7 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         usage_estimated: false,
         request_count: 1,
         source: "gateway".into(),
+        batch: false,
     }
 }
 

@@ -212,6 +212,7 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         usage_estimated: true,
         request_count: 1,
         source: "gateway".into(),
+        batch: false,
     }
 }
 

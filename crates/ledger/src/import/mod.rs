@@ -333,6 +333,7 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         usage_estimated: false,
         request_count: 1,
         source: source.to_string(),
+        batch: false,
     }
 }
 
