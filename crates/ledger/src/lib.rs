@@ -6,6 +6,7 @@
 //! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
 //! Must never know about HTTP or routing.
 
+pub mod batch;
 mod export;
 pub mod import;
 mod record;

@@ -83,6 +83,7 @@ const RECORD: Known = Known {
         "usage_estimated",
         "request_count",
         "source",
+        "batch",
     ],
     irrelevant: &[],
 };
