@@ -56,6 +56,14 @@ pub struct NewLine {
     pub result: Option<String>,
 }
 
+/// A line still to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLine {
+    pub line: u64,
+    pub custom_id: String,
+    pub body: String,
+}
+
 /// Lines of a batch by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -303,16 +311,17 @@ impl Store {
             > 0)
     }
 
-    /// The lines still to run, in input order: (line number, body).
-    pub fn pending_lines(&self, id: &str) -> Result<Vec<(u64, String)>, LedgerError> {
+    /// The lines still to run, in input order.
+    pub fn pending_lines(&self, id: &str) -> Result<Vec<PendingLine>, LedgerError> {
         let mut stmt = self.conn().prepare(
-            "SELECT line, body FROM batch_lines WHERE batch_id = ?1 AND state = 'pending' ORDER BY line",
+            "SELECT line, custom_id, body FROM batch_lines WHERE batch_id = ?1 AND state = 'pending' ORDER BY line",
         )?;
         let rows = stmt.query_map(params![id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?.max(0) as u64,
-                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-            ))
+            Ok(PendingLine {
+                line: r.get::<_, i64>(0)?.max(0) as u64,
+                custom_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                body: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
