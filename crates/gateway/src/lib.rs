@@ -86,6 +86,8 @@ struct Inner {
     health: HealthRegistry,
     recorder: Recorder,
     server: config::ServerConfig,
+    /// batch: `[batch]` (upload and line limits, concurrency); fixed until restart.
+    batch: config::BatchConfig,
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
@@ -144,6 +146,11 @@ impl Gateway {
     /// a reload does not change it.
     pub fn server_config(&self) -> &config::ServerConfig {
         &self.inner.server
+    }
+
+    /// batch: the `[batch]` section the gateway was built with (a reload does not change it).
+    pub fn batch_config(&self) -> &config::BatchConfig {
+        &self.inner.batch
     }
 
     /// The config in force now.
