@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use switchyard_gateway::{ErrorKind, GatewayError, ReplyBody, RequestContext};
+use switchyard_gateway::{GatewayError, ReplyBody, RequestContext};
 use switchyard_ledger::batch::{FileRow, JobRow, LineState, PendingLine, Produced, Stamp};
 use tokio::task::JoinSet;
 
@@ -177,13 +177,8 @@ fn error_body(kind: &str, code: Option<&str>, message: &str) -> Value {
 
 /// The error body the OpenAI ingress would have answered.
 fn gateway_error(e: &GatewayError) -> Value {
-    let kind = match e.kind() {
-        ErrorKind::RateLimited => "rate_limit_error",
-        ErrorKind::Upstream | ErrorKind::Timeout | ErrorKind::Unavailable => "server_error",
-        ErrorKind::Forbidden => "permission_error",
-        _ => "invalid_request_error",
-    };
-    let mut v = error_body(kind, e.code(), &e.to_string());
+    let (kind, code) = e.openai_type_and_code();
+    let mut v = error_body(kind, code, &e.to_string());
     v["error"]["param"] = e.param().map_or(Value::Null, |p| Value::String(p.to_string()));
     v
 }

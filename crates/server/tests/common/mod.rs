@@ -82,6 +82,17 @@ pub const MASTER: &str = "sy-master-key-for-tests-0123456789";
 /// also written to `gateway.toml` in the temp dir and set as the reload source, so tests can
 /// edit it and `POST /admin/reload`.
 pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]) -> Harness {
+    start_in(sim_toml, gateway_toml, env, temp_dir()).await
+}
+
+/// [`start_with`] in a given directory: a second gateway started in the first one's `dir`
+/// uses its ledger, as a restart does.
+pub async fn start_in(
+    sim_toml: &str,
+    gateway_toml: &str,
+    env: &[(&str, &str)],
+    dir: PathBuf,
+) -> Harness {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = format!("http://{}", sim_listener.local_addr().unwrap());
     let (stop_sim, sim_stopped) = oneshot::channel::<()>();
@@ -90,7 +101,6 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
         let _ = sim_stopped.await;
     }));
 
-    let dir = temp_dir();
     let ledger = dir.join("ledger.db");
     let text = gateway_toml
         .replace("SIM_URL", &sim)
