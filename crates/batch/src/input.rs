@@ -37,7 +37,10 @@ pub(crate) fn parse(
     let text = std::str::from_utf8(content).map_err(|e| {
         BatchError::invalid(
             "input_file_id",
-            format!("The input file is not UTF-8 text (at byte {}); upload JSONL.", e.valid_up_to()),
+            format!(
+                "The input file is not UTF-8 text (at byte {}); upload JSONL.",
+                e.valid_up_to()
+            ),
         )
     })?;
     let mut seen = HashSet::new();
@@ -50,7 +53,9 @@ pub(crate) fn parse(
         if out.len() == max_lines {
             return Err(BatchError::invalid(
                 "input_file_id",
-                format!("The input file has more than {max_lines} requests, the most one batch may hold ([batch] max_lines). Split it into several batches."),
+                format!(
+                    "The input file has more than {max_lines} requests, the most one batch may hold ([batch] max_lines). Split it into several batches."
+                ),
             ));
         }
         let n = i as u64 + 1;
@@ -64,7 +69,12 @@ pub(crate) fn parse(
             },
             Err(bad) => NewLine {
                 line: n,
-                result: Some(error_line(n, bad.custom_id.as_deref(), bad.code, &bad.message)),
+                result: Some(error_line(
+                    n,
+                    bad.custom_id.as_deref(),
+                    bad.code,
+                    &bad.message,
+                )),
                 custom_id: bad.custom_id,
                 state: LineState::Failed,
                 body: None,
@@ -98,20 +108,41 @@ fn bad(custom_id: Option<&str>, code: &'static str, message: String) -> Bad {
 /// The line's custom_id and body, or why it cannot run.
 fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(String, String), Bad> {
     let line: Line<'_> = serde_json::from_str(raw).map_err(|e| {
-        bad(None, "invalid_json", format!("The line is not a JSON object: {e}."))
+        bad(
+            None,
+            "invalid_json",
+            format!("The line is not a JSON object: {e}."),
+        )
     })?;
-    let custom_id = match line.custom_id.map(|v| serde_json::from_str::<String>(v.get())) {
+    let custom_id = match line
+        .custom_id
+        .map(|v| serde_json::from_str::<String>(v.get()))
+    {
         Some(Ok(id)) if !id.is_empty() => id,
         Some(Ok(_)) | None => {
-            return Err(bad(None, "missing_custom_id", "The line has no custom_id; give each request a unique string custom_id.".into()));
+            return Err(bad(
+                None,
+                "missing_custom_id",
+                "The line has no custom_id; give each request a unique string custom_id.".into(),
+            ));
         }
         Some(Err(_)) => {
-            return Err(bad(None, "missing_custom_id", "custom_id must be a string.".into()));
+            return Err(bad(
+                None,
+                "missing_custom_id",
+                "custom_id must be a string.".into(),
+            ));
         }
     };
     let id = Some(custom_id.as_str());
     if seen.contains(&custom_id) {
-        return Err(bad(id, "duplicate_custom_id", format!("custom_id {custom_id:?} is used by an earlier line; each must be unique within the batch.")));
+        return Err(bad(
+            id,
+            "duplicate_custom_id",
+            format!(
+                "custom_id {custom_id:?} is used by an earlier line; each must be unique within the batch."
+            ),
+        ));
     }
     seen.insert(custom_id.clone());
     if line.method.as_deref() != Some("POST") {
@@ -119,16 +150,34 @@ fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(Strin
     }
     if line.url.as_deref() != Some(endpoint) {
         let url = line.url.as_deref().unwrap_or("(none)");
-        return Err(bad(id, "invalid_url", format!("url {url:?} is not this batch's endpoint {endpoint:?}; a batch sends every line to one endpoint.")));
+        return Err(bad(
+            id,
+            "invalid_url",
+            format!(
+                "url {url:?} is not this batch's endpoint {endpoint:?}; a batch sends every line to one endpoint."
+            ),
+        ));
     }
     let Some(body) = line.body else {
-        return Err(bad(id, "invalid_request", "The line has no body: give the request as body.".into()));
+        return Err(bad(
+            id,
+            "invalid_request",
+            "The line has no body: give the request as body.".into(),
+        ));
     };
     let parsed: Body = serde_json::from_str(body.get()).map_err(|_| {
-        bad(id, "invalid_request", "body must be a JSON object (the request as it would be POSTed).".into())
+        bad(
+            id,
+            "invalid_request",
+            "body must be a JSON object (the request as it would be POSTed).".into(),
+        )
     })?;
     if !matches!(parsed.model, Some(serde_json::Value::String(ref m)) if !m.is_empty()) {
-        return Err(bad(id, "invalid_request", "body.model must name a route of this gateway (GET /v1/models lists them).".into()));
+        return Err(bad(
+            id,
+            "invalid_request",
+            "body.model must name a route of this gateway (GET /v1/models lists them).".into(),
+        ));
     }
     if matches!(parsed.stream, Some(serde_json::Value::Bool(true))) {
         return Err(bad(id, "invalid_request", "body.stream must not be true: batch answers are written to the output file, not streamed.".into()));
@@ -143,7 +192,9 @@ mod tests {
     const EP: &str = "/v1/chat/completions";
 
     fn line(id: &str) -> String {
-        format!(r#"{{"custom_id":"{id}","method":"POST","url":"{EP}","body":{{"model":"m","messages":[]}}}}"#)
+        format!(
+            r#"{{"custom_id":"{id}","method":"POST","url":"{EP}","body":{{"model":"m","messages":[]}}}}"#
+        )
     }
 
     fn codes(lines: &[NewLine]) -> Vec<(u64, Option<String>)> {
@@ -188,7 +239,10 @@ mod tests {
                 (9, None),
             ]
         );
-        assert_eq!(lines[0].body.as_deref(), Some(r#"{"model":"m","messages":[]}"#));
+        assert_eq!(
+            lines[0].body.as_deref(),
+            Some(r#"{"model":"m","messages":[]}"#)
+        );
     }
 
     #[test]

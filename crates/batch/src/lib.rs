@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use switchyard_gateway::Gateway;
 use switchyard_gateway::config::BatchConfig;
-use switchyard_ledger::batch::{FileRow, JobRow, Stamp, Store};
 use switchyard_ledger::LedgerError;
+use switchyard_ledger::batch::{FileRow, JobRow, Stamp, Store};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -136,7 +136,10 @@ impl Batches {
         if up.purpose != "batch" {
             return Err(BatchError::invalid(
                 "purpose",
-                format!("purpose {:?} is not supported here; this gateway stores files for batches: send purpose=batch.", up.purpose),
+                format!(
+                    "purpose {:?} is not supported here; this gateway stores files for batches: send purpose=batch.",
+                    up.purpose
+                ),
             ));
         }
         if up.content.len() > self.max_file_bytes() {
@@ -202,10 +205,16 @@ impl Batches {
         check_create(&req)?;
         let input = self.visible_file(who, &req.input_file_id).await?;
         if input.purpose != "batch" {
-            return Err(BatchError::invalid("input_file_id", "The input file was not uploaded with purpose=batch."));
+            return Err(BatchError::invalid(
+                "input_file_id",
+                "The input file was not uploaded with purpose=batch.",
+            ));
         }
         let fid = input.id.clone();
-        let content = self.db(move |s| s.file_content(&fid)).await?.unwrap_or_default();
+        let content = self
+            .db(move |s| s.file_content(&fid))
+            .await?
+            .unwrap_or_default();
         let lines = input::parse(&content, &req.endpoint, self.inner.config.max_lines)?;
         let created = now();
         let job = JobRow {
@@ -252,11 +261,20 @@ impl Batches {
     ) -> Result<Value, BatchError> {
         let limit = limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
-            return Err(BatchError::invalid("limit", "limit must be between 1 and 100."));
+            return Err(BatchError::invalid(
+                "limit",
+                "limit must be between 1 and 100.",
+            ));
         }
         let owner = (!who.sees_all).then(|| who.owner.clone());
         let mut jobs = self
-            .db(move |s| s.list_jobs(owner.as_ref().map(|o| o.as_deref()), after.as_deref(), limit + 1))
+            .db(move |s| {
+                s.list_jobs(
+                    owner.as_ref().map(|o| o.as_deref()),
+                    after.as_deref(),
+                    limit + 1,
+                )
+            })
             .await?;
         let has_more = jobs.len() > limit;
         jobs.truncate(limit);
@@ -270,7 +288,14 @@ impl Batches {
         if !matches!(job.status.as_str(), "cancelling" | "cancelled") {
             let key = job.id.clone();
             let moved = self
-                .db(move |s| s.transition(&key, &["validating", "in_progress"], Stamp::Cancelling, now()))
+                .db(move |s| {
+                    s.transition(
+                        &key,
+                        &["validating", "in_progress"],
+                        Stamp::Cancelling,
+                        now(),
+                    )
+                })
                 .await?;
             if !moved {
                 return Err(BatchError::Conflict(format!(
@@ -331,11 +356,18 @@ fn check_create(req: &CreateBody) -> Result<(), BatchError> {
     if !ENDPOINTS.contains(&req.endpoint.as_str()) {
         return Err(BatchError::invalid(
             "endpoint",
-            format!("endpoint {:?} is not supported; use one of {}.", req.endpoint, ENDPOINTS.join(", ")),
+            format!(
+                "endpoint {:?} is not supported; use one of {}.",
+                req.endpoint,
+                ENDPOINTS.join(", ")
+            ),
         ));
     }
     if req.completion_window != "24h" {
-        return Err(BatchError::invalid("completion_window", "completion_window must be \"24h\"."));
+        return Err(BatchError::invalid(
+            "completion_window",
+            "completion_window must be \"24h\".",
+        ));
     }
     let Some(meta) = &req.metadata else {
         return Ok(());

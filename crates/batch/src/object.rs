@@ -108,7 +108,10 @@ pub fn answer_line(a: &Answer<'_>) -> String {
             .or(a.body["error"]["type"].as_str())
             .unwrap_or("request_failed")
             .to_string();
-        let message = a.body["error"]["message"].as_str().unwrap_or("").to_string();
+        let message = a.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         json!({"code": code, "message": format!("line {}: {message}", a.line), "line": a.line})
     };
     json!({

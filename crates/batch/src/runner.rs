@@ -141,8 +141,14 @@ async fn run_line(b: &Batches, job: &Job, line: PendingLine) -> Result<(), ()> {
     };
     let (status, body) = match result {
         Ok(reply) => match reply.body {
-            ReplyBody::Full(bytes) => (reply.status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)),
-            ReplyBody::Stream(_) => (500, error_body("server_error", None, "The route answered with a stream.")),
+            ReplyBody::Full(bytes) => (
+                reply.status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            ),
+            ReplyBody::Stream(_) => (
+                500,
+                error_body("server_error", None, "The route answered with a stream."),
+            ),
         },
         Err(e) => (e.status(), gateway_error(&e)),
     };
@@ -154,7 +160,11 @@ async fn run_line(b: &Batches, job: &Job, line: PendingLine) -> Result<(), ()> {
         body,
     };
     let text = object::answer_line(&answer);
-    let state = if (200..300).contains(&status) { LineState::Ok } else { LineState::Failed };
+    let state = if (200..300).contains(&status) {
+        LineState::Ok
+    } else {
+        LineState::Failed
+    };
     let (id, n) = (job.id.clone(), line.line);
     if let Err(e) = b.db(move |s| s.finish_line(&id, n, state, &text)).await {
         tracing::error!(batch = %job.id, line = n, error = %e, "cannot store a batch line's answer; it runs again at the next start");
@@ -179,7 +189,9 @@ fn error_body(kind: &str, code: Option<&str>, message: &str) -> Value {
 fn gateway_error(e: &GatewayError) -> Value {
     let (kind, code) = e.openai_type_and_code();
     let mut v = error_body(kind, code, &e.to_string());
-    v["error"]["param"] = e.param().map_or(Value::Null, |p| Value::String(p.to_string()));
+    v["error"]["param"] = e
+        .param()
+        .map_or(Value::Null, |p| Value::String(p.to_string()));
     v
 }
 
@@ -200,7 +212,11 @@ async fn finish(b: &Batches, job: &JobRow, end: End) -> Result<(), BatchError> {
     }
     b.db(move |s| {
         for l in s.pending_lines(&id)? {
-            let why = if code == "batch_cancelled" { "the batch was cancelled before this request ran." } else { "the batch expired before this request ran." };
+            let why = if code == "batch_cancelled" {
+                "the batch was cancelled before this request ran."
+            } else {
+                "the batch expired before this request ran."
+            };
             let text = object::error_line(l.line, Some(&l.custom_id), code, why);
             s.finish_line(&id, l.line, LineState::Failed, &text)?;
         }
@@ -216,8 +232,14 @@ async fn finish(b: &Batches, job: &JobRow, end: End) -> Result<(), BatchError> {
             created_at: at,
         };
         let files = [
-            (!out.is_empty()).then(|| Produced { row: file(&out, "output"), content: &out }),
-            (!err.is_empty()).then(|| Produced { row: file(&err, "error"), content: &err }),
+            (!out.is_empty()).then(|| Produced {
+                row: file(&out, "output"),
+                content: &out,
+            }),
+            (!err.is_empty()).then(|| Produced {
+                row: file(&err, "error"),
+                content: &err,
+            }),
         ];
         s.finish_job(&id, files, stamp, at)
     })

@@ -230,7 +230,11 @@ impl Gateway {
     /// or a virtual key's id), for work a caller left behind: the lines of its batch run
     /// after the upload request ended, and after a restart. A key revoked or expired since
     /// is refused as it would be at the door.
-    pub fn act_as(&self, ctx: &mut RequestContext, key_id: Option<&str>) -> Result<(), GatewayError> {
+    pub fn act_as(
+        &self,
+        ctx: &mut RequestContext,
+        key_id: Option<&str>,
+    ) -> Result<(), GatewayError> {
         match key_id {
             None => ctx.caller = Caller::Open,
             Some("master") => {
@@ -245,7 +249,9 @@ impl Gateway {
                 });
                 let Some(key) = key else {
                     return Err(GatewayError::Unauthorized {
-                        message: format!("The key {id:?} that created this batch is revoked, expired or deleted; its remaining lines cannot run."),
+                        message: format!(
+                            "The key {id:?} that created this batch is revoked, expired or deleted; its remaining lines cannot run."
+                        ),
                     });
                 };
                 adopt(ctx, key);

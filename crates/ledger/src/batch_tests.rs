@@ -58,13 +58,20 @@ fn a_line_is_answered_once_and_counted_by_state() {
 fn transitions_only_from_the_allowed_statuses() {
     let mut s = Store::in_memory().unwrap();
     s.create_job(&job("b1", None), &[]).unwrap();
-    assert!(s.transition("b1", &["validating"], Stamp::InProgress, 5).unwrap());
-    assert!(!s.transition("b1", &["validating"], Stamp::Failed, 6).unwrap());
+    assert!(
+        s.transition("b1", &["validating"], Stamp::InProgress, 5)
+            .unwrap()
+    );
+    assert!(
+        !s.transition("b1", &["validating"], Stamp::Failed, 6)
+            .unwrap()
+    );
     let j = s.job("b1").unwrap().unwrap();
     assert_eq!(j.status, "in_progress");
     assert_eq!(j.stamps.in_progress_at, Some(5));
     assert_eq!(s.unfinished_jobs().unwrap(), ["b1"]);
-    s.finish_job("b1", [None, None], Stamp::Completed, 9).unwrap();
+    s.finish_job("b1", [None, None], Stamp::Completed, 9)
+        .unwrap();
     assert!(s.unfinished_jobs().unwrap().is_empty());
 }
 
@@ -75,8 +82,14 @@ fn listing_is_newest_first_per_owner_and_pages_after_an_id() {
         s.create_job(&job(id, owner), &[]).unwrap();
     }
     let ids = |v: Vec<JobRow>| v.into_iter().map(|j| j.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.list_jobs(None, None, 10).unwrap()), ["b3", "b2", "b1"]);
-    assert_eq!(ids(s.list_jobs(Some(Some("k1")), None, 10).unwrap()), ["b3", "b1"]);
+    assert_eq!(
+        ids(s.list_jobs(None, None, 10).unwrap()),
+        ["b3", "b2", "b1"]
+    );
+    assert_eq!(
+        ids(s.list_jobs(Some(Some("k1")), None, 10).unwrap()),
+        ["b3", "b1"]
+    );
     assert_eq!(ids(s.list_jobs(None, Some("b3"), 1).unwrap()), ["b2"]);
 }
 

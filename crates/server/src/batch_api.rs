@@ -21,10 +21,10 @@ use switchyard_protocol::openai::ErrorBody;
 const FORM_OVERHEAD: usize = 64 * 1024;
 
 /// The authenticated caller, or the 401 to answer.
-fn who(gw: &Gateway, headers: &HeaderMap) -> Result<(RequestContext, Principal), Response> {
+fn who(gw: &Gateway, headers: &HeaderMap) -> Result<(RequestContext, Principal), Box<Response>> {
     let mut ctx = context(headers);
     if let Err(e) = gw.check_caller(&mut ctx, presented_key(headers)) {
-        return Err(render_error(&ctx, &e));
+        return Err(Box::new(render_error(&ctx, &e)));
     }
     let who = Principal {
         owner: ctx.key_id.clone(),
@@ -45,7 +45,12 @@ fn render(ctx: &RequestContext, result: Result<serde_json::Value, BatchError>) -
 fn batch_error(e: &BatchError) -> Response {
     let body = ErrorBody::new(e.kind(), None, e.param().map(str::to_string), e.to_string());
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_json()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_json(),
+    )
+        .into_response()
 }
 
 fn invalid(param: &'static str, message: String) -> BatchError {
@@ -64,7 +69,7 @@ pub async fn upload(
 ) -> Response {
     let (ctx, who) = match who(&gw, &headers) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = match read_upload(&headers, body, b.max_file_bytes()).await {
         Ok(up) => b.upload(&who, up).await,
@@ -75,7 +80,10 @@ pub async fn upload(
 
 async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Upload, BatchError> {
     let form = "Send multipart/form-data with the fields purpose=batch and file (as the OpenAI SDKs' files.create does).";
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let boundary = multipart::boundary(ct).ok_or_else(|| invalid("file", form.to_string()))?;
     let bytes = match body::read(headers, body, limit.saturating_add(FORM_OVERHEAD)).await {
         Ok(b) => b,
@@ -88,11 +96,18 @@ async fn read_upload(headers: &HeaderMap, body: Body, limit: usize) -> Result<Up
     let purpose = field("purpose")
         .map(|p| String::from_utf8_lossy(p.data).trim().to_string())
         .ok_or_else(|| invalid("purpose", format!("The form has no purpose field. {form}")))?;
-    let file = field("file").ok_or_else(|| invalid("file", format!("The form has no file field. {form}")))?;
+    let file = field("file")
+        .ok_or_else(|| invalid("file", format!("The form has no file field. {form}")))?;
     if file.data.len() > limit {
         return Err(BatchError::TooLarge { limit });
     }
-    let filename: String = file.filename.as_deref().unwrap_or("upload.jsonl").chars().take(256).collect();
+    let filename: String = file
+        .filename
+        .as_deref()
+        .unwrap_or("upload.jsonl")
+        .chars()
+        .take(256)
+        .collect();
     Ok(Upload {
         purpose,
         filename,
@@ -109,7 +124,7 @@ pub async fn get_file(
 ) -> Response {
     match who(&gw, &headers) {
         Ok((ctx, who)) => render(&ctx, b.file(&who, &id).await),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -122,7 +137,7 @@ pub async fn delete_file(
 ) -> Response {
     match who(&gw, &headers) {
         Ok((ctx, who)) => render(&ctx, b.delete_file(&who, &id).await),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -135,10 +150,15 @@ pub async fn file_content(
 ) -> Response {
     let (ctx, who) = match who(&gw, &headers) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut resp = match b.content(&who, &id).await {
-        Ok(bytes) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Ok(bytes) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response(),
         Err(e) => batch_error(&e),
     };
     put(resp.headers_mut(), REQUEST_ID, ctx.request_id.as_str());
@@ -154,7 +174,7 @@ pub async fn create_batch(
 ) -> Response {
     let (ctx, who) = match who(&gw, &headers) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = match body::read(&headers, body, gw.max_body_bytes()).await {
         Ok(bytes) => b.create(&who, &bytes).await,
@@ -172,7 +192,7 @@ pub async fn get_batch(
 ) -> Response {
     match who(&gw, &headers) {
         Ok((ctx, who)) => render(&ctx, b.get(&who, &id).await),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -185,7 +205,7 @@ pub async fn cancel_batch(
 ) -> Response {
     match who(&gw, &headers) {
         Ok((ctx, who)) => render(&ctx, b.cancel(&who, &id).await),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -204,6 +224,6 @@ pub async fn list_batches(
 ) -> Response {
     match who(&gw, &headers) {
         Ok((ctx, who)) => render(&ctx, b.list(&who, q.after, q.limit).await),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }

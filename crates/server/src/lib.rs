@@ -50,9 +50,8 @@ pub async fn run(
     let limits = Limits::of(&gateway);
     let in_flight = Arc::new(InFlight::default());
     // batch: the batch API's state is in the ledger file; unfinished batches resume now.
-    let batches =
-        switchyard_batch::Batches::open(gateway.clone(), gateway.batch_config().clone())
-            .map_err(std::io::Error::other)?;
+    let batches = switchyard_batch::Batches::open(gateway.clone(), gateway.batch_config().clone())
+        .map_err(std::io::Error::other)?;
     match batches.resume().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(batches = n, "resuming unfinished batches"),

@@ -80,7 +80,10 @@ fn disposition(head: &str) -> Result<(String, Option<String>), String> {
             _ => {}
         }
     }
-    Ok((name.ok_or("a part's Content-Disposition has no name")?, filename))
+    Ok((
+        name.ok_or("a part's Content-Disposition has no name")?,
+        filename,
+    ))
 }
 
 /// The first `needle` in `hay` at or after `from`.
@@ -122,7 +125,10 @@ mod tests {
         let body = b"--xyz\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\nContent-Type: application/octet-stream\r\n\r\n{\"a\":1}\r\n{\"b\":2}\n\r\n--xyz--\r\n";
         let parts = parse(body, "xyz").unwrap_or_default();
         assert_eq!(parts.len(), 2);
-        assert_eq!((parts[0].name.as_str(), parts[0].data), ("purpose", &b"batch"[..]));
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].data),
+            ("purpose", &b"batch"[..])
+        );
         assert_eq!(parts[1].filename.as_deref(), Some("in.jsonl"));
         assert_eq!(parts[1].data, b"{\"a\":1}\r\n{\"b\":2}\n");
     }

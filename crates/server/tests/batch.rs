@@ -1,6 +1,10 @@
 //! The batch API end to end against the simulator: upload → create → poll → output and error
 //! files, bad lines by line number, cancel, a restart mid-batch, ownership, upload limits, and
 //! the ledger's `batch = true` rows.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a malformed answer should fail the test loudly"
+)]
 
 mod common;
 
@@ -60,7 +64,10 @@ async fn upload(h: &Harness, key: Option<&str>, content: &[u8]) -> common::Answe
     }
     let r = h
         .client
-        .fetch(req.body(http_body_util::Full::new(bytes::Bytes::from(body))).unwrap())
+        .fetch(
+            req.body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .unwrap(),
+        )
         .await
         .unwrap();
     common::Answer {
@@ -71,10 +78,17 @@ async fn upload(h: &Harness, key: Option<&str>, content: &[u8]) -> common::Answe
 }
 
 fn headers(key: Option<&str>) -> Vec<(&'static str, String)> {
-    key.map(|k| vec![("authorization", auth(k))]).unwrap_or_default()
+    key.map(|k| vec![("authorization", auth(k))])
+        .unwrap_or_default()
 }
 
-async fn call(h: &Harness, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> common::Answer {
+async fn call(
+    h: &Harness,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> common::Answer {
     let hs = headers(key);
     let hs: Vec<(&str, &str)> = hs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     h.call(method, path, &hs, body).await
@@ -97,7 +111,9 @@ async fn submit(h: &Harness, key: Option<&str>, lines: &[String], endpoint: &str
 /// Polls the batch until its status is one of `until`.
 async fn wait(h: &Harness, key: Option<&str>, id: &str, until: &[&str]) -> Value {
     for _ in 0..400 {
-        let b = call(h, "GET", &format!("/v1/batches/{id}"), key, None).await.json();
+        let b = call(h, "GET", &format!("/v1/batches/{id}"), key, None)
+            .await
+            .json();
         if until.iter().any(|s| b["status"] == *s) {
             return b;
         }
@@ -111,13 +127,18 @@ async fn lines_of(h: &Harness, key: Option<&str>, file: &Value) -> Vec<Value> {
     let id = file.as_str().unwrap_or_default();
     let r = call(h, "GET", &format!("/v1/files/{id}/content"), key, None).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    r.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    r.text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn a_batch_runs_every_line_and_its_output_file_matches_the_custom_ids_with_usage() {
     let h = start_with(SIM, GATEWAY, &[]).await;
-    let lines: Vec<String> = (0..5).map(|i| line(&format!("req-{i}"), "chat", &format!("question {i}"))).collect();
+    let lines: Vec<String> = (0..5)
+        .map(|i| line(&format!("req-{i}"), "chat", &format!("question {i}")))
+        .collect();
     let created = submit(&h, None, &lines, "/v1/chat/completions").await;
     assert_eq!(created["object"], "batch");
     assert_eq!(created["completion_window"], "24h");
@@ -126,17 +147,34 @@ async fn a_batch_runs_every_line_and_its_output_file_matches_the_custom_ids_with
     assert!(id.starts_with("batch_"), "{id}");
     let done = wait(&h, None, &id, &["completed", "failed"]).await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["request_counts"], json!({"total": 5, "completed": 5, "failed": 0}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 5, "completed": 5, "failed": 0})
+    );
     assert!(done["error_file_id"].is_null());
-    for stamp in ["in_progress_at", "finalizing_at", "completed_at", "expires_at"] {
+    for stamp in [
+        "in_progress_at",
+        "finalizing_at",
+        "completed_at",
+        "expires_at",
+    ] {
         assert!(done[stamp].as_i64().is_some(), "{stamp}: {done}");
     }
     let out = lines_of(&h, None, &done["output_file_id"]).await;
-    let ids: Vec<&str> = out.iter().map(|l| l["custom_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = out
+        .iter()
+        .map(|l| l["custom_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["req-0", "req-1", "req-2", "req-3", "req-4"]);
     for l in &out {
         assert_eq!(l["response"]["status_code"], 200);
-        assert!(l["response"]["body"]["usage"]["total_tokens"].as_u64().unwrap() > 0, "{l}");
+        assert!(
+            l["response"]["body"]["usage"]["total_tokens"]
+                .as_u64()
+                .unwrap()
+                > 0,
+            "{l}"
+        );
         assert!(l["error"].is_null());
     }
     let recs = h.finish().await;
@@ -144,7 +182,10 @@ async fn a_batch_runs_every_line_and_its_output_file_matches_the_custom_ids_with
     assert_eq!(batch.len(), 5, "{recs:?}");
     for r in &batch {
         assert_eq!(r.route, "chat");
-        assert!(r.cost_usd.is_some_and(|c| c.decimal() > rust_decimal::Decimal::ZERO));
+        assert!(
+            r.cost_usd
+                .is_some_and(|c| c.decimal() > rust_decimal::Decimal::ZERO)
+        );
         assert!(r.tags.contains(&("batch".to_string(), id.clone())));
     }
 }
@@ -153,14 +194,24 @@ async fn a_batch_runs_every_line_and_its_output_file_matches_the_custom_ids_with
 async fn an_embeddings_batch_answers_each_input() {
     let h = start_with(SIM, GATEWAY, &[]).await;
     let lines: Vec<String> = (0..2)
-        .map(|i| json!({"custom_id": format!("e{i}"), "method": "POST", "url": "/v1/embeddings",
-                        "body": {"model": "embed", "input": format!("text {i}")}}).to_string())
+        .map(|i| {
+            json!({"custom_id": format!("e{i}"), "method": "POST", "url": "/v1/embeddings",
+                        "body": {"model": "embed", "input": format!("text {i}")}})
+            .to_string()
+        })
         .collect();
-    let id = submit(&h, None, &lines, "/v1/embeddings").await["id"].as_str().unwrap().to_string();
+    let id = submit(&h, None, &lines, "/v1/embeddings").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let done = wait(&h, None, &id, &["completed"]).await;
     let out = lines_of(&h, None, &done["output_file_id"]).await;
     assert_eq!(out.len(), 2);
-    assert!(out[0]["response"]["body"]["data"][0]["embedding"].is_array(), "{}", out[0]);
+    assert!(
+        out[0]["response"]["body"]["data"][0]["embedding"].is_array(),
+        "{}",
+        out[0]
+    );
     h.finish().await;
 }
 
@@ -170,37 +221,68 @@ async fn malformed_lines_go_to_the_error_file_by_line_number_while_good_lines_ru
     let lines = vec![
         line("good-1", "chat", "hello"),
         "{\"custom_id\": \"broken\", ".to_string(),
-        json!({"method": "POST", "url": "/v1/chat/completions", "body": {"model": "chat"}}).to_string(),
+        json!({"method": "POST", "url": "/v1/chat/completions", "body": {"model": "chat"}})
+            .to_string(),
         line("good-1", "chat", "duplicate"),
         line("wrong-url", "chat", "x").replace("/v1/chat/completions", "/v1/completions"),
         line("no-route", "no-such-route", "refused by the gateway"),
         line("good-2", "chat", "bye"),
     ];
-    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"].as_str().unwrap().to_string();
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let done = wait(&h, None, &id, &["completed"]).await;
-    assert_eq!(done["request_counts"], json!({"total": 7, "completed": 2, "failed": 5}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 7, "completed": 2, "failed": 5})
+    );
     let out = lines_of(&h, None, &done["output_file_id"]).await;
-    let ok: Vec<&str> = out.iter().map(|l| l["custom_id"].as_str().unwrap()).collect();
+    let ok: Vec<&str> = out
+        .iter()
+        .map(|l| l["custom_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ok, ["good-1", "good-2"]);
     let errs = lines_of(&h, None, &done["error_file_id"]).await;
     let by_line: Vec<(u64, &str)> = errs
         .iter()
-        .map(|e| (e["error"]["line"].as_u64().unwrap(), e["error"]["code"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["error"]["line"].as_u64().unwrap(),
+                e["error"]["code"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         by_line,
-        [(2, "invalid_json"), (3, "missing_custom_id"), (4, "duplicate_custom_id"), (5, "invalid_url"), (6, "model_not_found")]
+        [
+            (2, "invalid_json"),
+            (3, "missing_custom_id"),
+            (4, "duplicate_custom_id"),
+            (5, "invalid_url"),
+            (6, "model_not_found")
+        ]
     );
     assert_eq!(errs[4]["response"]["status_code"], 404);
-    assert!(errs[4]["error"]["message"].as_str().unwrap().starts_with("line 6: "));
+    assert!(
+        errs[4]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 6: ")
+    );
     h.finish().await;
 }
 
 #[tokio::test]
 async fn cancelling_a_batch_keeps_the_answered_lines_and_reports_the_rest_as_cancelled() {
     let h = start_with(SLOW_SIM, GATEWAY, &[]).await;
-    let lines: Vec<String> = (0..8).map(|i| line(&format!("c{i}"), "chat", "slow")).collect();
-    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"].as_str().unwrap().to_string();
+    let lines: Vec<String> = (0..8)
+        .map(|i| line(&format!("c{i}"), "chat", "slow"))
+        .collect();
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     wait(&h, None, &id, &["in_progress"]).await;
     let c = call(&h, "POST", &format!("/v1/batches/{id}/cancel"), None, None).await;
     assert_eq!(c.status, 200, "{}", c.text());
@@ -210,12 +292,17 @@ async fn cancelling_a_batch_keeps_the_answered_lines_and_reports_the_rest_as_can
     assert_eq!(counts["total"], 8);
     assert!(counts["completed"].as_u64().unwrap() < 8, "{done}");
     let errs = lines_of(&h, None, &done["error_file_id"]).await;
-    assert!(errs.iter().all(|e| e["error"]["code"] == "batch_cancelled"), "{errs:?}");
+    assert!(
+        errs.iter().all(|e| e["error"]["code"] == "batch_cancelled"),
+        "{errs:?}"
+    );
     assert_eq!(errs.len() as u64, counts["failed"].as_u64().unwrap());
     // A finished batch cannot be cancelled again.
     let again = call(&h, "POST", &format!("/v1/batches/{id}/cancel"), None, None).await;
     assert_eq!(again.status, 200);
-    let c = call(&h, "GET", "/v1/batches?limit=1", None, None).await.json();
+    let c = call(&h, "GET", "/v1/batches?limit=1", None, None)
+        .await
+        .json();
     assert_eq!(c["data"][0]["id"], id.as_str());
     h.finish().await;
 }
@@ -224,10 +311,17 @@ async fn cancelling_a_batch_keeps_the_answered_lines_and_reports_the_rest_as_can
 async fn a_restart_mid_batch_resumes_without_re_running_answered_lines() {
     let h = start_with(SLOW_SIM, GATEWAY, &[]).await;
     let n = 6;
-    let lines: Vec<String> = (0..n).map(|i| line(&format!("r{i}"), "chat", "slow")).collect();
-    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"].as_str().unwrap().to_string();
+    let lines: Vec<String> = (0..n)
+        .map(|i| line(&format!("r{i}"), "chat", "slow"))
+        .collect();
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for _ in 0..400 {
-        let b = call(&h, "GET", &format!("/v1/batches/{id}"), None, None).await.json();
+        let b = call(&h, "GET", &format!("/v1/batches/{id}"), None, None)
+            .await
+            .json();
         if b["request_counts"]["completed"].as_u64().unwrap_or(0) >= 2 {
             break;
         }
@@ -241,16 +335,28 @@ async fn a_restart_mid_batch_resumes_without_re_running_answered_lines() {
     let done = wait(&h, None, &id, &["completed"]).await;
     assert_eq!(done["request_counts"]["completed"], n);
     let out = lines_of(&h, None, &done["output_file_id"]).await;
-    let mut ids: Vec<&str> = out.iter().map(|l| l["custom_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = out
+        .iter()
+        .map(|l| l["custom_id"].as_str().unwrap())
+        .collect();
     ids.dedup();
     assert_eq!(ids.len(), n as usize, "each line answered once: {ids:?}");
     let second_sim = h.sim_count("gpt-4o-mini").await;
     // At most the one line in flight at the stop is sent twice; answered lines never are.
-    assert!(first_sim >= 2 && second_sim <= n - 2, "{first_sim} then {second_sim}");
-    assert!(first_sim + second_sim <= n + 1, "{first_sim} + {second_sim}");
+    assert!(
+        first_sim >= 2 && second_sim <= n - 2,
+        "{first_sim} then {second_sim}"
+    );
+    assert!(
+        first_sim + second_sim <= n + 1,
+        "{first_sim} + {second_sim}"
+    );
     let recs = h.finish().await;
     let answered = recs.iter().filter(|r| r.batch && r.status == 200).count();
-    assert!(answered >= n as usize && answered <= n as usize + 1, "{answered}");
+    assert!(
+        answered >= n as usize && answered <= n as usize + 1,
+        "{answered}"
+    );
 }
 
 /// Creates a key through the admin API; returns (id, secret).
@@ -258,7 +364,10 @@ async fn key(h: &Harness, spec: Value) -> (String, String) {
     let r = call(h, "POST", "/admin/keys", Some(MASTER), Some(&spec)).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
-    (v["key_info"]["id"].as_str().unwrap().to_string(), v["key"].as_str().unwrap().to_string())
+    (
+        v["key_info"]["id"].as_str().unwrap().to_string(),
+        v["key"].as_str().unwrap().to_string(),
+    )
 }
 
 #[tokio::test]
@@ -270,19 +379,33 @@ async fn a_key_sees_only_its_own_files_and_batches_and_its_lines_obey_its_routes
     let created = submit(&h, Some(&a), &lines, "/v1/chat/completions").await;
     let id = created["id"].as_str().unwrap().to_string();
     let file = created["input_file_id"].as_str().unwrap().to_string();
-    for path in [format!("/v1/batches/{id}"), format!("/v1/files/{file}"), format!("/v1/files/{file}/content")] {
+    for path in [
+        format!("/v1/batches/{id}"),
+        format!("/v1/files/{file}"),
+        format!("/v1/files/{file}/content"),
+    ] {
         let r = call(&h, "GET", &path, Some(&b), None).await;
         assert_eq!(r.status, 404, "{path}: {}", r.text());
         assert_eq!(r.json()["error"]["type"], "invalid_request_error");
     }
-    let other = call(&h, "POST", &format!("/v1/batches/{id}/cancel"), Some(&b), None).await;
+    let other = call(
+        &h,
+        "POST",
+        &format!("/v1/batches/{id}/cancel"),
+        Some(&b),
+        None,
+    )
+    .await;
     assert_eq!(other.status, 404);
     let listed = call(&h, "GET", "/v1/batches", Some(&b), None).await.json();
     assert_eq!(listed["data"], json!([]));
     assert_eq!(call(&h, "GET", "/v1/batches", None, None).await.status, 401);
     // The master key sees every key's batches.
     let done = wait(&h, Some(MASTER), &id, &["completed"]).await;
-    assert_eq!(done["request_counts"], json!({"total": 2, "completed": 1, "failed": 1}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 2, "completed": 1, "failed": 1})
+    );
     let errs = lines_of(&h, Some(&a), &done["error_file_id"]).await;
     assert_eq!(errs[0]["custom_id"], "forbidden");
     assert_eq!(errs[0]["response"]["status_code"], 403);
@@ -296,7 +419,9 @@ async fn a_key_sees_only_its_own_files_and_batches_and_its_lines_obey_its_routes
 async fn uploads_have_their_own_limit_above_max_body_bytes() {
     let h = start_with(SIM, GATEWAY, &[]).await;
     // 8 KiB: four times max_body_bytes, within [batch] max_file_bytes.
-    let big: Vec<String> = (0..40).map(|i| line(&format!("b{i}"), "chat", &"x".repeat(150))).collect();
+    let big: Vec<String> = (0..40)
+        .map(|i| line(&format!("b{i}"), "chat", &"x".repeat(150)))
+        .collect();
     let text = big.join("\n");
     assert!(text.len() > 2048);
     let r = upload(&h, None, text.as_bytes()).await;
@@ -309,8 +434,16 @@ async fn uploads_have_their_own_limit_above_max_body_bytes() {
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(r.text().contains("max_file_bytes"), "{}", r.text());
     let d = call(&h, "DELETE", &format!("/v1/files/{file}"), None, None).await;
-    assert_eq!(d.json(), json!({"id": file, "object": "file", "deleted": true}));
-    assert_eq!(call(&h, "GET", &format!("/v1/files/{file}"), None, None).await.status, 404);
+    assert_eq!(
+        d.json(),
+        json!({"id": file, "object": "file", "deleted": true})
+    );
+    assert_eq!(
+        call(&h, "GET", &format!("/v1/files/{file}"), None, None)
+            .await
+            .status,
+        404
+    );
     let bad = call(&h, "POST", "/v1/batches", None, Some(&json!({"input_file_id": "file-x", "endpoint": "/v1/chat/completions", "completion_window": "1h"}))).await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error"]["param"], "completion_window");

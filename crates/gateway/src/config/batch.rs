@@ -56,7 +56,9 @@ pub(super) fn validate(errs: &mut Errors, raw: RawBatch) -> BatchConfig {
             Ok(v) if (1..=1_000_000).contains(&n) => out.max_lines = v,
             _ => errs.push(
                 "batch.max_lines",
-                format!("must be between 1 and 1000000; the default is {DEFAULT_MAX_LINES} (as OpenAI)"),
+                format!(
+                    "must be between 1 and 1000000; the default is {DEFAULT_MAX_LINES} (as OpenAI)"
+                ),
             ),
         }
     }
@@ -81,7 +83,10 @@ mod tests {
         let c = Config::from_toml("").map_err(|e| e.to_string());
         let c = c.as_ref().map(|c| &c.batch);
         assert_eq!(c.ok(), Some(&super::BatchConfig::default()));
-        assert_eq!(super::BatchConfig::default().max_file_bytes, 200 * 1024 * 1024);
+        assert_eq!(
+            super::BatchConfig::default().max_file_bytes,
+            200 * 1024 * 1024
+        );
     }
 
     #[test]
@@ -93,7 +98,11 @@ mod tests {
         let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["batch.max_file_bytes", "batch.max_lines", "batch.concurrency"]
+            [
+                "batch.max_file_bytes",
+                "batch.max_lines",
+                "batch.concurrency"
+            ]
         );
     }
 
