@@ -27,6 +27,8 @@ pub mod config;
 mod error;
 mod failure;
 mod governance;
+// batch: a chat line carried by a provider's native batch API.
+mod native;
 pub mod observe;
 mod passthrough;
 mod pipeline;
@@ -43,6 +45,7 @@ pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
+pub use native::NativeLine;
 pub use observe::{Observation, Observer, RouteObserver};
 pub use pipeline::{Endpoint, Incoming};
 pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
