@@ -13,6 +13,7 @@
 
 mod error;
 mod input;
+mod native;
 pub mod object;
 mod runner;
 

@@ -34,14 +34,25 @@ enum End {
 }
 
 /// The identity a line runs under.
-struct Job {
-    id: String,
-    owner: Option<String>,
-    embeddings: bool,
+pub(crate) struct Job {
+    pub id: String,
+    pub owner: Option<String>,
+    pub embeddings: bool,
+}
+
+/// A line's request context: tagged with its batch, marked `batch` for the ledger.
+pub(crate) fn context(job: &Job) -> RequestContext {
+    let mut ctx = RequestContext::new(None, vec![("batch".into(), job.id.clone())]);
+    ctx.batch = true;
+    ctx
 }
 
 /// Takes batch `id` from wherever it stands to its end.
-pub(crate) async fn drive(b: &Batches, id: &str, cancel: &AtomicBool) -> Result<(), BatchError> {
+pub(crate) async fn drive(
+    b: &Batches,
+    id: &str,
+    cancel: &Arc<AtomicBool>,
+) -> Result<(), BatchError> {
     let key = id.to_string();
     let Some(job) = b.db(move |s| s.job(&key)).await? else {
         return Ok(());
@@ -60,8 +71,9 @@ pub(crate) async fn drive(b: &Batches, id: &str, cancel: &AtomicBool) -> Result<
     finish(b, &job, end).await
 }
 
-/// Runs every pending line; says how the run ended.
-async fn run_lines(b: &Batches, row: &JobRow, cancel: &AtomicBool) -> Result<End, BatchError> {
+/// Runs every pending line (through provider batches where the route's target has one, the
+/// pipeline otherwise); says how the run ended.
+async fn run_lines(b: &Batches, row: &JobRow, cancel: &Arc<AtomicBool>) -> Result<End, BatchError> {
     let key = row.id.clone();
     let pending = b.db(move |s| s.pending_lines(&key)).await?;
     let job = Arc::new(Job {
@@ -69,20 +81,63 @@ async fn run_lines(b: &Batches, row: &JobRow, cancel: &AtomicBool) -> Result<End
         owner: row.owner.clone(),
         embeddings: row.endpoint == "/v1/embeddings",
     });
-    let mut lines = JoinSet::new();
+    let split = if job.embeddings {
+        crate::native::Split {
+            groups: Vec::new(),
+            pipeline: pending,
+        }
+    } else {
+        crate::native::split(b, &job, pending).await
+    };
+    let mut natives = JoinSet::new();
+    for g in split.groups {
+        natives.spawn(crate::native::carry(
+            b.clone(),
+            job.clone(),
+            g,
+            cancel.clone(),
+        ));
+    }
+    let mut end = pipeline(b, row, &job, cancel, split.pipeline).await;
+    while let Some(done) = natives.join_next().await {
+        match done {
+            Ok(Ok(rest)) if end == End::Completed && !rest.is_empty() => {
+                end = pipeline(b, row, &job, cancel, rest).await;
+            }
+            Ok(Err(())) if end == End::Completed => {
+                end = stopped(b, row, cancel).unwrap_or(End::Paused);
+            }
+            _ => {}
+        }
+    }
+    if end == End::Completed {
+        end = stopped(b, row, cancel).unwrap_or(End::Completed);
+    }
+    Ok(end)
+}
+
+/// Runs `lines` through the pipeline, at most `[batch] concurrency` at once.
+async fn pipeline(
+    b: &Batches,
+    row: &JobRow,
+    job: &Arc<Job>,
+    cancel: &AtomicBool,
+    lines: Vec<PendingLine>,
+) -> End {
+    let mut running = JoinSet::new();
     let mut end = End::Completed;
-    for line in pending {
+    for line in lines {
         let permit = b.inner.permits.clone().acquire_owned().await;
         if let Some(stop) = stopped(b, row, cancel) {
             end = stop;
             break;
         }
         let (b, job) = (b.clone(), job.clone());
-        lines.spawn(async move {
+        running.spawn(async move {
             let _permit = permit;
             run_line(&b, &job, line).await
         });
-        while let Some(done) = lines.try_join_next() {
+        while let Some(done) = running.try_join_next() {
             if matches!(done, Ok(Err(()))) {
                 end = End::Paused;
             }
@@ -91,15 +146,12 @@ async fn run_lines(b: &Batches, row: &JobRow, cancel: &AtomicBool) -> Result<End
             break;
         }
     }
-    while let Some(done) = lines.join_next().await {
+    while let Some(done) = running.join_next().await {
         if matches!(done, Ok(Err(()))) {
             end = End::Paused;
         }
     }
-    if end == End::Completed {
-        end = stopped(b, row, cancel).unwrap_or(End::Completed);
-    }
-    Ok(end)
+    end
 }
 
 /// Why no further line may start, if one may not.
@@ -117,12 +169,11 @@ fn stopped(b: &Batches, job: &JobRow, cancel: &AtomicBool) -> Option<End> {
 
 /// Sends one line and stores its answer; `Err(())` when the gateway is stopping (the line
 /// stays pending).
-async fn run_line(b: &Batches, job: &Job, line: PendingLine) -> Result<(), ()> {
-    let body = Bytes::from(line.body);
+async fn run_line(b: &Batches, job: &Job, mut line: PendingLine) -> Result<(), ()> {
+    let body = Bytes::from(std::mem::take(&mut line.body));
     let mut tries = 0;
     let (ctx, result) = loop {
-        let mut ctx = RequestContext::new(None, vec![("batch".into(), job.id.clone())]);
-        ctx.batch = true;
+        let mut ctx = context(job);
         let gw = &b.inner.gateway;
         let result = match gw.act_as(&mut ctx, job.owner.as_deref()) {
             Err(e) => Err(e),
@@ -152,10 +203,22 @@ async fn run_line(b: &Batches, job: &Job, line: PendingLine) -> Result<(), ()> {
         },
         Err(e) => (e.status(), gateway_error(&e)),
     };
+    store(b, job, &line, ctx.request_id.as_str(), (status, body)).await;
+    Ok(())
+}
+
+/// Stores a line's answer: the output file for a 2xx, the error file otherwise.
+pub(crate) async fn store(
+    b: &Batches,
+    job: &Job,
+    line: &PendingLine,
+    request_id: &str,
+    (status, body): (u16, Value),
+) {
     let answer = Answer {
         line: line.line,
         custom_id: &line.custom_id,
-        request_id: ctx.request_id.as_str(),
+        request_id,
         status,
         body,
     };
@@ -169,11 +232,10 @@ async fn run_line(b: &Batches, job: &Job, line: PendingLine) -> Result<(), ()> {
     if let Err(e) = b.db(move |s| s.finish_line(&id, n, state, &text)).await {
         tracing::error!(batch = %job.id, line = n, error = %e, "cannot store a batch line's answer; it runs again at the next start");
     }
-    Ok(())
 }
 
 /// Refusals worth waiting out: the key's request rate, an upstream rate limit, an open breaker.
-fn waits(e: &GatewayError) -> bool {
+pub(crate) fn waits(e: &GatewayError) -> bool {
     match e {
         GatewayError::KeyLimited { code, .. } => *code == "rate_limit_exceeded",
         GatewayError::RateLimited { .. } | GatewayError::CircuitOpen { .. } => true,
@@ -186,7 +248,7 @@ fn error_body(kind: &str, code: Option<&str>, message: &str) -> Value {
 }
 
 /// The error body the OpenAI ingress would have answered.
-fn gateway_error(e: &GatewayError) -> Value {
+pub(crate) fn gateway_error(e: &GatewayError) -> Value {
     let (kind, code) = e.openai_type_and_code();
     let mut v = error_body(kind, code, &e.to_string());
     v["error"]["param"] = e

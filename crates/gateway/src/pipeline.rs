@@ -260,7 +260,12 @@ impl Gateway {
     }
 
     /// A record for `route`, its workload defaulting to the route's.
-    pub(crate) fn draft(&self, ctx: &RequestContext, route: &Route<TargetMeta>, kind: RecordKind) -> Record {
+    pub(crate) fn draft(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        kind: RecordKind,
+    ) -> Record {
         let mut rec = record::draft(ctx, &route.name, kind);
         if rec.workload.is_none() {
             rec.workload = self

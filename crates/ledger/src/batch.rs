@@ -62,6 +62,8 @@ pub struct PendingLine {
     pub line: u64,
     pub custom_id: String,
     pub body: String,
+    /// The provider batch carrying it, once submitted to one.
+    pub upstream: Option<String>,
 }
 
 /// Lines of a batch by state.
@@ -314,16 +316,37 @@ impl Store {
     /// The lines still to run, in input order.
     pub fn pending_lines(&self, id: &str) -> Result<Vec<PendingLine>, LedgerError> {
         let mut stmt = self.conn().prepare(
-            "SELECT line, custom_id, body FROM batch_lines WHERE batch_id = ?1 AND state = 'pending' ORDER BY line",
+            "SELECT line, custom_id, body, upstream FROM batch_lines WHERE batch_id = ?1 AND state = 'pending' ORDER BY line",
         )?;
         let rows = stmt.query_map(params![id], |r| {
             Ok(PendingLine {
                 line: r.get::<_, i64>(0)?.max(0) as u64,
                 custom_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                 body: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                upstream: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Notes the provider batch that carries `lines` (so a restart polls it, not resubmits).
+    pub fn set_upstream(
+        &mut self,
+        id: &str,
+        lines: &[u64],
+        upstream: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        let tx = self.ledger.connection_mut().transaction()?;
+        {
+            let mut up = tx.prepare_cached(
+                "UPDATE batch_lines SET upstream = ?1 WHERE batch_id = ?2 AND line = ?3",
+            )?;
+            for l in lines {
+                up.execute(params![upstream, id, *l as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records a pending line's result; false (and nothing written) when the line was not

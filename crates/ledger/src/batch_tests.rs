@@ -51,6 +51,12 @@ fn a_line_is_answered_once_and_counted_by_state() {
     let left = s.pending_lines("b1").unwrap();
     assert_eq!((left[0].line, left[0].custom_id.as_str()), (3, "c"));
     assert_eq!(left[0].body, "{\"n\":3}");
+    assert_eq!(left[0].upstream, None);
+    s.set_upstream("b1", &[3], Some("batch_up")).unwrap();
+    assert_eq!(
+        s.pending_lines("b1").unwrap()[0].upstream.as_deref(),
+        Some("batch_up")
+    );
     assert_eq!(s.results("b1", LineState::Ok).unwrap(), ["{\"ok\":1}"]);
 }
 

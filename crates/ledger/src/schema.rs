@@ -137,6 +137,7 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL,
         body TEXT,
         result TEXT,
+        upstream TEXT,
         PRIMARY KEY (batch_id, line)
     ) WITHOUT ROWID;
     "#,

@@ -22,8 +22,14 @@ impl OpenAiCompatible {
     }
 
     /// One request with the provider's headers; the body of a 2xx, else a classified error.
-    async fn batch_call(&self, req: http::request::Builder, body: Bytes) -> Result<Bytes, ProviderError> {
-        let mut req = req.body(Full::new(body)).map_err(|e| self.connect(e.to_string()))?;
+    async fn batch_call(
+        &self,
+        req: http::request::Builder,
+        body: Bytes,
+    ) -> Result<Bytes, ProviderError> {
+        let mut req = req
+            .body(Full::new(body))
+            .map_err(|e| self.connect(e.to_string()))?;
         for (k, v) in &self.headers {
             req.headers_mut().insert(k.clone(), v.clone());
         }
@@ -64,13 +70,20 @@ impl OpenAiCompatible {
         let mut form = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"switchyard.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n").into_bytes();
         form.extend_from_slice(&jsonl);
         form.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-        let upload = Request::post(self.batch_url("files"))
-            .header(CONTENT_TYPE, format!("multipart/form-data; boundary=\"{BOUNDARY}\""));
+        let upload = Request::post(self.batch_url("files")).header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary=\"{BOUNDARY}\""),
+        );
         let file = self.json_of(&self.batch_call(upload, Bytes::from(form)).await?)?;
         let file_id = file["id"].as_str().unwrap_or_default();
-        let create = json!({"input_file_id": file_id, "endpoint": endpoint, "completion_window": "24h"});
+        let create =
+            json!({"input_file_id": file_id, "endpoint": endpoint, "completion_window": "24h"});
         let req = Request::post(self.batch_url("batches")).header(CONTENT_TYPE, "application/json");
-        let batch = self.json_of(&self.batch_call(req, Bytes::from(create.to_string())).await?)?;
+        let batch = self.json_of(
+            &self
+                .batch_call(req, Bytes::from(create.to_string()))
+                .await?,
+        )?;
         match batch["id"].as_str() {
             Some(id) => Ok(id.to_string()),
             None => Err(ProviderError::Stream {

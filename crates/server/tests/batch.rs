@@ -25,10 +25,21 @@ flush_interval_ms = 50
 [batch]
 max_file_bytes = 65536
 concurrency = 1
+poll_interval_ms = 20
+# No batch API (an OpenAI-compatible server): lines run through the pipeline.
 [providers.sim]
+kind = "openai-compatible"
+base_url = "SIM_URL/v1"
+api_key_env = "SIM_KEY"
+price_provider = "openai"
+# OpenAI itself: lines go through its Batch API (simulated).
+[providers.openai]
 kind = "openai"
 base_url = "SIM_URL/v1"
 api_key_env = "SIM_KEY"
+[[routes]]
+name = "native"
+targets = [{ provider = "openai", model = "gpt-4o-mini" }, { provider = "sim", model = "gpt-4o-mini" }]
 [[routes]]
 name = "chat"
 targets = [{ provider = "sim", model = "gpt-4o-mini" }]
@@ -449,4 +460,56 @@ async fn uploads_have_their_own_limit_above_max_body_bytes() {
     assert_eq!(bad.json()["error"]["param"], "completion_window");
     h.finish().await;
     let _ = records;
+}
+
+#[tokio::test]
+async fn lines_for_an_openai_target_go_through_its_batch_api_at_the_discounted_price() {
+    let h = start_with(SIM, GATEWAY, &[]).await;
+    let lines = vec![
+        line("n1", "native", "same question"),
+        line("n2", "native", "same question"),
+        line("bad", "native", "x").replace(
+            r#""messages":[{"content":"x","role":"user"}]"#,
+            r#""messages":"nope""#,
+        ),
+    ];
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = wait(&h, None, &id, &["completed"]).await;
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 3, "completed": 2, "failed": 1}),
+        "{done}"
+    );
+    let out = lines_of(&h, None, &done["output_file_id"]).await;
+    assert_eq!(out[0]["custom_id"], "n1");
+    assert!(
+        out[0]["response"]["body"]["usage"]["prompt_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let stats = h.get(&format!("{}/sim/stats", h.sim)).await.json();
+    assert_eq!(
+        stats["batches"], 1,
+        "one provider batch for both good lines: {stats}"
+    );
+    // The same prompt live, through the pipeline at list price.
+    let live = h
+        .post(
+            "/v1/chat/completions",
+            &common::chat("chat", "same question"),
+        )
+        .await;
+    assert_eq!(live.status, 200);
+    let recs = h.finish().await;
+    let native: Vec<_> = recs.iter().filter(|r| r.batch && r.status == 200).collect();
+    assert_eq!(native.len(), 2, "{recs:?}");
+    let list = recs.iter().find(|r| !r.batch && r.route == "chat").unwrap();
+    assert_eq!(native[0].usage, list.usage);
+    let half = list.cost_usd.unwrap().decimal() / rust_decimal::Decimal::from(2);
+    assert_eq!(native[0].cost_usd.unwrap().decimal(), half);
+    assert_eq!(native[0].provider.as_deref(), Some("openai"));
 }

@@ -57,7 +57,12 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 
 pub async fn upload(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     if !authorized(&sim, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "invalid_request_error", Some("invalid_api_key"), "Incorrect API key provided.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Incorrect API key provided.",
+        );
     }
     let Some(content) = file_field(&body) else {
         return refused(StatusCode::BAD_REQUEST, "The form has no file field.");
@@ -69,8 +74,10 @@ pub async fn upload(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
         b.files.insert(id.clone(), content);
         id
     });
-    json_response(&json!({"id": id, "object": "file", "bytes": bytes, "created_at": 0,
-        "filename": "batch.jsonl", "purpose": "batch", "status": "processed"}))
+    json_response(
+        &json!({"id": id, "object": "file", "bytes": bytes, "created_at": 0,
+        "filename": "batch.jsonl", "purpose": "batch", "status": "processed"}),
+    )
 }
 
 pub async fn content(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -90,10 +97,18 @@ pub async fn retrieve(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Re
 /// Creates the batch and answers every line at once.
 pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
     if !authorized(&sim, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "invalid_request_error", Some("invalid_api_key"), "Incorrect API key provided.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Incorrect API key provided.",
+        );
     }
     let req: Value = serde_json::from_slice(&body).unwrap_or_default();
-    let file = req["input_file_id"].as_str().unwrap_or_default().to_string();
+    let file = req["input_file_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let endpoint = req["endpoint"].as_str().unwrap_or_default().to_string();
     let Some(input) = with(&sim, |b| b.files.get(&file).cloned()) else {
         return refused(StatusCode::NOT_FOUND, "No such File object.");
@@ -110,7 +125,9 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
             crate::chat::openai(State(sim.clone()), headers.clone(), line_body).await
         };
         let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let entry = json!({"id": format!("batch_req_{}", out.len()), "custom_id": v["custom_id"],
             "response": {"status_code": status, "request_id": "sim", "body": answer}, "error": null});

@@ -3,6 +3,7 @@
 
 use super::Errors;
 use serde::Deserialize;
+use std::time::Duration;
 
 /// OpenAI's own bounds: 200 MB per input file, 50,000 requests per batch.
 pub const DEFAULT_MAX_FILE_BYTES: usize = 200 * 1024 * 1024;
@@ -18,6 +19,8 @@ pub struct BatchConfig {
     pub max_lines: usize,
     /// Lines of all batches in flight at once through the gateway's pipeline.
     pub concurrency: usize,
+    /// How often a provider batch carrying lines is polled.
+    pub poll_interval: Duration,
 }
 
 impl Default for BatchConfig {
@@ -26,6 +29,7 @@ impl Default for BatchConfig {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_lines: DEFAULT_MAX_LINES,
             concurrency: DEFAULT_CONCURRENCY,
+            poll_interval: Duration::from_secs(30),
         }
     }
 }
@@ -36,6 +40,7 @@ pub(super) struct RawBatch {
     max_file_bytes: Option<u64>,
     max_lines: Option<u64>,
     concurrency: Option<u64>,
+    poll_interval_ms: Option<u64>,
 }
 
 pub(super) fn validate(errs: &mut Errors, raw: RawBatch) -> BatchConfig {
@@ -70,6 +75,14 @@ pub(super) fn validate(errs: &mut Errors, raw: RawBatch) -> BatchConfig {
                 format!("must be between 1 and 1024; the default is {DEFAULT_CONCURRENCY}"),
             ),
         }
+    }
+    match raw.poll_interval_ms {
+        Some(ms) if (10..=3_600_000).contains(&ms) => out.poll_interval = Duration::from_millis(ms),
+        Some(_) => errs.push(
+            "batch.poll_interval_ms",
+            "must be between 10 and 3600000 (an hour); the default is 30000",
+        ),
+        None => {}
     }
     out
 }
