@@ -58,28 +58,7 @@ pub(crate) fn parse(
                 ),
             ));
         }
-        let n = i as u64 + 1;
-        out.push(match check(raw, endpoint, &mut seen) {
-            Ok((custom_id, body)) => NewLine {
-                line: n,
-                custom_id: Some(custom_id),
-                state: LineState::Pending,
-                body: Some(body),
-                result: None,
-            },
-            Err(bad) => NewLine {
-                line: n,
-                result: Some(error_line(
-                    n,
-                    bad.custom_id.as_deref(),
-                    bad.code,
-                    &bad.message,
-                )),
-                custom_id: bad.custom_id,
-                state: LineState::Failed,
-                body: None,
-            },
-        });
+        out.push(numbered(i as u64 + 1, check(raw, endpoint, &mut seen)));
     }
     if out.is_empty() {
         return Err(BatchError::invalid(
@@ -88,6 +67,31 @@ pub(crate) fn parse(
         ));
     }
     Ok(out)
+}
+
+/// The stored line for line number `n`: pending with its body, or failed with its error.
+fn numbered(n: u64, checked: Result<(String, String), Bad>) -> NewLine {
+    match checked {
+        Ok((custom_id, body)) => NewLine {
+            line: n,
+            custom_id: Some(custom_id),
+            state: LineState::Pending,
+            body: Some(body),
+            result: None,
+        },
+        Err(bad) => NewLine {
+            line: n,
+            result: Some(error_line(
+                n,
+                bad.custom_id.as_deref(),
+                bad.code,
+                &bad.message,
+            )),
+            custom_id: bad.custom_id,
+            state: LineState::Failed,
+            body: None,
+        },
+    }
 }
 
 /// Why one line cannot run.
@@ -105,6 +109,23 @@ fn bad(custom_id: Option<&str>, code: &'static str, message: String) -> Bad {
     }
 }
 
+/// The line's `custom_id`: a non-empty string.
+fn custom_id(raw: Option<&RawValue>) -> Result<String, Bad> {
+    match raw.map(|v| serde_json::from_str::<String>(v.get())) {
+        Some(Ok(id)) if !id.is_empty() => Ok(id),
+        Some(Ok(_)) | None => Err(bad(
+            None,
+            "missing_custom_id",
+            "The line has no custom_id; give each request a unique string custom_id.".into(),
+        )),
+        Some(Err(_)) => Err(bad(
+            None,
+            "missing_custom_id",
+            "custom_id must be a string.".into(),
+        )),
+    }
+}
+
 /// The line's custom_id and body, or why it cannot run.
 fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(String, String), Bad> {
     let line: Line<'_> = serde_json::from_str(raw).map_err(|e| {
@@ -114,26 +135,7 @@ fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(Strin
             format!("The line is not a JSON object: {e}."),
         )
     })?;
-    let custom_id = match line
-        .custom_id
-        .map(|v| serde_json::from_str::<String>(v.get()))
-    {
-        Some(Ok(id)) if !id.is_empty() => id,
-        Some(Ok(_)) | None => {
-            return Err(bad(
-                None,
-                "missing_custom_id",
-                "The line has no custom_id; give each request a unique string custom_id.".into(),
-            ));
-        }
-        Some(Err(_)) => {
-            return Err(bad(
-                None,
-                "missing_custom_id",
-                "custom_id must be a string.".into(),
-            ));
-        }
-    };
+    let custom_id = custom_id(line.custom_id)?;
     let id = Some(custom_id.as_str());
     if seen.contains(&custom_id) {
         return Err(bad(
@@ -158,7 +160,13 @@ fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(Strin
             ),
         ));
     }
-    let Some(body) = line.body else {
+    let body = checked_body(line.body, id)?;
+    Ok((custom_id, body))
+}
+
+/// The line's body, if it is an object naming a route and not asking to stream.
+fn checked_body(body: Option<&RawValue>, id: Option<&str>) -> Result<String, Bad> {
+    let Some(body) = body else {
         return Err(bad(
             id,
             "invalid_request",
@@ -182,7 +190,7 @@ fn check(raw: &str, endpoint: &str, seen: &mut HashSet<String>) -> Result<(Strin
     if matches!(parsed.stream, Some(serde_json::Value::Bool(true))) {
         return Err(bad(id, "invalid_request", "body.stream must not be true: batch answers are written to the output file, not streamed.".into()));
     }
-    Ok((custom_id, body.get().to_string()))
+    Ok(body.get().to_string())
 }
 
 #[cfg(test)]

@@ -204,6 +204,32 @@ impl Batches {
             param: None,
         })?;
         check_create(&req)?;
+        let (input, lines) = self.input_lines(who, &req).await?;
+        let created = now();
+        let job = JobRow {
+            id: fresh_id("batch_"),
+            owner: who.owner.clone(),
+            endpoint: req.endpoint,
+            input_file_id: input,
+            completion_window: req.completion_window,
+            metadata: req.metadata.map(|m| Value::Object(m).to_string()),
+            status: "validating".into(),
+            created_at: created,
+            expires_at: created + 24 * 3600,
+            ..JobRow::default()
+        };
+        let id = job.id.clone();
+        self.db(move |s| s.create_job(&job, &lines)).await?;
+        self.launch(&id);
+        self.get(who, &id).await
+    }
+
+    /// The batch's input file id and its lines, checked.
+    async fn input_lines(
+        &self,
+        who: &Principal,
+        req: &CreateBody,
+    ) -> Result<(String, Vec<switchyard_ledger::batch::NewLine>), BatchError> {
         let input = self.visible_file(who, &req.input_file_id).await?;
         if input.purpose != "batch" {
             return Err(BatchError::invalid(
@@ -217,23 +243,7 @@ impl Batches {
             .await?
             .unwrap_or_default();
         let lines = input::parse(&content, &req.endpoint, self.inner.config.max_lines)?;
-        let created = now();
-        let job = JobRow {
-            id: fresh_id("batch_"),
-            owner: who.owner.clone(),
-            endpoint: req.endpoint,
-            input_file_id: input.id,
-            completion_window: req.completion_window,
-            metadata: req.metadata.map(|m| Value::Object(m).to_string()),
-            status: "validating".into(),
-            created_at: created,
-            expires_at: created + 24 * 3600,
-            ..JobRow::default()
-        };
-        let id = job.id.clone();
-        self.db(move |s| s.create_job(&job, &lines)).await?;
-        self.launch(&id);
-        self.get(who, &id).await
+        Ok((input.id, lines))
     }
 
     /// The batch `id` if `who` may see it.
