@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Harness, MASTER, records, start_in, start_with};
+use common::{Harness, MASTER, records, start_against, start_in, start_with};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -512,4 +512,47 @@ async fn lines_for_an_openai_target_go_through_its_batch_api_at_the_discounted_p
     let half = list.cost_usd.unwrap().decimal() / rust_decimal::Decimal::from(2);
     assert_eq!(native[0].cost_usd.unwrap().decimal(), half);
     assert_eq!(native[0].provider.as_deref(), Some("openai"));
+}
+
+#[tokio::test]
+async fn a_restart_while_a_provider_batch_runs_polls_it_again_and_never_resubmits() {
+    // The provider batch stays in progress for 40 polls (20 ms apart): long enough to stop the
+    // gateway while it waits, and to finish under the second one.
+    let sim_toml = SIM.replace("seed = 3\n", "seed = 3\nbatch_polls = 40\n");
+    let mut h = start_with(&sim_toml, GATEWAY, &[]).await;
+    let lines: Vec<String> = (0..3)
+        .map(|i| line(&format!("p{i}"), "native", "later"))
+        .collect();
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        if h.get(&format!("{}/sim/stats", h.sim)).await.json()["batches"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (sim, dir) = (h.sim.clone(), h.dir.clone());
+    let stop_sim = h.keep_sim();
+    let first = h.finish().await;
+    assert!(
+        first.iter().all(|r| !(r.batch && r.status == 200)),
+        "answered before the stop"
+    );
+
+    let h = start_against(sim, stop_sim, GATEWAY, &[], dir).await;
+    let done = wait(&h, None, &id, &["completed"]).await;
+    assert_eq!(done["request_counts"]["completed"], 3, "{done}");
+    let stats = h.get(&format!("{}/sim/stats", h.sim)).await.json();
+    assert_eq!(stats["batches"], 1, "resubmitted: {stats}");
+    assert_eq!(
+        stats["gpt-4o-mini"], 3,
+        "each line answered once upstream: {stats}"
+    );
+    let recs = h.finish().await;
+    assert_eq!(
+        recs.iter().filter(|r| r.batch && r.status == 200).count(),
+        3
+    );
 }

@@ -4,7 +4,8 @@
 //! A batch is answered when it is created: each line goes through the simulated chat or
 //! embeddings endpoint (so faults, latency and usage are the same as for a live call, and each
 //! line counts in `/sim/stats` under its model); `GET /v1/batches/{id}` then reports it
-//! `completed` with its output file. `/sim/stats` counts batches under `"batches"`.
+//! `in_progress` for the first `batch_polls` polls (default 0), `completed` with its output file
+//! after. `/sim/stats` counts batches under `"batches"`.
 
 use crate::Sim;
 use crate::chat::{authorized, error, json_response};
@@ -21,6 +22,8 @@ use std::sync::Arc;
 pub(crate) struct Batches {
     files: HashMap<String, Bytes>,
     batches: HashMap<String, Value>,
+    /// Polls each batch has had (it is `in_progress` for the first `batch_polls`).
+    polls: HashMap<String, u32>,
     next: u64,
 }
 
@@ -87,9 +90,22 @@ pub async fn content(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Res
     }
 }
 
+/// The batch: `in_progress` (no output yet) for its first `batch_polls` polls, then `completed`.
 pub async fn retrieve(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match with(&sim, |b| b.batches.get(&id).cloned()) {
-        Some(v) => json_response(&v),
+    let wait = sim.config.batch_polls;
+    let found = with(&sim, |b| {
+        let seen = b.polls.entry(id.clone()).or_default();
+        *seen += 1;
+        let early = *seen <= wait;
+        b.batches.get(&id).cloned().map(|v| (v, early))
+    });
+    match found {
+        Some((mut v, true)) => {
+            v["status"] = json!("in_progress");
+            v["output_file_id"] = Value::Null;
+            json_response(&v)
+        }
+        Some((v, false)) => json_response(&v),
         None => refused(StatusCode::NOT_FOUND, "No such Batch object."),
     }
 }

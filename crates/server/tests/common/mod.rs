@@ -100,7 +100,18 @@ pub async fn start_in(
     tokio::spawn(switchyard_sim::run(sim_listener, sim_config, async {
         let _ = sim_stopped.await;
     }));
+    start_against(sim, Some(stop_sim), gateway_toml, env, dir).await
+}
 
+/// A gateway in front of the running sim at `sim` (its stop handle, if this harness is to
+/// stop it), in `dir`.
+pub async fn start_against(
+    sim: String,
+    stop_sim: Option<oneshot::Sender<()>>,
+    gateway_toml: &str,
+    env: &[(&str, &str)],
+    dir: PathBuf,
+) -> Harness {
     let ledger = dir.join("ledger.db");
     let text = gateway_toml
         .replace("SIM_URL", &sim)
@@ -150,7 +161,7 @@ pub async fn start_in(
         recorder: Some(built.recorder),
         stop_gw: Some(stop_gw),
         server: Some(server),
-        stop_sim: Some(stop_sim),
+        stop_sim,
     }
 }
 
@@ -235,6 +246,12 @@ impl Harness {
             headers: r.headers,
             body: r.body.to_vec(),
         }
+    }
+
+    /// Takes the sim's stop handle, so [`Harness::finish`] leaves the sim running (for a
+    /// second gateway in front of the same sim, via [`start_against`]).
+    pub fn keep_sim(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stop_sim.take()
     }
 
     /// Sends the stop signal (as SIGTERM would) without waiting; [`Harness::finish`] waits.
