@@ -102,35 +102,56 @@ pub(crate) async fn carry(
             None => return Ok(fall_back(group.held)),
         },
     };
-    let done = loop {
-        // A cancelled batch keeps what the provider already answered (one last look).
-        let last = cancel.load(Ordering::Acquire);
-        if !b.inner.gateway.is_ready() {
-            return Err(());
-        }
-        if !last {
-            tokio::time::sleep(b.inner.config.poll_interval).await;
-        }
-        match api.poll(&upstream).await {
-            Ok(u) if u.is_done() => break u,
-            Ok(_) if last => return Err(()),
-            Ok(_) => {}
-            // The provider no longer knows the batch (or refuses us): run the lines here.
-            Err(e) if e.class() == ErrorClass::Client => {
-                tracing::warn!(batch = %job.id, upstream = %upstream, error = %e, "the provider batch is gone; its lines run through the pipeline");
-                return Ok(fall_back(group.held));
-            }
-            Err(_) if last => return Err(()),
-            Err(e) => {
-                tracing::warn!(batch = %job.id, upstream = %upstream, error = %e, "cannot poll a provider batch; trying again")
-            }
-        }
+    let Some(done) = wait(&b, &job, api, &upstream, &cancel).await else {
+        return Err(());
     };
     let output = match &done.output_file_id {
         Some(f) => api.download(f).await.unwrap_or_default(),
         None => Bytes::new(),
     };
     Ok(settle(&b, &job, group.held, &output).await)
+}
+
+/// Polls the provider batch until it ends; `None` when the gateway stops first. A cancelled
+/// Switchyard batch cancels the provider's (once) and still waits for it to end, so the lines
+/// the provider answered (and bills) are recorded.
+async fn wait(
+    b: &Batches,
+    job: &Job,
+    api: &dyn switchyard_providers::BatchApi,
+    upstream: &str,
+    cancel: &AtomicBool,
+) -> Option<switchyard_providers::UpstreamBatch> {
+    let mut cancelled = false;
+    loop {
+        if !b.inner.gateway.is_ready() {
+            return None;
+        }
+        if !cancelled && cancel.load(Ordering::Acquire) {
+            cancelled = true;
+            if let Err(e) = api.cancel(upstream).await {
+                tracing::warn!(batch = %job.id, upstream, error = %e, "cannot cancel the provider batch");
+            }
+        }
+        match api.poll(upstream).await {
+            Ok(u) if u.is_done() => return Some(u),
+            Ok(_) => {}
+            // The provider no longer knows the batch (or refuses us): the lines run here.
+            Err(e) if e.class() == ErrorClass::Client => {
+                tracing::warn!(batch = %job.id, upstream, error = %e, "the provider batch is gone; its lines run through the pipeline");
+                return Some(switchyard_providers::UpstreamBatch {
+                    id: upstream.to_string(),
+                    status: "failed".into(),
+                    output_file_id: None,
+                    error_file_id: None,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(batch = %job.id, upstream, error = %e, "cannot poll a provider batch; trying again")
+            }
+        }
+        tokio::time::sleep(b.inner.config.poll_interval).await;
+    }
 }
 
 /// Sends the group as one provider batch; stores its id on the lines.

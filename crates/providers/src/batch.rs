@@ -40,4 +40,6 @@ pub trait BatchApi: Send + Sync {
     fn poll<'a>(&'a self, id: &'a str) -> BatchFuture<'a, UpstreamBatch>;
     /// A file's content (the output or error file of a finished batch).
     fn download<'a>(&'a self, file_id: &'a str) -> BatchFuture<'a, Bytes>;
+    /// Asks the provider to stop the batch; lines it already answered stay in its output.
+    fn cancel<'a>(&'a self, id: &'a str) -> BatchFuture<'a, ()>;
 }

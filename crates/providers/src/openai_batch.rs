@@ -115,6 +115,11 @@ impl BatchApi for OpenAiCompatible {
         Box::pin(self.poll_inner(id))
     }
 
+    fn cancel<'a>(&'a self, id: &'a str) -> BatchFuture<'a, ()> {
+        let req = Request::post(self.batch_url(&format!("batches/{id}/cancel")));
+        Box::pin(async move { self.batch_call(req, Bytes::new()).await.map(|_| ()) })
+    }
+
     fn download<'a>(&'a self, file_id: &'a str) -> BatchFuture<'a, Bytes> {
         let req = Request::get(self.batch_url(&format!("files/{file_id}/content")));
         Box::pin(self.batch_call(req, Bytes::new()))

@@ -556,3 +556,39 @@ async fn a_restart_while_a_provider_batch_runs_polls_it_again_and_never_resubmit
         3
     );
 }
+
+#[tokio::test]
+async fn cancelling_cancels_the_provider_batch_and_records_what_it_had_answered() {
+    // Never completes on its own: only the cancel ends it.
+    let sim_toml = SIM.replace("seed = 3\n", "seed = 3\nbatch_polls = 100000\n");
+    let h = start_with(&sim_toml, GATEWAY, &[]).await;
+    let lines: Vec<String> = (0..3)
+        .map(|i| line(&format!("k{i}"), "native", "stop me"))
+        .collect();
+    let id = submit(&h, None, &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        if h.get(&format!("{}/sim/stats", h.sim)).await.json()["batches"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let c = call(&h, "POST", &format!("/v1/batches/{id}/cancel"), None, None).await;
+    assert_eq!(c.status, 200, "{}", c.text());
+    let done = wait(&h, None, &id, &["cancelled"]).await;
+    let stats = h.get(&format!("{}/sim/stats", h.sim)).await.json();
+    assert_eq!(stats["batch_cancels"], 1, "{stats}");
+    // The simulated provider had answered every line before the cancel: none is lost.
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 3, "completed": 3, "failed": 0}),
+        "{done}"
+    );
+    let recs = h.finish().await;
+    assert_eq!(
+        recs.iter().filter(|r| r.batch && r.status == 200).count(),
+        3
+    );
+}

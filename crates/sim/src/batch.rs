@@ -95,7 +95,7 @@ pub async fn retrieve(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Re
     let wait = sim.config.batch_polls;
     let found = with(&sim, |b| {
         let seen = b.polls.entry(id.clone()).or_default();
-        *seen += 1;
+        *seen = seen.saturating_add(1);
         let early = *seen <= wait;
         b.batches.get(&id).cloned().map(|v| (v, early))
     });
@@ -106,6 +106,23 @@ pub async fn retrieve(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Re
             json_response(&v)
         }
         Some((v, false)) => json_response(&v),
+        None => refused(StatusCode::NOT_FOUND, "No such Batch object."),
+    }
+}
+
+/// `POST /v1/batches/{id}/cancel`: `cancelled` at once; the lines already answered (all of
+/// them, here) stay in the output file.
+pub async fn cancel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    sim.count("batch_cancels");
+    let found = with(&sim, |b| {
+        b.polls.insert(id.clone(), u32::MAX);
+        b.batches.get_mut(&id).map(|v| {
+            v["status"] = json!("cancelled");
+            v.clone()
+        })
+    });
+    match found {
+        Some(v) => json_response(&v),
         None => refused(StatusCode::NOT_FOUND, "No such Batch object."),
     }
 }

@@ -110,6 +110,7 @@ pub fn router(config: SimConfig) -> Router {
         .route("/v1/files/{id}/content", get(batch::content))
         .route("/v1/batches", post(batch::create))
         .route("/v1/batches/{id}", get(batch::retrieve))
+        .route("/v1/batches/{id}/cancel", post(batch::cancel))
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1beta/models/{call}", post(gemini::call))
         .route("/sim/stats", get(stats))
