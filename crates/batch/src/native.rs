@@ -1,4 +1,4 @@
-//! Lines carried by a provider's native batch API (today: OpenAI's). A chat line whose route's
+//! Lines carried by a provider's native batch API (today: OpenAI's). A line whose route's
 //! first target has one is admitted by the gateway (`Gateway::admit_native`: the key's route
 //! list and budgets, the hold kept until the answer), grouped with the batch's other lines for
 //! the same provider and model, submitted as one upstream batch, polled every
@@ -17,8 +17,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use switchyard_gateway::{GatewayError, NativeLine, RequestContext};
 use switchyard_ledger::batch::PendingLine;
 use switchyard_providers::ErrorClass;
-
-const ENDPOINT: &str = "/v1/chat/completions";
 
 /// One admitted line.
 pub(crate) struct Held {
@@ -50,7 +48,7 @@ pub(crate) async fn split(b: &Batches, job: &Job, pending: Vec<PendingLine>) -> 
         let body = Bytes::from(line.body.clone());
         let admitted = gw
             .act_as(&mut ctx, job.owner.as_deref())
-            .and_then(|()| gw.admit_native(&ctx, &body));
+            .and_then(|()| gw.admit_native(&ctx, &body, job.embeddings));
         match admitted {
             Ok(Some(native)) => {
                 let key = match &line.upstream {
@@ -161,11 +159,16 @@ async fn submit(
     api: &dyn switchyard_providers::BatchApi,
     held: &[Held],
 ) -> Option<String> {
+    let endpoint = if job.embeddings {
+        "/v1/embeddings"
+    } else {
+        "/v1/chat/completions"
+    };
     let mut jsonl = Vec::new();
     for h in held {
         jsonl.extend_from_slice(
             format!(
-                r#"{{"custom_id":"{}","method":"POST","url":"{ENDPOINT}","body":"#,
+                r#"{{"custom_id":"{}","method":"POST","url":"{endpoint}","body":"#,
                 h.line.line
             )
             .as_bytes(),
@@ -173,7 +176,7 @@ async fn submit(
         jsonl.extend_from_slice(&h.native.upstream_body);
         jsonl.extend_from_slice(b"}\n");
     }
-    let upstream = match api.submit(ENDPOINT, jsonl).await {
+    let upstream = match api.submit(endpoint, jsonl).await {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(batch = %job.id, error = %e, "the provider's batch API refused the lines; they run through the pipeline");

@@ -81,14 +81,7 @@ async fn run_lines(b: &Batches, row: &JobRow, cancel: &Arc<AtomicBool>) -> Resul
         owner: row.owner.clone(),
         embeddings: row.endpoint == "/v1/embeddings",
     });
-    let split = if job.embeddings {
-        crate::native::Split {
-            groups: Vec::new(),
-            pipeline: pending,
-        }
-    } else {
-        crate::native::split(b, &job, pending).await
-    };
+    let split = crate::native::split(b, &job, pending).await;
     let mut natives = JoinSet::new();
     for g in split.groups {
         natives.spawn(crate::native::carry(

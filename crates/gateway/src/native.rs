@@ -1,4 +1,4 @@
-//! batch: the gateway's side of a chat request carried by a provider's native batch API
+//! batch: the gateway's side of a chat or embeddings request carried by a provider's native batch API
 //! instead of a live call. [`Gateway::admit_native`] runs the stages before the upstream call
 //! (parse, resolve, admit against the caller's key, draft the record) and names the route's
 //! first target when its provider has a batch API; [`Gateway::settle_native`] runs the stages
@@ -7,7 +7,7 @@
 //!
 //! Must never know how a batch is stored or polled (that is `switchyard-batch`).
 
-use crate::codec::{Codec, openai::Chat};
+use crate::codec::{Codec, embeddings::Embeddings, openai::Chat};
 use crate::error::GatewayError;
 use crate::governance::{Admitted, Ask};
 use crate::reply::RequestContext;
@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_catalog::ModelEntry;
-use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind};
+use switchyard_ledger::{Attempt, AttemptOutcome, Record};
 use switchyard_primitives::Money;
 use switchyard_protocol::openai::{UpstreamBody, usage_of};
 use switchyard_providers::Provider;
@@ -37,40 +37,61 @@ pub struct NativeLine {
 }
 
 impl Gateway {
-    /// The stages before the upstream call, for a chat line of a batch. `Ok(None)` when the
-    /// route's first target has no batch API (the line then runs through the pipeline); a
-    /// refusal (bad body, unknown route, route not allowed, budget) is recorded as for any
-    /// request and returned. The budget hold lasts until [`Gateway::settle_native`], or is
-    /// released when the line is dropped.
+    /// The stages before the upstream call, for a chat (or, with `embeddings`, an embeddings)
+    /// line of a batch. `Ok(None)` when the route's first target has no batch API (the line
+    /// then runs through the pipeline); a refusal (bad body, unknown route, route not allowed,
+    /// budget) is recorded as for any request and returned. The budget hold lasts until
+    /// [`Gateway::settle_native`], or is released when the line is dropped.
     pub fn admit_native(
         &self,
         ctx: &RequestContext,
         body: &Bytes,
+        embeddings: bool,
     ) -> Result<Option<NativeLine>, GatewayError> {
-        let req = self.parse(ctx, RecordKind::Chat, || Chat::parse(body))?;
-        let route = self.resolve(ctx, RecordKind::Chat, Chat::model(&req))?;
+        if embeddings {
+            self.admit_with::<Embeddings>(ctx, body, |req, model| {
+                Some(req.upstream_body(model, false))
+            })
+        } else {
+            self.admit_with::<Chat>(ctx, body, |req, model| {
+                let opts = UpstreamBody {
+                    model,
+                    ask_usage: false,
+                    omit_model: false,
+                };
+                (!req.stream).then(|| req.upstream_body(opts))
+            })
+        }
+    }
+
+    fn admit_with<C: Codec>(
+        &self,
+        ctx: &RequestContext,
+        body: &Bytes,
+        upstream: impl FnOnce(&C::Request<'_>, &str) -> Option<Vec<u8>>,
+    ) -> Result<Option<NativeLine>, GatewayError> {
+        let req = self.parse(ctx, C::KIND, || C::parse(body))?;
+        let route = self.resolve(ctx, C::KIND, C::model(&req))?;
         let Some(target) = route.targets.first() else {
             return Ok(None);
         };
-        if target.provider.batch_api().is_none() || req.stream {
+        if target.provider.batch_api().is_none() {
             return Ok(None);
         }
-        let shape = Chat::shape(&req, body.len());
+        let Some(upstream_body) = upstream(&req, &target.model) else {
+            return Ok(None);
+        };
+        let shape = C::shape(&req, body.len());
         let ask = Ask {
-            prompt_tokens: || Chat::prompt_tokens(&req),
+            prompt_tokens: || C::prompt_tokens(&req),
             bound: shape.bound,
             max_output: shape.max_output,
         };
-        let admitted = self.admit(ctx, RecordKind::Chat, &route, ask)?;
-        let mut rec = self.draft(ctx, &route, RecordKind::Chat);
+        let admitted = self.admit(ctx, C::KIND, &route, ask)?;
+        let mut rec = self.draft(ctx, &route, C::KIND);
         rec.features = shape.features;
         rec.provider = Some(target.provider.name().to_string());
         rec.model = Some(target.model.clone());
-        let upstream_body = req.upstream_body(UpstreamBody {
-            model: &target.model,
-            ask_usage: false,
-            omit_model: false,
-        });
         Ok(Some(NativeLine {
             provider: target.provider.clone(),
             model: target.model.clone(),

@@ -49,6 +49,9 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
 [[routes]]
 name = "embed"
 targets = [{ provider = "sim", model = "text-embedding-3-small" }]
+[[routes]]
+name = "native-embed"
+targets = [{ provider = "openai", model = "text-embedding-3-small" }]
 "#;
 
 const ENV: &[(&str, &str)] = &[("SWITCHYARD_MASTER_KEY", MASTER)];
@@ -204,10 +207,12 @@ async fn a_batch_runs_every_line_and_its_output_file_matches_the_custom_ids_with
 #[tokio::test]
 async fn an_embeddings_batch_answers_each_input() {
     let h = start_with(SIM, GATEWAY, &[]).await;
-    let lines: Vec<String> = (0..2)
-        .map(|i| {
-            json!({"custom_id": format!("e{i}"), "method": "POST", "url": "/v1/embeddings",
-                        "body": {"model": "embed", "input": format!("text {i}")}})
+    // One line through the pipeline, one through the provider's batch API at half price.
+    let lines: Vec<String> = [("e0", "embed"), ("e1", "native-embed")]
+        .iter()
+        .map(|(id, route)| {
+            json!({"custom_id": id, "method": "POST", "url": "/v1/embeddings",
+                   "body": {"model": route, "input": "the same text"}})
             .to_string()
         })
         .collect();
@@ -223,7 +228,17 @@ async fn an_embeddings_batch_answers_each_input() {
         "{}",
         out[0]
     );
-    h.finish().await;
+    let stats = h.get(&format!("{}/sim/stats", h.sim)).await.json();
+    assert_eq!(stats["batches"], 1, "{stats}");
+    let recs = h.finish().await;
+    let cost = |route: &str| {
+        let r = recs.iter().find(|r| r.batch && r.route == route).unwrap();
+        r.cost_usd.unwrap().decimal()
+    };
+    assert_eq!(
+        cost("native-embed") * rust_decimal::Decimal::from(2),
+        cost("embed")
+    );
 }
 
 #[tokio::test]
