@@ -22,7 +22,7 @@ use switchyard_primitives::Money;
 use switchyard_protocol::openai::{UpstreamBody, usage_of};
 use switchyard_providers::Provider;
 
-/// A chat line admitted for a provider's batch API: what to send, and the held budget and
+/// A chat or embeddings line admitted for a provider's batch API: what to send, and the held budget and
 /// draft record its answer settles.
 pub struct NativeLine {
     /// The target's provider; its `batch_api()` is `Some`.
