@@ -222,6 +222,7 @@ fn record(
         cascade: None,
         cache: None,
         saved_usd: None,
+        batch: false,
     }
 }
 

@@ -112,6 +112,7 @@ impl Gateway {
                 health,
                 recorder,
                 server: config.server.clone(),
+                batch: config.batch.clone(),
                 ledger_path: config.ledger.path.clone(),
                 listen: config.server.listen,
                 eval_store: config.eval.store_path(&config.ledger.path),

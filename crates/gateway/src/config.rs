@@ -10,6 +10,10 @@ use std::time::Duration;
 use switchyard_providers::ProviderKind;
 use switchyard_router::{BreakerConfig, RetryPolicy, Strategy};
 
+// batch: the `[batch]` section (its own module; see config/batch.rs).
+mod batch;
+pub use batch::BatchConfig;
+
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -59,6 +63,8 @@ pub struct Config {
     pub eval: EvalConfig,
     /// `[cache]`: the store cache-enabled routes share.
     pub cache: crate::cache::config::StoreConfig,
+    /// `[batch]`: the batch API's upload limit, line limit and concurrency.
+    pub batch: BatchConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -403,6 +409,7 @@ const TOP_LEVEL: &[&str] = &[
     "admin",
     "eval",
     "cache",
+    "batch",
 ];
 
 /// Collects errors while walking the document.
@@ -498,6 +505,9 @@ impl Config {
         let cache: crate::cache::config::RawStore = errs
             .section("cache", table.remove("cache"))
             .unwrap_or_default();
+        let batch: batch::RawBatch = errs
+            .section("batch", table.remove("batch"))
+            .unwrap_or_default();
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -558,6 +568,7 @@ impl Config {
             admin: validate_admin(&mut errs, admin),
             eval: validate_eval(&mut errs, eval),
             cache: crate::cache::config::validate_store(&mut errs.0, cache),
+            batch: batch::validate(&mut errs, batch),
             providers,
             routes,
         };
@@ -659,6 +670,7 @@ impl Config {
             admin: AdminConfig::default(),
             eval: EvalConfig::default(),
             cache: Default::default(),
+            batch: BatchConfig::default(),
         }
     }
 }

@@ -183,6 +183,23 @@ impl GatewayError {
         }
     }
 
+    /// OpenAI's error `type` and `code` for this error (the OpenAI ingress renders them; the
+    /// batch runner writes them into error files).
+    pub fn openai_type_and_code(&self) -> (&'static str, Option<&'static str>) {
+        let (kind, code) = match self.kind() {
+            ErrorKind::InvalidRequest => ("invalid_request_error", None),
+            ErrorKind::NotFound => ("invalid_request_error", Some("model_not_found")),
+            ErrorKind::TooLarge => ("invalid_request_error", Some("request_too_large")),
+            ErrorKind::RateLimited => ("rate_limit_error", Some("rate_limit_exceeded")),
+            ErrorKind::Upstream => ("server_error", Some("upstream_error")),
+            ErrorKind::Timeout => ("server_error", Some("upstream_timeout")),
+            ErrorKind::Unavailable => ("server_error", Some("unavailable")),
+            ErrorKind::Unauthorized => ("invalid_request_error", Some("invalid_api_key")),
+            ErrorKind::Forbidden => ("permission_error", Some("route_not_allowed")),
+        };
+        (kind, self.code().or(code))
+    }
+
     pub fn route(&self) -> Option<&str> {
         match self {
             GatewayError::UpstreamRejected { route, .. }

@@ -96,6 +96,19 @@ impl Governance {
     }
 }
 
+/// Attributes the request to an authenticated key: its id, team and workload.
+fn adopt(ctx: &mut RequestContext, key: Arc<KeyHandle>) {
+    let info = key.info();
+    ctx.key_id = Some(info.id.clone());
+    if ctx.team.is_none() {
+        ctx.team = info.spec.team.clone();
+    }
+    if let Some(w) = &info.spec.workload {
+        ctx.workload = Some(w.clone());
+    }
+    ctx.caller = Caller::Key(key);
+}
+
 /// What a request asks for, as far as budgets and token limits go.
 pub(crate) struct Ask<F> {
     /// Counts the prompt's tokens exactly; only called for a key with a token limit (`tpm`)
@@ -196,15 +209,7 @@ impl Gateway {
         };
         match result {
             Ok(key) => {
-                let info = key.info();
-                ctx.key_id = Some(info.id.clone());
-                if ctx.team.is_none() {
-                    ctx.team = info.spec.team.clone();
-                }
-                if let Some(w) = &info.spec.workload {
-                    ctx.workload = Some(w.clone());
-                }
-                ctx.caller = Caller::Key(key);
+                adopt(ctx, key);
                 Ok(())
             }
             Err(e) => {
@@ -227,6 +232,40 @@ impl Gateway {
             Caller::Key(key) => tpm_is_near(key.token_headroom(Utc::now()), bound),
             _ => false,
         }
+    }
+
+    /// batch: makes `ctx` the caller `key_id` names (`None` for an open gateway, `master`,
+    /// or a virtual key's id), for work a caller left behind: the lines of its batch run
+    /// after the upload request ended, and after a restart. A key revoked or expired since
+    /// is refused as it would be at the door.
+    pub fn act_as(
+        &self,
+        ctx: &mut RequestContext,
+        key_id: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        match key_id {
+            None => ctx.caller = Caller::Open,
+            Some("master") => {
+                ctx.caller = Caller::Master;
+                ctx.key_id = Some("master".into());
+            }
+            Some(id) => {
+                let now = Utc::now();
+                let key = self.governance().governor.key(id).filter(|k| {
+                    let info = k.info();
+                    info.revoked_at.is_none() && info.spec.expires_at.is_none_or(|at| at > now)
+                });
+                let Some(key) = key else {
+                    return Err(GatewayError::Unauthorized {
+                        message: format!(
+                            "The key {id:?} that created this batch is revoked, expired or deleted; its remaining lines cannot run."
+                        ),
+                    });
+                };
+                adopt(ctx, key);
+            }
+        }
+        Ok(())
     }
 
     /// The route check and the admission: 403 for a route the key may not use, 429 when a

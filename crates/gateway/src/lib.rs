@@ -30,6 +30,8 @@ mod deferred;
 mod error;
 mod failure;
 mod governance;
+// batch: a chat line carried by a provider's native batch API.
+mod native;
 pub mod observe;
 mod passthrough;
 mod pipeline;
@@ -47,6 +49,7 @@ pub use build::{BuildError, Built, Reloaded};
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use error::{ErrorKind, GatewayError};
 pub use governance::{Admitted, Caller, KeyOpError};
+pub use native::NativeLine;
 pub use observe::{Observation, Observer, RouteObserver};
 pub use pipeline::{Endpoint, Incoming};
 pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
@@ -96,6 +99,8 @@ struct Inner {
     health: HealthRegistry,
     recorder: Recorder,
     server: config::ServerConfig,
+    /// batch: `[batch]` (upload and line limits, concurrency); fixed until restart.
+    batch: config::BatchConfig,
     accepting: AtomicBool,
     ledger_path: std::path::PathBuf,
     listen: std::net::SocketAddr,
@@ -159,6 +164,11 @@ impl Gateway {
     /// a reload does not change it.
     pub fn server_config(&self) -> &config::ServerConfig {
         &self.inner.server
+    }
+
+    /// batch: the `[batch]` section the gateway was built with (a reload does not change it).
+    pub fn batch_config(&self) -> &config::BatchConfig {
+        &self.inner.batch
     }
 
     /// The config in force now.

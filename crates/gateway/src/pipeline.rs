@@ -278,7 +278,7 @@ impl Gateway {
     }
 
     /// The route in the current config; 404 listing the valid names, 503 while stopping.
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         ctx: &RequestContext,
         kind: RecordKind,
@@ -319,7 +319,12 @@ impl Gateway {
     }
 
     /// A record for `route`, its workload defaulting to the route's.
-    fn draft(&self, ctx: &RequestContext, route: &Route<TargetMeta>, kind: RecordKind) -> Record {
+    pub(crate) fn draft(
+        &self,
+        ctx: &RequestContext,
+        route: &Route<TargetMeta>,
+        kind: RecordKind,
+    ) -> Record {
         let mut rec = record::draft(ctx, &route.name, kind);
         if rec.workload.is_none() {
             rec.workload = self

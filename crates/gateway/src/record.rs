@@ -57,6 +57,7 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
             .partial_saving
             .map(|_| switchyard_ledger::CACHE_EXACT.to_string()),
         saved_usd: ctx.partial_saving,
+        batch: ctx.batch,
     }
 }
 

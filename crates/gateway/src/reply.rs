@@ -30,6 +30,8 @@ pub struct RequestContext {
     /// An embeddings batch partly served from the cache: what the known items saved (its
     /// record is the upstream call's, marked as a cache hit with this saving).
     pub(crate) partial_saving: Option<Money>,
+    /// A line of a batch (`/v1/batches`): recorded with `batch = true`.
+    pub batch: bool,
 }
 
 impl RequestContext {
@@ -47,6 +49,7 @@ impl RequestContext {
             anthropic_beta: None,
             cache: crate::cache::Directive::Use,
             partial_saving: None,
+            batch: false,
         }
     }
 

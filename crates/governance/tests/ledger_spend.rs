@@ -45,6 +45,7 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         cascade: None,
         cache: None,
         saved_usd: None,
+        batch: false,
     }
 }
 

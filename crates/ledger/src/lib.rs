@@ -8,6 +8,7 @@
 
 mod cascade;
 mod columns;
+pub mod batch;
 mod export;
 pub mod import;
 mod prefix;

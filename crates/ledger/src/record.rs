@@ -140,6 +140,10 @@ pub struct Record {
     /// `cost_usd` is zero). `None` when not a hit, or the model has no price.
     #[serde(default)]
     pub saved_usd: Option<Money>,
+    /// Sent as part of a batch (`POST /v1/batches`): nobody waited on it, and where the
+    /// provider's own batch API carried it, it is priced with the catalog's batch discount.
+    #[serde(default)]
+    pub batch: bool,
 }
 
 /// How a cascade route served one request.

@@ -134,6 +134,54 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rollup_hourly ADD COLUMN semantic_hits INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rollup_hourly ADD COLUMN semantic_saved_usd TEXT NOT NULL DEFAULT '0';
     "#,
+    // 7: batch (issue 12 item 5): requests sent as part of a batch, and the batch API's own
+    // state: uploaded and produced files, batch jobs, and one row per input line so a
+    // restart resumes a batch without re-running the lines already answered.
+    r#"
+    ALTER TABLE requests ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE batch_files (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        purpose TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        content BLOB NOT NULL
+    );
+    CREATE TABLE batch_jobs (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        seq INTEGER NOT NULL,
+        endpoint TEXT NOT NULL,
+        input_file_id TEXT NOT NULL,
+        completion_window TEXT NOT NULL,
+        metadata TEXT,
+        status TEXT NOT NULL,
+        output_file_id TEXT,
+        error_file_id TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        in_progress_at INTEGER,
+        finalizing_at INTEGER,
+        completed_at INTEGER,
+        failed_at INTEGER,
+        cancelling_at INTEGER,
+        cancelled_at INTEGER,
+        expired_at INTEGER,
+        errors TEXT
+    );
+    CREATE INDEX batch_jobs_seq ON batch_jobs(seq);
+    CREATE TABLE batch_lines (
+        batch_id TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        custom_id TEXT,
+        state TEXT NOT NULL,
+        body TEXT,
+        result TEXT,
+        upstream TEXT,
+        PRIMARY KEY (batch_id, line)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

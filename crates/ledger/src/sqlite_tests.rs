@@ -51,6 +51,7 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         cascade: None,
         cache: None,
         saved_usd: None,
+        batch: false,
     }
 }
 

@@ -219,6 +219,7 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         cascade: None,
         cache: None,
         saved_usd: None,
+        batch: false,
     }
 }
 

@@ -6,17 +6,20 @@
 //! Must never know about routing, pricing, budgets or the ledger.
 
 mod anthropic;
+mod batch;
 mod client;
 mod common;
 mod error;
 mod gemini;
 mod kind;
 mod openai;
+mod openai_batch;
 
 pub use anthropic::{ANTHROPIC_VERSION, Anthropic, AnthropicSettings};
 pub use gemini::{GEMINI_API_VERSION, Gemini, GeminiSettings};
 pub use openai::AzureSettings;
 
+pub use batch::{BatchApi, BatchFuture, UpstreamBatch};
 pub use client::{HttpClient, HttpSettings, WholeResponse};
 pub use error::{ErrorClass, ProviderError};
 pub use kind::ProviderKind;
@@ -137,4 +140,9 @@ pub trait Provider: Send + Sync + 'static {
     fn kind(&self) -> ProviderKind;
     fn dialect(&self) -> Dialect;
     fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a>;
+
+    /// The provider's native batch API, if it has one Switchyard speaks.
+    fn batch_api(&self) -> Option<&dyn BatchApi> {
+        None
+    }
 }

@@ -43,13 +43,13 @@ pub struct OpenAiSettings {
 }
 
 pub struct OpenAiCompatible {
-    s: OpenAiSettings,
-    client: HttpClient,
+    pub(crate) s: OpenAiSettings,
+    pub(crate) client: HttpClient,
     /// Parsed once: URL parsing (with IDNA) costs more per request than one might think.
     chat_url: Uri,
     embeddings_url: Uri,
     /// Authentication and extra headers, built and validated once; the key is marked sensitive.
-    headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
 }
 
 impl OpenAiCompatible {
@@ -239,6 +239,11 @@ impl Provider for OpenAiCompatible {
 
     fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a> {
         Box::pin(self.send_inner(req))
+    }
+
+    /// batch: OpenAI itself has the Batch API; compatible servers and Azure are not assumed to.
+    fn batch_api(&self) -> Option<&dyn crate::BatchApi> {
+        (self.s.kind == ProviderKind::OpenAi).then_some(self as &dyn crate::BatchApi)
     }
 }
 

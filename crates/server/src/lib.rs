@@ -12,9 +12,11 @@
 
 mod admin;
 mod anthropic;
+mod batch_api;
 mod body;
 mod conn;
 mod edge;
+mod multipart;
 mod openai;
 mod routes;
 mod strategy_api;
@@ -47,8 +49,16 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let limits = Limits::of(&gateway);
     let in_flight = Arc::new(InFlight::default());
+    // batch: the batch API's state is in the ledger file; unfinished batches resume now.
+    let batches = switchyard_batch::Batches::open(gateway.clone(), gateway.batch_config().clone())
+        .map_err(std::io::Error::other)?;
+    match batches.resume().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(batches = n, "resuming unfinished batches"),
+        Err(e) => tracing::error!(error = %e, "cannot resume unfinished batches"),
+    }
     let shared = Shared {
-        router: app(gateway.clone()),
+        router: app(gateway.clone(), batches.clone()),
         gateway: gateway.clone(),
         limits,
         in_flight: in_flight.clone(),
@@ -72,6 +82,8 @@ pub async fn run(
     if tokio::time::timeout_at(deadline, settled).await.is_err() {
         tracing::warn!("grace period over with requests still in flight; closing them");
     }
+    // Lines still pending stay so in the ledger file and run after the next start.
+    batches.stop();
     let _ = stop_tx.send(Stop::Drain);
     let _ = acceptor.await;
     // Idle connections close at once, a request racing the stop finishes; bounded by grace.

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use switchyard_gateway::{
-    Endpoint, ErrorKind, Gateway, GatewayError, Incoming, Reply, ReplyBody, RequestContext,
+    Endpoint, Gateway, GatewayError, Incoming, Reply, ReplyBody, RequestContext,
 };
 use switchyard_protocol::openai::ErrorBody;
 
@@ -160,18 +160,7 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
 
 /// OpenAI's error shape: `{"error":{"message","type","param","code"}}`.
 pub fn render_error(ctx: &RequestContext, e: &GatewayError) -> Response {
-    let (kind, code) = match e.kind() {
-        ErrorKind::InvalidRequest => ("invalid_request_error", None),
-        ErrorKind::NotFound => ("invalid_request_error", Some("model_not_found")),
-        ErrorKind::TooLarge => ("invalid_request_error", Some("request_too_large")),
-        ErrorKind::RateLimited => ("rate_limit_error", Some("rate_limit_exceeded")),
-        ErrorKind::Upstream => ("server_error", Some("upstream_error")),
-        ErrorKind::Timeout => ("server_error", Some("upstream_timeout")),
-        ErrorKind::Unavailable => ("server_error", Some("unavailable")),
-        ErrorKind::Unauthorized => ("invalid_request_error", Some("invalid_api_key")),
-        ErrorKind::Forbidden => ("permission_error", Some("route_not_allowed")),
-    };
-    let code = e.code().or(code);
+    let (kind, code) = e.openai_type_and_code();
     let body = ErrorBody::new(kind, code, e.param().map(str::to_string), e.to_string());
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut resp = (status, Body::from(body.to_json())).into_response();

@@ -4,7 +4,7 @@
 //! endpoints from the same list, so the message cannot drift from what is served.
 
 use crate::edge::{self, Dialect};
-use crate::{admin, anthropic, openai, strategy_api};
+use crate::{admin, anthropic, batch_api, openai, strategy_api};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::{StatusCode, Uri};
@@ -84,6 +84,17 @@ fn endpoints() -> Vec<Endpoint> {
             .post(anthropic::messages),
         Endpoint::new("/v1/messages/count_tokens", Client).post(anthropic::count_tokens),
         Endpoint::new("/v1/models", Client).get(openai::models),
+        // batch: OpenAI's files and batches API (crate switchyard-batch).
+        Endpoint::new("/v1/files", Client).post(batch_api::upload),
+        Endpoint::new("/v1/files/{id}", Client)
+            .get(batch_api::get_file)
+            .delete(batch_api::delete_file),
+        Endpoint::new("/v1/files/{id}/content", Client).get(batch_api::file_content),
+        Endpoint::new("/v1/batches", Client)
+            .post(batch_api::create_batch)
+            .get(batch_api::list_batches),
+        Endpoint::new("/v1/batches/{id}", Client).get(batch_api::get_batch),
+        Endpoint::new("/v1/batches/{id}/cancel", Client).post(batch_api::cancel_batch),
         Endpoint::new("/healthz", Probe).get(|| async { "ok" }),
         Endpoint::new("/readyz", Probe).get(openai::ready),
         Endpoint::new("/v1/status", Operator).get(admin::status),
@@ -105,8 +116,9 @@ fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-/// The full route table, with the edge layer (stop rule, JSON errors) around all of it.
-pub fn app(gateway: Gateway) -> Router {
+/// The full route table, with the edge layer (stop rule, JSON errors) around all of it;
+/// `batches` serves the batch API's handlers.
+pub fn app(gateway: Gateway, batches: switchyard_batch::Batches) -> Router {
     let mut router = Router::new();
     for e in endpoints() {
         let mut handler = match e.audience {
@@ -124,7 +136,10 @@ pub fn app(gateway: Gateway) -> Router {
         }
         router = router.route(e.path, handler);
     }
-    let inner = router.fallback(not_found).with_state(gateway.clone());
+    let inner = router
+        .fallback(not_found)
+        .layer(axum::Extension(batches))
+        .with_state(gateway.clone());
     // Around the whole table as one service: `Router::layer` would wrap each method's
     // handler instead, inside the method router, and miss the `Allow` header of its 405.
     Router::new()

@@ -73,12 +73,15 @@ pub struct SimConfig {
     pub api_key: Option<String>,
     pub defaults: Behaviour,
     pub models: HashMap<String, Behaviour>,
+    /// Polls of a Batch API batch that answer `in_progress` before it is `completed`.
+    pub batch_polls: u32,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             seed: 7,
+            batch_polls: 0,
             api_key: None,
             defaults: Behaviour::default(),
             models: HashMap::new(),
@@ -91,6 +94,7 @@ impl Default for SimConfig {
 struct RawSimConfig {
     seed: Option<u64>,
     api_key: Option<String>,
+    batch_polls: Option<u32>,
     #[serde(default)]
     defaults: toml::Table,
     #[serde(default)]
@@ -131,6 +135,7 @@ impl SimConfig {
         Ok(SimConfig {
             seed: raw.seed.unwrap_or(7),
             api_key: raw.api_key,
+            batch_polls: raw.batch_polls.unwrap_or(0),
             defaults,
             models,
         })

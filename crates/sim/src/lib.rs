@@ -8,6 +8,7 @@
 
 mod anthropic;
 mod anthropic_reply;
+mod batch;
 mod cache;
 mod chat;
 mod common;
@@ -45,6 +46,8 @@ pub(crate) struct Sim {
     /// Behaviours set at run time (`PUT /sim/behaviour/{model}`), over the configured ones:
     /// how tests take a model down and bring it back.
     pub overrides: Mutex<HashMap<String, Behaviour>>,
+    /// The simulated Batch API's files and batches.
+    pub batches: Mutex<batch::Batches>,
 }
 
 impl Sim {
@@ -89,6 +92,7 @@ pub fn router(config: SimConfig) -> Router {
         last_headers: Mutex::new(serde_json::Map::new()),
         prefixes: Mutex::new(HashMap::new()),
         overrides: Mutex::new(HashMap::new()),
+        batches: Mutex::new(batch::Batches::default()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
@@ -102,6 +106,11 @@ pub fn router(config: SimConfig) -> Router {
             "/openai/deployments/{deployment}/embeddings",
             post(embeddings::azure),
         )
+        .route("/v1/files", post(batch::upload))
+        .route("/v1/files/{id}/content", get(batch::content))
+        .route("/v1/batches", post(batch::create))
+        .route("/v1/batches/{id}", get(batch::retrieve))
+        .route("/v1/batches/{id}/cancel", post(batch::cancel))
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1beta/models/{call}", post(gemini::call))
         .route("/sim/stats", get(stats))

@@ -90,6 +90,7 @@ const RECORD: Known = Known {
         "prefix.tokens",
         "cache",
         "saved_usd",
+        "batch",
     ],
     irrelevant: &[],
 };

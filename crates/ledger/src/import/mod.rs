@@ -337,6 +337,7 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         cascade: None,
         cache: None,
         saved_usd: None,
+        batch: false,
     }
 }
 

@@ -82,6 +82,17 @@ pub const MASTER: &str = "sy-master-key-for-tests-0123456789";
 /// also written to `gateway.toml` in the temp dir and set as the reload source, so tests can
 /// edit it and `POST /admin/reload`.
 pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]) -> Harness {
+    start_in(sim_toml, gateway_toml, env, temp_dir()).await
+}
+
+/// [`start_with`] in a given directory: a second gateway started in the first one's `dir`
+/// uses its ledger, as a restart does.
+pub async fn start_in(
+    sim_toml: &str,
+    gateway_toml: &str,
+    env: &[(&str, &str)],
+    dir: PathBuf,
+) -> Harness {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = format!("http://{}", sim_listener.local_addr().unwrap());
     let (stop_sim, sim_stopped) = oneshot::channel::<()>();
@@ -89,8 +100,18 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
     tokio::spawn(switchyard_sim::run(sim_listener, sim_config, async {
         let _ = sim_stopped.await;
     }));
+    start_against(sim, Some(stop_sim), gateway_toml, env, dir).await
+}
 
-    let dir = temp_dir();
+/// A gateway in front of the running sim at `sim` (its stop handle, if this harness is to
+/// stop it), in `dir`.
+pub async fn start_against(
+    sim: String,
+    stop_sim: Option<oneshot::Sender<()>>,
+    gateway_toml: &str,
+    env: &[(&str, &str)],
+    dir: PathBuf,
+) -> Harness {
     let ledger = dir.join("ledger.db");
     let text = gateway_toml
         .replace("SIM_URL", &sim)
@@ -140,7 +161,7 @@ pub async fn start_with(sim_toml: &str, gateway_toml: &str, env: &[(&str, &str)]
         recorder: Some(built.recorder),
         stop_gw: Some(stop_gw),
         server: Some(server),
-        stop_sim: Some(stop_sim),
+        stop_sim,
     }
 }
 
@@ -225,6 +246,12 @@ impl Harness {
             headers: r.headers,
             body: r.body.to_vec(),
         }
+    }
+
+    /// Takes the sim's stop handle, so [`Harness::finish`] leaves the sim running (for a
+    /// second gateway in front of the same sim, via [`start_against`]).
+    pub fn keep_sim(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stop_sim.take()
     }
 
     /// Sends the stop signal (as SIGTERM would) without waiting; [`Harness::finish`] waits.
