@@ -58,6 +58,8 @@ impl Gateway {
                     model,
                     ask_usage: false,
                     omit_model: false,
+                    // Provider-batch lines go as the client wrote them: no prompt_cache_key is added.
+                    cache_key: None,
                 };
                 (!req.stream).then(|| req.upstream_body(opts))
             })

@@ -166,6 +166,7 @@ impl Gateway {
                 limits: KeyLimits::of(&admitted),
                 stages: times,
                 cache: Some(Outcome::Hit),
+                cascade_tier: None,
             },
             body: ReplyBody::Full(Bytes::from(body.to_string())),
         })

@@ -127,6 +127,7 @@ impl Gateway {
                 limits: KeyLimits::of(&admitted),
                 stages: times,
                 cache: Some(Outcome::Hit),
+                cascade_tier: None,
             },
             body,
         })
