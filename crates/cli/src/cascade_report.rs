@@ -34,7 +34,7 @@ pub fn render(rows: &[CascadeRow]) -> String {
         })
         .collect();
     let mut out = String::from(
-        "\nSavings by lever: cascade (paid, every tier included, against the answers priced at the top tier)\n",
+        "\ncascade routes (paid, every tier included, against the answers priced at the top tier)\n",
     );
     out.push_str(&table::render(
         &[

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
+    Lever,
     Dimension, ExportFormat, LedgerStore, SqliteStore, SummaryQuery, SummaryRow,
 };
 
@@ -122,18 +123,34 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 include_shadow,
             };
             let rows = store.summary(&query)?;
-            let savings = store.savings(&query)?;
+            let mut savings = store.savings(&query)?;
             let config = source.config.load()?;
             let catalog = switchyard_catalog::Catalog::load(
                 &config.catalog.files,
                 &config.catalog.litellm_files,
             )?;
             let caching = crate::caching_table::load(&store, &catalog, since)?;
+            let from = since
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc());
+            let cascade = store.cascade(from)?;
+            // Prompt caching nets the write premium off what the reads saved.
+            savings.record(
+                Lever::PromptCaching,
+                None,
+                caching.saved_usd - caching.write_premium_usd,
+            );
+            savings.record(
+                Lever::Cascade,
+                Some(cascade.iter().map(|r| r.requests).sum()),
+                cascade.iter().map(|r| r.saved_usd()).sum(),
+            );
             if json {
                 let mut out = serde_json::json!({
                     "rows": rows,
                     "savings_by_lever": savings,
                     "prompt_caching": caching,
+                    "cascade": cascade,
                 });
                 switchyard_strategy::rounding::round_json(&mut out);
                 println!("{}", serde_json::to_string_pretty(&out)?);
@@ -141,10 +158,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 print!("{}", render_summary(by, &rows));
                 print!("{}", crate::savings_table::render(&savings));
                 print!("{}", crate::caching_table::render(&caching));
-                let from = since
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|t| t.and_utc());
-                print!("{}", crate::cascade_report::render(&store.cascade(from)?));
+                print!("{}", crate::cascade_report::render(&cascade));
             }
             Ok(ExitCode::SUCCESS)
         }

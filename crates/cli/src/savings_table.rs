@@ -21,7 +21,7 @@ pub fn render(s: &Savings) -> String {
             }
             vec![
                 l.lever.label().into(),
-                table::count(l.requests),
+                l.requests.map_or_else(|| "-".into(), table::count),
                 table::usd(l.saved_usd),
                 format!("{:.1}%", s.share(l.saved_usd) * 100.0),
             ]

@@ -59,8 +59,9 @@ pub struct LeverSavings {
     /// Whether this build records the lever's saving; `false`: not measured yet (the other
     /// fields are zero and mean nothing).
     pub measured: bool,
-    /// Requests the lever served or changed (cache hits, …).
-    pub requests: u64,
+    /// Requests the lever served or changed (cache hits, cascade requests, …); `None` where
+    /// the saving is not counted per request (prompt caching is priced per token).
+    pub requests: Option<u64>,
     pub saved_usd: Money,
 }
 
@@ -75,6 +76,17 @@ pub struct Savings {
 }
 
 impl Savings {
+    /// Fills in a lever measured outside the rollup (prompt caching from the token kinds,
+    /// cascade from its records) and updates the total.
+    pub fn record(&mut self, lever: Lever, requests: Option<u64>, saved_usd: Money) {
+        if let Some(l) = self.levers.iter_mut().find(|l| l.lever == lever) {
+            l.measured = true;
+            l.requests = requests;
+            l.saved_usd = saved_usd;
+        }
+        self.saved_usd = self.levers.iter().map(|l| l.saved_usd).sum();
+    }
+
     /// The share of the would-be bill saved: `saved / (spent + saved)`, in 0..1.
     pub fn share(&self, saved: Money) -> f64 {
         let whole = self.spent_usd + self.saved_usd;
@@ -120,7 +132,7 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
             LeverSavings {
                 lever,
                 measured: got.is_some(),
-                requests,
+                requests: got.is_some().then_some(requests),
                 saved_usd,
             }
         })

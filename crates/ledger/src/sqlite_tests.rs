@@ -419,10 +419,10 @@ fn cache_hits_round_trip_and_savings_by_lever_sum_from_the_rollup() {
     let cache = &sv.levers[0];
     assert_eq!(cache.lever, crate::Lever::Cache);
     assert_eq!(
-        (cache.requests, cache.saved_usd.to_string()),
+        (cache.requests.unwrap_or(0), cache.saved_usd.to_string()),
         (2, "0.3".into())
     );
-    assert_eq!(sv.levers[1].requests, 1);
+    assert_eq!(sv.levers[1].requests, Some(1));
     assert!(
         !sv.levers[2].measured,
         "prompt caching is not measured here"
