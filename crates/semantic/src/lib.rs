@@ -23,6 +23,7 @@ pub mod eval;
 mod facts;
 pub mod guard;
 mod index;
+mod language;
 mod lexicon;
 mod tokens;
 mod vectors;
