@@ -22,8 +22,8 @@
 mod answered;
 mod attribution;
 mod build;
-mod cascade;
 pub mod cache;
+mod cascade;
 mod codec;
 pub mod config;
 mod deferred;

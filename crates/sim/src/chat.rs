@@ -369,11 +369,13 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
                 Answer::Text(split_json(&json_answer(
                     synth::from_schema(&schema, h, 0),
                     b,
+                    h,
                 )))
             }
             Some("json_object") => Answer::Text(split_json(&json_answer(
                 json!({"answer": synth::tokens(h, 12).concat()}),
                 b,
+                h,
             ))),
             _ => {
                 // Realistic lengths: between a fifth of the limit and the limit, prompt-dependent.
@@ -402,9 +404,11 @@ fn is_reasoning(model: &str) -> bool {
 
 /// JSON text cut into token-sized pieces for streaming.
 /// A JSON answer as text; cut short by its last character under `broken_json`.
-fn json_answer(v: Value, b: &Behaviour) -> String {
+fn json_answer(v: Value, b: &Behaviour, h: u64) -> String {
     let mut text = v.to_string();
-    if b.broken_json {
+    // The low bits of the request's hash stand in for a draw, so a replay breaks alike.
+    let drawn = (h % 10_000) as f64 / 10_000.0 < b.broken_json_rate;
+    if b.broken_json || drawn {
         text.pop();
     }
     text
