@@ -171,3 +171,46 @@ fn batch_discounts(conn: &Connection, q: &SummaryQuery) -> Result<(u64, Money), 
     }
     Ok((lines, saved))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sqlite::tests::record;
+    use crate::{Dimension, LedgerStore, Lever, SqliteStore, SummaryQuery};
+    use std::str::FromStr;
+    use switchyard_primitives::Money;
+
+    #[test]
+    fn the_batch_lever_counts_only_lines_a_provider_batch_discounted() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let mut native = record("n1", "summaries", "m", "0.5", 1);
+        native.batch = true;
+        native.saved_usd = Some(Money::from_str("0.5").unwrap());
+        // Run by the gateway itself at list price: a batch line that saved nothing.
+        let mut pipeline = record("p1", "summaries", "m", "1", 1);
+        pipeline.batch = true;
+        let mut shadow = native.clone();
+        shadow.request_id = "s1".into();
+        shadow.shadow = true;
+        let live = record("l1", "summaries", "m", "1", 1);
+        s.append(&[native, pipeline, shadow, live]).unwrap();
+        let q = SummaryQuery {
+            by: Dimension::Workload,
+            since: None,
+            include_shadow: false,
+        };
+        let sv = s.savings(&q).unwrap();
+        let batch = sv.levers.iter().find(|l| l.lever == Lever::Batch).unwrap();
+        assert!(batch.measured);
+        assert_eq!(
+            (batch.requests, batch.saved_usd.to_string()),
+            (Some(1), "0.5".into())
+        );
+        assert_eq!(sv.saved_usd.to_string(), "0.5");
+        let later = SummaryQuery {
+            since: chrono::NaiveDate::from_ymd_opt(2026, 11, 2),
+            ..q
+        };
+        let sv = s.savings(&later).unwrap();
+        assert!(sv.saved_usd.is_zero(), "a line before `since` is left out");
+    }
+}
