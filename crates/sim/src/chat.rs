@@ -501,3 +501,24 @@ fn stream_response(a: StreamArgs) -> Response {
         .body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_json_rate_breaks_about_that_share_and_the_same_request_alike() {
+        let b = Behaviour {
+            broken_json_rate: 0.25,
+            ..Behaviour::default()
+        };
+        let v = json!({"label": "billing"});
+        let broken = (0..4000u64)
+            .map(|k| synth::hash(&[&k.to_string()]))
+            .filter(|&h| serde_json::from_str::<Value>(&json_answer(v.clone(), &b, h)).is_err())
+            .count();
+        assert!((800..1200).contains(&broken), "{broken} of 4000");
+        let h = synth::hash(&["one request"]);
+        assert_eq!(json_answer(v.clone(), &b, h), json_answer(v, &b, h));
+    }
+}
