@@ -519,7 +519,14 @@ fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and
     let dir = scratch();
     let r = run(
         &dir,
-        &["demo", "--quiet", "--requests", "200", "--batch-lines", "20"],
+        &[
+            "demo",
+            "--quiet",
+            "--requests",
+            "200",
+            "--batch-lines",
+            "20",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let table = r
@@ -536,14 +543,23 @@ fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and
         assert!(saved.is_some_and(|s| dollars(s) > 0.0), "{lever}: {table}");
     }
     assert!(
-        r.stdout.contains("completed with 20 lines answered, 0 failed"),
+        r.stdout
+            .contains("completed with 20 lines answered, 0 failed"),
         "{}",
         r.stdout
     );
     // `ledger summary` reads the same levers from the ledger the demo left.
     let r = run(
         &dir,
-        &["ledger", "summary", "--ledger", "switchyard.db", "--since", "0d", "--json"],
+        &[
+            "ledger",
+            "summary",
+            "--ledger",
+            "switchyard.db",
+            "--since",
+            "0d",
+            "--json",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

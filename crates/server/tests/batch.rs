@@ -240,8 +240,16 @@ async fn an_embeddings_batch_answers_each_input() {
         cost("embed")
     );
     // Only the provider-batch line saved anything; the pipeline line paid list price.
-    let saved = |route: &str| recs.iter().find(|r| r.batch && r.route == route).unwrap().saved_usd;
-    assert_eq!(saved("native-embed").unwrap().decimal(), cost("native-embed"));
+    let saved = |route: &str| {
+        recs.iter()
+            .find(|r| r.batch && r.route == route)
+            .unwrap()
+            .saved_usd
+    };
+    assert_eq!(
+        saved("native-embed").unwrap().decimal(),
+        cost("native-embed")
+    );
     assert_eq!(saved("embed"), None);
 }
 
