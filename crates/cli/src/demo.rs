@@ -72,34 +72,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
 
     let client =
         switchyard_providers::HttpClient::new(&Default::default()).map_err(anyhow::Error::msg)?;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.requests as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} requests  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut ok = 0usize;
-    let mut failed = 0usize;
-    let mut results = futures_util::stream::iter((0..args.requests).map(|i| {
-        let client = client.clone();
-        let base = base.clone();
-        async move { send(&client, &base, i).await }
-    }))
-    .buffer_unordered(args.concurrency.max(1));
-    while let Some(r) = results.next().await {
-        match r {
-            Ok(true) => ok += 1,
-            _ => failed += 1,
-        }
-        bar.inc(1);
-        bar.set_message(format!("{failed} failed"));
-    }
-    bar.finish_and_clear();
+    let (ok, failed) = drive(&client, &base, &args).await;
     let nightly = crate::demo_batch::input(args.batch_lines.max(1));
     let batch = crate::demo_batch::run(&client, &base, nightly, Duration::from_secs(60)).await?;
     // Shadow calls run after each answer; let the last ones finish before stopping.
@@ -176,6 +149,39 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the live mix with a progress bar; returns (answered 2xx, failed).
+async fn drive(client: &HttpClient, base: &str, args: &Args) -> (usize, usize) {
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.requests as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} requests  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut ok = 0usize;
+    let mut failed = 0usize;
+    let mut results = futures_util::stream::iter((0..args.requests).map(|i| {
+        let client = client.clone();
+        let base = base.to_string();
+        async move { send(&client, &base, i).await }
+    }))
+    .buffer_unordered(args.concurrency.max(1));
+    while let Some(r) = results.next().await {
+        match r {
+            Ok(true) => ok += 1,
+            _ => failed += 1,
+        }
+        bar.inc(1);
+        bar.set_message(format!("{failed} failed"));
+    }
+    bar.finish_and_clear();
+    (ok, failed)
 }
 
 /// One request of the mix; `true` when the gateway answered 2xx.
