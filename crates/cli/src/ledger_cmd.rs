@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    Dimension, ExportFormat, LedgerStore, Lever, SqliteStore, SummaryQuery, SummaryRow,
+    CascadeRow, Dimension, ExportFormat, LedgerStore, Lever, Savings, SqliteStore, SummaryQuery,
+    SummaryRow,
 };
+use switchyard_strategy::prompt_cache::PromptCaching;
 
 #[derive(clap::Args, Clone)]
 pub struct Source {
@@ -122,28 +124,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 include_shadow,
             };
             let rows = store.summary(&query)?;
-            let mut savings = store.savings(&query)?;
             let config = source.config.load()?;
             let catalog = switchyard_catalog::Catalog::load(
                 &config.catalog.files,
                 &config.catalog.litellm_files,
             )?;
-            let caching = crate::caching_table::load(&store, &catalog, since)?;
-            let from = since
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc());
-            let cascade = store.cascade(from)?;
-            // Prompt caching nets the write premium off what the reads saved.
-            savings.record(
-                Lever::PromptCaching,
-                None,
-                caching.saved_usd - caching.write_premium_usd,
-            );
-            savings.record(
-                Lever::Cascade,
-                Some(cascade.iter().map(|r| r.requests).sum()),
-                cascade.iter().map(|r| r.saved_usd()).sum(),
-            );
+            let SavingsReport {
+                savings,
+                caching,
+                cascade,
+            } = savings_report(&store, &catalog, &query)?;
             if json {
                 let mut out = serde_json::json!({
                     "rows": rows,
@@ -192,6 +182,45 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => import(args),
     }
+}
+
+/// "Savings by lever" with every lever the ledger measures filled in, and the two sections
+/// that explain its prompt caching and cascade rows (`ledger summary` and `demo` print it).
+pub struct SavingsReport {
+    pub savings: Savings,
+    pub caching: PromptCaching,
+    pub cascade: Vec<CascadeRow>,
+}
+
+/// The rollup's levers (caches) and batch come from the store; prompt caching is priced here
+/// from the token kinds, net of the write premium, and cascade from its report.
+pub fn savings_report(
+    store: &SqliteStore,
+    catalog: &switchyard_catalog::Catalog,
+    query: &SummaryQuery,
+) -> anyhow::Result<SavingsReport> {
+    let mut savings = store.savings(query)?;
+    let caching = crate::caching_table::load(store, catalog, query.since)?;
+    let from = query
+        .since
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    let cascade = store.cascade(from)?;
+    savings.record(
+        Lever::PromptCaching,
+        None,
+        caching.saved_usd - caching.write_premium_usd,
+    );
+    savings.record(
+        Lever::Cascade,
+        Some(cascade.iter().map(|r| r.requests).sum()),
+        cascade.iter().map(|r| r.saved_usd()).sum(),
+    );
+    Ok(SavingsReport {
+        savings,
+        caching,
+        cascade,
+    })
 }
 
 /// Exit code when the file has bad rows (nothing was imported).

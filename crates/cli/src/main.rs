@@ -8,6 +8,8 @@ mod catalog_cost;
 mod config_cmd;
 mod contract_cmd;
 mod demo;
+mod demo_batch;
+mod demo_traffic;
 mod eval_cmd;
 mod eval_json;
 mod history;

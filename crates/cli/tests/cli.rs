@@ -508,3 +508,69 @@ fn ledger_summary_shows_the_prompt_caching_section_priced_with_the_catalog() {
     assert_eq!(v["prompt_caching"]["saved_usd"], "5.40");
     assert!(v["rows"].as_array().is_some_and(|rows| rows.len() == 2));
 }
+
+/// The money in a table cell such as `$0.1641`.
+fn dollars(cell: &str) -> f64 {
+    cell.trim_start_matches('$').parse().unwrap_or(0.0)
+}
+
+#[test]
+fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and_the_ledger() {
+    let dir = scratch();
+    let r = run(
+        &dir,
+        &[
+            "demo",
+            "--quiet",
+            "--requests",
+            "200",
+            "--batch-lines",
+            "20",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let table = r
+        .stdout
+        .split("Savings by lever")
+        .nth(1)
+        .unwrap_or_default();
+    for lever in ["cache (exact)", "prompt caching", "cascade", "batch"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{lever}  ")))
+            .unwrap_or_default();
+        let saved = row.split_whitespace().find(|c| c.starts_with('$'));
+        assert!(saved.is_some_and(|s| dollars(s) > 0.0), "{lever}: {table}");
+    }
+    assert!(
+        r.stdout
+            .contains("completed with 20 lines answered, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    // `ledger summary` reads the same levers from the ledger the demo left.
+    let r = run(
+        &dir,
+        &[
+            "ledger",
+            "summary",
+            "--ledger",
+            "switchyard.db",
+            "--since",
+            "0d",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let levers = v["savings_by_lever"]["levers"].as_array().unwrap();
+    for lever in ["cache", "prompt_caching", "cascade", "batch"] {
+        let l = levers.iter().find(|l| l["lever"] == lever).unwrap();
+        assert_eq!(l["measured"], true, "{l}");
+        let saved: f64 = l["saved_usd"].as_str().unwrap().parse().unwrap();
+        assert!(saved > 0.0, "{lever}: {l}");
+    }
+    let batch = levers.iter().find(|l| l["lever"] == "batch").unwrap();
+    // One line in five runs in the gateway (Anthropic first target) and saves nothing.
+    assert_eq!(batch["requests"], 16, "{batch}");
+}

@@ -147,6 +147,11 @@ impl Gateway {
                 .batch_discount
                 .unwrap_or(Decimal::ZERO);
             rec.cost_usd = Some(p.cost * (Decimal::ONE - off));
+            // The batch lever's saving: list price minus what was recorded. Only these lines
+            // carry one; a line the pipeline ran was billed at list price and saved nothing.
+            if !off.is_zero() {
+                rec.saved_usd = Some(p.cost * off);
+            }
         }
         admitted.settle(rec.cost_usd, rec.usage.total());
         let cost = rec.cost_usd;

@@ -137,7 +137,9 @@ pub struct Record {
     #[serde(default)]
     pub cache: Option<String>,
     /// What a cache hit saved: the stored answer's usage priced at the hit's time (its own
-    /// `cost_usd` is zero). `None` when not a hit, or the model has no price.
+    /// `cost_usd` is zero). On a batch line a provider's batch API answered (`batch = true`,
+    /// `cache = None`): its list price minus the discounted `cost_usd`. `None` otherwise, or
+    /// when the model has no price.
     #[serde(default)]
     pub saved_usd: Option<Money>,
     /// Sent as part of a batch (`POST /v1/batches`): nobody waited on it, and where the

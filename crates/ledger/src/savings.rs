@@ -1,5 +1,6 @@
 //! "Savings by lever": what each way of cutting the bill saved over a period, read from the
-//! hourly rollup (never a scan of requests).
+//! hourly rollup, and for the batch lever from the batch lines alone (a partial index on
+//! `requests.batch`), never a scan of every request.
 //!
 //! Owns the [`Lever`] list and the [`Savings`] report. Each lever fills its own row; a lever
 //! whose measure is not recorded yet reports `measured = false` rather than a misleading zero,
@@ -24,7 +25,8 @@ pub enum Lever {
     PromptCaching,
     /// Cascade routing (the cheap tier's answers against the top tier's price).
     Cascade,
-    /// The batch APIs' discount.
+    /// The batch APIs' discount: on each line a provider's batch API answered, its list price
+    /// minus the discounted cost recorded (`Record::saved_usd` with `batch = true`).
     Batch,
     /// Routing to a cheaper target than the route's first.
     Routing,
@@ -119,14 +121,17 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
         semantic.0 += r.get::<_, i64>(3)?.max(0) as u64;
         semantic.1 += money(r.get(4)?)?;
     }
+    let batch = batch_discounts(conn, q)?;
     let levers = Lever::ALL
         .iter()
         .map(|&lever| {
             let got = match lever {
                 Lever::Cache => Some(exact),
                 Lever::SemanticCache => Some(semantic),
-                // Recorded by other levers' work as it lands (docs/caching.md).
-                Lever::PromptCaching | Lever::Cascade | Lever::Batch | Lever::Routing => None,
+                Lever::Batch => Some(batch),
+                // Filled by the caller from the token kinds and the cascade report
+                // (`Savings::record`); routing is not measured yet.
+                Lever::PromptCaching | Lever::Cascade | Lever::Routing => None,
             };
             let (requests, saved_usd) = got.unwrap_or((0, Money::ZERO));
             LeverSavings {
@@ -143,4 +148,69 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
         saved_usd,
         levers,
     })
+}
+
+/// Lines a provider's batch API answered, and what its discount saved: the batch records
+/// carrying a `saved_usd` (lines the pipeline ran at list price carry none and save nothing).
+fn batch_discounts(conn: &Connection, q: &SummaryQuery) -> Result<(u64, Money), LedgerError> {
+    let from = q
+        .since
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
+    let mut stmt = conn.prepare_cached(
+        "SELECT request_count, saved_usd FROM requests WHERE batch = 1 AND ts_ms >= ?1 \
+         AND saved_usd IS NOT NULL AND cache IS NULL AND (?2 OR shadow = 0)",
+    )?;
+    let mut rows = stmt.query(params![from, q.include_shadow])?;
+    let (mut lines, mut saved) = (0u64, Money::ZERO);
+    while let Some(r) = rows.next()? {
+        lines += r.get::<_, i64>(0)?.max(1) as u64;
+        let text: String = r.get(1)?;
+        saved += Money::from_str(&text)
+            .map_err(|e| LedgerError::Corrupt(format!("batch saving: {e}")))?;
+    }
+    Ok((lines, saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sqlite::tests::record;
+    use crate::{Dimension, LedgerStore, Lever, SqliteStore, SummaryQuery};
+    use std::str::FromStr;
+    use switchyard_primitives::Money;
+
+    #[test]
+    fn the_batch_lever_counts_only_lines_a_provider_batch_discounted() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let mut native = record("n1", "summaries", "m", "0.5", 1);
+        native.batch = true;
+        native.saved_usd = Some(Money::from_str("0.5").unwrap());
+        // Run by the gateway itself at list price: a batch line that saved nothing.
+        let mut pipeline = record("p1", "summaries", "m", "1", 1);
+        pipeline.batch = true;
+        let mut shadow = native.clone();
+        shadow.request_id = "s1".into();
+        shadow.shadow = true;
+        let live = record("l1", "summaries", "m", "1", 1);
+        s.append(&[native, pipeline, shadow, live]).unwrap();
+        let q = SummaryQuery {
+            by: Dimension::Workload,
+            since: None,
+            include_shadow: false,
+        };
+        let sv = s.savings(&q).unwrap();
+        let batch = sv.levers.iter().find(|l| l.lever == Lever::Batch).unwrap();
+        assert!(batch.measured);
+        assert_eq!(
+            (batch.requests, batch.saved_usd.to_string()),
+            (Some(1), "0.5".into())
+        );
+        assert_eq!(sv.saved_usd.to_string(), "0.5");
+        let later = SummaryQuery {
+            since: chrono::NaiveDate::from_ymd_opt(2026, 11, 2),
+            ..q
+        };
+        let sv = s.savings(&later).unwrap();
+        assert!(sv.saved_usd.is_zero(), "a line before `since` is left out");
+    }
 }

@@ -182,6 +182,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (batch_id, line)
     ) WITHOUT ROWID;
     "#,
+    // 8: the batch lever (issue 12 items 5 and 7). A line a provider's batch API answered
+    // carries `saved_usd` = its list price minus the discounted cost recorded; a line the
+    // pipeline ran (list price) has none. A partial index keeps the savings query off the rest
+    // of the table, as the cascade report's does.
+    r#"
+    CREATE INDEX requests_batch ON requests (ts_ms) WHERE batch = 1;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

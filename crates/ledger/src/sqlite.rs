@@ -293,4 +293,4 @@ fn cascade_mark(
 
 #[cfg(test)]
 #[path = "sqlite_tests.rs"]
-mod tests;
+pub(crate) mod tests;

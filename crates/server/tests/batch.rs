@@ -239,6 +239,18 @@ async fn an_embeddings_batch_answers_each_input() {
         cost("native-embed") * rust_decimal::Decimal::from(2),
         cost("embed")
     );
+    // Only the provider-batch line saved anything; the pipeline line paid list price.
+    let saved = |route: &str| {
+        recs.iter()
+            .find(|r| r.batch && r.route == route)
+            .unwrap()
+            .saved_usd
+    };
+    assert_eq!(
+        saved("native-embed").unwrap().decimal(),
+        cost("native-embed")
+    );
+    assert_eq!(saved("embed"), None);
 }
 
 #[tokio::test]
@@ -527,6 +539,9 @@ async fn lines_for_an_openai_target_go_through_its_batch_api_at_the_discounted_p
     let half = list.cost_usd.unwrap().decimal() / rust_decimal::Decimal::from(2);
     assert_eq!(native[0].cost_usd.unwrap().decimal(), half);
     assert_eq!(native[0].provider.as_deref(), Some("openai"));
+    // The batch lever's saving: list price minus what was recorded.
+    assert_eq!(native[0].saved_usd.unwrap().decimal(), half);
+    assert_eq!(native[0].cache, None);
 }
 
 #[tokio::test]

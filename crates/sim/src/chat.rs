@@ -369,11 +369,13 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
                 Answer::Text(split_json(&json_answer(
                     synth::from_schema(&schema, h, 0),
                     b,
+                    h,
                 )))
             }
             Some("json_object") => Answer::Text(split_json(&json_answer(
                 json!({"answer": synth::tokens(h, 12).concat()}),
                 b,
+                h,
             ))),
             _ => {
                 // Realistic lengths: between a fifth of the limit and the limit, prompt-dependent.
@@ -402,9 +404,11 @@ fn is_reasoning(model: &str) -> bool {
 
 /// JSON text cut into token-sized pieces for streaming.
 /// A JSON answer as text; cut short by its last character under `broken_json`.
-fn json_answer(v: Value, b: &Behaviour) -> String {
+fn json_answer(v: Value, b: &Behaviour, h: u64) -> String {
     let mut text = v.to_string();
-    if b.broken_json {
+    // The low bits of the request's hash stand in for a draw, so a replay breaks alike.
+    let drawn = (h % 10_000) as f64 / 10_000.0 < b.broken_json_rate;
+    if b.broken_json || drawn {
         text.pop();
     }
     text
@@ -496,4 +500,25 @@ fn stream_response(a: StreamArgs) -> Response {
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_json_rate_breaks_about_that_share_and_the_same_request_alike() {
+        let b = Behaviour {
+            broken_json_rate: 0.25,
+            ..Behaviour::default()
+        };
+        let v = json!({"label": "billing"});
+        let broken = (0..4000u64)
+            .map(|k| synth::hash(&[&k.to_string()]))
+            .filter(|&h| serde_json::from_str::<Value>(&json_answer(v.clone(), &b, h)).is_err())
+            .count();
+        assert!((800..1200).contains(&broken), "{broken} of 4000");
+        let h = synth::hash(&["one request"]);
+        assert_eq!(json_answer(v.clone(), &b, h), json_answer(v, &b, h));
+    }
 }

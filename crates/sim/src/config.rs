@@ -23,6 +23,9 @@ pub struct Behaviour {
     /// Answer a JSON request (`response_format`) with the JSON cut short by its last
     /// character, as weak models do (OpenAI dialect): what cascade checks catch.
     pub broken_json: bool,
+    /// Share of JSON requests answered as `broken_json` does, decided by the request's own
+    /// hash (the same request is broken every time): a weak model that is *sometimes* wrong.
+    pub broken_json_rate: f64,
 }
 
 impl Default for Behaviour {
@@ -38,6 +41,7 @@ impl Default for Behaviour {
             omit_usage: false,
             max_output_tokens: 320,
             broken_json: false,
+            broken_json_rate: 0.0,
         }
     }
 }
