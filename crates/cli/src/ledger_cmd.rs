@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    Lever,
-    Dimension, ExportFormat, LedgerStore, SqliteStore, SummaryQuery, SummaryRow,
+    Dimension, ExportFormat, LedgerStore, Lever, SqliteStore, SummaryQuery, SummaryRow,
 };
 
 #[derive(clap::Args, Clone)]

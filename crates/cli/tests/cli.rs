@@ -484,7 +484,11 @@ fn ledger_summary_shows_the_prompt_caching_section_priced_with_the_catalog() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = run(&dir, &["ledger", "summary", "--ledger", db]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let section = r.stdout.split("\nprompt caching\n").nth(1).unwrap_or_default();
+    let section = r
+        .stdout
+        .split("\nprompt caching\n")
+        .nth(1)
+        .unwrap_or_default();
     let review = section
         .lines()
         .find(|l| l.starts_with("review"))

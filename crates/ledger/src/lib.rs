@@ -6,9 +6,9 @@
 //! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
 //! Must never know about HTTP or routing.
 
+pub mod batch;
 mod cascade;
 mod columns;
-pub mod batch;
 mod export;
 pub mod import;
 mod prefix;
