@@ -17,6 +17,7 @@ pub mod config;
 mod embed;
 pub(crate) mod entry;
 pub(crate) mod key;
+mod minilm;
 pub(crate) mod replay;
 pub(crate) mod semantic;
 pub mod semantic_config;

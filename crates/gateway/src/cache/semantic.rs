@@ -307,7 +307,7 @@ impl Gateway {
             Some(e) => e.embed(&[text.to_owned()]).await.map_err(|e| e.to_string()),
             None => match &sem.policy.embedder {
                 Embedder::Route(name) => self.embed_through(ctx, name, text).await,
-                Embedder::LocalMiniLm => Err("local:minilm is not in this build".to_owned()),
+                Embedder::LocalMiniLm => super::minilm::embed(text.to_owned()).await,
             },
         };
         let dims = sem
