@@ -196,6 +196,33 @@ async fn a_paraphrase_is_served_from_the_stored_answer_marked_semantic_with_its_
 }
 
 #[tokio::test]
+async fn an_anthropic_client_streaming_a_paraphrase_gets_the_openai_answer_replayed_as_sse() {
+    let h = start(SIM, GATEWAY).await;
+    h.gateway.set_semantic_embedder("support", table());
+    let first = ask(&h, "support", RESET, &[]).await;
+    stored(&h, "support", RESET, &[]).await;
+    let body = json!({"model": "support", "temperature": 0, "max_tokens": 50, "stream": true,
+        "system": "Be brief.", "messages": [{"role": "user", "content": RESET_AGAIN}]});
+    let a = h
+        .post_with("/v1/messages", body.to_string().into_bytes(), &[])
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(cache(&a), "hit-semantic");
+    let text = a.text();
+    assert!(text.contains("event: message_start"), "{text}");
+    let answer = first.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first_word = answer.split_whitespace().next().unwrap();
+    assert!(
+        text.contains(first_word),
+        "the stored answer is replayed: {text}"
+    );
+    assert_eq!(h.sim_count("gpt-4o-mini").await, 1);
+}
+
+#[tokio::test]
 async fn a_near_miss_with_a_different_number_goes_upstream() {
     let h = start(SIM, GATEWAY).await;
     h.gateway.set_semantic_embedder("support", table());

@@ -235,17 +235,41 @@ pub(crate) enum Semantic {
 }
 
 /// The lookup of one request.
-pub(crate) struct Lookup<'a> {
-    pub route: &'a str,
-    pub sem: &'a Arc<RouteSemantic>,
-    pub ask: Ask,
+struct Lookup<'a> {
+    route: &'a str,
+    sem: &'a Arc<RouteSemantic>,
+    ask: Ask,
     /// `false` on a refresh: index the fresh answer but serve nothing.
-    pub serve: bool,
+    serve: bool,
 }
 
 impl Gateway {
-    /// After an exact miss: embeds the last user turn and looks it up.
-    pub(crate) async fn semantic_lookup(
+    /// After an exact miss on `route`: nothing when the route has no semantic cache or the
+    /// request no last user turn; else the lookup (or, on a refresh, only the vector to index).
+    pub(crate) async fn semantic_after_miss(
+        &self,
+        ctx: &RequestContext,
+        route: &str,
+        rc: &super::RouteCache,
+        parts: &KeyParts<'_>,
+    ) -> Semantic {
+        let (Some(sem), Some(shared)) = (&rc.semantic, self.cache_store()) else {
+            return Semantic::Miss(None);
+        };
+        let Some(ask) = Ask::of(parts, &rc.policy.scope) else {
+            return Semantic::Miss(None);
+        };
+        let l = Lookup {
+            route,
+            sem,
+            ask,
+            serve: ctx.cache == super::Directive::Use,
+        };
+        self.semantic_lookup(ctx, &shared, l).await
+    }
+
+    /// Embeds the last user turn and looks it up.
+    async fn semantic_lookup(
         &self,
         ctx: &RequestContext,
         shared: &Shared,

@@ -61,24 +61,9 @@ pub(crate) fn validate(
             message,
         })
     };
-    let embedder = match raw.embedder.as_deref().map(str::trim) {
-        None | Some("") => {
-            push(
-                "embedder",
-                "is required: name an embeddings route of this config (or \"local:minilm\")".into(),
-            );
-            None
-        }
-        Some(LOCAL_MINILM) if !local_minilm_built() => {
-            push(
-                "embedder",
-                "\"local:minilm\" needs a build with the local model: `cargo build -p switchyard-cli --features local-embeddings`; or name an embeddings route".into(),
-            );
-            None
-        }
-        Some(LOCAL_MINILM) => Some(Embedder::LocalMiniLm),
-        Some(name) => Some(Embedder::Route(name.to_owned())),
-    };
+    let embedder = embedder(raw.embedder.as_deref())
+        .map_err(|message| push("embedder", message))
+        .ok();
     let mode = match raw.mode.as_deref() {
         None | Some("serve") => Mode::Serve,
         Some("shadow") => Mode::Shadow,
@@ -113,6 +98,19 @@ pub(crate) fn validate(
         mode,
         engine: engine?,
     })
+}
+
+fn embedder(raw: Option<&str>) -> Result<Embedder, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Err(
+            "is required: name an embeddings route of this config (or \"local:minilm\")".into(),
+        ),
+        Some(LOCAL_MINILM) if !local_minilm_built() => Err(
+            "\"local:minilm\" needs a build with the local model: `cargo build -p switchyard-cli --features local-embeddings`; or name an embeddings route".into(),
+        ),
+        Some(LOCAL_MINILM) => Ok(Embedder::LocalMiniLm),
+        Some(name) => Ok(Embedder::Route(name.to_owned())),
+    }
 }
 
 /// Whether this build carries the local model (the gateway's `local-embeddings` feature,

@@ -6,7 +6,7 @@
 use super::config::Scope;
 use super::entry::Entry;
 use super::key::{KeyParts, key};
-use super::semantic::{self, Semantic};
+use super::semantic::Semantic;
 use super::{Directive, Lookup, Outcome, Pending, replay};
 use crate::codec::{Codec, Shape};
 use crate::error::GatewayError;
@@ -60,24 +60,12 @@ impl Gateway {
                 return Lookup::Hit(entry, None);
             }
         }
-        let ask = rc
-            .semantic
-            .as_ref()
-            .and_then(|sem| Some((sem, semantic::Ask::of(&parts, &rc.policy.scope)?)));
-        let semantic = match ask {
-            None => None,
-            Some((sem, ask)) => {
-                let l = semantic::Lookup {
-                    route: &route.name,
-                    sem,
-                    ask,
-                    serve: ctx.cache == Directive::Use,
-                };
-                match self.semantic_lookup(ctx, &shared, l).await {
-                    Semantic::Hit(f) => return Lookup::Hit(f.entry, Some(f.similarity)),
-                    Semantic::Miss(insert) => insert,
-                }
-            }
+        let semantic = match self
+            .semantic_after_miss(ctx, &route.name, &rc, &parts)
+            .await
+        {
+            Semantic::Hit(f) => return Lookup::Hit(f.entry, Some(f.similarity)),
+            Semantic::Miss(insert) => insert,
         };
         Lookup::Miss(Pending {
             shared,
