@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Harness, start};
+use common::{Harness, MASTER, start, start_with};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -340,4 +340,22 @@ async fn semantic_configuration_errors_name_each_field() {
         "{errs}"
     );
     assert!(errs.to_string().contains("nowhere"));
+}
+
+#[tokio::test]
+async fn a_reload_with_a_bad_semantic_table_is_refused_naming_the_field() {
+    let h = start_with(SIM, GATEWAY, &[("SWITCHYARD_MASTER_KEY", MASTER)]).await;
+    let text = std::fs::read_to_string(&h.config_file).unwrap();
+    let bad = text.replace("min_similarity = 0.95", "min_similarity = -0.1");
+    std::fs::write(&h.config_file, bad).unwrap();
+    let auth = format!("Bearer {MASTER}");
+    let r = h
+        .call("POST", "/admin/reload", &[("authorization", &auth)], None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("routes[4].cache.semantic.min_similarity"),
+        "{}",
+        r.text()
+    );
 }
