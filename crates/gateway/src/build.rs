@@ -121,6 +121,7 @@ impl Gateway {
                 governance,
                 observer,
                 cache: RwLock::new(Some(crate::cache::Shared::new(cache_store))),
+                semantic_embedders: RwLock::default(),
                 cache_config: config.cache.clone(),
             }),
         };
@@ -346,6 +347,10 @@ fn assemble(
                         .iter()
                         .map(|t| (t.provider.as_str(), t.model.as_str()));
                     Arc::new(crate::cache::RouteCache {
+                        semantic: policy
+                            .semantic
+                            .clone()
+                            .map(|s| Arc::new(crate::cache::semantic::RouteSemantic::new(s))),
                         policy,
                         targets: crate::cache::key::targets_digest(targets),
                     })

@@ -545,6 +545,12 @@ impl Config {
             }
             Some(_) => errs.push("routes", "must be an array of tables: [[routes]]"),
         }
+        let names: Vec<&str> = routes.iter().map(|r| r.name.as_str()).collect();
+        let semantic = routes.iter().enumerate().map(|(i, r)| {
+            let policy = r.cache.as_ref().and_then(|c| c.semantic.as_ref());
+            (format!("routes[{i}]"), policy)
+        });
+        crate::cache::semantic_config::check_embedders(&mut errs.0, semantic, &names);
         let mut seen = HashSet::new();
         for (i, r) in routes.iter().enumerate() {
             if !seen.insert(r.name.clone()) {

@@ -113,6 +113,9 @@ struct Inner {
     source: std::sync::Mutex<Option<ReloadSource>>,
     /// The exact cache's store, opened at start from `[cache]` (kept across reloads).
     cache: RwLock<Option<Arc<cache::Shared>>>,
+    /// Embedders injected per route for the semantic cache (tests), in place of the
+    /// configured one; kept across reloads.
+    semantic_embedders: RwLock<HashMap<String, Arc<dyn switchyard_semantic::Embed>>>,
     cache_config: cache::config::StoreConfig,
 }
 
@@ -304,6 +307,33 @@ impl Gateway {
     pub fn set_cache_store(&self, store: Arc<dyn switchyard_cache::Store>) {
         let mut slot = self.inner.cache.write().unwrap_or_else(|p| p.into_inner());
         *slot = Some(cache::Shared::new(store));
+    }
+
+    /// Makes `route`'s semantic cache embed with `embedder` instead of its configured one
+    /// (tests inject embedders whose vectors they control).
+    pub fn set_semantic_embedder(
+        &self,
+        route: &str,
+        embedder: Arc<dyn switchyard_semantic::Embed>,
+    ) {
+        let mut map = self
+            .inner
+            .semantic_embedders
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        map.insert(route.to_owned(), embedder);
+    }
+
+    pub(crate) fn injected_embedder(
+        &self,
+        route: &str,
+    ) -> Option<Arc<dyn switchyard_semantic::Embed>> {
+        let map = self
+            .inner
+            .semantic_embedders
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        map.get(route).cloned()
     }
 
     /// Capture and shadow counters since start, as JSON (for `/v1/status`).

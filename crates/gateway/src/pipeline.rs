@@ -129,12 +129,13 @@ impl Gateway {
         let shape = C::shape(&req, body.len());
         let cache_outcome = lookup.outcome();
         let cache = match lookup {
-            Lookup::Hit(entry) => {
+            Lookup::Hit(entry, similarity) => {
                 let hit = Hit {
                     ctx,
                     route: &route,
                     entry,
                     shape,
+                    similarity,
                 };
                 return self.serve_hit::<C>(hit, &req, times);
             }

@@ -46,7 +46,19 @@ impl Gateway {
             o.insert("evaluation".into(), e);
         }
         if let (Some(o), Some(c)) = (v.as_object_mut(), self.cache_store()) {
-            o.insert("cache".into(), c.status_json());
+            let mut cache = c.status_json();
+            let semantic: serde_json::Map<String, serde_json::Value> = live
+                .route_meta
+                .iter()
+                .filter_map(|(name, m)| {
+                    let s = m.cache.as_ref()?.semantic.as_ref()?;
+                    Some((name.clone(), s.status_json()))
+                })
+                .collect();
+            if let (Some(c), false) = (cache.as_object_mut(), semantic.is_empty()) {
+                c.insert("semantic".into(), semantic.into());
+            }
+            o.insert("cache".into(), cache);
         }
         v
     }

@@ -131,6 +131,9 @@ pub(crate) fn render_reply(ctx: &RequestContext, reply: Reply) -> Response {
     }
     if let Some(c) = reply.meta.cache {
         put(h, "x-switchyard-cache", c.as_str());
+        if let Some(s) = c.similarity() {
+            put(h, "x-switchyard-cache-similarity", &s);
+        }
     }
     if !reply.meta.dropped.is_empty() {
         put(h, "x-switchyard-dropped", &reply.meta.dropped.join(","));

@@ -50,7 +50,7 @@ impl Scope {
 }
 
 /// `[routes.cache]`: the exact response cache for one route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoutePolicy {
     pub ttl: Duration,
     pub scope: Scope,
@@ -58,6 +58,8 @@ pub struct RoutePolicy {
     pub allow_temperature: bool,
     /// Answers cut by the output limit (`finish_reason = "length"`) may be stored.
     pub allow_length: bool,
+    /// `[routes.cache.semantic]`: the semantic cache on top of this one; `None`: off.
+    pub semantic: Option<super::semantic_config::SemanticPolicy>,
 }
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -77,6 +79,7 @@ pub(crate) struct RawRoutePolicy {
     scope: Option<String>,
     allow_temperature: Option<bool>,
     allow_length: Option<bool>,
+    semantic: Option<super::semantic_config::RawSemantic>,
 }
 
 pub(crate) fn validate_store(errs: &mut Vec<ConfigError>, raw: RawStore) -> StoreConfig {
@@ -141,11 +144,24 @@ pub(crate) fn validate_route(
             Scope::Key
         }
     };
-    raw.enabled.unwrap_or(true).then_some(RoutePolicy {
+    let enabled = raw.enabled.unwrap_or(true);
+    let semantic = raw.semantic.and_then(|s| {
+        let spath = format!("{path}.cache.semantic");
+        if !enabled {
+            errs.push(ConfigError {
+                path: spath,
+                message: "the semantic cache serves the exact cache's answers: remove `enabled = false` from [routes.cache], or remove [routes.cache.semantic]".into(),
+            });
+            return None;
+        }
+        super::semantic_config::validate(errs, &spath, s)
+    });
+    enabled.then_some(RoutePolicy {
         ttl,
         scope,
         allow_temperature: raw.allow_temperature.unwrap_or(false),
         allow_length: raw.allow_length.unwrap_or(false),
+        semantic,
     })
 }
 
@@ -235,6 +251,16 @@ mod tests {
     #[test]
     fn enabled_false_keeps_the_section_but_turns_the_cache_off() {
         assert_eq!(route("enabled = false\nscope = \"team\"").0, None);
+    }
+
+    #[test]
+    fn a_semantic_cache_without_the_exact_cache_is_refused_naming_the_table() {
+        let (p, errs) = route("enabled = false\n[semantic]\nembedder = \"embed\"");
+        assert_eq!(p, None);
+        assert_eq!(errs[0].path, "routes[0].cache.semantic");
+        let (p, errs) = route("[semantic]\nembedder = \"embed\"\nmin_similarity = 0.8");
+        assert!(errs.is_empty());
+        assert_eq!(p.unwrap().semantic.unwrap().engine.min_similarity, 0.8);
     }
 
     #[test]

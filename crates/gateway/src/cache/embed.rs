@@ -151,6 +151,7 @@ impl Gateway {
             answered_by: (&provider, &model),
             saved: Some(saving(route, items.iter())),
             shape: None,
+            cache: switchyard_ledger::CACHE_EXACT,
         });
         times.mark(Stage::Record);
         Ok(Reply {

@@ -17,7 +17,10 @@ pub mod config;
 mod embed;
 pub(crate) mod entry;
 pub(crate) mod key;
+mod minilm;
 pub(crate) mod replay;
+pub(crate) mod semantic;
+pub mod semantic_config;
 pub(crate) mod stage;
 
 use crate::observe;
@@ -68,6 +71,8 @@ impl Directive {
 pub enum Outcome {
     /// Served from the cache.
     Hit,
+    /// Served from the semantic cache; the similarity in thousandths.
+    SemanticHit { similarity_milli: u16 },
     /// Went upstream; the answer is stored if it qualifies (also for a refresh).
     Miss,
     /// Went upstream without the cache: the client said `off`/`no-store`, or the request is
@@ -79,8 +84,28 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Hit => "hit",
+            Outcome::SemanticHit { .. } => "hit-semantic",
             Outcome::Miss => "miss",
             Outcome::Bypass => "bypass",
+        }
+    }
+}
+
+impl Outcome {
+    /// The `x-switchyard-cache-similarity` header of a semantic hit (`0.93`).
+    pub fn similarity(self) -> Option<String> {
+        match self {
+            Outcome::SemanticHit { similarity_milli } => {
+                Some(format!("{:.2}", f64::from(similarity_milli) / 1000.0))
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn semantic(similarity: f32) -> Self {
+        let milli = (similarity.clamp(0.0, 1.0) * 1000.0).round() as u16;
+        Outcome::SemanticHit {
+            similarity_milli: milli,
         }
     }
 }
@@ -89,6 +114,8 @@ impl Outcome {
 pub(crate) struct RouteCache {
     pub policy: config::RoutePolicy,
     pub targets: [u8; 32],
+    /// `[routes.cache.semantic]`, when on.
+    pub semantic: Option<Arc<semantic::RouteSemantic>>,
 }
 
 /// The store every cache-enabled route shares, and its failure reporting.
@@ -180,7 +207,8 @@ pub(crate) enum Lookup {
     /// The route has no cache: no header, no work.
     Off,
     Bypass,
-    Hit(Entry),
+    /// Served from the store; the similarity when the semantic cache found it.
+    Hit(Entry, Option<f32>),
     /// Go upstream, then store the answer if it qualifies.
     Miss(Pending),
 }
@@ -190,7 +218,8 @@ impl Lookup {
         match self {
             Lookup::Off => None,
             Lookup::Bypass => Some(Outcome::Bypass),
-            Lookup::Hit(_) => Some(Outcome::Hit),
+            Lookup::Hit(_, None) => Some(Outcome::Hit),
+            Lookup::Hit(_, Some(s)) => Some(Outcome::semantic(*s)),
             Lookup::Miss(_) => Some(Outcome::Miss),
         }
     }
@@ -202,6 +231,8 @@ pub(crate) struct Pending {
     key: Key,
     ttl: Duration,
     allow_length: bool,
+    /// Index the answer in the semantic cache too (and compare it, in shadow mode).
+    semantic: Option<semantic::Insert>,
 }
 
 impl Pending {
@@ -237,7 +268,10 @@ impl Pending {
     fn store(self, entry: Result<Entry, entry::Refused>) {
         let Ok(entry) = entry else { return };
         if entry.check(self.allow_length).is_ok() {
-            self.shared.put(self.key, &entry, self.ttl);
+            Arc::clone(&self.shared).put(self.key, &entry, self.ttl);
+            if let Some(s) = self.semantic {
+                s.stored(self.shared, self.key, &entry, self.ttl);
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 use super::config::Scope;
 use super::entry::Entry;
 use super::key::{KeyParts, key};
+use super::semantic::Semantic;
 use super::{Directive, Lookup, Outcome, Pending, replay};
 use crate::codec::{Codec, Shape};
 use crate::error::GatewayError;
@@ -14,7 +15,7 @@ use crate::reply::{KeyLimits, Reply, ReplyMeta, RequestContext};
 use crate::reserve::PromptBound;
 use crate::stages::{Stage, StageTimes};
 use crate::{Gateway, TargetMeta};
-use switchyard_ledger::{CACHE_EXACT, RecordKind};
+use switchyard_ledger::{CACHE_EXACT, CACHE_SEMANTIC, RecordKind};
 use switchyard_primitives::Money;
 use switchyard_router::Route;
 
@@ -46,41 +47,57 @@ impl Gateway {
         if canonical.temperature.unwrap_or(1.0) > 0.0 && !rc.policy.allow_temperature {
             return Lookup::Bypass;
         }
-        let scope = match rc.policy.scope {
-            Scope::Global => "global",
-            // The team the record is attributed to: the key's, else the `team=` tag.
-            Scope::Team => ctx
-                .team
-                .as_deref()
-                .or_else(|| {
-                    ctx.tags
-                        .iter()
-                        .find(|(k, _)| k == "team")
-                        .map(|(_, v)| v.as_str())
-                })
-                .unwrap_or(""),
-            Scope::Key => ctx.key_id.as_deref().unwrap_or("key:"),
-        };
-        let scope = format!("{}:{scope}", rc.policy.scope.as_str());
-        let k = key(&KeyParts {
+        let scope = scope_id(ctx, rc.policy.scope);
+        let parts = KeyParts {
             targets: &rc.targets,
             scope: &scope,
             request: &canonical,
             seed,
-        });
+        };
+        let k = key(&parts);
         if ctx.cache == Directive::Use {
             if let Some(entry) = shared.get(&k).await {
-                return Lookup::Hit(entry);
+                return Lookup::Hit(entry, None);
             }
         }
+        let semantic = match self
+            .semantic_after_miss(ctx, &route.name, &rc, &parts)
+            .await
+        {
+            Semantic::Hit(f) => return Lookup::Hit(f.entry, Some(f.similarity)),
+            Semantic::Miss(insert) => insert,
+        };
         Lookup::Miss(Pending {
             shared,
             key: k,
             ttl: rc.policy.ttl,
             allow_length: rc.policy.allow_length,
+            semantic,
         })
     }
+}
 
+/// The scope's id in the key: `global:global`, `team:<team>` or `key:<key id>`.
+fn scope_id(ctx: &RequestContext, scope: Scope) -> String {
+    let id = match scope {
+        Scope::Global => "global",
+        // The team the record is attributed to: the key's, else the `team=` tag.
+        Scope::Team => ctx
+            .team
+            .as_deref()
+            .or_else(|| {
+                ctx.tags
+                    .iter()
+                    .find(|(k, _)| k == "team")
+                    .map(|(_, v)| v.as_str())
+            })
+            .unwrap_or(""),
+        Scope::Key => ctx.key_id.as_deref().unwrap_or("key:"),
+    };
+    format!("{}:{id}", scope.as_str())
+}
+
+impl Gateway {
     /// Serves a hit: the key's request rate is counted, no token budget or `tpm` is held or
     /// charged; the record costs 0 and carries what the original answer costs today.
     pub(crate) fn serve_hit<C: Codec>(
@@ -94,6 +111,7 @@ impl Gateway {
             route,
             entry,
             shape,
+            similarity,
         } = hit;
         let admitted = self.admit_hit(ctx, C::KIND, route)?;
         times.mark(Stage::Admit);
@@ -112,6 +130,11 @@ impl Gateway {
             answered_by: (&entry.provider, &entry.model),
             saved: saving(route, &entry, ctx.received_at),
             shape: Some(shape),
+            cache: if similarity.is_some() {
+                CACHE_SEMANTIC
+            } else {
+                CACHE_EXACT
+            },
         });
         times.mark(Stage::Record);
         Ok(Reply {
@@ -126,7 +149,7 @@ impl Gateway {
                 dropped: Vec::new(),
                 limits: KeyLimits::of(&admitted),
                 stages: times,
-                cache: Some(Outcome::Hit),
+                cache: Some(similarity.map_or(Outcome::Hit, Outcome::semantic)),
                 cascade_tier: None,
             },
             body,
@@ -167,7 +190,7 @@ impl Gateway {
             rec.streamed = shape.streamed;
             rec.features = shape.features;
         }
-        rec.cache = Some(CACHE_EXACT.into());
+        rec.cache = Some(h.cache.into());
         rec.cost_usd = Some(Money::ZERO);
         rec.saved_usd = h.saved;
         rec.provider = Some(h.answered_by.0.to_string());
@@ -189,6 +212,8 @@ pub(crate) struct HitRecord<'a> {
     pub answered_by: (&'a str, &'a str),
     pub saved: Option<Money>,
     pub shape: Option<Shape>,
+    /// `exact` or `semantic`.
+    pub cache: &'static str,
 }
 
 /// A hit and what the pipeline knew when it found it.
@@ -197,6 +222,8 @@ pub(crate) struct Hit<'a> {
     pub route: &'a Route<TargetMeta>,
     pub entry: Entry,
     pub shape: Shape,
+    /// Found by the semantic cache, at this similarity.
+    pub similarity: Option<f32>,
 }
 
 /// The stored answer's usage at the answering target's price today; `None` when the route no
