@@ -31,6 +31,8 @@ fn chat(body: &[u8]) {
         model: "upstream-\"model\"\\ü",
         ask_usage: true,
         omit_model: false,
+        // The route's prompt_cache_key (always `sy-` + hex), added unless the client set one.
+        cache_key: Some("sy-0123456789abcdef"),
     };
     let out = req.upstream_body(opts);
     json_object("the upstream chat body", &out);
