@@ -298,6 +298,9 @@ impl<'a> ChatRequest<'a> {
             first = false;
         };
         let force_usage = opts.ask_usage && self.stream;
+        // The forced `stream_options` takes the client's member's place (or goes last), so the
+        // rewrite of a rewritten body is the same bytes.
+        let mut wrote_options = false;
         for (k, v) in self.raw.iter() {
             match k {
                 "model" if opts.omit_model => continue,
@@ -306,7 +309,12 @@ impl<'a> ChatRequest<'a> {
                     write_key(&mut out, "model");
                     write_json_string(&mut out, opts.model);
                 }
-                "stream_options" if force_usage => continue,
+                "stream_options" if force_usage => {
+                    sep(&mut out);
+                    write_key(&mut out, "stream_options");
+                    write_stream_options(&mut out, Some(v));
+                    wrote_options = true;
+                }
                 _ => {
                     sep(&mut out);
                     write_key(&mut out, k);
@@ -314,7 +322,7 @@ impl<'a> ChatRequest<'a> {
                 }
             }
         }
-        if force_usage {
+        if force_usage && !wrote_options {
             sep(&mut out);
             write_key(&mut out, "stream_options");
             write_stream_options(&mut out, self.raw.get("stream_options"));

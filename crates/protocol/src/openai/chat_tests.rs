@@ -289,3 +289,25 @@ fn recorded_provider_parameters_are_bounded_in_number_and_length() {
     assert!(csv.len() < 3_000, "{}", csv.len());
     assert!(csv.contains("param:…"), "{csv}");
 }
+
+/// Fuzz finding (openai_request, 2026-12-03): with a prompt_cache_key added, a forced
+/// `stream_options` moved to the end made the rewrite of a rewritten body differ in order.
+#[test]
+fn the_rewrite_with_forced_usage_and_a_cache_key_is_a_fixpoint() {
+    let body = r#"{"model":"r","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"hi"}]}"#;
+    let opts = UpstreamBody {
+        model: "m",
+        ask_usage: true,
+        omit_model: false,
+        cache_key: Some("sy-1234"),
+    };
+    let out = parse(body).unwrap().upstream_body(opts);
+    let text = std::str::from_utf8(&out).unwrap();
+    assert!(
+        text.starts_with(
+            r#"{"model":"m","stream":true,"stream_options":{"include_usage":true,"x":1},"#
+        ),
+        "{text}"
+    );
+    assert_eq!(parse(text).unwrap().upstream_body(opts), out);
+}
