@@ -2,8 +2,6 @@
 //! tokenised on the blocking pool, not on an async worker: the count still gates admission
 //! the same way, admitting what fits the window and refusing what does not.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
-
 mod common;
 
 use common::{Harness, MASTER, start_with};
@@ -24,17 +22,7 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
 "#;
 
 async fn key(h: &Harness, spec: Value) -> String {
-    let auth = format!("Bearer {MASTER}");
-    let r = h
-        .call(
-            "POST",
-            "/admin/keys",
-            &[("authorization", &auth)],
-            Some(&spec),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["key"].as_str().unwrap().to_string()
+    h.create_key(&spec).await
 }
 
 /// About 40 KB of prompt that `o200k_base` reads as about 8,000 tokens (one a word).

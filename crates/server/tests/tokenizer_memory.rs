@@ -4,8 +4,6 @@
 //!
 //! Its own test binary: whether the tokenizer is loaded is process-wide state.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
-
 mod common;
 
 use common::{Harness, MASTER, start_with};
@@ -26,17 +24,7 @@ targets = [{ provider = "sim", model = "gpt-4o-mini" }]
 "#;
 
 async fn key(h: &Harness, spec: Value) -> String {
-    let auth = format!("Bearer {MASTER}");
-    let r = h
-        .call(
-            "POST",
-            "/admin/keys",
-            &[("authorization", &auth)],
-            Some(&spec),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["key"].as_str().unwrap().to_string()
+    h.create_key(&spec).await
 }
 
 /// A system prompt and a user message of about 2.5 KB, as a real chat sends.

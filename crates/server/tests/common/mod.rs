@@ -184,6 +184,21 @@ impl Harness {
         }
     }
 
+    /// Creates a virtual key with the master key (`POST /admin/keys`); its secret.
+    pub async fn create_key(&self, spec: &Value) -> String {
+        let auth = format!("Bearer {MASTER}");
+        let r = self
+            .call(
+                "POST",
+                "/admin/keys",
+                &[("authorization", &auth)],
+                Some(spec),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["key"].as_str().unwrap().to_string()
+    }
+
     /// Any method, any headers, an optional JSON body; `path` is on the gateway.
     pub async fn call(
         &self,
