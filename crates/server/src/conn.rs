@@ -290,7 +290,8 @@ async fn serve(stream: TcpStream, shared: Shared, mut stop: watch::Receiver<Stop
 type ServiceFuture =
     Pin<Box<dyn Future<Output = Result<hyper::Response<Answer>, std::convert::Infallible>> + Send>>;
 
-/// The per-request glue: phase and in-flight bookkeeping, the body deadline, the router.
+/// The per-request glue: phase and in-flight bookkeeping, the body deadline, then the hot
+/// endpoints directly ([`crate::hot`]) or the router.
 fn service(
     shared: Shared,
     phase: Arc<Phase>,
@@ -307,12 +308,17 @@ fn service(
         // stop must not hold the stop up. Counting first closes the race with the flip.
         let work = shared.gateway.is_ready().then_some(work);
         let req = req.map(|b| Body::new(Timed::new(b, shared.limits.body)));
+        let hot = crate::hot::Hot::of(&req);
         let mut router = shared.router.clone();
+        let gateway = shared.gateway.clone();
         let phase = phase.clone();
         let fut: ServiceFuture = Box::pin(async move {
-            let mut resp = match tower_service::Service::call(&mut router, req).await {
-                Ok(resp) => resp,
-                Err(never) => match never {},
+            let mut resp = match hot {
+                Some(hot) => hot.serve(gateway, req).await,
+                None => match tower_service::Service::call(&mut router, req).await {
+                    Ok(resp) => resp,
+                    Err(never) => match never {},
+                },
             };
             resp.headers_mut().insert(
                 axum::http::header::SERVER,

@@ -114,18 +114,37 @@ pub async fn refuse_when_stopping(State(gw): State<Gateway>, req: Request, next:
 /// the JSON-errors rule above.
 pub async fn guard(State(gw): State<Gateway>, req: Request, next: Next) -> Response {
     let dialect = Dialect::of_path(req.uri().path());
-    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
-    if target > MAX_URI_BYTES {
-        let message = format!(
-            "The request target is {target} bytes, over the {MAX_URI_BYTES}-byte limit. Send the data in the request body instead."
-        );
-        return error_response(dialect, StatusCode::URI_TOO_LONG, &message);
+    if let Some(refusal) = refuse_long_target(dialect, req.uri()) {
+        return refusal;
     }
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let mut resp = next.run(req).await;
+    let resp = next.run(req).await;
+    finish(&gw, dialect, (&method, &path), resp).await
+}
+
+/// 414 for a request target (path and query) over [`MAX_URI_BYTES`].
+pub fn refuse_long_target(dialect: Dialect, uri: &axum::http::Uri) -> Option<Response> {
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    (target > MAX_URI_BYTES).then(|| {
+        let message = format!(
+            "The request target is {target} bytes, over the {MAX_URI_BYTES}-byte limit. Send the data in the request body instead."
+        );
+        error_response(dialect, StatusCode::URI_TOO_LONG, &message)
+    })
+}
+
+/// What every answer gets on its way out, whoever produced it: a bare error re-rendered as
+/// JSON in `dialect` (`request` is the method and path it names), and `Connection: close`
+/// while stopping or after a refused body.
+pub async fn finish(
+    gw: &Gateway,
+    dialect: Dialect,
+    request: (&Method, &str),
+    mut resp: Response,
+) -> Response {
     if needs_json(&resp) {
-        resp = as_json(dialect, &method, &path, resp).await;
+        resp = as_json(dialect, request.0, request.1, resp).await;
     }
     // A body too slow or too large may be partly unread: the connection cannot be reused.
     let body_refused = matches!(

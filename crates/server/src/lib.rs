@@ -16,6 +16,7 @@ mod batch_api;
 mod body;
 mod conn;
 mod edge;
+mod hot;
 mod multipart;
 mod openai;
 mod routes;

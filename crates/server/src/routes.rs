@@ -161,6 +161,15 @@ pub fn client_endpoints() -> String {
     }
 }
 
+/// Whether `path` is in the table with POST and handled through the pipeline (the hot paths'
+/// check that the table still serves them the same way).
+#[cfg(test)]
+pub(crate) fn posts_through_pipeline(path: &str) -> bool {
+    endpoints()
+        .iter()
+        .any(|e| e.path == path && e.refuses_itself && e.methods.contains(&"POST"))
+}
+
 async fn not_found(uri: Uri) -> Response {
     // A hostile path may be 64 KiB long: echo enough of it to recognise.
     let shown: String = uri.path().chars().take(200).collect();
