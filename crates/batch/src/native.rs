@@ -16,9 +16,9 @@ use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use switchyard_gateway::{GatewayError, NativeLine, RequestContext};
 use switchyard_ledger::batch::PendingLine;
-use std::time::Duration;
 use switchyard_providers::{
     BatchEndpoint, BatchItem, ErrorClass, LineResult, NativeBatch, UpstreamBatch,
 };

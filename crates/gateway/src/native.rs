@@ -71,13 +71,13 @@ impl Gateway {
         embeddings: bool,
     ) -> Result<Option<NativeLine>, GatewayError> {
         if embeddings {
-            self.admit_with::<Embeddings>(ctx, body, |req, to| {
-                to.encode(Payload::Embedding(req))
-            })
+            self.admit_with::<Embeddings>(ctx, body, |req, to| to.encode(Payload::Embedding(req)))
         } else {
             // Provider-batch lines go as the client wrote them: no prompt caching is added.
             self.admit_with::<Chat>(ctx, body, |req, to| {
-                (!req.stream).then(|| to.encode(Payload::Chat(req))).flatten()
+                (!req.stream)
+                    .then(|| to.encode(Payload::Chat(req)))
+                    .flatten()
             })
         }
     }

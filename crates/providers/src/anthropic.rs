@@ -115,7 +115,10 @@ impl Anthropic {
     /// What to send for `req`. An Anthropic client's body goes on member for member with only
     /// `model` rewritten, and its answer comes back untranslated; anything else is made
     /// canonical, written as a Messages body, and answered in OpenAI's shape.
-    pub(crate) fn outgoing<'a>(&self, req: &ProviderRequest<'a>) -> Result<Outgoing<'a>, ProviderError> {
+    pub(crate) fn outgoing<'a>(
+        &self,
+        req: &ProviderRequest<'a>,
+    ) -> Result<Outgoing<'a>, ProviderError> {
         if let Payload::Messages {
             raw,
             canonical,

@@ -71,8 +71,10 @@ pub trait NativeBatch: Send + Sync {
     ) -> BatchFuture<'a, String>;
     fn poll<'a>(&'a self, id: &'a str) -> BatchFuture<'a, UpstreamBatch>;
     /// Each line's result of an ended batch, by item key.
-    fn results<'a>(&'a self, batch: &'a UpstreamBatch)
-    -> BatchFuture<'a, Vec<(String, LineResult)>>;
+    fn results<'a>(
+        &'a self,
+        batch: &'a UpstreamBatch,
+    ) -> BatchFuture<'a, Vec<(String, LineResult)>>;
     /// Asks the provider to stop the batch; lines it already answered stay in its results.
     fn cancel<'a>(&'a self, id: &'a str) -> BatchFuture<'a, ()>;
 }

@@ -110,13 +110,22 @@ async fn lines_go_through_the_provider_batch_at_half_price(route: &str, provider
     assert_eq!(ids, [&json!("n1"), &json!("n2")]);
     let body = &out[0]["response"]["body"];
     assert_eq!(body["object"], "chat.completion", "{body}");
-    assert!(body["choices"][0]["message"]["content"].is_string(), "{body}");
-    assert!(body["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{body}");
+    assert!(
+        body["choices"][0]["message"]["content"].is_string(),
+        "{body}"
+    );
+    assert!(
+        body["usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "{body}"
+    );
     let errors = lines_of(&h, None, &done["error_file_id"]).await;
     assert_eq!(errors[0]["custom_id"], "bad");
     assert_eq!(sim_stats(&h).await["batches"], 1, "one provider batch");
     let live = h
-        .post("/v1/chat/completions", &common::chat(route, "same question"))
+        .post(
+            "/v1/chat/completions",
+            &common::chat(route, "same question"),
+        )
         .await;
     assert_eq!(live.status, 200, "{}", live.text());
     let recs = h.finish().await;
@@ -199,11 +208,21 @@ async fn cancelling_keeps_what_the_provider_processed(route: &str) {
     assert_eq!(out[0]["custom_id"], "k0");
     let errors = lines_of(&h, None, &done["error_file_id"]).await;
     let codes: Vec<&Value> = errors.iter().map(|l| &l["error"]["code"]).collect();
-    assert_eq!(codes, [&json!("batch_cancelled"), &json!("batch_cancelled")]);
+    assert_eq!(
+        codes,
+        [&json!("batch_cancelled"), &json!("batch_cancelled")]
+    );
     let recs = h.finish().await;
     let kept = answered(&recs);
-    assert_eq!(kept.len(), 1, "only the processed line is recorded: {recs:?}");
-    assert!(kept[0].saved_usd.is_some(), "answered by the provider batch");
+    assert_eq!(
+        kept.len(),
+        1,
+        "only the processed line is recorded: {recs:?}"
+    );
+    assert!(
+        kept[0].saved_usd.is_some(),
+        "answered by the provider batch"
+    );
 }
 
 #[tokio::test]

@@ -42,8 +42,8 @@ fn valid_custom_id(id: &str) -> bool {
 
 /// The requests, or what is wrong with them.
 fn requests(body: &[u8]) -> Result<Vec<(String, Value)>, String> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| format!("There was an error parsing the body: {e}"))?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("There was an error parsing the body: {e}"))?;
     let all = v["requests"].as_array().ok_or("requests: Field required")?;
     if all.is_empty() || all.len() > MAX_REQUESTS {
         return Err(format!("requests: between 1 and {MAX_REQUESTS} items"));
@@ -53,10 +53,14 @@ fn requests(body: &[u8]) -> Result<Vec<(String, Value)>, String> {
     for (i, r) in all.iter().enumerate() {
         let id = r["custom_id"].as_str().unwrap_or_default();
         if !valid_custom_id(id) {
-            return Err(format!("requests.{i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"));
+            return Err(format!(
+                "requests.{i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+            ));
         }
         if !seen.insert(id) {
-            return Err(format!("Duplicate custom_id {id:?}: each custom_id must be unique within a batch"));
+            return Err(format!(
+                "Duplicate custom_id {id:?}: each custom_id must be unique within a batch"
+            ));
         }
         if !r["params"].is_object() {
             return Err(format!("requests.{i}.params: Field required"));
@@ -155,12 +159,16 @@ pub async fn results(
         return not_found(&id);
     };
     if v.phase != Phase::Ended {
-        return bad_request(&format!("Results for message batch {id} are not available until processing ends."));
+        return bad_request(&format!(
+            "Results for message batch {id} are not available until processing ends."
+        ));
     }
     let mut out = String::new();
     for (key, answer) in &v.answers {
         let result = match answer {
-            Some((s, body)) if (200..300).contains(s) => json!({"type": "succeeded", "message": body}),
+            Some((s, body)) if (200..300).contains(s) => {
+                json!({"type": "succeeded", "message": body})
+            }
             Some((_, body)) => json!({"type": "errored", "error": body}),
             None => json!({"type": "canceled"}),
         };

@@ -83,8 +83,8 @@ fn view(id: &str, job: &Job, phase: Phase) -> View {
         cancelled: job.cancelled,
         answers: answers
             .map(|(i, a)| {
-                let kept = (i < processed || phase == Phase::Running)
-                    .then(|| (a.status, a.body.clone()));
+                let kept =
+                    (i < processed || phase == Phase::Running).then(|| (a.status, a.body.clone()));
                 (a.key.clone(), kept)
             })
             .collect(),
@@ -130,7 +130,11 @@ pub(crate) fn peek(sim: &Sim, id: &str) -> Option<View> {
     with(sim, |j| {
         let job = j.jobs.get(id)?;
         let ended = job.cancelled || job.polls > wait;
-        Some(view(id, job, if ended { Phase::Ended } else { Phase::Running }))
+        Some(view(
+            id,
+            job,
+            if ended { Phase::Ended } else { Phase::Running },
+        ))
     })
 }
 

@@ -28,7 +28,11 @@ pub(crate) fn error(code: u16, status: &str, message: &str) -> Response {
     )
 }
 
-pub(crate) fn check_key(sim: &Sim, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
+pub(crate) fn check_key(
+    sim: &Sim,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Option<Response> {
     let want = sim.config.api_key.as_ref()?;
     let key = headers
         .get("x-goog-api-key")

@@ -17,15 +17,16 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const BATCH_TYPE: &str = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch";
+const BATCH_TYPE: &str =
+    "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch";
 const OUTPUT_TYPE: &str =
     "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput";
 
 /// The inline requests (`batch.inputConfig.requests.requests`, camelCase or snake_case as
 /// Google's JSON mapping accepts), or what is wrong.
 fn requests(body: &[u8]) -> Result<Vec<(Value, Value)>, String> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("Invalid JSON payload received. {e}"))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("Invalid JSON payload received. {e}"))?;
     let batch = &v["batch"];
     let input = match batch.get("inputConfig") {
         Some(i) => i,
@@ -140,7 +141,11 @@ pub async fn cancel(
         return r;
     }
     let Some(id) = call.strip_suffix(":cancel") else {
-        return error(404, "NOT_FOUND", &format!("batches/{call} is not a method."));
+        return error(
+            404,
+            "NOT_FOUND",
+            &format!("batches/{call} is not a method."),
+        );
     };
     match batch_jobs::cancel(&sim, id) {
         Some(_) => json_status(StatusCode::OK, &json!({})),

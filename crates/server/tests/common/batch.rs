@@ -95,4 +95,3 @@ pub async fn lines_of(h: &Harness, key: Option<&str>, file: &Value) -> Vec<Value
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
-
