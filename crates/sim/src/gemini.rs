@@ -143,7 +143,7 @@ pub(crate) async fn generate(
     }
     sim.count(&model);
     let b = sim.behaviour(&model);
-    if let Some(f) = common::draw_fault(&sim, &b).await {
+    if let Some(f) = common::draw_fault(sim, &b).await {
         return fault_response(f, &model, b.retry_after_s);
     }
     let disconnect = sim.draw() < b.disconnect_rate;
@@ -154,7 +154,7 @@ pub(crate) async fn generate(
         prompt_tokens,
         cache::GEMINI_MIN_TOKENS,
     );
-    let cached_tokens = cache::automatic(&sim, &points);
+    let cached_tokens = cache::automatic(sim, &points);
     let ask = ask(&req, &model, prompt, b.max_output_tokens);
     let outcome = common::plan(&ask, sim.config.seed);
     let reply = Reply {
