@@ -1,22 +1,27 @@
-//! Lines carried by a provider's native batch API (today: OpenAI's). A line whose route's
-//! first target has one is admitted by the gateway (`Gateway::admit_native`: the key's route
-//! list and budgets, the hold kept until the answer), grouped with the batch's other lines for
-//! the same provider and model, submitted as one upstream batch, polled every
-//! `[batch] poll_interval_ms`, and settled from the upstream's output file at the catalog's
-//! batch discount (`Gateway::settle_native`). The upstream batch id is stored on each line, so
-//! a restart polls it instead of resubmitting. Whatever the upstream does not answer with a 2xx
-//! (a failed submission, a failed or missing line) falls back to the pipeline.
+//! Lines carried by a provider's native batch API (OpenAI's Batch API, Anthropic's Message
+//! Batches, Gemini's batch mode: whatever `Provider::native_batch` offers). A line whose
+//! route's first target has one is admitted by the gateway (`Gateway::admit_native`: the key's
+//! route list and budgets, the hold kept until the answer, the line translated into the
+//! target's dialect), grouped with the batch's other lines for the same provider and model,
+//! submitted as one upstream batch, polled every `[batch] poll_interval_ms`, and settled from
+//! the upstream's per-line results (already in OpenAI's shape) at the catalog's batch discount
+//! (`Gateway::settle_native`). The upstream batch id is stored on each line, so a restart polls
+//! it instead of resubmitting. Whatever the upstream does not answer with a 2xx (a failed
+//! submission, an errored, cancelled, expired or missing line) falls back to the pipeline,
+//! unless the Switchyard batch was cancelled (then it is reported `batch_cancelled`).
 
 use crate::Batches;
 use crate::runner::Job;
 use bytes::Bytes;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use switchyard_gateway::{GatewayError, NativeLine, RequestContext};
 use switchyard_ledger::batch::PendingLine;
-use switchyard_providers::ErrorClass;
+use switchyard_providers::{
+    BatchEndpoint, BatchItem, ErrorClass, LineResult, NativeBatch, UpstreamBatch,
+};
 
 /// One admitted line.
 pub(crate) struct Held {
@@ -77,9 +82,18 @@ pub(crate) async fn split(b: &Batches, job: &Job, pending: Vec<PendingLine>) -> 
     }
 }
 
+/// How waiting for a provider batch ended.
+enum Waited {
+    Ended(UpstreamBatch),
+    /// The provider no longer knows it (or refuses us): its lines run here.
+    Gone,
+    /// The gateway is stopping: the lines stay pending and tied to it.
+    Stopped,
+}
+
 /// Submits (unless already submitted), polls and settles one group; returns the lines to run
-/// through the pipeline instead, or `Err(())` when the gateway is stopping or the batch was
-/// cancelled (the lines stay pending).
+/// through the pipeline instead, or `Err(())` when the gateway is stopping (the lines stay
+/// pending).
 pub(crate) async fn carry(
     b: Batches,
     job: Arc<Job>,
@@ -90,40 +104,40 @@ pub(crate) async fn carry(
         return Ok(Vec::new());
     };
     let provider = first.native.provider.clone();
-    let Some(api) = provider.batch_api() else {
+    let model = first.native.model.clone();
+    let Some(api) = provider.native_batch() else {
         return Ok(fall_back(group.held));
     };
     let upstream = match group.upstream.take() {
         Some(u) => u,
-        None => match submit(&b, &job, api, &group.held).await {
+        None => match submit(&b, &job, api, &model, &group.held).await {
             Some(u) => u,
             None => return Ok(fall_back(group.held)),
         },
     };
-    let Some(done) = wait(&b, &job, api, &upstream, &cancel).await else {
-        return Err(());
+    let done = match wait(&b, &job, api, &upstream, &cancel).await {
+        Waited::Ended(done) => done,
+        Waited::Gone => return Ok(fall_back(group.held)),
+        Waited::Stopped => return Err(()),
     };
-    let output = match &done.output_file_id {
-        Some(f) => api.download(f).await.unwrap_or_default(),
-        None => Bytes::new(),
-    };
-    Ok(settle(&b, &job, group.held, &output).await)
+    let answers = results(&b, &job, api, &done).await;
+    Ok(settle(&b, &job, group.held, answers).await)
 }
 
-/// Polls the provider batch until it ends; `None` when the gateway stops first. A cancelled
-/// Switchyard batch cancels the provider's (once) and still waits for it to end, so the lines
-/// the provider answered (and bills) are recorded.
+/// Polls the provider batch until it ends. A cancelled Switchyard batch cancels the
+/// provider's (once) and still waits for it to end, so the lines the provider answered (and
+/// bills) are recorded.
 async fn wait(
     b: &Batches,
     job: &Job,
-    api: &dyn switchyard_providers::BatchApi,
+    api: &dyn NativeBatch,
     upstream: &str,
     cancel: &AtomicBool,
-) -> Option<switchyard_providers::UpstreamBatch> {
+) -> Waited {
     let mut cancelled = false;
     loop {
         if !b.inner.gateway.is_ready() {
-            return None;
+            return Waited::Stopped;
         }
         if !cancelled && cancel.load(Ordering::Acquire) {
             cancelled = true;
@@ -132,17 +146,11 @@ async fn wait(
             }
         }
         match api.poll(upstream).await {
-            Ok(u) if u.is_done() => return Some(u),
+            Ok(u) if u.done => return Waited::Ended(u),
             Ok(_) => {}
-            // The provider no longer knows the batch (or refuses us): the lines run here.
             Err(e) if e.class() == ErrorClass::Client => {
                 tracing::warn!(batch = %job.id, upstream, error = %e, "the provider batch is gone; its lines run through the pipeline");
-                return Some(switchyard_providers::UpstreamBatch {
-                    id: upstream.to_string(),
-                    status: "failed".into(),
-                    output_file_id: None,
-                    error_file_id: None,
-                });
+                return Waited::Gone;
             }
             Err(e) => {
                 tracing::warn!(batch = %job.id, upstream, error = %e, "cannot poll a provider batch; trying again")
@@ -152,31 +160,55 @@ async fn wait(
     }
 }
 
+/// Tries to read an ended batch's results before its lines fall back.
+const RESULT_TRIES: u32 = 3;
+
+/// The ended batch's per-line results by line number; none when they cannot be read.
+async fn results(
+    b: &Batches,
+    job: &Job,
+    api: &dyn NativeBatch,
+    done: &UpstreamBatch,
+) -> HashMap<u64, LineResult> {
+    for attempt in 1..=RESULT_TRIES {
+        match api.results(done).await {
+            Ok(all) => {
+                return all
+                    .into_iter()
+                    .filter_map(|(key, r)| Some((key.parse::<u64>().ok()?, r)))
+                    .collect();
+            }
+            Err(e) => {
+                tracing::warn!(batch = %job.id, upstream = %done.id, attempt, error = %e, "cannot read a provider batch's results");
+                let pause = b.inner.config.poll_interval.min(Duration::from_secs(5));
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+    HashMap::new()
+}
+
 /// Sends the group as one provider batch; stores its id on the lines.
 async fn submit(
     b: &Batches,
     job: &Job,
-    api: &dyn switchyard_providers::BatchApi,
+    api: &dyn NativeBatch,
+    model: &str,
     held: &[Held],
 ) -> Option<String> {
     let endpoint = if job.embeddings {
-        "/v1/embeddings"
+        BatchEndpoint::Embeddings
     } else {
-        "/v1/chat/completions"
+        BatchEndpoint::Chat
     };
-    let mut jsonl = Vec::new();
-    for h in held {
-        jsonl.extend_from_slice(
-            format!(
-                r#"{{"custom_id":"{}","method":"POST","url":"{endpoint}","body":"#,
-                h.line.line
-            )
-            .as_bytes(),
-        );
-        jsonl.extend_from_slice(&h.native.upstream_body);
-        jsonl.extend_from_slice(b"}\n");
-    }
-    let upstream = match api.submit(endpoint, jsonl).await {
+    let items = held
+        .iter()
+        .map(|h| BatchItem {
+            key: h.line.line.to_string(),
+            body: h.native.upstream_body.clone(),
+        })
+        .collect();
+    let upstream = match api.submit(endpoint, model, items).await {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(batch = %job.id, error = %e, "the provider's batch API refused the lines; they run through the pipeline");
@@ -195,32 +227,29 @@ async fn submit(
 }
 
 /// Settles every line the provider answered with a 2xx; returns the others.
-async fn settle(b: &Batches, job: &Job, held: Vec<Held>, output: &[u8]) -> Vec<PendingLine> {
-    let mut answers: HashMap<u64, (u16, Value)> = HashMap::new();
-    for l in String::from_utf8_lossy(output).lines() {
-        let Ok(mut v) = serde_json::from_str::<Value>(l) else {
-            continue;
-        };
-        let line = v["custom_id"].as_str().and_then(|c| c.parse::<u64>().ok());
-        let status = v["response"]["status_code"]
-            .as_u64()
-            .and_then(|s| u16::try_from(s).ok());
-        if let (Some(line), Some(status)) = (line, status) {
-            answers.insert(line, (status, v["response"]["body"].take()));
-        }
-    }
+async fn settle(
+    b: &Batches,
+    job: &Job,
+    held: Vec<Held>,
+    mut answers: HashMap<u64, LineResult>,
+) -> Vec<PendingLine> {
     let mut rest = Vec::new();
     for h in held {
         match answers.remove(&h.line.line) {
-            Some((status, body)) if (200..300).contains(&status) => {
-                let bytes = body.to_string();
+            Some(LineResult::Answered { status, body }) => {
                 b.inner
                     .gateway
-                    .settle_native(&h.ctx, h.native, status, bytes.as_bytes());
+                    .settle_native(&h.ctx, h.native, status, &body);
+                let value = serde_json::from_slice(&body).unwrap_or_default();
                 let request_id = h.ctx.request_id.as_str();
-                crate::runner::store(b, job, &h.line, request_id, (status, body)).await;
+                crate::runner::store(b, job, &h.line, request_id, (status, value)).await;
             }
-            _ => rest.push(h.line),
+            other => {
+                if let Some(LineResult::Failed { reason }) = other {
+                    tracing::info!(batch = %job.id, line = h.line.line, %reason, "the provider batch did not answer this line");
+                }
+                rest.push(h.line);
+            }
         }
     }
     rest

@@ -226,7 +226,7 @@ fn print_savings(r: &SavingsReport) {
         "  cascade         classify: {escalated} of {cascaded} requests escalated from llama-3.1-8b-instant to gpt-4o (invalid JSON or a failed call)"
     );
     println!(
-        "  batch           summarize-nightly: lines sent through OpenAI's Batch API at its discount (lines run by the gateway itself save nothing)"
+        "  batch           summarize-nightly and summarize: lines sent through OpenAI's Batch API and Anthropic's Message Batches at their discount (lines run by the gateway itself save nothing)"
     );
     println!("  routing         not measured yet");
 }

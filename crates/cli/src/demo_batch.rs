@@ -1,9 +1,8 @@
 //! The nightly summarisation batch of `switchyard demo`, through the batch API as a client
 //! sends it: upload a JSONL file (`POST /v1/files`), create a batch (`POST /v1/batches`) and
 //! poll it until it ends. Most lines name `summarize-nightly`, whose first target is OpenAI, so
-//! they go through the simulator's Batch API at the catalog's batch discount; one in five names
-//! `summarize` (Anthropic first: no batch API here yet), which the gateway runs itself at list
-//! price, so the batch lever shows only the discount actually earned.
+//! they go through the simulator's Batch API; one in five names `summarize` (Anthropic first),
+//! so it goes through the simulator's Message Batches; both at the catalog's batch discount.
 //!
 //! Must not know how the gateway runs a batch: only its HTTP API.
 
@@ -105,7 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_nightly_file_mixes_provider_batch_and_pipeline_lines_with_unique_ids() {
+    fn the_nightly_file_mixes_openai_and_anthropic_batch_lines_with_unique_ids() {
         let text = input(20);
         let lines: Vec<Value> = text
             .lines()

@@ -571,6 +571,9 @@ fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and
         assert!(saved > 0.0, "{lever}: {l}");
     }
     let batch = levers.iter().find(|l| l["lever"] == "batch").unwrap();
-    // One line in five runs in the gateway (Anthropic first target) and saves nothing.
-    assert_eq!(batch["requests"], 16, "{batch}");
+    // Lines go through a provider batch: OpenAI's Batch API for `summarize-nightly` (16),
+    // Anthropic's Message Batches for `summarize` (4). The simulated Claude fails 3% of
+    // requests; such a line falls back to the pipeline at list price and saves nothing.
+    let discounted = batch["requests"].as_u64().unwrap_or(0);
+    assert!((17..=20).contains(&discounted), "{batch}");
 }

@@ -19,17 +19,39 @@ use std::time::Duration;
 use switchyard_catalog::ModelEntry;
 use switchyard_ledger::{Attempt, AttemptOutcome, Record};
 use switchyard_primitives::Money;
-use switchyard_protocol::openai::{UpstreamBody, usage_of};
-use switchyard_providers::Provider;
+use switchyard_protocol::openai::usage_of;
+use switchyard_providers::{NativeBatch, Payload, Provider, ProviderRequest};
+
+/// How a line is written for its target's batch API.
+struct Encoder<'a> {
+    batch: &'a dyn NativeBatch,
+    model: &'a str,
+    allow_drop: &'a [String],
+}
+
+impl Encoder<'_> {
+    /// The line's upstream body, translated as a live call to the target would be; `None`
+    /// when the adapter cannot carry it.
+    fn encode(&self, payload: Payload<'_>) -> Option<Vec<u8>> {
+        let req = ProviderRequest {
+            payload,
+            model: self.model,
+            allow_drop: self.allow_drop,
+            prompt_cache: Default::default(),
+        };
+        self.batch.encode(&req).ok()
+    }
+}
 
 /// A chat or embeddings line admitted for a provider's batch API: what to send, and the held budget and
 /// draft record its answer settles.
 pub struct NativeLine {
-    /// The target's provider; its `batch_api()` is `Some`.
+    /// The target's provider; its `native_batch()` is `Some`.
     pub provider: Arc<dyn Provider>,
     /// The target's upstream model.
     pub model: String,
-    /// The client's body with only `model` rewritten (lossless, as a live call sends it).
+    /// The line in the target's dialect, as a live call sends it: the client's body with only
+    /// `model` rewritten for OpenAI, a Messages or `generateContent` body otherwise.
     pub upstream_body: Vec<u8>,
     rec: Record,
     admitted: Admitted,
@@ -49,19 +71,13 @@ impl Gateway {
         embeddings: bool,
     ) -> Result<Option<NativeLine>, GatewayError> {
         if embeddings {
-            self.admit_with::<Embeddings>(ctx, body, |req, model| {
-                Some(req.upstream_body(model, false))
-            })
+            self.admit_with::<Embeddings>(ctx, body, |req, to| to.encode(Payload::Embedding(req)))
         } else {
-            self.admit_with::<Chat>(ctx, body, |req, model| {
-                let opts = UpstreamBody {
-                    model,
-                    ask_usage: false,
-                    omit_model: false,
-                    // Provider-batch lines go as the client wrote them: no prompt_cache_key is added.
-                    cache_key: None,
-                };
-                (!req.stream).then(|| req.upstream_body(opts))
+            // Provider-batch lines go as the client wrote them: no prompt caching is added.
+            self.admit_with::<Chat>(ctx, body, |req, to| {
+                (!req.stream)
+                    .then(|| to.encode(Payload::Chat(req)))
+                    .flatten()
             })
         }
     }
@@ -70,17 +86,24 @@ impl Gateway {
         &self,
         ctx: &RequestContext,
         body: &Bytes,
-        upstream: impl FnOnce(&C::Request<'_>, &str) -> Option<Vec<u8>>,
+        encode: impl FnOnce(&C::Request<'_>, &Encoder<'_>) -> Option<Vec<u8>>,
     ) -> Result<Option<NativeLine>, GatewayError> {
         let req = self.parse(ctx, C::KIND, || C::parse(body))?;
         let route = self.resolve(ctx, C::KIND, C::model(&req))?;
         let Some(target) = route.targets.first() else {
             return Ok(None);
         };
-        if target.provider.batch_api().is_none() {
+        let Some(batch) = target.provider.native_batch() else {
             return Ok(None);
-        }
-        let Some(upstream_body) = upstream(&req, &target.model) else {
+        };
+        let to = Encoder {
+            batch,
+            model: &target.model,
+            allow_drop: &route.allow_drop,
+        };
+        // A line the target's dialect cannot carry runs through the pipeline, which answers
+        // it as a live request would (another target, or the refusal).
+        let Some(upstream_body) = encode(&req, &to) else {
             return Ok(None);
         };
         let shape = C::shape(&req, body.len());

@@ -54,8 +54,8 @@ pub struct AnthropicSettings {
 }
 
 /// One request's upstream body and how to treat its answer.
-struct Outgoing<'a> {
-    body: Vec<u8>,
+pub(crate) struct Outgoing<'a> {
+    pub(crate) body: Vec<u8>,
     stream: bool,
     dropped: Vec<String>,
     /// The answer goes back untranslated (an Anthropic client's request).
@@ -66,10 +66,11 @@ struct Outgoing<'a> {
 }
 
 pub struct Anthropic {
-    s: AnthropicSettings,
-    client: HttpClient,
-    url: Uri,
-    headers: HeaderMap,
+    pub(crate) s: AnthropicSettings,
+    pub(crate) client: HttpClient,
+    /// `{base}/v1/messages`; the batch endpoints sit under it.
+    pub(crate) url: Uri,
+    pub(crate) headers: HeaderMap,
 }
 
 impl Anthropic {
@@ -114,7 +115,10 @@ impl Anthropic {
     /// What to send for `req`. An Anthropic client's body goes on member for member with only
     /// `model` rewritten, and its answer comes back untranslated; anything else is made
     /// canonical, written as a Messages body, and answered in OpenAI's shape.
-    fn outgoing<'a>(&self, req: &ProviderRequest<'a>) -> Result<Outgoing<'a>, ProviderError> {
+    pub(crate) fn outgoing<'a>(
+        &self,
+        req: &ProviderRequest<'a>,
+    ) -> Result<Outgoing<'a>, ProviderError> {
         if let Payload::Messages {
             raw,
             canonical,
@@ -297,5 +301,10 @@ impl Provider for Anthropic {
 
     fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a> {
         Box::pin(self.send_inner(req))
+    }
+
+    /// batch: Message Batches (`anthropic_batch.rs`).
+    fn native_batch(&self) -> Option<&dyn crate::NativeBatch> {
+        Some(self)
     }
 }

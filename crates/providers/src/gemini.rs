@@ -42,11 +42,11 @@ pub struct GeminiSettings {
 }
 
 pub struct Gemini {
-    s: GeminiSettings,
-    client: HttpClient,
+    pub(crate) s: GeminiSettings,
+    pub(crate) client: HttpClient,
     /// `{base}/v1beta/models/`, to which `{model}:{method}` is appended per request.
-    models_url: String,
-    headers: HeaderMap,
+    pub(crate) models_url: String,
+    pub(crate) headers: HeaderMap,
 }
 
 impl Gemini {
@@ -405,6 +405,11 @@ impl Provider for Gemini {
 
     fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a> {
         Box::pin(self.send_inner(req))
+    }
+
+    /// batch: batch mode with inline requests (`gemini_batch.rs`).
+    fn native_batch(&self) -> Option<&dyn crate::NativeBatch> {
+        Some(self)
     }
 }
 

@@ -1,16 +1,19 @@
 //! Layer 2: providers — talking to upstream model APIs over HTTP.
 //!
 //! Owns the [`Provider`] trait, the adapters (OpenAI and every OpenAI-compatible server,
-//! Azure OpenAI, Anthropic Messages, Gemini `generateContent`), the shared HTTP client, and
-//! the classified [`ProviderError`].
+//! Azure OpenAI, Anthropic Messages, Gemini `generateContent`), their native batch APIs
+//! ([`NativeBatch`]: OpenAI, Anthropic Message Batches, Gemini batch mode), the shared HTTP
+//! client, and the classified [`ProviderError`].
 //! Must never know about routing, pricing, budgets or the ledger.
 
 mod anthropic;
+mod anthropic_batch;
 mod batch;
 mod client;
 mod common;
 mod error;
 mod gemini;
+mod gemini_batch;
 mod kind;
 mod openai;
 mod openai_batch;
@@ -19,7 +22,7 @@ pub use anthropic::{ANTHROPIC_VERSION, Anthropic, AnthropicSettings};
 pub use gemini::{GEMINI_API_VERSION, Gemini, GeminiSettings};
 pub use openai::AzureSettings;
 
-pub use batch::{BatchApi, BatchFuture, UpstreamBatch};
+pub use batch::{BatchEndpoint, BatchFuture, BatchItem, LineResult, NativeBatch, UpstreamBatch};
 pub use client::{HttpClient, HttpSettings, WholeResponse};
 pub use error::{ErrorClass, ProviderError};
 pub use kind::ProviderKind;
@@ -142,7 +145,7 @@ pub trait Provider: Send + Sync + 'static {
     fn send<'a>(&'a self, req: ProviderRequest<'a>) -> SendFuture<'a>;
 
     /// The provider's native batch API, if it has one Switchyard speaks.
-    fn batch_api(&self) -> Option<&dyn BatchApi> {
+    fn native_batch(&self) -> Option<&dyn NativeBatch> {
         None
     }
 }

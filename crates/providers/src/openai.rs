@@ -107,7 +107,7 @@ impl OpenAiCompatible {
     }
 
     /// The upstream body, whether it streams, and the features dropped to write it.
-    fn body(
+    pub(crate) fn body(
         &self,
         req: &ProviderRequest<'_>,
     ) -> Result<(Vec<u8>, bool, Vec<String>), ProviderError> {
@@ -242,8 +242,8 @@ impl Provider for OpenAiCompatible {
     }
 
     /// batch: OpenAI itself has the Batch API; compatible servers and Azure are not assumed to.
-    fn batch_api(&self) -> Option<&dyn crate::BatchApi> {
-        (self.s.kind == ProviderKind::OpenAi).then_some(self as &dyn crate::BatchApi)
+    fn native_batch(&self) -> Option<&dyn crate::NativeBatch> {
+        (self.s.kind == ProviderKind::OpenAi).then_some(self as &dyn crate::NativeBatch)
     }
 }
 

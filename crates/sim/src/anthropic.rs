@@ -31,7 +31,7 @@ fn bad_request(message: &str) -> Response {
 }
 
 /// Checks the key (`x-api-key` or a bearer token) and the required `anthropic-version`.
-fn check_headers(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn check_headers(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
     if let Some(want) = &sim.config.api_key {
         let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
         let bearer = headers

@@ -77,7 +77,8 @@ pub struct SimConfig {
     pub api_key: Option<String>,
     pub defaults: Behaviour,
     pub models: HashMap<String, Behaviour>,
-    /// Polls of a Batch API batch that answer `in_progress` before it is `completed`.
+    /// Polls of a batch (OpenAI Batch API, Anthropic Message Batches, Gemini batch mode) that
+    /// answer it still running before it has ended.
     pub batch_polls: u32,
 }
 

@@ -21,14 +21,18 @@ use std::sync::Arc;
 const MEDIA_TOKENS: u64 = 258;
 
 /// An error in Google's shape.
-fn error(code: u16, status: &str, message: &str) -> Response {
+pub(crate) fn error(code: u16, status: &str, message: &str) -> Response {
     common::json_status(
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &json!({"error": {"code": code, "message": message, "status": status}}),
     )
 }
 
-fn check_key(sim: &Sim, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
+pub(crate) fn check_key(
+    sim: &Sim,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Option<Response> {
     let want = sim.config.api_key.as_ref()?;
     let key = headers
         .get("x-goog-api-key")
@@ -115,7 +119,21 @@ pub async fn call(
     if let Some(model) = call.strip_suffix(":batchEmbedContents") {
         return embed(&sim, model, &body).await;
     }
-    let (model, streaming, req) = match parse(&call, &body) {
+    if let Some(model) = call.strip_suffix(":batchGenerateContent") {
+        return crate::gemini_batch::create(&sim, model, &body).await;
+    }
+    generate(&sim, &call, &q, &body).await
+}
+
+/// `:generateContent` and `:streamGenerateContent` (`q`: the query, for `alt=sse`); also
+/// how the simulated batch mode answers each of its requests.
+pub(crate) async fn generate(
+    sim: &Arc<Sim>,
+    call: &str,
+    q: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
+    let (model, streaming, req) = match parse(call, body) {
         Ok(parsed) => parsed,
         Err((code, status, message)) => return error(code, status, &message),
     };
@@ -125,7 +143,7 @@ pub async fn call(
     }
     sim.count(&model);
     let b = sim.behaviour(&model);
-    if let Some(f) = common::draw_fault(&sim, &b).await {
+    if let Some(f) = common::draw_fault(sim, &b).await {
         return fault_response(f, &model, b.retry_after_s);
     }
     let disconnect = sim.draw() < b.disconnect_rate;
@@ -136,7 +154,7 @@ pub async fn call(
         prompt_tokens,
         cache::GEMINI_MIN_TOKENS,
     );
-    let cached_tokens = cache::automatic(&sim, &points);
+    let cached_tokens = cache::automatic(sim, &points);
     let ask = ask(&req, &model, prompt, b.max_output_tokens);
     let outcome = common::plan(&ask, sim.config.seed);
     let reply = Reply {

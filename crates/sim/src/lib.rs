@@ -1,20 +1,23 @@
 //! Simulated LLM providers that speak the real wire formats (OpenAI Chat Completions,
-//! Embeddings, Azure OpenAI deployment URLs, Anthropic Messages, Gemini generateContent) with a
-//! latency model and fault injection.
+//! Embeddings and Batch API, Azure OpenAI deployment URLs, Anthropic Messages and Message
+//! Batches, Gemini generateContent and batch mode) with a latency model and fault injection.
 //!
 //! Deterministic: the answer to a prompt depends only on the prompt, the model and the seed;
 //! faults are drawn from a seeded generator. Token counts derive from the input text.
 //! Tests, the demo and the benchmarks all run against it. Knows nothing of the gateway.
 
 mod anthropic;
+mod anthropic_batch;
 mod anthropic_reply;
 mod batch;
+mod batch_jobs;
 mod cache;
 mod chat;
 mod common;
 mod config;
 mod embeddings;
 mod gemini;
+mod gemini_batch;
 mod gemini_reply;
 mod gemini_signature;
 mod synth;
@@ -48,6 +51,8 @@ pub(crate) struct Sim {
     pub overrides: Mutex<HashMap<String, Behaviour>>,
     /// The simulated Batch API's files and batches.
     pub batches: Mutex<batch::Batches>,
+    /// The simulated Anthropic Message Batches and Gemini batch mode jobs.
+    pub jobs: Mutex<batch_jobs::Jobs>,
 }
 
 impl Sim {
@@ -93,6 +98,7 @@ pub fn router(config: SimConfig) -> Router {
         prefixes: Mutex::new(HashMap::new()),
         overrides: Mutex::new(HashMap::new()),
         batches: Mutex::new(batch::Batches::default()),
+        jobs: Mutex::new(batch_jobs::Jobs::default()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
@@ -112,7 +118,21 @@ pub fn router(config: SimConfig) -> Router {
         .route("/v1/batches/{id}", get(batch::retrieve))
         .route("/v1/batches/{id}/cancel", post(batch::cancel))
         .route("/v1/messages", post(anthropic::messages))
+        .route("/v1/messages/batches", post(anthropic_batch::create))
+        .route("/v1/messages/batches/{id}", get(anthropic_batch::retrieve))
+        .route(
+            "/v1/messages/batches/{id}/results",
+            get(anthropic_batch::results),
+        )
+        .route(
+            "/v1/messages/batches/{id}/cancel",
+            post(anthropic_batch::cancel),
+        )
         .route("/v1beta/models/{call}", post(gemini::call))
+        .route(
+            "/v1beta/batches/{call}",
+            get(gemini_batch::retrieve).post(gemini_batch::cancel),
+        )
         .route("/sim/stats", get(stats))
         .route("/sim/last", get(last))
         .route(

@@ -9,6 +9,7 @@
     reason = "each test binary uses a different part of this harness"
 )]
 
+pub mod batch;
 pub mod raw;
 
 use serde_json::Value;
