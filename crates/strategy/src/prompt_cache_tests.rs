@@ -1,4 +1,6 @@
 use super::*;
+use rust_decimal::Decimal;
+use switchyard_primitives::Money;
 use crate::report::{ReportOptions, build, render_markdown};
 use chrono::NaiveDate;
 use std::str::FromStr;
