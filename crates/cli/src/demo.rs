@@ -242,6 +242,6 @@ fn print_savings(r: &SavingsReport, table: &OnTheTable) {
     println!("  routing         not measured yet");
     print!("{}", crate::table_report::render(table));
     println!(
-        "  duplicates: extraction re-sends mails word for word and its route has no cache; batchable: the summarisation workload already goes through /v1/batches, but its Anthropic lines are run at list price"
+        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team)\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
     );
 }

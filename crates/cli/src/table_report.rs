@@ -52,7 +52,10 @@ pub fn render(t: &OnTheTable) -> String {
         ],
         vec![
             "batchable at the batch discount".into(),
-            format!("{} workloads", t.batchable.len()),
+            match t.batchable.len() {
+                1 => "1 workload".to_string(),
+                n => format!("{n} workloads"),
+            },
             table::usd(t.batchable_usd),
             list(&batchable),
         ],

@@ -3,7 +3,8 @@
 //! - **Duplicates**: successful production requests no cache answered whose fingerprint
 //!   (`Record::fingerprint`) matches a successful request on the same route in the 24 hours
 //!   before; priced at what they cost. The one figure here read from requests rather than a
-//!   rollup: the partial index on `fingerprint` finds each earlier twin with one seek.
+//!   rollup: the partial index on `fingerprint` finds each earlier twin with one seek. The
+//!   share is over the requests that could be compared (fingerprinted, or cache hits).
 //! - **Repeated prefixes**: the prompt-caching section's uncached repeats, priced at what a
 //!   cache read would have saved (`PromptCaching::missed_usd`).
 //! - **Batchable**: spend nobody waits on (a route or workload configured `batchable`, and
@@ -37,7 +38,9 @@ pub struct Batchable {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateLine {
     pub route: String,
-    /// Production requests on the route in the period (cache hits and errors included).
+    /// Production requests on the route in the period that carry a fingerprint (errors
+    /// included) or were served from a cache: records written before migration 9 and imported
+    /// ones cannot be compared and are left out.
     pub requests: u64,
     /// Of those, answered by a provider although a request with the same fingerprint had been
     /// answered on the route in the 24 hours before.
@@ -146,10 +149,13 @@ fn money(text: Option<String>) -> Result<Money, LedgerError> {
 
 /// Per route with traffic in `w`: its requests (rollup) and its uncached duplicates.
 fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, LedgerError> {
-    let (from, until) = w.hours();
+    let (from, until) = w.millis();
+    // The denominator: requests that could be compared (those with a fingerprint; records
+    // before migration 9 and imports have none) and cache hits.
     let mut stmt = conn.prepare_cached(
-        "SELECT route, SUM(requests) FROM rollup_hourly
-         WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0) GROUP BY route",
+        "SELECT route, COUNT(*) FROM requests
+         WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 OR shadow = 0)
+           AND (fingerprint IS NOT NULL OR cache IS NOT NULL) GROUP BY route",
     )?;
     let mut rows = stmt.query(params![from, until, w.include_shadow])?;
     let mut by_route: BTreeMap<String, DuplicateLine> = BTreeMap::new();
@@ -159,7 +165,6 @@ fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, Ledge
         line.route = route;
         line.requests += r.get::<_, i64>(1)?.max(0) as u64;
     }
-    let (from, until) = w.millis();
     let mut stmt = conn.prepare_cached(
         "SELECT r.route, r.cost_usd FROM requests r
          WHERE r.fingerprint IS NOT NULL AND r.ts_ms >= ?1 AND r.ts_ms < ?2
