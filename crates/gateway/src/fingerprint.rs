@@ -62,9 +62,8 @@ mod tests {
         assert_eq!(base, same);
         let other = chat(r#"{"model":"a","messages":[{"role":"user","content":"ho"}]}"#);
         assert_ne!(base, other);
-        let hotter = chat(
-            r#"{"model":"a","messages":[{"role":"user","content":"hi"}],"temperature":1}"#,
-        );
+        let hotter =
+            chat(r#"{"model":"a","messages":[{"role":"user","content":"hi"}],"temperature":1}"#);
         assert_ne!(base, hotter, "sampling parameters change the answer");
     }
 

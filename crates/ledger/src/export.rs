@@ -103,7 +103,9 @@ fn write_csv_row(out: &mut dyn Write, r: &Record) -> Result<(), LedgerError> {
             .map(|c| c.decimal().normalize().to_string())
             .unwrap_or_default(),
         r.batch.to_string(),
-        r.fingerprint.map(crate::Fingerprint::hex).unwrap_or_default(),
+        r.fingerprint
+            .map(crate::Fingerprint::hex)
+            .unwrap_or_default(),
     ];
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

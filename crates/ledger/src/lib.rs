@@ -27,13 +27,13 @@ pub mod table;
 mod window;
 
 pub use cascade::CascadeRow;
-pub use levers::{Levers, PeriodSavings, SavingsReport, levers, savings_report};
-pub use prompt_caching::{PromptCacheLine, PromptCaching};
 pub use export::{ExportFormat, export};
+pub use levers::{Levers, PeriodSavings, SavingsReport, levers, savings_report};
 pub use prefix::{PrefixRepeats, PromptPrefix, repeats as prefix_repeats};
+pub use prompt_caching::{PromptCacheLine, PromptCaching};
 pub use record::{
-    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, Fingerprint,
-    GATEWAY_SOURCE, Record, RecordKind,
+    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, Fingerprint, GATEWAY_SOURCE,
+    Record, RecordKind,
 };
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use savings::{Lever, LeverSavings, ROUTING_NOT_MEASURED, Savings};

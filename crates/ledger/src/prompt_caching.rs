@@ -150,7 +150,11 @@ pub fn analyse(rows: &[UsageRow], prefixes: &[PrefixRepeats], catalog: &Catalog)
 
 /// The section over `w`, read from the rollup and `prompt_prefixes`: production traffic
 /// only, whatever `w.include_shadow` says (shadow traffic is not the bill the section prices).
-pub fn load(conn: &Connection, catalog: &Catalog, w: &Window) -> Result<PromptCaching, LedgerError> {
+pub fn load(
+    conn: &Connection,
+    catalog: &Catalog,
+    w: &Window,
+) -> Result<PromptCaching, LedgerError> {
     let w = Window {
         include_shadow: false,
         ..*w

@@ -280,7 +280,11 @@ fn batchable_lines(
         }
     }
     let mut out: Vec<BatchableLine> = lines.into_values().collect();
-    out.sort_by(|a, b| b.saving_usd.cmp(&a.saving_usd).then(a.workload.cmp(&b.workload)));
+    out.sort_by(|a, b| {
+        b.saving_usd
+            .cmp(&a.saving_usd)
+            .then(a.workload.cmp(&b.workload))
+    });
     Ok(out)
 }
 

@@ -55,15 +55,26 @@ fn uncached_repeats_of_an_earlier_request_on_the_same_route_are_priced_duplicate
         asked("late", "chat", 1, (4, 15), "0.25"),
     ]);
     let t = table(&s, &Window::since(None), &Batchable::default());
-    let chat = t.duplicate_routes.iter().find(|d| d.route == "chat").unwrap();
+    let chat = t
+        .duplicate_routes
+        .iter()
+        .find(|d| d.route == "chat")
+        .unwrap();
     assert_eq!((chat.requests, chat.duplicates), (6, 1), "{chat:?}");
     assert_eq!(chat.cost_usd, usd("0.25"));
     assert_eq!(chat.share, Decimal::ONE / Decimal::from(6));
-    let faq = t.duplicate_routes.iter().find(|d| d.route == "faq").unwrap();
+    let faq = t
+        .duplicate_routes
+        .iter()
+        .find(|d| d.route == "faq")
+        .unwrap();
     assert_eq!(faq.duplicates, 0);
     assert_eq!((t.requests, t.duplicates), (7, 1));
     assert_eq!(t.duplicates_usd, usd("0.25"));
-    assert_eq!(t.total_usd, t.duplicates_usd + t.prefixes_usd + t.batchable_usd);
+    assert_eq!(
+        t.total_usd,
+        t.duplicates_usd + t.prefixes_usd + t.batchable_usd
+    );
 }
 
 #[test]
@@ -101,12 +112,24 @@ fn batchable_spend_is_priced_at_the_catalog_discount_less_what_a_batch_api_disco
         workloads: BTreeSet::new(),
     };
     let t = table(&s, &Window::since(None), &config);
-    let summaries = t.batchable.iter().find(|b| b.workload == "summaries").unwrap();
+    let summaries = t
+        .batchable
+        .iter()
+        .find(|b| b.workload == "summaries")
+        .unwrap();
     assert_eq!(summaries.why, "sent via /v1/batches");
-    assert_eq!(summaries.spend_usd, usd("1"), "the discounted line is left out");
+    assert_eq!(
+        summaries.spend_usd,
+        usd("1"),
+        "the discounted line is left out"
+    );
     assert_eq!(summaries.saving_usd, usd("0.5"));
     // `reports` and `live` share the workload `support`; only the batchable route's spend counts.
-    let support = t.batchable.iter().find(|b| b.workload == "support").unwrap();
+    let support = t
+        .batchable
+        .iter()
+        .find(|b| b.workload == "support")
+        .unwrap();
     assert_eq!(support.why, "route reports configured batchable");
     assert_eq!(support.spend_usd, usd("5"));
     assert_eq!(support.saving_usd, usd("1"));
@@ -131,7 +154,10 @@ fn repeated_prefixes_on_the_table_are_the_prompt_caching_misses() {
     let s = store(&[prefixed("p1", 1), prefixed("p2", 2), prefixed("p3", 3)]);
     let t = table(&s, &Window::since(None), &Batchable::default());
     let line = t.prefixes.iter().find(|p| p.workload == "support").unwrap();
-    assert_eq!((line.uncached_repeats, line.uncached_tokens), (2, 2_000_000));
+    assert_eq!(
+        (line.uncached_repeats, line.uncached_tokens),
+        (2, 2_000_000)
+    );
     // gpt-4o-mini: input 0.15, cached 0.075 per million: 0.075 saved per million repeated.
     assert_eq!(line.missed_usd, usd("0.150"));
     assert_eq!(t.prefixes_usd, line.missed_usd);
@@ -159,7 +185,11 @@ fn the_savings_report_nets_prompt_caching_and_adds_cascade_within_its_window() {
     let lever = |l: Lever| r.savings.levers.iter().find(|x| x.lever == l).unwrap();
     // Reads: 1M × (3.00 − 0.30) = 2.70; writes: 0.1M × (3.75 − 3.00) = 0.075.
     assert_eq!(lever(Lever::PromptCaching).saved_usd, usd("2.625"));
-    assert_eq!(lever(Lever::Cascade).requests, Some(1), "the later request is outside");
+    assert_eq!(
+        lever(Lever::Cascade).requests,
+        Some(1),
+        "the later request is outside"
+    );
     assert_eq!(lever(Lever::Cascade).saved_usd, usd("0.10"));
     assert!(!lever(Lever::Routing).measured);
     assert!(lever(Lever::Routing).note.is_some());
@@ -188,6 +218,9 @@ fn levers_cover_the_last_30_days_and_the_30_before() {
     };
     assert_eq!(cache(&l.periods[0]), Some((Some(1), "0.2".into())));
     assert_eq!(cache(&l.periods[1]), Some((Some(1), "0.2".into())));
-    assert_eq!(l.periods[0].window.until, Some(day(30) + chrono::Duration::days(1)));
+    assert_eq!(
+        l.periods[0].window.until,
+        Some(day(30) + chrono::Duration::days(1))
+    );
     assert_eq!(l.on_the_table.window, l.periods[0].window);
 }

@@ -70,7 +70,12 @@ fn savings_table(s: &mut String, l: &Levers) {
     let _ = write!(s, "| **total saved** |");
     for p in &l.periods {
         let saved = p.savings.saved_usd;
-        let _ = write!(s, " **{}** | **{}** |", usd(saved), pct(share(&p.savings, saved)));
+        let _ = write!(
+            s,
+            " **{}** | **{}** |",
+            usd(saved),
+            pct(share(&p.savings, saved))
+        );
     }
     let _ = write!(s, "\n| paid |");
     for p in &l.periods {

@@ -332,7 +332,10 @@ fn levers() -> switchyard_ledger::Levers {
 fn the_report_shows_savings_by_lever_per_period_and_what_is_still_on_the_table() {
     let (h, c, today) = fixture();
     let without = render_markdown(&build(&h, &c, today, &ReportOptions::default()), &[]);
-    assert!(without.contains("## Savings by lever\n\nNot computed"), "{without}");
+    assert!(
+        without.contains("## Savings by lever\n\nNot computed"),
+        "{without}"
+    );
     let opts = ReportOptions {
         levers: Some(levers()),
         ..Default::default()
@@ -346,7 +349,10 @@ fn the_report_shows_savings_by_lever_per_period_and_what_is_still_on_the_table()
         "{section}"
     );
     assert!(section.contains("| routing | not measured | — | not measured | — |"));
-    assert!(section.contains("- routing: not measured: no baseline."), "{section}");
+    assert!(
+        section.contains("- routing: not measured: no baseline."),
+        "{section}"
+    );
     let table = md.split("## Still on the table").nth(1).unwrap_or_default();
     assert!(
         table.contains("| Exact duplicates not served from cache: 10 of 40 requests (25.0%) | extract 10 of 40 | $1.50 |"),
