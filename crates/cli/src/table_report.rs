@@ -12,6 +12,17 @@ fn percent(d: rust_decimal::Decimal) -> String {
 
 /// The section as text.
 pub fn render(t: &OnTheTable) -> String {
+    format!(
+        "\nStill on the table (what the levers could still save, priced):\n{}",
+        table::render(
+            &["opportunity", "measure", "priced", "where"],
+            &rows(t),
+            &[2]
+        )
+    )
+}
+
+fn rows(t: &OnTheTable) -> Vec<Vec<String>> {
     let dup_routes: Vec<String> = t
         .duplicate_routes
         .iter()
@@ -32,7 +43,7 @@ pub fn render(t: &OnTheTable) -> String {
             v.join(", ")
         }
     };
-    let body = vec![
+    vec![
         vec![
             "exact duplicates, uncached".into(),
             format!(
@@ -65,11 +76,7 @@ pub fn render(t: &OnTheTable) -> String {
             table::usd(t.total_usd),
             String::new(),
         ],
-    ];
-    format!(
-        "\nStill on the table (what the levers could still save, priced):\n{}",
-        table::render(&["opportunity", "measure", "priced", "where"], &body, &[2])
-    )
+    ]
 }
 
 #[cfg(test)]

@@ -43,30 +43,7 @@ fn savings_table(s: &mut String, l: &Levers) {
         rule.push_str("--:|--:|");
     }
     let _ = writeln!(s, "{head}\n{rule}");
-    let Some(first) = l.periods.first() else {
-        return;
-    };
-    let mut notes = Vec::new();
-    for (i, lever) in first.savings.levers.iter().enumerate() {
-        let _ = write!(s, "| {} |", lever.lever.label());
-        for p in &l.periods {
-            match p.savings.levers.get(i).filter(|x| x.measured) {
-                Some(x) => {
-                    let _ = write!(
-                        s,
-                        " {} | {} |",
-                        usd(x.saved_usd),
-                        pct(share(&p.savings, x.saved_usd))
-                    );
-                }
-                None => s.push_str(" not measured | — |"),
-            }
-        }
-        s.push('\n');
-        if let Some(n) = lever.note.as_deref().filter(|_| !lever.measured) {
-            notes.push(format!("{}: {n}", lever.lever.label()));
-        }
-    }
+    let notes = lever_rows(s, l);
     let _ = write!(s, "| **total saved** |");
     for p in &l.periods {
         let saved = p.savings.saved_usd;
@@ -89,6 +66,35 @@ fn savings_table(s: &mut String, l: &Levers) {
         s,
         "\nPrompt caching is net of the cache-write premium; cascade is against always asking the top tier; batch is the provider batch APIs' discount (docs/caching.md, docs/strategy.md).\n"
     );
+}
+
+/// One row per lever, a column pair per period; returns the notes of levers not measured.
+fn lever_rows(s: &mut String, l: &Levers) -> Vec<String> {
+    let Some(first) = l.periods.first() else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for (i, lever) in first.savings.levers.iter().enumerate() {
+        let _ = write!(s, "| {} |", lever.lever.label());
+        for p in &l.periods {
+            match p.savings.levers.get(i).filter(|x| x.measured) {
+                Some(x) => {
+                    let _ = write!(
+                        s,
+                        " {} | {} |",
+                        usd(x.saved_usd),
+                        pct(share(&p.savings, x.saved_usd))
+                    );
+                }
+                None => s.push_str(" not measured | — |"),
+            }
+        }
+        s.push('\n');
+        if let Some(n) = lever.note.as_deref().filter(|_| !lever.measured) {
+            notes.push(format!("{}: {n}", lever.lever.label()));
+        }
+    }
+    notes
 }
 
 fn on_the_table(s: &mut String, t: &OnTheTable) {
@@ -131,6 +137,10 @@ fn on_the_table(s: &mut String, t: &OnTheTable) {
         or_none(&prefixes),
         usd(t.prefixes_usd)
     );
+    batchable_row(s, t);
+}
+
+fn batchable_row(s: &mut String, t: &OnTheTable) {
     let batchable: Vec<String> = t
         .batchable
         .iter()
