@@ -149,24 +149,12 @@ fn money(text: Option<String>) -> Result<Money, LedgerError> {
 
 /// Per route with traffic in `w`: its requests (rollup) and its uncached duplicates.
 fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, LedgerError> {
+    let mut by_route = comparable(conn, w)?;
     let (from, until) = w.millis();
-    // The denominator: requests that could be compared (those with a fingerprint; records
-    // before migration 9 and imports have none) and cache hits.
+    // The partial index, not the time index: it holds only the fingerprinted rows (a ledger
+    // of imports or of records before migration 9 has none to scan).
     let mut stmt = conn.prepare_cached(
-        "SELECT route, COUNT(*) FROM requests
-         WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 OR shadow = 0)
-           AND (fingerprint IS NOT NULL OR cache IS NOT NULL) GROUP BY route",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    let mut by_route: BTreeMap<String, DuplicateLine> = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        let route: String = r.get(0)?;
-        let line = by_route.entry(route.clone()).or_default();
-        line.route = route;
-        line.requests += r.get::<_, i64>(1)?.max(0) as u64;
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.route, r.cost_usd FROM requests r
+        "SELECT r.route, r.cost_usd FROM requests r INDEXED BY requests_fingerprint
          WHERE r.fingerprint IS NOT NULL AND r.ts_ms >= ?1 AND r.ts_ms < ?2
            AND r.cache IS NULL AND r.status BETWEEN 200 AND 299 AND (?3 OR r.shadow = 0)
            AND EXISTS (SELECT 1 FROM requests e
@@ -193,6 +181,41 @@ fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, Ledge
         .collect();
     out.sort_by(|a, b| b.cost_usd.cmp(&a.cost_usd).then(a.route.cmp(&b.route)));
     Ok(out)
+}
+
+/// The denominator per route: requests that could be compared (those with a fingerprint;
+/// records before migration 9 and imports have none), from the partial index alone, and cache
+/// hits, from the rollup.
+fn comparable(
+    conn: &Connection,
+    w: &Window,
+) -> Result<BTreeMap<String, DuplicateLine>, LedgerError> {
+    let mut by_route: BTreeMap<String, DuplicateLine> = BTreeMap::new();
+    let mut add = |route: String, n: i64| {
+        let line = by_route.entry(route.clone()).or_default();
+        line.route = route;
+        line.requests += n.max(0) as u64;
+    };
+    let (from, until) = w.millis();
+    let mut stmt = conn.prepare_cached(
+        "SELECT route, COUNT(*) FROM requests INDEXED BY requests_fingerprint
+         WHERE fingerprint IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 AND (?3 OR shadow = 0)
+           AND cache IS NULL GROUP BY route",
+    )?;
+    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
+    while let Some(r) = rows.next()? {
+        add(r.get(0)?, r.get(1)?);
+    }
+    let (from, until) = w.hours();
+    let mut stmt = conn.prepare_cached(
+        "SELECT route, SUM(exact_hits + semantic_hits) FROM rollup_hourly
+         WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0) GROUP BY route",
+    )?;
+    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
+    while let Some(r) = rows.next()? {
+        add(r.get(0)?, r.get(1)?);
+    }
+    Ok(by_route)
 }
 
 /// (workload, route, provider, model): a rollup cell's identity for the batch figures.
