@@ -1,22 +1,9 @@
 //! The "prompt caching" section of `switchyard ledger summary`: per workload, the cache-read
 //! share of prompt tokens, what the reads saved, and the repeated prefixes sent uncached
-//! (`switchyard_strategy::prompt_cache` computes it; this only lays it out).
+//! (`switchyard_ledger::prompt_caching` computes it; this only lays it out).
 
 use crate::table;
-use switchyard_catalog::Catalog;
-use switchyard_ledger::SqliteStore;
-use switchyard_strategy::prompt_cache::{self, PromptCaching};
-use switchyard_strategy::source::History;
-
-/// The section for the production traffic from `since`, priced with `catalog`.
-pub fn load(
-    store: &SqliteStore,
-    catalog: &Catalog,
-    since: Option<chrono::NaiveDate>,
-) -> anyhow::Result<PromptCaching> {
-    let history = History::load(store.connection(), since)?;
-    Ok(prompt_cache::analyse(&history, catalog))
-}
+use switchyard_ledger::PromptCaching;
 
 pub fn render(p: &PromptCaching) -> String {
     let mut out = String::from("\nprompt caching\n");

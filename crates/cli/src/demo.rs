@@ -3,14 +3,16 @@
 //! ledger's spend per workload and provider and its savings by lever. Leaves the ledger in place.
 
 use crate::demo_traffic::{TEAMS, request};
-use crate::ledger_cmd::{SavingsReport, render_summary, savings_report};
+use crate::ledger_cmd::render_summary;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use switchyard_gateway::Config;
-use switchyard_ledger::{Dimension, LedgerStore, SqliteStore, SummaryQuery};
+use switchyard_ledger::{
+    Dimension, LedgerStore, OnTheTable, SavingsReport, SqliteStore, SummaryQuery, Window,
+};
 use switchyard_providers::HttpClient;
 use switchyard_sim::SimConfig;
 
@@ -97,7 +99,16 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         since: Some(today),
         include_shadow: false,
     };
-    let savings = savings_report(&store, &built.gateway.catalog(), &query)?;
+    let catalog = built.gateway.catalog();
+    let window = Window::from(&query);
+    let savings = switchyard_ledger::savings_report(store.connection(), &catalog, &window)?;
+    let table = switchyard_ledger::table::on_the_table(
+        store.connection(),
+        &catalog,
+        &window,
+        &built.gateway.batchable(),
+        &savings.prompt_caching,
+    )?;
     let history = crate::history::write(&mut store, &built.gateway.catalog(), today)?;
     println!(
         "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.",
@@ -121,7 +132,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         "Nightly batch {}: {} with {} lines answered, {} failed.",
         batch.id, batch.status, batch.completed, batch.failed
     );
-    print_savings(&savings);
+    print_savings(&savings, &table);
     println!(
         "\nLedger: {} ({} records). Next:",
         args.ledger.display(),
@@ -202,7 +213,7 @@ async fn send(client: &HttpClient, base: &str, i: usize) -> anyhow::Result<bool>
 }
 
 /// The savings table (`ledger summary`'s own) and what turned each lever on in this run.
-fn print_savings(r: &SavingsReport) {
+fn print_savings(r: &SavingsReport, table: &OnTheTable) {
     print!("{}", crate::savings_table::render(&r.savings));
     let escalated: u64 = r.cascade.iter().map(|c| c.escalated).sum();
     let cascaded: u64 = r.cascade.iter().map(|c| c.requests).sum();
@@ -214,7 +225,7 @@ fn print_savings(r: &SavingsReport) {
     );
     println!(
         "  prompt caching  code-review: {:.0}% of its prompt tokens read from Anthropic's cache, net of the write premium",
-        r.caching
+        r.prompt_caching
             .lines
             .iter()
             .find(|l| l.workload == "code-review")
@@ -229,4 +240,8 @@ fn print_savings(r: &SavingsReport) {
         "  batch           summarize-nightly and summarize: lines sent through OpenAI's Batch API and Anthropic's Message Batches at their discount (lines run by the gateway itself save nothing)"
     );
     println!("  routing         not measured yet");
+    print!("{}", crate::table_report::render(table));
+    println!(
+        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team)\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
+    );
 }

@@ -6,7 +6,8 @@
 //! - code review (Anthropic prompt caching): a long, stable review policy and tools ahead of a
 //!   conversation of several turns, sent by an Anthropic client;
 //! - classification (cascade): a JSON label from the cheap tier, escalated when it is invalid;
-//! - summarisation, extraction (shadow traffic), embeddings: as before, no lever.
+//! - summarisation, extraction (shadow traffic), embeddings: as before, no lever; extraction
+//!   repeats itself word for word (a job retrying), what "still on the table" prices.
 //!
 //! Must not know how the gateway serves any of it: it only writes request bodies.
 
@@ -191,13 +192,18 @@ fn classify(i: usize) -> Request {
     )
 }
 
+/// An order mail to extract fields from. The job re-sends mails it already extracted (retries
+/// after client timeouts): ten distinct mails, each sent again word for word every 100
+/// requests, on a route without a cache, which "still on the table" prices as duplicates.
 fn extract(i: usize) -> Request {
-    let topic = TOPICS[i % TOPICS.len()];
+    let mail = (i / 20) % 5 * 20 + i % 20;
+    let topic = TOPICS[mail % TOPICS.len()];
+    let order = 20_000 + mail;
     (
         "/v1/chat/completions",
         json!({
             "model": "extract",
-            "messages": [{"role": "user", "content": format!("Extract the customer name and order id as JSON: 'Jane Doe wrote about order {} and {topic}.'", 20_000 + i)}],
+            "messages": [{"role": "user", "content": format!("Extract the customer name and order id as JSON: 'Jane Doe wrote about order {order} and {topic}.'")}],
             "response_format": {"type": "json_object"},
             "max_tokens": 60
         }),

@@ -640,6 +640,7 @@ fn adhoc_route(config: &mut Config, name: &str) -> anyhow::Result<String> {
         prompt_cache: Default::default(),
         cascade: None,
         cache: None,
+        batchable: false,
     });
     Ok(name.to_string())
 }

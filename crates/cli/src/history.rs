@@ -223,6 +223,7 @@ fn record(
         cache: None,
         saved_usd: None,
         batch: false,
+        fingerprint: None,
     }
 }
 

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    CascadeRow, Dimension, ExportFormat, LedgerStore, Lever, Savings, SqliteStore, SummaryQuery,
-    SummaryRow,
+    Batchable, Dimension, ExportFormat, LedgerStore, SavingsReport, SqliteStore, SummaryQuery,
+    SummaryRow, Window,
 };
-use switchyard_strategy::prompt_cache::PromptCaching;
 
 #[derive(clap::Args, Clone)]
 pub struct Source {
@@ -116,39 +115,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             include_shadow,
             json,
         } => {
-            let store = source.open()?;
             let since = since.as_deref().map(parse_since).transpose()?;
             let query = SummaryQuery {
                 by,
                 since,
                 include_shadow,
             };
-            let rows = store.summary(&query)?;
-            let config = source.config.load()?;
-            let catalog = switchyard_catalog::Catalog::load(
-                &config.catalog.files,
-                &config.catalog.litellm_files,
-            )?;
-            let SavingsReport {
-                savings,
-                caching,
-                cascade,
-            } = savings_report(&store, &catalog, &query)?;
-            if json {
-                let mut out = serde_json::json!({
-                    "rows": rows,
-                    "savings_by_lever": savings,
-                    "prompt_caching": caching,
-                    "cascade": cascade,
-                });
-                switchyard_strategy::rounding::round_json(&mut out);
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            } else {
-                print!("{}", render_summary(by, &rows));
-                print!("{}", crate::savings_table::render(&savings));
-                print!("{}", crate::caching_table::render(&caching));
-                print!("{}", crate::cascade_report::render(&cascade));
-            }
+            summary(&source, &query, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -184,43 +157,60 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// "Savings by lever" with every lever the ledger measures filled in, and the two sections
-/// that explain its prompt caching and cascade rows (`ledger summary` and `demo` print it).
-pub struct SavingsReport {
-    pub savings: Savings,
-    pub caching: PromptCaching,
-    pub cascade: Vec<CascadeRow>,
+/// `ledger summary`: the table, then savings by lever with its prompt-caching and cascade
+/// sections, then still on the table (all from `switchyard_ledger`; this only lays them out).
+fn summary(source: &Source, query: &SummaryQuery, json: bool) -> anyhow::Result<()> {
+    let store = source.open()?;
+    let rows = store.summary(query)?;
+    let config = source.config.load()?;
+    let catalog =
+        switchyard_catalog::Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
+    let window = Window::from(query);
+    let report = switchyard_ledger::savings_report(store.connection(), &catalog, &window)?;
+    let table = switchyard_ledger::table::on_the_table(
+        store.connection(),
+        &catalog,
+        &window,
+        &batchable(&config),
+        &report.prompt_caching,
+    )?;
+    let SavingsReport {
+        savings,
+        prompt_caching: caching,
+        cascade,
+        ..
+    } = report;
+    if json {
+        let mut out = serde_json::json!({
+            "rows": rows,
+            "savings_by_lever": savings,
+            "prompt_caching": caching,
+            "cascade": cascade,
+            "still_on_the_table": table,
+        });
+        switchyard_strategy::rounding::round_json(&mut out);
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", render_summary(query.by, &rows));
+        print!("{}", crate::savings_table::render(&savings));
+        print!("{}", crate::caching_table::render(&caching));
+        print!("{}", crate::cascade_report::render(&cascade));
+        print!("{}", crate::table_report::render(&table));
+    }
+    Ok(())
 }
 
-/// The rollup's levers (caches) and batch come from the store; prompt caching is priced here
-/// from the token kinds, net of the write premium, and cascade from its report.
-pub fn savings_report(
-    store: &SqliteStore,
-    catalog: &switchyard_catalog::Catalog,
-    query: &SummaryQuery,
-) -> anyhow::Result<SavingsReport> {
-    let mut savings = store.savings(query)?;
-    let caching = crate::caching_table::load(store, catalog, query.since)?;
-    let from = query
-        .since
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-    let cascade = store.cascade(from)?;
-    savings.record(
-        Lever::PromptCaching,
-        None,
-        caching.saved_usd - caching.write_premium_usd,
-    );
-    savings.record(
-        Lever::Cascade,
-        Some(cascade.iter().map(|r| r.requests).sum()),
-        cascade.iter().map(|r| r.saved_usd()).sum(),
-    );
-    Ok(SavingsReport {
-        savings,
-        caching,
-        cascade,
-    })
+/// The routes the config marks `batchable = true` (the savings ledger's "still on the table").
+pub fn batchable(config: &switchyard_gateway::Config) -> Batchable {
+    Batchable {
+        routes: config
+            .routes
+            .iter()
+            .filter(|r| r.batchable)
+            .map(|r| r.name.clone())
+            .collect(),
+        workloads: Default::default(),
+    }
 }
 
 /// Exit code when the file has bad rows (nothing was imported).

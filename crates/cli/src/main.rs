@@ -21,6 +21,7 @@ mod serve;
 mod sim_cmd;
 mod strategy_cmd;
 mod table;
+mod table_report;
 
 use clap::{Parser, Subcommand};
 

@@ -65,6 +65,22 @@ impl Input {
     }
 }
 
+impl Input {
+    /// The savings ledger for the report: savings by lever per 30-day period and what is still
+    /// on the table, read by the ledger crate (the config says which routes are batchable).
+    pub(crate) fn levers(&self, l: &Loaded) -> anyhow::Result<switchyard_ledger::Levers> {
+        let config = self.config.load()?;
+        let store = SqliteStore::open_existing(&self.ledger_path()?)?;
+        let batchable = crate::ledger_cmd::batchable(&config);
+        Ok(switchyard_ledger::levers(
+            store.connection(),
+            &l.catalog,
+            l.today,
+            &batchable,
+        )?)
+    }
+}
+
 /// `[strategy.effort]` from the config, over the documented defaults.
 pub fn effort_model(config: &switchyard_gateway::Config) -> anyhow::Result<lockin::EffortModel> {
     match config.strategy.get("effort") {
@@ -206,6 +222,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 contracts,
                 triggers,
                 evidence: l.evidence.clone(),
+                levers: Some(input.levers(&l)?),
             };
             let data = report::build(&l.history, &l.catalog, l.today, &opts);
             let changes = std::fs::read_to_string(&snapshot)

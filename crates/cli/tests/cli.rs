@@ -548,6 +548,26 @@ fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and
         "{}",
         r.stdout
     );
+    // Still on the table, priced: extraction repeats itself on a route without a cache, and
+    // the summarisation workload's Anthropic batch lines ran at list price.
+    let table = r
+        .stdout
+        .split("Still on the table")
+        .nth(1)
+        .unwrap_or_default();
+    for line in [
+        "exact duplicates, uncached",
+        "batchable at the batch discount",
+        "TOTAL",
+    ] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(line))
+            .unwrap_or_default();
+        let priced = row.split_whitespace().find(|c| c.starts_with('$'));
+        assert!(priced.is_some_and(|s| dollars(s) > 0.0), "{line}: {table}");
+    }
+    assert!(table.contains("extract "), "{table}");
     // `ledger summary` reads the same levers from the ledger the demo left.
     let r = run(
         &dir,
@@ -576,4 +596,25 @@ fn the_demo_shows_a_positive_saving_for_every_lever_it_turns_on_in_its_table_and
     // requests; such a line falls back to the pipeline at list price and saves nothing.
     let discounted = batch["requests"].as_u64().unwrap_or(0);
     assert!((17..=20).contains(&discounted), "{batch}");
+    let routing = levers.iter().find(|l| l["lever"] == "routing").unwrap();
+    assert_eq!(routing["measured"], false, "{routing}");
+    assert!(routing["note"].is_string(), "{routing}");
+    let t = &v["still_on_the_table"];
+    let routes = t["duplicate_routes"].as_array().unwrap();
+    let extract = routes.iter().find(|d| d["route"] == "extract").unwrap();
+    // 20 extraction requests of 10 distinct mails: up to 10 uncached duplicates (fewer if
+    // the simulator failed one).
+    let dups = extract["duplicates"].as_u64().unwrap_or(0);
+    assert!((1..=10).contains(&dups), "{extract}");
+    assert_eq!(extract["requests"], 20, "{extract}");
+    let share: f64 = t["duplicate_share"].as_str().unwrap().parse().unwrap();
+    assert!(share > 0.0 && share < 1.0, "{t}");
+    let duplicates: u64 = routes.iter().filter_map(|d| d["duplicates"].as_u64()).sum();
+    assert_eq!(t["duplicates"].as_u64(), Some(duplicates), "{t}");
+    let batchable = t["batchable"].as_array().unwrap();
+    let summaries = batchable
+        .iter()
+        .find(|b| b["workload"] == "summarization")
+        .unwrap();
+    assert_eq!(summaries["why"], "sent via /v1/batches", "{summaries}");
 }

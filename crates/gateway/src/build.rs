@@ -340,6 +340,7 @@ fn assemble(
                 workload: r.workload.clone(),
                 observer,
                 openai_cache_key: r.prompt_cache.openai_key,
+                batchable: r.batchable,
                 cascade: r.cascade.clone(),
                 cache: r.cache.clone().map(|policy| {
                     let targets = r

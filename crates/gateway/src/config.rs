@@ -215,6 +215,9 @@ pub struct RouteConfig {
     pub cascade: Option<std::sync::Arc<crate::cascade::CascadePolicy>>,
     /// `[routes.cache]`: the exact response cache; `None` (the default): off.
     pub cache: Option<crate::cache::config::RoutePolicy>,
+    /// `batchable = true`: nobody waits on this route's answers, so the savings ledger's
+    /// "still on the table" prices its spend at the batch discount. Changes no request.
+    pub batchable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -334,6 +337,7 @@ struct RawRoute {
     #[serde(default)]
     targets: Vec<RawTarget>,
     cache: Option<crate::cache::config::RawRoutePolicy>,
+    batchable: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -1142,6 +1146,7 @@ fn validate_route(
         prompt_cache,
         cascade,
         cache,
+        batchable: raw.batchable.unwrap_or(false),
     }
 }
 

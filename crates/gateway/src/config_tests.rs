@@ -311,3 +311,31 @@ type = "json-valid"
         );
     }
 }
+
+#[test]
+fn a_route_is_batchable_only_when_it_says_so() {
+    let c = Config::from_toml(
+        r#"
+[providers.openai]
+kind = "openai"
+[[routes]]
+name = "nightly"
+batchable = true
+targets = [{ provider = "openai", model = "gpt-4o-mini" }]
+[[routes]]
+name = "chat"
+targets = [{ provider = "openai", model = "gpt-4o-mini" }]
+"#,
+    )
+    .unwrap();
+    let flags: Vec<(&str, bool)> = c
+        .routes
+        .iter()
+        .map(|r| (r.name.as_str(), r.batchable))
+        .collect();
+    assert_eq!(flags, [("nightly", true), ("chat", false)]);
+    let bad = Config::from_toml(
+        "[providers.openai]\nkind = \"openai\"\n[[routes]]\nname = \"n\"\nbatchable = \"yes\"\ntargets = [{ provider = \"openai\", model = \"m\" }]\n",
+    );
+    assert!(bad.is_err(), "a batchable that is not a boolean is refused");
+}

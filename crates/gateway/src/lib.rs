@@ -29,6 +29,7 @@ pub mod config;
 mod deferred;
 mod error;
 mod failure;
+mod fingerprint;
 mod governance;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
@@ -83,6 +84,9 @@ pub struct RouteMeta {
     pub(crate) cascade: Option<Arc<cascade::CascadePolicy>>,
     /// The route's exact cache, when `[routes.cache]` turns it on.
     pub(crate) cache: Option<Arc<cache::RouteCache>>,
+    /// `batchable = true`: nobody waits on its answers (the savings ledger's "still on the
+    /// table").
+    pub batchable: bool,
 }
 
 /// The assembled gateway. Cheap to clone; every clone shares one state.
@@ -204,6 +208,20 @@ impl Gateway {
     /// The ledger file, for read-only consumers (the strategy API).
     pub fn ledger_path(&self) -> &std::path::Path {
         &self.inner.ledger_path
+    }
+
+    /// The routes configured `batchable = true`, for the savings ledger's "still on the table".
+    pub fn batchable(&self) -> switchyard_ledger::Batchable {
+        switchyard_ledger::Batchable {
+            routes: self
+                .live()
+                .route_meta
+                .iter()
+                .filter(|(_, m)| m.batchable)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            workloads: Default::default(),
+        }
     }
 
     /// Whether `[strategy] api = true` turned the `/v1/strategy/*` endpoints on.

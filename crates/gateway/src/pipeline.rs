@@ -170,6 +170,7 @@ impl Gateway {
         rec.streamed = shape.streamed;
         rec.features = shape.features;
         rec.prefix = shape.prefix;
+        rec.fingerprint = Some(C::fingerprint(&req, &body));
         let call = Call {
             route: &route,
             payload: C::payload(&req, &body, ctx),

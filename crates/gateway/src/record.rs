@@ -58,6 +58,7 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
             .map(|_| switchyard_ledger::CACHE_EXACT.to_string()),
         saved_usd: ctx.partial_saving,
         batch: ctx.batch,
+        fingerprint: None,
     }
 }
 

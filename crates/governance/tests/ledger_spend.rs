@@ -46,6 +46,7 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         cache: None,
         saved_usd: None,
         batch: false,
+        fingerprint: None,
     }
 }
 

@@ -7,13 +7,13 @@
 use crate::LedgerError;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use switchyard_primitives::Money;
 
 /// One cascade route's figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CascadeRow {
     pub route: String,
     /// Client requests the route served (shadow traffic excluded).
@@ -48,12 +48,20 @@ pub(crate) fn report(
     conn: &Connection,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<CascadeRow>, LedgerError> {
+    let from = since.map_or(i64::MIN, |s| s.timestamp_millis());
+    report_between(conn, (from, i64::MAX))
+}
+
+/// The report over `[from, until)` in `ts_ms`, production traffic only.
+pub(crate) fn report_between(
+    conn: &Connection,
+    (from, until): (i64, i64),
+) -> Result<Vec<CascadeRow>, LedgerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT route, cascade_tier, cost_usd, cascade_baseline_usd FROM requests \
-         WHERE cascade_tier IS NOT NULL AND ts_ms >= ?1 AND shadow = 0",
+         WHERE cascade_tier IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 AND shadow = 0",
     )?;
-    let from = since.map_or(i64::MIN, |s| s.timestamp_millis());
-    let mut rows = stmt.query(params![from])?;
+    let mut rows = stmt.query(params![from, until])?;
     let mut by_route: BTreeMap<String, CascadeRow> = BTreeMap::new();
     while let Some(row) = rows.next()? {
         let route: String = row.get(0)?;

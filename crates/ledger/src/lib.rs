@@ -3,7 +3,9 @@
 //! Owns [`Record`], the [`LedgerStore`] trait with its SQLite backend and migrations, the
 //! hourly rollup that keeps summaries fast on millions of records, the batching [`Recorder`]
 //! that keeps writes off the request path, CSV/JSONL export, and the import of existing usage
-//! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports).
+//! history ([`import`]: our own export, LiteLLM spend logs, OpenAI and Anthropic usage reports),
+//! and the savings ledger ([`savings_report`], [`levers`], [`table`]: savings by lever and
+//! what is still on the table, priced with the catalog).
 //! Must never know about HTTP or routing.
 
 pub mod batch;
@@ -11,7 +13,9 @@ mod cascade;
 mod columns;
 mod export;
 pub mod import;
+mod levers;
 mod prefix;
+pub mod prompt_caching;
 mod record;
 mod recorder;
 mod rollup;
@@ -19,18 +23,24 @@ mod savings;
 mod schema;
 mod sqlite;
 mod summary;
+pub mod table;
+mod window;
 
 pub use cascade::CascadeRow;
 pub use export::{ExportFormat, export};
+pub use levers::{Levers, PeriodSavings, SavingsReport, levers, savings_report};
 pub use prefix::{PrefixRepeats, PromptPrefix, repeats as prefix_repeats};
+pub use prompt_caching::{PromptCacheLine, PromptCaching};
 pub use record::{
-    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, GATEWAY_SOURCE, Record,
-    RecordKind,
+    Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, Fingerprint, GATEWAY_SOURCE,
+    Record, RecordKind,
 };
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
-pub use savings::{Lever, LeverSavings, Savings};
+pub use savings::{Lever, LeverSavings, ROUTING_NOT_MEASURED, Savings};
 pub use sqlite::SqliteStore;
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
+pub use table::{Batchable, OnTheTable};
+pub use window::Window;
 
 /// Storage failures. Each says what to check.
 #[derive(Debug, thiserror::Error)]

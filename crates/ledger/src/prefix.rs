@@ -98,17 +98,27 @@ pub fn repeats(
     since: Option<NaiveDate>,
     include_shadow: bool,
 ) -> Result<Vec<PrefixRepeats>, LedgerError> {
-    let since = since
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let mut stmt = conn.prepare(
+    let w = crate::Window {
+        include_shadow,
+        ..crate::Window::since(since)
+    };
+    repeats_in(conn, &w)
+}
+
+/// [`repeats`] over any [`crate::Window`].
+pub(crate) fn repeats_in(
+    conn: &Connection,
+    w: &crate::Window,
+) -> Result<Vec<PrefixRepeats>, LedgerError> {
+    let (from, until) = w.hours();
+    let mut stmt = conn.prepare_cached(
         "SELECT workload, provider, model, SUM(requests),
                 SUM(MAX(requests - 1 - cached_requests, 0)),
                 SUM(MAX(requests - 1 - cached_requests, 0) * prefix_tokens / requests)
-         FROM prompt_prefixes WHERE hour >= ?1 AND (?2 OR shadow = 0)
+         FROM prompt_prefixes WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0)
          GROUP BY 1, 2, 3",
     )?;
-    let mut rows = stmt.query(params![since, include_shadow])?;
+    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let n = |i: usize| -> rusqlite::Result<u64> { r.get::<_, i64>(i).map(|v| v.max(0) as u64) };

@@ -146,6 +146,46 @@ pub struct Record {
     /// provider's own batch API carried it, it is priced with the catalog's batch discount.
     #[serde(default)]
     pub batch: bool,
+    /// XXH3-128 of what determines the answer (see [`Fingerprint`]): two records on one route
+    /// with the same fingerprint asked the same thing, which is how "still on the table"
+    /// finds exact duplicates that no cache answered. `None` on records without one (cache
+    /// hits, imports of other formats, records before migration 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+}
+
+/// A request's answer-determining bytes hashed with XXH3-128, stored and exported as 32 hex
+/// digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub u128);
+
+impl Fingerprint {
+    /// As stored: 32 lowercase hex digits.
+    pub fn hex(self) -> String {
+        format!("{:032x}", self.0)
+    }
+
+    /// The inverse of [`Fingerprint::hex`]; `None` unless 1 to 32 hex digits.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.is_empty() || text.len() > 32 {
+            return None;
+        }
+        u128::from_str_radix(text, 16).ok().map(Fingerprint)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Fingerprint::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("a fingerprint is 32 hex digits"))
+    }
 }
 
 /// How a cascade route served one request.

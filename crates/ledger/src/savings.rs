@@ -7,14 +7,14 @@
 //! so the table already has its place. Must never know how a lever works, only what the
 //! rollup says it saved.
 
-use crate::{LedgerError, SummaryQuery};
+use crate::{LedgerError, Window};
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use switchyard_primitives::Money;
 
 /// One way Switchyard cuts the bill, in the order the report lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lever {
     /// The exact response cache (`Record::cache = "exact"`).
@@ -28,9 +28,17 @@ pub enum Lever {
     /// The batch APIs' discount: on each line a provider's batch API answered, its list price
     /// minus the discounted cost recorded (`Record::saved_usd` with `batch = true`).
     Batch,
-    /// Routing to a cheaper target than the route's first.
+    /// Routing to a cheaper target than the route's first: not measured (see
+    /// [`ROUTING_NOT_MEASURED`]).
     Routing,
 }
+
+/// Why the routing lever has no figure. The saving would be what was served against what the
+/// route's first target would have cost, but a record names only the target that answered and
+/// the ones tried: the route's target list at the time is not kept, and pricing history
+/// against today's config would credit or charge routing for every route edited since. A
+/// cascade route's own baseline is recorded, and is the cascade lever.
+pub const ROUTING_NOT_MEASURED: &str = "not measured: the ledger does not keep each route's target list at the time of a request, so what its first target would have cost cannot be priced honestly (a cascade's top-tier baseline is kept: the cascade row)";
 
 impl Lever {
     pub const ALL: [Lever; 6] = [
@@ -55,7 +63,7 @@ impl Lever {
 }
 
 /// What one lever saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeverSavings {
     pub lever: Lever,
     /// Whether this build records the lever's saving; `false`: not measured yet (the other
@@ -65,10 +73,13 @@ pub struct LeverSavings {
     /// the saving is not counted per request (prompt caching is priced per token).
     pub requests: Option<u64>,
     pub saved_usd: Money,
+    /// Why a lever is not measured (`measured = false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Savings by lever over a period, beside what was spent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Savings {
     /// What the period's requests cost (cache hits cost nothing).
     pub spent_usd: Money,
@@ -83,6 +94,7 @@ impl Savings {
     pub fn record(&mut self, lever: Lever, requests: Option<u64>, saved_usd: Money) {
         if let Some(l) = self.levers.iter_mut().find(|l| l.lever == lever) {
             l.measured = true;
+            l.note = None;
             l.requests = requests;
             l.saved_usd = saved_usd;
         }
@@ -102,16 +114,15 @@ impl Savings {
     }
 }
 
-pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, LedgerError> {
-    let since = q
-        .since
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
+/// The rollup's levers (both caches) and the batch discount over `w`; prompt caching and
+/// cascade are filled in by [`crate::savings_report`].
+pub(crate) fn run(conn: &Connection, w: &Window) -> Result<Savings, LedgerError> {
+    let (from, until) = w.hours();
     let mut stmt = conn.prepare_cached(
         "SELECT cost_usd, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd
-         FROM rollup_hourly WHERE hour >= ?1 AND (?2 OR shadow = 0)",
+         FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0)",
     )?;
-    let mut rows = stmt.query(params![since, q.include_shadow])?;
+    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
     let money = |s: String| Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()));
     let (mut spent, mut exact, mut semantic) = (Money::ZERO, (0, Money::ZERO), (0, Money::ZERO));
     while let Some(r) = rows.next()? {
@@ -121,7 +132,7 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
         semantic.0 += r.get::<_, i64>(3)?.max(0) as u64;
         semantic.1 += money(r.get(4)?)?;
     }
-    let batch = batch_discounts(conn, q)?;
+    let batch = batch_discounts(conn, w)?;
     let levers = Lever::ALL
         .iter()
         .map(|&lever| {
@@ -139,6 +150,7 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
                 measured: got.is_some(),
                 requests: got.is_some().then_some(requests),
                 saved_usd,
+                note: (lever == Lever::Routing).then(|| ROUTING_NOT_MEASURED.to_string()),
             }
         })
         .collect::<Vec<_>>();
@@ -152,16 +164,13 @@ pub(crate) fn run(conn: &Connection, q: &SummaryQuery) -> Result<Savings, Ledger
 
 /// Lines a provider's batch API answered, and what its discount saved: the batch records
 /// carrying a `saved_usd` (lines the pipeline ran at list price carry none and save nothing).
-fn batch_discounts(conn: &Connection, q: &SummaryQuery) -> Result<(u64, Money), LedgerError> {
-    let from = q
-        .since
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
+fn batch_discounts(conn: &Connection, w: &Window) -> Result<(u64, Money), LedgerError> {
+    let (from, until) = w.millis();
     let mut stmt = conn.prepare_cached(
         "SELECT request_count, saved_usd FROM requests WHERE batch = 1 AND ts_ms >= ?1 \
-         AND saved_usd IS NOT NULL AND cache IS NULL AND (?2 OR shadow = 0)",
+         AND ts_ms < ?2 AND saved_usd IS NOT NULL AND cache IS NULL AND (?3 OR shadow = 0)",
     )?;
-    let mut rows = stmt.query(params![from, q.include_shadow])?;
+    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
     let (mut lines, mut saved) = (0u64, Money::ZERO);
     while let Some(r) = rows.next()? {
         lines += r.get::<_, i64>(0)?.max(1) as u64;

@@ -189,6 +189,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX requests_batch ON requests (ts_ms) WHERE batch = 1;
     "#,
+    // 9: the savings ledger's "still on the table" (issue 12 item 6). Each gateway record's
+    // request fingerprint (XXH3-128 of what determines the answer, 32 hex digits), so exact
+    // duplicates of an earlier request on the same route that no cache answered can be found
+    // and priced. The partial index serves that lookup (same fingerprint and route, an
+    // earlier time) and costs nothing on records without a fingerprint. Older records carry
+    // none; nothing to backfill.
+    r#"
+    ALTER TABLE requests ADD COLUMN fingerprint TEXT;
+    CREATE INDEX requests_fingerprint ON requests (fingerprint, route, ts_ms)
+        WHERE fingerprint IS NOT NULL;
+    "#,
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

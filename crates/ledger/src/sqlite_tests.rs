@@ -52,6 +52,7 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         cache: None,
         saved_usd: None,
         batch: false,
+        fingerprint: None,
     }
 }
 
@@ -439,15 +440,7 @@ fn migration_4_keeps_older_rows_as_uncached() {
     )
     .unwrap();
     crate::schema::migrate(&mut conn).unwrap();
-    let sv = crate::savings::run(
-        &conn,
-        &SummaryQuery {
-            by: Dimension::Workload,
-            since: None,
-            include_shadow: false,
-        },
-    )
-    .unwrap();
+    let sv = crate::savings::run(&conn, &crate::Window::since(None)).unwrap();
     assert_eq!(sv.spent_usd.to_string(), "0.5");
     assert!(sv.saved_usd.is_zero());
 }

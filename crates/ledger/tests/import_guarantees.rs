@@ -220,6 +220,7 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         cache: None,
         saved_usd: None,
         batch: false,
+        fingerprint: None,
     }
 }
 
@@ -245,8 +246,23 @@ fn round_trip(format: ExportFormat) {
         bucket.attempts,
         bucket.tags,
     ) = (40, "import:openai".into(), vec![], vec![]);
+    // Every lever's columns: a cascade answer sent in a batch, with its fingerprint, and an
+    // exact-cache hit.
+    let mut levered = gateway_record("req_3", 11);
+    levered.cascade = Some(switchyard_ledger::CascadeMark {
+        tier: 2,
+        baseline_usd: usd("0.0042"),
+    });
+    (levered.batch, levered.saved_usd) = (true, usd("0.00005"));
+    levered.fingerprint = Some(switchyard_ledger::Fingerprint(0x0123_4567_89ab_cdef << 60));
+    let mut hit = gateway_record("req_4", 12);
+    (hit.cache, hit.saved_usd, hit.cost_usd) = (Some("exact".into()), usd("0.01"), usd("0"));
+    hit.cascade = Some(switchyard_ledger::CascadeMark {
+        tier: 1,
+        baseline_usd: None,
+    });
     original
-        .append(&[gateway_record("req_1", 8), failed, bucket])
+        .append(&[gateway_record("req_1", 8), failed, bucket, levered, hit])
         .unwrap();
     let mut out = Vec::new();
     export(&original, format, None, &mut out).unwrap();
@@ -261,7 +277,7 @@ fn round_trip(format: ExportFormat) {
         false,
     )
     .unwrap();
-    assert_eq!((report.read, report.imported), (3, 3), "{text}");
+    assert_eq!((report.read, report.imported), (5, 5), "{text}");
     assert_eq!(scan(&copy), scan(&original), "{text}");
     let q = SummaryQuery {
         by: Dimension::Workload,

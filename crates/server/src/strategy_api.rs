@@ -138,10 +138,16 @@ pub async fn deprecations(State(gw): State<Gateway>, Query(q): Params) -> Respon
 pub async fn report(State(gw): State<Gateway>, Query(q): Params) -> Response {
     let owner = q.get("owner").cloned().unwrap_or_default();
     let store = gw.eval_store_path();
+    let (ledger, batchable) = (gw.ledger_path().to_path_buf(), gw.batchable());
     with_history(gw, q.get("since"), move |h, c, today| {
+        // The savings ledger: the ledger crate's figures, the same `strategy report` shows.
+        let ledger = SqliteStore::open_existing(&ledger).map_err(|e| e.to_string())?;
+        let levers = switchyard_ledger::levers(ledger.connection(), c, today, &batchable)
+            .map_err(|e| e.to_string())?;
         let opts = report::ReportOptions {
             owner,
             evidence: switchyard_strategy::readiness::load_evidence(&store),
+            levers: Some(levers),
             ..Default::default()
         };
         to_json(&report::build(h, c, today, &opts))

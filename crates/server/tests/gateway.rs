@@ -538,6 +538,11 @@ async fn strategy_api_is_off_by_default_and_serves_spend_when_enabled() {
     let r = h.get(&format!("{}/v1/strategy/report", h.base)).await;
     assert_eq!(r.status, 200);
     assert!(r.json()["workloads"].is_array());
+    // The savings ledger rides along: the same "hi" three times on a route without a cache
+    // is two uncached duplicates still on the table.
+    let levers = &r.json()["levers"];
+    assert_eq!(levers["periods"][0]["period"], "last 30 days", "{levers}");
+    assert_eq!(levers["on_the_table"]["duplicates"], 2, "{levers}");
     h.finish().await;
 }
 

@@ -1,8 +1,10 @@
 use super::*;
 use crate::report::{ReportOptions, build, render_markdown};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use std::str::FromStr;
 use switchyard_ledger::PrefixRepeats;
+use switchyard_primitives::Money;
 use switchyard_primitives::TokenUsage;
 
 fn day() -> NaiveDate {

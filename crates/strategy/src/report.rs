@@ -14,6 +14,7 @@ use switchyard_primitives::Money;
 
 mod caching;
 mod html;
+mod levers;
 mod markdown;
 mod shock;
 mod weekly;
@@ -65,6 +66,10 @@ pub struct ReportData {
     /// Provider prompt caching by workload (absent from snapshots before it existed).
     #[serde(default)]
     pub prompt_caching: crate::prompt_cache::PromptCaching,
+    /// Savings by lever per period and what is still on the table (the ledger's figures;
+    /// absent when the caller passed none, and from snapshots before they existed).
+    #[serde(default)]
+    pub levers: Option<switchyard_ledger::Levers>,
 }
 
 /// Inputs beyond the ledger and catalog.
@@ -76,6 +81,9 @@ pub struct ReportOptions {
     pub triggers: Vec<String>,
     /// Evaluation evidence (`switchyard eval readiness`), proving alternatives.
     pub evidence: Vec<crate::lockin::Evidence>,
+    /// The savings ledger (`switchyard_ledger::levers`): read by the caller, which owns the
+    /// ledger connection and the config's batchable list.
+    pub levers: Option<switchyard_ledger::Levers>,
 }
 
 pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOptions) -> ReportData {
@@ -120,6 +128,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         contracts: opts.contracts.clone(),
         triggers,
         prompt_caching: crate::prompt_cache::analyse(h, catalog),
+        levers: opts.levers.clone(),
     }
 }
 

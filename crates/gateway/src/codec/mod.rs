@@ -55,6 +55,11 @@ pub(crate) trait Codec: 'static {
     /// The route the client asked for.
     fn model<'r>(req: &'r Self::Request<'_>) -> &'r str;
     fn shape(req: &Self::Request<'_>, body_len: usize) -> Shape;
+    /// What the ledger's duplicate finder compares (`crate::fingerprint`): by default the
+    /// body as sent.
+    fn fingerprint(_req: &Self::Request<'_>, body: &Bytes) -> switchyard_ledger::Fingerprint {
+        crate::fingerprint::of_body(body)
+    }
     /// The prompt's exact tokens (the `tpm` limit); called at most once, only when needed.
     fn prompt_tokens(req: &Self::Request<'_>) -> u64;
     /// The tokens the fit check compares with each target's window (`prompt` is the memoised

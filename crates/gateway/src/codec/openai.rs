@@ -53,6 +53,10 @@ impl Codec for Chat {
         }
     }
 
+    fn fingerprint(req: &ChatRequest<'_>, _: &Bytes) -> switchyard_ledger::Fingerprint {
+        crate::fingerprint::of_chat(req)
+    }
+
     fn prompt_tokens(req: &ChatRequest<'_>) -> u64 {
         tokens::count_chat_prompt(req.messages.len(), req.prompt_texts())
     }

@@ -46,6 +46,12 @@ const COLUMNS: Known = Known {
         "source",
         "prefix_hash",
         "prefix_tokens",
+        "cascade_tier",
+        "cascade_baseline_usd",
+        "cache",
+        "saved_usd",
+        "batch",
+        "fingerprint",
         "requests",
     ],
     irrelevant: &[],
@@ -88,9 +94,13 @@ const RECORD: Known = Known {
         "prefix",
         "prefix.hash",
         "prefix.tokens",
+        "cascade",
+        "cascade.tier",
+        "cascade.baseline_usd",
         "cache",
         "saved_usd",
         "batch",
+        "fingerprint",
     ],
     irrelevant: &[],
 };
@@ -222,6 +232,15 @@ fn record(row: &Row, source: &str, cx: &mut Context<'_>) -> Option<Record> {
     r.streamed = flag("streamed", &mut errs);
     r.shadow = flag("shadow", &mut errs);
     r.usage_estimated = flag("usage_estimated", &mut errs);
+    r.batch = flag("batch", &mut errs);
+    r.cascade = cascade(row, &mut errs);
+    r.fingerprint = row.text("fingerprint").and_then(|f| {
+        let parsed = crate::Fingerprint::parse(&f);
+        if parsed.is_none() {
+            errs.push(format!("fingerprint {f:?} is not 32 hex digits"));
+        }
+        parsed
+    });
     if let Some(s) = row.text("source") {
         r.source = s;
     }
@@ -254,6 +273,23 @@ fn prefix(row: &Row, errs: &mut Vec<String>) -> Option<crate::PromptPrefix> {
             None
         }
     }
+}
+
+/// `cascade_tier` (a whole number from 1) and `cascade_baseline_usd` (decimal, may be empty),
+/// as `ledger export --format csv` writes them for requests a cascade route served.
+fn cascade(row: &Row, errs: &mut Vec<String>) -> Option<crate::CascadeMark> {
+    let tier = row.text("cascade_tier")?;
+    let Ok(tier) = tier.parse::<u32>() else {
+        errs.push(format!("cascade_tier {tier:?} is not a whole number"));
+        return None;
+    };
+    let baseline_usd = opt(
+        row.text("cascade_baseline_usd"),
+        "cascade_baseline_usd",
+        fields::money,
+        errs,
+    );
+    Some(crate::CascadeMark { tier, baseline_usd })
 }
 
 /// Every field of the row, in column-name order: the same row always gets the same id.
@@ -334,6 +370,11 @@ mod tests {
         let mut r = super::super::blank("x", chrono::DateTime::default());
         // Optional members are left out when empty: fill them so every name shows.
         r.prefix = Some(crate::PromptPrefix { hash: 1, tokens: 2 });
+        r.cascade = Some(crate::CascadeMark {
+            tier: 1,
+            baseline_usd: None,
+        });
+        r.fingerprint = Some(crate::Fingerprint(3));
         let Ok(Value::Object(v)) = serde_json::to_value(&r) else {
             panic!("a record serialises to an object");
         };

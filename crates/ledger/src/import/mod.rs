@@ -338,6 +338,7 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         cache: None,
         saved_usd: None,
         batch: false,
+        fingerprint: None,
     }
 }
 

@@ -275,3 +275,93 @@ fn money_is_formatted_with_thousands() {
     assert_eq!(usd(Money::new(Decimal::new(123456789, 2))), "$1,234,567.89");
     assert_eq!(usd(Money::new(Decimal::new(-5, 1))), "-$0.50");
 }
+
+fn levers() -> switchyard_ledger::Levers {
+    use switchyard_ledger::{Lever, LeverSavings, PeriodSavings, Savings, Window};
+    let usd = |s: &str| s.parse::<Money>().unwrap();
+    let savings = |cache: &str, spent: &str| {
+        let mut s = Savings {
+            spent_usd: usd(spent),
+            saved_usd: Money::ZERO,
+            levers: Lever::ALL
+                .iter()
+                .map(|&lever| LeverSavings {
+                    lever,
+                    measured: lever != Lever::Routing,
+                    requests: None,
+                    saved_usd: Money::ZERO,
+                    note: (lever == Lever::Routing).then(|| "not measured: no baseline".into()),
+                })
+                .collect(),
+        };
+        s.record(Lever::Cache, Some(3), usd(cache));
+        s
+    };
+    let on_the_table = switchyard_ledger::OnTheTable {
+        requests: 40,
+        duplicates: 10,
+        duplicate_share: Decimal::new(25, 2),
+        duplicates_usd: usd("1.50"),
+        duplicate_routes: vec![switchyard_ledger::table::DuplicateLine {
+            route: "extract".into(),
+            requests: 40,
+            duplicates: 10,
+            ..Default::default()
+        }],
+        total_usd: usd("1.50"),
+        ..Default::default()
+    };
+    switchyard_ledger::Levers {
+        periods: vec![
+            PeriodSavings {
+                period: "last 30 days".into(),
+                window: Window::default(),
+                savings: savings("1", "3"),
+            },
+            PeriodSavings {
+                period: "the 30 days before".into(),
+                window: Window::default(),
+                savings: savings("0.5", "4.5"),
+            },
+        ],
+        on_the_table,
+    }
+}
+
+#[test]
+fn the_report_shows_savings_by_lever_per_period_and_what_is_still_on_the_table() {
+    let (h, c, today) = fixture();
+    let without = render_markdown(&build(&h, &c, today, &ReportOptions::default()), &[]);
+    assert!(
+        without.contains("## Savings by lever\n\nNot computed"),
+        "{without}"
+    );
+    let opts = ReportOptions {
+        levers: Some(levers()),
+        ..Default::default()
+    };
+    let d = build(&h, &c, today, &opts);
+    let md = render_markdown(&d, &[]);
+    let section = md.split("## Savings by lever").nth(1).unwrap_or_default();
+    // $1 saved of a $4 gross bill; $0.50 of $5 the period before.
+    assert!(
+        section.contains("| cache (exact) | $1.00 | 25.0% | $0.50 | 10.0% |"),
+        "{section}"
+    );
+    assert!(section.contains("| routing | not measured | — | not measured | — |"));
+    assert!(
+        section.contains("- routing: not measured: no baseline."),
+        "{section}"
+    );
+    let table = md.split("## Still on the table").nth(1).unwrap_or_default();
+    assert!(
+        table.contains("| Exact duplicates not served from cache: 10 of 40 requests (25.0%) | extract 10 of 40 | $1.50 |"),
+        "{table}"
+    );
+    let html = render_html(&d, &md);
+    assert!(html.contains("<h2>Still on the table</h2>"), "{html}");
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["levers"]["periods"][0]["period"], "last 30 days");
+    let back: ReportData = serde_json::from_value(json).unwrap();
+    assert_eq!(back.levers, d.levers, "the snapshot keeps the figures");
+}
