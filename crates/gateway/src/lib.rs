@@ -19,6 +19,7 @@
 //! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum,
 //! nor how evaluation captures, shadows or scores (that is `switchyard-evaluation`).
 
+mod admission;
 mod answered;
 mod attribution;
 mod build;
@@ -29,6 +30,7 @@ pub mod config;
 mod deferred;
 mod error;
 mod failure;
+mod fleet;
 mod governance;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
