@@ -117,3 +117,57 @@ pub(super) fn validate(errs: &mut Errors, raw: Option<RawFleet>) -> Option<Fleet
     }
     Some(FleetConfig { redis_url, options })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+    use std::time::Duration;
+
+    fn paths(toml: &str) -> Vec<String> {
+        match Config::from_toml(toml) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.into_iter().map(|e| e.path).collect(),
+        }
+    }
+
+    #[test]
+    fn no_fleet_section_means_in_process_governance() {
+        assert!(Config::from_toml("").unwrap().fleet.is_none());
+    }
+
+    #[test]
+    fn a_fleet_section_parses_with_defaults_for_what_it_omits() {
+        let c = Config::from_toml(
+            "[fleet]\nredis_url = \"redis://:pw@10.0.0.5:6379/2\"\nfail_closed = true\nlease_ms = 120000\n",
+        )
+        .unwrap();
+        let f = c.fleet.unwrap();
+        assert_eq!(f.redis_url, "redis://:pw@10.0.0.5:6379/2");
+        assert!(f.options.fail_closed);
+        assert_eq!(f.options.lease, Duration::from_secs(120));
+        assert_eq!(f.options.heartbeat, Duration::from_secs(1));
+        assert_eq!(f.options.prefix, "switchyard:gov:");
+    }
+
+    #[test]
+    fn every_fleet_problem_is_reported_with_its_key() {
+        let got = paths(
+            "[fleet]\nlease_ms = 5\nheartbeat_ms = 0\nprefix = \"a|b\"\nreplica_id = \"x:y\"\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "fleet.lease_ms",
+                "fleet.heartbeat_ms",
+                "fleet.prefix",
+                "fleet.replica_id",
+                "fleet.redis_url"
+            ]
+        );
+        assert_eq!(
+            paths("[fleet]\nredis_url = \"rediss://h:1\"\n"),
+            ["fleet.redis_url"]
+        );
+        assert_eq!(paths("[fleet]\nredis = \"redis://h:1\"\n"), ["fleet"]);
+    }
+}
