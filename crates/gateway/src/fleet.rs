@@ -1,5 +1,5 @@
 //! `[fleet]` in the gateway: the shared admission the pipeline awaits, the key-change notices
-//! the server's key watcher listens to, the periodic reconcile of the shared budget counters
+//! the server's key watcher listens to, breaker openings shared with the other replicas, the periodic reconcile of the shared budget counters
 //! with this replica's ledger, and the fleet's part of `/v1/status`. Without `[fleet]` each of
 //! these is a no-op and nothing here touches the request path.
 
@@ -10,7 +10,8 @@ use crate::error::GatewayError;
 use crate::governance::{Admitted, Caller};
 use crate::pipeline::RequestContext;
 use chrono::Utc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use switchyard_governance::LedgerSpend;
 use switchyard_router::Route;
 use tokio::sync::watch;
@@ -77,6 +78,30 @@ impl Gateway {
     pub async fn leave_fleet(&self) {
         if let Some(fleet) = &self.governance().fleet {
             fleet.leave().await;
+        }
+    }
+
+    /// Shares circuit breakers with the fleet (the server runs it every 250 ms): announces the
+    /// breakers this replica opened since the last call (`seen`: each breaker's own openings
+    /// then), and opens here those another replica opened. Does nothing without `[fleet]`.
+    pub async fn sync_breakers(&self, seen: &mut HashMap<String, u64>) {
+        let Some(fleet) = &self.governance().fleet else {
+            return;
+        };
+        let (now, instant) = (Utc::now(), Instant::now());
+        for (label, health) in self.inner.health.entries() {
+            let snap = health.snapshot(instant);
+            let before = seen.insert(label.clone(), snap.opened_total);
+            let opened_here = before.is_some_and(|b| snap.opened_total > b);
+            if let (true, Some(left)) = (opened_here, snap.retry_in) {
+                let until = now + chrono::TimeDelta::from_std(left).unwrap_or_default();
+                fleet.announce_breaker(&label, until).await;
+            }
+        }
+        for (label, left) in fleet.open_breakers(now).await.unwrap_or_default() {
+            if let Some(health) = self.inner.health.find(&label) {
+                health.force_open(instant, left);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! The server's fleet tasks (only with `[fleet]`): reconcile the shared budget counters with
-//! this replica's ledger at start and every `fleet.reconcile_interval_ms`, and leave the live
-//! set on a graceful stop so the other replicas' fallback shares grow at once.
+//! this replica's ledger at start and every `fleet.reconcile_interval_ms`, share circuit
+//! breaker openings every 250 ms (so one replica's opening is seen by all within a second),
+//! and leave the live set on a graceful stop so the other replicas' fallback shares grow.
 
 use switchyard_gateway::Gateway;
 
@@ -21,6 +22,20 @@ pub(crate) async fn reconcile(gateway: Gateway) {
             ),
             Err(e) => tracing::debug!(error = %e, "fleet: reconcile skipped"),
         }
+    }
+}
+
+/// Shares breaker openings with the fleet every 250 ms; returns at once without `[fleet]`.
+pub(crate) async fn breakers(gateway: Gateway) {
+    if gateway.fleet_reconcile_interval().is_none() {
+        return;
+    }
+    let mut seen = std::collections::HashMap::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        gateway.sync_breakers(&mut seen).await;
     }
 }
 

@@ -69,6 +69,7 @@ pub async fn run(
     let acceptor = tokio::spawn(conn::accept(listener, shared, permits.clone(), stop_rx));
     let _stop_watcher = AbortOnDrop(tokio::spawn(watch_keys(gateway.clone())));
     let _stop_reconcile = AbortOnDrop(tokio::spawn(fleet::reconcile(gateway.clone())));
+    let _stop_breakers = AbortOnDrop(tokio::spawn(fleet::breakers(gateway.clone())));
     shutdown.await;
     gateway.leave_fleet().await;
     let deadline = Instant::now() + grace;

@@ -1,7 +1,8 @@
 //! Two gateways ("replicas") sharing one ledger and, through `[fleet]`, one Redis (the shared
 //! one on 127.0.0.1:6379, under a random prefix deleted at the end): a hard budget holds for
 //! both together, and a key change made on one reaches the other within a second by the
-//! key-change notice alone (the store poll is set to an hour).
+//! key-change notice alone (the store poll is set to an hour), and a circuit breaker opened
+//! by one is open on the other within a second.
 
 mod common;
 
@@ -18,6 +19,10 @@ const ENV: &[(&str, &str)] = &[("SWITCHYARD_MASTER_KEY", MASTER)];
 fn gateway_toml(prefix: &str) -> String {
     format!(
         r#"
+[breaker]
+min_requests = 3
+error_ratio = 0.5
+cooldown_s = 30
 [ledger]
 flush_interval_ms = 50
 [admin]
@@ -191,4 +196,35 @@ async fn a_key_created_and_revoked_on_one_replica_takes_effect_on_the_other_with
     assert_eq!(r.status, 200, "{}", r.text());
     let refused = until(&b, &secret, 401, Duration::from_secs(1)).await;
     assert!(refused.is_some(), "B refused the revoked key within 1 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breaker_opened_by_one_replica_is_open_on_the_other_within_a_second() {
+    let prefix = Prefix::new();
+    let (a, b) = two_replicas(&prefix, FAST_SIM).await;
+    a.sim_behaviour("gpt-4o-mini", &json!({"error_rate": 1.0}))
+        .await;
+    for _ in 0..4 {
+        let r = a.post("/v1/chat/completions", &chat("chat", "hi")).await;
+        assert!(r.status >= 500, "{}", r.text());
+    }
+    let breaker = |v: &Value| v["routes"][0]["targets"][0]["breaker"].clone();
+    let status = admin(&a, "GET", "/v1/status", None).await.json();
+    assert_eq!(breaker(&status), "open", "{status}");
+    let start = Instant::now();
+    let mut seen = false;
+    while start.elapsed() < Duration::from_secs(1) && !seen {
+        seen = breaker(&admin(&b, "GET", "/v1/status", None).await.json()) == "open";
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(seen, "B's breaker opened within 1 s");
+    let calls = a.sim_count("gpt-4o-mini").await;
+    let r = b.post("/v1/chat/completions", &chat("chat", "hi")).await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "circuit_open");
+    assert_eq!(
+        a.sim_count("gpt-4o-mini").await,
+        calls,
+        "B called no provider"
+    );
 }

@@ -25,9 +25,13 @@
 //! once per heartbeat and counts its fallback admissions; with `fail_closed` it refuses
 //! instead. Spend settled meanwhile is added to Redis when it is back.
 //!
+//! Circuit breakers are shared too: an opening is written to a hash every replica polls
+//! ([`Fleet::announce_breaker`], [`Fleet::open_breakers`]).
+//!
 //! Time is the caller's `now` (as in-process), so replicas need synchronised clocks (NTP);
 //! skew shifts a rate window by the skew, never a budget.
 
+mod breakers;
 mod fallback;
 mod heartbeat;
 mod keys;
@@ -261,6 +265,10 @@ impl Inner {
 
     fn keys_version_key(&self) -> String {
         format!("{}keys:version", self.opts.prefix)
+    }
+
+    fn breakers_key(&self) -> String {
+        format!("{}breakers", self.opts.prefix)
     }
 
     fn keys_channel(&self) -> String {

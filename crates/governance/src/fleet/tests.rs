@@ -358,3 +358,21 @@ fn nano_dollars_round_holds_and_charges_up_and_back() {
     assert_eq!(nano(usd_of("1.25")), 1_250_000_000);
     assert_eq!(usd(1_250_000_000), usd_of("1.25"));
 }
+
+#[tokio::test]
+async fn a_breaker_announced_by_one_replica_is_listed_open_for_the_other_until_it_closes() {
+    let p = Prefix::new(SHARED_REDIS);
+    let (a, b) = (p.fleet("a"), p.fleet("b"));
+    let now = Utc::now();
+    assert!(
+        a.announce_breaker("sim/gpt-4o-mini", now + TimeDelta::seconds(15))
+            .await
+    );
+    let open = b.open_breakers(now).await.unwrap();
+    assert_eq!(
+        open,
+        [("sim/gpt-4o-mini".to_owned(), Duration::from_secs(15))]
+    );
+    let later = now + TimeDelta::seconds(16);
+    assert!(b.open_breakers(later).await.unwrap().is_empty());
+}
