@@ -339,3 +339,33 @@ impl HealthRegistry {
         }
     }
 }
+
+#[cfg(test)]
+mod fleet_tests {
+    use super::*;
+
+    #[test]
+    fn force_open_opens_for_the_time_given_without_counting_an_own_opening() {
+        let h = Health::new("sim/m", BreakerConfig::default());
+        let now = Instant::now();
+        h.force_open(now, Duration::from_secs(10));
+        assert_eq!(h.admit(now), Admit::No(Duration::from_secs(10)));
+        let snap = h.snapshot(now);
+        assert_eq!(snap.state, BreakerState::Open);
+        assert_eq!(snap.opened_total, 0);
+        // A shorter remote opening does not shorten a longer one.
+        h.force_open(now, Duration::from_secs(2));
+        assert_eq!(h.admit(now), Admit::No(Duration::from_secs(10)));
+        // After it, the next request is a probe, as after any opening.
+        assert_eq!(h.admit(now + Duration::from_secs(11)), Admit::Probe);
+    }
+
+    #[test]
+    fn the_registry_lists_and_finds_health_by_provider_and_model() {
+        let r = HealthRegistry::default();
+        let h = r.get("sim", "m", &BreakerConfig::default());
+        assert!(Arc::ptr_eq(&r.find("sim/m").unwrap(), &h));
+        assert!(r.find("sim/other").is_none());
+        assert_eq!(r.entries().len(), 1);
+    }
+}
