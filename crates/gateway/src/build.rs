@@ -124,6 +124,7 @@ impl Gateway {
                 cache: RwLock::new(Some(crate::cache::Shared::new(cache_store))),
                 semantic_embedders: RwLock::default(),
                 cache_config: config.cache.clone(),
+                fleet_config: config.fleet.clone(),
             }),
         };
         gateway.start_observer(config)?;
@@ -164,6 +165,12 @@ impl Gateway {
                 config.ledger.path.display(),
                 self.inner.ledger_path.display()
             ));
+        }
+        if config.fleet != self.inner.fleet_config {
+            notes.push(
+                "[fleet] takes effect at the next restart; the current fleet settings are kept"
+                    .into(),
+            );
         }
         if config.cache != self.inner.cache_config {
             notes.push(

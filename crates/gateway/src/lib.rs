@@ -119,6 +119,8 @@ struct Inner {
     /// configured one; kept across reloads.
     semantic_embedders: RwLock<HashMap<String, Arc<dyn switchyard_semantic::Embed>>>,
     cache_config: cache::config::StoreConfig,
+    /// `[fleet]` as started (a reload reports a change, which needs a restart).
+    fleet_config: Option<config::FleetConfig>,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

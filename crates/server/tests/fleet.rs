@@ -228,3 +228,26 @@ async fn a_breaker_opened_by_one_replica_is_open_on_the_other_within_a_second() 
         "B called no provider"
     );
 }
+
+#[tokio::test]
+async fn a_reload_that_changes_fleet_keeps_the_running_fleet_and_says_so() {
+    let prefix = Prefix::new();
+    let toml = gateway_toml(&prefix.0);
+    let h = start_with(FAST_SIM, &toml, ENV).await;
+    let text = std::fs::read_to_string(&h.config_file).unwrap_or_default();
+    std::fs::write(
+        &h.config_file,
+        text.replace("heartbeat_ms = 200", "heartbeat_ms = 300"),
+    )
+    .ok();
+    let r = admin(&h, "POST", "/admin/reload", None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("[fleet] takes effect at the next restart"),
+        "{}",
+        r.text()
+    );
+    let status = admin(&h, "GET", "/v1/status", None).await.json();
+    assert_eq!(status["fleet"]["mode"], "shared", "{status}");
+}

@@ -66,6 +66,14 @@ impl Fleet {
     /// records the drift; `None` when Redis is unreachable (nothing changed).
     pub async fn reconcile(&self, readings: &[Reading], now: DateTime<Utc>) -> Option<Vec<Drift>> {
         let i = &self.inner;
+        if readings.is_empty() {
+            // No budgets to compare (and an empty pipeline is an error to Redis).
+            *lock(&i.report) = Report {
+                at: Some(now),
+                drift: Vec::new(),
+            };
+            return Some(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for r in readings {
             let key = i.budget_key(&r.key_id, r.period, now);
@@ -105,7 +113,7 @@ impl Fleet {
             tracing::warn!(key_id = %d.key_id, period = %d.period, redis = %d.redis_usd, ledger = %d.ledger_usd,
                 "fleet: budget counter was below the ledger; raised to the ledger's spend");
         }
-        *lock(&i.report) = super::reconcile::Report {
+        *lock(&i.report) = Report {
             at: Some(now),
             drift: drift.iter().take(MAX_REPORTED).cloned().collect(),
         };

@@ -323,6 +323,15 @@ async fn reconcile_raises_a_counter_below_the_ledger_and_reports_the_drift() {
 }
 
 #[tokio::test]
+async fn reconciling_no_budgets_is_a_no_op_that_keeps_the_fleet_shared() {
+    let p = Prefix::new(SHARED_REDIS);
+    let fleet = p.fleet("a");
+    assert_eq!(fleet.reconcile(&[], t0()).await, Some(Vec::new()));
+    assert_eq!(fleet.status().mode, FleetMode::Shared);
+    assert_eq!(fleet.status().last_reconcile, Some(t0()));
+}
+
+#[tokio::test]
 async fn a_key_change_announced_by_one_replica_reaches_another_within_a_second() {
     let p = Prefix::new(SHARED_REDIS);
     let (a, b) = (p.fleet("a"), p.fleet("b"));
