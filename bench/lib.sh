@@ -40,6 +40,9 @@ wait_ready() {
 #            temperature > 0 allowed since the bodies set none): after the warm-up every
 #            request is a hit; with BENCH_HEADERS="cache-control: no-cache" every request is
 #            a miss that computes the key and writes the answer (docs/caching.md).
+#   fleet - keyed, with the counters in Redis ([fleet] redis_url = $FLEET_REDIS, default
+#           redis://127.0.0.1:6379, under a prefix of its own): one Redis round trip per
+#           request to admit, one pipelined settlement after it (docs/deployment.md).
 # "stable" (the instruction counts): the ledger commits every 10 records and never on its
 # timer, keys are never polled, so what runs per request does not depend on wall time.
 write_gateway() {
@@ -56,6 +59,13 @@ write_gateway() {
     if [[ "$mode" == cached ]]; then
         capture=$'[routes.cache]\nallow_temperature = true\nallow_length = true'
     fi
+    local fleet=""
+    if [[ "$mode" == fleet ]]; then
+        fleet="[fleet]"$'\n'"redis_url = \"${FLEET_REDIS:-redis://127.0.0.1:6379}\""$'\n'"prefix = \"switchyard:bench:$$:$RANDOM:\""
+        # Stable: no heartbeat or reconcile during the measurement (its keys expire in Redis),
+        # and a timeout valgrind's slowness cannot reach (a timeout would measure the fallback).
+        [[ "$stable" == stable ]] && fleet+=$'\nheartbeat_ms = 60000\nreconcile_interval_ms = 86400000\ntimeout_ms = 10000'
+    fi
     cat >"$dir/switchyard.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
@@ -65,6 +75,8 @@ path = "$dir/switchyard.db"
 $ledger
 
 $admin
+
+$fleet
 
 [providers.sim]
 kind = "openai-compatible"

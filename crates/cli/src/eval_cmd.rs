@@ -521,7 +521,12 @@ fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|b| adhoc_route(&mut config, b))
         .transpose()?;
-    let built = switchyard_evaluation::build(&config, &crate::env)?;
+    // Built inside the runtime: `[fleet]` and a Redis `[cache]` start their tasks on it.
+    let rt = crate::runtime()?;
+    let built = {
+        let _in_runtime = rt.enter();
+        switchyard_evaluation::build(&config, &crate::env)?
+    };
     let gw = built.gateway.clone();
     let opts = ReplayOptions {
         candidate,
@@ -546,7 +551,6 @@ fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let rt = crate::runtime()?;
     let progress = |done: usize, _total: usize| bar.set_position(done as u64);
     let dataset = switchyard_evaluation::Dataset {
         name: &info.id,

@@ -20,7 +20,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(l) = args.listen {
         config.server.listen = l;
     }
-    let built = switchyard_evaluation::build(&config, &crate::env)?;
+    // Built inside the runtime: `[fleet]` and a Redis `[cache]` start their tasks on it.
+    let rt = crate::runtime()?;
+    let built = {
+        let _in_runtime = rt.enter();
+        switchyard_evaluation::build(&config, &crate::env)?
+    };
     let gateway = built.gateway;
     let gateway_for_eval = gateway.clone();
     if let Some(path) = &args.config.config {
@@ -52,7 +57,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         idle_timeout_ms = config.server.idle_timeout.as_millis() as u64,
         "gateway assembled"
     );
-    let rt = crate::runtime()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await

@@ -92,8 +92,9 @@ impl Gateway {
             },
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
-        let governance = crate::governance::Governance::open(&config.ledger.path)
-            .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
+        let governance =
+            crate::governance::Governance::open(&config.ledger.path, config.fleet.as_ref())
+                .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
@@ -123,6 +124,7 @@ impl Gateway {
                 cache: RwLock::new(Some(crate::cache::Shared::new(cache_store))),
                 semantic_embedders: RwLock::default(),
                 cache_config: config.cache.clone(),
+                fleet_config: config.fleet.clone(),
             }),
         };
         gateway.start_observer(config)?;
@@ -163,6 +165,12 @@ impl Gateway {
                 config.ledger.path.display(),
                 self.inner.ledger_path.display()
             ));
+        }
+        if config.fleet != self.inner.fleet_config {
+            notes.push(
+                "[fleet] takes effect at the next restart; the current fleet settings are kept"
+                    .into(),
+            );
         }
         if config.cache != self.inner.cache_config {
             notes.push(

@@ -13,6 +13,9 @@ use switchyard_router::{BreakerConfig, RetryPolicy, Strategy};
 // batch: the `[batch]` section (its own module; see config/batch.rs).
 mod batch;
 pub use batch::BatchConfig;
+// fleet: the `[fleet]` section (shared governance state in Redis; config/fleet.rs).
+mod fleet;
+pub use fleet::FleetConfig;
 
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +68,8 @@ pub struct Config {
     pub cache: crate::cache::config::StoreConfig,
     /// `[batch]`: the batch API's upload limit, line limit and concurrency.
     pub batch: BatchConfig,
+    /// `[fleet]`: budgets, limits and key changes shared through Redis; `None`: in-process.
+    pub fleet: Option<FleetConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -414,6 +419,7 @@ const TOP_LEVEL: &[&str] = &[
     "eval",
     "cache",
     "batch",
+    "fleet",
 ];
 
 /// Collects errors while walking the document.
@@ -512,6 +518,7 @@ impl Config {
         let batch: batch::RawBatch = errs
             .section("batch", table.remove("batch"))
             .unwrap_or_default();
+        let fleet_raw: Option<fleet::RawFleet> = errs.section("fleet", table.remove("fleet"));
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -579,6 +586,7 @@ impl Config {
             eval: validate_eval(&mut errs, eval),
             cache: crate::cache::config::validate_store(&mut errs.0, cache),
             batch: batch::validate(&mut errs, batch),
+            fleet: fleet::validate(&mut errs, fleet_raw),
             providers,
             routes,
         };
@@ -681,6 +689,7 @@ impl Config {
             eval: EvalConfig::default(),
             cache: Default::default(),
             batch: BatchConfig::default(),
+            fleet: None,
         }
     }
 }

@@ -103,6 +103,11 @@ impl GatewayError {
             GatewayError::NoTargetFits { .. } => ErrorKind::InvalidRequest,
             GatewayError::Unauthorized { .. } => ErrorKind::Unauthorized,
             GatewayError::Forbidden { .. } => ErrorKind::Forbidden,
+            // `[fleet] fail_closed` while Redis is unreachable: the gateway's fault, not the key's.
+            GatewayError::KeyLimited {
+                code: "governance_unavailable",
+                ..
+            } => ErrorKind::Unavailable,
             GatewayError::KeyLimited { .. } => ErrorKind::RateLimited,
         }
     }

@@ -6,28 +6,28 @@
 //! refreshed after every change made through this gateway and, for changes made by another
 //! process (the CLI), whenever the store's version counter moves (polled by the server).
 
+use crate::Gateway;
 use crate::error::GatewayError;
 use crate::pipeline::RequestContext;
-use crate::reserve::{PromptBound, worst_case_cost};
-use crate::{Gateway, TargetMeta};
+use crate::reserve::PromptBound;
 use chrono::Utc;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use switchyard_governance::{
-    AuthError, Demand, Denied, Governor, KeyHandle, KeyInfo, KeySpec, KeyStore, KeyUsage,
+    AuthError, Demand, Fleet, Governor, KeyHandle, KeyInfo, KeySpec, KeyStore, KeyUsage,
     LedgerSpend, Reservation, StoreError,
 };
 use switchyard_primitives::Money;
-use switchyard_router::Route;
 
 /// The gateway's key store and the governor built from it.
 pub(crate) struct Governance {
-    governor: Governor,
+    pub(crate) governor: Governor,
     store: Mutex<KeyStore>,
     version: AtomicI64,
-    ledger: PathBuf,
+    pub(crate) ledger: PathBuf,
+    /// `[fleet]`: the counters shared through Redis; `None`: in-process only.
+    pub(crate) fleet: Option<Fleet>,
 }
 
 /// Who is calling, once authenticated.
@@ -48,6 +48,9 @@ pub struct Admitted {
     pub requests_remaining: Option<u64>,
     pub tokens_remaining: Option<u64>,
     pub warnings: Vec<String>,
+    /// With `[fleet]`: what the shared admission still has to decide (see
+    /// `Gateway::admit_shared`).
+    pub(crate) pending: Option<Demand>,
 }
 
 impl Admitted {
@@ -60,7 +63,14 @@ impl Admitted {
 }
 
 impl Governance {
-    pub(crate) fn open(ledger: &std::path::Path) -> Result<Self, String> {
+    pub(crate) fn open(
+        ledger: &std::path::Path,
+        fleet: Option<&crate::config::FleetConfig>,
+    ) -> Result<Self, String> {
+        let fleet = fleet
+            .map(|f| Fleet::open(&f.redis_url, f.options.clone()))
+            .transpose()
+            .map_err(|e| e.to_string())?;
         let store = KeyStore::open(ledger).map_err(|e| e.to_string())?;
         let version = store.version().map_err(|e| e.to_string())?;
         let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
@@ -71,6 +81,7 @@ impl Governance {
             store: Mutex::new(store),
             version: AtomicI64::new(version),
             ledger: ledger.to_path_buf(),
+            fleet,
         })
     }
 
@@ -126,7 +137,11 @@ pub(crate) struct Ask<F> {
 /// window's headroom the exact count could not change the verdict: a cheap estimate is held
 /// while the request is in flight, and settlement records the tokens the provider reports.
 /// Only a prompt whose bound could cross the limit is tokenised.
-fn tpm_prompt(headroom: Option<u64>, bound: &PromptBound, exact: impl FnOnce() -> u64) -> u64 {
+pub(crate) fn tpm_prompt(
+    headroom: Option<u64>,
+    bound: &PromptBound,
+    exact: impl FnOnce() -> u64,
+) -> u64 {
     match headroom {
         None => 0,
         Some(_) if !tpm_is_near(headroom, bound) => crate::tokens::estimate(bound.body_bytes),
@@ -165,7 +180,7 @@ impl KeyOpError {
 }
 
 impl Gateway {
-    fn governance(&self) -> &Governance {
+    pub(crate) fn governance(&self) -> &Governance {
         &self.inner.governance
     }
 
@@ -268,86 +283,6 @@ impl Gateway {
         Ok(())
     }
 
-    /// The route check and the admission: 403 for a route the key may not use, 429 when a
-    /// rate limit or hard budget refuses. The worst case reserved is the prompt's upper bound
-    /// plus the output limit (`max_tokens`, else the largest catalog output limit among the
-    /// route's targets, else 4,096) at the dearest target's list prices.
-    pub(crate) fn admit(
-        &self,
-        ctx: &RequestContext,
-        kind: switchyard_ledger::RecordKind,
-        route: &Route<TargetMeta>,
-        ask: Ask<impl FnOnce() -> u64>,
-    ) -> Result<Admitted, GatewayError> {
-        let Ask {
-            prompt_tokens,
-            bound,
-            max_output,
-        } = ask;
-        let Caller::Key(key) = &ctx.caller else {
-            return Ok(Admitted::default());
-        };
-        if !key.allows_route(&route.name) {
-            let allowed = &key.info().spec.allowed_routes;
-            let err = GatewayError::Forbidden {
-                message: format!(
-                    "This key may not use route {:?}; it may use: {}.",
-                    route.name,
-                    allowed.join(", ")
-                ),
-            };
-            return Err(self.reject(ctx, kind, Some(&route.name), err));
-        }
-        // Budgets reserve the byte bound; the tpm limit counts exactly only near its edge.
-        let prompt = tpm_prompt(key.token_headroom(Utc::now()), &bound, prompt_tokens);
-        let output = max_output
-            .or_else(|| {
-                route
-                    .targets
-                    .iter()
-                    .filter_map(|t| t.profile.max_output)
-                    .max()
-            })
-            .unwrap_or(4_096);
-        let worst_case = worst_case_cost(route, &bound, output);
-        match self.governance().governor.admit(
-            key,
-            Utc::now(),
-            Demand {
-                prompt_tokens: prompt,
-                worst_case_usd: worst_case,
-            },
-        ) {
-            Ok(a) => {
-                for w in &a.warnings {
-                    tracing::warn!(key_id = %key.id(), route = %route.name, "soft budget: {w}");
-                }
-                Ok(Admitted {
-                    reservation: Some(a.reservation),
-                    budget_remaining: a.remaining_budget_usd,
-                    requests_remaining: a.remaining_requests,
-                    tokens_remaining: a.remaining_tokens,
-                    warnings: a.warnings,
-                })
-            }
-            Err(d) => {
-                let (retry_after, code) = match &d {
-                    Denied::RateLimited { retry_after, .. } => {
-                        (*retry_after, "rate_limit_exceeded")
-                    }
-                    Denied::TooLarge { .. } => (Duration::from_secs(60), "rate_limit_exceeded"),
-                    Denied::Budget { retry_after, .. } => (*retry_after, "budget_exceeded"),
-                };
-                let err = GatewayError::KeyLimited {
-                    message: format!("Key {}: {d}.", key.id()),
-                    retry_after,
-                    code,
-                };
-                Err(self.reject(ctx, kind, Some(&route.name), err))
-            }
-        }
-    }
-
     /// Looks for key changes made by another process; true when the key set was reloaded.
     pub fn refresh_keys(&self) -> Result<bool, String> {
         self.governance().refresh(false)
@@ -395,8 +330,15 @@ impl Gateway {
     fn after_key_change(&self) -> Result<(), KeyOpError> {
         self.governance()
             .refresh(true)
-            .map(|_| ())
-            .map_err(KeyOpError::Refresh)
+            .map_err(KeyOpError::Refresh)?;
+        // The other replicas reload at once (pub/sub); without a runtime they poll.
+        if let (Some(fleet), Ok(rt)) = (
+            self.governance().fleet.clone(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            rt.spawn(async move { fleet.announce_key_change().await });
+        }
+        Ok(())
     }
 }
 

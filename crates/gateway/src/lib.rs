@@ -19,6 +19,7 @@
 //! Config parsing ([`config`]) and assembly ([`build`]) also live here. Must never know axum,
 //! nor how evaluation captures, shadows or scores (that is `switchyard-evaluation`).
 
+mod admission;
 mod answered;
 mod attribution;
 mod build;
@@ -30,6 +31,7 @@ mod deferred;
 mod error;
 mod failure;
 mod fingerprint;
+mod fleet;
 mod governance;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
@@ -121,6 +123,8 @@ struct Inner {
     /// configured one; kept across reloads.
     semantic_embedders: RwLock<HashMap<String, Arc<dyn switchyard_semantic::Embed>>>,
     cache_config: cache::config::StoreConfig,
+    /// `[fleet]` as started (a reload reports a change, which needs a restart).
+    fleet_config: Option<config::FleetConfig>,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

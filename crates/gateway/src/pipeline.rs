@@ -158,13 +158,22 @@ impl Gateway {
                 bound: shape.bound,
                 max_output: shape.max_output,
             };
-            let admitted = self.admit(ctx, C::KIND, &route, ask)?;
+            let admitted = self.admit_deferring(ctx, C::KIND, &route, ask)?;
             times.mark(Stage::Admit);
             let observation = C::OBSERVED.and_then(|_| self.sample(&route.name, ctx));
             times.mark(Stage::Sample);
             let mut needs = shape.demand.needs(&route, || C::fit_tokens(&req, &count));
             needs.cache_key = crate::prompt_cache::request_key(&self.live(), &route.name, ctx);
             (admitted, observation, needs)
+        };
+        // With `[fleet]`, the shared admission's one round trip (its time counts as admit).
+        let admitted = match admitted.pending {
+            None => admitted,
+            Some(_) => {
+                let shared = self.admit_shared(ctx, C::KIND, &route, admitted).await?;
+                times.mark(Stage::Admit);
+                shared
+            }
         };
         let mut rec = self.draft(ctx, &route, C::KIND);
         rec.streamed = shape.streamed;

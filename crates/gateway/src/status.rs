@@ -42,6 +42,9 @@ impl Gateway {
             "config_generation": live.generation,
             "routes": routes,
         });
+        if let (Some(o), Some(f)) = (v.as_object_mut(), self.fleet_status_json()) {
+            o.insert("fleet".into(), f);
+        }
         if let (Some(o), Some(e)) = (v.as_object_mut(), self.eval_counters()) {
             o.insert("evaluation".into(), e);
         }

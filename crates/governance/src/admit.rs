@@ -66,6 +66,10 @@ pub enum Denied {
     )]
     TooLarge { prompt_tokens: u64, tpm: u64 },
     #[error(
+        "shared governance state is unreachable (Redis) and `[fleet] fail_closed` is set, so no request is admitted; retry after {retry_after:?}"
+    )]
+    Unavailable { retry_after: Duration },
+    #[error(
         "the key's {period} budget of ${limit} would be exceeded (spent ${spent}, ${reserved} in flight); it resets at {resets_at}"
     )]
     Budget {
@@ -83,7 +87,46 @@ pub enum Denied {
 /// [`settle`](Self::settle) it with the actual cost; dropping it unsettled releases the hold
 /// and charges nothing (the request never reached a provider, or its cost is unknown).
 #[must_use = "settle the reservation with the request's actual cost"]
+#[derive(Debug)]
 pub struct Reservation {
+    hold: Hold,
+}
+
+/// Where the hold lives: this process's counters, the fleet's (Redis), or this replica's
+/// share while Redis is unreachable.
+#[derive(Debug)]
+pub(crate) enum Hold {
+    Local(LocalHold),
+    Shared(crate::fleet::SharedHold),
+    Fallback(crate::fleet::FallbackHold),
+}
+
+impl Reservation {
+    pub(crate) fn new(hold: Hold) -> Self {
+        Reservation { hold }
+    }
+
+    /// The in-process hold, for the fleet's fallback share which wraps it.
+    pub(crate) fn into_local(self) -> Option<LocalHold> {
+        match self.hold {
+            Hold::Local(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Replaces the hold with the actual cost and tokens, counted in the periods containing
+    /// `now`.
+    pub fn settle(self, actual_usd: Money, actual_tokens: u64, now: DateTime<Utc>) {
+        match self.hold {
+            Hold::Local(h) => h.settle(actual_usd, actual_tokens, now),
+            Hold::Shared(h) => h.settle(actual_usd, actual_tokens, now),
+            Hold::Fallback(h) => h.settle(actual_usd, actual_tokens, now),
+        }
+    }
+}
+
+/// A hold on a key's in-process counters.
+pub(crate) struct LocalHold {
     cell: Arc<KeyCell>,
     worst_case: Money,
     prompt_tokens: u64,
@@ -92,9 +135,9 @@ pub struct Reservation {
     settled: bool,
 }
 
-impl fmt::Debug for Reservation {
+impl fmt::Debug for LocalHold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reservation")
+        f.debug_struct("LocalHold")
             .field("key_id", &self.cell.id)
             .field("worst_case", &self.worst_case)
             .field("prompt_tokens", &self.prompt_tokens)
@@ -102,10 +145,8 @@ impl fmt::Debug for Reservation {
     }
 }
 
-impl Reservation {
-    /// Replaces the hold with the actual cost and tokens, counted in the periods containing
-    /// `now`.
-    pub fn settle(mut self, actual_usd: Money, actual_tokens: u64, now: DateTime<Utc>) {
+impl LocalHold {
+    pub(crate) fn settle(mut self, actual_usd: Money, actual_tokens: u64, now: DateTime<Utc>) {
         self.settled = true;
         let mut state = self.cell.lock();
         self.release(&mut state);
@@ -139,7 +180,7 @@ impl Reservation {
     }
 }
 
-impl Drop for Reservation {
+impl Drop for LocalHold {
     fn drop(&mut self) {
         if !self.settled {
             tracing::debug!(key_id = %self.cell.id, "reservation dropped unsettled; released without charge");
@@ -158,34 +199,57 @@ impl Governor {
         now: DateTime<Utc>,
         demand: Demand,
     ) -> Result<Admission, Denied> {
-        let worst = demand.worst_case_usd;
-        let mut state = key.cell.lock();
-        state.check_rates(now, demand.prompt_tokens)?;
-        let warnings = state.check_budgets(key.info(), now, worst)?;
-        let (periods, remaining_budget_usd) = state.hold(key.info(), now, worst);
-        if let Some(r) = &mut state.requests {
-            r.take(now);
-        }
-        if let Some(w) = &mut state.tokens {
-            w.reserve(demand.prompt_tokens);
-        }
-        let remaining_requests = state.requests.as_ref().map(|r| r.remaining(now));
-        let remaining_tokens = state.tokens.as_mut().map(|w| w.remaining(now));
-        drop(state);
-        Ok(Admission {
-            reservation: Reservation {
-                cell: key.cell.clone(),
-                worst_case: worst,
-                prompt_tokens: demand.prompt_tokens,
-                periods,
-                settled: false,
-            },
-            remaining_budget_usd,
-            remaining_requests,
-            remaining_tokens,
-            warnings,
-        })
+        admit_cell(&key.cell, key.info(), now, demand)
     }
+}
+
+/// A hold of nothing (a key without budgets or limits admitted by the fleet).
+pub(crate) fn empty_hold(key: &KeyHandle) -> LocalHold {
+    LocalHold {
+        cell: key.cell.clone(),
+        worst_case: Money::ZERO,
+        prompt_tokens: 0,
+        periods: [false; 3],
+        settled: false,
+    }
+}
+
+/// Admission against one set of in-process counters under `info`'s limits (the key's own,
+/// or its fleet share while Redis is unreachable).
+pub(crate) fn admit_cell(
+    cell: &Arc<KeyCell>,
+    info: &crate::KeyInfo,
+    now: DateTime<Utc>,
+    demand: Demand,
+) -> Result<Admission, Denied> {
+    let worst = demand.worst_case_usd;
+    let mut state = cell.lock();
+    state.check_rates(now, demand.prompt_tokens)?;
+    let warnings = state.check_budgets(info, now, worst)?;
+    let (periods, remaining_budget_usd) = state.hold(info, now, worst);
+    if let Some(r) = &mut state.requests {
+        r.take(now);
+    }
+    if let Some(w) = &mut state.tokens {
+        w.reserve(demand.prompt_tokens);
+    }
+    let remaining_requests = state.requests.as_ref().map(|r| r.remaining(now));
+    let remaining_tokens = state.tokens.as_mut().map(|w| w.remaining(now));
+    drop(state);
+    let hold = LocalHold {
+        cell: cell.clone(),
+        worst_case: worst,
+        prompt_tokens: demand.prompt_tokens,
+        periods,
+        settled: false,
+    };
+    Ok(Admission {
+        reservation: Reservation::new(Hold::Local(hold)),
+        remaining_budget_usd,
+        remaining_requests,
+        remaining_tokens,
+        warnings,
+    })
 }
 
 impl KeyHandle {

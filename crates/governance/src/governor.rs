@@ -42,6 +42,13 @@ pub(crate) struct KeyCell {
 }
 
 impl KeyCell {
+    pub(crate) fn new(info: &KeyInfo, loaded: Vec<(Period, Money)>, now: DateTime<Utc>) -> Self {
+        KeyCell {
+            id: info.id.clone(),
+            state: Mutex::new(KeyState::new(info, loaded, now)),
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, KeyState> {
         // Counters stay meaningful even if a holder panicked mid-request.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -161,6 +168,11 @@ impl Governor {
         }
     }
 
+    /// Every loaded key (the fleet reconciles their counters with the ledger).
+    pub fn handles(&self) -> Vec<Arc<KeyHandle>> {
+        self.current().by_id.values().cloned().collect()
+    }
+
     /// The handle of a key by id (for the admin API).
     pub fn key(&self, id: &str) -> Option<Arc<KeyHandle>> {
         self.current().by_id.get(id).cloned()
@@ -196,10 +208,7 @@ fn build(
             None => {
                 let periods: Vec<Period> = info.spec.budgets.iter().map(|b| b.period).collect();
                 let loaded = load_spend(&info.id, &periods, spend, now)?;
-                Arc::new(KeyCell {
-                    id: info.id.clone(),
-                    state: Mutex::new(KeyState::new(&info, loaded, now)),
-                })
+                Arc::new(KeyCell::new(&info, loaded, now))
             }
         };
         let handle = Arc::new(KeyHandle { info, digest, cell });

@@ -30,8 +30,19 @@
 //! last minute plus the prompt tokens of requests in flight plus this request's prompt must fit.
 //! Refusals carry how long to wait. Every time-dependent call takes `now`, so tests drive the
 //! clock by hand.
+//!
+//! # A fleet
+//!
+//! With `[fleet] redis_url`, a [`Fleet`] keeps these counters in Redis for every replica at
+//! once, with the same semantics: `rpm` is the same GCRA bucket (its arrival time in Redis),
+//! `tpm` a 60-second window of settled tokens in 1-second buckets (a settlement may count up
+//! to a second longer than in-process, whose slots are 100 ms) plus the prompts in flight, and
+//! budgets the same reserve → settle rule, each admission one Lua script. A reservation
+//! carries a lease, so one whose replica died stops holding budget when it expires. When
+//! Redis is unreachable each replica enforces its share locally (see [`fleet`]).
 
 mod admit;
+pub mod fleet;
 mod governor;
 mod limiter;
 mod material;
@@ -43,6 +54,7 @@ mod store;
 mod usage;
 
 pub use admit::{Admission, Demand, Denied, RateLimit, Reservation};
+pub use fleet::{Fleet, FleetError, FleetMode, FleetOptions, FleetStatus};
 pub use governor::{AuthError, Governor, GovernorError, KeyHandle};
 pub use material::{DISPLAY_PREFIX_CHARS, RandomError, SECRET_PREFIX, hash_hex};
 pub use period::Period;

@@ -8,6 +8,9 @@
 //! the window holds at least `min_requests` outcomes and the failed share reaches
 //! `error_ratio`; after `cooldown` it lets `half_open_probes` requests through; one probe
 //! succeeding closes it, one failing opens it again for another cooldown.
+//!
+//! In a fleet, another replica's opening arrives as [`Health::force_open`] (the gateway
+//! carries it through Redis); this crate knows nothing of how.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -219,6 +222,19 @@ impl Health {
         }
     }
 
+    /// Opens the breaker for `open_for` because another replica of a fleet opened its own
+    /// (unless it is already open at least that long). Not counted in `opened_total`, which
+    /// counts this replica's own openings: those are the ones it announces.
+    pub fn force_open(&self, now: Instant, open_for: Duration) {
+        let mut s = self.lock();
+        let until = now + open_for;
+        if matches!(s.mode, Mode::Open { until: u } if u >= until) {
+            return;
+        }
+        s.mode = Mode::Open { until };
+        tracing::warn!(target = %self.label, cooldown = ?open_for, "circuit opened: another replica opened it");
+    }
+
     pub fn snapshot(&self, now: Instant) -> HealthSnapshot {
         let s = self.lock();
         let (total, failed) = self.window(&s, now);
@@ -297,6 +313,18 @@ pub struct HealthRegistry {
 }
 
 impl HealthRegistry {
+    /// Every `provider/model` and its health (the fleet shares breaker openings by this name).
+    pub fn entries(&self) -> Vec<(String, Arc<Health>)> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().map(|(k, h)| (k.clone(), h.clone())).collect()
+    }
+
+    /// The health of `provider/model` if a target names it.
+    pub fn find(&self, label: &str) -> Option<Arc<Health>> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(label).cloned()
+    }
+
     /// The health of `provider/model`; a changed breaker config starts it afresh.
     pub fn get(&self, provider: &str, model: &str, config: &BreakerConfig) -> Arc<Health> {
         let key = format!("{provider}/{model}");
@@ -309,5 +337,35 @@ impl HealthRegistry {
                 h
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fleet_tests {
+    use super::*;
+
+    #[test]
+    fn force_open_opens_for_the_time_given_without_counting_an_own_opening() {
+        let h = Health::new("sim/m", BreakerConfig::default());
+        let now = Instant::now();
+        h.force_open(now, Duration::from_secs(10));
+        assert_eq!(h.admit(now), Admit::No(Duration::from_secs(10)));
+        let snap = h.snapshot(now);
+        assert_eq!(snap.state, BreakerState::Open);
+        assert_eq!(snap.opened_total, 0);
+        // A shorter remote opening does not shorten a longer one.
+        h.force_open(now, Duration::from_secs(2));
+        assert_eq!(h.admit(now), Admit::No(Duration::from_secs(10)));
+        // After it, the next request is a probe, as after any opening.
+        assert_eq!(h.admit(now + Duration::from_secs(11)), Admit::Probe);
+    }
+
+    #[test]
+    fn the_registry_lists_and_finds_health_by_provider_and_model() {
+        let r = HealthRegistry::default();
+        let h = r.get("sim", "m", &BreakerConfig::default());
+        assert!(Arc::ptr_eq(&r.find("sim/m").unwrap(), &h));
+        assert!(r.find("sim/other").is_none());
+        assert_eq!(r.entries().len(), 1);
     }
 }

@@ -16,6 +16,7 @@ mod batch_api;
 mod body;
 mod conn;
 mod edge;
+mod fleet;
 mod hot;
 mod multipart;
 mod openai;
@@ -68,7 +69,10 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(Stop::Run);
     let acceptor = tokio::spawn(conn::accept(listener, shared, permits.clone(), stop_rx));
     let _stop_watcher = AbortOnDrop(tokio::spawn(watch_keys(gateway.clone())));
+    let _stop_reconcile = AbortOnDrop(tokio::spawn(fleet::reconcile(gateway.clone())));
+    let _stop_breakers = AbortOnDrop(tokio::spawn(fleet::breakers(gateway.clone())));
     shutdown.await;
+    gateway.leave_fleet().await;
     let deadline = Instant::now() + grace;
     gateway.begin_shutdown();
     tracing::info!(
@@ -102,12 +106,17 @@ pub async fn run(
     Ok(())
 }
 
-/// Picks up key changes made by another process (`switchyard keys …` on the same ledger).
+/// Picks up key changes made by another process (`switchyard keys …` on the same ledger),
+/// polled every `key_poll`, and at once when a fleet replica announces one.
 async fn watch_keys(gateway: Gateway) {
     let mut tick = tokio::time::interval(gateway.key_poll());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = gateway.fleet_key_changes();
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = fleet::key_change(&mut changes) => {}
+        }
         let gw = gateway.clone();
         match tokio::task::spawn_blocking(move || gw.refresh_keys()).await {
             Ok(Ok(true)) => tracing::info!("virtual keys reloaded"),

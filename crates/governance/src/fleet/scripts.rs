@@ -1,0 +1,236 @@
+//! The Lua scripts that make each fleet operation one atomic step in Redis, and how they are
+//! invoked (`EVALSHA`, falling back to `EVAL` when the server lost its script cache).
+//!
+//! Amounts are integer nano-dollars passed and stored as decimal text, so Redis adds them
+//! with `HINCRBY` (exact, 64-bit) and Lua only compares them (doubles, exact below 2^53 nano
+//! = $9 million per period). Keys of one virtual key share a hash tag (`k{id}`), and a lease
+//! record names the budget hashes it holds, so an expired lease can be undone by the script
+//! that finds it.
+
+use redis::aio::ConnectionManager;
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use std::sync::LazyLock;
+
+/// Undoes one lease: its hold on each budget it names and its in-flight prompt tokens.
+/// Returns the record, or false when there was none (already settled or expired).
+const RELEASE: &str = r"
+local function release(lz, lh, tk, id)
+  local rec = redis.call('HGET', lh, id)
+  redis.call('ZREM', lz, id)
+  if not rec then return false end
+  redis.call('HDEL', lh, id)
+  local parts = {}
+  for p in string.gmatch(rec, '[^|]+') do parts[#parts + 1] = p end
+  for i = 3, #parts do
+    if parts[1] ~= '0' and redis.call('HINCRBY', parts[i], 'reserved', '-' .. parts[1]) < 0 then
+      redis.call('HSET', parts[i], 'reserved', '0')
+    end
+  end
+  if parts[2] ~= '0' and redis.call('HINCRBY', tk, 'inflight', '-' .. parts[2]) < 0 then
+    redis.call('HSET', tk, 'inflight', '0')
+  end
+  return rec
+end
+";
+
+/// Admission. KEYS: 1 lease zset, 2 lease hash, 3 rpm TAT, 4 tpm window, 5.. budget hashes.
+/// ARGV: 1 now_ms, 2 reservation id, 3 lease deadline ms, 4 worst case (nano), 5 prompt
+/// tokens, 6 rpm (0: none), 7 tpm (0: none), 8 lease-record TTL ms, then per budget: limit
+/// (nano), hard (1/0), TTL ms.
+/// Replies `{'ok', tat, tokens_used, spent_1, reserved_1, …}`, `{'rpm', retry_ms}`,
+/// `{'tpm', retry_ms}`, `{'tpm_large'}` or `{'budget', spent_1, reserved_1, …}`.
+const ADMIT: &str = r"
+local now = tonumber(ARGV[1])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 64)) do
+  release(KEYS[1], KEYS[2], KEYS[4], id)
+end
+local rpm, tpm, prompt = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[5])
+local tat = 0
+if rpm > 0 then
+  tat = tonumber(redis.call('GET', KEYS[3]) or now)
+  if tat < now then tat = now end
+  if tat > now + 60000 then tat = now + 60000 end
+  tat = tat + 60000 / rpm
+  if tat - now > 60000 then return {'rpm', tostring(math.ceil(tat - 60000 - now))} end
+end
+local used = 0
+if tpm > 0 then
+  if prompt > tpm then return {'tpm_large'} end
+  local fields = redis.call('HGETALL', KEYS[4])
+  local buckets, inflight = {}, 0
+  for i = 1, #fields, 2 do
+    local v = tonumber(fields[i + 1])
+    if fields[i] == 'inflight' then
+      inflight = math.max(v, 0)
+    else
+      local s = tonumber(fields[i])
+      if (s + 1) * 1000 + 60000 <= now then
+        redis.call('HDEL', KEYS[4], fields[i])
+      else
+        buckets[#buckets + 1] = {s, v}
+        used = used + v
+      end
+    end
+  end
+  used = used + inflight
+  if used + prompt > tpm then
+    table.sort(buckets, function(a, b) return a[1] < b[1] end)
+    local need, freed = used + prompt - tpm, 0
+    for _, b in ipairs(buckets) do
+      freed = freed + b[2]
+      if freed >= need then return {'tpm', tostring((b[1] + 1) * 1000 + 60000 - now)} end
+    end
+    return {'tpm', '1000'}
+  end
+  used = used + prompt
+end
+local worst, n = tonumber(ARGV[4]), #KEYS - 4
+local out, over = {}, false
+for i = 1, n do
+  local spent = redis.call('HGET', KEYS[4 + i], 'spent') or '0'
+  local reserved = redis.call('HGET', KEYS[4 + i], 'reserved') or '0'
+  if tonumber(reserved) < 0 then reserved = '0' end
+  local base = 8 + (i - 1) * 3
+  if ARGV[base + 2] == '1' and tonumber(spent) + tonumber(reserved) + worst > tonumber(ARGV[base + 1]) then
+    over = true
+  end
+  out[#out + 1] = spent
+  out[#out + 1] = reserved
+end
+if over then
+  table.insert(out, 1, 'budget')
+  return out
+end
+if rpm > 0 then
+  redis.call('SET', KEYS[3], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+end
+local rec = ARGV[4] .. '|' .. (tpm > 0 and ARGV[5] or '0')
+for i = 1, n do
+  local base = 8 + (i - 1) * 3
+  out[2 * i] = tostring(redis.call('HINCRBY', KEYS[4 + i], 'reserved', ARGV[4]))
+  redis.call('PEXPIRE', KEYS[4 + i], ARGV[base + 3])
+  rec = rec .. '|' .. KEYS[4 + i]
+end
+if tpm > 0 then
+  redis.call('HINCRBY', KEYS[4], 'inflight', ARGV[5])
+  redis.call('PEXPIRE', KEYS[4], 120000)
+end
+if n > 0 or tpm > 0 then
+  redis.call('HSET', KEYS[2], ARGV[2], rec)
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+end
+table.insert(out, 1, tostring(used))
+table.insert(out, 1, tostring(tat))
+table.insert(out, 1, 'ok')
+return out
+";
+
+/// Settlement (or release, with a zero cost). KEYS: 1 lease zset, 2 lease hash, 3 tpm window,
+/// 4.. budget hashes of the periods containing the settlement time. ARGV: 1 reservation id,
+/// 2 actual cost (nano), 3 tokens for the tpm window, 4 now_ms, 5.. TTL ms per budget hash.
+/// Replies 1 when the lease was still held, 0 when it had expired (spend still counts).
+const SETTLE: &str = r"
+local held = release(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+for i = 4, #KEYS do
+  if ARGV[2] ~= '0' then redis.call('HINCRBY', KEYS[i], 'spent', ARGV[2]) end
+  redis.call('PEXPIRE', KEYS[i], ARGV[i + 1])
+end
+if ARGV[3] ~= '0' then
+  redis.call('HINCRBY', KEYS[3], tostring(math.floor(tonumber(ARGV[4]) / 1000)), ARGV[3])
+  redis.call('PEXPIRE', KEYS[3], 120000)
+end
+if held then return 1 end
+return 0
+";
+
+/// Reconciliation of one budget hash. KEYS: 1 budget hash. ARGV: 1 spend to add (nano, what
+/// a replica settled while Redis was out), 2 the ledger's spend for the period (nano, or -1
+/// for none), 3 TTL ms. Adds first, then raises `spent` to the ledger's figure if that is
+/// higher. Replies the `spent` seen before the ledger comparison.
+const RECONCILE: &str = r"
+if ARGV[1] ~= '0' then redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1]) end
+local spent = redis.call('HGET', KEYS[1], 'spent') or '0'
+if tonumber(ARGV[2]) > tonumber(spent) then redis.call('HSET', KEYS[1], 'spent', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return spent
+";
+
+/// Heartbeat. KEYS: 1 replicas zset, 2 key-change version. ARGV: 1 replica id, 2 now_ms,
+/// 3 the oldest heartbeat still live. Replies `{live replicas, key version}`.
+const HEARTBEAT: &str = r"
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return {tostring(redis.call('ZCARD', KEYS[1])), redis.call('GET', KEYS[2]) or '0'}
+";
+
+/// A script and its SHA-1, as `EVALSHA` names it.
+pub(crate) struct Script {
+    source: String,
+    sha: String,
+}
+
+pub(crate) static ADMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE, ADMIT));
+pub(crate) static SETTLE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE, SETTLE));
+pub(crate) static RECONCILE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", RECONCILE));
+pub(crate) static HEARTBEAT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", HEARTBEAT));
+
+impl Script {
+    fn new(prelude: &str, body: &str) -> Self {
+        let source = format!("{prelude}{body}");
+        let sha = digest(&SHA1_FOR_LEGACY_USE_ONLY, source.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Script { source, sha }
+    }
+
+    /// `EVALSHA sha numkeys keys… args…` (the command a pipeline carries).
+    pub(crate) fn cmd(&self, keys: &[String], args: &[String]) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(&self.sha).arg(keys.len()).arg(keys).arg(args);
+        cmd
+    }
+
+    /// Loads the script into the server's cache (after a restart emptied it).
+    pub(crate) fn load_cmd(&self) -> redis::Cmd {
+        let mut cmd = redis::cmd("SCRIPT");
+        cmd.arg("LOAD").arg(&self.source);
+        cmd
+    }
+
+    /// Runs the script: `EVALSHA`, then `EVAL` with the source if the server does not have it.
+    pub(crate) async fn run<T: redis::FromRedisValue>(
+        &self,
+        conn: &mut ConnectionManager,
+        keys: &[String],
+        args: &[String],
+    ) -> redis::RedisResult<T> {
+        match self.cmd(keys, args).query_async(conn).await {
+            Err(e) if is_noscript(&e) => {
+                let mut eval = redis::cmd("EVAL");
+                eval.arg(&self.source).arg(keys.len()).arg(keys).arg(args);
+                eval.query_async(conn).await
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether the server answered that it does not know a script's SHA.
+pub(crate) fn is_noscript(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
+}
+
+/// Every script, for loading after a reconnect.
+pub(crate) fn all() -> [&'static Script; 4] {
+    [
+        &ADMIT_SCRIPT,
+        &SETTLE_SCRIPT,
+        &RECONCILE_SCRIPT,
+        &HEARTBEAT_SCRIPT,
+    ]
+}
