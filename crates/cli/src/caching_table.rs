@@ -4,17 +4,17 @@
 
 use crate::table;
 use switchyard_catalog::Catalog;
-use switchyard_ledger::SqliteStore;
+use switchyard_ledger::Store;
 use switchyard_strategy::prompt_cache::{self, PromptCaching};
 use switchyard_strategy::source::History;
 
 /// The section for the production traffic from `since`, priced with `catalog`.
 pub fn load(
-    store: &SqliteStore,
+    store: &dyn Store,
     catalog: &Catalog,
     since: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<PromptCaching> {
-    let history = History::load(store.connection(), since)?;
+    let history = History::load(store, since)?;
     Ok(prompt_cache::analyse(&history, catalog))
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use switchyard_gateway::Config;
-use switchyard_ledger::{Dimension, LedgerStore, SqliteStore, SummaryQuery};
+use switchyard_ledger::{Dimension, Location, SummaryQuery};
 use switchyard_providers::HttpClient;
 use switchyard_sim::SimConfig;
 
@@ -89,7 +89,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let _ = stop_sim.send(());
     sim.await??;
 
-    let mut store = SqliteStore::open_existing(&args.ledger)?;
+    let mut store = Location::from(args.ledger.as_path()).open_existing()?;
     let today = chrono::Utc::now().date_naive();
     // Read before the history is written, though that ends yesterday: this run's figures only.
     let query = SummaryQuery {
@@ -97,8 +97,8 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         since: Some(today),
         include_shadow: false,
     };
-    let savings = savings_report(&store, &built.gateway.catalog(), &query)?;
-    let history = crate::history::write(&mut store, &built.gateway.catalog(), today)?;
+    let savings = savings_report(store.as_ref(), &built.gateway.catalog(), &query)?;
+    let history = crate::history::write(store.as_mut(), &built.gateway.catalog(), today)?;
     println!(
         "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.",
         args.requests,

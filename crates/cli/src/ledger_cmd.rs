@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    CascadeRow, Dimension, ExportFormat, LedgerStore, Lever, Savings, SqliteStore, SummaryQuery,
-    SummaryRow,
+    CascadeRow, Dimension, ExportFormat, Lever, Location, Savings, SqliteStore, Store,
+    SummaryQuery, SummaryRow,
 };
 use switchyard_strategy::prompt_cache::PromptCaching;
 
@@ -17,7 +17,7 @@ use switchyard_strategy::prompt_cache::PromptCaching;
 pub struct Source {
     #[command(flatten)]
     config: ConfigArg,
-    /// Ledger file (overrides the config's [ledger] path).
+    /// Ledger file or `postgres://` URL (overrides the config's [ledger] path).
     #[arg(long)]
     ledger: Option<PathBuf>,
 }
@@ -30,13 +30,19 @@ impl Source {
         })
     }
 
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        Ok(SqliteStore::open_existing(&self.path()?)?)
+    fn open(&self) -> anyhow::Result<Box<dyn Store>> {
+        Ok(Location::from(self.path()?.as_path()).open_existing()?)
     }
 }
 
 #[derive(clap::Subcommand)]
 pub enum Command {
+    /// Creates the ledger's tables or brings them to this build's schema (SQLite file or
+    /// PostgreSQL database); every other command also migrates when it opens the ledger.
+    Migrate {
+        #[command(flatten)]
+        source: Source,
+    },
     /// Spend, tokens and latency grouped by one dimension.
     Summary {
         #[command(flatten)]
@@ -181,6 +187,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import(args),
+        Command::Migrate { source } => {
+            let location = Location::from(source.path()?.as_path());
+            let (before, after) = location.migrate()?;
+            if before == after {
+                println!("{location}: schema version {after}, up to date");
+            } else {
+                println!("{location}: migrated from schema version {before} to {after}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -195,7 +211,7 @@ pub struct SavingsReport {
 /// The rollup's levers (caches) and batch come from the store; prompt caching is priced here
 /// from the token kinds, net of the write premium, and cascade from its report.
 pub fn savings_report(
-    store: &SqliteStore,
+    store: &dyn Store,
     catalog: &switchyard_catalog::Catalog,
     query: &SummaryQuery,
 ) -> anyhow::Result<SavingsReport> {
@@ -247,14 +263,15 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let existed = path.exists();
+    let location = Location::from(path.as_path());
+    let existed = location.path().is_none_or(|p| p.exists());
     // A dry run never creates a ledger: without one, everything would be new.
-    let mut store = if args.dry_run && !existed {
-        SqliteStore::in_memory()?
+    let mut store: Box<dyn Store> = if args.dry_run && !existed {
+        Box::new(SqliteStore::in_memory()?)
     } else {
-        SqliteStore::open(&path)?
+        location.open()?
     };
-    match switchyard_ledger::import::append(&mut store, parsed, args.dry_run) {
+    match switchyard_ledger::import::append(store.as_mut(), parsed, args.dry_run) {
         Ok(report) => {
             print!("{}", render_import(&report, args.dry_run, &path));
             Ok(ExitCode::SUCCESS)

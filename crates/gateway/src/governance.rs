@@ -11,7 +11,6 @@ use crate::pipeline::RequestContext;
 use crate::reserve::{PromptBound, worst_case_cost};
 use crate::{Gateway, TargetMeta};
 use chrono::Utc;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +18,7 @@ use switchyard_governance::{
     AuthError, Demand, Denied, Governor, KeyHandle, KeyInfo, KeySpec, KeyStore, KeyUsage,
     LedgerSpend, Reservation, StoreError,
 };
+use switchyard_ledger::Location;
 use switchyard_primitives::Money;
 use switchyard_router::Route;
 
@@ -27,7 +27,7 @@ pub(crate) struct Governance {
     governor: Governor,
     store: Mutex<KeyStore>,
     version: AtomicI64,
-    ledger: PathBuf,
+    ledger: Location,
 }
 
 /// Who is calling, once authenticated.
@@ -60,17 +60,17 @@ impl Admitted {
 }
 
 impl Governance {
-    pub(crate) fn open(ledger: &std::path::Path) -> Result<Self, String> {
-        let store = KeyStore::open(ledger).map_err(|e| e.to_string())?;
+    pub(crate) fn open(ledger: &Location) -> Result<Self, String> {
+        let store = KeyStore::at(ledger).map_err(|e| e.to_string())?;
         let version = store.version().map_err(|e| e.to_string())?;
         let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
-        let spend = LedgerSpend::open(ledger).map_err(|e| e.to_string())?;
+        let spend = LedgerSpend::at(ledger).map_err(|e| e.to_string())?;
         let governor = Governor::new(keys, &spend, Utc::now()).map_err(|e| e.to_string())?;
         Ok(Governance {
             governor,
             store: Mutex::new(store),
             version: AtomicI64::new(version),
-            ledger: ledger.to_path_buf(),
+            ledger: ledger.clone(),
         })
     }
 
@@ -87,7 +87,7 @@ impl Governance {
         }
         let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
         drop(store);
-        let spend = LedgerSpend::open(&self.ledger).map_err(|e| e.to_string())?;
+        let spend = LedgerSpend::at(&self.ledger).map_err(|e| e.to_string())?;
         self.governor
             .replace_keys(keys, &spend, Utc::now())
             .map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 use switchyard_gateway::Gateway;
-use switchyard_ledger::SqliteStore;
+use switchyard_ledger::Location;
 use switchyard_protocol::openai::ErrorBody;
 use switchyard_strategy::{History, deprecations, lockin, report, spend};
 
@@ -69,8 +69,10 @@ where
         }
     };
     let task = tokio::task::spawn_blocking(move || {
-        let store = SqliteStore::open_existing(gw.ledger_path()).map_err(|e| e.to_string())?;
-        let h = History::load(store.connection(), since).map_err(|e| e.to_string())?;
+        let store = Location::from(gw.ledger_path())
+            .open_existing()
+            .map_err(|e| e.to_string())?;
+        let h = History::load(store.as_ref(), since).map_err(|e| e.to_string())?;
         f(&h, &gw.catalog(), chrono::Utc::now().date_naive())
     });
     match task.await {

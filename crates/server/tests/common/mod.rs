@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 use switchyard_gateway::{Config, Gateway};
-use switchyard_ledger::{LedgerStore, Record, RecorderHandle, SqliteStore};
+use switchyard_ledger::{Record, RecorderHandle, SqliteStore, Store};
 use switchyard_sim::SimConfig;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
