@@ -139,7 +139,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 savings,
                 caching,
                 cascade,
-            } = savings_report(&store, &catalog, &query)?;
+            } = savings_report(store.as_ref(), &catalog, &query)?;
             if json {
                 let mut out = serde_json::json!({
                     "rows": rows,
@@ -173,14 +173,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let n = match output {
                 Some(p) => {
                     let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
-                    let n = switchyard_ledger::export(&store, format, since, &mut f)?;
+                    let n = switchyard_ledger::export(store.as_ref(), format, since, &mut f)?;
                     f.flush()?;
                     n
                 }
                 None => {
                     let stdout = std::io::stdout();
                     let mut lock = std::io::BufWriter::new(stdout.lock());
-                    switchyard_ledger::export(&store, format, since, &mut lock)?
+                    switchyard_ledger::export(store.as_ref(), format, since, &mut lock)?
                 }
             };
             tracing::info!(records = n, "exported");
