@@ -43,7 +43,7 @@ pub use record::{
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use savings::{Lever, LeverSavings, Savings};
 pub use location::Location;
-pub use pg::PgStore;
+pub use pg::{PgStore, ScratchSchema};
 pub use history::{DailyRow, FeatureRow, HistoryReader, HourRow, WorkloadProfile};
 pub use sqlite::SqliteStore;
 pub use store::{RecordSink, SpendError, SpendSource, Store};

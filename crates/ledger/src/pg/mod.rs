@@ -12,6 +12,9 @@
 mod keys;
 mod reads;
 mod scan;
+mod scratch;
+
+pub use scratch::ScratchSchema;
 mod write;
 
 use crate::location::redact;
@@ -21,7 +24,23 @@ use std::sync::Mutex;
 
 /// A ledger in a PostgreSQL database (the schema the URL's `search_path` selects).
 pub struct PgStore {
-    client: Mutex<Client>,
+    /// `None` only while being dropped.
+    client: Mutex<Option<Client>>,
+}
+
+/// Closing the connection blocks on the client's runtime too, so it happens on a thread of
+/// its own as well.
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        std::thread::scope(|s| {
+            s.spawn(move || drop(client));
+        });
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -50,7 +69,7 @@ impl PgStore {
             .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
         })?;
         let store = PgStore {
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
         };
         let before = store
             .with(|c| migrate(c, schema::latest()))
@@ -64,7 +83,9 @@ impl PgStore {
         f: impl FnOnce(&mut Client) -> Result<R, LedgerError> + Send,
     ) -> Result<R, LedgerError> {
         let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        let client: &mut Client = &mut guard;
+        let Some(client) = guard.as_mut() else {
+            return Err(LedgerError::Corrupt("the PostgreSQL ledger is closed".into()));
+        };
         std::thread::scope(|s| {
             s.spawn(move || f(client)).join().unwrap_or_else(|_| {
                 Err(LedgerError::Corrupt(

@@ -6,7 +6,7 @@
 //! half skips with a message, except under `CI`, where it fails.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use switchyard_ledger::{Location, Store, keys};
+use switchyard_ledger::{Location, ScratchSchema, Store, keys};
 
 pub struct Backend {
     pub location: Location,
@@ -16,7 +16,8 @@ pub struct Backend {
 
 enum Cleanup {
     Dir(std::path::PathBuf),
-    Schema { admin: String, schema: String },
+    /// Drops the schema when dropped.
+    Schema(Option<ScratchSchema>),
 }
 
 impl Drop for Cleanup {
@@ -25,11 +26,7 @@ impl Drop for Cleanup {
             Cleanup::Dir(d) => {
                 let _ = std::fs::remove_dir_all(d);
             }
-            Cleanup::Schema { admin, schema } => {
-                if let Ok(mut c) = postgres::Client::connect(admin, postgres::NoTls) {
-                    let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-                }
-            }
+            Cleanup::Schema(s) => drop(s.take()),
         }
     }
 }
@@ -68,32 +65,22 @@ impl Backend {
     /// `None` (after saying why) when no PostgreSQL is reachable outside CI.
     pub fn postgres() -> Option<Backend> {
         let admin = pg_server();
-        let mut client = match postgres::Client::connect(&admin, postgres::NoTls) {
-            Ok(c) => c,
+        let schema = match ScratchSchema::create(&admin, "sy_conf") {
+            Ok(s) => s,
             Err(e) => {
                 assert!(
                     std::env::var_os("CI").is_none(),
                     "PostgreSQL must be reachable at {admin} in CI: {e}"
                 );
-                eprintln!("skipping the PostgreSQL half: cannot connect to {admin}: {e}");
+                eprintln!("skipping the PostgreSQL half: cannot use {admin}: {e}");
                 return None;
             }
         };
-        let schema = unique("sy_conf");
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .unwrap();
-        let cleanup = Cleanup::Schema {
-            admin: admin.clone(),
-            schema: schema.clone(),
-        };
-        let sep = if admin.contains('?') { '&' } else { '?' };
-        let url = format!("{admin}{sep}options=-csearch_path%3D{schema}");
-        let location = Location::parse(&url);
+        let location = Location::parse(schema.url());
         Some(Backend {
             store: location.open().unwrap(),
             location,
-            _cleanup: cleanup,
+            _cleanup: Cleanup::Schema(Some(schema)),
         })
     }
 
