@@ -116,7 +116,8 @@ pub fn simulate_file(
         .map(|o| o.provider.clone())
         .filter(|p| p != "*");
     let store = Location::from(ledger).open_existing()?;
-    let hourly = switchyard_strategy::source::hourly_tokens(store.as_ref(), provider.as_deref(), 30)?;
+    let hourly =
+        switchyard_strategy::source::hourly_tokens(store.as_ref(), provider.as_deref(), 30)?;
     let usage = UsageHistory {
         monthly: monthly_totals(&l.history, provider.as_deref()),
         hourly_tokens: Some(hourly),

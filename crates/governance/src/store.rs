@@ -99,13 +99,18 @@ impl KeyStore {
             rotated_at: None,
             revoked_at: None,
         };
-        self.rows.insert(&row(&info, material::hash_hex(&secret))?)?;
+        self.rows
+            .insert(&row(&info, material::hash_hex(&secret))?)?;
         Ok((info, secret))
     }
 
     /// Every key, revoked ones included, oldest first.
     pub fn list(&self) -> Result<Vec<KeyInfo>, StoreError> {
-        Ok(self.all_with_hashes()?.into_iter().map(|(_, i)| i).collect())
+        Ok(self
+            .all_with_hashes()?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
     }
 
     /// One key by id.

@@ -33,7 +33,9 @@ fn spec() -> KeySpec {
 }
 
 fn governor(store: &KeyStore) -> Governor {
-    let spend = LedgerSpend::new(Box::new(switchyard_ledger::SqliteStore::in_memory().unwrap()));
+    let spend = LedgerSpend::new(Box::new(
+        switchyard_ledger::SqliteStore::in_memory().unwrap(),
+    ));
     Governor::new(store.active().unwrap(), &spend, now()).unwrap()
 }
 
@@ -128,7 +130,9 @@ fn revoked_keys_leave_the_active_set_and_cannot_be_changed() {
     let mut all = store.active().unwrap();
     let hash = crate::hash_hex(&secret_a);
     all.push((hash, store.get(&a.id).unwrap()));
-    let spend = LedgerSpend::new(Box::new(switchyard_ledger::SqliteStore::in_memory().unwrap()));
+    let spend = LedgerSpend::new(Box::new(
+        switchyard_ledger::SqliteStore::in_memory().unwrap(),
+    ));
     let gov = Governor::new(all, &spend, now()).unwrap();
     assert_eq!(
         gov.authenticate(&secret_a, now()).unwrap_err(),

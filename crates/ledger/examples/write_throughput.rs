@@ -11,7 +11,11 @@
 //! the end. Records cycle over 6 workloads × 3 models × 4 teams and one hour per 2,000
 //! records, so the rollup sees a realistic mix of new and existing cells.
 
-#![expect(clippy::expect_used, clippy::unwrap_used, reason = "a benchmark script")]
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a benchmark script"
+)]
 
 use chrono::{TimeZone, Utc};
 use std::str::FromStr;
@@ -22,7 +26,14 @@ use switchyard_primitives::{Money, TokenUsage};
 const BATCH: usize = 512;
 
 fn record(i: u64) -> Record {
-    let w = ["support", "search", "classify", "extract", "summarize", "code"][(i % 6) as usize];
+    let w = [
+        "support",
+        "search",
+        "classify",
+        "extract",
+        "summarize",
+        "code",
+    ][(i % 6) as usize];
     let m = ["gpt-4o-mini", "gpt-4o", "claude-haiku-4-5"][(i % 3) as usize];
     let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
     Record {
@@ -100,7 +111,9 @@ fn main() {
 
     let dir = std::env::temp_dir().join(format!("switchyard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut sqlite = Location::Sqlite(dir.join("ledger.db")).open_sink().expect("sqlite");
+    let mut sqlite = Location::Sqlite(dir.join("ledger.db"))
+        .open_sink()
+        .expect("sqlite");
     measure("sqlite", sqlite.as_mut(), &records);
     drop(sqlite);
     let _ = std::fs::remove_dir_all(&dir);

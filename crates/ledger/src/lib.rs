@@ -14,10 +14,10 @@ mod cascade;
 mod columns;
 mod export;
 mod history;
-mod location;
-mod pg;
 pub mod import;
 pub mod keys;
+mod location;
+mod pg;
 mod prefix;
 mod record;
 mod recorder;
@@ -33,22 +33,22 @@ mod summary;
 
 pub use cascade::CascadeRow;
 pub use export::{ExportFormat, export};
-pub use prefix::{PrefixRepeats, PromptPrefix};
+pub use history::{DailyRow, FeatureRow, HistoryReader, HourRow, WorkloadProfile};
+pub use location::Location;
+pub use pg::{PgStore, ScratchSchema};
 #[cfg(test)]
 pub(crate) use prefix::repeats as prefix_repeats;
+pub use prefix::{PrefixRepeats, PromptPrefix};
 pub use record::{
     Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, GATEWAY_SOURCE, Record,
     RecordKind,
 };
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
 pub use savings::{Lever, LeverSavings, Savings};
-pub use location::Location;
-pub use pg::{PgStore, ScratchSchema};
-pub use history::{DailyRow, FeatureRow, HistoryReader, HourRow, WorkloadProfile};
 pub use sqlite::SqliteStore;
-pub use store::{RecordSink, SpendError, SpendSource, Store};
 /// The former name of [`Store`], kept so callers written before the store split still build.
 pub use store::Store as LedgerStore;
+pub use store::{RecordSink, SpendError, SpendSource, Store};
 pub use summary::{Dimension, SummaryQuery, SummaryRow};
 
 /// Storage failures. Each says what to check.

@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn a_postgres_password_is_never_shown() {
         let loc = Location::parse("postgres://app:hunter2@db:5432/ledger?sslmode=disable");
-        assert_eq!(loc.to_string(), "postgres://app:***@db:5432/ledger?sslmode=disable");
+        assert_eq!(
+            loc.to_string(),
+            "postgres://app:***@db:5432/ledger?sslmode=disable"
+        );
         let q = Location::parse("postgres://db/ledger?user=a&password=hunter2&x=1");
         assert!(!format!("{q:?}").contains("hunter2"), "{q:?}");
     }

@@ -3,8 +3,8 @@
 //! strategy engine reads) and [`SpendSource`] (what budgets reload from). Every backend
 //! implements them; the SQL behind them lives in this crate only.
 
-use crate::summary::{SummaryQuery, SummaryRow};
 use crate::history::HistoryReader;
+use crate::summary::{SummaryQuery, SummaryRow};
 use crate::{CascadeRow, LedgerError, Record, Savings};
 use chrono::{DateTime, Utc};
 use switchyard_primitives::Money;
@@ -65,5 +65,3 @@ pub enum SpendError {
 pub trait SpendSource {
     fn spent_since(&self, key_id: &str, since: DateTime<Utc>) -> Result<Money, SpendError>;
 }
-
-

@@ -12,8 +12,7 @@ use switchyard_ledger::import::{
 };
 use switchyard_ledger::{
     Attempt, AttemptOutcome, Dimension, ExportFormat, Record, RecordKind, RecordSink, SqliteStore,
-    Store,
-    SummaryQuery, export,
+    Store, SummaryQuery, export,
 };
 use switchyard_primitives::{Money, TokenUsage};
 

@@ -41,6 +41,7 @@ fn schema() -> Option<ScratchSchema> {
     }
 }
 
+#[expect(clippy::unwrap_used, reason = "test setup")]
 async fn gateway(ledger: &str) -> common::Harness {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = format!("http://{}", sim_listener.local_addr().unwrap());
@@ -64,7 +65,11 @@ async fn keys_records_and_spend_live_in_postgres_across_a_restart() {
     let auth = format!("Bearer {secret}");
     let body = chat("chat", "hello").to_string().into_bytes();
     let r = h
-        .post_with("/v1/chat/completions", body.clone(), &[("authorization", &auth)])
+        .post_with(
+            "/v1/chat/completions",
+            body.clone(),
+            &[("authorization", &auth)],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let records = h.finish().await;
@@ -96,5 +101,9 @@ async fn keys_records_and_spend_live_in_postgres_across_a_restart() {
     assert_eq!(r.status, 200, "{}", r.text());
     let records = h.finish().await;
     assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r.key_id.as_deref() == Some(key_id.as_str())));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.key_id.as_deref() == Some(key_id.as_str()))
+    );
 }

@@ -84,7 +84,9 @@ impl PgStore {
     ) -> Result<R, LedgerError> {
         let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
         let Some(client) = guard.as_mut() else {
-            return Err(LedgerError::Corrupt("the PostgreSQL ledger is closed".into()));
+            return Err(LedgerError::Corrupt(
+                "the PostgreSQL ledger is closed".into(),
+            ));
         };
         std::thread::scope(|s| {
             s.spawn(move || f(client)).join().unwrap_or_else(|_| {
@@ -98,7 +100,10 @@ impl PgStore {
     /// The schema version in the database.
     pub fn schema_version(&self) -> Result<i64, LedgerError> {
         self.with(|c| {
-            let row = c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+            let row = c.query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?;
             Ok(row.get::<_, i64>(0))
         })
     }

@@ -182,7 +182,12 @@ impl Store for PgStore {
     }
 
     fn count(&self) -> Result<u64, LedgerError> {
-        self.with(|c| Ok(count(&c.query_one("SELECT COUNT(*) FROM requests", &[])?, 0)))
+        self.with(|c| {
+            Ok(count(
+                &c.query_one("SELECT COUNT(*) FROM requests", &[])?,
+                0,
+            ))
+        })
     }
 }
 

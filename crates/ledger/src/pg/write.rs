@@ -246,19 +246,21 @@ fn merge_prefixes(
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = rows
         .into_iter()
-        .map(|((hour, w, p, m, hash, shadow), (n, tokens, cached))| -> Vec<Param> {
-            vec![
-                Box::new(hour),
-                Box::new(w),
-                Box::new(p),
-                Box::new(m),
-                Box::new(hash),
-                Box::new(shadow),
-                Box::new(n),
-                Box::new(tokens),
-                Box::new(cached),
-            ]
-        })
+        .map(
+            |((hour, w, p, m, hash, shadow), (n, tokens, cached))| -> Vec<Param> {
+                vec![
+                    Box::new(hour),
+                    Box::new(w),
+                    Box::new(p),
+                    Box::new(m),
+                    Box::new(hash),
+                    Box::new(shadow),
+                    Box::new(n),
+                    Box::new(tokens),
+                    Box::new(cached),
+                ]
+            },
+        )
         .collect();
     let head = "INSERT INTO prompt_prefixes AS t (hour, workload, provider, model, prefix_hash, shadow, requests, prefix_tokens, cached_requests)";
     let tail = "ON CONFLICT (hour, workload, provider, model, prefix_hash, shadow) DO UPDATE SET requests = t.requests + excluded.requests, prefix_tokens = t.prefix_tokens + excluded.prefix_tokens, cached_requests = t.cached_requests + excluded.cached_requests";

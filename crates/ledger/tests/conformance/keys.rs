@@ -26,9 +26,15 @@ fn keys_read_back_oldest_first_and_every_change_bumps_the_version(b: &mut Backen
     let ids: Vec<String> = keys.all().unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(ids, vec!["key_a", "key_b"]);
     assert!(keys.set_spec("key_a", r#"{"rpm":5}"#).unwrap());
-    assert!(keys.set_secret("key_a", "h3", "sk-sy-Zzzz", at(3, 0, 0)).unwrap());
+    assert!(
+        keys.set_secret("key_a", "h3", "sk-sy-Zzzz", at(3, 0, 0))
+            .unwrap()
+    );
     let got = keys.get("key_a").unwrap().unwrap();
-    assert_eq!((got.spec.as_str(), got.hash.as_str()), (r#"{"rpm":5}"#, "h3"));
+    assert_eq!(
+        (got.spec.as_str(), got.hash.as_str()),
+        (r#"{"rpm":5}"#, "h3")
+    );
     assert_eq!(got.rotated_at, Some(at(3, 0, 0)));
     assert_eq!(got.created_at, at(1, 9, 0));
     assert_eq!(watcher.version().unwrap(), 4);
@@ -46,7 +52,10 @@ fn a_revoked_key_cannot_be_changed_or_revoked_again(b: &mut Backend) {
     assert!(!keys.set_spec("key_missing", "{}").unwrap());
     assert_eq!(keys.version().unwrap(), v, "refused changes bump nothing");
     let got = keys.get("key_a").unwrap().unwrap();
-    assert_eq!((got.hash.as_str(), got.revoked_at), ("h1", Some(at(2, 0, 0))));
+    assert_eq!(
+        (got.hash.as_str(), got.revoked_at),
+        ("h1", Some(at(2, 0, 0)))
+    );
 }
 
 fn a_duplicate_id_or_digest_is_refused(b: &mut Backend) {

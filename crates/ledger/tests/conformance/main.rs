@@ -6,5 +6,5 @@
 
 mod backend;
 mod keys;
-mod records;
 mod reads;
+mod records;

@@ -3,10 +3,7 @@
 use crate::backend::Backend;
 use crate::records::{at, record, usd};
 use chrono::NaiveDate;
-use switchyard_ledger::{
-    CACHE_EXACT, CascadeMark, Dimension, Lever, RecordSink,
-    SummaryQuery,
-};
+use switchyard_ledger::{CACHE_EXACT, CascadeMark, Dimension, Lever, RecordSink, SummaryQuery};
 use switchyard_primitives::Money;
 
 fn day(d: u32) -> NaiveDate {
@@ -37,7 +34,10 @@ fn history_sums_hours_into_days_and_reads_profiles_from_production_traffic(b: &m
     assert_eq!(p.requests, 3);
     assert_eq!(p.feature_requests["tools"], 3);
     assert_eq!(p.feature_requests["json_schema"], 2);
-    assert!(!p.features.contains("vision"), "shadow traffic is not production");
+    assert!(
+        !p.features.contains("vision"),
+        "shadow traffic is not production"
+    );
     assert_eq!(p.max_prompt_tokens, 9_013);
 }
 
@@ -133,12 +133,30 @@ fn spend_is_read_per_key_from_the_hour_or_the_instant_without_shadow(b: &mut Bac
     let mut early = record("e", "support", "5", 11);
     early.ts = at(11, 10, 10);
     b.store
-        .append(&[record("a", "support", "0.1", 11), record("b", "support", "0.2", 11), shadow, other, early])
+        .append(&[
+            record("a", "support", "0.1", 11),
+            record("b", "support", "0.2", 11),
+            shadow,
+            other,
+            early,
+        ])
         .unwrap();
-    assert_eq!(b.store.spent_since("key_a", at(11, 10, 0)).unwrap(), usd("5.3"));
-    assert_eq!(b.store.spent_since("key_a", at(11, 10, 20)).unwrap(), usd("0.3"));
-    assert_eq!(b.store.spent_since("key_a", at(11, 11, 0)).unwrap(), Money::ZERO);
-    assert_eq!(b.store.spent_since("key_z", at(1, 0, 0)).unwrap(), Money::ZERO);
+    assert_eq!(
+        b.store.spent_since("key_a", at(11, 10, 0)).unwrap(),
+        usd("5.3")
+    );
+    assert_eq!(
+        b.store.spent_since("key_a", at(11, 10, 20)).unwrap(),
+        usd("0.3")
+    );
+    assert_eq!(
+        b.store.spent_since("key_a", at(11, 11, 0)).unwrap(),
+        Money::ZERO
+    );
+    assert_eq!(
+        b.store.spent_since("key_z", at(1, 0, 0)).unwrap(),
+        Money::ZERO
+    );
 }
 
 crate::conformance!(

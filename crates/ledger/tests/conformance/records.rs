@@ -4,8 +4,8 @@ use crate::backend::Backend;
 use chrono::{DateTime, TimeZone, Utc};
 use std::str::FromStr;
 use switchyard_ledger::{
-    Attempt, AttemptOutcome, CascadeMark, Dimension, PromptPrefix, Record, RecordKind,
-    RecordSink, SummaryQuery,
+    Attempt, AttemptOutcome, CascadeMark, Dimension, PromptPrefix, Record, RecordKind, RecordSink,
+    SummaryQuery,
 };
 use switchyard_primitives::{Money, TokenUsage};
 
@@ -14,7 +14,8 @@ pub fn usd(s: &str) -> Money {
 }
 
 pub fn at(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0)
+        .unwrap()
 }
 
 /// A gateway record on day `day` at 10:30 of 2026-11, for workload `w`, costing `cost`.
@@ -91,8 +92,18 @@ fn by(dim: Dimension) -> SummaryQuery {
 
 fn an_append_skips_request_ids_already_recorded_and_counts_only_new_ones(b: &mut Backend) {
     let a = record("a", "support", "0.1", 1);
-    assert_eq!(b.store.append(&[a.clone(), record("b", "support", "0.2", 1)]).unwrap(), 2);
-    assert_eq!(b.store.append(&[a.clone(), record("c", "support", "0.3", 1)]).unwrap(), 1);
+    assert_eq!(
+        b.store
+            .append(&[a.clone(), record("b", "support", "0.2", 1)])
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        b.store
+            .append(&[a.clone(), record("c", "support", "0.3", 1)])
+            .unwrap(),
+        1
+    );
     assert_eq!(b.store.append(&[]).unwrap(), 0);
     assert_eq!(b.store.count().unwrap(), 3);
     assert_eq!(b.store.count_existing(&["a", "c", "zz"]).unwrap(), 2);
