@@ -6,7 +6,7 @@ use crate::table;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
-use switchyard_ledger::SqliteStore;
+use switchyard_ledger::Location;
 use switchyard_strategy::History;
 use switchyard_strategy::contract::{self, GrowthModel, OfferResult, SimOptions, UsageHistory};
 use switchyard_strategy::report::{pct, usd};
@@ -115,9 +115,9 @@ pub fn simulate_file(
         .first()
         .map(|o| o.provider.clone())
         .filter(|p| p != "*");
-    let store = SqliteStore::open_existing(ledger)?;
+    let store = Location::from(ledger).open_existing()?;
     let hourly =
-        switchyard_strategy::source::hourly_tokens(store.connection(), provider.as_deref(), 30)?;
+        switchyard_strategy::source::hourly_tokens(store.as_ref(), provider.as_deref(), 30)?;
     let usage = UsageHistory {
         monthly: monthly_totals(&l.history, provider.as_deref()),
         hourly_tokens: Some(hourly),

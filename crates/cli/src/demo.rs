@@ -10,9 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use switchyard_gateway::Config;
-use switchyard_ledger::{
-    Dimension, LedgerStore, OnTheTable, SavingsReport, SqliteStore, SummaryQuery, Window,
-};
+use switchyard_ledger::{Dimension, Location, OnTheTable, SavingsReport, SummaryQuery, Window};
 use switchyard_providers::HttpClient;
 use switchyard_sim::SimConfig;
 
@@ -91,7 +89,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let _ = stop_sim.send(());
     sim.await??;
 
-    let mut store = SqliteStore::open_existing(&args.ledger)?;
+    let mut store = Location::from(args.ledger.as_path()).open_existing()?;
     let today = chrono::Utc::now().date_naive();
     // Read before the history is written, though that ends yesterday: this run's figures only.
     let query = SummaryQuery {
@@ -101,15 +99,14 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     };
     let catalog = built.gateway.catalog();
     let window = Window::from(&query);
-    let savings = switchyard_ledger::savings_report(store.connection(), &catalog, &window)?;
-    let table = switchyard_ledger::table::on_the_table(
-        store.connection(),
+    let savings = store.savings_report(&catalog, &window)?;
+    let table = store.on_the_table(
         &catalog,
         &window,
         &built.gateway.batchable(),
         &savings.prompt_caching,
     )?;
-    let history = crate::history::write(&mut store, &built.gateway.catalog(), today)?;
+    let history = crate::history::write(store.as_mut(), &built.gateway.catalog(), today)?;
     println!(
         "\nSent {} requests in {:.1}s: {ok} succeeded, {failed} failed after fallbacks; {} ledger records written.",
         args.requests,

@@ -9,7 +9,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use switchyard_catalog::Catalog;
-use switchyard_ledger::{Attempt, AttemptOutcome, LedgerStore, Record, RecordKind};
+use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind, RecordSink};
 use switchyard_primitives::TokenUsage;
 
 struct Workload {
@@ -119,8 +119,8 @@ const TEAMS: &[(&str, f64)] = &[
 ];
 
 /// Writes 90 days of history ending yesterday; returns the records written (new ones only).
-pub fn write(
-    store: &mut dyn LedgerStore,
+pub fn write<S: RecordSink + ?Sized>(
+    store: &mut S,
     catalog: &Catalog,
     today: NaiveDate,
 ) -> anyhow::Result<usize> {
@@ -229,8 +229,8 @@ fn record(
 
 /// `n` per-request records spread over the last `days` days, drawn from the same workload mix
 /// (for benchmarks: a ledger of realistic shape at any size). Deterministic for a given `n`.
-pub fn generate(
-    store: &mut dyn LedgerStore,
+pub fn generate<S: RecordSink + ?Sized>(
+    store: &mut S,
     catalog: &Catalog,
     n: u64,
     days: i64,

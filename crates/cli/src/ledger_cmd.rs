@@ -8,15 +8,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    Batchable, Dimension, ExportFormat, LedgerStore, SavingsReport, SqliteStore, SummaryQuery,
-    SummaryRow, Window,
+    Batchable, Dimension, ExportFormat, LedgerError, Location, SavingsReport, SqliteStore, Store,
+    SummaryQuery, SummaryRow, Window,
 };
 
 #[derive(clap::Args, Clone)]
 pub struct Source {
     #[command(flatten)]
     config: ConfigArg,
-    /// Ledger file (overrides the config's [ledger] path).
+    /// Ledger file or `postgres://` URL (overrides the config's [ledger] path).
     #[arg(long)]
     ledger: Option<PathBuf>,
 }
@@ -29,13 +29,19 @@ impl Source {
         })
     }
 
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        Ok(SqliteStore::open_existing(&self.path()?)?)
+    fn open(&self) -> anyhow::Result<Box<dyn Store>> {
+        Ok(Location::from(self.path()?.as_path()).open_existing()?)
     }
 }
 
 #[derive(clap::Subcommand)]
 pub enum Command {
+    /// Creates the ledger's tables or brings them to this build's schema (SQLite file or
+    /// PostgreSQL database); every other command also migrates when it opens the ledger.
+    Migrate {
+        #[command(flatten)]
+        source: Source,
+    },
     /// Spend, tokens and latency grouped by one dimension.
     Summary {
         #[command(flatten)]
@@ -140,20 +146,30 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let n = match output {
                 Some(p) => {
                     let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
-                    let n = switchyard_ledger::export(&store, format, since, &mut f)?;
+                    let n = switchyard_ledger::export(store.as_ref(), format, since, &mut f)?;
                     f.flush()?;
                     n
                 }
                 None => {
                     let stdout = std::io::stdout();
                     let mut lock = std::io::BufWriter::new(stdout.lock());
-                    switchyard_ledger::export(&store, format, since, &mut lock)?
+                    switchyard_ledger::export(store.as_ref(), format, since, &mut lock)?
                 }
             };
             tracing::info!(records = n, "exported");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import(args),
+        Command::Migrate { source } => {
+            let location = Location::from(source.path()?.as_path());
+            let (before, after) = location.migrate()?;
+            if before == after {
+                println!("{location}: schema version {after}, up to date");
+            } else {
+                println!("{location}: migrated from schema version {before} to {after}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -166,9 +182,26 @@ fn summary(source: &Source, query: &SummaryQuery, json: bool) -> anyhow::Result<
     let catalog =
         switchyard_catalog::Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
     let window = Window::from(query);
-    let report = switchyard_ledger::savings_report(store.connection(), &catalog, &window)?;
-    let table = switchyard_ledger::table::on_the_table(
-        store.connection(),
+    let report = match store.savings_report(&catalog, &window) {
+        Err(LedgerError::Unsupported(why)) => {
+            // A PostgreSQL ledger: the rollup's levers only, and the reason for the rest.
+            let savings = store.savings(query)?;
+            if json {
+                let mut out = serde_json::json!({
+                    "rows": rows, "savings_by_lever": savings, "not_computed": why,
+                });
+                switchyard_strategy::rounding::round_json(&mut out);
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                print!("{}", render_summary(query.by, &rows));
+                print!("{}", crate::savings_table::render(&savings));
+                println!("\nnote: {why}");
+            }
+            return Ok(());
+        }
+        report => report?,
+    };
+    let table = store.on_the_table(
         &catalog,
         &window,
         &batchable(&config),
@@ -237,14 +270,15 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let existed = path.exists();
+    let location = Location::from(path.as_path());
+    let existed = location.path().is_none_or(|p| p.exists());
     // A dry run never creates a ledger: without one, everything would be new.
-    let mut store = if args.dry_run && !existed {
-        SqliteStore::in_memory()?
+    let mut store: Box<dyn Store> = if args.dry_run && !existed {
+        Box::new(SqliteStore::in_memory()?)
     } else {
-        SqliteStore::open(&path)?
+        location.open()?
     };
-    match switchyard_ledger::import::append(&mut store, parsed, args.dry_run) {
+    match switchyard_ledger::import::append(store.as_mut(), parsed, args.dry_run) {
         Ok(report) => {
             print!("{}", render_import(&report, args.dry_run, &path));
             Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_catalog::Catalog;
-use switchyard_ledger::SqliteStore;
+use switchyard_ledger::Location;
 use switchyard_strategy::report::{self, ReportOptions, pct, usd};
 use switchyard_strategy::spend::{Dimension, Period};
 use switchyard_strategy::{History, deprecations, lockin, scenario, spend};
@@ -47,13 +47,13 @@ impl Input {
     pub(crate) fn load(&self) -> anyhow::Result<Loaded> {
         let config = self.config.load()?;
         let path = self.ledger.clone().unwrap_or(config.ledger.path.clone());
-        let store = SqliteStore::open_existing(&path)?;
+        let store = Location::from(path.as_path()).open_existing()?;
         let since = self
             .since
             .as_deref()
             .map(crate::ledger_cmd::parse_since)
             .transpose()?;
-        let history = History::load(store.connection(), since)?;
+        let history = History::load(store.as_ref(), since)?;
         let catalog = Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
         Ok(Loaded {
             history,
@@ -70,14 +70,9 @@ impl Input {
     /// on the table, read by the ledger crate (the config says which routes are batchable).
     pub(crate) fn levers(&self, l: &Loaded) -> anyhow::Result<switchyard_ledger::Levers> {
         let config = self.config.load()?;
-        let store = SqliteStore::open_existing(&self.ledger_path()?)?;
+        let store = Location::from(self.ledger_path()?.as_path()).open_existing()?;
         let batchable = crate::ledger_cmd::batchable(&config);
-        Ok(switchyard_ledger::levers(
-            store.connection(),
-            &l.catalog,
-            l.today,
-            &batchable,
-        )?)
+        Ok(store.levers(&l.catalog, l.today, &batchable)?)
     }
 }
 
@@ -162,9 +157,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             records,
             days,
         } => {
-            let mut store = SqliteStore::open(&ledger)?;
+            let mut store = Location::from(ledger.as_path()).open()?;
             let n = crate::history::generate(
-                &mut store,
+                store.as_mut(),
                 &Catalog::bundled()?,
                 records,
                 days,

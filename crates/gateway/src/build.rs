@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 use switchyard_catalog::{Catalog, ModelEntry};
-use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle, SqliteStore};
+use switchyard_ledger::{Recorder, RecorderConfig, RecorderHandle};
 use switchyard_primitives::Secret;
 use switchyard_providers::{
     Anthropic, AnthropicSettings, AzureSettings, Gemini, GeminiSettings, HttpSettings,
@@ -83,9 +83,9 @@ impl Gateway {
             routes,
             meta,
         } = assemble(config, env, &health, observer.as_deref())?;
-        let store = SqliteStore::open(&config.ledger.path)?;
+        let location = config.ledger.location();
         let (recorder, handle) = Recorder::spawn(
-            Box::new(store),
+            location.open_sink()?,
             RecorderConfig {
                 batch_size: config.ledger.batch_size,
                 flush_interval: config.ledger.flush_interval,
@@ -93,7 +93,7 @@ impl Gateway {
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
         let governance =
-            crate::governance::Governance::open(&config.ledger.path, config.fleet.as_ref())
+            crate::governance::Governance::open(&location, config.fleet.as_ref())
                 .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)

@@ -102,9 +102,13 @@ impl Default for EvalConfig {
 }
 
 impl EvalConfig {
-    /// Where the eval store is for a ledger at `ledger`.
+    /// Where the eval store is for a ledger at `ledger`: beside a ledger file, or
+    /// `./switchyard-eval.db` for a PostgreSQL ledger (the eval store is SQLite only yet).
     pub fn store_path(&self, ledger: &std::path::Path) -> PathBuf {
         self.path.clone().unwrap_or_else(|| {
+            if switchyard_ledger::Location::from(ledger).path().is_none() {
+                return PathBuf::from("switchyard-eval.db");
+            }
             let stem = ledger
                 .file_stem()
                 .map_or_else(|| "switchyard".into(), |s| s.to_string_lossy().into_owned());
@@ -174,9 +178,17 @@ pub struct ServerConfig {
 
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {
+    /// A file path, `sqlite://path` or `postgres://…` (see [`LedgerConfig::location`]).
     pub path: PathBuf,
     pub batch_size: usize,
     pub flush_interval: Duration,
+}
+
+impl LedgerConfig {
+    /// The backend `path` names: PostgreSQL for a `postgres://` URL, else the SQLite file.
+    pub fn location(&self) -> switchyard_ledger::Location {
+        switchyard_ledger::Location::from(self.path.as_path())
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -62,7 +62,7 @@ impl Gateway {
         let now = Utc::now();
         let readings = tokio::task::spawn_blocking(move || {
             let gov = gw.governance();
-            let spend = LedgerSpend::open(&gov.ledger).map_err(|e| e.to_string())?;
+            let spend = LedgerSpend::at(&gov.ledger).map_err(|e| e.to_string())?;
             switchyard_governance::fleet::readings(&gov.governor, &spend, now)
                 .map_err(|e| e.to_string())
         })

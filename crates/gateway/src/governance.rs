@@ -11,13 +11,13 @@ use crate::error::GatewayError;
 use crate::pipeline::RequestContext;
 use crate::reserve::PromptBound;
 use chrono::Utc;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use switchyard_governance::{
     AuthError, Demand, Fleet, Governor, KeyHandle, KeyInfo, KeySpec, KeyStore, KeyUsage,
     LedgerSpend, Reservation, StoreError,
 };
+use switchyard_ledger::Location;
 use switchyard_primitives::Money;
 
 /// The gateway's key store and the governor built from it.
@@ -25,7 +25,7 @@ pub(crate) struct Governance {
     pub(crate) governor: Governor,
     store: Mutex<KeyStore>,
     version: AtomicI64,
-    pub(crate) ledger: PathBuf,
+    pub(crate) ledger: Location,
     /// `[fleet]`: the counters shared through Redis; `None`: in-process only.
     pub(crate) fleet: Option<Fleet>,
 }
@@ -64,23 +64,23 @@ impl Admitted {
 
 impl Governance {
     pub(crate) fn open(
-        ledger: &std::path::Path,
+        ledger: &Location,
         fleet: Option<&crate::config::FleetConfig>,
     ) -> Result<Self, String> {
         let fleet = fleet
             .map(|f| Fleet::open(&f.redis_url, f.options.clone()))
             .transpose()
             .map_err(|e| e.to_string())?;
-        let store = KeyStore::open(ledger).map_err(|e| e.to_string())?;
+        let store = KeyStore::at(ledger).map_err(|e| e.to_string())?;
         let version = store.version().map_err(|e| e.to_string())?;
         let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
-        let spend = LedgerSpend::open(ledger).map_err(|e| e.to_string())?;
+        let spend = LedgerSpend::at(ledger).map_err(|e| e.to_string())?;
         let governor = Governor::new(keys, &spend, Utc::now()).map_err(|e| e.to_string())?;
         Ok(Governance {
             governor,
             store: Mutex::new(store),
             version: AtomicI64::new(version),
-            ledger: ledger.to_path_buf(),
+            ledger: ledger.clone(),
             fleet,
         })
     }
@@ -98,7 +98,7 @@ impl Governance {
         }
         let keys = store.all_with_hashes().map_err(|e| e.to_string())?;
         drop(store);
-        let spend = LedgerSpend::open(&self.ledger).map_err(|e| e.to_string())?;
+        let spend = LedgerSpend::at(&self.ledger).map_err(|e| e.to_string())?;
         self.governor
             .replace_keys(keys, &spend, Utc::now())
             .map_err(|e| e.to_string())?;

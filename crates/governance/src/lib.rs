@@ -1,8 +1,8 @@
 //! Governance: virtual keys, budgets and rate limits.
 //!
-//! Sits beside the ledger in layer 1: it knows SQLite (its own `virtual_keys` table, kept in
-//! the ledger file, and the ledger's `requests` table for past spend) but never HTTP, the
-//! router or the gateway. The gateway calls it at the two ends of the pipeline:
+//! Sits above the ledger: keys are persisted through the ledger's `keys::Store` and past spend
+//! is read through its `SpendSource` (no SQL here), and it never knows HTTP, the router or the
+//! gateway. The gateway calls it at the two ends of the pipeline:
 //! `authenticate → admit (reserve) → … → settle`.
 //!
 //! # Keys

@@ -1,4 +1,5 @@
-//! `KeyStore`: virtual keys in SQLite, in the ledger file but in a table of their own.
+//! `KeyStore`: the operators' side of virtual keys (create, update, rotate, revoke) over the
+//! ledger's [`keys::Store`], which persists rows; the SQL lives in the ledger crate.
 //!
 //! The store keeps a key's SHA-256 digest and a short display prefix, never the secret. Every
 //! mutation bumps a counter in the same transaction, so a running server can poll
@@ -6,12 +7,11 @@
 
 use crate::material::{self, RandomError};
 use crate::{KeySpec, SpecError};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use ring::rand::SystemRandom;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use std::path::Path;
-use std::time::Duration;
+use switchyard_ledger::{LedgerError, Location, keys};
 
 /// A virtual key as shown to operators: identity, settings and lifecycle, never the secret or
 /// its digest.
@@ -32,8 +32,8 @@ pub struct KeyInfo {
 pub enum StoreError {
     #[error("cannot open the key store at {path}: {message}")]
     Open { path: String, message: String },
-    #[error("key store database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("key store: {0}")]
+    Ledger(#[from] LedgerError),
     #[error(transparent)]
     Invalid(#[from] SpecError),
     #[error("no virtual key `{id}`; `switchyard keys list` shows the ids")]
@@ -46,28 +46,9 @@ pub enum StoreError {
     Random(#[from] RandomError),
 }
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS virtual_keys (
-        id TEXT PRIMARY KEY,
-        hash TEXT NOT NULL UNIQUE,
-        prefix TEXT NOT NULL,
-        spec TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        rotated_at TEXT,
-        revoked_at TEXT
-    );
-    CREATE TABLE IF NOT EXISTS virtual_keys_version (
-        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-        version INTEGER NOT NULL
-    );
-    INSERT OR IGNORE INTO virtual_keys_version (singleton, version) VALUES (1, 0);
-";
-
-const COLUMNS: &str = "id, prefix, spec, created_at, rotated_at, revoked_at, hash";
-
-/// Virtual keys in one SQLite file.
+/// Virtual keys over a persistence backend.
 pub struct KeyStore {
-    conn: Connection,
+    rows: Box<dyn keys::Store>,
     rng: SystemRandom,
 }
 
@@ -78,27 +59,26 @@ impl std::fmt::Debug for KeyStore {
 }
 
 impl KeyStore {
-    /// Opens (creating if needed) the key table in the SQLite file at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_err = |message: String| StoreError::Open {
-            path: path.display().to_string(),
-            message,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
-        }
-        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
-        // The ledger writer holds the file too: wait for its commits rather than fail.
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(SCHEMA)
-            .map_err(|e| open_err(format!("cannot create the virtual_keys table: {e}")))?;
-        Ok(KeyStore {
-            conn,
+    /// Keys kept in `rows`.
+    pub fn new(rows: Box<dyn keys::Store>) -> Self {
+        KeyStore {
+            rows,
             rng: SystemRandom::new(),
-        })
+        }
+    }
+
+    /// Opens (creating if needed) the keys of the ledger at `location`.
+    pub fn at(location: &Location) -> Result<Self, StoreError> {
+        let rows = location.open_keys().map_err(|e| StoreError::Open {
+            path: location.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Self::new(rows))
+    }
+
+    /// Opens (creating if needed) the keys in the ledger file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::at(&Location::from(path))
     }
 
     /// Creates a key. Returns its info and its secret, which is not stored and cannot be
@@ -119,173 +99,103 @@ impl KeyStore {
             rotated_at: None,
             revoked_at: None,
         };
-        let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO virtual_keys (id, hash, prefix, spec, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                info.id,
-                material::hash_hex(&secret),
-                info.prefix,
-                spec_json(&info)?,
-                ts(now)
-            ],
-        )?;
-        bump(&tx)?;
-        tx.commit()?;
+        self.rows
+            .insert(&row(&info, material::hash_hex(&secret))?)?;
         Ok((info, secret))
     }
 
     /// Every key, revoked ones included, oldest first.
     pub fn list(&self) -> Result<Vec<KeyInfo>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM virtual_keys ORDER BY created_at, id");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok(read_row(r)))?;
-        rows.map(|r| r?.map(|(info, _)| info)).collect()
+        Ok(self
+            .all_with_hashes()?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
     }
 
     /// One key by id.
     pub fn get(&self, id: &str) -> Result<KeyInfo, StoreError> {
-        fetch(&self.conn, id).map(|(info, _)| info)
+        self.fetch(id).map(|(info, _)| info)
     }
 
     /// Replaces a key's settings; its secret stays valid.
     pub fn update(&self, id: &str, spec: KeySpec) -> Result<KeyInfo, StoreError> {
         spec.validate()?;
-        let tx = self.write()?;
-        let (mut info, _) = fetch_live(&tx, id)?;
+        let (mut info, _) = self.fetch_live(id)?;
         info.spec = spec;
-        tx.execute(
-            "UPDATE virtual_keys SET spec = ?2 WHERE id = ?1",
-            params![id, spec_json(&info)?],
-        )?;
-        bump(&tx)?;
-        tx.commit()?;
+        let changed = self.rows.set_spec(id, &spec_json(&info)?)?;
+        live(changed, id)?;
         Ok(info)
     }
 
     /// Gives a key a new secret; the old one stops working at the next reload.
     pub fn rotate(&self, id: &str, now: DateTime<Utc>) -> Result<(KeyInfo, String), StoreError> {
         let secret = material::new_secret(&self.rng)?;
-        let tx = self.write()?;
-        let (mut info, _) = fetch_live(&tx, id)?;
+        let (mut info, _) = self.fetch_live(id)?;
         info.prefix = material::display_prefix(&secret);
         info.rotated_at = Some(now);
-        tx.execute(
-            "UPDATE virtual_keys SET hash = ?2, prefix = ?3, rotated_at = ?4 WHERE id = ?1",
-            params![id, material::hash_hex(&secret), info.prefix, ts(now)],
-        )?;
-        bump(&tx)?;
-        tx.commit()?;
+        let hash = material::hash_hex(&secret);
+        live(self.rows.set_secret(id, &hash, &info.prefix, now)?, id)?;
         Ok((info, secret))
     }
 
     /// Revokes a key for good. Revoking a revoked key changes nothing.
     pub fn revoke(&self, id: &str, now: DateTime<Utc>) -> Result<KeyInfo, StoreError> {
-        let tx = self.write()?;
-        let (mut info, _) = fetch(&tx, id)?;
+        let (mut info, _) = self.fetch(id)?;
         if info.revoked_at.is_some() {
             return Ok(info);
         }
         info.revoked_at = Some(now);
-        tx.execute(
-            "UPDATE virtual_keys SET revoked_at = ?2 WHERE id = ?1",
-            params![id, ts(now)],
-        )?;
-        bump(&tx)?;
-        tx.commit()?;
+        if !self.rows.revoke(id, now)? {
+            // Revoked by someone else meanwhile: theirs stands.
+            return self.get(id);
+        }
         Ok(info)
     }
 
     /// Keys that are not revoked, with their digests (hex), for the governor. Expired keys are
     /// included so the governor can tell their holders why they are refused.
     pub fn active(&self) -> Result<Vec<(String, KeyInfo)>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM virtual_keys WHERE revoked_at IS NULL ORDER BY created_at, id"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok(read_row(r)))?;
-        rows.map(|r| r?.map(|(info, hash)| (hash, info))).collect()
+        let mut all = self.all_with_hashes()?;
+        all.retain(|(_, info)| info.revoked_at.is_none());
+        Ok(all)
     }
 
     /// Every key with its hash, revoked ones included: what the gateway loads, so a revoked
     /// key is refused as revoked and revoking the last key never opens the gateway.
     pub fn all_with_hashes(&self) -> Result<Vec<(String, KeyInfo)>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM virtual_keys ORDER BY created_at, id");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok(read_row(r)))?;
-        rows.map(|r| r?.map(|(info, hash)| (hash, info))).collect()
+        self.rows.all()?.into_iter().map(info_of).collect()
     }
 
     /// A counter bumped by every mutation, from any process.
     pub fn version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT version FROM virtual_keys_version WHERE singleton = 1",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.rows.version()?)
     }
 
-    /// A write transaction that takes the lock up front, so two writers queue on the busy
-    /// timeout instead of failing when one upgrades a read lock.
-    fn write(&self) -> Result<Transaction<'_>, StoreError> {
-        Ok(Transaction::new_unchecked(
-            &self.conn,
-            TransactionBehavior::Immediate,
-        )?)
+    fn fetch(&self, id: &str) -> Result<(KeyInfo, String), StoreError> {
+        let row = self
+            .rows
+            .get(id)?
+            .ok_or_else(|| StoreError::NotFound { id: id.into() })?;
+        info_of(row).map(|(hash, info)| (info, hash))
+    }
+
+    fn fetch_live(&self, id: &str) -> Result<(KeyInfo, String), StoreError> {
+        let found = self.fetch(id)?;
+        if found.0.revoked_at.is_some() {
+            return Err(StoreError::Revoked { id: id.into() });
+        }
+        Ok(found)
     }
 }
 
-fn bump(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE virtual_keys_version SET version = version + 1 WHERE singleton = 1",
-        [],
-    )
-    .map(|_| ())
-}
-
-fn fetch(conn: &Connection, id: &str) -> Result<(KeyInfo, String), StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM virtual_keys WHERE id = ?1");
-    conn.query_row(&sql, params![id], |r| Ok(read_row(r)))
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound { id: id.into() })?
-}
-
-fn fetch_live(conn: &Connection, id: &str) -> Result<(KeyInfo, String), StoreError> {
-    let found = fetch(conn, id)?;
-    if found.0.revoked_at.is_some() {
-        return Err(StoreError::Revoked { id: id.into() });
+/// A change that found no live key: it was revoked meanwhile.
+fn live(changed: bool, id: &str) -> Result<(), StoreError> {
+    if changed {
+        Ok(())
+    } else {
+        Err(StoreError::Revoked { id: id.into() })
     }
-    Ok(found)
-}
-
-fn read_row(r: &Row<'_>) -> Result<(KeyInfo, String), StoreError> {
-    let id: String = r.get(0)?;
-    let corrupt = |message: String| StoreError::Corrupt {
-        id: id.clone(),
-        message,
-    };
-    let spec: String = r.get(2)?;
-    let spec: KeySpec =
-        serde_json::from_str(&spec).map_err(|e| corrupt(format!("settings: {e}")))?;
-    let time = |i: usize| -> Result<Option<DateTime<Utc>>, StoreError> {
-        let v: Option<String> = r.get(i)?;
-        v.map(|s| {
-            DateTime::parse_from_rfc3339(&s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| corrupt(format!("timestamp `{s}`: {e}")))
-        })
-        .transpose()
-    };
-    let created_at = time(3)?.ok_or_else(|| corrupt("no creation time".into()))?;
-    let info = KeyInfo {
-        prefix: r.get(1)?,
-        spec,
-        created_at,
-        rotated_at: time(4)?,
-        revoked_at: time(5)?,
-        id: id.clone(),
-    };
-    Ok((info, r.get(6)?))
 }
 
 fn spec_json(info: &KeyInfo) -> Result<String, StoreError> {
@@ -295,8 +205,33 @@ fn spec_json(info: &KeyInfo) -> Result<String, StoreError> {
     })
 }
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+fn row(info: &KeyInfo, hash: String) -> Result<keys::Row, StoreError> {
+    Ok(keys::Row {
+        id: info.id.clone(),
+        hash,
+        prefix: info.prefix.clone(),
+        spec: spec_json(info)?,
+        created_at: info.created_at,
+        rotated_at: info.rotated_at,
+        revoked_at: info.revoked_at,
+    })
+}
+
+/// A stored row as (digest, info).
+fn info_of(r: keys::Row) -> Result<(String, KeyInfo), StoreError> {
+    let spec: KeySpec = serde_json::from_str(&r.spec).map_err(|e| StoreError::Corrupt {
+        id: r.id.clone(),
+        message: format!("settings: {e}"),
+    })?;
+    let info = KeyInfo {
+        id: r.id,
+        prefix: r.prefix,
+        spec,
+        created_at: r.created_at,
+        rotated_at: r.rotated_at,
+        revoked_at: r.revoked_at,
+    };
+    Ok((r.hash, info))
 }
 
 #[cfg(test)]

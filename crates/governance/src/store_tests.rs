@@ -33,7 +33,9 @@ fn spec() -> KeySpec {
 }
 
 fn governor(store: &KeyStore) -> Governor {
-    let spend = LedgerSpend::from_connection(Connection::open_in_memory().unwrap());
+    let spend = LedgerSpend::new(Box::new(
+        switchyard_ledger::SqliteStore::in_memory().unwrap(),
+    ));
     Governor::new(store.active().unwrap(), &spend, now()).unwrap()
 }
 
@@ -69,11 +71,7 @@ fn the_database_file_holds_the_hash_not_the_secret() {
         let store = KeyStore::open(&path).unwrap();
         store.create(spec(), now()).unwrap().1
     };
-    // Fold the WAL into the main file so one read sees everything written.
-    let conn = Connection::open(&path).unwrap();
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
-        .unwrap();
-    drop(conn);
+    // The store is closed; whatever is not folded into the file yet is in its WAL.
     let mut bytes = std::fs::read(&path).unwrap();
     let wal = path.with_extension("db-wal");
     bytes.extend(std::fs::read(wal).unwrap_or_default());
@@ -132,7 +130,9 @@ fn revoked_keys_leave_the_active_set_and_cannot_be_changed() {
     let mut all = store.active().unwrap();
     let hash = crate::hash_hex(&secret_a);
     all.push((hash, store.get(&a.id).unwrap()));
-    let spend = LedgerSpend::from_connection(Connection::open_in_memory().unwrap());
+    let spend = LedgerSpend::new(Box::new(
+        switchyard_ledger::SqliteStore::in_memory().unwrap(),
+    ));
     let gov = Governor::new(all, &spend, now()).unwrap();
     assert_eq!(
         gov.authenticate(&secret_a, now()).unwrap_err(),
@@ -209,22 +209,14 @@ fn invalid_settings_and_unknown_ids_are_refused_without_a_write() {
 }
 
 #[test]
-fn the_key_table_lives_beside_a_ledger_without_touching_it() {
+fn the_keys_share_the_ledger_file_with_its_records() {
+    use switchyard_ledger::{RecordSink, Store};
     let path = temp_db("beside");
-    let ledger = Connection::open(&path).unwrap();
-    ledger
-        .execute_batch("CREATE TABLE requests (id INTEGER PRIMARY KEY, ts_ms INTEGER, key_id TEXT, shadow INTEGER, cost_usd TEXT); INSERT INTO requests VALUES (1, 0, 'k', 0, '1');")
-        .unwrap();
     let store = KeyStore::open(&path).unwrap();
     store.create(spec(), now()).unwrap();
-    let n: i64 = ledger
-        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 1);
-    assert!(
-        ledger
-            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r
-                .get::<_, i64>(0))
-            .is_err()
-    );
+    let ledger = switchyard_ledger::SqliteStore::open(&path).unwrap();
+    assert_eq!(ledger.count().unwrap(), 0);
+    let mut writer = switchyard_ledger::SqliteStore::open(&path).unwrap();
+    assert_eq!(writer.append(&[]).unwrap(), 0);
+    assert_eq!(KeyStore::open(&path).unwrap().list().unwrap().len(), 1);
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use switchyard_governance::{
     Budget, Demand, Denied, Governor, KeySpec, KeyStore, LedgerSpend, Period, SpendSource,
 };
-use switchyard_ledger::{LedgerStore, Record, RecordKind, SqliteStore};
+use switchyard_ledger::{Record, RecordKind, RecordSink, SqliteStore};
 use switchyard_primitives::{Money, TokenUsage};
 
 #[expect(clippy::unwrap_used, reason = "test amounts are literals")]

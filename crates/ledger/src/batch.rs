@@ -24,9 +24,16 @@ const JOB_COLUMNS: &str = "id, owner, endpoint, input_file_id, completion_window
 const UNFINISHED: &str = "('validating','in_progress','finalizing','cancelling')";
 
 impl Store {
+    /// Opens the batch tables of the ledger file at `path`. For a PostgreSQL ledger (a
+    /// `postgres://` URL) the batch state stays in SQLite, in `./switchyard-batch.db`: the
+    /// batch tables have no PostgreSQL backend yet.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let file = match crate::Location::from(path) {
+            crate::Location::Sqlite(p) => p,
+            crate::Location::Postgres(_) => "switchyard-batch.db".into(),
+        };
         Ok(Store {
-            ledger: SqliteStore::open(path)?,
+            ledger: SqliteStore::open(&file)?,
         })
     }
 

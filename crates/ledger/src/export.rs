@@ -1,6 +1,6 @@
 //! `ledger export`: every record as CSV or JSON Lines, streamed (constant memory).
 
-use crate::{LedgerError, LedgerStore, Record};
+use crate::{LedgerError, Record, Store};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
@@ -25,7 +25,7 @@ pub(crate) const CSV_HEADER: &str = "request_id,ts,kind,workload,tags,key_id,tea
 
 /// Writes every record since `since`; returns how many.
 pub fn export(
-    store: &dyn LedgerStore,
+    store: &dyn Store,
     format: ExportFormat,
     since: Option<DateTime<Utc>>,
     out: &mut dyn Write,

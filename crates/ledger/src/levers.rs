@@ -25,7 +25,7 @@ pub struct SavingsReport {
 }
 
 /// Every lever over `w`.
-pub fn savings_report(
+pub(crate) fn savings_report(
     conn: &Connection,
     catalog: &Catalog,
     w: &Window,
@@ -65,7 +65,7 @@ pub struct Levers {
 }
 
 /// [`Levers`] for the 30-day periods ending with `today` (included).
-pub fn levers(
+pub(crate) fn levers(
     conn: &Connection,
     catalog: &Catalog,
     today: NaiveDate,

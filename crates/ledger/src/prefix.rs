@@ -44,11 +44,11 @@ pub struct PrefixRepeats {
     pub uncached_tokens: u64,
 }
 
-type Key = (String, String, String, String, String, bool);
+pub(crate) type Key = (String, String, String, String, String, bool);
 
 /// The cells one batch adds to `prompt_prefixes`.
 #[derive(Default)]
-pub(crate) struct PrefixCells(HashMap<Key, (i64, i64, i64)>);
+pub(crate) struct PrefixCells(pub(crate) HashMap<Key, (i64, i64, i64)>);
 
 impl PrefixCells {
     pub(crate) fn add(&mut self, r: &Record) {

@@ -10,7 +10,7 @@
 //! - [`RecorderHandle::shutdown`] commits everything recorded before it, then stops the thread.
 //! - A failed commit is kept and retried on the next cycle, never discarded silently.
 
-use crate::{LedgerStore, Record};
+use crate::{Record, RecordSink};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -79,7 +79,7 @@ pub struct RecorderHandle {
 impl Recorder {
     /// Starts the writer thread over `store`.
     pub fn spawn(
-        store: Box<dyn LedgerStore>,
+        store: Box<dyn RecordSink>,
         cfg: RecorderConfig,
     ) -> std::io::Result<(Recorder, RecorderHandle)> {
         let shared = Arc::new(Shared {
@@ -166,7 +166,7 @@ impl Drop for RecorderHandle {
 }
 
 struct Writer {
-    store: Box<dyn LedgerStore>,
+    store: Box<dyn RecordSink>,
     shared: Arc<Shared>,
     interval: Duration,
     /// Records taken from the queue but not yet committed (a failed batch stays here).

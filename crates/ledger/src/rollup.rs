@@ -13,21 +13,21 @@ use switchyard_primitives::{Money, TokenUsage};
 
 #[derive(Default)]
 pub(crate) struct RollupCell {
-    requests: i64,
-    errors: i64,
-    streamed: i64,
-    estimated: i64,
-    usage: TokenUsage,
-    cost: Money,
-    latency_ms: f64,
-    latency_count: i64,
-    ttft_ms: f64,
-    ttft_count: i64,
-    overhead_us: i64,
-    overhead_count: i64,
+    pub(crate) requests: i64,
+    pub(crate) errors: i64,
+    pub(crate) streamed: i64,
+    pub(crate) estimated: i64,
+    pub(crate) usage: TokenUsage,
+    pub(crate) cost: Money,
+    pub(crate) latency_ms: f64,
+    pub(crate) latency_count: i64,
+    pub(crate) ttft_ms: f64,
+    pub(crate) ttft_count: i64,
+    pub(crate) overhead_us: i64,
+    pub(crate) overhead_count: i64,
     /// Cache hits and their savings, per lever (`exact`, `semantic`).
-    exact: (i64, Money),
-    semantic: (i64, Money),
+    pub(crate) exact: (i64, Money),
+    pub(crate) semantic: (i64, Money),
 }
 
 impl RollupCell {
@@ -87,10 +87,10 @@ pub(crate) type RollupKey<'a> = (
 /// The cells touched by one batch, and the workload feature profiles it extends.
 #[derive(Default)]
 pub(crate) struct Rollup<'a> {
-    cells: HashMap<RollupKey<'a>, RollupCell>,
+    pub(crate) cells: HashMap<RollupKey<'a>, RollupCell>,
     /// (workload, features, shadow) → (requests, largest prompt per request).
-    profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
-    prefixes: crate::prefix::PrefixCells,
+    pub(crate) profiles: HashMap<(&'a str, &'a str, bool), (i64, i64)>,
+    pub(crate) prefixes: crate::prefix::PrefixCells,
 }
 
 impl<'a> Rollup<'a> {
@@ -218,7 +218,7 @@ fn key(r: &Record) -> RollupKey<'_> {
 }
 
 /// The stored spelling of an hour since the epoch: `2026-12-03T09` (UTC).
-fn hour_label(hour: i64) -> String {
+pub(crate) fn hour_label(hour: i64) -> String {
     chrono::DateTime::from_timestamp(hour * 3600, 0)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H")

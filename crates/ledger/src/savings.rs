@@ -184,7 +184,7 @@ fn batch_discounts(conn: &Connection, w: &Window) -> Result<(u64, Money), Ledger
 #[cfg(test)]
 mod tests {
     use crate::sqlite::tests::record;
-    use crate::{Dimension, LedgerStore, Lever, SqliteStore, SummaryQuery};
+    use crate::{Dimension, Lever, RecordSink, SqliteStore, Store, SummaryQuery};
     use std::str::FromStr;
     use switchyard_primitives::Money;
 

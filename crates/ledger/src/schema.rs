@@ -1,10 +1,33 @@
 //! Ordered, append-only schema migrations. Never edit a shipped migration; add a new one.
+//!
+//! Each step has an explicit version, so branches developed in parallel can each claim a
+//! number (9 is the savings work's; 10 is the virtual keys'); a database gets every step it
+//! has not applied yet, in version order.
 
+use crate::schema_pg as pg;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[
+/// One schema change, in each backend's SQL (PostgreSQL's in `schema_pg.rs`).
+pub(crate) struct Step {
+    pub(crate) version: i64,
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+const fn step(version: i64, postgres: &'static str, sqlite: &'static str) -> Step {
+    Step {
+        version,
+        sqlite,
+        postgres,
+    }
+}
+
+pub(crate) const STEPS: &[Step] = &[
     // 1: requests and their hourly rollup.
-    r#"
+    step(
+        1,
+        pg::V1,
+        r#"
     CREATE TABLE requests (
         id INTEGER PRIMARY KEY,
         request_id TEXT NOT NULL UNIQUE,
@@ -64,22 +87,30 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hour, workload, route, provider, model, key_id, team, shadow)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 2: aggregated and imported records. A record may stand for many requests
     // (`request_count`) and says where it came from (`source`). The rollup counts the requests
     // whose latency was measured and those with a gateway overhead apart, so averages are not
     // diluted by imported buckets that carry no timings; every row before this migration came
     // from the gateway, so both counts start equal to `requests`.
-    r#"
+    step(
+        2,
+        pg::V2,
+        r#"
     ALTER TABLE requests ADD COLUMN request_count INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE requests ADD COLUMN source TEXT NOT NULL DEFAULT 'gateway';
     ALTER TABLE rollup_hourly ADD COLUMN latency_count INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rollup_hourly ADD COLUMN overhead_count INTEGER NOT NULL DEFAULT 0;
     UPDATE rollup_hourly SET latency_count = requests, overhead_count = requests;
     "#,
+    ),
     // 3: each workload's feature profile (the features its successful requests used and its
     // largest prompt), maintained by the writer so lock-in analysis never scans requests.
     // Backfilled from the requests already recorded.
-    r#"
+    step(
+        3,
+        pg::V3,
+        r#"
     CREATE TABLE workload_features (
         workload TEXT NOT NULL,
         features TEXT NOT NULL,
@@ -93,12 +124,16 @@ const MIGRATIONS: &[&str] = &[
            MAX((input_tokens + cached_input_tokens + cache_write_tokens) / MAX(request_count, 1))
     FROM requests WHERE status < 400 GROUP BY 1, 2, 3;
     "#,
+    ),
     // 4: prompt caching. Each record's stable-prefix fingerprint (system prompt and tools)
     // and its estimated tokens, and per hour × workload × provider × model × fingerprint the
     // requests that sent it and those that engaged the provider's prompt cache, maintained by
     // the writer so the report finds repeated prefixes sent uncached without scanning requests.
     // Older records carry no fingerprint; nothing to backfill.
-    r#"
+    step(
+        4,
+        pg::V4,
+        r#"
     ALTER TABLE requests ADD COLUMN prefix_hash TEXT;
     ALTER TABLE requests ADD COLUMN prefix_tokens INTEGER;
     CREATE TABLE prompt_prefixes (
@@ -114,19 +149,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hour, workload, provider, model, prefix_hash, shadow)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 5: cascade routing. The tier that answered and the cost at the top tier's prices, on
     // the requests a cascade route served (NULL elsewhere); a partial index keeps the cascade
     // report off the rest of the table.
-    r#"
+    step(
+        5,
+        pg::V5,
+        r#"
     ALTER TABLE requests ADD COLUMN cascade_tier INTEGER;
     ALTER TABLE requests ADD COLUMN cascade_baseline_usd TEXT;
     CREATE INDEX requests_cascade ON requests (ts_ms) WHERE cascade_tier IS NOT NULL;
     "#,
+    ),
     // 6: answers served from a cache. A record says which cache served it (`exact`,
     // `semantic`) and what the original answer would cost today (`saved_usd`, decimal text);
     // the rollup counts hits and sums savings per lever, so "savings by lever" stays
     // rollup-only. Rows before migration 6 were never cache hits.
-    r#"
+    step(
+        6,
+        pg::V6,
+        r#"
     ALTER TABLE requests ADD COLUMN cache TEXT;
     ALTER TABLE requests ADD COLUMN saved_usd TEXT;
     ALTER TABLE rollup_hourly ADD COLUMN exact_hits INTEGER NOT NULL DEFAULT 0;
@@ -134,10 +177,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rollup_hourly ADD COLUMN semantic_hits INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rollup_hourly ADD COLUMN semantic_saved_usd TEXT NOT NULL DEFAULT '0';
     "#,
+    ),
     // 7: batch (issue 12 item 5): requests sent as part of a batch, and the batch API's own
     // state: uploaded and produced files, batch jobs, and one row per input line so a
     // restart resumes a batch without re-running the lines already answered.
-    r#"
+    step(
+        7,
+        pg::V7,
+        r#"
     ALTER TABLE requests ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE batch_files (
         id TEXT PRIMARY KEY,
@@ -182,24 +229,56 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (batch_id, line)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 8: the batch lever (issue 12 items 5 and 7). A line a provider's batch API answered
     // carries `saved_usd` = its list price minus the discounted cost recorded; a line the
     // pipeline ran (list price) has none. A partial index keeps the savings query off the rest
     // of the table, as the cascade report's does.
-    r#"
+    step(
+        8,
+        pg::V8,
+        r#"
     CREATE INDEX requests_batch ON requests (ts_ms) WHERE batch = 1;
     "#,
+    ),
     // 9: the savings ledger's "still on the table" (issue 12 item 6). Each gateway record's
     // request fingerprint (XXH3-128 of what determines the answer, 32 hex digits), so exact
     // duplicates of an earlier request on the same route that no cache answered can be found
     // and priced. The partial index serves that lookup (same fingerprint and route, an
     // earlier time) and costs nothing on records without a fingerprint. Older records carry
     // none; nothing to backfill.
-    r#"
+    step(
+        9,
+        pg::V9,
+        r#"
     ALTER TABLE requests ADD COLUMN fingerprint TEXT;
     CREATE INDEX requests_fingerprint ON requests (fingerprint, route, ts_ms)
         WHERE fingerprint IS NOT NULL;
     "#,
+    ),
+    // 10: virtual keys (governance's, SQL here since the store split): a key's digest, display
+    // prefix, settings as JSON and lifecycle, and a counter every change bumps. `IF NOT
+    // EXISTS`: files written before this step already hold the tables governance created.
+    step(
+        10,
+        pg::V10,
+        r#"
+    CREATE TABLE IF NOT EXISTS virtual_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        rotated_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE IF NOT EXISTS virtual_keys_version (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        version INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO virtual_keys_version (singleton, version) VALUES (1, 0);
+    "#,
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.
@@ -212,18 +291,18 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
-        let version = i as i64 + 1;
-        if version <= current || version > target {
+    let applied: Vec<i64> = {
+        let mut stmt = conn.prepare("SELECT version FROM schema_migrations")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for s in STEPS {
+        if applied.contains(&s.version) || s.version > target {
             continue;
         }
+        let version = s.version;
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(s.sqlite)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             rusqlite::params![version, chrono::Utc::now().to_rfc3339()],
@@ -235,5 +314,5 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result
 
 /// The newest schema version this build knows.
 pub(crate) fn latest() -> i64 {
-    MIGRATIONS.len() as i64
+    STEPS.iter().map(|s| s.version).max().unwrap_or(0)
 }

@@ -2,7 +2,7 @@
 
 use crate::rollup::Rollup;
 use crate::summary::{SummaryQuery, SummaryRow};
-use crate::{CascadeRow, LedgerError, LedgerStore, Record, schema};
+use crate::{CascadeRow, LedgerError, Record, RecordSink, Store, schema};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::Path;
@@ -78,12 +78,34 @@ impl SqliteStore {
             })?)
     }
 
+    /// The schema version of the file at `path` without migrating it: 0 for no file or an
+    /// empty one.
+    pub(crate) fn version_in(path: &Path) -> Result<i64, LedgerError> {
+        if !path.exists() {
+            return Ok(0);
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let has: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            return Ok(0);
+        }
+        Ok(conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The schema version this build writes.
     pub fn latest_schema_version() -> i64 {
         schema::latest()
     }
 
-    pub fn connection(&self) -> &Connection {
+    pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
 
@@ -92,7 +114,7 @@ impl SqliteStore {
     }
 }
 
-impl LedgerStore for SqliteStore {
+impl RecordSink for SqliteStore {
     fn append(&mut self, batch: &[Record]) -> Result<usize, LedgerError> {
         let tx = self.conn.transaction()?;
         let mut rollup = Rollup::default();
@@ -157,7 +179,9 @@ impl LedgerStore for SqliteStore {
         tx.commit()?;
         Ok(inserted)
     }
+}
 
+impl Store for SqliteStore {
     fn summary(&self, q: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError> {
         crate::summary::run(&self.conn, q)
     }
@@ -204,6 +228,33 @@ impl LedgerStore for SqliteStore {
             .conn
             .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))?;
         Ok(n as u64)
+    }
+
+    fn savings_report(
+        &self,
+        catalog: &switchyard_catalog::Catalog,
+        window: &crate::Window,
+    ) -> Result<crate::SavingsReport, LedgerError> {
+        crate::levers::savings_report(&self.conn, catalog, window)
+    }
+
+    fn on_the_table(
+        &self,
+        catalog: &switchyard_catalog::Catalog,
+        window: &crate::Window,
+        batchable: &crate::Batchable,
+        caching: &crate::PromptCaching,
+    ) -> Result<crate::OnTheTable, LedgerError> {
+        crate::table::on_the_table(&self.conn, catalog, window, batchable, caching)
+    }
+
+    fn levers(
+        &self,
+        catalog: &switchyard_catalog::Catalog,
+        today: chrono::NaiveDate,
+        batchable: &crate::Batchable,
+    ) -> Result<crate::Levers, LedgerError> {
+        crate::levers::levers(&self.conn, catalog, today, batchable)
     }
 }
 

@@ -95,7 +95,7 @@ pub struct OnTheTable {
 }
 
 /// The section over `w`; `caching` is the same period's prompt-caching section.
-pub fn on_the_table(
+pub(crate) fn on_the_table(
     conn: &Connection,
     catalog: &Catalog,
     w: &Window,

@@ -1,6 +1,6 @@
 use super::*;
 use crate::sqlite::tests::record;
-use crate::{Fingerprint, LedgerStore, Lever, Record, SqliteStore};
+use crate::{Fingerprint, Lever, Record, RecordSink, SqliteStore, Store};
 use chrono::{NaiveDate, TimeZone, Utc};
 
 fn day(n: u32) -> NaiveDate {
@@ -181,7 +181,7 @@ fn the_savings_report_nets_prompt_caching_and_adds_cascade_within_its_window() {
     let s = store(&[read, cascaded, outside]);
     let catalog = Catalog::bundled().unwrap();
     let w = Window::between(day(1), day(3));
-    let r = crate::savings_report(s.connection(), &catalog, &w).unwrap();
+    let r = s.savings_report(&catalog, &w).unwrap();
     let lever = |l: Lever| r.savings.levers.iter().find(|x| x.lever == l).unwrap();
     // Reads: 1M × (3.00 − 0.30) = 2.70; writes: 0.1M × (3.75 − 3.00) = 0.075.
     assert_eq!(lever(Lever::PromptCaching).saved_usd, usd("2.625"));
@@ -207,7 +207,7 @@ fn levers_cover_the_last_30_days_and_the_30_before() {
     old_hit.ts = Utc.with_ymd_and_hms(2026, 10, 10, 9, 0, 0).unwrap();
     let s = store(&[hit, old_hit]);
     let catalog = Catalog::bundled().unwrap();
-    let l = crate::levers(s.connection(), &catalog, day(30), &Batchable::default()).unwrap();
+    let l = s.levers(&catalog, day(30), &Batchable::default()).unwrap();
     assert_eq!(l.periods.len(), 2);
     let cache = |p: &crate::PeriodSavings| {
         p.savings

@@ -8,7 +8,7 @@ use common::{catalog, fixture, parse_auto, usd};
 use switchyard_ledger::import::{
     ImportError, ImportFormat, ImportOptions, Location, import, parse,
 };
-use switchyard_ledger::{LedgerStore, SqliteStore};
+use switchyard_ledger::{RecordSink, SqliteStore, Store};
 
 fn refused(text: &str, opts: &ImportOptions) -> Vec<(Location, String)> {
     match parse(text, opts, &catalog()) {

@@ -11,8 +11,8 @@ use switchyard_ledger::import::{
     ImportError, ImportFormat, ImportOptions, Location, import, parse,
 };
 use switchyard_ledger::{
-    Attempt, AttemptOutcome, Dimension, ExportFormat, LedgerStore, Record, RecordKind, SqliteStore,
-    SummaryQuery, export,
+    Attempt, AttemptOutcome, Dimension, ExportFormat, Record, RecordKind, RecordSink, SqliteStore,
+    Store, SummaryQuery, export,
 };
 use switchyard_primitives::{Money, TokenUsage};
 

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 use switchyard_gateway::Gateway;
-use switchyard_ledger::SqliteStore;
+use switchyard_ledger::Location;
 use switchyard_protocol::openai::ErrorBody;
 use switchyard_strategy::{History, deprecations, lockin, report, spend};
 
@@ -69,8 +69,10 @@ where
         }
     };
     let task = tokio::task::spawn_blocking(move || {
-        let store = SqliteStore::open_existing(gw.ledger_path()).map_err(|e| e.to_string())?;
-        let h = History::load(store.connection(), since).map_err(|e| e.to_string())?;
+        let store = Location::from(gw.ledger_path())
+            .open_existing()
+            .map_err(|e| e.to_string())?;
+        let h = History::load(store.as_ref(), since).map_err(|e| e.to_string())?;
         f(&h, &gw.catalog(), chrono::Utc::now().date_naive())
     });
     match task.await {
@@ -138,11 +140,12 @@ pub async fn deprecations(State(gw): State<Gateway>, Query(q): Params) -> Respon
 pub async fn report(State(gw): State<Gateway>, Query(q): Params) -> Response {
     let owner = q.get("owner").cloned().unwrap_or_default();
     let store = gw.eval_store_path();
-    let (ledger, batchable) = (gw.ledger_path().to_path_buf(), gw.batchable());
+    let (ledger, batchable) = (Location::from(gw.ledger_path()), gw.batchable());
     with_history(gw, q.get("since"), move |h, c, today| {
         // The savings ledger: the ledger crate's figures, the same `strategy report` shows.
-        let ledger = SqliteStore::open_existing(&ledger).map_err(|e| e.to_string())?;
-        let levers = switchyard_ledger::levers(ledger.connection(), c, today, &batchable)
+        let ledger = ledger.open_existing().map_err(|e| e.to_string())?;
+        let levers = ledger
+            .levers(c, today, &batchable)
             .map_err(|e| e.to_string())?;
         let opts = report::ReportOptions {
             owner,

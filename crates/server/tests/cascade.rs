@@ -175,7 +175,7 @@ async fn the_ledger_reports_escalation_rate_and_cost_against_the_top_tier() {
     let ledger = h.ledger.clone();
     h.finish().await;
     let store = switchyard_ledger::SqliteStore::open_existing(&ledger).unwrap();
-    let rows = switchyard_ledger::LedgerStore::cascade(&store, None).unwrap();
+    let rows = switchyard_ledger::Store::cascade(&store, None).unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(

@@ -5,7 +5,7 @@
 //! Invariants:
 //! - All or nothing: every row is validated first and every bad row is reported, each with
 //!   its line (or JSON path); only a file without errors is appended, in one call to
-//!   [`LedgerStore::append`], which is one transaction.
+//!   [`RecordSink::append`](crate::RecordSink::append), which is one transaction.
 //! - Idempotent: rows without an id get a deterministic one ([`derive_id`]), so importing the
 //!   same file twice imports nothing the second time (`INSERT OR IGNORE`).
 //! - Rows without a cost are priced from the catalog at the row's date; rows the catalog
@@ -23,7 +23,7 @@ mod pricing;
 mod report;
 mod table;
 
-use crate::{LedgerError, LedgerStore, Record, RecordKind};
+use crate::{LedgerError, Record, RecordKind, Store};
 use chrono::{DateTime, Utc};
 use input::Input;
 use std::collections::BTreeSet;
@@ -237,7 +237,7 @@ pub fn parse(text: &str, opts: &ImportOptions, catalog: &Catalog) -> Result<Pars
 /// Parses `text` and appends its records in one transaction; with `dry_run`, only counts
 /// what would be appended.
 pub fn import(
-    store: &mut dyn LedgerStore,
+    store: &mut dyn Store,
     text: &str,
     opts: &ImportOptions,
     catalog: &Catalog,
@@ -249,7 +249,7 @@ pub fn import(
 /// Appends a parsed file's records in one transaction; with `dry_run`, only counts what would
 /// be appended. Parse first, then open the store, so a refused file creates no ledger.
 pub fn append(
-    store: &mut dyn LedgerStore,
+    store: &mut dyn Store,
     parsed: Parsed,
     dry_run: bool,
 ) -> Result<ImportReport, ImportError> {

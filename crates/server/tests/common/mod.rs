@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 use switchyard_gateway::{Config, Gateway};
-use switchyard_ledger::{LedgerStore, Record, RecorderHandle, SqliteStore};
+use switchyard_ledger::{Record, RecorderHandle};
 use switchyard_sim::SimConfig;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -60,7 +60,7 @@ impl Answer {
     }
 }
 
-fn temp_dir() -> PathBuf {
+pub fn temp_dir() -> PathBuf {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!("switchyard-it-{}-{n}", std::process::id()));
@@ -114,6 +114,17 @@ pub async fn start_against(
     dir: PathBuf,
 ) -> Harness {
     let ledger = dir.join("ledger.db");
+    start_on_ledger(sim, stop_sim, gateway_toml, env, (dir, ledger)).await
+}
+
+/// [`start_against`] with the ledger at `ledger` (a file or a `postgres://` URL).
+pub async fn start_on_ledger(
+    sim: String,
+    stop_sim: Option<oneshot::Sender<()>>,
+    gateway_toml: &str,
+    env: &[(&str, &str)],
+    (dir, ledger): (PathBuf, PathBuf),
+) -> Harness {
     let text = gateway_toml
         .replace("SIM_URL", &sim)
         .replace("TEST_DIR", &dir.display().to_string());
@@ -302,7 +313,9 @@ impl Harness {
 }
 
 pub fn records(path: &std::path::Path) -> Vec<Record> {
-    let store = SqliteStore::open_existing(path).unwrap();
+    let store = switchyard_ledger::Location::from(path)
+        .open_existing()
+        .unwrap();
     let mut out = Vec::new();
     store
         .scan(None, &mut |r| {
