@@ -104,15 +104,21 @@ async fn shadow_mode_without_scorers_says_it_compared_by_exact_equality() {
     assert_eq!(s["shadow_by_scorer"][0]["scorer"], "exact-equality");
 }
 
+// Each test has its own gateway: routes with the same targets and scope share exact entries.
 #[tokio::test]
-async fn shadow_mode_scores_the_would_be_answer_with_the_routes_scorers() {
+async fn shadow_mode_counts_a_would_be_answer_that_passes_the_routes_scorer_as_agreed() {
     let h = start(SIM, &format!("{GATEWAY}{SCORED}")).await;
     h.gateway.set_semantic_embedder("regexed", table());
-    h.gateway.set_semantic_embedder("strict", table());
     let passed = shadow_compared(&h, "regexed").await;
     assert_eq!(passed["shadow_scorer"], "regex");
     assert_eq!(passed["shadow_by_scorer"][0]["agreed"], 1, "{passed}");
     assert_eq!(passed["shadow_agreed"], 1);
+}
+
+#[tokio::test]
+async fn shadow_mode_counts_a_would_be_answer_that_fails_the_routes_scorer_as_disagreed() {
+    let h = start(SIM, &format!("{GATEWAY}{SCORED}")).await;
+    h.gateway.set_semantic_embedder("strict", table());
     let failed = shadow_compared(&h, "strict").await;
     assert_eq!(failed["shadow_scorer"], "contains");
     assert_eq!(failed["shadow_by_scorer"][0]["disagreed"], 1, "{failed}");
