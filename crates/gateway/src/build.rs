@@ -1,9 +1,9 @@
 //! Assembly: config → providers, routes, catalog, ledger and recorder.
 
+use crate::cache::agreement::Agreement;
 use crate::config::{Config, ConfigError, ProviderConfig};
 use crate::observe::{Observer, RouteView};
 use crate::{Gateway, Inner, Live, RouteMeta, TargetMeta};
-use crate::cache::agreement::Agreement;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
@@ -408,7 +408,11 @@ fn shadow_agreement(
 ) -> Option<Agreement> {
     r.cache.as_ref()?.semantic.as_ref()?;
     let report = r.capture.is_none() && r.shadow.is_empty();
-    Some(Agreement::compile(&r.scorers, i, report.then_some(problems)))
+    Some(Agreement::compile(
+        &r.scorers,
+        i,
+        report.then_some(problems),
+    ))
 }
 
 /// The route's observer; a route that captures or shadows needs an observer installed.

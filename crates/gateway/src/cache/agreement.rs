@@ -158,7 +158,10 @@ impl Gateway {
                 let text = self.judge(via, &j.route, prompt).await?;
                 let r = parse_rubric_score(&text).map_err(|e| e.to_string())?;
                 let pass = j.threshold.unwrap_or(0.5);
-                Ok((r.score >= pass, format!("judge: {:.2} (pass {pass})", r.score)))
+                Ok((
+                    r.score >= pass,
+                    format!("judge: {:.2} (pass {pass})", r.score),
+                ))
             }
             ScorerSpec::Embedding(e) => {
                 let texts = [d.cached.text.clone(), d.fresh.text.clone()];

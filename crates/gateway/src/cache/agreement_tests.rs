@@ -37,7 +37,11 @@ fn a_scorer_that_does_not_compile_is_reported_at_its_path_and_left_out() {
     let a = Agreement::compile(&raw, 3, Some(&mut problems));
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].path, "routes[3].scorers[0]");
-    assert!(problems[0].message.contains("regex"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("regex"),
+        "{}",
+        problems[0].message
+    );
     assert_eq!(a.name(), "contains");
 }
 

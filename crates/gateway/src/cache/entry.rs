@@ -339,7 +339,10 @@ impl Fold {
             if let Some(t) = &d.content {
                 self.text.push_str(t);
             }
-            if d.reasoning_content.as_deref().is_some_and(|r| !r.is_empty()) {
+            if d.reasoning_content
+                .as_deref()
+                .is_some_and(|r| !r.is_empty())
+            {
                 self.reasoning = true;
             }
             for (pos, call) in d.tool_calls.iter().flatten().enumerate() {

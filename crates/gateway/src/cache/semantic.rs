@@ -9,9 +9,9 @@
 //! [`super::LOG_INTERVAL`]; the engine is built on the first vector (its dimension is the
 //! embedder's). Must never know dialects' wire formats or the engine's internals.
 
+use super::agreement::Agreement;
 use super::entry::Entry;
 use super::key::{KeyParts, key_over};
-use super::agreement::Agreement;
 use super::reload::Fingerprint;
 use super::semantic_config::{Embedder, Mode, SemanticPolicy};
 use super::{LOG_INTERVAL, Shared};
@@ -320,7 +320,10 @@ impl Gateway {
                         }
                     },
                     Mode::Shadow => {
-                        sem.index.counters.shadow_hits.fetch_add(1, Ordering::Relaxed);
+                        sem.index
+                            .counters
+                            .shadow_hits
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::info!(
                             route = l.route,
                             similarity = hit.similarity,
@@ -387,12 +390,7 @@ impl Gateway {
     /// A plain function returning a boxed future: the embeddings pipeline is the same generic
     /// pipeline this lookup runs in, and the type erasure keeps its future out of the lookup's
     /// own future type (which would otherwise contain itself).
-    pub(crate) fn embed_through(
-        &self,
-        ctx: &RequestContext,
-        route: &str,
-        text: &str,
-    ) -> Embedding {
+    pub(crate) fn embed_through(&self, ctx: &RequestContext, route: &str, text: &str) -> Embedding {
         let mut inner = RequestContext::new(
             ctx.workload.clone(),
             vec![("switchyard".into(), "semantic-cache".into())],

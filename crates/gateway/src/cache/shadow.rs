@@ -4,10 +4,10 @@
 //! counted by the comparison that produced it and logged with it. Must never know dialects or
 //! the engine.
 
+use super::Shared;
 use super::agreement::{Sides, Via};
 use super::entry::Entry;
 use super::semantic::{RouteSemantic, ScorerCount};
-use super::Shared;
 use crate::Gateway;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -54,7 +54,11 @@ impl Shadow {
             };
             let agreement = Arc::clone(&sem.agreement);
             let verdict = self.gw.agree(&agreement, &sides, &via).await;
-            count(&sem, agreement.name(), verdict.as_ref().map(|v| v.agreed).ok());
+            count(
+                &sem,
+                agreement.name(),
+                verdict.as_ref().map(|v| v.agreed).ok(),
+            );
             match verdict {
                 Ok(v) => tracing::info!(
                     route = %self.route,
@@ -108,7 +112,12 @@ fn output_of(e: &Entry) -> Output {
         tool_calls: e
             .calls
             .iter()
-            .map(|c| ToolCall::new(c.name.clone(), serde_json::Value::String(c.arguments.clone())))
+            .map(|c| {
+                ToolCall::new(
+                    c.name.clone(),
+                    serde_json::Value::String(c.arguments.clone()),
+                )
+            })
             .collect(),
     }
 }

@@ -59,7 +59,9 @@ pub(crate) fn report(
     }
     let count = |v: &[Scored]| (v.iter().filter(|s| s.hit).count(), v.len());
     let ((th, tn), (hh, hn)) = (count(&tune), count(&test));
-    println!("seed {seed}: tuning half {tn} pairs ({th} should hit), held-out half {hn} pairs ({hh} should hit)\n");
+    println!(
+        "seed {seed}: tuning half {tn} pairs ({th} should hit), held-out half {hn} pairs ({hh} should hit)\n"
+    );
     let rows = eval::sweep(&tune, &super::thresholds(), true);
     let by_bound = eval::choose(&rows, max_false_hits).map(|r| r.threshold);
     let no_false_hit = rows
@@ -87,6 +89,9 @@ pub(crate) fn report(
     let sweep: Vec<eval::Row> = (85..=95)
         .map(|t| eval::evaluate(&test, t as f32 / 100.0, true))
         .collect();
-    println!("## Held-out half, 0.85-0.95\n\n{}", eval::sweep_table(&sweep));
+    println!(
+        "## Held-out half, 0.85-0.95\n\n{}",
+        eval::sweep_table(&sweep)
+    );
     Ok(())
 }

@@ -54,8 +54,16 @@ async fn a_reload_that_changes_the_semantic_policy_rebuilds_its_index_empty() {
         )
     })
     .await;
-    assert_eq!(entries(&h, "support").await, 0, "a changed policy starts empty");
+    assert_eq!(
+        entries(&h, "support").await,
+        0,
+        "a changed policy starts empty"
+    );
     let a = ask(&h, "support", RESET_AGAIN, &[]).await;
     assert_eq!(cache(&a), "miss", "{}", a.text());
-    assert_eq!(cache(&ask(&h, "support", RESET, &[]).await), "hit", "the exact store is kept");
+    assert_eq!(
+        cache(&ask(&h, "support", RESET, &[]).await),
+        "hit",
+        "the exact store is kept"
+    );
 }

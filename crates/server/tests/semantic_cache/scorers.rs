@@ -86,7 +86,10 @@ async fn shadow_compared(h: &Harness, route: &str) -> Value {
     let url = format!("{}/v1/status", h.base);
     for _ in 0..200 {
         let s = h.get(&url).await.json()["cache"]["semantic"][route].clone();
-        let by = s["shadow_by_scorer"].as_array().cloned().unwrap_or_default();
+        let by = s["shadow_by_scorer"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if by.len() == 1 {
             return s;
         }
@@ -168,4 +171,3 @@ async fn a_bad_scorer_on_a_semantic_shadow_route_is_refused_naming_its_path() {
     let err = switchyard_gateway::Gateway::check(&config, &env).unwrap_err();
     assert!(err.to_string().contains("routes[6].scorers[0]"), "{err}");
 }
-
