@@ -4,6 +4,10 @@
 
 use super::*;
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a failed edit should stop the test"
+)]
 async fn reload(h: &Harness, edit: impl Fn(&str) -> String) {
     let text = std::fs::read_to_string(&h.config_file).unwrap();
     let changed = edit(&text);
@@ -16,6 +20,10 @@ async fn reload(h: &Harness, edit: impl Fn(&str) -> String) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a missing count should stop the test"
+)]
 async fn entries(h: &Harness, route: &str) -> u64 {
     let s = h.get(&format!("{}/v1/status", h.base)).await.json();
     s["cache"]["semantic"][route]["entries"].as_u64().unwrap()
