@@ -1,5 +1,6 @@
 //! Assembly: config → providers, routes, catalog, ledger and recorder.
 
+use crate::cache::agreement::Agreement;
 use crate::config::{Config, ConfigError, ProviderConfig};
 use crate::observe::{Observer, RouteView};
 use crate::{Gateway, Inner, Live, RouteMeta, TargetMeta};
@@ -145,13 +146,17 @@ impl Gateway {
         let Parts {
             catalog,
             routes,
-            meta,
+            mut meta,
         } = assemble(
             config,
             env,
             &self.inner.health,
             self.inner.observer.as_deref(),
         )?;
+        let kept = crate::cache::reload::keep_indexes(&self.live().route_meta, &mut meta);
+        if !kept.is_empty() {
+            tracing::info!(routes = ?kept, "semantic cache indexes kept across the reload");
+        }
         let mut notes = Vec::new();
         if config.server.listen != self.inner.listen {
             notes.push(format!(
@@ -342,6 +347,7 @@ fn assemble(
             catalog: &catalog,
         };
         let observer = observe_route(observer, &view, &mut problems);
+        let mut agreement = shadow_agreement(r, i, &mut problems);
         meta.insert(
             r.name.clone(),
             RouteMeta {
@@ -355,13 +361,19 @@ fn assemble(
                         .targets
                         .iter()
                         .map(|t| (t.provider.as_str(), t.model.as_str()));
+                    let targets = crate::cache::key::targets_digest(targets);
                     Arc::new(crate::cache::RouteCache {
-                        semantic: policy
-                            .semantic
-                            .clone()
-                            .map(|s| Arc::new(crate::cache::semantic::RouteSemantic::new(s))),
+                        semantic: policy.semantic.clone().map(|s| {
+                            let sem = crate::cache::semantic::RouteSemantic::new(
+                                s,
+                                agreement.take().unwrap_or_else(Agreement::exact),
+                                policy.scope,
+                                targets,
+                            );
+                            Arc::new(sem)
+                        }),
                         policy,
-                        targets: crate::cache::key::targets_digest(targets),
+                        targets,
                     })
                 }),
             },
@@ -393,6 +405,23 @@ fn assemble(
         routes,
         meta,
     })
+}
+
+/// How a semantic cache's shadow mode compares answers: the route's scorers, else exact
+/// equality. Scorer errors are reported here unless the route captures or shadows (then the
+/// evaluation observer reports them), so each is named once.
+fn shadow_agreement(
+    r: &crate::config::RouteConfig,
+    i: usize,
+    problems: &mut Vec<ConfigError>,
+) -> Option<Agreement> {
+    r.cache.as_ref()?.semantic.as_ref()?;
+    let report = r.capture.is_none() && r.shadow.is_empty();
+    Some(Agreement::compile(
+        &r.scorers,
+        i,
+        report.then_some(problems),
+    ))
 }
 
 /// The route's observer; a route that captures or shadows needs an observer installed.

@@ -167,7 +167,11 @@ impl<R: EventReader> Tee<R> {
         self.framer.push(chunk, &mut self.events);
         let mut out = BytesMut::new();
         for ev in self.events.drain(..) {
-            if let Some(f) = &mut self.progress.fold {
+            // Anthropic events are translated for the fold; OpenAI chunks are folded by
+            // `inspect` from the one parse it makes of them.
+            if R::ANTHROPIC
+                && let Some(f) = &mut self.progress.fold
+            {
                 f.push(&ev.data);
             }
             if self.reader.inspect(&ev, &mut self.progress) {
@@ -271,7 +275,11 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     if ev.data.is_empty() || ev.data == "[DONE]" {
         return true;
     }
-    if p.first_output.is_some() && !p.keep_answer && !chunk_may_report_usage(&ev.data) {
+    if p.first_output.is_some()
+        && !p.keep_answer
+        && p.fold.is_none()
+        && !chunk_may_report_usage(&ev.data)
+    {
         p.deferred.push(&ev.data);
         return true;
     }
@@ -293,6 +301,9 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     }
     if let Some(u) = &chunk.usage {
         p.usage = Some(u.to_tokens());
+    }
+    if let Some(f) = &mut p.fold {
+        f.push_view(&chunk);
     }
     !(drop_usage && chunk.is_usage_only())
 }

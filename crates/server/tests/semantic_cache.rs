@@ -8,6 +8,10 @@
 //! inject an embedder whose vectors they choose; one goes through the sim's embeddings route.
 
 mod common;
+#[path = "semantic_cache/reload.rs"]
+mod reload;
+#[path = "semantic_cache/scorers.rs"]
+mod scorers;
 
 use common::{Harness, MASTER, start, start_with};
 use serde_json::{Value, json};

@@ -11,10 +11,10 @@
 //! store or the request path.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use switchyard_primitives::TokenUsage;
 use switchyard_protocol::canonical::{Block, ChatResponse, StopReason};
+use switchyard_protocol::openai::ChunkView;
 
 /// One stored answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,80 +317,44 @@ pub(crate) struct Fold {
     reasoning: bool,
 }
 
-#[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    usage: Option<switchyard_protocol::openai::Usage>,
-}
-
-#[derive(Deserialize)]
-struct ChunkChoice {
-    #[serde(default)]
-    delta: Option<ChunkDelta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ChunkDelta {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    reasoning_content: Option<String>,
-    #[serde(default)]
-    tool_calls: Vec<CallDelta>,
-}
-
-#[derive(Deserialize)]
-struct CallDelta {
-    #[serde(default)]
-    index: Option<usize>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    function: Option<FunctionDelta>,
-}
-
-#[derive(Deserialize)]
-struct FunctionDelta {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    arguments: Option<String>,
-}
-
 impl Fold {
     /// One event's `data`; `[DONE]` and what is not a chunk are ignored.
     pub(crate) fn push(&mut self, data: &str) {
-        let Ok(chunk) = serde_json::from_str::<Chunk>(data) else {
-            return;
-        };
-        if let Some(u) = chunk.usage {
+        if let Ok(chunk) = serde_json::from_str::<ChunkView<'_>>(data) {
+            self.push_view(&chunk);
+        }
+    }
+
+    /// One chunk the stream tee already decoded (so an OpenAI stream is parsed once for
+    /// both its usage and the cache).
+    pub(crate) fn push_view(&mut self, chunk: &ChunkView<'_>) {
+        if let Some(u) = &chunk.usage {
             self.usage = Some(u.to_tokens());
         }
-        for c in chunk.choices {
-            if let Some(r) = c.finish_reason {
-                self.finish = Some(r);
+        for c in &chunk.choices {
+            if let Some(r) = &c.finish_reason {
+                self.finish = Some(r.to_string());
             }
-            let Some(d) = c.delta else { continue };
-            if let Some(t) = d.content {
-                self.text.push_str(&t);
+            let Some(d) = &c.delta else { continue };
+            if let Some(t) = &d.content {
+                self.text.push_str(t);
             }
-            if d.reasoning_content.is_some_and(|r| !r.is_empty()) {
+            if d.reasoning_content
+                .as_deref()
+                .is_some_and(|r| !r.is_empty())
+            {
                 self.reasoning = true;
             }
-            for (pos, call) in d.tool_calls.into_iter().enumerate() {
+            for (pos, call) in d.tool_calls.iter().flatten().enumerate() {
                 let i = call.index.unwrap_or(pos).min(127);
                 if self.calls.len() <= i {
                     self.calls.resize(i + 1, Default::default());
                 }
                 let slot = &mut self.calls[i];
-                if let Some(id) = call.id {
-                    slot.0.push_str(&id);
+                if let Some(id) = &call.id {
+                    slot.0.push_str(id);
                 }
-                if let Some(f) = call.function {
+                if let Some(f) = &call.function {
                     slot.1.push_str(f.name.as_deref().unwrap_or(""));
                     slot.2.push_str(f.arguments.as_deref().unwrap_or(""));
                 }
@@ -460,6 +424,11 @@ impl StreamFold {
                 }
             }
         }
+    }
+
+    /// An OpenAI chunk the tee decoded itself.
+    pub(crate) fn push_view(&mut self, chunk: &ChunkView<'_>) {
+        self.fold.push_view(chunk);
     }
 
     pub(crate) fn finish(self) -> Fold {

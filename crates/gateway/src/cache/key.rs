@@ -11,16 +11,23 @@
 //! `model` (the route), `stream`, `stream_options`, `user`/`metadata`, and prompt-cache
 //! breakpoints, none of which changes the answer.
 //!
-//! The encoding is a tagged, length-prefixed byte stream, gathered in one buffer and digested
-//! once (a digest update per field cost more than the hashing itself). Must never know
-//! dialects' wire formats or the store.
+//! The encoding is a tagged, length-prefixed byte stream fed to SHA-256 as it is walked: small
+//! fields gather in a 1 KiB buffer (a digest update per field cost more than the hashing
+//! itself), a long text goes to the digest straight from the request, so no canonical copy
+//! of the prompt is built. Must never know dialects' wire formats or the store.
+//!
+//! Why SHA-256 and not a faster non-cryptographic hash (XXH3, as the prompt-prefix
+//! fingerprint uses): with `scope = "global"` one entry serves every team, so a key collision
+//! an attacker can construct would let one caller plant an answer for another's question.
+//! A 256-bit cryptographic digest makes that infeasible; `ring`'s SHA-256 is already in the
+//! tree (rustls) and uses the CPU's SHA extensions where present.
 
-use ring::digest::{SHA256, digest};
+use ring::digest::{Context, SHA256};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use switchyard_cache::Key;
 use switchyard_protocol::canonical::{
-    Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice,
+    Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice, Turn,
 };
 
 /// What the key covers beyond the canonical request.
@@ -36,7 +43,7 @@ pub(crate) struct KeyParts<'a> {
 
 /// The digest of a route's targets, in order (computed once per route at assembly).
 pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
-    let mut h = Hasher(Vec::with_capacity(256));
+    let mut h = Hasher::new();
     h.tag(b"targets");
     for (provider, model) in targets {
         h.str(provider);
@@ -47,16 +54,22 @@ pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str
 
 /// The entry's key.
 pub(crate) fn key(p: &KeyParts<'_>) -> Key {
-    let mut h = Hasher(Vec::with_capacity(1024));
+    key_over(p, &p.request.messages)
+}
+
+/// The key of the request with `messages` in place of its own (the semantic cache's context
+/// hash: every turn but the last), without copying the request.
+pub(crate) fn key_over(p: &KeyParts<'_>, messages: &[Turn]) -> Key {
+    let mut h = Hasher::new();
     h.tag(b"switchyard-exact-v1");
-    h.0.extend_from_slice(p.targets);
+    h.put(p.targets);
     h.str(p.scope);
     let r = p.request;
     h.tag(b"system");
     h.blocks(&r.system);
     h.tag(b"messages");
-    h.len(r.messages.len());
-    for t in &r.messages {
+    h.len(messages.len());
+    for t in messages {
         h.tag(match t.role {
             Role::User => b"u",
             Role::Assistant => b"a",
@@ -73,9 +86,9 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Key {
     }
     h.tool_choice(r);
     h.tag(b"parallel");
-    h.0.extend_from_slice(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
+    h.put(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
     h.tag(b"max_tokens");
-    h.0.extend_from_slice(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
+    h.put(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
     h.f64(r.temperature.unwrap_or(1.0));
     h.f64(r.top_p.unwrap_or(1.0));
     h.stop(&r.stop);
@@ -86,36 +99,67 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Key {
     h.finish()
 }
 
-/// The canonical encoding, digested by [`Hasher::finish`].
-struct Hasher(Vec<u8>);
+/// The canonical encoding, fed to the digest as it is produced; [`Hasher::finish`] gives it.
+struct Hasher {
+    digest: Context,
+    /// Small fields gathered for one digest update.
+    buf: Vec<u8>,
+}
+
+/// The gathering buffer's size; a field at least this long bypasses it.
+const BUF: usize = 1024;
 
 impl Hasher {
-    fn finish(self) -> Key {
-        let d = digest(&SHA256, &self.0);
+    fn new() -> Self {
+        Hasher {
+            digest: Context::new(&SHA256),
+            buf: Vec::with_capacity(BUF),
+        }
+    }
+
+    fn finish(mut self) -> Key {
+        self.digest.update(&self.buf);
+        let d = self.digest.finish();
         let mut out = [0u8; 32];
         out.copy_from_slice(d.as_ref());
         Key(out)
     }
 
+    /// The next bytes of the encoding: gathered when short, digested in place when long
+    /// (the same byte stream either way, so the key does not depend on the buffering).
+    fn put(&mut self, b: &[u8]) {
+        if self.buf.len() + b.len() <= BUF {
+            self.buf.extend_from_slice(b);
+            return;
+        }
+        self.digest.update(&self.buf);
+        self.buf.clear();
+        if b.len() >= BUF {
+            self.digest.update(b);
+        } else {
+            self.buf.extend_from_slice(b);
+        }
+    }
+
     fn tag(&mut self, t: &[u8]) {
-        self.0.extend_from_slice(&[0xff, t.len() as u8]);
-        self.0.extend_from_slice(t);
+        self.put(&[0xff, t.len() as u8]);
+        self.put(t);
     }
 
     fn len(&mut self, n: usize) {
-        self.0.extend_from_slice(&(n as u64).to_le_bytes());
+        self.put(&(n as u64).to_le_bytes());
     }
 
     fn str(&mut self, s: &str) {
         self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        self.put(s.as_bytes());
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
         match s {
-            None => self.0.extend_from_slice(&[0]),
+            None => self.put(&[0]),
             Some(s) => {
-                self.0.extend_from_slice(&[1]);
+                self.put(&[1]);
                 self.str(s);
             }
         }
@@ -124,7 +168,7 @@ impl Hasher {
     /// -0 and 0 are the same temperature.
     fn f64(&mut self, x: f64) {
         let x = if x == 0.0 { 0.0 } else { x };
-        self.0.extend_from_slice(&x.to_bits().to_le_bytes());
+        self.put(&x.to_bits().to_le_bytes());
     }
 
     fn blocks(&mut self, blocks: &[Block]) {
@@ -166,7 +210,7 @@ impl Hasher {
             } => {
                 self.tag(b"tool_result");
                 self.str(tool_use_id);
-                self.0.extend_from_slice(&[u8::from(*is_error)]);
+                self.put(&[u8::from(*is_error)]);
                 self.blocks(content);
             }
             Block::Thinking { text, signature } => {
@@ -238,10 +282,10 @@ impl Hasher {
     /// validated on the way in, so never in practice) is hashed as written.
     fn opt_json(&mut self, v: Option<&RawValue>) {
         let Some(v) = v else {
-            self.0.extend_from_slice(&[0]);
+            self.put(&[0]);
             return;
         };
-        self.0.extend_from_slice(&[1]);
+        self.put(&[1]);
         match serde_json::from_str::<Value>(v.get()) {
             Ok(parsed) => self.value(&parsed),
             Err(_) => self.str(v.get()),
@@ -362,6 +406,28 @@ mod tests {
             "k",
         );
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn the_streamed_digest_equals_one_digest_of_the_whole_encoding_however_it_is_split() {
+        let long = "x".repeat(3 * BUF + 7);
+        let pieces: [&[u8]; 5] = [b"ab", long.as_bytes(), &[1; 1000], &[2; 30], b"z"];
+        let mut h = Hasher::new();
+        let mut whole = Vec::new();
+        for p in pieces {
+            h.put(p);
+            whole.extend_from_slice(p);
+        }
+        let one = ring::digest::digest(&SHA256, &whole);
+        assert_eq!(h.finish().0.as_slice(), one.as_ref());
+    }
+
+    #[test]
+    fn a_prompt_longer_than_the_buffer_still_changes_the_key_by_one_character() {
+        let long = "word ".repeat(2000);
+        let a = openai_key(&BASE.replace("\"Hi\"", &format!("\"{long}\"")), "k1");
+        let b = openai_key(&BASE.replace("\"Hi\"", &format!("\"{long}!\"")), "k1");
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -13,14 +13,17 @@
 //! in a spawned task, so the client never waits on the store. Must never know dialects' wire
 //! formats (the codecs and `protocol` render) or the store's internals.
 
+pub(crate) mod agreement;
 pub mod config;
 mod embed;
 pub(crate) mod entry;
 pub(crate) mod key;
 mod minilm;
+pub(crate) mod reload;
 pub(crate) mod replay;
 pub(crate) mod semantic;
 pub mod semantic_config;
+mod shadow;
 pub(crate) mod stage;
 
 use crate::observe;

@@ -9,8 +9,10 @@
 //! [`super::LOG_INTERVAL`]; the engine is built on the first vector (its dimension is the
 //! embedder's). Must never know dialects' wire formats or the engine's internals.
 
+use super::agreement::Agreement;
 use super::entry::Entry;
-use super::key::{KeyParts, key};
+use super::key::{KeyParts, key_over};
+use super::reload::Fingerprint;
 use super::semantic_config::{Embedder, Mode, SemanticPolicy};
 use super::{LOG_INTERVAL, Shared};
 use crate::Gateway;
@@ -19,44 +21,89 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchyard_cache::Key;
-use switchyard_protocol::canonical::{Block, ChatRequest, Role};
+use switchyard_protocol::canonical::{Block, Role};
 use switchyard_semantic::{
     ContextHash, Embed, EmbedError, EmbedFuture, Request, Scope, SemanticCache, Stored, checked,
 };
 
-/// One route's semantic cache and its counters.
+/// One route's semantic cache: the policy of this configuration, and the index with its
+/// counters, which a reload keeps when the policy's [`Fingerprint`] did not change.
 pub(crate) struct RouteSemantic {
     pub policy: SemanticPolicy,
+    /// How shadow mode compares answers (the route's scorers, else exact equality).
+    pub(crate) agreement: Arc<Agreement>,
+    pub(crate) index: Arc<Index>,
+}
+
+/// The index of one route and its counters; shared by successive configurations.
+pub(crate) struct Index {
+    pub(crate) fingerprint: Fingerprint,
     /// Built on the first vector: (its dimension, the engine).
     engine: OnceLock<(usize, SemanticCache)>,
-    counters: Counters,
+    pub(crate) counters: Counters,
 }
 
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     lookups: AtomicU64,
     hits: AtomicU64,
     /// Shadow mode: lookups that would have served an answer.
     shadow_hits: AtomicU64,
     /// Shadow mode: the would-be answer's text and tool calls equal the fresh answer's.
-    shadow_agreed: AtomicU64,
-    shadow_disagreed: AtomicU64,
+    pub(crate) shadow_agreed: AtomicU64,
+    pub(crate) shadow_disagreed: AtomicU64,
     embed_failures: AtomicU64,
     /// Unix seconds of the last logged embedder failure.
     last_logged: AtomicU64,
+    /// Shadow comparisons by the comparison that made them (the scorers can change on a
+    /// reload that keeps the index).
+    pub(crate) by_scorer: std::sync::Mutex<Vec<ScorerCount>>,
+}
+
+/// What one comparison (`exact-equality`, or the route's scorers) decided so far.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct ScorerCount {
+    pub scorer: String,
+    pub agreed: u64,
+    pub disagreed: u64,
+    /// Could not be decided (a judge route down, an unreadable verdict).
+    pub unscored: u64,
 }
 
 impl RouteSemantic {
-    pub(crate) fn new(policy: SemanticPolicy) -> Self {
+    /// A new, empty index for `policy` on a route whose exact cache has this scope and target
+    /// digest.
+    pub(crate) fn new(
+        policy: SemanticPolicy,
+        agreement: Agreement,
+        scope: super::config::Scope,
+        targets: [u8; 32],
+    ) -> Self {
+        let fingerprint = Fingerprint::of(&policy, scope, targets);
         RouteSemantic {
             policy,
-            engine: OnceLock::new(),
-            counters: Counters::default(),
+            agreement: Arc::new(agreement),
+            index: Arc::new(Index {
+                fingerprint,
+                engine: OnceLock::new(),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// `fresh`'s policy and scorers over `previous`'s index (a reload that did not change
+    /// the fingerprint).
+    pub(crate) fn sharing(fresh: &RouteSemantic, previous: &RouteSemantic) -> Self {
+        RouteSemantic {
+            policy: fresh.policy.clone(),
+            agreement: Arc::clone(&fresh.agreement),
+            index: Arc::clone(&previous.index),
         }
     }
 
     fn engine(&self, dimensions: usize) -> &SemanticCache {
         &self
+            .index
             .engine
             .get_or_init(|| {
                 let stub = Arc::new(Dimensions(dimensions));
@@ -67,7 +114,7 @@ impl RouteSemantic {
 
     /// Counts an embedder failure and logs it unless one was logged within the interval.
     fn embed_failed(&self, route: &str, e: &str) {
-        let c = &self.counters;
+        let c = &self.index.counters;
         let n = c.embed_failures.fetch_add(1, Ordering::Relaxed) + 1;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -88,9 +135,9 @@ impl RouteSemantic {
 
     /// The counters for `/v1/status`.
     pub(crate) fn status_json(&self) -> serde_json::Value {
-        let c = &self.counters;
+        let c = &self.index.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let state = self.engine.get().map(|(_, e)| e.state());
+        let state = self.index.engine.get().map(|(_, e)| e.state());
         serde_json::json!({
             "mode": match self.policy.mode { Mode::Serve => "serve", Mode::Shadow => "shadow" },
             "min_similarity": self.policy.engine.min_similarity,
@@ -100,6 +147,8 @@ impl RouteSemantic {
             "shadow_hits": get(&c.shadow_hits),
             "shadow_agreed": get(&c.shadow_agreed),
             "shadow_disagreed": get(&c.shadow_disagreed),
+            "shadow_scorer": self.agreement.name(),
+            "shadow_by_scorer": c.by_scorer.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             "embed_failures": get(&c.embed_failures),
         })
     }
@@ -146,14 +195,7 @@ impl Ask {
         if text.is_empty() {
             return None;
         }
-        let rest = ChatRequest {
-            messages: earlier.to_vec(),
-            ..parts.request.clone()
-        };
-        let context = key(&KeyParts {
-            request: &rest,
-            ..*parts
-        });
+        let context = key_over(parts, earlier);
         let id = parts
             .scope
             .split_once(':')
@@ -186,7 +228,7 @@ pub(crate) struct Insert {
     ask: Ask,
     vector: Vec<f32>,
     /// Shadow mode: the entry that would have been served, to compare with the fresh answer.
-    shadow: Option<Key>,
+    shadow: Option<super::shadow::Shadow>,
 }
 
 impl Insert {
@@ -194,30 +236,9 @@ impl Insert {
     pub(crate) fn stored(self, shared: Arc<Shared>, key: Key, fresh: &Entry, ttl: Duration) {
         let engine = self.sem.engine(self.vector.len());
         engine.insert_embedded(&self.ask.request(), &self.vector, Stored { key, ttl });
-        let Some(cached) = self.shadow else { return };
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let fresh = fresh.neutral().into_owned();
-        rt.spawn(async move {
-            let Some(old) = shared.get(&cached).await else {
-                return;
-            };
-            let old = old.neutral();
-            let same = old.text == fresh.text
-                && old
-                    .calls
-                    .iter()
-                    .map(|c| (&c.name, &c.arguments))
-                    .eq(fresh.calls.iter().map(|c| (&c.name, &c.arguments)));
-            let c = &self.sem.counters;
-            let counter = if same {
-                &c.shadow_agreed
-            } else {
-                &c.shadow_disagreed
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
-        });
+        if let Some(shadow) = self.shadow {
+            shadow.compare(self.sem, shared, fresh, self.ask.text);
+        }
     }
 }
 
@@ -282,13 +303,13 @@ impl Gateway {
         let engine = sem.engine(vector.len());
         let mut shadow = None;
         if l.serve {
-            sem.counters.lookups.fetch_add(1, Ordering::Relaxed);
+            sem.index.counters.lookups.fetch_add(1, Ordering::Relaxed);
             let found = engine.lookup_embedded(&l.ask.request(), &vector);
             if let Some(hit) = found.hit {
                 match sem.policy.mode {
                     Mode::Serve => match shared.get(&hit.key).await {
                         Some(entry) => {
-                            sem.counters.hits.fetch_add(1, Ordering::Relaxed);
+                            sem.index.counters.hits.fetch_add(1, Ordering::Relaxed);
                             return Semantic::Hit(Found {
                                 entry,
                                 similarity: hit.similarity,
@@ -299,14 +320,23 @@ impl Gateway {
                         }
                     },
                     Mode::Shadow => {
-                        sem.counters.shadow_hits.fetch_add(1, Ordering::Relaxed);
+                        sem.index
+                            .counters
+                            .shadow_hits
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::info!(
                             route = l.route,
                             similarity = hit.similarity,
                             key = %hit.key.hex(),
                             "semantic cache (shadow) would have served this entry"
                         );
-                        shadow = Some(hit.key);
+                        shadow = Some(super::shadow::Shadow {
+                            key: hit.key,
+                            gw: self.clone(),
+                            route: l.route.to_owned(),
+                            workload: ctx.workload.clone(),
+                            team: ctx.team.clone(),
+                        });
                     }
                 }
             }
@@ -335,6 +365,7 @@ impl Gateway {
             },
         };
         let dims = sem
+            .index
             .engine
             .get()
             .map(|(d, _)| *d)
@@ -359,7 +390,7 @@ impl Gateway {
     /// A plain function returning a boxed future: the embeddings pipeline is the same generic
     /// pipeline this lookup runs in, and the type erasure keeps its future out of the lookup's
     /// own future type (which would otherwise contain itself).
-    fn embed_through(&self, ctx: &RequestContext, route: &str, text: &str) -> Embedding {
+    pub(crate) fn embed_through(&self, ctx: &RequestContext, route: &str, text: &str) -> Embedding {
         let mut inner = RequestContext::new(
             ctx.workload.clone(),
             vec![("switchyard".into(), "semantic-cache".into())],

@@ -154,6 +154,9 @@ pub struct ToolCallDelta<'a> {
     /// Which call of a parallel set this delta extends.
     #[serde(default)]
     pub index: Option<usize>,
+    /// The call's id (on its first delta); the exact cache's fold keeps it.
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub function: Option<FunctionDelta<'a>>,
 }

