@@ -93,9 +93,8 @@ impl Gateway {
             },
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;
-        let governance =
-            crate::governance::Governance::open(&location, config.fleet.as_ref())
-                .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
+        let governance = crate::governance::Governance::open(&location, config.fleet.as_ref())
+            .map_err(|e| BuildError::Other(format!("virtual keys: {e}")))?;
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;

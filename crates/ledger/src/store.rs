@@ -6,7 +6,9 @@
 use crate::history::HistoryReader;
 use crate::summary::{SummaryQuery, SummaryRow};
 use crate::table::{Batchable, OnTheTable};
-use crate::{CascadeRow, LedgerError, Levers, PromptCaching, Record, Savings, SavingsReport, Window};
+use crate::{
+    CascadeRow, LedgerError, Levers, PromptCaching, Record, Savings, SavingsReport, Window,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use switchyard_catalog::Catalog;
 use switchyard_primitives::Money;
@@ -53,8 +55,11 @@ pub trait Store: RecordSink + HistoryReader + SpendSource {
 
     /// The savings ledger over `window`: every lever, priced with `catalog`
     /// ([`crate::levers`] module).
-    fn savings_report(&self, catalog: &Catalog, window: &Window)
-    -> Result<SavingsReport, LedgerError>;
+    fn savings_report(
+        &self,
+        catalog: &Catalog,
+        window: &Window,
+    ) -> Result<SavingsReport, LedgerError>;
 
     /// What is still on the table over `window`; `caching` is the same window's
     /// prompt-caching section ([`crate::table`]).

@@ -68,7 +68,9 @@ pub fn record(id: &str, w: &str, cost: &str, day: u32) -> Record {
         cache: None,
         saved_usd: None,
         batch: false,
-        fingerprint: Some(switchyard_ledger::Fingerprint(0x0123_4567_89ab_cdef_0011_2233_4455_6677)),
+        fingerprint: Some(switchyard_ledger::Fingerprint(
+            0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+        )),
     }
 }
 
