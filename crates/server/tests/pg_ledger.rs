@@ -107,3 +107,37 @@ async fn keys_records_and_spend_live_in_postgres_across_a_restart() {
             .all(|r| r.key_id.as_deref() == Some(key_id.as_str()))
     );
 }
+
+/// The strategy report on a PostgreSQL ledger: the spend it reads from the PostgreSQL rollup,
+/// and no savings-by-lever section (computed on SQLite only so far) rather than an error or a
+/// section of zeros.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_strategy_report_on_postgres_has_the_spend_and_leaves_the_savings_ledger_out() {
+    let Some(schema) = schema() else { return };
+    let h = gateway(schema.url()).await;
+    let secret = h.create_key(&json!({"team": "payments"})).await;
+    let body = chat("chat", "hello").to_string().into_bytes();
+    let auth = format!("Bearer {secret}");
+    let r = h
+        .post_with("/v1/chat/completions", body, &[("authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let records = h.finish().await;
+    assert_eq!(records.len(), 1);
+
+    let h = gateway(schema.url()).await;
+    let r = h
+        .call(
+            "GET",
+            "/v1/strategy/report",
+            &[("authorization", &format!("Bearer {MASTER}"))],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let report = r.json();
+    assert!(report["levers"].is_null(), "{report}");
+    let spend = report.to_string();
+    assert!(spend.contains("gpt-4o-mini"), "{spend}");
+    h.finish().await;
+}
