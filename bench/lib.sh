@@ -1,5 +1,16 @@
-# Shared by bench/overhead.sh and bench/instructions.sh (source it; it defines functions only).
-# Needs: $WORK (a temp dir the caller owns), $BIN (the switchyard binary).
+# Shared by bench/overhead.sh, bench/rss.sh and bench/instructions.sh (source it; it defines
+# functions only). Needs: $WORK (a temp dir the caller owns), $BIN (the switchyard binary).
+
+# release_bin: $SWITCHYARD_BIN when set, else builds and prints target/release/switchyard.
+release_bin() {
+    if [[ -n "${SWITCHYARD_BIN:-}" ]]; then
+        echo "$SWITCHYARD_BIN"
+        return
+    fi
+    echo "==> cargo build --release -p switchyard-cli" >&2
+    cargo build --release --locked -p switchyard-cli >&2
+    echo "${CARGO_TARGET_DIR:-target}/release/switchyard"
+}
 
 # Wait until file $1 holds a line matching regex $2 (process $3, named $4); print its URL.
 wait_for_url() {

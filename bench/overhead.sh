@@ -38,12 +38,7 @@ PIN="${PIN:-auto}"
 GATEWAY_CPU="${GATEWAY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 
-if [[ -z "${SWITCHYARD_BIN:-}" ]]; then
-    echo "==> cargo build --release -p switchyard-cli" >&2
-    cargo build --release --locked -p switchyard-cli
-    SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/release/switchyard"
-fi
-BIN="$SWITCHYARD_BIN"
+BIN="$(release_bin)"
 [[ -x "$BIN" ]] || { echo "no executable at $BIN" >&2; exit 1; }
 
 for tool in wrk:wrk nginx:nginx-light; do

@@ -21,12 +21,7 @@ BODIES="${BODIES:-chat500 rag8k}"
 LEVELS="${LEVELS:-1 64}"
 DURATION="${DURATION:-4}"
 
-if [[ -z "${SWITCHYARD_BIN:-}" ]]; then
-    echo "==> cargo build --release -p switchyard-cli" >&2
-    cargo build --release --locked -p switchyard-cli
-    SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/release/switchyard"
-fi
-BIN="$SWITCHYARD_BIN"
+BIN="$(release_bin)"
 command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install -y wrk)" >&2; exit 1; }
 
 WORK="$(mktemp -d -t switchyard-rss.XXXXXX)"
