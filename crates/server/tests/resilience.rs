@@ -208,11 +208,16 @@ targets = [
     )
 }
 
+/// Writes the test catalog to a file of its own for each caller: the tests in
+/// this binary run in parallel, and a shared path was truncated by one test
+/// while another's gateway was reading it.
 fn write_catalog() -> String {
-    let dir = std::env::temp_dir().join(format!("switchyard-cat-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok();
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("switchyard-cat-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("catalog.toml");
-    std::fs::write(&path, CATALOG).ok();
+    std::fs::write(&path, CATALOG).expect("write catalog");
     path.display().to_string()
 }
 
