@@ -215,9 +215,13 @@ fn write_catalog() -> String {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("switchyard-cat-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        panic!("temp dir {}: {e}", dir.display());
+    }
     let path = dir.join("catalog.toml");
-    std::fs::write(&path, CATALOG).expect("write catalog");
+    if let Err(e) = std::fs::write(&path, CATALOG) {
+        panic!("write {}: {e}", path.display());
+    }
     path.display().to_string()
 }
 
