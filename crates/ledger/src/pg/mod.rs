@@ -9,6 +9,7 @@
 //! thread start (tens of µs) per call: nothing next to a round trip, and never on the request
 //! path (the writer commits a batch per call).
 
+mod batch;
 mod keys;
 mod reads;
 mod scan;
