@@ -14,11 +14,11 @@
 //! Must never know HTTP (the server parses multipart and renders errors) nor the pipeline's
 //! internals.
 
+mod claims;
 mod error;
 mod input;
 mod native;
 pub mod object;
-mod claims;
 mod runner;
 
 pub use error::BatchError;
