@@ -5,7 +5,6 @@
 //! Uses the PostgreSQL at 127.0.0.1:5432 (database `test`; `SWITCHYARD_TEST_PG` overrides),
 //! in a schema of its own dropped at the end; skips with a message when there is none, except
 //! under `CI`, where that fails.
-#![expect(clippy::unwrap_used, reason = "test setup")]
 
 #[expect(dead_code, reason = "the ledger builders in common serve cli.rs")]
 mod common;
