@@ -110,6 +110,17 @@ impl PgStore {
     }
 }
 
+/// A PostgreSQL error with the server's message (severity, text), when it sent one.
+pub(crate) fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.to_string(),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
 /// Applies the steps up to `target` that the database has not applied, under an advisory
 /// lock so replicas starting together migrate once; returns the version found before.
 pub(crate) fn migrate(c: &mut Client, target: i64) -> Result<i64, LedgerError> {

@@ -321,3 +321,17 @@ crate::conformance!(
     concurrent_claimers_run_every_line_exactly_once,
     jobs_created_at_once_get_distinct_sequence_numbers,
 );
+
+#[test]
+fn a_refused_write_on_postgres_says_why() {
+    let Some(b) = crate::backend::Backend::postgres() else {
+        return;
+    };
+    let s = b.batch();
+    s.put_file(&file_row("file-1"), b"a").unwrap();
+    let e = s
+        .put_file(&file_row("file-1"), b"b")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("duplicate key"), "{e}");
+}
