@@ -4,8 +4,12 @@
 //!
 //! A crashed replica's lines in flight wait at most [`LEASE`] before another replica (or the
 //! restarted process, which is a new owner) runs them; a graceful stop releases them at once.
+//! The same tick carries a cancel made through another replica to this one's runners (their
+//! own flag is set when the database says `cancelling`), so they stop starting lines within
+//! [`RENEW`] rather than at the end of their chunk.
 
-use crate::Batches;
+use crate::{Batches, lock};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use switchyard_ledger::batch::Claim;
 
@@ -44,12 +48,30 @@ pub(crate) async fn keep(b: Batches) {
         if let Err(e) = b.db(move |s| s.renew_claims(&c)).await {
             tracing::warn!(error = %e, "cannot renew batch line claims; retrying");
         }
+        notice_cancels(&b).await;
         since_adopt += RENEW;
         if since_adopt >= LEASE {
             since_adopt = Duration::ZERO;
             if let Err(e) = b.adopt().await {
                 tracing::warn!(error = %e, "cannot look for unfinished batches; retrying");
             }
+        }
+    }
+}
+
+/// Sets the cancel flag of each batch running here that the database says is cancelling.
+async fn notice_cancels(b: &Batches) {
+    let running: Vec<(String, std::sync::Arc<std::sync::atomic::AtomicBool>)> =
+        lock(&b.inner.running)
+            .iter()
+            .map(|(id, flag)| (id.clone(), flag.clone()))
+            .collect();
+    for (id, flag) in running {
+        let key = id.clone();
+        match b.db(move |s| s.job(&key)).await {
+            Ok(Some(j)) if j.status == "cancelling" => flag.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(batch = %id, error = %e, "cannot read a batch's status"),
         }
     }
 }

@@ -55,10 +55,14 @@ fn schema() -> Option<ScratchSchema> {
 }
 
 async fn sim() -> (String, tokio::sync::oneshot::Sender<()>) {
+    sim_of(SIM).await
+}
+
+async fn sim_of(toml: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = switchyard_sim::SimConfig::from_toml(SIM).unwrap();
+    let config = switchyard_sim::SimConfig::from_toml(toml).unwrap();
     tokio::spawn(switchyard_sim::run(listener, config, async {
         let _ = stopped.await;
     }));
@@ -102,6 +106,67 @@ async fn two_gateways_on_one_postgres_ledger_run_each_batch_line_exactly_once() 
     let records = a.finish().await;
     let batch: Vec<_> = records.iter().filter(|r| r.batch).collect();
     assert_eq!(batch.len(), n, "one ledger record per line");
+    let _ = stop_sim.send(());
+}
+
+/// A cancel made through the replica that is not running the batch stops the one that is
+/// within its lease tick (10 s), long before its claimed lines would have run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_through_another_replica_stops_the_runner() {
+    let Some(schema) = schema() else { return };
+    // 250 ms a line, two at a time: 200 lines would take 25 s.
+    let (sim, stop_sim) =
+        sim_of("seed = 3\n[defaults]\nttft_ms = 250\ntokens_per_second = 0\n").await;
+    let a = gateway(&sim, schema.url()).await;
+    let n = 200;
+    let lines: Vec<String> = (0..n)
+        .map(|i| line(&format!("r{i}"), "chat", "slow"))
+        .collect();
+    let id = submit(&a, Some(MASTER), &lines, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = gateway(&sim, schema.url()).await;
+    let r = common::batch::call(
+        &b,
+        "POST",
+        &format!("/v1/batches/{id}/cancel"),
+        Some(MASTER),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let started = std::time::Instant::now();
+    let mut done = serde_json::Value::Null;
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        done = common::batch::call(&a, "GET", &format!("/v1/batches/{id}"), Some(MASTER), None)
+            .await
+            .json();
+        if done["status"] == "cancelled" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["status"], "cancelled", "{done}");
+    let counts = &done["request_counts"];
+    let completed = counts["completed"].as_u64().unwrap();
+    assert!(completed < 150, "the runner stopped early: {done}");
+    assert_eq!(
+        completed + counts["failed"].as_u64().unwrap(),
+        n as u64,
+        "{done}"
+    );
+    // Every line is in one of the two files, and no cancelled line reached the upstream.
+    assert_eq!(a.sim_count("gpt-4o-mini").await, completed);
+    let errors = lines_of(&a, Some(MASTER), &done["error_file_id"]).await;
+    assert!(
+        errors
+            .iter()
+            .all(|l| l["error"]["code"] == "batch_cancelled"),
+        "{errors:?}"
+    );
+    b.finish().await;
+    a.finish().await;
     let _ = stop_sim.send(());
 }
 
