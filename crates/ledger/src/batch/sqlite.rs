@@ -1,4 +1,5 @@
-//! The SQLite backend of [`batch::Store`](super::Store): the batch tables in the ledger file.
+//! The SQLite backend of [`batch::Store`](super::Store): the batch tables in the ledger file
+//! (claims are plain columns: SQLite serialises writers, so `UPDATE … RETURNING` is the claim).
 
 use super::{
     Claim, FileRow, JOB_COLUMNS, JobRow, LineState, NewLine, PendingLine, Produced, Stamp, Stamps,
