@@ -26,7 +26,7 @@ pub use sqlite::SqliteStore;
 pub use store::{
     Capture, CaptureQuery, DatasetInfo, RunRecord, ShadowResult, ShadowStats, Store, StoreError,
 };
-pub use switchyard_ledger::Location;
+use switchyard_ledger::Location;
 
 use std::path::Path;
 
