@@ -21,8 +21,10 @@ pub enum BatchError {
         "The file is larger than the {limit}-byte limit for uploads. Split it into smaller files, or raise [batch] max_file_bytes."
     )]
     TooLarge { limit: usize },
-    /// The ledger file could not be read or written.
-    #[error("The batch store failed: {0}. Check the ledger file's disk and permissions.")]
+    /// The ledger's database could not be read or written.
+    #[error(
+        "The batch store failed: {0}. Check the ledger's database: the file's disk and permissions, or that the PostgreSQL server is reachable."
+    )]
     Store(String),
 }
 

@@ -4,13 +4,17 @@
 //! (`input`), the JSON shapes the SDKs read (`object`), and the runner (`runner`), which sends
 //! each pending line through the gateway's own pipeline (`Gateway::chat` / `embeddings`) at a
 //! bounded concurrency, as the key that created the batch, so routing, fallback, budgets and
-//! the ledger apply as to any request (records carry `batch = true`). State lives in the ledger
-//! file (`switchyard_ledger::batch`): a restart resumes every unfinished batch and runs only the
-//! lines not yet answered.
+//! the ledger apply as to any request (records carry `batch = true`). State lives in the ledger's
+//! database (`switchyard_ledger::batch`: the SQLite file or the PostgreSQL the ledger URL
+//! names): a restart resumes every unfinished batch and runs only the lines not yet answered.
+//! Each runner claims the lines it runs under a lease its process keeps renewing (`claims`),
+//! so replicas sharing a PostgreSQL ledger never run a line twice, and a dead replica's lines
+//! are taken over once its lease runs out.
 //!
 //! Must never know HTTP (the server parses multipart and renders errors) nor the pipeline's
 //! internals.
 
+mod claims;
 mod error;
 mod input;
 mod native;
@@ -28,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use switchyard_gateway::Gateway;
 use switchyard_gateway::config::BatchConfig;
 use switchyard_ledger::LedgerError;
-use switchyard_ledger::batch::{FileRow, JobRow, Stamp, Store};
+use switchyard_ledger::batch::{self, FileRow, JobRow, Stamp, Store};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -64,8 +68,10 @@ pub struct Batches {
 
 struct Inner {
     gateway: Gateway,
-    store: Mutex<Store>,
+    store: Mutex<Box<dyn Store>>,
     config: BatchConfig,
+    /// This process's claim owner id (a restart is a new owner).
+    owner: String,
     /// Lines in flight across every batch.
     permits: Arc<Semaphore>,
     /// Batches with a runner, and each one's cancel flag.
@@ -101,15 +107,16 @@ fn fresh_id(prefix: &str) -> String {
 }
 
 impl Batches {
-    /// Opens the batch tables in the gateway's ledger file, with `[batch]`'s limits.
+    /// Opens the batch tables in the gateway's ledger database, with `[batch]`'s limits.
     pub fn open(gateway: Gateway, config: BatchConfig) -> Result<Self, BatchError> {
-        let store = Store::open(gateway.ledger_path())?;
+        let store = batch::open(gateway.ledger_path())?;
         Ok(Batches {
             inner: Arc::new(Inner {
                 permits: Arc::new(Semaphore::new(config.concurrency)),
                 gateway,
                 store: Mutex::new(store),
                 config,
+                owner: fresh_id("runner_"),
                 running: Mutex::new(HashMap::new()),
                 tasks: Mutex::new(JoinSet::new()),
             }),
@@ -123,10 +130,10 @@ impl Batches {
     /// Runs `f` on the store off the async runtime.
     async fn db<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Store) -> Result<T, LedgerError> + Send + 'static,
+        f: impl FnOnce(&mut dyn Store) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, BatchError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&inner.store)))
+        tokio::task::spawn_blocking(move || f(lock(&inner.store).as_mut()))
             .await
             .map_err(|e| BatchError::Store(e.to_string()))?
             .map_err(BatchError::from)
@@ -323,8 +330,17 @@ impl Batches {
         self.get(who, id).await
     }
 
-    /// Starts a runner for every batch a previous process left unfinished.
+    /// Starts a runner for every batch a previous process left unfinished, and the claims
+    /// task that keeps this process's leases alive and takes over lines whose lease ran out.
     pub async fn resume(&self) -> Result<usize, BatchError> {
+        let n = self.adopt().await?;
+        let me = self.clone();
+        lock(&self.inner.tasks).spawn(claims::keep(me));
+        Ok(n)
+    }
+
+    /// Launches a runner for each unfinished batch without one here; how many are unfinished.
+    async fn adopt(&self) -> Result<usize, BatchError> {
         let ids = self.db(|s| s.unfinished_jobs()).await?;
         for id in &ids {
             self.launch(id);
@@ -332,11 +348,15 @@ impl Batches {
         Ok(ids.len())
     }
 
-    /// Stops every runner (the server is stopping): lines not yet answered stay pending and
-    /// run after the next start.
+    /// Stops every runner (the server is stopping) and releases this process's claims: lines
+    /// not yet answered stay pending and run after the next start, or on another replica.
     pub fn stop(&self) {
         lock(&self.inner.tasks).abort_all();
         lock(&self.inner.running).clear();
+        let owner = self.inner.owner.clone();
+        if let Err(e) = lock(&self.inner.store).release_claims(&owner) {
+            tracing::warn!(error = %e, "cannot release batch line claims; they expire with their lease");
+        }
     }
 
     /// Starts the runner of batch `id` unless one is running.

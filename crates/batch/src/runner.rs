@@ -2,13 +2,15 @@
 //! through the gateway's pipeline in-process, at most `[batch] concurrency` lines at once
 //! across all batches, as the key that created the batch.
 //!
-//! Each answered line is written to the ledger file as it completes (`finish_line`, once per
-//! line), so a stop or crash loses only the lines in flight, which stay pending and run after
-//! the next start. A line the gateway refuses for the key's rate limit or an open circuit
+//! Lines are claimed a chunk at a time (`claims`), so replicas sharing the batch tables split
+//! a batch rather than both running it. Each answered line is written to the ledger's
+//! database as it completes (`finish_line`, once per line), so a stop or crash loses only the
+//! lines in flight, which stay pending and run after the next start (or, on a fleet, on
+//! another replica once the crashed one's lease runs out). A line the gateway refuses for the key's rate limit or an open circuit
 //! waits and is retried; any other refusal is that line's answer (the error file).
 
 use crate::object::{self, Answer};
-use crate::{BatchError, Batches, lock, now};
+use crate::{BatchError, Batches, claims, lock, now};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -31,6 +33,8 @@ enum End {
     Expired,
     /// The gateway is stopping: the batch stays as it is and resumes at the next start.
     Paused,
+    /// Another runner holds lines still in flight, or has ended the batch: it finishes it.
+    Elsewhere,
 }
 
 /// The identity a line runs under.
@@ -71,17 +75,53 @@ pub(crate) async fn drive(
     finish(b, &job, end).await
 }
 
-/// Runs every pending line (through provider batches where the route's target has one, the
-/// pipeline otherwise); says how the run ended.
+/// Runs the batch's pending lines chunk by chunk, each chunk claimed first (so another
+/// replica never runs the same line), through provider batches where the route's target has
+/// one and the pipeline otherwise; says how the run ended.
 async fn run_lines(b: &Batches, row: &JobRow, cancel: &Arc<AtomicBool>) -> Result<End, BatchError> {
-    let key = row.id.clone();
-    let pending = b.db(move |s| s.pending_lines(&key)).await?;
     let job = Arc::new(Job {
         id: row.id.clone(),
         owner: row.owner.clone(),
         embeddings: row.endpoint == "/v1/embeddings",
     });
-    let split = crate::native::split(b, &job, pending).await;
+    loop {
+        if let Some(stop) = stopped(b, row, cancel) {
+            return Ok(stop);
+        }
+        let (key, c) = (row.id.clone(), claims::claim(b));
+        let (status, chunk) = b
+            .db(move |s| {
+                let status = s.job(&key)?.map(|j| j.status).unwrap_or_default();
+                if status != "in_progress" {
+                    return Ok((status, Vec::new()));
+                }
+                Ok((status, s.claim_lines(&key, &c, claims::CHUNK)?))
+            })
+            .await?;
+        match status.as_str() {
+            // Cancelled through another replica.
+            "cancelling" => return Ok(End::Cancelled),
+            "in_progress" if !chunk.is_empty() => {}
+            "in_progress" => return Ok(End::Completed),
+            // Ended elsewhere: nothing left to do here.
+            _ => return Ok(End::Elsewhere),
+        }
+        let end = run_chunk(b, row, &job, cancel, chunk).await;
+        if end != End::Completed {
+            return Ok(end);
+        }
+    }
+}
+
+/// Runs one claimed chunk: provider batches and the pipeline side by side.
+async fn run_chunk(
+    b: &Batches,
+    row: &JobRow,
+    job: &Arc<Job>,
+    cancel: &Arc<AtomicBool>,
+    lines: Vec<PendingLine>,
+) -> End {
+    let split = crate::native::split(b, job, lines).await;
     let mut natives = JoinSet::new();
     for g in split.groups {
         natives.spawn(crate::native::carry(
@@ -91,11 +131,11 @@ async fn run_lines(b: &Batches, row: &JobRow, cancel: &Arc<AtomicBool>) -> Resul
             cancel.clone(),
         ));
     }
-    let mut end = pipeline(b, row, &job, cancel, split.pipeline).await;
+    let mut end = pipeline(b, row, job, cancel, split.pipeline).await;
     while let Some(done) = natives.join_next().await {
         match done {
             Ok(Ok(rest)) if end == End::Completed && !rest.is_empty() => {
-                end = pipeline(b, row, &job, cancel, rest).await;
+                end = pipeline(b, row, job, cancel, rest).await;
             }
             Ok(Err(())) if end == End::Completed => {
                 end = stopped(b, row, cancel).unwrap_or(End::Paused);
@@ -103,10 +143,7 @@ async fn run_lines(b: &Batches, row: &JobRow, cancel: &Arc<AtomicBool>) -> Resul
             _ => {}
         }
     }
-    if end == End::Completed {
-        end = stopped(b, row, cancel).unwrap_or(End::Completed);
-    }
-    Ok(end)
+    end
 }
 
 /// Runs `lines` through the pipeline, at most `[batch] concurrency` at once.
@@ -251,29 +288,36 @@ pub(crate) fn gateway_error(e: &GatewayError) -> Value {
 }
 
 /// Ends the batch: lines that never ran go to the error file (cancelled or expired), the
-/// output and error files are written, and the batch takes its final status.
+/// output and error files are written, and the batch takes its final status. Lines another
+/// runner still holds are left to it: the batch ends when its last line is answered, by
+/// whichever runner answered it, and only once (`finish_job` is conditional).
 async fn finish(b: &Batches, job: &JobRow, end: End) -> Result<(), BatchError> {
     let (stamp, code) = match end {
-        End::Paused => return Ok(()),
+        End::Paused | End::Elsewhere => return Ok(()),
         End::Completed => (Stamp::Completed, ""),
         End::Cancelled => (Stamp::Cancelled, "batch_cancelled"),
         End::Expired => (Stamp::Expired, "batch_expired"),
     };
-    let (id, owner) = (job.id.clone(), job.owner.clone());
-    if end == End::Completed {
-        let key = id.clone();
-        b.db(move |s| s.transition(&key, &["in_progress"], Stamp::Finalizing, now()))
-            .await?;
-    }
+    let (id, owner, c) = (job.id.clone(), job.owner.clone(), claims::claim(b));
     b.db(move |s| {
-        for l in s.pending_lines(&id)? {
-            let why = if code == "batch_cancelled" {
-                "the batch was cancelled before this request ran."
-            } else {
-                "the batch expired before this request ran."
-            };
-            let text = object::error_line(l.line, Some(&l.custom_id), code, why);
-            s.finish_line(&id, l.line, LineState::Failed, &text)?;
+        if code.is_empty() {
+            if s.job(&id)?.is_some_and(|j| j.counts.pending() > 0) {
+                return Ok(false);
+            }
+            s.transition(&id, &["in_progress"], Stamp::Finalizing, now())?;
+        } else {
+            for l in s.claim_lines(&id, &c, usize::MAX)? {
+                let why = if code == "batch_cancelled" {
+                    "the batch was cancelled before this request ran."
+                } else {
+                    "the batch expired before this request ran."
+                };
+                let text = object::error_line(l.line, Some(&l.custom_id), code, why);
+                s.finish_line(&id, l.line, LineState::Failed, &text)?;
+            }
+            if s.job(&id)?.is_some_and(|j| j.counts.pending() > 0) {
+                return Ok(false);
+            }
         }
         let out = joined(s.results(&id, LineState::Ok)?);
         let err = joined(s.results(&id, LineState::Failed)?);

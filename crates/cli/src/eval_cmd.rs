@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use switchyard_eval::{DatasetItem, ScorerSpec, StatsOptions};
-use switchyard_evalstore::{CaptureQuery, EvalStore, RunRecord};
+use switchyard_evalstore::{CaptureQuery, RunRecord, Store as EvalStore};
 use switchyard_evaluation::{ReplayOptions, RunReport};
 use switchyard_gateway::Config;
 use switchyard_primitives::Money;
@@ -20,7 +20,8 @@ use switchyard_strategy::lockin::Evidence;
 pub struct Store {
     #[command(flatten)]
     config: ConfigArg,
-    /// The eval store (overrides [eval] path; default: beside the ledger).
+    /// The eval store: a file or a postgres:// URL (overrides [eval] path; default: beside
+    /// a ledger file, or in a PostgreSQL ledger's database).
     #[arg(long)]
     store: Option<PathBuf>,
 }
@@ -35,8 +36,8 @@ impl Store {
         Ok((config, path))
     }
 
-    fn open(&self) -> anyhow::Result<EvalStore> {
-        Ok(EvalStore::open(&self.load()?.1)?)
+    fn open(&self) -> anyhow::Result<Box<dyn EvalStore>> {
+        Ok(switchyard_evalstore::open(&self.load()?.1)?)
     }
 }
 
@@ -200,7 +201,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_replay(*args),
         Command::Readiness { store, json } => {
             let (_, path) = store.load()?;
-            let ev = evidence(&path);
+            // Unlike the report's evidence, a store that cannot be read is an error here.
+            let ev = if switchyard_evalstore::exists(&path) {
+                let since = Utc::now()
+                    - chrono::Duration::days(switchyard_strategy::readiness::SHADOW_WINDOW_DAYS);
+                let store = switchyard_evalstore::open(&path)?;
+                switchyard_strategy::readiness::readiness(
+                    store.as_ref(),
+                    since,
+                    switchyard_eval::DEFAULT_MARGIN,
+                )?
+            } else {
+                Vec::new()
+            };
             if json {
                 println!(
                     "{}",
@@ -506,7 +519,7 @@ fn stratify(
 
 fn run_replay(a: RunArgs) -> anyhow::Result<ExitCode> {
     let (mut config, store_path) = a.store.load()?;
-    let store = EvalStore::open(&store_path)?;
+    let store = switchyard_evalstore::open(&store_path)?;
     let (info, raw_items) = store.dataset(&a.dataset)?;
     let items: Vec<DatasetItem> = raw_items
         .into_iter()

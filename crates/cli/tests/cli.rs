@@ -395,7 +395,7 @@ fn lockin_and_report_use_the_measured_cost_of_a_proven_alternative_and_call_a_de
     let db = ledger(&dir, &days(30, 0, "0.20"));
     // A replay proved gpt-6-luna on the chat workload's traffic, measured 177 % dearer; the
     // catalog estimates it cheaper than gpt-4o-mini.
-    let store = switchyard_evalstore::EvalStore::open(&dir.join("ledger-eval.db")).unwrap();
+    let store = switchyard_evalstore::open(&dir.join("ledger-eval.db")).unwrap();
     store
         .save_run(&switchyard_evalstore::RunRecord {
             id: "run-1".into(),

@@ -6,8 +6,8 @@
 //! Redaction runs on this thread before the capture reaches the store, so an unredacted
 //! payload never touches the disk.
 
-use crate::StoreError;
-use crate::store::{Capture, EvalStore, ShadowResult};
+use crate::store::{Capture, ShadowResult};
+use crate::{Store, StoreError};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -56,15 +56,15 @@ pub struct CaptureWriter {
 }
 
 impl CaptureWriter {
-    /// Opens the store at `path` (failing here, not later) and starts the writer. Captures
-    /// older than `retention` are deleted now and every hour.
+    /// Opens the store at `path` (a file or a `postgres://` URL; failing here, not later) and
+    /// starts the writer. Captures older than `retention` are deleted now and every hour.
     pub fn spawn(
         path: &Path,
         redact: Redact,
         retention: Duration,
         capacity: usize,
     ) -> Result<Self, StoreError> {
-        let store = EvalStore::open(path)?;
+        let store = crate::open(path)?;
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity.max(1));
         let stats = Arc::new(Stats::default());
         let s = stats.clone();
@@ -136,7 +136,7 @@ impl Drop for CaptureWriter {
     }
 }
 
-fn prune(store: &EvalStore, retention: Duration, stats: &Stats) {
+fn prune(store: &dyn Store, retention: Duration, stats: &Stats) {
     let keep = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(30));
     match store.prune_captures(chrono::Utc::now() - keep) {
         Ok(n) => {
@@ -150,13 +150,13 @@ fn prune(store: &EvalStore, retention: Duration, stats: &Stats) {
 }
 
 fn run(
-    store: EvalStore,
+    store: Box<dyn Store>,
     rx: Receiver<Msg>,
     redact: Redact,
     retention: Duration,
     stats: Arc<Stats>,
 ) {
-    prune(&store, retention, &stats);
+    prune(store.as_ref(), retention, &stats);
     let mut last_prune = Instant::now();
     loop {
         let msg = match rx.recv_timeout(Duration::from_secs(60)) {
@@ -190,7 +190,7 @@ fn run(
             None => {}
         }
         if last_prune.elapsed() >= Duration::from_secs(3600) {
-            prune(&store, retention, &stats);
+            prune(store.as_ref(), retention, &stats);
             last_prune = Instant::now();
         }
     }
@@ -200,7 +200,7 @@ fn run(
 mod tests {
 
     use super::*;
-    use crate::CaptureQuery;
+    use crate::{CaptureQuery, SqliteStore};
     use serde_json::json;
 
     fn capture(id: &str, age_days: i64, text: &str) -> Capture {
@@ -255,7 +255,7 @@ mod tests {
         for b in [bytes, wal] {
             assert!(!b.windows(17).any(|x| x == b"alice@example.com"));
         }
-        let store = EvalStore::open(&path).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
         let got = store.captures(&CaptureQuery::default()).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].output_text, "answer to mail [EMAIL]");
@@ -267,7 +267,7 @@ mod tests {
     fn retention_deletes_old_captures_at_start() {
         let path = temp("retention");
         {
-            let store = EvalStore::open(&path).unwrap();
+            let store = SqliteStore::open(&path).unwrap();
             store.insert_capture(&capture("old", 40, "x")).unwrap();
             store.insert_capture(&capture("new", 1, "y")).unwrap();
         }
@@ -276,7 +276,7 @@ mod tests {
         w.flush();
         assert_eq!(w.stats().pruned, 1);
         w.shutdown();
-        let store = EvalStore::open(&path).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
         let ids: Vec<_> = store
             .captures(&CaptureQuery::default())
             .unwrap()
@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn datasets_are_versioned_and_immutable() {
         let path = temp("datasets");
-        let mut store = EvalStore::open(&path).unwrap();
+        let mut store = SqliteStore::open(&path).unwrap();
         let items = vec![json!({"id": "1"}), json!({"id": "2"})];
         let v1 = store
             .create_dataset("support", ("test", Some("support")), &json!([]), &items)

@@ -1,10 +1,24 @@
-//! Tables and their migrations.
+//! The eval store's tables and their migrations for both backends, from one ordered list
+//! (PostgreSQL's text in `schema_pg.rs`). Never edit a shipped step; add a new one. Each
+//! backend records what it applied in `eval_migrations`, apart from the ledger's
+//! `schema_migrations`, so the two stores may share one database and migrate on their own.
 
+use crate::schema_pg as pg;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+/// One schema change, in each backend's SQL.
+pub(crate) struct Step {
+    pub(crate) version: i64,
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+pub(crate) const STEPS: &[Step] = &[
+    // 1: captures, immutable versioned datasets, replay runs and shadow results.
+    Step {
+        version: 1,
+        postgres: pg::V1,
+        sqlite: r#"
     CREATE TABLE captures (
         id TEXT PRIMARY KEY,
         ts_ms INTEGER NOT NULL,
@@ -80,28 +94,54 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX shadow_by_candidate ON shadow_results (workload, candidate, ts_ms);
     "#,
-)];
+    },
+];
 
-pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS eval_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
-    )?;
+/// The newest version this build knows.
+pub(crate) fn latest() -> i64 {
+    STEPS.iter().map(|s| s.version).max().unwrap_or(0)
+}
+
+const TRACK: &str = "CREATE TABLE IF NOT EXISTS eval_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)";
+
+/// Applies every SQLite step not yet applied, each in its own transaction.
+pub(crate) fn migrate_sqlite(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(TRACK)?;
     let current: i64 = conn.query_row(
         "SELECT COALESCE(MAX(version), 0) FROM eval_migrations",
         [],
         |r| r.get(0),
     )?;
-    for (version, sql) in MIGRATIONS {
-        if *version <= current {
-            continue;
-        }
+    for s in STEPS.iter().filter(|s| s.version > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(s.sqlite)?;
         tx.execute(
             "INSERT INTO eval_migrations (version, applied_ms) VALUES (?1, ?2)",
-            rusqlite::params![version, chrono::Utc::now().timestamp_millis()],
+            rusqlite::params![s.version, chrono::Utc::now().timestamp_millis()],
         )?;
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Applies every PostgreSQL step not yet applied, in one transaction under an advisory lock
+/// so replicas starting together migrate once.
+pub(crate) fn migrate_postgres(c: &mut postgres::Client) -> Result<(), postgres::Error> {
+    let mut tx = c.transaction()?;
+    // Any constant (not the ledger's): the eval store's migration lock.
+    tx.execute("SELECT pg_advisory_xact_lock(7468295320)", &[])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS eval_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+    )?;
+    let current: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM eval_migrations", &[])?
+        .get(0);
+    for s in STEPS.iter().filter(|s| s.version > current) {
+        tx.batch_execute(s.postgres)?;
+        tx.execute(
+            "INSERT INTO eval_migrations (version, applied_ms) VALUES ($1, $2)",
+            &[&s.version, &chrono::Utc::now().timestamp_millis()],
+        )?;
+    }
+    tx.commit()
 }

@@ -102,12 +102,13 @@ impl Default for EvalConfig {
 }
 
 impl EvalConfig {
-    /// Where the eval store is for a ledger at `ledger`: beside a ledger file, or
-    /// `./switchyard-eval.db` for a PostgreSQL ledger (the eval store is SQLite only yet).
+    /// Where the eval store is for a ledger at `ledger` (a file path or a URL, as the
+    /// result is): `[eval] path` when set; else beside a ledger file, or in the ledger's own
+    /// database for a PostgreSQL ledger (so every replica captures into one store).
     pub fn store_path(&self, ledger: &std::path::Path) -> PathBuf {
         self.path.clone().unwrap_or_else(|| {
             if switchyard_ledger::Location::from(ledger).path().is_none() {
-                return PathBuf::from("switchyard-eval.db");
+                return ledger.to_path_buf();
             }
             let stem = ledger
                 .file_stem()

@@ -66,7 +66,8 @@ pub use window::Window;
 pub enum LedgerError {
     #[error("ledger database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("ledger database error (PostgreSQL): {0}")]
+    /// Shown with the server's own message (`postgres::Error` alone says only "db error").
+    #[error("ledger database error (PostgreSQL): {}", pg::message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("cannot open the ledger at {path}: {message}")]
     Open { path: String, message: String },

@@ -1,7 +1,7 @@
 //! Ordered, append-only schema migrations. Never edit a shipped migration; add a new one.
 //!
 //! Each step has an explicit version, so branches developed in parallel can each claim a
-//! number (9 is the savings work's; 10 is the virtual keys'); a database gets every step it
+//! number (9 is the savings work's; 10 is the virtual keys'; 11 the batch line claims); a database gets every step it
 //! has not applied yet, in version order.
 
 use crate::schema_pg as pg;
@@ -277,6 +277,19 @@ pub(crate) const STEPS: &[Step] = &[
         version INTEGER NOT NULL
     );
     INSERT OR IGNORE INTO virtual_keys_version (singleton, version) VALUES (1, 0);
+    "#,
+    ),
+    // 11: batch lines claimed with a lease (issue 13), so replicas sharing the batch tables
+    // never run a line twice: the runner's owner id and when its claim runs out (Unix ms).
+    // A line's claim is cleared when it is answered, so the partial index holds only the
+    // lines in flight.
+    step(
+        11,
+        pg::V11,
+        r#"
+    ALTER TABLE batch_lines ADD COLUMN claimed_by TEXT;
+    ALTER TABLE batch_lines ADD COLUMN lease_until_ms INTEGER;
+    CREATE INDEX batch_lines_claimed ON batch_lines (claimed_by) WHERE claimed_by IS NOT NULL;
     "#,
     ),
 ];

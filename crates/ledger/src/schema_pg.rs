@@ -191,3 +191,9 @@ pub(crate) const V10: &str = r#"
     );
     INSERT INTO virtual_keys_version (singleton, version) VALUES (1, 0) ON CONFLICT DO NOTHING;
 "#;
+
+pub(crate) const V11: &str = r#"
+    ALTER TABLE batch_lines ADD COLUMN claimed_by TEXT;
+    ALTER TABLE batch_lines ADD COLUMN lease_until_ms BIGINT;
+    CREATE INDEX batch_lines_claimed ON batch_lines (claimed_by) WHERE claimed_by IS NOT NULL;
+"#;

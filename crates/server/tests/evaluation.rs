@@ -13,7 +13,7 @@ use common::{Harness, chat, start};
 use serde_json::{Value, json};
 use std::time::Duration;
 use switchyard_eval::{DatasetItem, Expected, ScorerSpec, StatsOptions};
-use switchyard_evalstore::{CaptureQuery, EvalStore};
+use switchyard_evalstore::{CaptureQuery, Store};
 use switchyard_evaluation::{Dataset, ReplayOptions, replay};
 
 const SIM: &str =
@@ -40,8 +40,8 @@ api_key_env = "SIM_KEY"
     )
 }
 
-fn store(h: &Harness) -> EvalStore {
-    EvalStore::open(&h.dir.join("eval.db")).expect("eval store")
+fn store(h: &Harness) -> Box<dyn Store> {
+    switchyard_evalstore::open(&h.dir.join("eval.db")).expect("eval store")
 }
 
 /// Waits until the status page shows `n` shadow calls done (sent or failed).

@@ -6,7 +6,7 @@ use crate::lockin::Evidence;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 use switchyard_eval::{StatsOptions, paired, verdict};
-use switchyard_evalstore::{EvalStore, StoreError};
+use switchyard_evalstore::{Store, StoreError};
 
 /// Shadow results older than this do not count.
 pub const SHADOW_WINDOW_DAYS: i64 = 30;
@@ -14,7 +14,7 @@ pub const SHADOW_WINDOW_DAYS: i64 = 30;
 /// Every (workload, candidate) with evidence: the newest replay run, and the shadow results
 /// since `since` judged with `margin`.
 pub fn readiness(
-    store: &EvalStore,
+    store: &dyn Store,
     since: DateTime<Utc>,
     margin: f64,
 ) -> Result<Vec<Evidence>, StoreError> {
@@ -65,14 +65,15 @@ pub fn readiness(
     Ok(out)
 }
 
-/// The evidence in the eval store at `path`; none when there is no store (or it cannot be
-/// read, which is logged).
+/// The evidence in the eval store at `path` (a file or a `postgres://` URL); none when there
+/// is no store (or it cannot be read, which is logged).
 pub fn load_evidence(path: &Path) -> Vec<Evidence> {
-    if !path.exists() {
+    if !switchyard_evalstore::exists(path) {
         return Vec::new();
     }
     let since = Utc::now() - chrono::Duration::days(SHADOW_WINDOW_DAYS);
-    match EvalStore::open(path).and_then(|s| readiness(&s, since, switchyard_eval::DEFAULT_MARGIN))
+    match switchyard_evalstore::open(path)
+        .and_then(|s| readiness(s.as_ref(), since, switchyard_eval::DEFAULT_MARGIN))
     {
         Ok(e) => e,
         Err(e) => {

@@ -64,6 +64,13 @@ pub struct Counts {
     pub failed: u64,
 }
 
+impl Counts {
+    /// Lines not yet answered.
+    pub fn pending(&self) -> u64 {
+        self.total.saturating_sub(self.completed + self.failed)
+    }
+}
+
 /// A batch job as stored. Timestamps are Unix seconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobRow {
@@ -140,4 +147,13 @@ impl Stamp {
 pub struct Produced<'a> {
     pub row: FileRow,
     pub content: &'a [u8],
+}
+
+/// Who claims lines, the time now and how long the claim holds (Unix milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The runner's id: unique per process (a restart is a new owner).
+    pub owner: String,
+    pub now_ms: i64,
+    pub lease_until_ms: i64,
 }

@@ -9,6 +9,7 @@
 //! thread start (tens of µs) per call: nothing next to a round trip, and never on the request
 //! path (the writer commits a batch per call).
 
+mod batch;
 mod keys;
 mod reads;
 mod scan;
@@ -106,6 +107,17 @@ impl PgStore {
             )?;
             Ok(row.get::<_, i64>(0))
         })
+    }
+}
+
+/// A PostgreSQL error with the server's message (severity, text), when it sent one.
+pub(crate) fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.to_string(),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 

@@ -6,7 +6,7 @@
 //! half skips with a message, except under `CI`, where it fails.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use switchyard_ledger::{Location, ScratchSchema, Store, keys};
+use switchyard_ledger::{Location, ScratchSchema, Store, batch, keys};
 
 pub struct Backend {
     pub location: Location,
@@ -91,6 +91,11 @@ impl Backend {
 
     pub fn keys(&self) -> Box<dyn keys::Store> {
         self.location.open_keys().unwrap()
+    }
+
+    /// The batch tables, on a connection of their own.
+    pub fn batch(&self) -> Box<dyn batch::Store> {
+        self.location.open_batch().unwrap()
     }
 }
 
