@@ -143,8 +143,12 @@ impl Gateway {
                     let checked = match idx != top {
                         true => {
                             let answer = output(&success.response);
-                            self.check_tier(ctx, &call, policy, answer, &mut run.trail)
-                                .await
+                            let at = Checking {
+                                ctx,
+                                call: &call,
+                                policy,
+                            };
+                            self.check_tier(&at, answer, &mut run.trail).await
                         }
                         false => None,
                     };
@@ -178,22 +182,15 @@ impl Gateway {
     /// that fails it; `None` when it passes them all.
     async fn check_tier(
         &self,
-        ctx: &RequestContext,
-        call: &Call<'_>,
-        policy: &CascadePolicy,
+        at: &Checking<'_, '_>,
         answer: Output,
         trail: &mut Trail,
     ) -> Option<String> {
-        if let Some(why) = policy.failure(&answer) {
+        if let Some(why) = at.policy.failure(&answer) {
             return Some(why);
         }
-        if policy.judges().next().is_none() {
-            return None;
-        }
-        let question = judged::question(&call.payload);
-        let asked = (question.as_str(), answer.text.as_str());
-        self.judge_tier(ctx, &call.route.name, policy, asked, trail)
-            .await
+        at.policy.judges().next()?;
+        self.judge_tier(at, &answer.text, trail).await
     }
 
     fn refuse_stream(&self, ctx: &RequestContext, kind: RecordKind, route: &str) -> GatewayError {
@@ -228,6 +225,13 @@ impl Gateway {
             tokens,
         }
     }
+}
+
+/// Where a tier's answer is checked: the request, its route and the route's checks.
+struct Checking<'a, 'c> {
+    ctx: &'a RequestContext,
+    call: &'a Call<'c>,
+    policy: &'a CascadePolicy,
 }
 
 /// The tiers asked so far.

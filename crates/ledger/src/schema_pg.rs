@@ -191,3 +191,14 @@ pub(crate) const V10: &str = r#"
     );
     INSERT INTO virtual_keys_version (singleton, version) VALUES (1, 0) ON CONFLICT DO NOTHING;
 "#;
+
+pub(crate) const V11: &str = r#"
+    CREATE TABLE ledger_copies (
+        source TEXT NOT NULL,
+        section TEXT NOT NULL,
+        last_id BIGINT NOT NULL,
+        note TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (source, section)
+    );
+"#;

@@ -14,7 +14,7 @@
 //!
 //! Must never know how a codec renders the answer.
 
-use super::{CascadePolicy, Trail};
+use super::{CascadePolicy, Checking, Trail};
 use crate::config::ConfigError;
 use crate::judge::{ANSWER_BYTES, MAX_TOKENS, PROMPT_FRAME_BYTES, Rubric};
 use crate::pipeline::RequestContext;
@@ -31,21 +31,20 @@ impl Gateway {
     /// `None` when every judge passes it. What each judge cost joins `trail`.
     pub(super) async fn judge_tier(
         &self,
-        ctx: &RequestContext,
-        route: &str,
-        policy: &CascadePolicy,
-        asked: (&str, &str),
+        at: &Checking<'_, '_>,
+        answer: &str,
         trail: &mut Trail,
     ) -> Option<String> {
-        let (question, answer) = asked;
-        for check in policy.judges() {
+        let (ctx, route) = (at.ctx, at.call.route.name.as_str());
+        let question = question(&at.call.payload);
+        for check in at.policy.judges() {
             let rubric = Rubric {
                 route: &check.route,
                 rubric: &check.rubric,
                 threshold: check.threshold,
             };
             let (rated, judged) = self
-                .rate(judge_context(ctx, route), &rubric, question, answer)
+                .rate(judge_context(ctx, route), &rubric, &question, answer)
                 .await;
             if let Some(j) = judged {
                 trail.judged_usd += j.cost.unwrap_or(Money::ZERO);
@@ -125,7 +124,7 @@ fn judge_context(ctx: &RequestContext, route: &str) -> RequestContext {
 }
 
 /// The text of the request's last user turn: the question a judge reads.
-pub(super) fn question(payload: &Payload<'_>) -> String {
+fn question(payload: &Payload<'_>) -> String {
     match payload {
         Payload::Chat(req) => req
             .messages

@@ -11,7 +11,7 @@
 
 mod keys;
 mod reads;
-mod scan;
+pub(crate) mod scan;
 mod scratch;
 
 pub use scratch::ScratchSchema;
