@@ -261,3 +261,36 @@ async fn a_cascade_with_a_judge_holds_the_judges_worst_case_on_top_of_its_tiers(
     );
     h.finish().await;
 }
+
+#[tokio::test]
+async fn a_cascade_whose_top_tier_fails_after_a_judged_escalation_still_charges_what_was_paid() {
+    let h = start_with(SIM, GATEWAY, &[("SWITCHYARD_MASTER_KEY", MASTER)]).await;
+    h.sim_behaviour("gpt-4.1-mini", &json!({"judge_score": 0.2}))
+        .await;
+    h.sim_behaviour("gpt-4o", &json!({"error_rate": 1.0})).await;
+    let (id, secret) = key(&h).await;
+    let auth = format!("Bearer {secret}");
+    let body = ask().to_string().into_bytes();
+    let r = h
+        .post_with("/v1/chat/completions", body, &[("authorization", &auth)])
+        .await;
+    assert!(r.status >= 500, "{} {}", r.status, r.text());
+    let usage = h.gateway.key_usage(&id).unwrap();
+    let (spent, held) = (
+        usage.budgets[0].spent_usd.0,
+        usage.budgets[0].reserved_usd.0,
+    );
+    let recs = h.finish().await;
+    let (answer, judge) = split(&recs);
+    assert_eq!((answer.len(), judge.len()), (1, 1));
+    assert!(
+        cost(answer[0]) > Decimal::ZERO,
+        "the cheap tier's answer was paid for"
+    );
+    assert_eq!(
+        spent,
+        cost(answer[0]) + cost(judge[0]),
+        "the budget is charged the escalated tier and its judge"
+    );
+    assert_eq!(held, Decimal::ZERO, "nothing left reserved");
+}

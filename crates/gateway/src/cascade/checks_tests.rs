@@ -72,7 +72,7 @@ fn config_errors_name_the_field_that_is_wrong() {
         ]
     );
     assert!(
-        problems[1].1.contains("reference answer"),
+        problems[1].1.contains("not available on cascade routes"),
         "{}",
         problems[1].1
     );
