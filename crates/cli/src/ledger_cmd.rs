@@ -1,4 +1,4 @@
-//! `switchyard ledger summary|export|import`.
+//! `switchyard ledger summary|export|import|migrate|copy`.
 
 use crate::ConfigArg;
 use crate::table;
@@ -73,6 +73,10 @@ pub enum Command {
     /// Load existing usage history: a CSV/JSONL file (our export, or the documented columns),
     /// LiteLLM spend logs, or the OpenAI / Anthropic usage APIs' JSON. See docs/import.md.
     Import(ImportArgs),
+    /// Moves a whole ledger to another database (SQLite or PostgreSQL, either way): records,
+    /// rollups, feature profiles, prompt prefixes, virtual keys and batch state; resumable;
+    /// verified by counts and sums at the end (exit 1 on a mismatch, 2 on bad input).
+    Copy(crate::ledger_copy::CopyArgs),
 }
 
 #[derive(clap::Args)]
@@ -160,6 +164,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import(args),
+        Command::Copy(args) => crate::ledger_copy::run(args),
         Command::Migrate { source } => {
             let location = Location::from(source.path()?.as_path());
             let (before, after) = location.migrate()?;

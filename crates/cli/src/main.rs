@@ -15,6 +15,7 @@ mod eval_json;
 mod history;
 mod keys_cmd;
 mod ledger_cmd;
+mod ledger_copy;
 mod savings_table;
 mod scenario_cmd;
 mod serve;

@@ -30,7 +30,8 @@ impl Gateway {
     /// The route check and the admission: 403 for a route the key may not use, 429 when a
     /// rate limit or hard budget refuses. The worst case reserved is the prompt's upper bound
     /// plus the output limit (`max_tokens`, else the largest catalog output limit among the
-    /// route's targets, else 4,096) at the dearest target's list prices. Always in-process
+    /// route's targets, else 4,096) at the dearest target's list prices (a cascade: every
+    /// tier's, plus its judge checks' worst case). Always in-process
     /// (batch lines for a provider's batch API and cache hits, whose callers cannot wait on
     /// Redis, use this even with `[fleet]`).
     pub(crate) fn admit(
@@ -90,7 +91,11 @@ impl Gateway {
             };
             return Err(self.reject(ctx, kind, Some(&route.name), err));
         }
-        Ok(Some((key, demand_of(key, route, ask))))
+        // A cascade's judge checks are paid by the caller too: their worst case is held.
+        let judges = self.judges_worst_case(route, ask.bound.body_bytes);
+        let mut demand = demand_of(key, route, ask);
+        demand.worst_case_usd += judges;
+        Ok(Some((key, demand)))
     }
 
     /// A governor's or the fleet's decision as the request's admission or its refusal.

@@ -152,12 +152,20 @@ impl<'a> Answered<'a> {
         let priced = record::complete(&mut rec, pricing.as_deref(), outcome);
         let mut cost = priced.as_ref().map(|p| p.cost);
         let mut tokens = usage.0.total();
+        let mut judged = None;
         if let Some(trail) = cascade {
-            // Every tier asked is paid for by the caller's budget.
+            // Every tier asked, and every judge, is paid for by the caller's budget.
             tokens += trail.spent_tokens();
+            judged = Some(trail.judged_usd());
             cost = crate::cascade::fold(&mut rec, trail, cost);
         }
-        admitted.settle(cost, tokens);
+        // The judges' own records carry their cost; the budget is charged it here.
+        let charged = match (cost, judged) {
+            (Some(c), Some(j)) => Some(c + j),
+            (None, Some(j)) if j > switchyard_primitives::Money::ZERO => Some(j),
+            (c, _) => c,
+        };
+        admitted.settle(charged, tokens);
         times.mark(Stage::Settle);
         if let Some(pending) = cache.filter(|_| whole.status == 200) {
             let by = (rec.provider.as_deref(), rec.model.as_deref());

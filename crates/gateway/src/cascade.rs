@@ -10,14 +10,19 @@
 //! failed a check is `escalated`, with the check's detail), its usage and `cost_usd` are the
 //! totals over the tiers asked (what was paid, and what the budget is charged), and its
 //! `cascade` mark holds the answering tier and the top tier's price of the answer
-//! ([`fold`]). Streamed requests are refused with a 400 (an answer must be whole to be
+//! ([`fold`]). `judge` checks ([`judged`]) call a judge route; their calls are records of
+//! their own, and the budget pays for them with the tiers. A cascade whose every tier failed
+//! still charges the budget what its escalated tiers and judges cost
+//! ([`CascadeFailed`]). Streamed requests are refused with a 400 (an answer must be whole to be
 //! checked; buffering a stream would hide its first token behind every tier).
 //! Must never know how a codec renders the answer.
 
 mod checks;
+mod judged;
 
 pub use checks::CascadePolicy;
 pub(crate) use checks::RawCascade;
+pub(crate) use judged::check_judge_routes;
 
 use crate::error::GatewayError;
 use crate::pipeline::{Call, RequestContext};
@@ -70,11 +75,38 @@ pub(crate) struct Trail {
     escalations: Vec<(usize, String)>,
     /// The top tier's prices, for "always the top tier".
     top: Option<Arc<ModelEntry>>,
+    /// What the judge calls cost: in their own records, but charged to this request's budget.
+    judged_usd: Money,
+    judged_tokens: u64,
 }
 
 impl Trail {
+    /// Tokens the budget's settlement adds for the escalated tiers and the judges.
     pub(crate) fn spent_tokens(&self) -> u64 {
-        self.spent.total()
+        self.spent.total() + self.judged_tokens
+    }
+
+    /// What the judge calls cost (not in this request's record: each has its own).
+    pub(crate) fn judged_usd(&self) -> Money {
+        self.judged_usd
+    }
+}
+
+/// A cascade that ended in an error: the client's error, and what the budget is still charged
+/// (escalated tiers and judges that answered before every tier failed).
+pub(crate) struct CascadeFailed {
+    pub err: GatewayError,
+    pub paid: Option<Money>,
+    pub tokens: u64,
+}
+
+impl From<GatewayError> for CascadeFailed {
+    fn from(err: GatewayError) -> Self {
+        CascadeFailed {
+            err,
+            paid: None,
+            tokens: 0,
+        }
     }
 }
 
@@ -86,10 +118,10 @@ impl Gateway {
         call: Call<'_>,
         rec: Record,
         policy: &CascadePolicy,
-    ) -> Result<(Success, Record, Option<Trail>), GatewayError> {
+    ) -> Result<(Success, Record, Option<Trail>), CascadeFailed> {
         let route = call.route;
         if call.needs.stream {
-            return Err(self.refuse_stream(ctx, rec.kind, &route.name));
+            return Err(self.refuse_stream(ctx, rec.kind, &route.name).into());
         }
         let tiers = route.tiers(call.needs);
         let Some(&top) = tiers.last() else {
@@ -108,8 +140,19 @@ impl Gateway {
         for (n, &idx) in tiers.iter().enumerate() {
             match route.execute_tier(idx, call.payload, call.needs).await {
                 Ok(success) => {
-                    let checked = (idx != top).then(|| policy.failure(&output(&success.response)));
-                    match checked.flatten() {
+                    let checked = match idx != top {
+                        true => {
+                            let answer = output(&success.response);
+                            let at = Checking {
+                                ctx,
+                                call: &call,
+                                policy,
+                            };
+                            self.check_tier(&at, answer, &mut run.trail).await
+                        }
+                        false => None,
+                    };
+                    match checked {
                         Some(why) => run.escalate(success, &why, price_of(&call, idx, ctx)),
                         None => {
                             let success = run.answered(success, n);
@@ -131,7 +174,23 @@ impl Gateway {
             route: route.name.clone(),
             timed_out: false,
             summary: "no cascade tier answered".into(),
-        })
+        }
+        .into())
+    }
+
+    /// Why a tier's answer escalates: the first free check it fails, else the first judge
+    /// that fails it; `None` when it passes them all.
+    async fn check_tier(
+        &self,
+        at: &Checking<'_, '_>,
+        answer: Output,
+        trail: &mut Trail,
+    ) -> Option<String> {
+        if let Some(why) = at.policy.failure(&answer) {
+            return Some(why);
+        }
+        at.policy.judges().next()?;
+        self.judge_tier(at, &answer.text, trail).await
     }
 
     fn refuse_stream(&self, ctx: &RequestContext, kind: RecordKind, route: &str) -> GatewayError {
@@ -149,17 +208,30 @@ impl Gateway {
         mut ex: Exhausted,
         mut run: Run<'_>,
         rec: Record,
-    ) -> GatewayError {
+    ) -> CascadeFailed {
         run.logs.append(&mut ex.attempts);
         ex.attempts = run.logs;
         ex.waited += run.waited;
         let (err, mut rec) = crate::failure::fail(rec, &run.route.name, ex, ctx);
         rec.cost_usd = (run.trail.spent_usd > Money::ZERO).then_some(run.trail.spent_usd);
         rec.usage = run.trail.spent;
+        let paid = run.trail.spent_usd + run.trail.judged_usd;
+        let tokens = run.trail.spent_tokens();
         mark_escalations(&mut rec, run.trail.escalations);
         self.inner.recorder.record(rec);
-        err
+        CascadeFailed {
+            err,
+            paid: (paid > Money::ZERO).then_some(paid),
+            tokens,
+        }
     }
+}
+
+/// Where a tier's answer is checked: the request, its route and the route's checks.
+struct Checking<'a, 'c> {
+    ctx: &'a RequestContext,
+    call: &'a Call<'c>,
+    policy: &'a CascadePolicy,
 }
 
 /// The tiers asked so far.
@@ -217,6 +289,8 @@ impl Trail {
             spent_usd: Money::ZERO,
             escalations: Vec::new(),
             top,
+            judged_usd: Money::ZERO,
+            judged_tokens: 0,
         }
     }
 }

@@ -575,6 +575,20 @@ impl Config {
             (format!("routes[{i}]"), policy)
         });
         crate::cache::semantic_config::check_embedders(&mut errs.0, semantic, &names);
+        let kinds: Vec<(&str, bool)> = routes
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    matches!(r.strategy, Strategy::Cascade { .. }),
+                )
+            })
+            .collect();
+        let cascades = routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("routes[{i}]"), r.cascade.as_deref()));
+        crate::cascade::check_judge_routes(&mut errs.0, cascades, &kinds);
         let mut seen = HashSet::new();
         for (i, r) in routes.iter().enumerate() {
             if !seen.insert(r.name.clone()) {

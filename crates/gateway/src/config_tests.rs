@@ -313,6 +313,40 @@ type = "json-valid"
 }
 
 #[test]
+fn a_cascade_judge_must_name_a_route_of_the_config_that_is_not_a_cascade_itself() {
+    let base = r#"
+[providers.openai]
+kind = "openai"
+[[routes]]
+name = "judge"
+targets = [{ provider = "openai", model = "gpt-4o" }]
+[[routes]]
+name = "classify"
+strategy = "cascade"
+targets = [{ provider = "openai", model = "gpt-4o-mini" }, { provider = "openai", model = "gpt-4o" }]
+[[routes.cascade.checks]]
+type = "json-valid"
+[[routes.cascade.checks]]
+type = "judge"
+route = "JUDGE"
+rubric = "A label from the list."
+threshold = 0.7
+"#;
+    let ok = Config::from_toml(&base.replace("JUDGE", "judge")).unwrap();
+    let policy = ok.routes[1].cascade.as_ref().unwrap();
+    assert_eq!(policy.judges().count(), 1);
+
+    let errs = Config::from_toml(&base.replace("JUDGE", "jugde")).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    assert_eq!(errs.0[0].path, "routes[1].cascade.checks[1].route");
+    assert!(errs.0[0].message.contains("judge, classify"), "{errs}");
+
+    let errs = Config::from_toml(&base.replace("JUDGE", "classify")).unwrap_err();
+    assert_eq!(errs.0[0].path, "routes[1].cascade.checks[1].route");
+    assert!(errs.0[0].message.contains("is a cascade itself"), "{errs}");
+}
+
+#[test]
 fn a_route_is_batchable_only_when_it_says_so() {
     let c = Config::from_toml(
         r#"

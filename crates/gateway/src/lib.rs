@@ -33,6 +33,7 @@ mod failure;
 mod fingerprint;
 mod fleet;
 mod governance;
+mod judge;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
 pub mod observe;

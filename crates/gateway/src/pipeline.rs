@@ -185,9 +185,17 @@ impl Gateway {
             payload: C::payload(&req, &body, ctx),
             needs: &needs,
         };
+        let mut admitted = admitted;
         let (success, rec, cascade) = match self.cascade_policy(&route.name) {
             Some(policy) if C::KIND == RecordKind::Chat => {
-                self.cascade(ctx, call, rec, &policy).await?
+                match self.cascade(ctx, call, rec, &policy).await {
+                    Ok(answered) => answered,
+                    Err(failed) => {
+                        // What the tiers and judges asked before every tier failed cost.
+                        admitted.settle(failed.paid, failed.tokens);
+                        return Err(failed.err);
+                    }
+                }
             }
             _ => {
                 let (success, rec) = self.execute(ctx, call, rec).await?;

@@ -1,13 +1,14 @@
 //! Ledger write throughput, records per second, to SQLite and to PostgreSQL in the same run:
 //! the batched writer's path (`RecordSink::append` in batches of the recorder's default 512),
-//! rollups included.
+//! rollups included; then `ledger copy` (`switchyard_ledger::copy`, batches of 1,000, the
+//! CLI's default) of those ledgers SQLite → PostgreSQL and PostgreSQL → SQLite, verified.
 //!
 //! ```sh
 //! cargo run --release -p switchyard-ledger --example write_throughput -- \
 //!     [--records 200000] [--pg postgres://postgres@127.0.0.1:5432/test]
 //! ```
 //!
-//! SQLite writes a fresh file under the temp directory; PostgreSQL a fresh schema, dropped at
+//! SQLite writes a fresh file under the temp directory; PostgreSQL fresh schemas, dropped at
 //! the end. Records cycle over 6 workloads × 3 models × 4 teams and one hour per 2,000
 //! records, so the rollup sees a realistic mix of new and existing cells.
 
@@ -105,6 +106,27 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+struct Quiet;
+
+impl switchyard_ledger::copy::Progress for Quiet {
+    fn section(&mut self, _: &str, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+}
+
+fn measure_copy(name: &str, from: &Location, to: &Location, n: u64) {
+    let t = Instant::now();
+    let mut copier = switchyard_ledger::copy::Copier::open(from, to).expect("open copy");
+    let opts = switchyard_ledger::copy::Options::default();
+    let report = copier.run(&opts, &mut Quiet).expect("copy");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(report.records, n, "every record copied");
+    assert!(report.verified(), "the copy verifies");
+    println!(
+        "{name:<10} {n:>8} records in {secs:>7.2} s = {:>8.0} records/s (ledger copy, verified)",
+        n as f64 / secs
+    );
+}
+
 fn main() {
     let n: u64 = arg("--records").map_or(200_000, |s| s.parse().expect("--records N"));
     let pg = arg("--pg").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -112,24 +134,33 @@ fn main() {
 
     let dir = std::env::temp_dir().join(format!("switchyard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut sqlite = Location::Sqlite(dir.join("ledger.db"))
-        .open_sink()
-        .expect("sqlite");
+    let file = Location::Sqlite(dir.join("ledger.db"));
+    let mut sqlite = file.open_sink().expect("sqlite");
     measure("sqlite", sqlite.as_mut(), &records);
     drop(sqlite);
-    let _ = std::fs::remove_dir_all(&dir);
 
-    let schema = format!("sy_bench_{}", std::process::id());
     let mut admin = postgres::Client::connect(&pg, postgres::NoTls).expect("PostgreSQL");
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("create schema");
+    let schema = |k: &str| format!("sy_bench_{}_{k}", std::process::id());
     let sep = if pg.contains('?') { '&' } else { '?' };
-    let url = format!("{pg}{sep}options=-csearch_path%3D{schema}");
-    let mut sink = Location::parse(&url).open_sink().expect("postgres");
+    let url = |k: &str| format!("{pg}{sep}options=-csearch_path%3D{}", schema(k));
+    for k in ["w", "c"] {
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {}", schema(k)))
+            .expect("create schema");
+    }
+    let written = Location::parse(&url("w"));
+    let mut sink = written.open_sink().expect("postgres");
     measure("postgres", sink.as_mut(), &records);
     drop(sink);
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .expect("drop schema");
+
+    measure_copy("sqlite→pg", &file, &Location::parse(&url("c")), n);
+    let back = Location::Sqlite(dir.join("back.db"));
+    measure_copy("pg→sqlite", &written, &back, n);
+
+    let _ = std::fs::remove_dir_all(&dir);
+    for k in ["w", "c"] {
+        admin
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", schema(k)))
+            .expect("drop schema");
+    }
 }

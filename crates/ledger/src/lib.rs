@@ -14,6 +14,7 @@
 pub mod batch;
 mod cascade;
 mod columns;
+pub mod copy;
 mod export;
 mod history;
 pub mod import;

@@ -1,7 +1,8 @@
 //! Ordered, append-only schema migrations. Never edit a shipped migration; add a new one.
 //!
 //! Each step has an explicit version, so branches developed in parallel can each claim a
-//! number (9 is the savings work's; 10 is the virtual keys'; 11 the batch line claims); a database gets every step it
+//! number (9 is the savings work's; 10 is the virtual keys'; 11 the batch line claims; 12 is
+//! `ledger copy`'s); a database gets every step it
 //! has not applied yet, in version order.
 
 use crate::schema_pg as pg;
@@ -290,6 +291,24 @@ pub(crate) const STEPS: &[Step] = &[
     ALTER TABLE batch_lines ADD COLUMN claimed_by TEXT;
     ALTER TABLE batch_lines ADD COLUMN lease_until_ms INTEGER;
     CREATE INDEX batch_lines_claimed ON batch_lines (claimed_by) WHERE claimed_by IS NOT NULL;
+    "#,
+    ),
+    // 12: `switchyard ledger copy` (issue 13 item 2). Per source ledger copied into this one
+    // and per section, how far the copy got (`last_id`: the source's last record id copied)
+    // and what it noted (the target's figures before the first run, for verification), so a
+    // copy killed half-way continues where it stopped.
+    step(
+        12,
+        pg::V12,
+        r#"
+    CREATE TABLE ledger_copies (
+        source TEXT NOT NULL,
+        section TEXT NOT NULL,
+        last_id INTEGER NOT NULL,
+        note TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (source, section)
+    );
     "#,
     ),
 ];

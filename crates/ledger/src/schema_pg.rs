@@ -197,3 +197,14 @@ pub(crate) const V11: &str = r#"
     ALTER TABLE batch_lines ADD COLUMN lease_until_ms BIGINT;
     CREATE INDEX batch_lines_claimed ON batch_lines (claimed_by) WHERE claimed_by IS NOT NULL;
 "#;
+
+pub(crate) const V12: &str = r#"
+    CREATE TABLE ledger_copies (
+        source TEXT NOT NULL,
+        section TEXT NOT NULL,
+        last_id BIGINT NOT NULL,
+        note TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (source, section)
+    );
+"#;

@@ -359,6 +359,9 @@ fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) 
             name,
             arguments: synth::from_schema(&schema, h, 0).to_string(),
         }
+    } else if let Some(score) = b.judge_score {
+        let verdict = json!({"score": score, "reason": "simulated judge"});
+        Answer::Text(split_json(&verdict.to_string()))
     } else {
         match req.pointer("/response_format/type").and_then(Value::as_str) {
             Some("json_schema") => {

@@ -26,6 +26,10 @@ pub struct Behaviour {
     /// Share of JSON requests answered as `broken_json` does, decided by the request's own
     /// hash (the same request is broken every time): a weak model that is *sometimes* wrong.
     pub broken_json_rate: f64,
+    /// Answer every chat request (OpenAI dialect, no tool call) with a judge's rubric verdict,
+    /// `{"score": judge_score, "reason": …}`: a simulated judge model for cascade and shadow
+    /// checks. `None` (the default) answers prose, which no judge verdict reader accepts.
+    pub judge_score: Option<f64>,
 }
 
 impl Default for Behaviour {
@@ -42,6 +46,7 @@ impl Default for Behaviour {
             max_output_tokens: 320,
             broken_json: false,
             broken_json_rate: 0.0,
+            judge_score: None,
         }
     }
 }

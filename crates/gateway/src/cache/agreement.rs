@@ -11,7 +11,7 @@
 //!   or, `pairwise`, compares it with the fresh one in both orders (agreed when it is not
 //!   worse: a combined score ≥ 0.5).
 //!
-//! Model calls go through the gateway in-process as evaluation traffic (recorded as shadow
+//! Model calls go through the gateway in-process (`crate::judge`) as evaluation traffic (recorded as shadow
 //! spend, tagged `switchyard=semantic-shadow`). A comparison that could not be made (a judge
 //! route down, an unreadable verdict) counts as *unscored*, neither agreed nor disagreed.
 //! Must never know dialects' wire formats or the engine.
@@ -20,13 +20,11 @@ use super::semantic::RouteSemantic;
 use super::semantic_config::Embedder;
 use crate::Gateway;
 use crate::config::ConfigError;
-use crate::reply::{ReplyBody, RequestContext};
+use crate::judge::Rubric;
+use crate::reply::RequestContext;
 use serde_json::{Value, json};
-use std::future::Future;
-use std::pin::Pin;
 use switchyard_eval::{
-    Expected, Output, Scorer, ScorerSpec, combine_swapped, cosine, judge_prompt,
-    parse_rubric_score, parse_verdict, rubric_prompt,
+    Expected, Output, Scorer, ScorerSpec, combine_swapped, cosine, judge_prompt, parse_verdict,
 };
 
 /// How a route's shadow mode compares answers.
@@ -109,8 +107,6 @@ pub(crate) struct Verdict {
     pub detail: String,
 }
 
-type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'static>>;
-
 impl Gateway {
     /// Compares the two sides; `Err` when a scorer could not decide (unscored).
     pub(crate) async fn agree(
@@ -146,22 +142,34 @@ impl Gateway {
         match s.spec() {
             ScorerSpec::Judge(j) if j.pairwise => {
                 let ask = |a: &str, b: &str| judge_prompt(&j.rubric, &d.question, a, b);
-                let first = self.judge(via, &j.route, ask(&d.cached.text, &d.fresh.text));
-                let first = parse_verdict(&first.await?).map_err(|e| e.to_string())?;
-                let swapped = self.judge(via, &j.route, ask(&d.fresh.text, &d.cached.text));
-                let swapped = parse_verdict(&swapped.await?).map_err(|e| e.to_string())?;
+                let first = self.ask_judge(
+                    shadow_context(via),
+                    &j.route,
+                    ask(&d.cached.text, &d.fresh.text),
+                );
+                let first = parse_verdict(&first.await?.text).map_err(|e| e.to_string())?;
+                let swapped = self.ask_judge(
+                    shadow_context(via),
+                    &j.route,
+                    ask(&d.fresh.text, &d.cached.text),
+                );
+                let swapped = parse_verdict(&swapped.await?.text).map_err(|e| e.to_string())?;
                 let c = combine_swapped(&first, &swapped);
                 Ok((c >= 0.5, format!("judge (pairwise): {c:.2}")))
             }
             ScorerSpec::Judge(j) => {
-                let prompt = rubric_prompt(&j.rubric, &d.question, &d.cached.text);
-                let text = self.judge(via, &j.route, prompt).await?;
-                let r = parse_rubric_score(&text).map_err(|e| e.to_string())?;
                 let pass = j.threshold.unwrap_or(0.5);
-                Ok((
-                    r.score >= pass,
-                    format!("judge: {:.2} (pass {pass})", r.score),
-                ))
+                let rubric = Rubric {
+                    route: &j.route,
+                    rubric: &j.rubric,
+                    threshold: pass,
+                };
+                let ctx = shadow_context(via);
+                let r = self
+                    .rate(ctx, &rubric, &d.question, &d.cached.text)
+                    .await
+                    .0?;
+                Ok((r.passed, format!("judge: {:.2} (pass {pass})", r.score)))
             }
             ScorerSpec::Embedding(e) => {
                 let texts = [d.cached.text.clone(), d.fresh.text.clone()];
@@ -182,29 +190,6 @@ impl Gateway {
                 Ok((score.passed, format!("{kind}: {}", score.detail)))
             }
         }
-    }
-
-    /// The judge route's answer text to `prompt`, asked as evaluation traffic.
-    fn judge(&self, via: &Via<'_>, route: &str, prompt: String) -> Boxed<String> {
-        let ctx = shadow_context(via);
-        let body = json!({
-            "model": route,
-            "messages": [{"role": "user", "content": prompt}],
-            "temperature": 0,
-            "max_tokens": 300,
-        });
-        let gw = self.clone();
-        Box::pin(async move {
-            let reply = gw
-                .chat(&ctx, body.to_string().into())
-                .await
-                .map_err(|e| format!("the judge route failed: {e}"))?;
-            let ReplyBody::Full(bytes) = reply.body else {
-                return Err("the judge route streamed".into());
-            };
-            let v: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-            Ok(Output::from_openai_response(&v).text)
-        })
     }
 
     /// Both texts' vectors: through `route` when the scorer names one, else with the

@@ -5,11 +5,14 @@
 //! `json-schema`, `regex`, `contains` with its `values`, `contains-any`, `exact` with its
 //! `value`, `tool-call` with its `calls`, `numeric` with its `value`, `not`), or one of two
 //! cascade checks: `min-length` (`chars`) and `tool-calls-valid` (at least one call, each with
-//! JSON-object arguments). Checks that need a model call (`judge`, `embedding`) are refused.
+//! JSON-object arguments); and `judge` (`route`, `rubric`, `threshold`): a judge route rates
+//! the answer, run by `judged.rs` after every other check passed (a judge is paid for, the
+//! others are free). `embedding` checks are refused for now (see the message).
 //! Must never know the pipeline or the ledger.
 
 use serde::Deserialize;
-use switchyard_eval::{Output, Scorer, ScorerSpec};
+use switchyard_eval::score::JudgeSpecError;
+use switchyard_eval::{JudgeSpec, Output, Scorer, ScorerSpec};
 
 /// `[routes.cascade]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +37,17 @@ pub(crate) enum Check {
     Scorer(Box<Scorer>),
     MinLength(usize),
     ToolCallsValid,
+    Judge(JudgeCheck),
+}
+
+/// A `judge` check: the judge route rates the answer by the rubric, passing at `threshold`.
+#[derive(Debug, Clone)]
+pub(crate) struct JudgeCheck {
+    pub route: String,
+    pub rubric: String,
+    pub threshold: f64,
+    /// Its position in `checks`, for the config errors found once every route is known.
+    pub at: usize,
 }
 
 #[derive(Deserialize)]
@@ -79,9 +93,9 @@ pub(crate) fn validate(
     }
     let mut checks = Vec::new();
     for (j, value) in raw.checks.into_iter().enumerate() {
-        match parse_check(value) {
+        match parse_check(value, j) {
             Ok(check) => checks.push(check),
-            Err(message) => problems.push((format!("{path}.checks[{j}]"), message)),
+            Err((field, message)) => problems.push((format!("{path}.checks[{j}]{field}"), message)),
         }
     }
     Some(CascadePolicy {
@@ -90,25 +104,64 @@ pub(crate) fn validate(
     })
 }
 
-fn parse_check(value: toml::Value) -> Result<Check, String> {
+/// A check, or the field suffix (`""`, `".threshold"`) and message of its problem.
+fn parse_check(value: toml::Value, at: usize) -> Result<Check, (&'static str, String)> {
     let kind = value
         .get("type")
         .and_then(toml::Value::as_str)
         .unwrap_or("");
     match kind {
         "min-length" => {
-            let m: MinLength = value.try_into().map_err(|e| format!("min-length: {e}"))?;
+            let m: MinLength = value
+                .try_into()
+                .map_err(|e| ("", format!("min-length: {e}")))?;
             Ok(Check::MinLength(m.chars))
         }
         "tool-calls-valid" => match value.as_table().map(|t| t.len()) {
             Some(1) => Ok(Check::ToolCallsValid),
-            _ => Err("tool-calls-valid takes no other field".into()),
+            _ => Err(("", "tool-calls-valid takes no other field".into())),
         },
-        "judge" | "embedding" => Err(format!(
-            "{kind} checks need a model call and are not available on cascade routes; use json-valid, json-schema, regex, contains, min-length or tool-calls-valid"
+        "judge" => judge(value, at),
+        "embedding" => Err((
+            "",
+            "embedding checks are not available on cascade routes yet (an embeddings call per tier, with its own budget hold, is not built); use a judge check (type = \"judge\", route, rubric, threshold) or json-valid, json-schema, regex, contains, min-length, tool-calls-valid".into(),
         )),
-        _ => scorer(value),
+        _ => scorer(value).map_err(|m| ("", m)),
     }
+}
+
+/// `{ type = "judge", route, rubric, threshold }`: eval's judge spec, rating one answer.
+fn judge(value: toml::Value, at: usize) -> Result<Check, (&'static str, String)> {
+    let json = serde_json::to_value(value).map_err(|e| ("", e.to_string()))?;
+    let ScorerSpec::Judge(spec) =
+        serde_json::from_value::<ScorerSpec>(json).map_err(|e| ("", format!("judge: {e}")))?
+    else {
+        return Err(("", "judge: not a judge check".into()));
+    };
+    let JudgeSpec {
+        route,
+        rubric,
+        pairwise,
+        ..
+    } = &spec;
+    if *pairwise {
+        let message = "a cascade judge rates one answer by its rubric: there is no second answer to compare it with; remove pairwise";
+        return Err((".pairwise", message.into()));
+    }
+    let threshold = spec.validate().map_err(|e| {
+        let field = match e {
+            JudgeSpecError::MissingRoute => ".route",
+            JudgeSpecError::EmptyRubric => ".rubric",
+            JudgeSpecError::MissingThreshold | JudgeSpecError::ThresholdRange => ".threshold",
+        };
+        (field, e.to_string())
+    })?;
+    Ok(Check::Judge(JudgeCheck {
+        route: route.clone(),
+        rubric: rubric.clone(),
+        threshold,
+        at,
+    }))
 }
 
 fn scorer(value: toml::Value) -> Result<Check, String> {
@@ -124,8 +177,17 @@ fn scorer(value: toml::Value) -> Result<Check, String> {
 
 impl CascadePolicy {
     /// The first failing check's kind and detail, or `None` when the answer passes them all.
+    /// Judge checks are not run here (see [`CascadePolicy::judges`]).
     pub(crate) fn failure(&self, output: &Output) -> Option<String> {
         self.checks.iter().find_map(|check| check.failure(output))
+    }
+
+    /// The judge checks, run after every other check passed.
+    pub(crate) fn judges(&self) -> impl Iterator<Item = &JudgeCheck> {
+        self.checks.iter().filter_map(|c| match c {
+            Check::Judge(j) => Some(j),
+            _ => None,
+        })
     }
 }
 
@@ -142,6 +204,7 @@ impl Check {
                 (n < *chars).then(|| format!("min-length: {n} characters, fewer than {chars}"))
             }
             Check::ToolCallsValid => tool_calls_failure(output),
+            Check::Judge(_) => None,
         }
     }
 }

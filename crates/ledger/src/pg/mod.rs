@@ -12,7 +12,7 @@
 mod batch;
 mod keys;
 mod reads;
-mod scan;
+pub(crate) mod scan;
 mod scratch;
 
 pub use scratch::ScratchSchema;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use switchyard_primitives::TokenUsage;
 
-pub(super) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint";
+pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint";
 
 fn corrupt(what: &str, e: &dyn std::fmt::Display) -> LedgerError {
     LedgerError::Corrupt(format!("{what}: {e}"))
@@ -18,7 +18,7 @@ fn optional_money(
     text.map(|t| money(Some(t))).transpose()
 }
 
-pub(super) fn record(r: &Row) -> Result<Record, LedgerError> {
+pub(crate) fn record(r: &Row) -> Result<Record, LedgerError> {
     let u = |i: usize| r.get::<_, i64>(i).max(0) as u64;
     let ts: String = r.get(1);
     let tags: String = r.get(4);
