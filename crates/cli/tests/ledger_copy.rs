@@ -147,7 +147,7 @@ fn source(dir: &Path) -> std::path::PathBuf {
         })
         .unwrap();
     }
-    let mut batch = switchyard_ledger::batch::Store::open(&path).unwrap();
+    let mut batch = switchyard_ledger::batch::open(&path).unwrap();
     let file = FileRow {
         id: "file-1".into(),
         owner: Some("key-0".into()),
@@ -303,7 +303,7 @@ fn a_sqlite_ledger_copied_to_postgres_and_back_reads_the_same_by_every_ledger_qu
         before,
         "and so does the SQLite copy of the copy"
     );
-    let batch = switchyard_ledger::batch::Store::open(Path::new(back)).unwrap();
+    let batch = switchyard_ledger::batch::open(Path::new(back)).unwrap();
     assert_eq!(batch.file_content("file-1").unwrap().unwrap(), b"{}\n{}");
     let job = batch.job("batch-1").unwrap().unwrap();
     assert_eq!(
@@ -516,4 +516,107 @@ fn bad_input_exits_2_with_a_clear_error() {
     );
     assert!(refused.stderr.contains("--append"), "{}", refused.stderr);
     assert_eq!(count(full), 1, "nothing written to a refused target");
+}
+
+/// The eval store beside the source ledger (`<stem>-eval.db`, where `serve` puts it) with
+/// `captures` captures (ids `{ids}-0000`…) and one dataset `golden-{ids}` of three items.
+fn eval_source(ledger: &Path, captures: u64, ids: &str) -> std::path::PathBuf {
+    let stem = ledger.file_stem().unwrap().to_string_lossy().into_owned();
+    let path = ledger.with_file_name(format!("{stem}-eval.db"));
+    let mut store = switchyard_evalstore::open(&path).unwrap();
+    let base = Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap();
+    for i in 0..captures {
+        store
+            .insert_capture(&switchyard_evalstore::Capture {
+                id: format!("{ids}-{i:04}"),
+                ts: base + Duration::seconds(i as i64),
+                workload: Some("support".into()),
+                route: "chat".into(),
+                provider: Some("openai".into()),
+                model: Some("gpt-4o-mini".into()),
+                key_id: Some("key-0".into()),
+                team: None,
+                tags: vec![("env".into(), "prod".into())],
+                dialect: "openai".into(),
+                request: serde_json::json!({"model": "chat", "messages": [{"role": "user", "content": format!("q {i}")}]}),
+                output_text: format!("answer {i}"),
+                tool_calls: serde_json::json!([]),
+                cost_usd: "0.0001".parse().ok(),
+                latency_ms: 10.5,
+                input_tokens: 12,
+                output_tokens: 4,
+            })
+            .unwrap();
+    }
+    let items: Vec<Value> = (0..3)
+        .map(|i| serde_json::json!({"input": {"messages": [{"role": "user", "content": format!("item {i}")}]}}))
+        .collect();
+    store
+        .create_dataset(
+            &format!("golden-{ids}"),
+            ("import golden.jsonl", None),
+            &serde_json::json!([]),
+            &items,
+        )
+        .unwrap();
+    path
+}
+
+#[test]
+fn the_eval_store_beside_the_ledger_is_copied_with_it_and_counted() {
+    use switchyard_evalstore::copy::Table;
+    let Some(schema) = pg() else { return };
+    let dir = scratch();
+    let src = source(&dir);
+    let eval = eval_source(&src, 1_200, "cap");
+    let src = src.to_str().unwrap();
+
+    let first = copy(&dir, src, schema.url(), &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("eval.captures.rows"),
+        "{}",
+        first.stdout
+    );
+    let on_pg = switchyard_evalstore::open(Path::new(schema.url())).unwrap();
+    let from = switchyard_evalstore::open(&eval).unwrap();
+    for t in Table::ALL {
+        assert_eq!(
+            on_pg.count(t).unwrap(),
+            from.count(t).unwrap(),
+            "{}",
+            t.name()
+        );
+    }
+    assert_eq!(on_pg.count(Table::Captures).unwrap(), 1_200);
+    assert_eq!(on_pg.count(Table::DatasetItems).unwrap(), 3);
+    let (info, items) = on_pg.dataset("golden-cap").unwrap();
+    assert_eq!((info.item_count, items.len()), (3, 3));
+
+    // Run again: every row is there already; nothing is written twice and it still verifies.
+    let again = copy(&dir, src, schema.url(), &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(on_pg.count(Table::Captures).unwrap(), 1_200);
+
+    // A target eval store holding rows of another store is a mismatch, not a silent merge.
+    let other = dir.join("other.db");
+    let other_eval = eval_source(&other, 5, "other");
+    let mixed = copy(
+        &dir,
+        src,
+        dir.join("mixed.db").to_str().unwrap(),
+        &["--eval-to", other_eval.to_str().unwrap()],
+    );
+    assert_eq!(mixed.code, 1, "{}\n{}", mixed.stdout, mixed.stderr);
+    assert!(mixed.stdout.contains("MISMATCH"), "{}", mixed.stdout);
+
+    // --no-eval leaves it out.
+    let bare = copy(
+        &dir,
+        src,
+        dir.join("bare.db").to_str().unwrap(),
+        &["--no-eval"],
+    );
+    assert_eq!(bare.code, 0, "{}\n{}", bare.stdout, bare.stderr);
+    assert!(!bare.stdout.contains("eval.captures"), "{}", bare.stdout);
 }

@@ -15,9 +15,9 @@
 //!   `batch_jobs`, `batch_lines`): small tables, copied whole on each run in key order, a row
 //!   already in the target skipped; copying keys bumps the target's key version counter so
 //!   running gateways reload them.
-//! - **eval store**: not here yet. It is a database of its own (`[eval] path`); once
-//!   `switchyard-evalstore` has its PostgreSQL backend it becomes a section with the same
-//!   three steps, opened by the caller beside these.
+//! - **eval store**: not here (`switchyard-evalstore` depends on this crate); the CLI's
+//!   `ledger copy` runs it after these sections, with `evalstore::copy`'s pages and
+//!   idempotent inserts, and adds its row counts to the verification.
 //!
 //! The target is migrated first (opening it applies every migration). A target that holds
 //! data the copy did not put there is refused unless `append`; the target's figures before
@@ -157,7 +157,6 @@ impl Copier {
         for t in [&BATCH_FILES, &BATCH_JOBS, &BATCH_LINES] {
             report.rows += self.plain(t, progress)?;
         }
-        // The eval store's section goes here once it has a PostgreSQL backend (module doc).
         report.lines = self.verify(&baseline)?;
         Ok(report)
     }
