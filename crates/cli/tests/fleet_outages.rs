@@ -95,7 +95,7 @@ fn errors(answers: &[Option<Answer>]) -> Vec<&Option<Answer>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactly_once() {
-    let _one = serial();
+    let _one = serial().await;
     let Some(pg) = PrivatePg::start() else {
         return;
     };
@@ -127,6 +127,10 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         let l = &s["ledger"];
         assert!(!s.to_string().contains(PASSWORD), "{s}");
         if l["state"] == "spooling" && l["spooled"].as_u64().unwrap_or(0) > 0 {
+            eprintln!(
+                "spooling: {} records in {} bytes",
+                l["spooled"], l["spool_bytes"]
+            );
             assert!(l["spool_bytes"].as_u64().unwrap_or(0) > 0, "{l}");
             assert!(l["last_error"].is_string(), "{l}");
             spooling += 1;
@@ -212,7 +216,7 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_back() {
-    let _one = serial();
+    let _one = serial().await;
     let mut redis = PrivateRedis::start();
     let prefix = Prefix::new("redisdown");
     let dir = scratch("redisdown");

@@ -5,11 +5,6 @@
 //! killed with `kill -9` loses at most its last flush interval while the others serve on and
 //! its reservations expire.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test: a setup failure should fail the test loudly"
-)]
-
 mod fleet_support;
 
 use fleet_support::*;
@@ -184,7 +179,7 @@ fn count(answers: &[Option<Answer>], status: u16, code: Option<&str>) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_hundred_concurrent_requests_over_three_replicas_never_overspend_one_hard_budget() {
-    let _one = serial();
+    let _one = serial().await;
     let fleet = Fleet::start("budget", 100, SLOW_OK).unwrap();
     let c = client();
     let urls = fleet.urls();
@@ -268,7 +263,7 @@ async fn six_hundred_concurrent_requests_over_three_replicas_never_overspend_one
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_rpm_limit_holds_within_two_percent_across_three_replicas() {
-    let _one = serial();
+    let _one = serial().await;
     let fleet = Fleet::start("rpm", 0, SLOW_OK).unwrap();
     let c = client();
     let urls = fleet.urls();
@@ -319,7 +314,7 @@ async fn one_rpm_limit_holds_within_two_percent_across_three_replicas() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_on_one_replica_is_refused_by_the_two_others_within_a_second() {
-    let _one = serial();
+    let _one = serial().await;
     let fleet = Fleet::start("revoke", 0, "").unwrap();
     let c = client();
     let urls = fleet.urls();
@@ -346,8 +341,8 @@ async fn a_key_revoked_on_one_replica_is_refused_by_the_two_others_within_a_seco
     assert_eq!(status, 200, "{v}");
     let revoked = Instant::now();
     let mut waits = Vec::new();
-    for u in urls[1..].iter().cloned() {
-        let (c, s) = (c.clone(), secret.clone());
+    for u in &urls[1..] {
+        let (c, s, u) = (c.clone(), secret.clone(), u.clone());
         waits.push(tokio::spawn(async move {
             eventually(Duration::from_secs(1), || {
                 let (c, u, s) = (c.clone(), u.clone(), s.clone());
@@ -367,7 +362,7 @@ async fn a_key_revoked_on_one_replica_is_refused_by_the_two_others_within_a_seco
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_under_load_loses_at_most_its_last_flush_and_its_holds_expire() {
-    let _one = serial();
+    let _one = serial().await;
     let fleet = Fleet::start("kill", 300, "lease_ms = 1500").unwrap();
     let c = client();
     let urls = fleet.urls();
@@ -393,10 +388,9 @@ async fn a_replica_killed_under_load_loses_at_most_its_last_flush_and_its_holds_
         Vec::<(usize, Instant, Option<Answer>)>::new(),
     ));
     let mut tasks = Vec::new();
-    for r in 0..3 {
+    for (r, url) in urls.iter().enumerate() {
         for _ in 0..8 {
-            let (c, base, s, answered) =
-                (c.clone(), urls[r].clone(), secret.clone(), answered.clone());
+            let (c, base, s, answered) = (c.clone(), url.clone(), secret.clone(), answered.clone());
             tasks.push(tokio::spawn(async move {
                 while Instant::now() < stop_at {
                     let a = chat(&c, &base, &s, 50).await;

@@ -323,7 +323,7 @@ impl Writer {
         if !self.pending.is_empty() {
             let behind = self.spool.as_ref().is_some_and(|s| !s.is_empty());
             if behind || !due {
-                self.to_spool();
+                self.spool_pending();
             } else {
                 match self.store.append(&self.pending) {
                     Ok(_) => {
@@ -333,7 +333,7 @@ impl Writer {
                     }
                     Err(e) => {
                         self.refused(&e.to_string());
-                        self.to_spool();
+                        self.spool_pending();
                     }
                 }
             }
@@ -373,7 +373,7 @@ impl Writer {
     }
 
     /// Spools the pending batch; keeps it in memory if the spool cannot take it.
-    fn to_spool(&mut self) {
+    fn spool_pending(&mut self) {
         let Some(sp) = self.spool.as_mut() else {
             return;
         };

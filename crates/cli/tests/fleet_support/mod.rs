@@ -19,7 +19,6 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use switchyard_providers::HttpClient;
 
@@ -29,9 +28,10 @@ pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// The fleet tests each run several processes with timing goals on a 2-core machine: one at
 /// a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+/// (An async lock: it is held across the test's awaits, and a failed test does not poison it.)
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 pub fn free_port() -> u16 {
