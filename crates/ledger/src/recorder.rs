@@ -196,7 +196,8 @@ impl Recorder {
         }
     }
 
-    /// Blocks until every record recorded before this call is committed (tests, CLI).
+    /// Blocks until every record recorded before this call is committed, or spooled (or held
+    /// in memory) when the store refuses it (tests, CLI).
     pub fn flush(&self) {
         let (tx, rx) = std::sync::mpsc::channel();
         {
