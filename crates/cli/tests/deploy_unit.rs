@@ -32,6 +32,7 @@ fn the_systemd_unit_is_hardened_and_keeps_its_state_in_the_state_directory() {
         "NoNewPrivileges=yes",
         "CapabilityBoundingSet=",
         "KillSignal=SIGTERM",
+        "LoadCredential=switchyard.toml:/etc/switchyard/switchyard.toml",
     ] {
         assert!(
             lines.contains(&want),
@@ -39,7 +40,10 @@ fn the_systemd_unit_is_hardened_and_keeps_its_state_in_the_state_directory() {
         );
     }
     let exec = lines.iter().find(|l| l.starts_with("ExecStart=")).unwrap();
-    assert!(exec.contains(" serve --config "), "{exec}");
+    assert!(
+        exec.contains(" serve --config ${CREDENTIALS_DIRECTORY}/switchyard.toml"),
+        "{exec}"
+    );
 }
 
 #[test]
