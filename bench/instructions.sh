@@ -80,6 +80,7 @@ measure_mode() {
     local url
     url="$(wait_for_url "$WORK/gateway.out" '^switchyard listening on http://' "$GW_PID" gateway)"
     wait_ready "$url"
+    if [[ "$mode" == fleet ]]; then wait_shared "$url" "$key" || return 1; fi
     local body
     # Warm every body up first, so what the first measured body finds (pools, caches, the
     # allocator's pages, SQLite's) is what every later one finds.

@@ -42,6 +42,22 @@ wait_ready() {
     return 1
 }
 
+# wait_shared URL KEY: until the gateway's /v1/status shows fleet.mode "shared". Under
+# valgrind the first connection to Redis can miss its 250 ms connect timeout; the replica then
+# starts in the local fallback and retries at its next heartbeat, and a measurement taken
+# meanwhile would count the fallback, not Redis. Fails after 90 s.
+wait_shared() {
+    local mode=""
+    for _ in $(seq 900); do
+        mode="$(curl -fsS -H "authorization: Bearer $2" "$1/v1/status" 2>/dev/null |
+            python3 -c 'import json,sys; print(json.load(sys.stdin).get("fleet", {}).get("mode", ""))' 2>/dev/null || true)"
+        [[ "$mode" == shared ]] && return 0
+        sleep 0.1
+    done
+    echo "the gateway at $1 never reached Redis (fleet.mode = ${mode:-unknown}); the fleet figures would measure the fallback" >&2
+    return 1
+}
+
 # write_gateway MODE SIM_URL DIR [stable]: the gateway config for a benchmark mode in DIR
 # (DIR/switchyard.toml, ledger DIR/switchyard.db) and, for keyed modes, a key in DIR/key.
 #   open  - no virtual keys: the gateway is open; ledger on.

@@ -90,6 +90,7 @@ impl Gateway {
             RecorderConfig {
                 batch_size: config.ledger.batch_size,
                 flush_interval: config.ledger.flush_interval,
+                spool_dir: Some(config.ledger.spool_dir()),
             },
         )
         .map_err(|e| BuildError::Other(format!("cannot start the ledger writer: {e}")))?;

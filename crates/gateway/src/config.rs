@@ -183,12 +183,27 @@ pub struct LedgerConfig {
     pub path: PathBuf,
     pub batch_size: usize,
     pub flush_interval: Duration,
+    /// Where records the store refuses are spooled; `None`: [`LedgerConfig::spool_dir`]'s
+    /// default.
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl LedgerConfig {
     /// The backend `path` names: PostgreSQL for a `postgres://` URL, else the SQLite file.
     pub fn location(&self) -> switchyard_ledger::Location {
         switchyard_ledger::Location::from(self.path.as_path())
+    }
+
+    /// The spool directory: as set, else `switchyard-spool` beside a ledger file, or in the
+    /// working directory for a PostgreSQL ledger (under systemd, the state directory).
+    pub fn spool_dir(&self) -> PathBuf {
+        if let Some(d) = &self.spool_dir {
+            return d.clone();
+        }
+        match self.location().path().and_then(std::path::Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join("switchyard-spool"),
+            _ => PathBuf::from("switchyard-spool"),
+        }
     }
 }
 
@@ -275,6 +290,7 @@ impl Default for LedgerConfig {
             path: PathBuf::from(DEFAULT_LEDGER),
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
+            spool_dir: None,
         }
     }
 }
@@ -300,6 +316,7 @@ struct RawLedger {
     path: Option<PathBuf>,
     batch_size: Option<u64>,
     flush_interval_ms: Option<u64>,
+    spool_dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -916,6 +933,13 @@ fn validate_ledger(errs: &mut Errors, l: RawLedger) -> LedgerConfig {
         Some(0) => errs.push("ledger.flush_interval_ms", "must be at least 1"),
         Some(ms) => out.flush_interval = Duration::from_millis(ms),
         None => {}
+    }
+    match l.spool_dir {
+        Some(d) if d.as_os_str().is_empty() => errs.push(
+            "ledger.spool_dir",
+            "must name a directory (leave it out for the default beside the ledger)",
+        ),
+        d => out.spool_dir = d,
     }
     out
 }

@@ -373,3 +373,22 @@ targets = [{ provider = "openai", model = "gpt-4o-mini" }]
     );
     assert!(bad.is_err(), "a batchable that is not a boolean is refused");
 }
+
+#[test]
+fn the_spool_sits_beside_a_ledger_file_or_in_the_working_directory_unless_set() {
+    let c = Config::from_toml("[ledger]\npath = \"/var/lib/sy/ledger.db\"\n").unwrap();
+    assert_eq!(
+        c.ledger.spool_dir(),
+        PathBuf::from("/var/lib/sy/switchyard-spool")
+    );
+    let c = Config::from_toml("[ledger]\npath = \"postgres://u:pw@db/ledger\"\n").unwrap();
+    assert_eq!(c.ledger.spool_dir(), PathBuf::from("switchyard-spool"));
+    let c = Config::from_toml("[ledger]\npath = \"postgres://db/l\"\nspool_dir = \"/srv/spool\"\n")
+        .unwrap();
+    assert_eq!(c.ledger.spool_dir(), PathBuf::from("/srv/spool"));
+    let errs = Config::from_toml("[ledger]\nspool_dir = \"\"\n").unwrap_err();
+    assert!(
+        errs.0.iter().any(|e| e.path == "ledger.spool_dir"),
+        "{errs:?}"
+    );
+}

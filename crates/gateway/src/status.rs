@@ -41,6 +41,7 @@ impl Gateway {
             "ready": self.is_ready(),
             "config_generation": live.generation,
             "routes": routes,
+            "ledger": self.ledger_status_json(),
         });
         if let (Some(o), Some(f)) = (v.as_object_mut(), self.fleet_status_json()) {
             o.insert("fleet".into(), f);
@@ -64,6 +65,37 @@ impl Gateway {
             o.insert("cache".into(), cache);
         }
         v
+    }
+}
+
+impl Gateway {
+    /// The recorder's state: `ok`, `spooling` (the store refuses writes; records wait in the
+    /// spool file) or `memory` (neither the store nor the spool takes them: lost on a stop).
+    fn ledger_status_json(&self) -> Value {
+        let s = self.inner.recorder.stats();
+        let state = if s.in_memory > 0 {
+            "memory"
+        } else if s.spooled > 0 || s.last_error.is_some() {
+            "spooling"
+        } else {
+            "ok"
+        };
+        let (spool, spool_error) = match &s.spool {
+            Ok(p) => (Some(p.display().to_string()), None),
+            Err(e) => (None, Some(e.clone())),
+        };
+        json!({
+            "state": state,
+            "written": s.written,
+            "failed_commits": s.failed_commits,
+            "spooled": s.spooled,
+            "spool_bytes": s.spool_bytes,
+            "replayed": s.replayed,
+            "in_memory": s.in_memory,
+            "spool": spool,
+            "spool_error": spool_error,
+            "last_error": s.last_error,
+        })
     }
 }
 

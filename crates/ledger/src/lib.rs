@@ -30,6 +30,7 @@ mod rollup;
 mod savings;
 mod schema;
 mod schema_pg;
+mod spool;
 mod sqlite;
 mod sqlite_keys;
 mod sqlite_reads;
@@ -52,7 +53,9 @@ pub use record::{
     Attempt, AttemptOutcome, CACHE_EXACT, CACHE_SEMANTIC, CascadeMark, Fingerprint, GATEWAY_SOURCE,
     Record, RecordKind,
 };
-pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
+pub use recorder::{
+    RETRY as RECORDER_RETRY, Recorder, RecorderConfig, RecorderHandle, RecorderStats,
+};
 pub use savings::{Lever, LeverSavings, ROUTING_NOT_MEASURED, Savings};
 pub use sqlite::SqliteStore;
 /// The former name of [`Store`], kept so callers written before the store split still build.

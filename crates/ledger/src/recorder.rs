@@ -8,13 +8,29 @@
 //! - Otherwise the writer wakes every `flush_interval` and commits what is there, so a crash
 //!   loses at most the records of one flush interval.
 //! - [`RecorderHandle::shutdown`] commits everything recorded before it, then stops the thread.
-//! - A failed commit is kept and retried on the next cycle, never discarded silently.
+//! - A failed commit goes to the spool ([`crate::spool`], with `spool_dir` set): written and
+//!   fsynced, so it survives the process. While the spool holds records every new batch is
+//!   appended behind them, and the writer tries the store again every [`RETRY`]; when the
+//!   store takes writes the spool is replayed in order, then emptied, then new batches go
+//!   straight to the store again. Order is kept and nothing is written twice (the store skips
+//!   request ids it holds).
+//! - Without a spool, or when the spool cannot be written (disk full), the batch stays in
+//!   memory and is retried, as the last resort; the log says so at error level.
+//! - The outage is logged once per [`LOG_EVERY`], never per batch, and never with a secret (the
+//!   store's errors carry no URL password).
 
+use crate::spool::Spool;
 use crate::{Record, RecordSink};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long the writer waits before asking a store that refused a write again.
+pub const RETRY: Duration = Duration::from_secs(1);
+/// The outage warning is repeated at most this often.
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct RecorderConfig {
@@ -22,6 +38,8 @@ pub struct RecorderConfig {
     pub batch_size: usize,
     /// The longest a record waits before it is committed.
     pub flush_interval: Duration,
+    /// Where refused batches are spooled; `None` keeps them in memory only.
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl Default for RecorderConfig {
@@ -29,6 +47,7 @@ impl Default for RecorderConfig {
         RecorderConfig {
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
+            spool_dir: None,
         }
     }
 }
@@ -41,13 +60,38 @@ struct Queue {
     stop: bool,
 }
 
-#[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     written: AtomicU64,
     failed_commits: AtomicU64,
+    spooled: AtomicU64,
+    spool_bytes: AtomicU64,
+    replayed: AtomicU64,
+    in_memory: AtomicU64,
     batch_size: usize,
+    /// The spool file, or why there is none.
+    spool: Mutex<Result<PathBuf, String>>,
+    /// The last failure (store or spool), cleared when the store takes writes again.
+    last_error: Mutex<Option<String>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            queue: Mutex::default(),
+            wake: Condvar::new(),
+            written: AtomicU64::new(0),
+            failed_commits: AtomicU64::new(0),
+            spooled: AtomicU64::new(0),
+            spool_bytes: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
+            in_memory: AtomicU64::new(0),
+            batch_size: 1,
+            spool: Mutex::new(Err("no spool_dir".into())),
+            last_error: Mutex::new(None),
+        }
+    }
 }
 
 impl Shared {
@@ -57,11 +101,22 @@ impl Shared {
     }
 }
 
-/// What the recorder has done so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the recorder has done so far, and what waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecorderStats {
+    /// Records the store took (new ones; a replayed duplicate is not counted twice).
     pub written: u64,
     pub failed_commits: u64,
+    /// Records in the spool file, waiting for the store.
+    pub spooled: u64,
+    pub spool_bytes: u64,
+    /// Records taken from the spool by the store since start.
+    pub replayed: u64,
+    /// Records held in memory only: neither the store nor the spool took them.
+    pub in_memory: u64,
+    /// The spool file, or why there is none.
+    pub spool: Result<PathBuf, String>,
+    pub last_error: Option<String>,
 }
 
 /// The sending side, cheap to clone into every request.
@@ -77,21 +132,45 @@ pub struct RecorderHandle {
 }
 
 impl Recorder {
-    /// Starts the writer thread over `store`.
+    /// Starts the writer thread over `store`. With `spool_dir`, claims a spool file there
+    /// (a spool a previous run left is replayed first); a spool that cannot be claimed is
+    /// logged and the recorder runs with memory only.
     pub fn spawn(
         store: Box<dyn RecordSink>,
         cfg: RecorderConfig,
     ) -> std::io::Result<(Recorder, RecorderHandle)> {
+        let spool = cfg.spool_dir.as_deref().map(Spool::claim);
         let shared = Arc::new(Shared {
             batch_size: cfg.batch_size.max(1),
             ..Shared::default()
         });
+        let spool = match spool {
+            None => None,
+            Some(Ok(sp)) => {
+                *lock(&shared.spool) = Ok(sp.path().to_path_buf());
+                if !sp.is_empty() {
+                    tracing::warn!(spool = %sp.path().display(), records = sp.records(), "a ledger spool from a previous run is replayed");
+                }
+                Some(sp)
+            }
+            Some(Err(e)) => {
+                let dir = cfg.spool_dir.unwrap_or_default();
+                let why = format!("cannot open a spool in {}: {e}", dir.display());
+                tracing::error!(error = %why, "ledger records the store refuses will be held in memory only; fix [ledger] spool_dir");
+                *lock(&shared.spool) = Err(why);
+                None
+            }
+        };
         let writer = Writer {
             store,
             shared: shared.clone(),
             interval: cfg.flush_interval,
             pending: Vec::new(),
+            spool,
+            retry_at: None,
+            logged_at: None,
         };
+        writer.publish();
         let thread = std::thread::Builder::new()
             .name("switchyard-ledger".into())
             .spawn(move || writer.run())?;
@@ -117,7 +196,8 @@ impl Recorder {
         }
     }
 
-    /// Blocks until every record recorded before this call is committed (tests, CLI).
+    /// Blocks until every record recorded before this call is committed, or spooled (or held
+    /// in memory) when the store refuses it (tests, CLI).
     pub fn flush(&self) {
         let (tx, rx) = std::sync::mpsc::channel();
         {
@@ -132,9 +212,16 @@ impl Recorder {
     }
 
     pub fn stats(&self) -> RecorderStats {
+        let s = &self.shared;
         RecorderStats {
-            written: self.shared.written.load(Ordering::Relaxed),
-            failed_commits: self.shared.failed_commits.load(Ordering::Relaxed),
+            written: s.written.load(Ordering::Relaxed),
+            failed_commits: s.failed_commits.load(Ordering::Relaxed),
+            spooled: s.spooled.load(Ordering::Relaxed),
+            spool_bytes: s.spool_bytes.load(Ordering::Relaxed),
+            replayed: s.replayed.load(Ordering::Relaxed),
+            in_memory: s.in_memory.load(Ordering::Relaxed),
+            spool: lock(&s.spool).clone(),
+            last_error: lock(&s.last_error).clone(),
         }
     }
 }
@@ -165,12 +252,20 @@ impl Drop for RecorderHandle {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct Writer {
     store: Box<dyn RecordSink>,
     shared: Arc<Shared>,
     interval: Duration,
-    /// Records taken from the queue but not yet committed (a failed batch stays here).
+    /// Records taken from the queue but neither committed nor spooled.
     pending: Vec<Record>,
+    spool: Option<Spool>,
+    /// While the store refuses writes: when to ask it again.
+    retry_at: Option<Instant>,
+    logged_at: Option<Instant>,
 }
 
 impl Writer {
@@ -193,42 +288,150 @@ impl Writer {
                 }
                 (std::mem::take(&mut q.waiters), q.stop)
             };
-            self.commit();
+            self.commit(!waiters.is_empty());
             for w in waiters {
                 let _ = w.send(());
             }
             if stop {
-                // Records pushed after the stop flag was read are taken here; one retry for a
-                // batch that failed.
-                self.pending.append(&mut self.shared.lock().records);
-                self.commit();
-                if !self.pending.is_empty() {
-                    tracing::error!(
-                        lost = self.pending.len(),
-                        "ledger records could not be written at shutdown"
-                    );
-                }
+                self.finish();
                 return;
             }
         }
     }
 
-    fn commit(&mut self) {
-        if self.pending.is_empty() {
-            return;
+    /// The last cycle: records pushed after the stop flag was read, one more try at the store,
+    /// and what it still refuses goes to the spool for the next start.
+    fn finish(&mut self) {
+        self.pending.append(&mut self.shared.lock().records);
+        self.commit(true);
+        if !self.pending.is_empty() {
+            tracing::error!(
+                lost = self.pending.len(),
+                "ledger records could be written neither to the store nor to the spool at shutdown"
+            );
+        } else if let Some(sp) = self.spool.as_ref().filter(|s| !s.is_empty()) {
+            tracing::warn!(spool = %sp.path().display(), records = sp.records(), "the ledger store refused writes until shutdown; the spool is replayed at the next start");
         }
-        match self.store.append(&self.pending) {
-            Ok(_) => {
-                self.shared
-                    .written
-                    .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
-                self.pending.clear();
+    }
+
+    /// One cycle: replay the spool when the store may be back, then commit (or spool) what is
+    /// pending. `now` ignores the retry pause (a flush or the shutdown asked).
+    fn commit(&mut self, now: bool) {
+        let due = now || self.retry_at.is_none_or(|t| Instant::now() >= t);
+        if due && self.spool.as_ref().is_some_and(|s| !s.is_empty()) {
+            self.replay();
+        }
+        if !self.pending.is_empty() {
+            let behind = self.spool.as_ref().is_some_and(|s| !s.is_empty());
+            if behind || !due {
+                self.spool_pending();
+            } else {
+                match self.store.append(&self.pending) {
+                    Ok(_) => {
+                        self.written(self.pending.len() as u64);
+                        self.pending.clear();
+                        self.back();
+                    }
+                    Err(e) => {
+                        self.refused(&e.to_string());
+                        self.spool_pending();
+                    }
+                }
             }
+        }
+        self.publish();
+    }
+
+    fn replay(&mut self) {
+        let Some(sp) = self.spool.as_mut() else {
+            return;
+        };
+        let store = &mut self.store;
+        let (mut taken, mut new) = (0u64, 0u64);
+        let result = sp.replay(&mut |b: &[Record]| {
+            let n = store.append(b)?;
+            taken += b.len() as u64;
+            new += n as u64;
+            Ok::<(), crate::LedgerError>(())
+        });
+        self.written(new);
+        self.shared.replayed.fetch_add(taken, Ordering::Relaxed);
+        match result {
+            Ok(Ok(n)) => {
+                tracing::info!(
+                    replayed = n,
+                    "the ledger store takes writes again; the spool is replayed and emptied"
+                );
+                self.back();
+            }
+            Ok(Err(e)) => self.refused(&e.to_string()),
             Err(e) => {
-                self.shared.failed_commits.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, pending = self.pending.len(), "ledger commit failed; will retry");
-                std::thread::sleep(Duration::from_millis(100));
+                let why = format!("cannot read the ledger spool: {e}");
+                tracing::error!(error = %why, "the spool is kept as it is; new records wait behind it");
+                *lock(&self.shared.last_error) = Some(why);
             }
         }
     }
+
+    /// Spools the pending batch; keeps it in memory if the spool cannot take it.
+    fn spool_pending(&mut self) {
+        let Some(sp) = self.spool.as_mut() else {
+            return;
+        };
+        match sp.append(&self.pending) {
+            Ok(()) => self.pending.clear(),
+            Err(e) => {
+                let why = format!("cannot write the ledger spool {}: {e}", sp.path().display());
+                tracing::error!(error = %why, in_memory = self.pending.len(), "ledger records are held in memory only and are lost if the process stops; free the disk or fix [ledger] spool_dir");
+                *lock(&self.shared.last_error) = Some(why);
+            }
+        }
+    }
+
+    fn written(&self, n: u64) {
+        self.shared.written.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The store refused a write: pause before the next try, log once per [`LOG_EVERY`].
+    fn refused(&mut self, error: &str) {
+        self.shared.failed_commits.fetch_add(1, Ordering::Relaxed);
+        self.retry_at = Some(Instant::now() + RETRY);
+        *lock(&self.shared.last_error) = Some(error.to_string());
+        if self.logged_at.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+            self.logged_at = Some(Instant::now());
+            let (spooled, spool) = match &self.spool {
+                Some(s) => (
+                    s.records() + self.pending.len() as u64,
+                    s.path().display().to_string(),
+                ),
+                None => (0, "none: held in memory".into()),
+            };
+            tracing::warn!(error = %error, spooled, spool = %spool, "the ledger store refuses writes; records are spooled and replayed when it is back");
+        }
+    }
+
+    /// The store took a write.
+    fn back(&mut self) {
+        if self.retry_at.take().is_some() {
+            *lock(&self.shared.last_error) = None;
+            self.logged_at = None;
+        }
+    }
+
+    /// Publishes the spool's and memory's counts for [`Recorder::stats`].
+    fn publish(&self) {
+        let (records, bytes) = self
+            .spool
+            .as_ref()
+            .map_or((0, 0), |s| (s.records(), s.bytes()));
+        self.shared.spooled.store(records, Ordering::Relaxed);
+        self.shared.spool_bytes.store(bytes, Ordering::Relaxed);
+        self.shared
+            .in_memory
+            .store(self.pending.len() as u64, Ordering::Relaxed);
+    }
 }
+
+#[cfg(test)]
+#[path = "recorder_tests.rs"]
+mod tests;

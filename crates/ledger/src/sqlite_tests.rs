@@ -202,6 +202,7 @@ fn recorder_commits_everything_on_shutdown() {
     let cfg = RecorderConfig {
         batch_size: 64,
         flush_interval: Duration::from_secs(30),
+        spool_dir: None,
     };
     let (rec, handle) = Recorder::spawn(Box::new(store), cfg).unwrap();
     for i in 0..500 {
@@ -229,6 +230,7 @@ fn flush_waits_for_commit() {
     let cfg = RecorderConfig {
         batch_size: 1000,
         flush_interval: Duration::from_secs(30),
+        spool_dir: None,
     };
     let (rec, handle) = Recorder::spawn(Box::new(store), cfg).unwrap();
     rec.record(record("x", "w", "m", "1", 1));

@@ -25,9 +25,18 @@ use std::sync::Mutex;
 
 /// A ledger in a PostgreSQL database (the schema the URL's `search_path` selects).
 pub struct PgStore {
-    /// `None` only while being dropped.
+    /// `None` while being dropped, or after a reconnect failed (the next call tries again).
     client: Mutex<Option<Client>>,
+    /// Reconnects use it (a server restart closes the connection); may hold a password, so
+    /// never shown.
+    config: postgres::Config,
+    /// Shown in messages: the URL with any password masked.
+    shown: String,
 }
+
+/// Connecting gives up after this unless the URL sets `connect_timeout`: the writer asks again
+/// a second later, and a host that drops packets must not stall it for minutes.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Closing the connection blocks on the client's runtime too, so it happens on a thread of
 /// its own as well.
@@ -58,19 +67,22 @@ impl PgStore {
 
     /// [`PgStore::connect`], also returning the schema version found before migrating.
     pub(crate) fn connect_counting(url: &str) -> Result<(i64, Self), LedgerError> {
+        let shown = redact(url);
         let open_err = |message: String| LedgerError::Open {
-            path: redact(url),
+            path: shown.clone(),
             message,
         };
-        let client = std::thread::scope(|s| {
-            s.spawn(|| {
-                Client::connect(url, NoTls).map_err(|e| open_err(format!("cannot connect: {e}")))
-            })
-            .join()
-            .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
-        })?;
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e| open_err(format!("not a PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let client = open(&config, &shown)?;
         let store = PgStore {
             client: Mutex::new(Some(client)),
+            config,
+            shown: shown.clone(),
         };
         let before = store
             .with(|c| migrate(c, schema::latest()))
@@ -84,6 +96,15 @@ impl PgStore {
         f: impl FnOnce(&mut Client) -> Result<R, LedgerError> + Send,
     ) -> Result<R, LedgerError> {
         let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            // The server restarted or the network dropped the connection: the old client
+            // is dead for good, so open a new one (migrations ran at the first connect).
+            let dead = guard.take();
+            std::thread::scope(|s| {
+                s.spawn(move || drop(dead));
+            });
+            *guard = Some(open(&self.config, &self.shown)?);
+        }
         let Some(client) = guard.as_mut() else {
             return Err(LedgerError::Corrupt(
                 "the PostgreSQL ledger is closed".into(),
@@ -119,6 +140,23 @@ pub(crate) fn message(e: &postgres::Error) -> String {
             None => e.to_string(),
         },
     }
+}
+
+/// Opens a connection, on a thread of its own (see the module doc).
+fn open(config: &postgres::Config, shown: &str) -> Result<Client, LedgerError> {
+    let open_err = |message: String| LedgerError::Open {
+        path: shown.to_string(),
+        message,
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            config
+                .connect(NoTls)
+                .map_err(|e| open_err(format!("cannot connect: {}", message(&e))))
+        })
+        .join()
+        .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
+    })
 }
 
 /// Applies the steps up to `target` that the database has not applied, under an advisory

@@ -130,6 +130,11 @@ pub async fn start_on_ledger(
         .replace("TEST_DIR", &dir.display().to_string());
     let mut config = Config::from_toml(&text).unwrap();
     config.ledger.path = ledger.clone();
+    // A PostgreSQL ledger's default spool is the working directory: keep it in the test's.
+    config
+        .ledger
+        .spool_dir
+        .get_or_insert_with(|| dir.join("switchyard-spool"));
     let vars: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
