@@ -14,6 +14,7 @@
 //! - Exactly one ledger record is written: at the end, on error, or when the client goes away
 //!   (the stream is dropped unfinished).
 
+use crate::content_chunk::ContentTemplate;
 use crate::deferred::Deferred;
 use crate::record::{self, Outcome};
 use crate::tokens;
@@ -72,6 +73,9 @@ pub(crate) struct Progress {
     /// Events after the first output that report no usage, kept undecoded: their text is
     /// only needed if the stream ends without usage, which is rare (see [`Deferred`]).
     deferred: Deferred,
+    /// The stream's first plain content chunk, when every chunk's text is read (fold or
+    /// kept answer): later chunks of its shape are read without a parse.
+    template: Option<ContentTemplate>,
     processing: Duration,
 }
 
@@ -275,17 +279,28 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     if ev.data.is_empty() || ev.data == "[DONE]" {
         return true;
     }
-    if p.first_output.is_some()
-        && !p.keep_answer
-        && p.fold.is_none()
-        && !chunk_may_report_usage(&ev.data)
-    {
+    let reads_all = p.keep_answer || p.fold.is_some();
+    if !reads_all && p.first_output.is_some() && !chunk_may_report_usage(&ev.data) {
         p.deferred.push(&ev.data);
+        return true;
+    }
+    if let Some(text) = p.template.as_ref().and_then(|t| t.text_of(&ev.data)) {
+        // What the parse below would do with a content-only chunk.
+        p.text.push_str(text);
+        if p.keep_answer {
+            p.answer.push_str(text);
+        }
+        if let Some(f) = &mut p.fold {
+            f.push_text(text);
+        }
         return true;
     }
     let Ok(chunk) = serde_json::from_str::<ChunkView>(&ev.data) else {
         return true; // not a chunk we understand (an upstream error event, a comment): pass it on
     };
+    if reads_all && p.template.is_none() {
+        p.template = ContentTemplate::learn(&ev.data, &chunk);
+    }
     for c in &chunk.choices {
         if let Some(d) = &c.delta {
             let before = p.text.len();
