@@ -422,3 +422,63 @@ impl<R: EventReader> Drop for Tee<R> {
         self.finish(End::ClientGone);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::entry::StreamFold;
+
+    fn ev(data: &str) -> SseEvent {
+        SseEvent {
+            raw: Bytes::from(format!("data: {data}\n\n")),
+            event: None,
+            data: data.to_string(),
+        }
+    }
+
+    fn chunk(delta: &str, finish: &str) -> String {
+        format!(
+            r#"{{"choices":[{{"delta":{delta},"finish_reason":{finish},"index":0}}],"created":1,"id":"c","model":"m","object":"chat.completion.chunk","usage":null}}"#
+        )
+    }
+
+    /// The stream a miss folds: role chunk, plain and escaped content, a finish, usage.
+    fn stream() -> Vec<String> {
+        let mut s = vec![chunk(r#"{"role":"assistant","content":""}"#, "null")];
+        for t in ["Hello", ", wor", r"ld\n", "é!", r#"\"q\""#, " end"] {
+            s.push(chunk(&format!(r#"{{"content":"{t}"}}"#), "null"));
+        }
+        s.push(chunk("{}", r#""stop""#));
+        s.push(
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":7,"total_tokens":10}}"#
+                .into(),
+        );
+        s
+    }
+
+    #[test]
+    fn a_folded_stream_read_through_the_template_equals_one_parsed_chunk_by_chunk() {
+        let mut p = Progress {
+            fold: Some(StreamFold::new(false)),
+            ..Progress::default()
+        };
+        for data in stream() {
+            assert!(inspect(&ev(&data), &mut p, false));
+        }
+        assert!(
+            p.template.is_some(),
+            "learnt from the first plain content chunk"
+        );
+        let mut parsed = StreamFold::new(false);
+        for data in stream() {
+            parsed.push(&data);
+        }
+        let by = ("sim", "m");
+        let tee = p.fold.take().unwrap().finish().finish(by).unwrap();
+        let want = parsed.finish().finish(by).unwrap();
+        assert_eq!(tee, want);
+        assert_eq!(tee.text, "Hello, world\né!\"q\" end");
+        assert_eq!(p.text, tee.text, "the tee's own text read too");
+        assert_eq!(p.usage.map(|u| u.output), Some(7));
+    }
+}
