@@ -15,7 +15,10 @@
 # gateway: what one semantic lookup costs in the gateway (the in-process call of the
 # embeddings route, its ledger record, the scan and guards, the insert of the fresh answer);
 # the sim's own CPU is not in it. Memory: the semantic gateway's RSS growth per entry while
-# filling. Wall time on a shared machine is noisy: the report prints the load average.
+# filling. Wall time on a shared machine is noisy: the report prints the load average. Each
+# row is also printed to stderr when measured. Filling is quadratic (every filling request is
+# itself a lookup over the index so far): 10,000 entries take ~2 minutes on 2 busy vCPUs,
+# 100,000 take most of an hour.
 #
 # Environment: SIZES ("10000 100000"), MEASURE (300), SWITCHYARD_BIN (default: build
 # target/release/switchyard). Installs wrk with apt-get when missing and run as root.
@@ -164,6 +167,7 @@ for n in $SIZES; do
             printf "| %d | %.1f | %.1f | %.1f | %d | %d | %d | %.0f |\n", n, sc, ec, sc - ec, sp, ep, sp - ep,
                 (n > e0 ? grow * 1024 / (n - e0) : 0)
         }')")
+    echo "${rows[-1]}" >&2
 done
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"

@@ -29,7 +29,7 @@
 //! resistance SHA-256 gave (`switchyard-exact-v1` keys were SHA-256) at a fraction of the
 //! cost: it runs SIMD (SSE4.1/AVX2 picked at run time, the crate's `pure` Rust build, no C
 //! compiler) over 1 KiB chunks, where `ring`'s SHA-256 runs one block at a time and, without
-//! SHA-NI (valgrind hides it, so do older CPUs), at ~20 instructions a byte
+//! SHA-NI (valgrind hides it, so do older CPUs), at ~36 instructions a byte
 //! (docs/benchmarks.md has both). Changing the digest changed every key: entries written by
 //! an older version are misses, never wrong answers.
 
