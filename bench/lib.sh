@@ -32,9 +32,10 @@ wait_for_url() {
     return 1
 }
 
-# wait_ready URL: until /readyz answers (a gateway under valgrind takes a while).
+# wait_ready URL: until /readyz answers (a gateway under valgrind takes a while: minutes on a
+# loaded machine; READY_TRIES tenths of a second, default 6000).
 wait_ready() {
-    for _ in $(seq 1200); do
+    for _ in $(seq "${READY_TRIES:-6000}"); do
         curl -fsS -o /dev/null "$1/readyz" 2>/dev/null && return 0
         sleep 0.1
     done

@@ -27,6 +27,7 @@ pub mod cache;
 mod cascade;
 mod codec;
 pub mod config;
+mod content_chunk;
 mod deferred;
 mod error;
 mod failure;

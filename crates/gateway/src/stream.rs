@@ -14,6 +14,7 @@
 //! - Exactly one ledger record is written: at the end, on error, or when the client goes away
 //!   (the stream is dropped unfinished).
 
+use crate::content_chunk::ContentTemplate;
 use crate::deferred::Deferred;
 use crate::record::{self, Outcome};
 use crate::tokens;
@@ -72,6 +73,9 @@ pub(crate) struct Progress {
     /// Events after the first output that report no usage, kept undecoded: their text is
     /// only needed if the stream ends without usage, which is rare (see [`Deferred`]).
     deferred: Deferred,
+    /// The stream's first plain content chunk, when every chunk's text is read (fold or
+    /// kept answer): later chunks of its shape are read without a parse.
+    template: Option<ContentTemplate>,
     processing: Duration,
 }
 
@@ -275,17 +279,28 @@ fn inspect(ev: &SseEvent, p: &mut Progress, drop_usage: bool) -> bool {
     if ev.data.is_empty() || ev.data == "[DONE]" {
         return true;
     }
-    if p.first_output.is_some()
-        && !p.keep_answer
-        && p.fold.is_none()
-        && !chunk_may_report_usage(&ev.data)
-    {
+    let reads_all = p.keep_answer || p.fold.is_some();
+    if !reads_all && p.first_output.is_some() && !chunk_may_report_usage(&ev.data) {
         p.deferred.push(&ev.data);
+        return true;
+    }
+    if let Some(text) = p.template.as_ref().and_then(|t| t.text_of(&ev.data)) {
+        // What the parse below would do with a content-only chunk.
+        p.text.push_str(text);
+        if p.keep_answer {
+            p.answer.push_str(text);
+        }
+        if let Some(f) = &mut p.fold {
+            f.push_text(text);
+        }
         return true;
     }
     let Ok(chunk) = serde_json::from_str::<ChunkView>(&ev.data) else {
         return true; // not a chunk we understand (an upstream error event, a comment): pass it on
     };
+    if reads_all && p.template.is_none() {
+        p.template = ContentTemplate::learn(&ev.data, &chunk);
+    }
     for c in &chunk.choices {
         if let Some(d) = &c.delta {
             let before = p.text.len();
@@ -405,5 +420,65 @@ impl<R: EventReader> Stream for Tee<R> {
 impl<R: EventReader> Drop for Tee<R> {
     fn drop(&mut self) {
         self.finish(End::ClientGone);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::entry::StreamFold;
+
+    fn ev(data: &str) -> SseEvent {
+        SseEvent {
+            raw: Bytes::from(format!("data: {data}\n\n")),
+            event: None,
+            data: data.to_string(),
+        }
+    }
+
+    fn chunk(delta: &str, finish: &str) -> String {
+        format!(
+            r#"{{"choices":[{{"delta":{delta},"finish_reason":{finish},"index":0}}],"created":1,"id":"c","model":"m","object":"chat.completion.chunk","usage":null}}"#
+        )
+    }
+
+    /// The stream a miss folds: role chunk, plain and escaped content, a finish, usage.
+    fn stream() -> Vec<String> {
+        let mut s = vec![chunk(r#"{"role":"assistant","content":""}"#, "null")];
+        for t in ["Hello", ", wor", r"ld\n", "é!", r#"\"q\""#, " end"] {
+            s.push(chunk(&format!(r#"{{"content":"{t}"}}"#), "null"));
+        }
+        s.push(chunk("{}", r#""stop""#));
+        s.push(
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":7,"total_tokens":10}}"#
+                .into(),
+        );
+        s
+    }
+
+    #[test]
+    fn a_folded_stream_read_through_the_template_equals_one_parsed_chunk_by_chunk() {
+        let mut p = Progress {
+            fold: Some(StreamFold::new(false)),
+            ..Progress::default()
+        };
+        for data in stream() {
+            assert!(inspect(&ev(&data), &mut p, false));
+        }
+        assert!(
+            p.template.is_some(),
+            "learnt from the first plain content chunk"
+        );
+        let mut parsed = StreamFold::new(false);
+        for data in stream() {
+            parsed.push(&data);
+        }
+        let by = ("sim", "m");
+        let tee = p.fold.take().unwrap().finish().finish(by).unwrap();
+        let want = parsed.finish().finish(by).unwrap();
+        assert_eq!(tee, want);
+        assert_eq!(tee.text, "Hello, world\né!\"q\" end");
+        assert_eq!(p.text, tee.text, "the tee's own text read too");
+        assert_eq!(p.usage.map(|u| u.output), Some(7));
     }
 }

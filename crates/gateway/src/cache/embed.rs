@@ -17,7 +17,6 @@ use crate::reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
 use crate::stages::{Stage, StageTimes};
 use crate::{Gateway, TargetMeta};
 use bytes::Bytes;
-use ring::digest::{Context, SHA256};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -175,8 +174,9 @@ impl Gateway {
 }
 
 fn item_key(targets: &[u8; 32], scope: &str, req: &EmbeddingRequest<'_>, text: &str) -> Key {
-    let mut h = Context::new(&SHA256);
-    for part in [b"switchyard-embed-v1".as_slice(), targets, scope.as_bytes()] {
+    // BLAKE3, as the chat key (`key.rs` says why a cryptographic digest).
+    let mut h = blake3::Hasher::new();
+    for part in [b"switchyard-embed-v2".as_slice(), targets, scope.as_bytes()] {
         h.update(&(part.len() as u64).to_le_bytes());
         h.update(part);
     }
@@ -184,9 +184,7 @@ fn item_key(targets: &[u8; 32], scope: &str, req: &EmbeddingRequest<'_>, text: &
     h.update(&[u8::from(req.base64)]);
     h.update(&(text.len() as u64).to_le_bytes());
     h.update(text.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(h.finish().as_ref());
-    Key(out)
+    Key(*h.finalize().as_bytes())
 }
 
 /// The client's body with `input` narrowed to the unknown items (this path only: the one

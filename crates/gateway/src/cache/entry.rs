@@ -362,6 +362,11 @@ impl Fold {
         }
     }
 
+    /// The text of a content-only chunk the tee read without decoding it.
+    pub(crate) fn push_text(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
     /// The answer, if the stream finished with a reason and reported its usage.
     pub(crate) fn finish(self, answered_by: (&str, &str)) -> Result<Entry, Refused> {
         if self.reasoning {
@@ -429,6 +434,11 @@ impl StreamFold {
     /// An OpenAI chunk the tee decoded itself.
     pub(crate) fn push_view(&mut self, chunk: &ChunkView<'_>) {
         self.fold.push_view(chunk);
+    }
+
+    /// A content-only OpenAI chunk's text (see `content_chunk`).
+    pub(crate) fn push_text(&mut self, text: &str) {
+        self.fold.push_text(text);
     }
 
     pub(crate) fn finish(self) -> Fold {

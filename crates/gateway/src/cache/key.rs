@@ -1,9 +1,9 @@
-//! The exact cache's key: SHA-256 over what determines an answer, in a canonical form.
+//! The exact cache's key: BLAKE3 over what determines an answer, in a canonical form.
 //!
 //! What is hashed: the route's resolved target list (provider + model, in order, digested once
 //! at assembly), the scope's id, and the request in canonical types (so an OpenAI and an
 //! Anthropic client asking the same thing share an entry): system blocks, turns, tools,
-//! tool_choice, parallel tool calls, response_format, temperature, top_p, stop, seed, max
+//! tool_choice, parallel tool calls, response_format, temperature, top_p, stop, seed and max
 //! tokens and any member the canonical form carries verbatim (`extra`: `top_k`, `thinking`, …).
 //! Defaults are made explicit (temperature and top_p 1, tool_choice `auto` with tools and
 //! `none` without, parallel tool calls on), stop sequences are a set, and every JSON value
@@ -11,20 +11,32 @@
 //! `model` (the route), `stream`, `stream_options`, `user`/`metadata`, and prompt-cache
 //! breakpoints, none of which changes the answer.
 //!
-//! The encoding is a tagged, length-prefixed byte stream fed to SHA-256 as it is walked: small
-//! fields gather in a 1 KiB buffer (a digest update per field cost more than the hashing
-//! itself), a long text goes to the digest straight from the request, so no canonical copy
-//! of the prompt is built. Must never know dialects' wire formats or the store.
+//! The encoding is a tagged, length-prefixed byte stream fed to the digest as it is walked:
+//! small fields gather in a 1 KiB buffer (a digest update per field cost more than the
+//! hashing itself), a long text goes to the digest straight from the request, so no canonical
+//! copy of the prompt is built. A JSON schema (a tool's parameters, `response_format`'s
+//! schema) enters as the digest of its own canonical encoding, remembered by its text as sent
+//! in a [`SchemaMemo`]: clients send the same tools with every request, and parsing each
+//! schema into a `Value` to sort its keys was most of a tool-heavy request's key. Must never
+//! know dialects' wire formats or the store.
 //!
-//! Why SHA-256 and not a faster non-cryptographic hash (XXH3, as the prompt-prefix
-//! fingerprint uses): with `scope = "global"` one entry serves every team, so a key collision
-//! an attacker can construct would let one caller plant an answer for another's question.
-//! A 256-bit cryptographic digest makes that infeasible; `ring`'s SHA-256 is already in the
-//! tree (rustls) and uses the CPU's SHA extensions where present.
+//! Why a cryptographic digest and not XXH3 (which the ledger's fingerprints use): with
+//! `scope = "global"` one entry serves every team, and in a fleet the Redis store shares it
+//! across gateways and restarts. XXH3 is built against accidental collisions only; a caller
+//! who can construct a colliding request could plant an answer for another caller's
+//! question. A per-process secret seed would not hold across a fleet, and a configured one
+//! would be a secret that, once leaked, reopens the hole. BLAKE3 keeps the 256-bit collision
+//! resistance SHA-256 gave (`switchyard-exact-v1` keys were SHA-256) at a fraction of the
+//! cost: it runs SIMD (SSE4.1/AVX2 picked at run time, the crate's `pure` Rust build, no C
+//! compiler) over 1 KiB chunks, where `ring`'s SHA-256 runs one block at a time and, without
+//! SHA-NI (valgrind hides it, so do older CPUs), at ~36 instructions a byte
+//! (docs/benchmarks.md has both). Changing the digest changed every key: entries written by
+//! an older version are misses, never wrong answers.
 
-use ring::digest::{Context, SHA256};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use switchyard_cache::Key;
 use switchyard_protocol::canonical::{
     Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice, Turn,
@@ -39,11 +51,13 @@ pub(crate) struct KeyParts<'a> {
     pub request: &'a ChatRequest,
     /// The OpenAI `seed` as written (canonical requests do not carry it).
     pub seed: Option<&'a RawValue>,
+    /// Schema digests already computed (the shared store handle's).
+    pub schemas: &'a SchemaMemo,
 }
 
 /// The digest of a route's targets, in order (computed once per route at assembly).
 pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
-    let mut h = Hasher::new();
+    let mut h = Hasher::new(None);
     h.tag(b"targets");
     for (provider, model) in targets {
         h.str(provider);
@@ -60,8 +74,8 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Key {
 /// The key of the request with `messages` in place of its own (the semantic cache's context
 /// hash: every turn but the last), without copying the request.
 pub(crate) fn key_over(p: &KeyParts<'_>, messages: &[Turn]) -> Key {
-    let mut h = Hasher::new();
-    h.tag(b"switchyard-exact-v1");
+    let mut h = Hasher::new(Some(p.schemas));
+    h.tag(b"switchyard-exact-v2");
     h.put(p.targets);
     h.str(p.scope);
     let r = p.request;
@@ -82,7 +96,7 @@ pub(crate) fn key_over(p: &KeyParts<'_>, messages: &[Turn]) -> Key {
     for t in &r.tools {
         h.str(&t.name);
         h.opt_str(t.description.as_deref());
-        h.opt_json(t.parameters.as_deref());
+        h.schema(t.parameters.as_deref());
     }
     h.tool_choice(r);
     h.tag(b"parallel");
@@ -100,29 +114,29 @@ pub(crate) fn key_over(p: &KeyParts<'_>, messages: &[Turn]) -> Key {
 }
 
 /// The canonical encoding, fed to the digest as it is produced; [`Hasher::finish`] gives it.
-struct Hasher {
-    digest: Context,
+struct Hasher<'m> {
+    digest: blake3::Hasher,
     /// Small fields gathered for one digest update.
     buf: Vec<u8>,
+    /// Where schema digests are remembered (`None`: computed each time).
+    schemas: Option<&'m SchemaMemo>,
 }
 
 /// The gathering buffer's size; a field at least this long bypasses it.
 const BUF: usize = 1024;
 
-impl Hasher {
-    fn new() -> Self {
+impl<'m> Hasher<'m> {
+    fn new(schemas: Option<&'m SchemaMemo>) -> Self {
         Hasher {
-            digest: Context::new(&SHA256),
+            digest: blake3::Hasher::new(),
             buf: Vec::with_capacity(BUF),
+            schemas,
         }
     }
 
     fn finish(mut self) -> Key {
         self.digest.update(&self.buf);
-        let d = self.digest.finish();
-        let mut out = [0u8; 32];
-        out.copy_from_slice(d.as_ref());
-        Key(out)
+        Key(*self.digest.finalize().as_bytes())
     }
 
     /// The next bytes of the encoding: gathered when short, digested in place when long
@@ -262,7 +276,7 @@ impl Hasher {
             ResponseFormat::JsonSchema { name, schema } => {
                 self.tag(b"json_schema");
                 self.str(name);
-                self.opt_json(schema.as_deref());
+                self.schema(schema.as_deref());
             }
         }
     }
@@ -276,6 +290,31 @@ impl Hasher {
             self.str(k);
             self.opt_json(Some(v));
         }
+    }
+
+    /// A JSON schema: the digest of its canonical encoding ([`Hasher::opt_json`] alone),
+    /// from the memo when this text was seen before. Always the digest, memo or not, so the
+    /// key does not depend on what the memo holds.
+    fn schema(&mut self, v: Option<&RawValue>) {
+        let Some(v) = v else {
+            self.put(&[0]);
+            return;
+        };
+        let text = v.get();
+        let digest = match self.schemas.and_then(|m| m.get(text)) {
+            Some(d) => d,
+            None => {
+                let mut alone = Hasher::new(None);
+                alone.opt_json(Some(v));
+                let d = alone.finish().0;
+                if let Some(m) = self.schemas {
+                    m.insert(text, d);
+                }
+                d
+            }
+        };
+        self.tag(b"schema");
+        self.put(&digest);
     }
 
     /// A JSON value with sorted keys and no whitespace. Text that is not JSON (it was
@@ -325,6 +364,74 @@ impl Hasher {
     }
 }
 
+/// Digests of JSON schemas by their text as sent, shared by every request of the process.
+///
+/// Bounded: at [`SchemaMemo::MAX_ENTRIES`] entries or [`SchemaMemo::MAX_BYTES`] bytes of
+/// text it is emptied and refills with what is sent next (a working set of tools that fits
+/// is never evicted; one that does not costs what no memo cost). Looked up by an XXH3-128 of
+/// the text with a per-process seed, then the whole text compared, so neither a hash
+/// collision nor a crafted one can return another schema's digest.
+pub(crate) struct SchemaMemo {
+    seed: u64,
+    map: Mutex<Memo>,
+}
+
+#[derive(Default)]
+struct Memo {
+    by_hash: HashMap<u128, (Box<str>, [u8; 32])>,
+    bytes: usize,
+}
+
+impl Default for SchemaMemo {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        SchemaMemo {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+            map: Mutex::default(),
+        }
+    }
+}
+
+impl SchemaMemo {
+    const MAX_ENTRIES: usize = 4096;
+    const MAX_BYTES: usize = 4 << 20;
+
+    fn hash(&self, text: &str) -> u128 {
+        xxhash_rust::xxh3::xxh3_128_with_seed(text.as_bytes(), self.seed)
+    }
+
+    fn get(&self, text: &str) -> Option<[u8; 32]> {
+        let h = self.hash(text);
+        let map = self.map.lock().ok()?;
+        match map.by_hash.get(&h) {
+            Some((t, d)) if **t == *text => Some(*d),
+            _ => None,
+        }
+    }
+
+    fn insert(&self, text: &str, digest: [u8; 32]) {
+        let h = self.hash(text);
+        let Ok(mut map) = self.map.lock() else {
+            return;
+        };
+        if map.by_hash.len() >= Self::MAX_ENTRIES || map.bytes + text.len() > Self::MAX_BYTES {
+            map.by_hash.clear();
+            map.bytes = 0;
+        }
+        if text.len() <= Self::MAX_BYTES {
+            map.bytes += text.len();
+            if let Some((old, _)) = map.by_hash.insert(h, (text.into(), digest)) {
+                map.bytes -= old.len();
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.by_hash.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +446,7 @@ mod tests {
             scope,
             request: &canonical,
             seed,
+            schemas: &SchemaMemo::default(),
         })
     }
 
@@ -350,6 +458,7 @@ mod tests {
             scope: "k1",
             request: &canonical,
             seed: None,
+            schemas: &SchemaMemo::default(),
         })
     }
 
@@ -412,14 +521,79 @@ mod tests {
     fn the_streamed_digest_equals_one_digest_of_the_whole_encoding_however_it_is_split() {
         let long = "x".repeat(3 * BUF + 7);
         let pieces: [&[u8]; 5] = [b"ab", long.as_bytes(), &[1; 1000], &[2; 30], b"z"];
-        let mut h = Hasher::new();
+        let mut h = Hasher::new(None);
         let mut whole = Vec::new();
         for p in pieces {
             h.put(p);
             whole.extend_from_slice(p);
         }
-        let one = ring::digest::digest(&SHA256, &whole);
-        assert_eq!(h.finish().0.as_slice(), one.as_ref());
+        let one = blake3::hash(&whole);
+        assert_eq!(&h.finish().0, one.as_bytes());
+    }
+
+    const TOOLS: &str = r#"{"model":"r","messages":[{"role":"user","content":"Hi"}],"temperature":0,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":{"type":"string"}}}}}]}"#;
+
+    fn key_with(body: &str, memo: &SchemaMemo) -> Key {
+        let view = openai::ChatRequest::parse(body.as_bytes()).unwrap();
+        let canonical = ChatRequest::try_from(&view).unwrap();
+        key(&KeyParts {
+            targets: &[7; 32],
+            scope: "k",
+            request: &canonical,
+            seed: None,
+            schemas: memo,
+        })
+    }
+
+    #[test]
+    fn a_remembered_schema_gives_the_key_a_fresh_one_gives() {
+        let memo = SchemaMemo::default();
+        let cold = key_with(TOOLS, &memo);
+        assert_eq!(memo.len(), 1, "the schema's digest is remembered");
+        assert_eq!(key_with(TOOLS, &memo), cold);
+        assert_eq!(key_with(TOOLS, &SchemaMemo::default()), cold);
+        let reordered = TOOLS.replace(
+            r#"{"type":"object","properties":{"x":{"type":"string"}}}"#,
+            r#"{ "properties": {"x": {"type": "string"}}, "type": "object" }"#,
+        );
+        assert_eq!(
+            key_with(&reordered, &memo),
+            cold,
+            "key order still normalised"
+        );
+        assert_eq!(memo.len(), 2, "each text as sent has its own entry");
+        let other = TOOLS.replace(r#""string""#, r#""number""#);
+        assert_ne!(key_with(&other, &memo), cold);
+    }
+
+    #[test]
+    fn the_memo_compares_the_whole_text_so_a_hash_collision_is_a_miss() {
+        let memo = SchemaMemo::default();
+        let h = memo.hash(r#"{"a":1}"#);
+        memo.map
+            .lock()
+            .unwrap()
+            .by_hash
+            .insert(h, (r#"{"b":2}"#.into(), [9; 32]));
+        assert_eq!(memo.get(r#"{"a":1}"#), None);
+        assert_eq!(
+            memo.get(r#"{"b":2}"#),
+            None,
+            "found only under its own hash"
+        );
+    }
+
+    #[test]
+    fn a_full_memo_empties_and_keeps_working() {
+        let memo = SchemaMemo::default();
+        for i in 0..SchemaMemo::MAX_ENTRIES + 3 {
+            memo.insert(&format!("{{\"n\":{i}}}"), [1; 32]);
+        }
+        assert_eq!(memo.len(), 3);
+        assert_eq!(
+            memo.get(&format!("{{\"n\":{}}}", SchemaMemo::MAX_ENTRIES + 2)),
+            Some([1; 32])
+        );
     }
 
     #[test]

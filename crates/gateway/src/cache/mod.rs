@@ -124,6 +124,8 @@ pub(crate) struct RouteCache {
 /// The store every cache-enabled route shares, and its failure reporting.
 pub struct Shared {
     store: Arc<dyn Store>,
+    /// Tool schemas' key digests by their text, for every route's key.
+    pub(crate) schemas: key::SchemaMemo,
     /// Unix seconds of the last logged failure.
     last_logged: AtomicU64,
     failures: AtomicU64,
@@ -133,6 +135,7 @@ impl Shared {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(Shared {
             store,
+            schemas: key::SchemaMemo::default(),
             last_logged: AtomicU64::new(0),
             failures: AtomicU64::new(0),
         })

@@ -53,6 +53,7 @@ impl Gateway {
             scope: &scope,
             request: &canonical,
             seed,
+            schemas: &shared.schemas,
         };
         let k = key(&parts);
         if ctx.cache == Directive::Use {
