@@ -18,6 +18,7 @@ mod export;
 mod history;
 pub mod import;
 pub mod keys;
+mod lever_reads;
 mod levers;
 mod location;
 mod pg;
@@ -31,6 +32,7 @@ mod schema;
 mod schema_pg;
 mod sqlite;
 mod sqlite_keys;
+mod sqlite_levers;
 mod sqlite_reads;
 mod store;
 mod summary;
@@ -52,7 +54,7 @@ pub use record::{
     Record, RecordKind,
 };
 pub use recorder::{Recorder, RecorderConfig, RecorderHandle, RecorderStats};
-pub use savings::{Lever, LeverSavings, ROUTING_NOT_MEASURED, Savings};
+pub use savings::{Lever, LeverSavings, Savings};
 pub use sqlite::SqliteStore;
 /// The former name of [`Store`], kept so callers written before the store split still build.
 pub use store::Store as LedgerStore;
@@ -74,6 +76,4 @@ pub enum LedgerError {
     Io(#[from] std::io::Error),
     #[error("ledger data is corrupt: {0}")]
     Corrupt(String),
-    #[error("{0}")]
-    Unsupported(&'static str),
 }

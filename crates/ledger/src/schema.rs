@@ -279,6 +279,18 @@ pub(crate) const STEPS: &[Step] = &[
     INSERT OR IGNORE INTO virtual_keys_version (singleton, version) VALUES (1, 0);
     "#,
     ),
+    // 11: the routing lever (issue 12 item 6). On a request a cost-aware (`lowest-cost`) route
+    // served: the same usage priced at the route's baseline target (its first configured
+    // target) with the catalog in force, so the savings report can sum baseline minus paid.
+    // The partial index keeps that sum on the routed rows. Older records carry none.
+    step(
+        11,
+        pg::V11,
+        r#"
+    ALTER TABLE requests ADD COLUMN routing_baseline_usd TEXT;
+    CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
+    "#,
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -191,3 +191,8 @@ pub(crate) const V10: &str = r#"
     );
     INSERT INTO virtual_keys_version (singleton, version) VALUES (1, 0) ON CONFLICT DO NOTHING;
 "#;
+
+pub(crate) const V11: &str = r#"
+    ALTER TABLE requests ADD COLUMN routing_baseline_usd NUMERIC;
+    CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
+"#;

@@ -10,6 +10,7 @@
 //! path (the writer commits a batch per call).
 
 mod keys;
+mod levers;
 mod reads;
 mod scan;
 mod scratch;

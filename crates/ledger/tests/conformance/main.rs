@@ -8,3 +8,4 @@ mod backend;
 mod keys;
 mod reads;
 mod records;
+mod savings;
