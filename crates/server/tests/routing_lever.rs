@@ -3,8 +3,6 @@
 //! priced at the baseline, and the ledger's routing saving is exactly the catalog difference.
 //! A `fallback` route over the same targets records no baseline (it never reorders).
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
-
 mod common;
 
 use common::{chat, start};
