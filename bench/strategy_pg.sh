@@ -9,6 +9,12 @@
 # `strategy spend` and `strategy report` with hyperfine when present, else best of RUNS with
 # bash's clock. The schema is dropped on exit. SQLITE_BASELINE=0 skips the SQLite half.
 #
+# EXPAND=N (default 1) then multiplies the PostgreSQL ledger N-fold in SQL, for sizes the
+# sink cannot write in the time at hand (~10,000 records/s, release): every request is copied
+# N-1 times under new request ids (same times and usage) and every rollup and feature-profile
+# count and sum is multiplied by N, so the rollups still agree with the requests. The
+# SQLite baseline keeps RECORDS.
+#
 #   PG (default postgres://postgres@127.0.0.1:5432/test): the server and database to use.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +30,7 @@ fi
 WORK="$(mktemp -d -t switchyard-strategy-pg-bench.XXXXXX)"
 SCHEMA="sy_bench_$$_$(date +%s)"
 psql "$PG" -qc "CREATE SCHEMA $SCHEMA" >&2
-trap 'psql "$PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >&2 || true; rm -rf "$WORK"' EXIT
+trap 'psql "$PG" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >&2 || true; rm -rf "$WORK"' EXIT
 sep='?'; [[ "$PG" == *\?* ]] && sep='&'
 LEDGER="${PG}${sep}options=-csearch_path%3D${SCHEMA}"
 
@@ -57,10 +63,28 @@ echo "==> generating $RECORDS records into PostgreSQL schema $SCHEMA" >&2
 start=$(date +%s.%N)
 "$SWITCHYARD_BIN" strategy generate-ledger --ledger "$LEDGER" --records "$RECORDS" >&2
 gen=$(echo "$(date +%s.%N) - $start" | bc)
+EXPAND="${EXPAND:-1}"
+if (( EXPAND > 1 )); then
+    echo "==> expanding to $(( RECORDS * EXPAND )) records in SQL" >&2
+    cols=$(psql "$PG" -Atc "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = '$SCHEMA' AND table_name = 'requests' AND column_name <> 'id'")
+    rename="request_id || '_' || k"
+    copy=${cols/request_id/"$rename"}
+    sums="requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd"
+    set_sums=$(tr -d ' ' <<<"$sums" | tr ',' '\n' | sed "s/.*/& = & * $EXPAND/" | paste -sd, -)
+    psql "$PG" -v ON_ERROR_STOP=1 -q >&2 <<SQL
+SET search_path = $SCHEMA;
+INSERT INTO requests ($cols) SELECT $copy FROM requests CROSS JOIN generate_series(1, $EXPAND - 1) AS k;
+UPDATE rollup_hourly SET $set_sums;
+UPDATE workload_features SET requests = requests * $EXPAND;
+UPDATE prompt_prefixes SET requests = requests * $EXPAND, prefix_tokens = prefix_tokens * $EXPAND, cached_requests = cached_requests * $EXPAND;
+SQL
+fi
 psql "$PG" -qc "SET search_path = $SCHEMA; ANALYZE" >&2
 pg_size=$(psql "$PG" -Atc "SELECT pg_size_pretty(SUM(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$SCHEMA' AND c.relkind IN ('r', 'm')")
 rollup_rows=$(psql "$PG" -Atc "SELECT COUNT(*) FROM $SCHEMA.rollup_hourly")
-echo "PostgreSQL: generated in ${gen}s; $pg_size (tables and indexes); rollup_hourly $rollup_rows rows" >&2
+rollup_requests=$(psql "$PG" -Atc "SELECT SUM(requests) FROM $SCHEMA.rollup_hourly")
+requests=$(psql "$PG" -Atc "SELECT COUNT(*) FROM $SCHEMA.requests")
+echo "PostgreSQL: $requests records, generated in ${gen}s; $pg_size (tables and indexes); rollup_hourly $rollup_rows rows counting $rollup_requests requests" >&2
 echo "| command | $(command -v hyperfine >/dev/null && echo 'mean [ms] | min [ms] | max [ms] | relative' || echo 'time') |"
 time_cmds postgres "$LEDGER"
 
@@ -72,4 +96,4 @@ if [[ "$SQLITE_BASELINE" == 1 ]]; then
     echo "SQLite: generated in ${sgen}s; $(du -h "$WORK/ledger.db" | cut -f1)" >&2
     time_cmds sqlite "$WORK/ledger.db"
 fi
-echo "records: $RECORDS; PostgreSQL $(psql "$PG" -Atc 'SHOW server_version'): generated in ${gen}s, $pg_size; machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "records: $RECORDS (PostgreSQL: x$EXPAND); PostgreSQL $(psql "$PG" -Atc 'SHOW server_version'): generated in ${gen}s, $pg_size; machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
