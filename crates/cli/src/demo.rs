@@ -236,7 +236,9 @@ fn print_savings(r: &SavingsReport, table: &OnTheTable) {
     println!(
         "  batch           summarize-nightly and summarize: lines sent through OpenAI's Batch API and Anthropic's Message Batches at their discount (lines run by the gateway itself save nothing)"
     );
-    println!("  routing         not measured yet");
+    println!(
+        "  routing         no lowest-cost route in the demo: the lever prices lowest-cost picks against the route's first target"
+    );
     print!("{}", crate::table_report::render(table));
     println!(
         "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team)\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"

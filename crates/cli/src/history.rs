@@ -224,6 +224,7 @@ fn record(
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_ledger::import::{ImportError, ImportFormat, ImportOptions, ImportReport};
 use switchyard_ledger::{
-    Batchable, Dimension, ExportFormat, LedgerError, Location, SavingsReport, SqliteStore, Store,
-    SummaryQuery, SummaryRow, Window,
+    Batchable, Dimension, ExportFormat, Location, SavingsReport, SqliteStore, Store, SummaryQuery,
+    SummaryRow, Window,
 };
 
 #[derive(clap::Args, Clone)]
@@ -187,25 +187,7 @@ fn summary(source: &Source, query: &SummaryQuery, json: bool) -> anyhow::Result<
     let catalog =
         switchyard_catalog::Catalog::load(&config.catalog.files, &config.catalog.litellm_files)?;
     let window = Window::from(query);
-    let report = match store.savings_report(&catalog, &window) {
-        Err(LedgerError::Unsupported(why)) => {
-            // A PostgreSQL ledger: the rollup's levers only, and the reason for the rest.
-            let savings = store.savings(query)?;
-            if json {
-                let mut out = serde_json::json!({
-                    "rows": rows, "savings_by_lever": savings, "not_computed": why,
-                });
-                switchyard_strategy::rounding::round_json(&mut out);
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            } else {
-                print!("{}", render_summary(query.by, &rows));
-                print!("{}", crate::savings_table::render(&savings));
-                println!("\nnote: {why}");
-            }
-            return Ok(());
-        }
-        report => report?,
-    };
+    let report = store.savings_report(&catalog, &window)?;
     let table = store.on_the_table(
         &catalog,
         &window,

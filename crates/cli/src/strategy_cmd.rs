@@ -67,21 +67,13 @@ impl Input {
 
 impl Input {
     /// The savings ledger for the report: savings by lever per 30-day period and what is still
-    /// on the table, read by the ledger crate (the config says which routes are batchable).
-    /// `None`, with the reason on stderr, where the backend does not compute it (PostgreSQL
-    /// today): the rest of the report stands without that section.
-    pub(crate) fn levers(&self, l: &Loaded) -> anyhow::Result<Option<switchyard_ledger::Levers>> {
+    /// on the table, read by the ledger crate (the config says which routes are batchable),
+    /// on every backend.
+    pub(crate) fn levers(&self, l: &Loaded) -> anyhow::Result<switchyard_ledger::Levers> {
         let config = self.config.load()?;
         let store = Location::from(self.ledger_path()?.as_path()).open_existing()?;
         let batchable = crate::ledger_cmd::batchable(&config);
-        match store.levers(&l.catalog, l.today, &batchable) {
-            Ok(levers) => Ok(Some(levers)),
-            Err(switchyard_ledger::LedgerError::Unsupported(why)) => {
-                eprintln!("note: the report has no savings-by-lever section: {why}");
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(store.levers(&l.catalog, l.today, &batchable)?)
     }
 }
 
@@ -226,7 +218,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 contracts,
                 triggers,
                 evidence: l.evidence.clone(),
-                levers: input.levers(&l)?,
+                levers: Some(input.levers(&l)?),
             };
             let data = report::build(&l.history, &l.catalog, l.today, &opts);
             let changes = std::fs::read_to_string(&snapshot)

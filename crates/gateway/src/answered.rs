@@ -31,6 +31,8 @@ pub(crate) struct Answered<'a> {
     request_body: &'a Bytes,
     rec: Record,
     pricing: Option<Arc<ModelEntry>>,
+    /// The route's baseline target's price, on a cost-aware route ([`record::routing_baseline`]).
+    baseline: Option<Arc<ModelEntry>>,
     /// Time spent waiting on upstreams.
     upstream: Duration,
     /// The caller's budget hold, settled with the actual cost.
@@ -100,6 +102,7 @@ impl<'a> Answered<'a> {
             request_body: body,
             rec,
             pricing: target.meta.pricing.clone(),
+            baseline: record::routing_baseline(route),
             upstream: record::upstream_time(&success.attempts) + success.waited,
             admitted,
             observation,
@@ -132,6 +135,7 @@ impl<'a> Answered<'a> {
             request_body,
             mut rec,
             pricing,
+            baseline,
             upstream,
             mut admitted,
             observation,
@@ -150,6 +154,7 @@ impl<'a> Answered<'a> {
             overhead,
         };
         let priced = record::complete(&mut rec, pricing.as_deref(), outcome);
+        record::price_baseline(&mut rec, baseline.as_deref());
         let mut cost = priced.as_ref().map(|p| p.cost);
         let mut tokens = usage.0.total();
         let mut judged = None;
@@ -206,6 +211,7 @@ impl<'a> Answered<'a> {
             recorder: self.gw.inner.recorder.clone(),
             record: self.rec,
             pricing: self.pricing,
+            baseline: self.baseline,
             request_body: self.request_body.clone(),
             received: self.ctx.received,
             header_overhead: overhead,

@@ -1,13 +1,15 @@
 //! Building the ledger record of one request.
 
+use crate::TargetMeta;
 use crate::attribution::{recorded, recorded_tags};
 use crate::reply::RequestContext;
+use std::sync::Arc;
 use std::time::Duration;
 use switchyard_catalog::{ModelEntry, Priced};
 use switchyard_ledger::{Attempt, AttemptOutcome, Record, RecordKind};
 use switchyard_primitives::TokenUsage;
 use switchyard_providers::ErrorClass;
-use switchyard_router::AttemptLog;
+use switchyard_router::{AttemptLog, Route, Strategy};
 
 /// A record with identity and attribution filled in; usage and outcome come later.
 ///
@@ -59,6 +61,7 @@ pub fn draft(ctx: &RequestContext, route: &str, kind: RecordKind) -> Record {
         saved_usd: ctx.partial_saving,
         batch: ctx.batch,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 
@@ -116,4 +119,27 @@ pub fn complete(rec: &mut Record, pricing: Option<&ModelEntry>, o: Outcome) -> O
         rec.price_version = Some(p.price_version.clone());
     }
     priced
+}
+
+/// The price list the routing lever compares against: the route's baseline target, its first
+/// configured one (where the route would send a request without a strategy reordering its
+/// targets), on a route whose strategy orders by cost (`lowest-cost`). `None` for every other
+/// strategy: `fallback` always starts at the baseline (a later target answers only after a
+/// failure, which is resilience, not a saving), `weighted` and `least-latency` pick for a
+/// traffic split or for speed, and a cascade's baseline is its own lever (its top tier).
+pub(crate) fn routing_baseline(route: &Route<TargetMeta>) -> Option<Arc<ModelEntry>> {
+    if !matches!(route.strategy, Strategy::LowestCost) {
+        return None;
+    }
+    route.targets.first()?.meta.pricing.clone()
+}
+
+/// Prices the completed record's usage at the baseline (`Record::routing_baseline_usd`), at
+/// the catalog in force at the request, when the answer itself was priced and no cache
+/// served it: the routing lever is this minus `cost_usd`.
+pub(crate) fn price_baseline(rec: &mut Record, baseline: Option<&ModelEntry>) {
+    if rec.cost_usd.is_none() || rec.cache.is_some() {
+        return;
+    }
+    rec.routing_baseline_usd = baseline.map(|m| m.cost_at(&rec.usage, rec.ts).cost);
 }

@@ -37,6 +37,8 @@ pub(crate) struct TeeSetup {
     pub recorder: Recorder,
     pub record: Record,
     pub pricing: Option<Arc<ModelEntry>>,
+    /// The route's baseline target's price, on a cost-aware route.
+    pub baseline: Option<Arc<ModelEntry>>,
     /// The client's body, re-parsed only if the upstream reports no usage.
     pub request_body: Bytes,
     pub received: Instant,
@@ -195,6 +197,7 @@ impl<R: EventReader> Tee<R> {
             recorder,
             mut record,
             pricing,
+            baseline,
             request_body,
             received,
             header_overhead,
@@ -227,6 +230,7 @@ impl<R: EventReader> Tee<R> {
             overhead: header_overhead + self.progress.processing,
         };
         let priced = record::complete(&mut record, pricing.as_deref(), outcome);
+        record::price_baseline(&mut record, baseline.as_deref());
         admitted.settle(priced.map(|p| p.cost), usage.total());
         let end = match (end, self.progress.upstream_error.take()) {
             (End::Complete, Some(message)) => End::Broken(message),

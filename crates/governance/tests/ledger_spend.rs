@@ -47,6 +47,7 @@ fn record(id: &str, ts: DateTime<Utc>, key_id: &str, cost: &str, shadow: bool) -
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

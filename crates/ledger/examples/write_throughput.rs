@@ -83,6 +83,7 @@ fn record(i: u64) -> Record {
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

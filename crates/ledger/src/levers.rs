@@ -8,10 +8,10 @@
 //! batch are priced from token kinds and discounts) and, for "still on the table", the
 //! config's batchable routes and workloads, both passed in.
 
+use crate::lever_reads::LeverReads;
 use crate::table::{Batchable, OnTheTable};
 use crate::{CascadeRow, LedgerError, Lever, PromptCaching, Savings, Window};
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use switchyard_catalog::Catalog;
 
@@ -26,14 +26,14 @@ pub struct SavingsReport {
 
 /// Every lever over `w`.
 pub(crate) fn savings_report(
-    conn: &Connection,
+    src: &dyn LeverReads,
     catalog: &Catalog,
     w: &Window,
 ) -> Result<SavingsReport, LedgerError> {
-    let mut savings = crate::savings::run(conn, w)?;
-    let prompt_caching = crate::prompt_caching::load(conn, catalog, w)?;
+    let mut savings = crate::savings::run(src, w)?;
+    let prompt_caching = crate::prompt_caching::load(src, catalog, w)?;
     // Production requests only, whatever the window says: shadow requests never cascade.
-    let cascade = crate::cascade::report_between(conn, w.millis())?;
+    let cascade = src.cascade_between(w.millis())?;
     savings.record(Lever::PromptCaching, None, prompt_caching.net_saved_usd());
     savings.record(
         Lever::Cascade,
@@ -66,7 +66,7 @@ pub struct Levers {
 
 /// [`Levers`] for the 30-day periods ending with `today` (included).
 pub(crate) fn levers(
-    conn: &Connection,
+    src: &dyn LeverReads,
     catalog: &Catalog,
     today: NaiveDate,
     batchable: &Batchable,
@@ -75,10 +75,10 @@ pub(crate) fn levers(
     let month = chrono::Duration::days(30);
     let last = Window::between(end - month, end);
     let before = Window::between(end - month - month, end - month);
-    let recent = savings_report(conn, catalog, &last)?;
-    let earlier = savings_report(conn, catalog, &before)?;
+    let recent = savings_report(src, catalog, &last)?;
+    let earlier = savings_report(src, catalog, &before)?;
     let on_the_table =
-        crate::table::on_the_table(conn, catalog, &last, batchable, &recent.prompt_caching)?;
+        crate::table::on_the_table(src, catalog, &last, batchable, &recent.prompt_caching)?;
     let period = |name: &str, r: SavingsReport| PeriodSavings {
         period: name.to_string(),
         window: r.window,

@@ -19,6 +19,7 @@ mod export;
 mod history;
 pub mod import;
 pub mod keys;
+mod lever_reads;
 mod levers;
 mod location;
 mod pg;
@@ -33,6 +34,7 @@ mod schema_pg;
 mod spool;
 mod sqlite;
 mod sqlite_keys;
+mod sqlite_levers;
 mod sqlite_reads;
 mod store;
 mod summary;
@@ -56,7 +58,7 @@ pub use record::{
 pub use recorder::{
     RETRY as RECORDER_RETRY, Recorder, RecorderConfig, RecorderHandle, RecorderStats,
 };
-pub use savings::{Lever, LeverSavings, ROUTING_NOT_MEASURED, Savings};
+pub use savings::{Lever, LeverSavings, Savings};
 pub use sqlite::SqliteStore;
 /// The former name of [`Store`], kept so callers written before the store split still build.
 pub use store::Store as LedgerStore;
@@ -79,6 +81,4 @@ pub enum LedgerError {
     Io(#[from] std::io::Error),
     #[error("ledger data is corrupt: {0}")]
     Corrupt(String),
-    #[error("{0}")]
-    Unsupported(&'static str),
 }

@@ -10,13 +10,12 @@
 //! own daily rows); [`load`] reads the rollup for a [`Window`]. One implementation for
 //! `ledger summary`, the strategy report and `/v1/strategy/report`.
 
+use crate::lever_reads::LeverReads;
 use crate::{LedgerError, PrefixRepeats, Window};
 use chrono::NaiveDate;
-use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use switchyard_catalog::{Catalog, PriceVersion};
 use switchyard_primitives::{Money, TokenUsage};
 
@@ -150,8 +149,8 @@ pub fn analyse(rows: &[UsageRow], prefixes: &[PrefixRepeats], catalog: &Catalog)
 
 /// The section over `w`, read from the rollup and `prompt_prefixes`: production traffic
 /// only, whatever `w.include_shadow` says (shadow traffic is not the bill the section prices).
-pub fn load(
-    conn: &Connection,
+pub(crate) fn load(
+    src: &dyn LeverReads,
     catalog: &Catalog,
     w: &Window,
 ) -> Result<PromptCaching, LedgerError> {
@@ -159,39 +158,10 @@ pub fn load(
         include_shadow: false,
         ..*w
     };
-    let rows = usage_rows(conn, &w)?;
-    let prefixes = crate::prefix::repeats_in(conn, &w)?;
-    Ok(analyse(&rows, &prefixes, catalog))
-}
-
-/// Prompt-token kinds per day × workload × provider × model (only rows that touched a
-/// provider's cache matter for the savings; the rest still count toward the read share).
-fn usage_rows(conn: &Connection, w: &Window) -> Result<Vec<UsageRow>, LedgerError> {
-    let (from, until) = w.hours();
-    let mut stmt = conn.prepare_cached(
-        "SELECT substr(hour, 1, 10), workload, provider, model, SUM(input_tokens),
-                SUM(cached_input_tokens), SUM(cache_write_tokens)
-         FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0)
-         GROUP BY 1, 2, 3, 4",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let day: String = r.get(0)?;
-        let n = |i: usize| -> rusqlite::Result<u64> { r.get::<_, i64>(i).map(|v| v.max(0) as u64) };
-        out.push(UsageRow {
-            day: NaiveDate::from_str(&day)
-                .map_err(|e| LedgerError::Corrupt(format!("rollup hour {day}: {e}")))?,
-            workload: label(&r.get::<_, String>(1)?),
-            provider: r.get(2)?,
-            model: r.get(3)?,
-            usage: TokenUsage {
-                input: n(4)?,
-                cached_input: n(5)?,
-                cache_write: n(6)?,
-                ..TokenUsage::default()
-            },
-        });
+    let mut rows = src.usage_rows(&w)?;
+    for r in &mut rows {
+        r.workload = label(&r.workload);
     }
-    Ok(out)
+    let prefixes = src.prefix_repeats(&w)?;
+    Ok(analyse(&rows, &prefixes, catalog))
 }

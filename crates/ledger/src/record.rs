@@ -152,6 +152,13 @@ pub struct Record {
     /// hits, imports of other formats, records before migration 9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
+    /// Set on a request a cost-aware (`lowest-cost`) route served: its usage priced at the
+    /// route's baseline target (the first configured target, where the route would have sent
+    /// it without the strategy) with the catalog in force at the request. The routing lever
+    /// is this minus `cost_usd` (negative where the pick cost more). `None` for every other
+    /// strategy, cache hits, unpriced targets and records before migration 11.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_baseline_usd: Option<Money>,
 }
 
 /// A request's answer-determining bytes hashed with XXH3-128, stored and exported as 32 hex

@@ -1,16 +1,16 @@
 //! "Savings by lever": what each way of cutting the bill saved over a period, read from the
-//! hourly rollup, and for the batch lever from the batch lines alone (a partial index on
-//! `requests.batch`), never a scan of every request.
+//! hourly rollup, and for the batch and routing levers from their own lines alone (partial
+//! indexes on `requests.batch` and `requests.routing_baseline_usd`), never a scan of every
+//! request. The queries are each backend's ([`crate::lever_reads`]); the assembly is here.
 //!
 //! Owns the [`Lever`] list and the [`Savings`] report. Each lever fills its own row; a lever
 //! whose measure is not recorded yet reports `measured = false` rather than a misleading zero,
 //! so the table already has its place. Must never know how a lever works, only what the
 //! rollup says it saved.
 
+use crate::lever_reads::LeverReads;
 use crate::{LedgerError, Window};
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 use switchyard_primitives::Money;
 
 /// One way Switchyard cuts the bill, in the order the report lists them.
@@ -28,17 +28,12 @@ pub enum Lever {
     /// The batch APIs' discount: on each line a provider's batch API answered, its list price
     /// minus the discounted cost recorded (`Record::saved_usd` with `batch = true`).
     Batch,
-    /// Routing to a cheaper target than the route's first: not measured (see
-    /// [`ROUTING_NOT_MEASURED`]).
+    /// A cost-aware strategy's pick against the route's baseline target: on each request a
+    /// `lowest-cost` route served, the same usage priced at the route's first configured
+    /// target minus what was paid (`Record::routing_baseline_usd`); negative where the pick
+    /// cost more.
     Routing,
 }
-
-/// Why the routing lever has no figure. The saving would be what was served against what the
-/// route's first target would have cost, but a record names only the target that answered and
-/// the ones tried: the route's target list at the time is not kept, and pricing history
-/// against today's config would credit or charge routing for every route edited since. A
-/// cascade route's own baseline is recorded, and is the cascade lever.
-pub const ROUTING_NOT_MEASURED: &str = "not measured: the ledger does not keep each route's target list at the time of a request, so what its first target would have cost cannot be priced honestly (a cascade's top-tier baseline is kept: the cascade row)";
 
 impl Lever {
     pub const ALL: [Lever; 6] = [
@@ -114,35 +109,23 @@ impl Savings {
     }
 }
 
-/// The rollup's levers (both caches) and the batch discount over `w`; prompt caching and
-/// cascade are filled in by [`crate::savings_report`].
-pub(crate) fn run(conn: &Connection, w: &Window) -> Result<Savings, LedgerError> {
-    let (from, until) = w.hours();
-    let mut stmt = conn.prepare_cached(
-        "SELECT cost_usd, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd
-         FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0)",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    let money = |s: String| Money::from_str(&s).map_err(|e| LedgerError::Corrupt(e.to_string()));
-    let (mut spent, mut exact, mut semantic) = (Money::ZERO, (0, Money::ZERO), (0, Money::ZERO));
-    while let Some(r) = rows.next()? {
-        spent += money(r.get(0)?)?;
-        exact.0 += r.get::<_, i64>(1)?.max(0) as u64;
-        exact.1 += money(r.get(2)?)?;
-        semantic.0 += r.get::<_, i64>(3)?.max(0) as u64;
-        semantic.1 += money(r.get(4)?)?;
-    }
-    let batch = batch_discounts(conn, w)?;
+/// The rollup's levers (both caches), the batch discount and routing over `w`; prompt
+/// caching and cascade are filled in by [`crate::levers`].
+pub(crate) fn run(src: &dyn LeverReads, w: &Window) -> Result<Savings, LedgerError> {
+    let rollup = src.rollup_levers(w)?;
+    let batch = src.batch_discounts(w)?;
+    let routing = src.routing(w)?;
     let levers = Lever::ALL
         .iter()
         .map(|&lever| {
             let got = match lever {
-                Lever::Cache => Some(exact),
-                Lever::SemanticCache => Some(semantic),
+                Lever::Cache => Some(rollup.exact),
+                Lever::SemanticCache => Some(rollup.semantic),
                 Lever::Batch => Some(batch),
+                Lever::Routing => Some(routing),
                 // Filled by the caller from the token kinds and the cascade report
-                // (`Savings::record`); routing is not measured yet.
-                Lever::PromptCaching | Lever::Cascade | Lever::Routing => None,
+                // (`Savings::record`).
+                Lever::PromptCaching | Lever::Cascade => None,
             };
             let (requests, saved_usd) = got.unwrap_or((0, Money::ZERO));
             LeverSavings {
@@ -150,35 +133,16 @@ pub(crate) fn run(conn: &Connection, w: &Window) -> Result<Savings, LedgerError>
                 measured: got.is_some(),
                 requests: got.is_some().then_some(requests),
                 saved_usd,
-                note: (lever == Lever::Routing).then(|| ROUTING_NOT_MEASURED.to_string()),
+                note: None,
             }
         })
         .collect::<Vec<_>>();
     let saved_usd = levers.iter().map(|l| l.saved_usd).sum();
     Ok(Savings {
-        spent_usd: spent,
+        spent_usd: rollup.spent,
         saved_usd,
         levers,
     })
-}
-
-/// Lines a provider's batch API answered, and what its discount saved: the batch records
-/// carrying a `saved_usd` (lines the pipeline ran at list price carry none and save nothing).
-fn batch_discounts(conn: &Connection, w: &Window) -> Result<(u64, Money), LedgerError> {
-    let (from, until) = w.millis();
-    let mut stmt = conn.prepare_cached(
-        "SELECT request_count, saved_usd FROM requests WHERE batch = 1 AND ts_ms >= ?1 \
-         AND ts_ms < ?2 AND saved_usd IS NOT NULL AND cache IS NULL AND (?3 OR shadow = 0)",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    let (mut lines, mut saved) = (0u64, Money::ZERO);
-    while let Some(r) = rows.next()? {
-        lines += r.get::<_, i64>(0)?.max(1) as u64;
-        let text: String = r.get(1)?;
-        saved += Money::from_str(&text)
-            .map_err(|e| LedgerError::Corrupt(format!("batch saving: {e}")))?;
-    }
-    Ok((lines, saved))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! Each step has an explicit version, so branches developed in parallel can each claim a
 //! number (9 is the savings work's; 10 is the virtual keys'; 11 the batch line claims; 12 is
-//! `ledger copy`'s); a database gets every step it
+//! `ledger copy`'s; 13 the routing lever's); a database gets every step it
 //! has not applied yet, in version order.
 
 use crate::schema_pg as pg;
@@ -309,6 +309,18 @@ pub(crate) const STEPS: &[Step] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (source, section)
     );
+    "#,
+    ),
+    // 13: the routing lever (issue 12 item 6). On a request a cost-aware (`lowest-cost`) route
+    // served: the same usage priced at the route's baseline target (its first configured
+    // target) with the catalog in force, so the savings report can sum baseline minus paid.
+    // The partial index keeps that sum on the routed rows. Older records carry none.
+    step(
+        13,
+        pg::V13,
+        r#"
+    ALTER TABLE requests ADD COLUMN routing_baseline_usd TEXT;
+    CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
     "#,
     ),
 ];

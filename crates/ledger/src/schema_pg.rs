@@ -208,3 +208,8 @@ pub(crate) const V12: &str = r#"
         PRIMARY KEY (source, section)
     );
 "#;
+
+pub(crate) const V13: &str = r#"
+    ALTER TABLE requests ADD COLUMN routing_baseline_usd NUMERIC;
+    CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
+"#;

@@ -53,6 +53,7 @@ pub(crate) fn record(id: &str, workload: &str, model: &str, cost: &str, day: u32
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

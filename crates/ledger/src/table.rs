@@ -3,7 +3,8 @@
 //! - **Duplicates**: successful production requests no cache answered whose fingerprint
 //!   (`Record::fingerprint`) matches a successful request on the same route in the 24 hours
 //!   before; priced at what they cost. The one figure here read from requests rather than a
-//!   rollup: the partial index on `fingerprint` finds each earlier twin with one seek. The
+//!   rollup: the partial index on `fingerprint` finds each earlier twin with one seek (the
+//!   queries are each backend's, [`crate::lever_reads`]). The
 //!   share is over the requests that could be compared (fingerprinted, or cache hits).
 //! - **Repeated prefixes**: the prompt-caching section's uncached repeats, priced at what a
 //!   cache read would have saved (`PromptCaching::missed_usd`).
@@ -14,12 +15,11 @@
 //!
 //! Must never know where the batchable list comes from (the caller passes [`Batchable`]).
 
+use crate::lever_reads::LeverReads;
 use crate::{LedgerError, PromptCaching, Window};
-use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 use switchyard_catalog::Catalog;
 use switchyard_primitives::Money;
 
@@ -96,13 +96,13 @@ pub struct OnTheTable {
 
 /// The section over `w`; `caching` is the same period's prompt-caching section.
 pub(crate) fn on_the_table(
-    conn: &Connection,
+    src: &dyn LeverReads,
     catalog: &Catalog,
     w: &Window,
     batchable: &Batchable,
     caching: &PromptCaching,
 ) -> Result<OnTheTable, LedgerError> {
-    let duplicate_routes = duplicates(conn, w)?;
+    let duplicate_routes = duplicates(src, w)?;
     let prefixes: Vec<PrefixLine> = caching
         .uncached()
         .map(|l| PrefixLine {
@@ -112,7 +112,7 @@ pub(crate) fn on_the_table(
             missed_usd: l.missed_usd,
         })
         .collect();
-    let batchable = batchable_lines(conn, catalog, w, batchable)?;
+    let batchable = batchable_lines(src, catalog, w, batchable)?;
     let requests = duplicate_routes.iter().map(|d| d.requests).sum();
     let dups = duplicate_routes.iter().map(|d| d.duplicates).sum();
     let duplicates_usd = duplicate_routes.iter().map(|d| d.cost_usd).sum();
@@ -141,35 +141,20 @@ fn ratio(part: u64, whole: u64) -> Decimal {
     }
 }
 
-fn money(text: Option<String>) -> Result<Money, LedgerError> {
-    text.map_or(Ok(Money::ZERO), |t| {
-        Money::from_str(&t).map_err(|e| LedgerError::Corrupt(format!("cost: {e}")))
-    })
-}
-
-/// Per route with traffic in `w`: its requests (rollup) and its uncached duplicates.
-fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, LedgerError> {
-    let mut by_route = comparable(conn, w)?;
-    let (from, until) = w.millis();
-    // The partial index, not the time index: it holds only the fingerprinted rows (a ledger
-    // of imports or of records before migration 9 has none to scan).
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.route, r.cost_usd FROM requests r INDEXED BY requests_fingerprint
-         WHERE r.fingerprint IS NOT NULL AND r.ts_ms >= ?1 AND r.ts_ms < ?2
-           AND r.cache IS NULL AND r.status BETWEEN 200 AND 299 AND (?3 OR r.shadow = 0)
-           AND EXISTS (SELECT 1 FROM requests e
-             WHERE e.fingerprint = r.fingerprint AND e.route = r.route
-               AND e.ts_ms >= r.ts_ms - ?4
-               AND (e.ts_ms < r.ts_ms OR (e.ts_ms = r.ts_ms AND e.id < r.id))
-               AND e.status BETWEEN 200 AND 299 AND e.shadow = r.shadow)",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow, DUPLICATE_HORIZON_MS])?;
-    while let Some(r) = rows.next()? {
-        let route: String = r.get(0)?;
+/// Per route with traffic in `w`: its requests that could be compared and its uncached
+/// duplicates.
+fn duplicates(src: &dyn LeverReads, w: &Window) -> Result<Vec<DuplicateLine>, LedgerError> {
+    let mut by_route: BTreeMap<String, DuplicateLine> = BTreeMap::new();
+    for (route, n) in src.comparable(w)? {
         let line = by_route.entry(route.clone()).or_default();
         line.route = route;
-        line.duplicates += 1;
-        line.cost_usd += money(r.get(1)?)?;
+        line.requests += n;
+    }
+    for d in src.duplicates(w)? {
+        let line = by_route.entry(d.route.clone()).or_default();
+        line.route = d.route;
+        line.duplicates += d.duplicates;
+        line.cost_usd += d.cost;
     }
     let mut out: Vec<DuplicateLine> = by_route
         .into_values()
@@ -183,96 +168,15 @@ fn duplicates(conn: &Connection, w: &Window) -> Result<Vec<DuplicateLine>, Ledge
     Ok(out)
 }
 
-/// The denominator per route: requests that could be compared (those with a fingerprint;
-/// records before migration 9 and imports have none), from the partial index alone, and cache
-/// hits, from the rollup.
-fn comparable(
-    conn: &Connection,
-    w: &Window,
-) -> Result<BTreeMap<String, DuplicateLine>, LedgerError> {
-    let mut by_route: BTreeMap<String, DuplicateLine> = BTreeMap::new();
-    let mut add = |route: String, n: i64| {
-        let line = by_route.entry(route.clone()).or_default();
-        line.route = route;
-        line.requests += n.max(0) as u64;
-    };
-    let (from, until) = w.millis();
-    let mut stmt = conn.prepare_cached(
-        "SELECT route, COUNT(*) FROM requests INDEXED BY requests_fingerprint
-         WHERE fingerprint IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 AND (?3 OR shadow = 0)
-           AND cache IS NULL GROUP BY route",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    while let Some(r) = rows.next()? {
-        add(r.get(0)?, r.get(1)?);
-    }
-    let (from, until) = w.hours();
-    let mut stmt = conn.prepare_cached(
-        "SELECT route, SUM(exact_hits + semantic_hits) FROM rollup_hourly
-         WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0) GROUP BY route",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    while let Some(r) = rows.next()? {
-        add(r.get(0)?, r.get(1)?);
-    }
-    Ok(by_route)
-}
-
-/// (workload, route, provider, model): a rollup cell's identity for the batch figures.
-type Cell = (String, String, String, String);
-
-/// Spend per cell in `w` at list price: the rollup's cost minus the lines a provider's batch
-/// API already discounted.
-fn list_spend(conn: &Connection, w: &Window) -> Result<BTreeMap<Cell, Money>, LedgerError> {
-    let mut out: BTreeMap<Cell, Money> = BTreeMap::new();
-    let (from, until) = w.hours();
-    let mut stmt = conn.prepare_cached(
-        "SELECT workload, route, provider, model, cost_usd FROM rollup_hourly
-         WHERE hour >= ?1 AND hour < ?2 AND (?3 OR shadow = 0)",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    while let Some(r) = rows.next()? {
-        let cell = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        *out.entry(cell).or_default() += money(r.get(4)?)?;
-    }
-    let (from, until) = w.millis();
-    let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(workload, ''), route, COALESCE(provider, ''), COALESCE(model, ''),
-                cost_usd FROM requests
-         WHERE batch = 1 AND ts_ms >= ?1 AND ts_ms < ?2 AND saved_usd IS NOT NULL
-           AND cache IS NULL AND (?3 OR shadow = 0)",
-    )?;
-    let mut rows = stmt.query(params![from, until, w.include_shadow])?;
-    while let Some(r) = rows.next()? {
-        let cell = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        let paid = out.entry(cell).or_default();
-        *paid = *paid - money(r.get(4)?)?;
-    }
-    Ok(out)
-}
-
-/// Workloads with lines sent through `/v1/batches` in `w`.
-fn batch_workloads(conn: &Connection, w: &Window) -> Result<BTreeSet<String>, LedgerError> {
-    let (from, until) = w.millis();
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT COALESCE(workload, '') FROM requests
-         WHERE batch = 1 AND ts_ms >= ?1 AND ts_ms < ?2 AND (?3 OR shadow = 0)",
-    )?;
-    let rows = stmt.query_map(params![from, until, w.include_shadow], |r| {
-        r.get::<_, String>(0)
-    })?;
-    Ok(rows.collect::<Result<BTreeSet<String>, _>>()?)
-}
-
 fn batchable_lines(
-    conn: &Connection,
+    src: &dyn LeverReads,
     catalog: &Catalog,
     w: &Window,
     config: &Batchable,
 ) -> Result<Vec<BatchableLine>, LedgerError> {
-    let sent = batch_workloads(conn, w)?;
+    let sent = src.batch_workloads(w)?;
     let mut lines: BTreeMap<String, BatchableLine> = BTreeMap::new();
-    for ((workload, route, provider, model), spend) in list_spend(conn, w)? {
+    for ((workload, route, provider, model), spend) in src.list_spend(w)? {
         let why = if sent.contains(&workload) {
             "sent via /v1/batches".to_string()
         } else if config.workloads.contains(&workload) {

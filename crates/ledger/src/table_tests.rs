@@ -2,6 +2,7 @@ use super::*;
 use crate::sqlite::tests::record;
 use crate::{Fingerprint, Lever, Record, RecordSink, SqliteStore, Store};
 use chrono::{NaiveDate, TimeZone, Utc};
+use std::str::FromStr;
 
 fn day(n: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, n).unwrap()
@@ -191,8 +192,11 @@ fn the_savings_report_nets_prompt_caching_and_adds_cascade_within_its_window() {
         "the later request is outside"
     );
     assert_eq!(lever(Lever::Cascade).saved_usd, usd("0.10"));
-    assert!(!lever(Lever::Routing).measured);
-    assert!(lever(Lever::Routing).note.is_some());
+    assert!(
+        lever(Lever::Routing).measured,
+        "a window without routed requests: zero"
+    );
+    assert_eq!(lever(Lever::Routing).requests, Some(0));
     assert_eq!(r.savings.saved_usd, usd("2.725"));
     assert_eq!(r.savings.spent_usd, usd("0.11"));
 }

@@ -221,6 +221,7 @@ fn gateway_record(id: &str, minute: u32) -> Record {
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

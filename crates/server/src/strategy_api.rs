@@ -144,13 +144,11 @@ pub async fn report(State(gw): State<Gateway>, Query(q): Params) -> Response {
     with_history(gw, q.get("since"), move |h, c, today| {
         // The savings ledger: the ledger crate's figures, the same `strategy report` shows.
         let ledger = ledger.open_existing().map_err(|e| e.to_string())?;
-        // A backend that does not compute the savings ledger (PostgreSQL today) leaves the
-        // section out; the rest of the report stands.
-        let levers = match ledger.levers(c, today, &batchable) {
-            Ok(levers) => Some(levers),
-            Err(switchyard_ledger::LedgerError::Unsupported(_)) => None,
-            Err(e) => return Err(e.to_string()),
-        };
+        let levers = Some(
+            ledger
+                .levers(c, today, &batchable)
+                .map_err(|e| e.to_string())?,
+        );
         let opts = report::ReportOptions {
             owner,
             evidence: switchyard_strategy::readiness::load_evidence(&store),

@@ -109,10 +109,9 @@ async fn keys_records_and_spend_live_in_postgres_across_a_restart() {
 }
 
 /// The strategy report on a PostgreSQL ledger: the spend it reads from the PostgreSQL rollup,
-/// and no savings-by-lever section (computed on SQLite only so far) rather than an error or a
-/// section of zeros.
+/// and the savings-by-lever section with every lever measured, as on SQLite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_strategy_report_on_postgres_has_the_spend_and_leaves_the_savings_ledger_out() {
+async fn the_strategy_report_on_postgres_has_the_spend_and_the_savings_ledger() {
     let Some(schema) = schema() else { return };
     let h = gateway(schema.url()).await;
     let secret = h.create_key(&json!({"team": "payments"})).await;
@@ -136,7 +135,12 @@ async fn the_strategy_report_on_postgres_has_the_spend_and_leaves_the_savings_le
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let report = r.json();
-    assert!(report["levers"].is_null(), "{report}");
+    let periods = report["levers"]["periods"].as_array().expect("levers");
+    assert_eq!(periods.len(), 2, "{report}");
+    let levers = periods[0]["savings"]["levers"].as_array().unwrap();
+    assert_eq!(levers.len(), 6);
+    assert!(levers.iter().all(|l| l["measured"] == true), "{report}");
+    assert!(report["levers"]["on_the_table"].is_object(), "{report}");
     let spend = report.to_string();
     assert!(spend.contains("gpt-4o-mini"), "{spend}");
     h.finish().await;

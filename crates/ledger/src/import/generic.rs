@@ -52,6 +52,7 @@ const COLUMNS: Known = Known {
         "saved_usd",
         "batch",
         "fingerprint",
+        "routing_baseline_usd",
         "requests",
     ],
     irrelevant: &[],
@@ -101,6 +102,7 @@ const RECORD: Known = Known {
         "saved_usd",
         "batch",
         "fingerprint",
+        "routing_baseline_usd",
     ],
     irrelevant: &[],
 };
@@ -211,6 +213,12 @@ fn record(row: &Row, source: &str, cx: &mut Context<'_>) -> Option<Record> {
     r.cost_usd = opt(row.text("cost_usd"), "cost_usd", fields::money, &mut errs);
     r.cache = row.text("cache");
     r.saved_usd = opt(row.text("saved_usd"), "saved_usd", fields::money, &mut errs);
+    r.routing_baseline_usd = opt(
+        row.text("routing_baseline_usd"),
+        "routing_baseline_usd",
+        fields::money,
+        &mut errs,
+    );
     r.latency_ms = opt(
         row.text("latency_ms"),
         "latency_ms",
@@ -375,6 +383,7 @@ mod tests {
             baseline_usd: None,
         });
         r.fingerprint = Some(crate::Fingerprint(3));
+        r.routing_baseline_usd = Some(switchyard_primitives::Money::ZERO);
         let Ok(Value::Object(v)) = serde_json::to_value(&r) else {
             panic!("a record serialises to an object");
         };

@@ -339,6 +339,7 @@ pub(crate) fn blank(source: &str, ts: DateTime<Utc>) -> Record {
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 

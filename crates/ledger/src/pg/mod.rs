@@ -11,6 +11,7 @@
 
 mod batch;
 mod keys;
+mod levers;
 mod reads;
 pub(crate) mod scan;
 mod scratch;

@@ -6,8 +6,8 @@ use super::PgStore;
 use crate::history::{FeatureRow, HourRow, since_label};
 use crate::summary::{Dimension, SummaryQuery, SummaryRow};
 use crate::{
-    CascadeRow, HistoryReader, LedgerError, Lever, LeverSavings, PrefixRepeats, Record, Savings,
-    SpendError, SpendSource, Store,
+    CascadeRow, HistoryReader, LedgerError, PrefixRepeats, Record, Savings, SpendError,
+    SpendSource, Store,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use std::str::FromStr;
@@ -73,11 +73,6 @@ impl PgStore {
     }
 }
 
-/// The savings ledger's report (prompt caching priced per workload, still on the table) reads
-/// the SQLite schema's tables directly today; on PostgreSQL it is refused by name rather than
-/// answered with a misleading zero. `savings` (the rollup's levers) works on both.
-const SAVINGS_ON_PG: &str = "prompt caching, cascade and \"still on the table\" are not computed on a PostgreSQL ledger yet (they are on SQLite); the cache and batch levers are, from the rollup";
-
 impl Store for PgStore {
     fn summary(&self, q: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError> {
         let mut out = self.summary_rows(q)?;
@@ -88,47 +83,7 @@ impl Store for PgStore {
     }
 
     fn savings(&self, q: &SummaryQuery) -> Result<Savings, LedgerError> {
-        let since = since_label(q.since);
-        let from = q
-            .since
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
-        let (cells, batch) = self.with(|c| {
-            let cells = c.query_one(
-                "SELECT SUM(cost_usd)::text, SUM(exact_hits)::bigint, SUM(exact_saved_usd)::text,
-                        SUM(semantic_hits)::bigint, SUM(semantic_saved_usd)::text
-                 FROM rollup_hourly WHERE hour >= $1 AND ($2 OR NOT shadow)",
-                &[&since, &q.include_shadow],
-            )?;
-            let batch = c.query_one(
-                "SELECT SUM(GREATEST(request_count, 1))::bigint, SUM(saved_usd)::text FROM requests
-                 WHERE batch AND ts_ms >= $1 AND saved_usd IS NOT NULL AND cache IS NULL
-                   AND ($2 OR NOT shadow)",
-                &[&from, &q.include_shadow],
-            )?;
-            Ok((cells, batch))
-        })?;
-        let mut s = Savings {
-            spent_usd: money(cells.get(0))?,
-            saved_usd: Money::ZERO,
-            levers: Lever::ALL
-                .iter()
-                .map(|&lever| LeverSavings {
-                    lever,
-                    measured: false,
-                    requests: None,
-                    saved_usd: Money::ZERO,
-                    note: (lever == Lever::Routing)
-                        .then(|| crate::ROUTING_NOT_MEASURED.to_string()),
-                })
-                .collect(),
-        };
-        // The same levers the SQLite backend measures from the store (`savings.rs`).
-        s.record(Lever::Cache, Some(count(&cells, 1)), money(cells.get(2))?);
-        let semantic = money(cells.get(4))?;
-        s.record(Lever::SemanticCache, Some(count(&cells, 3)), semantic);
-        s.record(Lever::Batch, Some(count(&batch, 0)), money(batch.get(1))?);
-        Ok(s)
+        crate::savings::run(self, &crate::Window::from(q))
     }
 
     fn scan(
@@ -152,29 +107,7 @@ impl Store for PgStore {
 
     fn cascade(&self, since: Option<DateTime<Utc>>) -> Result<Vec<CascadeRow>, LedgerError> {
         let from = since.map_or(i64::MIN, |s| s.timestamp_millis());
-        let rows = self.with(|c| {
-            Ok(c.query(
-                "SELECT route, COUNT(*), COUNT(*) FILTER (WHERE cascade_tier > 1),
-                        COALESCE(SUM(cost_usd), 0)::text,
-                        COALESCE(SUM(cascade_baseline_usd), 0)::text,
-                        COUNT(*) FILTER (WHERE cascade_baseline_usd IS NULL)
-                 FROM requests WHERE cascade_tier IS NOT NULL AND ts_ms >= $1 AND NOT shadow
-                 GROUP BY route ORDER BY route",
-                &[&from],
-            )?)
-        })?;
-        rows.iter()
-            .map(|r| {
-                Ok(CascadeRow {
-                    route: r.get(0),
-                    requests: count(r, 1),
-                    escalated: count(r, 2),
-                    cost_usd: money(r.get(3))?,
-                    top_tier_usd: money(r.get(4))?,
-                    unpriced: count(r, 5),
-                })
-            })
-            .collect()
+        crate::lever_reads::LeverReads::cascade_between(self, (from, i64::MAX))
     }
 
     fn count_existing(&self, request_ids: &[&str]) -> Result<u64, LedgerError> {
@@ -199,29 +132,29 @@ impl Store for PgStore {
 
     fn savings_report(
         &self,
-        _: &switchyard_catalog::Catalog,
-        _: &crate::Window,
+        catalog: &switchyard_catalog::Catalog,
+        window: &crate::Window,
     ) -> Result<crate::SavingsReport, LedgerError> {
-        Err(LedgerError::Unsupported(SAVINGS_ON_PG))
+        crate::levers::savings_report(self, catalog, window)
     }
 
     fn on_the_table(
         &self,
-        _: &switchyard_catalog::Catalog,
-        _: &crate::Window,
-        _: &crate::Batchable,
-        _: &crate::PromptCaching,
+        catalog: &switchyard_catalog::Catalog,
+        window: &crate::Window,
+        batchable: &crate::Batchable,
+        caching: &crate::PromptCaching,
     ) -> Result<crate::OnTheTable, LedgerError> {
-        Err(LedgerError::Unsupported(SAVINGS_ON_PG))
+        crate::table::on_the_table(self, catalog, window, batchable, caching)
     }
 
     fn levers(
         &self,
-        _: &switchyard_catalog::Catalog,
-        _: chrono::NaiveDate,
-        _: &crate::Batchable,
+        catalog: &switchyard_catalog::Catalog,
+        today: NaiveDate,
+        batchable: &crate::Batchable,
     ) -> Result<crate::Levers, LedgerError> {
-        Err(LedgerError::Unsupported(SAVINGS_ON_PG))
+        crate::levers::levers(self, catalog, today, batchable)
     }
 }
 

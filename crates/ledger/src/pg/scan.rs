@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use switchyard_primitives::TokenUsage;
 
-pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint";
+pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint, routing_baseline_usd::text";
 
 fn corrupt(what: &str, e: &dyn std::fmt::Display) -> LedgerError {
     LedgerError::Corrupt(format!("{what}: {e}"))
@@ -68,6 +68,7 @@ pub(crate) fn record(r: &Row) -> Result<Record, LedgerError> {
             .get::<_, Option<String>>(37)
             .as_deref()
             .and_then(crate::Fingerprint::parse),
+        routing_baseline_usd: optional_money(r.get(38))?,
     })
 }
 

@@ -9,3 +9,4 @@ mod batch;
 mod keys;
 mod reads;
 mod records;
+mod savings;

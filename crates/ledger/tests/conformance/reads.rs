@@ -96,7 +96,8 @@ fn savings_count_cache_hits_and_batch_discounts(b: &mut Backend) {
     );
     assert_eq!(lever(Lever::Batch).saved_usd, usd("0.5"));
     assert!(lever(Lever::SemanticCache).measured);
-    assert!(!lever(Lever::Routing).measured);
+    assert!(lever(Lever::Routing).measured);
+    assert_eq!(lever(Lever::Routing).requests, Some(0));
     assert_eq!(s.saved_usd, usd("0.9"));
 }
 

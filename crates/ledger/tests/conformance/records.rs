@@ -71,6 +71,7 @@ pub fn record(id: &str, w: &str, cost: &str, day: u32) -> Record {
         fingerprint: Some(switchyard_ledger::Fingerprint(
             0x0123_4567_89ab_cdef_0011_2233_4455_6677,
         )),
+        routing_baseline_usd: None,
     }
 }
 
@@ -127,6 +128,7 @@ fn records_read_back_field_for_field_in_time_order(b: &mut Backend) {
     first.cache = Some("exact".into());
     first.batch = true;
     first.ttft_ms = None;
+    first.routing_baseline_usd = Some(usd("0.0421"));
     let mut early = record("x0", "", "1", 1);
     early.workload = None;
     early.key_id = None;
