@@ -122,6 +122,7 @@ fn record(i: u64) -> Record {
         saved_usd: hit.map(|_| cost).or_else(|| (i % 31 == 0).then_some(cost)),
         batch: i % 31 == 0,
         fingerprint: Some(Fingerprint(u128::from(i % 700))),
+        routing_baseline_usd: (i % 7 == 0).then(|| Money(cost.0 * Decimal::new(3, 0))),
     }
 }
 

@@ -14,7 +14,10 @@ struct Switchable {
 impl RecordSink for Switchable {
     fn append(&mut self, batch: &[Record]) -> Result<usize, LedgerError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(LedgerError::Unsupported("connection refused (test)"));
+            return Err(LedgerError::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "connection refused (test)",
+            )));
         }
         let mut rows = lock(&self.rows);
         let mut new = 0;

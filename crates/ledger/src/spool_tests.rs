@@ -53,6 +53,7 @@ fn record(id: &str, cost: &str) -> Record {
         saved_usd: None,
         batch: false,
         fingerprint: None,
+        routing_baseline_usd: None,
     }
 }
 
