@@ -44,7 +44,8 @@ impl End for PgStore {
         );
         let rows = self.with(|c| Ok(c.query(sql.as_str(), &[&after, &(limit as i64)])?))?;
         rows.iter()
-            .map(|r| Ok((r.get::<_, i64>(38), crate::pg::scan::record(r)?)))
+            // `id` follows the record's columns: the last one.
+            .map(|r| Ok((r.get::<_, i64>(r.len() - 1), crate::pg::scan::record(r)?)))
             .collect()
     }
 

@@ -40,7 +40,8 @@ impl End for SqliteStore {
         let mut rows = stmt.query(params![after, limit as i64])?;
         let mut out = Vec::with_capacity(limit);
         while let Some(row) = rows.next()? {
-            let id: i64 = row.get(38)?;
+            // `id` follows the record's columns: the last one.
+            let id: i64 = row.get(row.as_ref().column_count() - 1)?;
             out.push((id, crate::sqlite::row_to_record(row)?));
         }
         Ok(out)
