@@ -129,3 +129,19 @@ TOML
 # CPU ticks (utime + stime) of process $1 so far.
 ticks_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 hwm_kib_of() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+# wait_written URL KEY N [TRIES]: until the gateway's /v1/status shows at least N ledger
+# records written, reading it up to TRIES times 0.1 s apart (default 1200). Under valgrind the
+# ledger's writer thread can be scheduled late, so a commit the warm-up (or a body) triggered
+# could otherwise land in the next measurement's window and be counted there.
+wait_written() {
+    local n=""
+    for _ in $(seq "${4:-1200}"); do
+        n="$(curl -fsS ${2:+-H "authorization: Bearer $2"} "$1/v1/status" 2>/dev/null |
+            python3 -c 'import json,sys; print(json.load(sys.stdin).get("ledger", {}).get("written", 0))' 2>/dev/null || true)"
+        [[ -n "$n" && "$n" -ge "$3" ]] && return 0
+        sleep 0.1
+    done
+    echo "the gateway at $1 wrote ${n:-no} ledger records, expected $3" >&2
+    return 1
+}
