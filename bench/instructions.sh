@@ -91,7 +91,7 @@ measure_mode() {
     done
     # Each measured window holds its own requests' ledger commits and no one else's (the
     # stable config commits every 10 records): the warm-up's commits are waited for before
-    # the first zero; after a body's requests the writer is given a second (a sleep, which
+    # the first zero; after a body's requests the writer is given two seconds (a sleep, which
     # adds no instructions, unlike polling /v1/status inside the window), and after the dump
     # one status read checks that every commit landed inside the window.
     wait_written "$url" "$key" "$written" || return 1
@@ -99,7 +99,7 @@ measure_mode() {
         callgrind_control --zero "$GW_PID" >/dev/null 2>&1
         python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$REQUESTS" "$key" >/dev/null
         written=$((written + REQUESTS))
-        sleep "${COMMIT_WAIT:-1}"
+        sleep "${COMMIT_WAIT:-2}"
         callgrind_control --dump="$mode-$body" "$GW_PID" >/dev/null 2>&1
         if ! wait_written "$url" "$key" "$written" 1; then
             echo "$mode/$body: the ledger's commits had not all landed when the window closed; raise COMMIT_WAIT" >&2
