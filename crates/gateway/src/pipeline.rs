@@ -188,7 +188,9 @@ impl Gateway {
         let mut admitted = admitted;
         let (success, rec, cascade) = match self.cascade_policy(&route.name) {
             Some(policy) if C::KIND == RecordKind::Chat => {
-                match self.cascade(ctx, call, rec, &policy).await {
+                // Boxed: the cascade's state (tiers, judge calls) would otherwise be carried,
+                // and moved, inside every request's future.
+                match Box::pin(self.cascade(ctx, call, rec, &policy)).await {
                     Ok(answered) => answered,
                     Err(failed) => {
                         // What the tiers and judges asked before every tier failed cost.
