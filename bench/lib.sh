@@ -145,3 +145,35 @@ wait_written() {
     echo "the gateway at $1 wrote ${n:-no} ledger records, expected $3" >&2
     return 1
 }
+
+# need_wrk_nginx: installs wrk and nginx-light with apt-get when missing (as root), else says
+# how and exits.
+need_wrk_nginx() {
+    local tool
+    for tool in wrk:wrk nginx:nginx-light; do
+        command -v "${tool%%:*}" >/dev/null && continue
+        if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+            apt-get install -y "${tool#*:}" >&2
+        else
+            echo "${tool%%:*} is not installed (Debian: apt-get install -y ${tool#*:})" >&2
+            exit 1
+        fi
+    done
+}
+
+# pin_cpus WHAT: from PIN (auto|0|1), GATEWAY_CPU and LOAD_CPU sets on_gateway_cpu and
+# on_load_cpu (taskset prefixes, empty when not pinned) and placement (a sentence naming
+# WHAT, the servers measured).
+pin_cpus() {
+    if [[ "$PIN" == auto ]]; then
+        if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN=1; else PIN=0; fi
+    fi
+    on_gateway_cpu=()
+    on_load_cpu=()
+    placement="not pinned"
+    if [[ "$PIN" == 1 ]]; then
+        on_gateway_cpu=(taskset -c "$GATEWAY_CPU")
+        on_load_cpu=(taskset -c "$LOAD_CPU")
+        placement="$1 on CPU $GATEWAY_CPU; sim and wrk on CPU $LOAD_CPU"
+    fi
+}

@@ -41,27 +41,8 @@ LOAD_CPU="${LOAD_CPU:-0}"
 BIN="$(release_bin)"
 [[ -x "$BIN" ]] || { echo "no executable at $BIN" >&2; exit 1; }
 
-for tool in wrk:wrk nginx:nginx-light; do
-    command -v "${tool%%:*}" >/dev/null && continue
-    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
-        apt-get install -y "${tool#*:}" >&2
-    else
-        echo "${tool%%:*} is not installed (Debian: apt-get install -y ${tool#*:})" >&2
-        exit 1
-    fi
-done
-
-if [[ "$PIN" == auto ]]; then
-    if command -v taskset >/dev/null && (($(nproc) >= 2)); then PIN=1; else PIN=0; fi
-fi
-on_gateway_cpu=()
-on_load_cpu=()
-placement="not pinned"
-if [[ "$PIN" == 1 ]]; then
-    on_gateway_cpu=(taskset -c "$GATEWAY_CPU")
-    on_load_cpu=(taskset -c "$LOAD_CPU")
-    placement="proxies on CPU $GATEWAY_CPU; sim and wrk on CPU $LOAD_CPU"
-fi
+need_wrk_nginx
+pin_cpus proxies
 
 WORK="$(mktemp -d -t switchyard-bench.XXXXXX)"
 PIDS=()
