@@ -212,8 +212,27 @@ async fn six_hundred_concurrent_requests_over_three_replicas_never_overspend_one
         ok >= 20 && refused >= 100,
         "the budget admitted some and refused the rest: {ok} ok, {refused} refused"
     );
-    // Every request answered (the burst and the probes) is written before the sum is read.
-    let reached = fleet.all_written(&c, 600 + rounds).await;
+    // The burst's holds are worst-case bounds, so while they are all in flight the budget
+    // looks fuller than it ends up: after settlement about half is left. Smaller bursts
+    // follow until one admits nothing; by then what is left is less than one request's bound.
+    let mut sent = 600;
+    let mut ok_total = ok;
+    for _ in 0..20 {
+        let more = burst(&urls, &secret, 30, 25).await;
+        sent += more.len();
+        let admitted = count(&more, 200, None);
+        assert_eq!(
+            admitted + count(&more, 429, Some("budget_exceeded")),
+            more.len(),
+            "the follow-up bursts answer 200 or budget_exceeded"
+        );
+        ok_total += admitted;
+        if admitted == 0 {
+            break;
+        }
+    }
+    // Every request answered (the bursts and the probes) is written before the sum is read.
+    let reached = fleet.all_written(&c, sent + rounds).await;
     if !reached {
         for r in &fleet.replicas {
             eprintln!(
@@ -234,16 +253,17 @@ async fn six_hundred_concurrent_requests_over_three_replicas_never_overspend_one
     let spent: rust_decimal::Decimal = spent[0].clone().unwrap_or_default().parse().unwrap();
     let overspend = (spent - budget).max(rust_decimal::Decimal::ZERO);
     eprintln!(
-        "fleet budget: {ok} admitted, {refused} refused, ledger spend ${spent} of ${budget}, overspend ${overspend}"
+        "fleet budget: first burst {ok} admitted, {refused} refused; {ok_total} admitted over {sent}; ledger spend ${spent} of ${budget}, overspend ${overspend}"
     );
     assert_eq!(
         overspend,
         rust_decimal::Decimal::ZERO,
         "spend {spent} over the budget {budget}"
     );
+    // Less than one worst-case bound ($0.0003) was left when the last burst was refused.
     assert!(
-        spent * rust_decimal::Decimal::TWO > budget,
-        "the burst used the budget up (spent {spent})"
+        spent >= budget - rust_decimal::Decimal::new(6, 4),
+        "the bursts used the budget up (spent {spent})"
     );
     assert!(
         eventually(Duration::from_secs(3), || {
