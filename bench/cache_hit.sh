@@ -36,16 +36,7 @@ BIN="$(release_bin)"
 need_wrk_nginx
 pin_cpus servers
 
-WORK="$(mktemp -d -t switchyard-cachehit.XXXXXX)"
-PIDS=()
-cleanup() {
-    # Only the processes this script started, by pid.
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cachehit
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 bench/bodies.py "$WORK" chat

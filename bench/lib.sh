@@ -1,4 +1,4 @@
-# Shared by bench/overhead.sh, bench/rss.sh and bench/instructions.sh (source it; it defines
+# Shared by the bench/*.sh scripts (source it; it defines
 # functions only). Needs: $WORK (a temp dir the caller owns), $BIN (the switchyard binary).
 
 # release_bin: $SWITCHYARD_BIN when set, else builds and prints target/release/switchyard.
@@ -10,6 +10,21 @@ release_bin() {
     echo "==> cargo build --release -p switchyard-cli" >&2
     cargo build --release --locked -p switchyard-cli >&2
     echo "${CARGO_TARGET_DIR:-target}/release/switchyard"
+}
+
+# bench_workdir NAME: a private temp dir in $WORK and an empty $PIDS; on exit every process
+# whose pid the caller added to PIDS is stopped (only those) and WORK is removed.
+bench_workdir() {
+    WORK="$(mktemp -d -t "switchyard-$1.XXXXXX")"
+    PIDS=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
 }
 
 # Wait until file $1 holds a line matching regex $2 (process $3, named $4); print its URL.
@@ -148,9 +163,13 @@ wait_written() {
 
 # need_wrk_nginx: installs wrk and nginx-light with apt-get when missing (as root), else says
 # how and exits.
-need_wrk_nginx() {
+need_wrk_nginx() { need_tools wrk:wrk nginx:nginx-light; }
+
+# need_tools COMMAND:PACKAGE...: installs each missing command's Debian package when run as
+# root with apt-get, else says how and exits.
+need_tools() {
     local tool
-    for tool in wrk:wrk nginx:nginx-light; do
+    for tool in "$@"; do
         command -v "${tool%%:*}" >/dev/null && continue
         if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
             apt-get install -y "${tool#*:}" >&2

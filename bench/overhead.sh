@@ -44,16 +44,7 @@ BIN="$(release_bin)"
 need_wrk_nginx
 pin_cpus proxies
 
-WORK="$(mktemp -d -t switchyard-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-    # Only the processes this script started, by pid.
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir bench
 
 python3 bench/bodies.py "$WORK" gpt-4o-mini  # direct and nginx: the upstream's model name
 mkdir -p "$WORK/gw" && python3 bench/bodies.py "$WORK/gw" chat  # the gateway: the route

@@ -22,17 +22,9 @@ LEVELS="${LEVELS:-1 64}"
 DURATION="${DURATION:-4}"
 
 BIN="$(release_bin)"
-command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install -y wrk)" >&2; exit 1; }
+need_tools wrk:wrk
 
-WORK="$(mktemp -d -t switchyard-rss.XXXXXX)"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir rss
 
 mkdir -p "$WORK/gw" && python3 bench/bodies.py "$WORK/gw" chat >/dev/null
 "$BIN" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &

@@ -12,43 +12,20 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 DURATION="${DURATION:-10}"
 CONNS="${CONNS:-8}"
 SIM_TTFT_MS="${SIM_TTFT_MS:-20}"
-if [[ -z "${SWITCHYARD_BIN:-}" ]]; then
-    cargo build --release --locked -p switchyard-cli >&2
-    SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/release/switchyard"
-fi
-BIN="$SWITCHYARD_BIN"
-command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install -y wrk)" >&2; exit 1; }
+BIN="$(release_bin)"
+need_tools wrk:wrk
 
-WORK="$(mktemp -d -t switchyard-shadow.XXXXXX)"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-url_from() {  # file regex pid
-    for _ in $(seq 300); do
-        if grep -qE "$2" "$1" 2>/dev/null; then
-            grep -m1 -oE 'http://[^ ]+' "$1" | sed 's:/*$::'
-            return 0
-        fi
-        kill -0 "$3" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "process did not start; see $1" >&2
-    return 1
-}
+bench_workdir shadow
 
 printf '[defaults]\nttft_ms = %s\ntokens_per_second = 0\n' "$SIM_TTFT_MS" >"$WORK/sim.toml"
 "$BIN" sim --listen 127.0.0.1:0 --config "$WORK/sim.toml" >"$WORK/sim.out" 2>"$WORK/sim.log" &
 PIDS+=($!)
-SIM="$(url_from "$WORK/sim.out" '^switchyard sim listening' "${PIDS[-1]}")"
+SIM="$(wait_for_url "$WORK/sim.out" "^switchyard sim listening" "${PIDS[-1]}" sim)"
 
 start_gateway() {  # name extra-toml
     cat >"$WORK/$1.toml" <<EOF
@@ -71,7 +48,7 @@ $2
 EOF
     BENCH_KEY=bench "$BIN" serve --config "$WORK/$1.toml" >"$WORK/$1.out" 2>"$WORK/$1.log" &
     PIDS+=($!)
-    url_from "$WORK/$1.out" '^switchyard listening' "${PIDS[-1]}"
+    wait_for_url "$WORK/$1.out" "^switchyard listening" "${PIDS[-1]}" "$1"
 }
 OFF="$(start_gateway off "")"
 ON="$(start_gateway on $'[[routes.shadow]]\nprovider = "sim"\nmodel = "gpt-4.1-mini"\nrate = 1.0')"
