@@ -1,5 +1,6 @@
-//! The capture writer while its store refuses writes: spooled, replayed in order when the
-//! store is back, and once only; a spool left at a stop is replayed by the next writer.
+//! The capture writer: redaction, retention and the full queue (`basics`), and its store
+//! refusing writes: spooled, replayed in order when the store is back, and once only; a spool
+//! left at a stop is replayed by the next writer.
 
 use super::*;
 use crate::copy::{Cursor, Row, Table};
@@ -296,4 +297,172 @@ fn without_a_spool_a_refused_batch_is_dropped_and_counted() {
     let s = w.stats();
     assert_eq!((s.stored, s.failed, s.spooled), (0, 2, 0), "{s:?}");
     w.shutdown();
+}
+
+/// Redaction, retention, datasets and the full queue, on a store that takes every write.
+mod basics {
+
+    use super::*;
+    use crate::{CaptureQuery, SqliteStore};
+    use serde_json::json;
+
+    fn capture(id: &str, age_days: i64, text: &str) -> Capture {
+        Capture {
+            id: id.into(),
+            ts: chrono::Utc::now() - chrono::Duration::days(age_days),
+            workload: Some("support".into()),
+            route: "chat".into(),
+            provider: Some("openai".into()),
+            model: Some("gpt-4o-mini".into()),
+            key_id: None,
+            team: None,
+            tags: vec![("team".into(), "a".into())],
+            dialect: "openai".into(),
+            request: json!({"model": "chat", "messages": [{"role": "user", "content": text}]}),
+            output_text: format!("answer to {text}"),
+            tool_calls: json!([]),
+            cost_usd: "0.0001".parse().ok(),
+            latency_ms: 12.5,
+            input_tokens: 10,
+            output_tokens: 5,
+        }
+    }
+
+    fn config(days: u64, capacity: usize, spool_dir: Option<PathBuf>) -> CaptureWriterConfig {
+        CaptureWriterConfig {
+            retention: Duration::from_secs(86_400 * days),
+            capacity,
+            spool_dir,
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("sy-evalstore-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d.join("eval.db")
+    }
+
+    #[test]
+    fn captures_are_redacted_before_storage_and_survive_a_restart() {
+        let path = temp("redact");
+        let redact: Redact = Box::new(|c: &mut Capture| {
+            c.output_text = c.output_text.replace("alice@example.com", "[EMAIL]");
+            if let Some(m) = c.request.pointer_mut("/messages/0/content") {
+                *m = json!(
+                    m.as_str()
+                        .unwrap_or("")
+                        .replace("alice@example.com", "[EMAIL]")
+                );
+            }
+        });
+        let w = CaptureWriter::spawn(&path, redact, config(30, 16, None)).unwrap();
+        assert!(w.submit(CaptureJob(capture("c1", 0, "mail alice@example.com"))));
+        w.flush();
+        w.shutdown();
+        assert_eq!(w.stats().stored, 1);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+        for b in [bytes, wal] {
+            assert!(!b.windows(17).any(|x| x == b"alice@example.com"));
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let got = store.captures(&CaptureQuery::default()).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].output_text, "answer to mail [EMAIL]");
+        assert_eq!(got[0].tags, [("team".to_string(), "a".to_string())]);
+        assert_eq!(got[0].cost_usd, "0.0001".parse().ok());
+    }
+
+    #[test]
+    fn retention_deletes_old_captures_at_start() {
+        let path = temp("retention");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.insert_capture(&capture("old", 40, "x")).unwrap();
+            store.insert_capture(&capture("new", 1, "y")).unwrap();
+        }
+        let w = CaptureWriter::spawn(&path, Box::new(|_| {}), config(30, 4, None)).unwrap();
+        w.flush();
+        assert_eq!(w.stats().pruned, 1);
+        w.shutdown();
+        let store = SqliteStore::open(&path).unwrap();
+        let ids: Vec<_> = store
+            .captures(&CaptureQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["new"]);
+    }
+
+    #[test]
+    fn datasets_are_versioned_and_immutable() {
+        let path = temp("datasets");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let items = vec![json!({"id": "1"}), json!({"id": "2"})];
+        let v1 = store
+            .create_dataset("support", ("test", Some("support")), &json!([]), &items)
+            .unwrap();
+        let v2 = store
+            .create_dataset("support", ("test", None), &json!([]), &items[..1])
+            .unwrap();
+        assert_eq!(
+            (v1.id.as_str(), v2.id.as_str()),
+            ("support@v1", "support@v2")
+        );
+        let (latest, got) = store.dataset("support").unwrap();
+        assert_eq!((latest.version, got.len()), (2, 1));
+        let (first, got) = store.dataset("support@v1").unwrap();
+        assert_eq!((first.version, got), (1, items.clone()));
+        // Any change to a stored version is refused by the database itself.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        assert!(
+            conn.execute(
+                "UPDATE dataset_items SET item = '{}' WHERE dataset_id = 'support@v1'",
+                []
+            )
+            .is_err()
+        );
+        assert!(
+            conn.execute(
+                "DELETE FROM dataset_items WHERE dataset_id = 'support@v1'",
+                []
+            )
+            .is_err()
+        );
+        assert!(matches!(
+            store.dataset("nope"),
+            Err(StoreError::NoDataset(_))
+        ));
+        assert!(
+            store
+                .create_dataset("a@b", ("t", None), &json!([]), &items)
+                .is_err()
+        );
+        assert!(
+            store
+                .create_dataset("empty", ("t", None), &json!([]), &[])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let path = temp("full");
+        // A redaction that stalls the writer long enough to fill a one-slot queue.
+        let redact: Redact = Box::new(|_| std::thread::sleep(Duration::from_millis(200)));
+        let w = CaptureWriter::spawn(&path, redact, config(1, 1, None)).unwrap();
+        let started = Instant::now();
+        let accepted = (0..20)
+            .filter(|i| w.submit(CaptureJob(capture(&format!("c{i}"), 0, "x"))))
+            .count();
+        assert!(
+            started.elapsed() < Duration::from_millis(150),
+            "submit never waits"
+        );
+        assert!(accepted < 20);
+        assert_eq!(w.stats().dropped as usize, 20 - accepted);
+        w.shutdown();
+    }
 }
