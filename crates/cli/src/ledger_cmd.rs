@@ -36,11 +36,16 @@ impl Source {
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Creates the ledger's tables or brings them to this build's schema (SQLite file or
-    /// PostgreSQL database); every other command also migrates when it opens the ledger.
+    /// Creates the ledger's and the eval store's tables or brings them to this build's schema
+    /// (SQLite files or a PostgreSQL database) and says what it did for each; every other
+    /// command also migrates the store it opens.
     Migrate {
         #[command(flatten)]
         source: Source,
+        /// The eval store: a file or a postgres:// URL (overrides [eval] path; default: beside
+        /// a ledger file, or in a PostgreSQL ledger's database).
+        #[arg(long)]
+        eval: Option<PathBuf>,
     },
     /// Spend, tokens and latency grouped by one dimension.
     Summary {
@@ -165,17 +170,34 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => import(args),
         Command::Copy(args) => crate::ledger_copy::run(args),
-        Command::Migrate { source } => {
-            let location = Location::from(source.path()?.as_path());
-            let (before, after) = location.migrate()?;
-            if before == after {
-                println!("{location}: schema version {after}, up to date");
-            } else {
-                println!("{location}: migrated from schema version {before} to {after}");
-            }
+        Command::Migrate { source, eval } => {
+            migrate(&source, eval)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `ledger migrate`: the ledger, then the eval store where `serve` keeps it for this ledger
+/// (or `--eval`), one line each.
+fn migrate(source: &Source, eval: Option<PathBuf>) -> anyhow::Result<()> {
+    let ledger = source.path()?;
+    let location = Location::from(ledger.as_path());
+    let said = |what: &str, place: &Location, (before, after): (i64, i64)| {
+        if before == after {
+            println!("{what} {place}: schema version {after}, up to date");
+        } else {
+            println!("{what} {place}: migrated from schema version {before} to {after}");
+        }
+    };
+    said("ledger", &location, location.migrate()?);
+    let eval = match eval {
+        Some(p) => p,
+        None => source.config.load()?.eval.store_path(&ledger),
+    };
+    let versions = switchyard_evalstore::migrate(&eval)
+        .map_err(|e| anyhow::anyhow!("the ledger is migrated, the eval store is not: {e}"))?;
+    said("eval store", &Location::from(eval.as_path()), versions);
+    Ok(())
 }
 
 /// `ledger summary`: the table, then savings by lever with its prompt-caching and cascade

@@ -1,6 +1,6 @@
 //! The shared services fail under load: a private PostgreSQL cluster stopped with
-//! `pg_ctl stop -m immediate` and started again (records spool and are replayed, each exactly
-//! once), and a private `redis-server` killed and started again empty (replicas fall back to
+//! `pg_ctl stop -m immediate` and started again (records, captures and shadow results spool
+//! and are replayed, each exactly once), and a private `redis-server` killed and started again empty (replicas fall back to
 //! their local share and reconcile when it returns). Three `switchyard serve` processes each;
 //! no client sees an error.
 
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "pw-never-shown-4711";
 
-fn replica_toml(ledger: &str, sim: &str, fleet: &str) -> String {
+fn replica_toml(ledger: &str, sim: &str, fleet: &str, route_extra: &str) -> String {
     format!(
         r#"
 [server]
@@ -35,9 +35,22 @@ base_url = "{sim}/v1"
 [[routes]]
 name = "chat"
 targets = [{{ provider = "sim", model = "gpt-4o" }}]
+{route_extra}
 "#
     )
 }
+
+/// Every answer captured, and half mirrored to a shadow candidate: the eval store's writes
+/// ride out the outage beside the ledger's.
+const CAPTURE_AND_SHADOW: &str = r#"
+[routes.capture]
+rate = 1.0
+max_per_day = 1000000
+[[routes.shadow]]
+provider = "sim"
+model = "gpt-4o-mini"
+rate = 0.5
+"#;
 
 /// Clients asking the replicas round robin, each again as soon as answered, until stopped.
 struct Load {
@@ -104,7 +117,7 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         &dir,
         "seed = 1\n[defaults]\nttft_ms = 20\ntokens_per_second = 0\n",
     );
-    let toml = replica_toml(&pg.url(PASSWORD), &sim.url, "");
+    let toml = replica_toml(&pg.url(PASSWORD), &sim.url, "", CAPTURE_AND_SHADOW);
     let mut replicas: Vec<Replica> = ["a", "b", "c"]
         .iter()
         .map(|r| Replica::start(&dir, r, &toml))
@@ -121,7 +134,7 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         "requests went on while PostgreSQL was down"
     );
     // While it is down: the replicas say so, and never show the URL's password.
-    let mut spooling = 0;
+    let (mut spooling, mut eval_spooling) = (0, 0);
     for u in &urls {
         let s = status(&c, u).await;
         let l = &s["ledger"];
@@ -135,8 +148,13 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
             assert!(l["last_error"].is_string(), "{l}");
             spooling += 1;
         }
+        let e = &s["evaluation"];
+        if e["eval_spooled"].as_u64().unwrap_or(0) > 0 {
+            eval_spooling += 1;
+        }
     }
     assert_eq!(spooling, 3, "every replica spools");
+    assert_eq!(eval_spooling, 3, "every replica spools its captures");
     pg.start_server();
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let answers = load.finish().await;
@@ -152,8 +170,9 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
             async move {
                 let mut ok = true;
                 for u in &urls {
-                    let l = status(&c, u).await["ledger"].clone();
-                    ok &= l["state"] == "ok" && l["spooled"] == 0;
+                    let s = status(&c, u).await;
+                    let (l, e) = (&s["ledger"], &s["evaluation"]);
+                    ok &= l["state"] == "ok" && l["spooled"] == 0 && e["eval_spooled"] == 0;
                 }
                 ok
             }
@@ -161,11 +180,14 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         .await,
         "the spools drained"
     );
-    let mut replayed = 0;
+    let (mut replayed, mut eval_replayed, mut eval_lost) = (0, 0, 0);
     for u in &urls {
-        replayed += status(&c, u).await["ledger"]["replayed"]
-            .as_u64()
-            .unwrap_or(0);
+        let s = status(&c, u).await;
+        replayed += s["ledger"]["replayed"].as_u64().unwrap_or(0);
+        let e = &s["evaluation"];
+        eval_replayed += e["eval_replayed"].as_u64().unwrap_or(0);
+        eval_lost += e["captures_dropped"].as_u64().unwrap_or(0)
+            + e["eval_writes_failed"].as_u64().unwrap_or(0);
     }
     for r in &mut replicas {
         r.proc.terminate();
@@ -189,7 +211,7 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         "every answer carries its request id"
     );
     let mut in_ledger: HashMap<String, u32> = HashMap::new();
-    for id in pg_query(&url, "SELECT request_id FROM requests")
+    for id in pg_query(&url, "SELECT request_id FROM requests WHERE NOT shadow")
         .into_iter()
         .flatten()
     {
@@ -209,8 +231,47 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
         "no record the clients did not cause"
     );
     // The rollups counted each record once, replays included.
-    let rolled = pg_query(&url, "SELECT SUM(requests)::text FROM rollup_hourly");
+    let rolled = pg_query(
+        &url,
+        "SELECT SUM(requests)::text FROM rollup_hourly WHERE NOT shadow",
+    );
     assert_eq!(rolled[0].as_deref(), Some(ids.len().to_string().as_str()));
+    // Every answer was captured, the outage's included, once each (captures are keyed by
+    // request id); every shadow call the ledger recorded has its one scored result.
+    let captured: std::collections::HashSet<String> = pg_query(&url, "SELECT id FROM captures")
+        .into_iter()
+        .flatten()
+        .collect();
+    let uncaptured = ids.iter().filter(|id| !captured.contains(*id)).count();
+    let shadows = pg_query(
+        &url,
+        "SELECT COUNT(*)::text FROM requests WHERE shadow AND status = 200",
+    );
+    let results = pg_query(
+        &url,
+        "SELECT COUNT(DISTINCT request_id)::text || '/' || COUNT(*)::text FROM shadow_results",
+    );
+    eprintln!(
+        "postgres outage: {} captures, {eval_replayed} eval writes replayed, {uncaptured} requests not captured ({eval_lost} dropped or failed); shadow results (distinct/all) {}, shadow calls answered {}",
+        captured.len(),
+        results[0].as_deref().unwrap_or(""),
+        shadows[0].as_deref().unwrap_or("")
+    );
+    assert_eq!(eval_lost, 0, "no capture dropped or refused for good");
+    assert!(eval_replayed > 30, "captures went through the spool");
+    assert_eq!(uncaptured, 0, "every answer's capture arrived");
+    assert_eq!(
+        captured.len(),
+        ids.len(),
+        "no capture the clients did not cause"
+    );
+    let shadows = shadows[0].clone().unwrap_or_default();
+    assert_ne!(shadows, "0", "shadow calls ran");
+    assert_eq!(
+        results[0].as_deref(),
+        Some(format!("{shadows}/{shadows}").as_str()),
+        "one result per shadow call, none twice"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -230,7 +291,7 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
         redis.url(),
         prefix.0
     );
-    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet);
+    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet, "");
     let replicas: Vec<Replica> = ["a", "b", "c"]
         .iter()
         .map(|r| Replica::start(&dir, r, &toml))

@@ -1,25 +1,45 @@
-//! The capture writer: the request path hands over a capture and returns; one thread redacts
-//! it, stores it and enforces retention.
+//! The capture writer: the request path hands over a capture (or a shadow result) and
+//! returns; one thread redacts it, stores it in batches and enforces retention.
 //!
-//! The queue is bounded: when it is full (the disk cannot keep up), a capture is dropped and
-//! counted, never waited for — capture is a sample, the client's request comes first.
-//! Redaction runs on this thread before the capture reaches the store, so an unredacted
-//! payload never touches the disk.
+//! Invariants:
+//! - The queue is bounded: when it is full (the store cannot keep up), a capture is dropped
+//!   and counted, never waited for — capture is a sample, the client's request comes first.
+//! - Redaction runs on this thread before the capture reaches the store or the spool, so an
+//!   unredacted payload never touches the disk.
+//! - Writes are committed in batches (what waited, at most [`BATCH`]), one transaction each.
+//!   A batch the store refuses (PostgreSQL down) goes to the spool (`eval-N.spool` in
+//!   `spool_dir`, the ledger's spool format: fsynced, checksummed, replayed in order); while
+//!   the spool holds entries every new batch goes behind them, and the store is asked again
+//!   every [`RETRY`](switchyard_ledger::RECORDER_RETRY). Once it takes writes the spool is
+//!   replayed and emptied. Nothing is written twice: captures are keyed by request id and
+//!   shadow results by the shadow call's request id, and the store skips keys it holds.
+//! - Without a spool, or when the spool cannot be written (disk full), a refused batch is
+//!   dropped and counted as `failed`, logged at error level: the eval store is a sample and
+//!   must not grow the process's memory while PostgreSQL is away.
 
-use crate::store::{Capture, ShadowResult};
+use crate::store::{Capture, Entry, ShadowResult};
 use crate::{Store, StoreError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use switchyard_ledger::RECORDER_RETRY as RETRY;
+use switchyard_ledger::spool::Spool;
 
 /// Masks sensitive text in a capture, in place.
 pub type Redact = Box<dyn Fn(&mut Capture) + Send>;
 
 /// A capture to store (not yet redacted).
 pub struct CaptureJob(pub Capture);
+
+/// The most writes committed in one transaction.
+const BATCH: usize = 256;
+/// How often retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// The outage warning is repeated at most this often.
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 enum Msg {
     Capture(Box<Capture>),
@@ -34,18 +54,36 @@ struct Stats {
     dropped: AtomicU64,
     failed: AtomicU64,
     pruned: AtomicU64,
+    spooled: AtomicU64,
+    replayed: AtomicU64,
 }
 
 /// What the writer has done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaptureWriterStats {
+    /// Captures and shadow results the store took (a replayed duplicate is not counted).
     pub stored: u64,
     /// Dropped because the queue was full.
     pub dropped: u64,
-    /// Failed to store (logged).
+    /// Refused by the store and not spooled (no spool, or it could not be written); logged.
     pub failed: u64,
     /// Deleted by retention.
     pub pruned: u64,
+    /// In the spool now, waiting for the store.
+    pub spooled: u64,
+    /// Taken from the spool by the store since start.
+    pub replayed: u64,
+}
+
+/// How the writer runs.
+#[derive(Debug, Clone)]
+pub struct CaptureWriterConfig {
+    /// Captures older than this are deleted at start and every hour.
+    pub retention: Duration,
+    /// The queue's length; a capture that finds it full is dropped.
+    pub capacity: usize,
+    /// Where writes the store refuses are spooled (`eval-N.spool`); `None`: dropped.
+    pub spool_dir: Option<PathBuf>,
 }
 
 /// A handle to the writer thread. Cheap to share behind an `Arc`.
@@ -57,20 +95,46 @@ pub struct CaptureWriter {
 
 impl CaptureWriter {
     /// Opens the store at `path` (a file or a `postgres://` URL; failing here, not later) and
-    /// starts the writer. Captures older than `retention` are deleted now and every hour.
+    /// starts the writer.
     pub fn spawn(
         path: &Path,
         redact: Redact,
-        retention: Duration,
-        capacity: usize,
+        cfg: CaptureWriterConfig,
     ) -> Result<Self, StoreError> {
-        let store = crate::open(path)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(capacity.max(1));
+        CaptureWriter::start(crate::open(path)?, redact, cfg)
+    }
+
+    /// Starts the writer over an open store. A spool that cannot be claimed is logged and the
+    /// writer runs without one.
+    pub fn start(
+        store: Box<dyn Store>,
+        redact: Redact,
+        cfg: CaptureWriterConfig,
+    ) -> Result<Self, StoreError> {
+        let spool = cfg.spool_dir.as_deref().and_then(|dir| {
+            Spool::claim_named(dir, "eval")
+                .inspect_err(|e| tracing::error!(error = %e, dir = %dir.display(), "cannot open the eval store's spool; captures the store refuses will be dropped; fix [ledger] spool_dir"))
+                .ok()
+        });
+        if let Some(sp) = spool.as_ref().filter(|s| !s.is_empty()) {
+            tracing::warn!(spool = %sp.path().display(), entries = sp.records(), "an eval store spool from a previous run is replayed");
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(cfg.capacity.max(1));
         let stats = Arc::new(Stats::default());
-        let s = stats.clone();
+        let writer = Writer {
+            store,
+            redact,
+            retention: cfg.retention,
+            stats: stats.clone(),
+            pending: Vec::new(),
+            spool,
+            retry_at: None,
+            logged_at: None,
+        };
+        writer.publish();
         let thread = std::thread::Builder::new()
             .name("switchyard-capture".into())
-            .spawn(move || run(store, rx, redact, retention, s))
+            .spawn(move || writer.run(&rx))
             .map_err(|e| StoreError::Invalid(format!("cannot start the capture writer: {e}")))?;
         Ok(CaptureWriter {
             tx,
@@ -81,19 +145,16 @@ impl CaptureWriter {
 
     /// Queues a capture; false (and counted) when the queue is full.
     pub fn submit(&self, job: CaptureJob) -> bool {
-        match self.tx.try_send(Msg::Capture(Box::new(job.0))) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                false
-            }
-            Err(TrySendError::Disconnected(_)) => false,
-        }
+        self.send(Msg::Capture(Box::new(job.0)))
     }
 
     /// Queues a shadow result; false (and counted as dropped) when the queue is full.
     pub fn submit_shadow(&self, result: ShadowResult) -> bool {
-        match self.tx.try_send(Msg::Shadow(Box::new(result))) {
+        self.send(Msg::Shadow(Box::new(result)))
+    }
+
+    fn send(&self, msg: Msg) -> bool {
+        match self.tx.try_send(msg) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -103,7 +164,7 @@ impl CaptureWriter {
         }
     }
 
-    /// Waits until everything queued before this call is stored.
+    /// Waits until everything queued before this call is stored (or spooled).
     pub fn flush(&self) {
         let (done, wait) = std::sync::mpsc::channel();
         if self.tx.send(Msg::Flush(done)).is_ok() {
@@ -111,7 +172,7 @@ impl CaptureWriter {
         }
     }
 
-    /// Stores what is queued and stops the thread.
+    /// Stores (or spools) what is queued and stops the thread.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Msg::Stop);
         let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -121,11 +182,14 @@ impl CaptureWriter {
     }
 
     pub fn stats(&self) -> CaptureWriterStats {
+        let s = &self.stats;
         CaptureWriterStats {
-            stored: self.stats.stored.load(Ordering::Relaxed),
-            dropped: self.stats.dropped.load(Ordering::Relaxed),
-            failed: self.stats.failed.load(Ordering::Relaxed),
-            pruned: self.stats.pruned.load(Ordering::Relaxed),
+            stored: s.stored.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            pruned: s.pruned.load(Ordering::Relaxed),
+            spooled: s.spooled.load(Ordering::Relaxed),
+            replayed: s.replayed.load(Ordering::Relaxed),
         }
     }
 }
@@ -136,223 +200,191 @@ impl Drop for CaptureWriter {
     }
 }
 
-fn prune(store: &dyn Store, retention: Duration, stats: &Stats) {
-    let keep = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(30));
-    match store.prune_captures(chrono::Utc::now() - keep) {
-        Ok(n) => {
-            stats.pruned.fetch_add(n as u64, Ordering::Relaxed);
-            if n > 0 {
-                tracing::info!(deleted = n, "captures past their retention deleted");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "capture retention failed"),
-    }
-}
-
-fn run(
+/// The writer thread's state.
+struct Writer {
     store: Box<dyn Store>,
-    rx: Receiver<Msg>,
     redact: Redact,
     retention: Duration,
     stats: Arc<Stats>,
-) {
-    prune(store.as_ref(), retention, &stats);
-    let mut last_prune = Instant::now();
-    loop {
-        let msg = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(m) => Some(m),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        match msg {
-            Some(Msg::Capture(mut c)) => {
-                redact(&mut c);
-                match store.insert_capture(&c) {
-                    Ok(()) => {
-                        stats.stored.fetch_add(1, Ordering::Relaxed);
+    /// Redacted writes neither committed nor spooled yet.
+    pending: Vec<Entry>,
+    spool: Option<Spool<Entry>>,
+    /// While the store refuses writes: when to ask it again.
+    retry_at: Option<Instant>,
+    logged_at: Option<Instant>,
+}
+
+impl Writer {
+    fn run(mut self, rx: &Receiver<Msg>) {
+        self.prune();
+        let mut pruned_at = Instant::now();
+        loop {
+            let (waiters, stop) = match rx.recv_timeout(self.idle()) {
+                Ok(first) => self.take(first, rx),
+                Err(RecvTimeoutError::Timeout) => (Vec::new(), false),
+                Err(RecvTimeoutError::Disconnected) => (Vec::new(), true),
+            };
+            self.commit(stop || !waiters.is_empty());
+            for w in waiters {
+                let _ = w.send(());
+            }
+            if stop {
+                if let Some(sp) = self.spool.as_ref().filter(|s| !s.is_empty()) {
+                    tracing::warn!(spool = %sp.path().display(), entries = sp.records(), "the eval store refused writes until shutdown; the spool is replayed at the next start");
+                }
+                return;
+            }
+            if pruned_at.elapsed() >= PRUNE_EVERY {
+                self.prune();
+                pruned_at = Instant::now();
+            }
+        }
+    }
+
+    /// How long to wait for the next message: until the store is due again while the spool
+    /// holds entries, else a minute (retention's clock).
+    fn idle(&self) -> Duration {
+        if self.spool.as_ref().is_some_and(|s| !s.is_empty()) {
+            let now = Instant::now();
+            return self
+                .retry_at
+                .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        }
+        Duration::from_secs(60)
+    }
+
+    /// Takes `first` and what else waits (up to a batch) into `pending`, redacting captures;
+    /// returns the flush requests seen and whether to stop.
+    fn take(&mut self, first: Msg, rx: &Receiver<Msg>) -> (Vec<std::sync::mpsc::Sender<()>>, bool) {
+        let mut waiters = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Capture(mut c) => {
+                    (self.redact)(&mut c);
+                    self.pending.push(Entry::Capture(*c));
+                }
+                Msg::Shadow(r) => self.pending.push(Entry::Shadow(*r)),
+                Msg::Flush(done) => waiters.push(done),
+                Msg::Stop => return (waiters, true),
+            }
+            if self.pending.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        (waiters, false)
+    }
+
+    /// Replays the spool when the store may be back, then commits (or spools) what is
+    /// pending. `now` ignores the retry pause (a flush or the stop asked).
+    fn commit(&mut self, now: bool) {
+        let due = now || self.retry_at.is_none_or(|t| Instant::now() >= t);
+        if due && self.behind() {
+            self.replay();
+        }
+        if !self.pending.is_empty() {
+            if self.behind() || !due {
+                self.spool_pending();
+            } else {
+                match self.store.append(&self.pending) {
+                    Ok(n) => {
+                        self.stats.stored.fetch_add(n, Ordering::Relaxed);
+                        self.pending.clear();
+                        self.retry_at = None;
                     }
                     Err(e) => {
-                        stats.failed.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(error = %e, "a capture could not be stored");
+                        self.refused(&e);
+                        self.spool_pending();
                     }
                 }
             }
-            Some(Msg::Shadow(r)) => {
-                if let Err(e) = store.insert_shadow(&r) {
-                    stats.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "a shadow result could not be stored");
+        }
+        self.publish();
+    }
+
+    /// Whether the spool holds entries (new writes must go behind them).
+    fn behind(&self) -> bool {
+        self.spool.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
+    fn replay(&mut self) {
+        let Some(sp) = self.spool.as_mut() else {
+            return;
+        };
+        let (store, stats) = (&mut self.store, &self.stats);
+        let result = sp.replay(&mut |batch: &[Entry]| {
+            let n = store.append(batch)?;
+            stats.stored.fetch_add(n, Ordering::Relaxed);
+            stats
+                .replayed
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            Ok::<(), StoreError>(())
+        });
+        match result {
+            Ok(Ok(n)) => {
+                tracing::info!(
+                    replayed = n,
+                    "the eval store takes writes again; its spool is replayed and emptied"
+                );
+                self.retry_at = None;
+                self.logged_at = None;
+            }
+            Ok(Err(e)) => self.refused(&e),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the eval store's spool; it is kept as it is and new writes wait behind it")
+            }
+        }
+    }
+
+    /// Spools the pending batch; drops and counts it if there is no spool or it cannot take it.
+    fn spool_pending(&mut self) {
+        let n = self.pending.len() as u64;
+        let why = match self.spool.as_mut() {
+            Some(sp) => match sp.append(&self.pending) {
+                Ok(()) => {
+                    self.pending.clear();
+                    return;
+                }
+                Err(e) => format!(
+                    "cannot write the eval store's spool {}: {e}",
+                    sp.path().display()
+                ),
+            },
+            None => "the eval store has no spool".to_string(),
+        };
+        tracing::error!(error = %why, dropped = n, "captures and shadow results the eval store refused are dropped; free the disk or fix [ledger] spool_dir");
+        self.stats.failed.fetch_add(n, Ordering::Relaxed);
+        self.pending.clear();
+    }
+
+    /// The store refused a write: pause before the next try, log once per [`LOG_EVERY`].
+    fn refused(&mut self, error: &StoreError) {
+        self.retry_at = Some(Instant::now() + RETRY);
+        if self.logged_at.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+            self.logged_at = Some(Instant::now());
+            tracing::warn!(error = %error, spooled = self.spool.as_ref().map_or(0, Spool::records) + self.pending.len() as u64, "the eval store refuses writes; captures and shadow results are spooled and replayed when it is back");
+        }
+    }
+
+    fn publish(&self) {
+        let n = self.spool.as_ref().map_or(0, Spool::records);
+        self.stats.spooled.store(n, Ordering::Relaxed);
+    }
+
+    fn prune(&self) {
+        let keep = chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(30));
+        match self.store.prune_captures(chrono::Utc::now() - keep) {
+            Ok(n) => {
+                self.stats.pruned.fetch_add(n as u64, Ordering::Relaxed);
+                if n > 0 {
+                    tracing::info!(deleted = n, "captures past their retention deleted");
                 }
             }
-            Some(Msg::Flush(done)) => {
-                let _ = done.send(());
-            }
-            Some(Msg::Stop) => return,
-            None => {}
-        }
-        if last_prune.elapsed() >= Duration::from_secs(3600) {
-            prune(store.as_ref(), retention, &stats);
-            last_prune = Instant::now();
+            Err(e) => tracing::warn!(error = %e, "capture retention failed"),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-
-    use super::*;
-    use crate::{CaptureQuery, SqliteStore};
-    use serde_json::json;
-
-    fn capture(id: &str, age_days: i64, text: &str) -> Capture {
-        Capture {
-            id: id.into(),
-            ts: chrono::Utc::now() - chrono::Duration::days(age_days),
-            workload: Some("support".into()),
-            route: "chat".into(),
-            provider: Some("openai".into()),
-            model: Some("gpt-4o-mini".into()),
-            key_id: None,
-            team: None,
-            tags: vec![("team".into(), "a".into())],
-            dialect: "openai".into(),
-            request: json!({"model": "chat", "messages": [{"role": "user", "content": text}]}),
-            output_text: format!("answer to {text}"),
-            tool_calls: json!([]),
-            cost_usd: "0.0001".parse().ok(),
-            latency_ms: 12.5,
-            input_tokens: 10,
-            output_tokens: 5,
-        }
-    }
-
-    fn temp(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("sy-evalstore-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d.join("eval.db")
-    }
-
-    #[test]
-    fn captures_are_redacted_before_storage_and_survive_a_restart() {
-        let path = temp("redact");
-        let redact: Redact = Box::new(|c: &mut Capture| {
-            c.output_text = c.output_text.replace("alice@example.com", "[EMAIL]");
-            if let Some(m) = c.request.pointer_mut("/messages/0/content") {
-                *m = json!(
-                    m.as_str()
-                        .unwrap_or("")
-                        .replace("alice@example.com", "[EMAIL]")
-                );
-            }
-        });
-        let w = CaptureWriter::spawn(&path, redact, Duration::from_secs(86_400 * 30), 16).unwrap();
-        assert!(w.submit(CaptureJob(capture("c1", 0, "mail alice@example.com"))));
-        w.flush();
-        w.shutdown();
-        assert_eq!(w.stats().stored, 1);
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
-        for b in [bytes, wal] {
-            assert!(!b.windows(17).any(|x| x == b"alice@example.com"));
-        }
-        let store = SqliteStore::open(&path).unwrap();
-        let got = store.captures(&CaptureQuery::default()).unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].output_text, "answer to mail [EMAIL]");
-        assert_eq!(got[0].tags, [("team".to_string(), "a".to_string())]);
-        assert_eq!(got[0].cost_usd, "0.0001".parse().ok());
-    }
-
-    #[test]
-    fn retention_deletes_old_captures_at_start() {
-        let path = temp("retention");
-        {
-            let store = SqliteStore::open(&path).unwrap();
-            store.insert_capture(&capture("old", 40, "x")).unwrap();
-            store.insert_capture(&capture("new", 1, "y")).unwrap();
-        }
-        let w = CaptureWriter::spawn(&path, Box::new(|_| {}), Duration::from_secs(86_400 * 30), 4)
-            .unwrap();
-        w.flush();
-        assert_eq!(w.stats().pruned, 1);
-        w.shutdown();
-        let store = SqliteStore::open(&path).unwrap();
-        let ids: Vec<_> = store
-            .captures(&CaptureQuery::default())
-            .unwrap()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        assert_eq!(ids, ["new"]);
-    }
-
-    #[test]
-    fn datasets_are_versioned_and_immutable() {
-        let path = temp("datasets");
-        let mut store = SqliteStore::open(&path).unwrap();
-        let items = vec![json!({"id": "1"}), json!({"id": "2"})];
-        let v1 = store
-            .create_dataset("support", ("test", Some("support")), &json!([]), &items)
-            .unwrap();
-        let v2 = store
-            .create_dataset("support", ("test", None), &json!([]), &items[..1])
-            .unwrap();
-        assert_eq!(
-            (v1.id.as_str(), v2.id.as_str()),
-            ("support@v1", "support@v2")
-        );
-        let (latest, got) = store.dataset("support").unwrap();
-        assert_eq!((latest.version, got.len()), (2, 1));
-        let (first, got) = store.dataset("support@v1").unwrap();
-        assert_eq!((first.version, got), (1, items.clone()));
-        // Any change to a stored version is refused by the database itself.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        assert!(
-            conn.execute(
-                "UPDATE dataset_items SET item = '{}' WHERE dataset_id = 'support@v1'",
-                []
-            )
-            .is_err()
-        );
-        assert!(
-            conn.execute(
-                "DELETE FROM dataset_items WHERE dataset_id = 'support@v1'",
-                []
-            )
-            .is_err()
-        );
-        assert!(matches!(
-            store.dataset("nope"),
-            Err(StoreError::NoDataset(_))
-        ));
-        assert!(
-            store
-                .create_dataset("a@b", ("t", None), &json!([]), &items)
-                .is_err()
-        );
-        assert!(
-            store
-                .create_dataset("empty", ("t", None), &json!([]), &[])
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn a_full_queue_drops_and_counts_instead_of_blocking() {
-        let path = temp("full");
-        // A redaction that stalls the writer long enough to fill a one-slot queue.
-        let redact: Redact = Box::new(|_| std::thread::sleep(Duration::from_millis(200)));
-        let w = CaptureWriter::spawn(&path, redact, Duration::from_secs(86_400), 1).unwrap();
-        let started = Instant::now();
-        let accepted = (0..20)
-            .filter(|i| w.submit(CaptureJob(capture(&format!("c{i}"), 0, "x"))))
-            .count();
-        assert!(
-            started.elapsed() < Duration::from_millis(150),
-            "submit never waits"
-        );
-        assert!(accepted < 20);
-        assert_eq!(w.stats().dropped as usize, 20 - accepted);
-        w.shutdown();
-    }
-}
+#[path = "capture_tests.rs"]
+mod tests;

@@ -20,11 +20,12 @@ mod schema_pg;
 mod sqlite;
 mod store;
 
-pub use capture::{CaptureJob, CaptureWriter, CaptureWriterStats, Redact};
+pub use capture::{CaptureJob, CaptureWriter, CaptureWriterConfig, CaptureWriterStats, Redact};
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{
-    Capture, CaptureQuery, DatasetInfo, RunRecord, ShadowResult, ShadowStats, Store, StoreError,
+    Capture, CaptureQuery, DatasetInfo, Entry, RunRecord, ShadowResult, ShadowStats, Store,
+    StoreError,
 };
 use switchyard_ledger::Location;
 
@@ -40,6 +41,19 @@ pub fn open(place: &Path) -> Result<Box<dyn Store>, StoreError> {
             Ok(Box::new(PgStore::connect(&url, &shown)?))
         }
     }
+}
+
+/// Applies every migration the eval store at `place` lacks, creating it if need be
+/// (`switchyard ledger migrate`); returns the schema versions before and after.
+pub fn migrate(place: &Path) -> Result<(i64, i64), StoreError> {
+    let before = match Location::from(place) {
+        Location::Sqlite(p) => SqliteStore::open_counting(&p)?.0,
+        Location::Postgres(url) => {
+            let shown = Location::Postgres(url.clone()).to_string();
+            PgStore::connect_counting(&url, &shown)?.0
+        }
+    };
+    Ok((before, schema::latest()))
 }
 
 /// Whether there may be a store at `place` to read: a SQLite file that exists, or any

@@ -95,7 +95,19 @@ pub(crate) const STEPS: &[Step] = &[
     CREATE INDEX shadow_by_candidate ON shadow_results (workload, candidate, ts_ms);
     "#,
     },
+    // 2: a shadow result's request id, unique, so one replayed from the spool is written once.
+    Step {
+        version: 2,
+        postgres: pg::V2,
+        sqlite: V2_SHADOW_REQUEST_ID,
+    },
 ];
+
+/// The same text on both backends (a nullable column; NULLs never conflict).
+const V2_SHADOW_REQUEST_ID: &str = "
+    ALTER TABLE shadow_results ADD COLUMN request_id TEXT;
+    CREATE UNIQUE INDEX shadow_by_request ON shadow_results (request_id);
+";
 
 /// The newest version this build knows.
 pub(crate) fn latest() -> i64 {
@@ -104,8 +116,9 @@ pub(crate) fn latest() -> i64 {
 
 const TRACK: &str = "CREATE TABLE IF NOT EXISTS eval_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)";
 
-/// Applies every SQLite step not yet applied, each in its own transaction.
-pub(crate) fn migrate_sqlite(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Applies every SQLite step not yet applied, each in its own transaction; returns the
+/// version found before.
+pub(crate) fn migrate_sqlite(conn: &mut Connection) -> rusqlite::Result<i64> {
     conn.execute_batch(TRACK)?;
     let current: i64 = conn.query_row(
         "SELECT COALESCE(MAX(version), 0) FROM eval_migrations",
@@ -121,12 +134,12 @@ pub(crate) fn migrate_sqlite(conn: &mut Connection) -> rusqlite::Result<()> {
         )?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(current)
 }
 
 /// Applies every PostgreSQL step not yet applied, in one transaction under an advisory lock
-/// so replicas starting together migrate once.
-pub(crate) fn migrate_postgres(c: &mut postgres::Client) -> Result<(), postgres::Error> {
+/// so replicas starting together migrate once; returns the version found before.
+pub(crate) fn migrate_postgres(c: &mut postgres::Client) -> Result<i64, postgres::Error> {
     let mut tx = c.transaction()?;
     // Any constant (not the ledger's): the eval store's migration lock.
     tx.execute("SELECT pg_advisory_xact_lock(7468295320)", &[])?;
@@ -143,5 +156,49 @@ pub(crate) fn migrate_postgres(c: &mut postgres::Client) -> Result<(), postgres:
             &[&s.version, &chrono::Utc::now().timestamp_millis()],
         )?;
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_sqlite_store_with_shadow_results_is_migrated_and_keeps_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(TRACK).unwrap();
+        conn.execute_batch(STEPS[0].sqlite).unwrap();
+        conn.execute(
+            "INSERT INTO eval_migrations (version, applied_ms) VALUES (1, 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO shadow_results (ts_ms, route, primary_model, candidate, primary_score, candidate_score, primary_latency_ms, candidate_latency_ms, detail)
+             VALUES (1, 'r', 'm', 'c', 1, 0.5, 10, 9, ''), (2, 'r', 'm', 'c', 1, 0.5, 10, 9, '')",
+        )
+        .unwrap();
+        assert_eq!(migrate_sqlite(&mut conn).unwrap(), 1, "found at version 1");
+        assert_eq!(
+            migrate_sqlite(&mut conn).unwrap(),
+            latest(),
+            "then up to date"
+        );
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM shadow_results WHERE request_id IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2, "old results keep no request id and never conflict");
+        let dup = "INSERT INTO shadow_results (ts_ms, route, primary_model, candidate, primary_score, candidate_score, primary_latency_ms, candidate_latency_ms, detail, request_id)
+             VALUES (3, 'r', 'm', 'c', 1, 0.5, 10, 9, '', 'req_1')";
+        conn.execute_batch(dup).unwrap();
+        assert!(
+            conn.execute_batch(dup).is_err(),
+            "one result per request id"
+        );
+    }
 }

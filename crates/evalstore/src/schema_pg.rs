@@ -84,3 +84,9 @@ pub(crate) const V1: &str = r#"
     );
     CREATE INDEX shadow_by_candidate ON shadow_results (workload, candidate, ts_ms);
 "#;
+
+/// A shadow result's request id (`COLLATE "C"`, as every text key here).
+pub(crate) const V2: &str = r#"
+    ALTER TABLE shadow_results ADD COLUMN request_id TEXT COLLATE "C";
+    CREATE UNIQUE INDEX shadow_by_request ON shadow_results (request_id);
+"#;

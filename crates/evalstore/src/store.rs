@@ -109,7 +109,7 @@ pub struct RunRecord {
 }
 
 /// One mirrored request scored against the primary's answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ShadowResult {
     pub ts: DateTime<Utc>,
     pub workload: Option<String>,
@@ -124,6 +124,19 @@ pub struct ShadowResult {
     pub primary_latency_ms: f64,
     pub candidate_latency_ms: f64,
     pub detail: String,
+    /// The shadow call's own ledger request id: a result stored under it already is skipped,
+    /// so one replayed from the spool is written once. `None` for results made before it was
+    /// recorded (and never deduplicated).
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// One write of the capture writer, as it is batched and spooled: already redacted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    Capture(Capture),
+    Shadow(ShadowResult),
 }
 
 /// The shadow results of one (workload, candidate), for readiness.
@@ -176,7 +189,13 @@ pub trait Store: Send {
     /// The newest run of each (workload, candidate), by workload then candidate.
     fn latest_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
 
+    /// Stores a shadow result; one whose `request_id` is stored already is left as it is.
     fn insert_shadow(&self, s: &ShadowResult) -> Result<(), StoreError>;
+
+    /// Stores the capture writer's batch in one transaction, skipping captures whose id and
+    /// shadow results whose `request_id` are stored already (a batch replayed from the spool
+    /// writes nothing twice); returns how many were new.
+    fn append(&mut self, batch: &[Entry]) -> Result<u64, StoreError>;
 
     /// Shadow results per (workload, candidate) since `since`.
     fn shadow_stats(&self, since: DateTime<Utc>) -> Result<Vec<ShadowStats>, StoreError>;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use switchyard_eval::Redactor;
-use switchyard_evalstore::{Capture, CaptureWriter};
+use switchyard_evalstore::{Capture, CaptureWriter, CaptureWriterConfig};
 use switchyard_gateway::Config;
 use switchyard_ledger::Recorder;
 use switchyard_primitives::Money;
@@ -52,8 +52,12 @@ impl EvalRuntime {
         let writer = CaptureWriter::spawn(
             &path,
             redact,
-            config.eval.retention,
-            config.eval.capture_queue,
+            CaptureWriterConfig {
+                retention: config.eval.retention,
+                capacity: config.eval.capture_queue,
+                // Beside the ledger's: what the eval store refuses waits there for its return.
+                spool_dir: Some(config.ledger.spool_dir()),
+            },
         )
         .map_err(|e| e.to_string())?;
         Ok(EvalRuntime {
@@ -95,6 +99,9 @@ impl EvalRuntime {
             "captured": c.captured.load(Ordering::Relaxed),
             "captures_stored": stats.stored,
             "captures_dropped": stats.dropped,
+            "eval_writes_failed": stats.failed,
+            "eval_spooled": stats.spooled,
+            "eval_replayed": stats.replayed,
             "shadow_sent": c.shadow_sent.load(Ordering::Relaxed),
             "shadow_skipped_busy": c.shadow_skipped_busy.load(Ordering::Relaxed),
             "shadow_skipped_budget": c.shadow_skipped_budget.load(Ordering::Relaxed),

@@ -84,7 +84,7 @@ impl ShadowJob {
         let cost = priced.map(|p| p.cost);
         rt.shadow_budget(Some(cost.unwrap_or(Money::ZERO)));
         rt.counters.shadow_sent.fetch_add(1, Ordering::Relaxed);
-        let workload = rec.workload.clone();
+        let (workload, request_id) = (rec.workload.clone(), rec.request_id.clone());
         recorder.record(rec);
         let (candidate_score, primary_score, detail) =
             crate::score::score_pair(&self.route.scorers, &output, &self.primary.output);
@@ -101,6 +101,7 @@ impl ShadowJob {
             primary_latency_ms: self.primary.latency_ms,
             candidate_latency_ms: latency.as_secs_f64() * 1000.0,
             detail,
+            request_id: Some(request_id),
         };
         rt.writer.submit_shadow(result);
     }

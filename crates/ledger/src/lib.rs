@@ -31,7 +31,7 @@ mod rollup;
 mod savings;
 mod schema;
 mod schema_pg;
-mod spool;
+pub mod spool;
 mod sqlite;
 mod sqlite_keys;
 mod sqlite_levers;

@@ -1,10 +1,12 @@
-//! The recorder's spool: an append-only local file that holds batches the store refused (a
-//! PostgreSQL that is down, a SQLite file that is locked), so they survive a restart and are
-//! replayed in order when the store accepts writes again.
+//! The spool: an append-only local file that holds batches a store refused (a PostgreSQL
+//! that is down, a SQLite file that is locked), so they survive a restart and are replayed in
+//! order when the store accepts writes again. The recorder spools ledger [`Record`]s in
+//! `ledger-N.spool`; the eval store's capture writer spools its captures and shadow results
+//! in `eval-N.spool` beside them (any serde type, under its own file name).
 //!
 //! Format: a sequence of entries, one per batch, each
 //! `length: u32 LE | crc32(payload): u32 LE | payload`, the payload being the batch as a JSON
-//! array of [`Record`]s. Every append is one `write` followed by `fsync`, so after a crash the
+//! array of items. Every append is one `write` followed by `fsync`, so after a crash the
 //! file is a run of whole entries possibly followed by one torn entry; reading stops at the
 //! first entry whose length runs past the end or whose checksum does not match. At open that
 //! torn tail is moved aside to `<spool>.torn-<unix seconds>` (kept for inspection, never
@@ -15,15 +17,18 @@
 //!   store committed every entry in it. An entry committed and then sent again (a crash after
 //!   the commit, before the truncate) is harmless: the store skips request ids it already
 //!   holds, and only new rows reach the rollups.
-//! - One process owns a spool file: it claims `ledger-N.spool` with a lock file holding its
+//! - One process owns a spool file: it claims `<name>-N.spool` with a lock file holding its
 //!   pid (a lock whose process is gone is stale and taken over), so replicas sharing a
 //!   directory never truncate each other's records.
 //!
 //! Must not know which store it feeds.
 
 use crate::Record;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -35,8 +40,8 @@ const MAX_SLOTS: u32 = 64;
 /// Lock files this process holds (two recorders in one process, as in tests, must not share).
 static CLAIMED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// A claimed spool file.
-pub(crate) struct Spool {
+/// A claimed spool file of batches of `T` (ledger records unless named otherwise).
+pub struct Spool<T = Record> {
     path: PathBuf,
     lock: PathBuf,
     file: File,
@@ -44,9 +49,10 @@ pub(crate) struct Spool {
     records: u64,
     /// Entries before this offset are committed (a replay that stopped half way resumes here).
     replayed: u64,
+    items: PhantomData<fn() -> T>,
 }
 
-impl std::fmt::Debug for Spool {
+impl<T> std::fmt::Debug for Spool<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Spool({}, {} bytes)", self.path.display(), self.bytes)
     }
@@ -61,18 +67,25 @@ pub(crate) struct Scan {
     pub records: u64,
 }
 
-impl Spool {
-    /// Claims the first free `ledger-N.spool` in `dir` (creating it), cuts off a torn tail
-    /// and counts what a previous run left.
+impl Spool<Record> {
+    /// Claims the first free `ledger-N.spool` in `dir`: the recorder's spool.
     pub(crate) fn claim(dir: &Path) -> io::Result<Spool> {
+        Spool::claim_named(dir, "ledger")
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Spool<T> {
+    /// Claims the first free `<name>-N.spool` in `dir` (creating it), cuts off a torn tail
+    /// and counts what a previous run left. `name` keeps stores sharing a directory apart.
+    pub fn claim_named(dir: &Path, name: &str) -> io::Result<Spool<T>> {
         std::fs::create_dir_all(dir)?;
         let dir = &dir.canonicalize()?;
         for slot in 0..MAX_SLOTS {
-            let lock = dir.join(format!("ledger-{slot}.lock"));
+            let lock = dir.join(format!("{name}-{slot}.lock"));
             if !take_lock(&lock)? {
                 continue;
             }
-            let path = dir.join(format!("ledger-{slot}.spool"));
+            let path = dir.join(format!("{name}-{slot}.spool"));
             return match Spool::open(path, lock.clone()) {
                 Ok(s) => Ok(s),
                 Err(e) => {
@@ -87,14 +100,14 @@ impl Spool {
         )))
     }
 
-    fn open(path: PathBuf, lock: PathBuf) -> io::Result<Spool> {
+    fn open(path: PathBuf, lock: PathBuf) -> io::Result<Spool<T>> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)?;
         let len = file.metadata()?.len();
-        let scan = scan(&mut file)?;
+        let scan = scan::<T>(&mut file)?;
         if scan.valid < len {
             set_aside(&mut file, &path, scan.valid, len)?;
         }
@@ -105,28 +118,29 @@ impl Spool {
             bytes: scan.valid,
             records: scan.records,
             replayed: 0,
+            items: PhantomData,
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.bytes == 0
     }
 
-    pub(crate) fn bytes(&self) -> u64 {
+    pub fn bytes(&self) -> u64 {
         self.bytes
     }
 
-    /// Records in the spool not yet replayed.
-    pub(crate) fn records(&self) -> u64 {
+    /// Items (records) in the spool not yet replayed.
+    pub fn records(&self) -> u64 {
         self.records
     }
 
     /// Appends one batch durably (written and fsynced before this returns).
-    pub(crate) fn append(&mut self, batch: &[Record]) -> io::Result<()> {
+    pub fn append(&mut self, batch: &[T]) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -148,14 +162,14 @@ impl Spool {
     /// Hands each entry not yet committed to `commit`, oldest first; empties the file once
     /// all are committed. Stops at the first refusal (the entry is offered again next time).
     /// Returns how many records were handed over and accepted.
-    pub(crate) fn replay<E>(
+    pub fn replay<E>(
         &mut self,
-        commit: &mut dyn FnMut(&[Record]) -> Result<(), E>,
+        commit: &mut dyn FnMut(&[T]) -> Result<(), E>,
     ) -> Result<Result<u64, E>, io::Error> {
         let mut done = 0u64;
         while self.replayed < self.bytes {
             self.file.seek(SeekFrom::Start(self.replayed))?;
-            let Some((batch, len)) = read_entry(&mut self.file)? else {
+            let Some((batch, len)) = read_entry::<T>(&mut self.file)? else {
                 // Cannot happen for a file only this process appends to; keep the data.
                 return Err(io::Error::other(format!(
                     "the spool {} is unreadable at byte {}",
@@ -185,7 +199,7 @@ impl Spool {
     }
 }
 
-impl Drop for Spool {
+impl<T> Drop for Spool<T> {
     fn drop(&mut self) {
         release(&self.lock);
     }
@@ -254,19 +268,19 @@ fn set_aside(file: &mut File, path: &Path, from: u64, to: u64) -> io::Result<()>
         spool = %path.display(),
         torn_bytes = to - from,
         kept_in = %aside.display(),
-        "the ledger spool ends in an incomplete entry (a crash during a write); it is set aside and not replayed"
+        "the spool ends in an incomplete entry (a crash during a write); it is set aside and not replayed"
     );
     file.set_len(from)?;
     file.sync_data()
 }
 
 /// One entry's bytes.
-pub(crate) fn encode(batch: &[Record]) -> io::Result<Vec<u8>> {
+pub(crate) fn encode<T: Serialize>(batch: &[T]) -> io::Result<Vec<u8>> {
     let payload = serde_json::to_vec(batch).map_err(io::Error::other)?;
     let len = u32::try_from(payload.len())
         .ok()
         .filter(|l| *l <= MAX_ENTRY)
-        .ok_or_else(|| io::Error::other("a ledger batch too large for one spool entry"))?;
+        .ok_or_else(|| io::Error::other("a batch too large for one spool entry"))?;
     let mut out = Vec::with_capacity(payload.len() + 8);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&crc32(&payload).to_le_bytes());
@@ -276,7 +290,7 @@ pub(crate) fn encode(batch: &[Record]) -> io::Result<Vec<u8>> {
 
 /// Reads the entry at the reader's position: the batch and the entry's length in bytes, or
 /// `None` at the end or at a torn entry.
-fn read_entry(r: &mut impl Read) -> io::Result<Option<(Vec<Record>, u64)>> {
+fn read_entry<T: DeserializeOwned>(r: &mut impl Read) -> io::Result<Option<(Vec<T>, u64)>> {
     let mut head = [0u8; 8];
     if !read_full(r, &mut head)? {
         return Ok(None);
@@ -290,7 +304,7 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<(Vec<Record>, u64)>> {
     if !read_full(r, &mut payload)? || crc32(&payload) != sum {
         return Ok(None);
     }
-    match serde_json::from_slice::<Vec<Record>>(&payload) {
+    match serde_json::from_slice::<Vec<T>>(&payload) {
         Ok(batch) => Ok(Some((batch, u64::from(len) + 8))),
         Err(_) => Ok(None),
     }
@@ -311,11 +325,11 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
 }
 
 /// Reads every whole entry from the start.
-pub(crate) fn scan(r: &mut (impl Read + Seek)) -> io::Result<Scan> {
+pub(crate) fn scan<T: DeserializeOwned>(r: &mut (impl Read + Seek)) -> io::Result<Scan> {
     r.seek(SeekFrom::Start(0))?;
     let mut out = Scan::default();
     let mut reader = io::BufReader::new(r);
-    while let Some((batch, len)) = read_entry(&mut reader)? {
+    while let Some((batch, len)) = read_entry::<T>(&mut reader)? {
         out.valid += len;
         out.entries += 1;
         out.records += batch.len() as u64;

@@ -4,14 +4,17 @@
 //!
 //! Like the ledger's PostgreSQL backend, the client is the synchronous `postgres` crate and
 //! every call runs on a short-lived scoped thread (its private runtime must not be entered
-//! from a thread driving async tasks; the strategy API reads readiness from a handler).
+//! from a thread driving async tasks; the strategy API reads readiness from a handler). A
+//! connection the server closed (a restart, a network cut) is replaced at the next call, so
+//! the capture writer's spool replays once PostgreSQL is back.
 
 mod rows;
 
 use crate::copy::{Cursor, Row, Table};
 use crate::store::{check_dataset, from_ms, group_shadows, json_of, ms, pg_message};
 use crate::{
-    Capture, CaptureQuery, DatasetInfo, RunRecord, ShadowResult, ShadowStats, Store, StoreError,
+    Capture, CaptureQuery, DatasetInfo, Entry, RunRecord, ShadowResult, ShadowStats, Store,
+    StoreError,
 };
 use chrono::{DateTime, Utc};
 use postgres::{Client, NoTls};
@@ -26,9 +29,16 @@ use rows::{CAPTURE_COLUMNS, DATASET_COLUMNS, RUN_COLUMNS, SHADOW_COLUMNS};
 
 /// An eval store in a PostgreSQL database.
 pub struct PgStore {
-    /// `None` only while being dropped.
+    /// `None` while being dropped, or after a reconnect failed (the next call tries again).
     client: Mutex<Option<Client>>,
+    /// Reconnects use it; may hold a password, so never shown.
+    config: postgres::Config,
+    /// The URL with its password masked, for messages.
+    shown: String,
 }
+
+/// Connecting gives up after this unless the URL sets `connect_timeout` (as the ledger's).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Closing the connection blocks on the client's runtime, so it happens on a thread too.
 impl Drop for PgStore {
@@ -48,24 +58,30 @@ impl PgStore {
     /// Connects to `url` and applies every migration not yet applied. `shown` is the URL
     /// with its password masked, for messages.
     pub fn connect(url: &str, shown: &str) -> Result<Self, StoreError> {
+        Self::connect_counting(url, shown).map(|(_, store)| store)
+    }
+
+    /// [`PgStore::connect`], also returning the schema version found before migrating.
+    pub(crate) fn connect_counting(url: &str, shown: &str) -> Result<(i64, Self), StoreError> {
         let open_err = |message: String| StoreError::Open {
             path: shown.to_string(),
             message,
         };
-        let client = std::thread::scope(|s| {
-            s.spawn(|| {
-                let mut c = Client::connect(url, NoTls)
-                    .map_err(|e| open_err(format!("cannot connect: {}", pg_message(&e))))?;
-                crate::schema::migrate_postgres(&mut c)
-                    .map_err(|e| open_err(format!("migration failed: {}", pg_message(&e))))?;
-                Ok(c)
-            })
-            .join()
-            .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
-        })?;
-        Ok(PgStore {
-            client: Mutex::new(Some(client)),
-        })
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e| open_err(format!("not a PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let store = PgStore {
+            client: Mutex::new(Some(open(&config, shown)?)),
+            config,
+            shown: shown.to_string(),
+        };
+        let before = store
+            .with(|c| Ok(crate::schema::migrate_postgres(c)?))
+            .map_err(|e| open_err(format!("migration failed: {e}")))?;
+        Ok((before, store))
     }
 
     /// Runs `f` with the connection, on a thread of its own (see the module doc).
@@ -74,6 +90,14 @@ impl PgStore {
         f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send,
     ) -> Result<R, StoreError> {
         let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            // The old client is dead for good: open a new one (migrations ran at connect).
+            let dead = guard.take();
+            std::thread::scope(|s| {
+                s.spawn(move || drop(dead));
+            });
+            *guard = Some(open(&self.config, &self.shown)?);
+        }
         let Some(client) = guard.as_mut() else {
             return Err(StoreError::Invalid(
                 "the PostgreSQL eval store is closed".into(),
@@ -87,6 +111,23 @@ impl PgStore {
             })
         })
     }
+}
+
+/// Opens a connection, on a thread of its own (see the module doc).
+fn open(config: &postgres::Config, shown: &str) -> Result<Client, StoreError> {
+    let open_err = |message: String| StoreError::Open {
+        path: shown.to_string(),
+        message,
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            config
+                .connect(NoTls)
+                .map_err(|e| open_err(format!("cannot connect: {}", pg_message(&e))))
+        })
+        .join()
+        .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
+    })
 }
 
 impl Store for PgStore {
@@ -214,6 +255,21 @@ impl Store for PgStore {
 
     fn insert_shadow(&self, s: &ShadowResult) -> Result<(), StoreError> {
         self.with(|c| Ok(insert_shadow(c, None, s).map(drop)?))
+    }
+
+    fn append(&mut self, batch: &[Entry]) -> Result<u64, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let mut new = 0;
+            for e in batch {
+                new += match e {
+                    Entry::Capture(cap) => insert_capture(&mut tx, cap)?,
+                    Entry::Shadow(s) => insert_shadow(&mut tx, None, s)?,
+                };
+            }
+            tx.commit()?;
+            Ok(new)
+        })
     }
 
     fn shadow_stats(&self, since: DateTime<Utc>) -> Result<Vec<ShadowStats>, StoreError> {

@@ -14,7 +14,7 @@ pub(super) const DATASET_COLUMNS: &str =
     "id, name, version, created_ms, source, workload, item_count, scorers";
 pub(super) const RUN_COLUMNS: &str =
     "id, created_ms, dataset_id, workload, candidate, baseline, verdict, report";
-pub(super) const SHADOW_COLUMNS: &str = "ts_ms, workload, route, primary_model, candidate, primary_score, candidate_score, primary_cost_usd, candidate_cost_usd, primary_latency_ms, candidate_latency_ms, detail";
+pub(super) const SHADOW_COLUMNS: &str = "ts_ms, workload, route, primary_model, candidate, primary_score, candidate_score, primary_cost_usd, candidate_cost_usd, primary_latency_ms, candidate_latency_ms, detail, request_id";
 
 pub(super) fn read_capture(r: &postgres::Row) -> CaptureCells {
     CaptureCells {
@@ -79,6 +79,7 @@ pub(super) fn read_shadow(r: &postgres::Row, at: usize) -> ShadowResult {
         primary_latency_ms: r.get(at + 9),
         candidate_latency_ms: r.get(at + 10),
         detail: r.get(at + 11),
+        request_id: r.get(at + 12),
     }
 }
 
@@ -157,19 +158,20 @@ pub(super) fn insert_run(
     )
 }
 
-/// Inserts a shadow result; with `id`, under that id (a copy) and idempotently.
+/// Inserts a shadow result, idempotently (by `request_id`, and by `id` when given: a copy
+/// keeps the source's ids).
 pub(super) fn insert_shadow(
     c: &mut impl GenericClient,
     id: Option<i64>,
     s: &ShadowResult,
 ) -> Result<u64, postgres::Error> {
-    let (cols, id_value, tail) = match id {
-        Some(_) => ("id, ", "$13, ", " ON CONFLICT DO NOTHING"),
-        None => ("", "", ""),
+    let (cols, id_value) = match id {
+        Some(_) => ("id, ", "$14, "),
+        None => ("", ""),
     };
     let sql = format!(
         "INSERT INTO shadow_results ({cols}{SHADOW_COLUMNS})
-         VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12){tail}"
+         VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING"
     );
     let ts = ms(s.ts);
     let mut args: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
@@ -185,6 +187,7 @@ pub(super) fn insert_shadow(
         &s.primary_latency_ms,
         &s.candidate_latency_ms,
         &s.detail,
+        &s.request_id,
     ];
     if let Some(id) = id.as_ref() {
         args.push(id);

@@ -6,7 +6,8 @@ use rows::{read_capture, read_dataset, read_run, read_shadow, with_scorers};
 
 mod rows;
 use crate::{
-    Capture, CaptureQuery, DatasetInfo, RunRecord, ShadowResult, ShadowStats, Store, StoreError,
+    Capture, CaptureQuery, DatasetInfo, Entry, RunRecord, ShadowResult, ShadowStats, Store,
+    StoreError,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -18,7 +19,7 @@ const DATASET_COLUMNS: &str =
     "id, name, version, created_ms, source, workload, item_count, scorers";
 const RUN_COLUMNS: &str =
     "id, created_ms, dataset_id, workload, candidate, baseline, verdict, report";
-const SHADOW_COLUMNS: &str = "ts_ms, workload, route, primary_model, candidate, primary_score, candidate_score, primary_cost_usd, candidate_cost_usd, primary_latency_ms, candidate_latency_ms, detail";
+const SHADOW_COLUMNS: &str = "ts_ms, workload, route, primary_model, candidate, primary_score, candidate_score, primary_cost_usd, candidate_cost_usd, primary_latency_ms, candidate_latency_ms, detail, request_id";
 
 /// An eval store in one SQLite file.
 pub struct SqliteStore {
@@ -28,6 +29,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_counting(path).map(|(_, store)| store)
+    }
+
+    /// [`SqliteStore::open`], also returning the schema version found before migrating.
+    pub(crate) fn open_counting(path: &Path) -> Result<(i64, Self), StoreError> {
         let open_err = |message: String| StoreError::Open {
             path: path.display().to_string(),
             message,
@@ -39,9 +45,9 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        crate::schema::migrate_sqlite(&mut conn)
+        let before = crate::schema::migrate_sqlite(&mut conn)
             .map_err(|e| open_err(format!("migration failed: {e}")))?;
-        Ok(SqliteStore { conn })
+        Ok((before, SqliteStore { conn }))
     }
 
     fn insert_capture_on(conn: &Connection, c: &Capture) -> rusqlite::Result<usize> {
@@ -111,7 +117,7 @@ impl SqliteStore {
     ) -> rusqlite::Result<usize> {
         conn.prepare_cached(&format!(
             "INSERT OR IGNORE INTO shadow_results (id, {SHADOW_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
         ))?
         .execute(params![
             id,
@@ -126,7 +132,8 @@ impl SqliteStore {
             s.candidate_cost_usd,
             s.primary_latency_ms,
             s.candidate_latency_ms,
-            s.detail
+            s.detail,
+            s.request_id
         ])
     }
 
@@ -272,6 +279,21 @@ impl Store for SqliteStore {
     fn insert_shadow(&self, s: &ShadowResult) -> Result<(), StoreError> {
         Self::insert_shadow_on(&self.conn, None, s)?;
         Ok(())
+    }
+
+    fn append(&mut self, batch: &[Entry]) -> Result<u64, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut new = 0;
+        for e in batch {
+            new += match e {
+                Entry::Capture(c) => Self::insert_capture_on(&tx, c)?,
+                Entry::Shadow(s) => Self::insert_shadow_on(&tx, None, s)?,
+            } as u64;
+        }
+        tx.commit()?;
+        Ok(new)
     }
 
     fn shadow_stats(&self, since: DateTime<Utc>) -> Result<Vec<ShadowStats>, StoreError> {

@@ -79,5 +79,6 @@ pub(super) fn read_shadow(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<
         primary_latency_ms: r.get(at + 9)?,
         candidate_latency_ms: r.get(at + 10)?,
         detail: r.get(at + 11)?,
+        request_id: r.get(at + 12)?,
     })
 }

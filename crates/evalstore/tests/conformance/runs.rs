@@ -2,10 +2,11 @@
 //! readiness).
 
 use crate::backend::Backend;
-use crate::captures::at;
+use crate::captures::{at, capture};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use switchyard_evalstore::{RunRecord, ShadowResult};
+use switchyard_evalstore::copy::{Row, Table};
+use switchyard_evalstore::{CaptureQuery, Entry, RunRecord, ShadowResult};
 
 pub fn run(id: &str, created: DateTime<Utc>, workload: Option<&str>, candidate: &str) -> RunRecord {
     RunRecord {
@@ -39,6 +40,7 @@ pub fn shadow(
         primary_latency_ms: 100.0,
         candidate_latency_ms: 80.5,
         detail: "exact".into(),
+        request_id: None,
     }
 }
 
@@ -106,7 +108,53 @@ fn shadow_results_are_grouped_per_workload_and_candidate_since_a_time(b: &mut Ba
     assert_eq!(g.last, Some(at(3, 0)));
 }
 
+/// What the capture writer's spool relies on: a batch appended again (a replay after a crash
+/// between the commit and the spool's truncation) writes nothing twice, captures by id and
+/// shadow results by request id; shadow results without one are never merged.
+fn an_appended_batch_sent_again_writes_nothing_twice(b: &mut Backend) {
+    let keyed = |id: &str, score: f64| ShadowResult {
+        request_id: Some(id.into()),
+        ..shadow(at(2, 0), Some("support"), "groq/llama", score)
+    };
+    let batch = vec![
+        Entry::Capture(capture("c1", at(2, 1), Some("support"))),
+        Entry::Shadow(keyed("req_s1", 0.5)),
+        Entry::Capture(capture("c2", at(2, 2), Some("support"))),
+        Entry::Shadow(keyed("req_s2", 1.0)),
+        Entry::Shadow(shadow(at(2, 3), Some("support"), "groq/llama", 0.25)),
+    ];
+    assert_eq!(b.store.append(&batch).unwrap(), 5);
+    let mut again = batch[..4].to_vec();
+    again.push(Entry::Capture(capture("c3", at(2, 4), None)));
+    assert_eq!(b.store.append(&again).unwrap(), 1, "only c3 is new");
+    let s = b.reopen();
+    assert_eq!(s.capture_count().unwrap(), 3);
+    assert_eq!(s.count(Table::ShadowResults).unwrap(), 3);
+    let stats = s.shadow_stats(at(1, 0)).unwrap();
+    assert_eq!(stats[0].candidate_scores, [0.5, 1.0, 0.25]);
+    assert_eq!(
+        s.captures(&CaptureQuery::default()).unwrap()[2],
+        capture("c1", at(2, 1), Some("support"))
+    );
+    // The request id reads back (a copy carries it on).
+    let page = s.page(Table::ShadowResults, None, 10).unwrap();
+    let ids: Vec<Option<String>> = page
+        .iter()
+        .map(|r| match r {
+            Row::Shadow { result, .. } => result.request_id.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, [Some("req_s1".into()), Some("req_s2".into()), None]);
+    assert!(
+        b.raw("INSERT INTO shadow_results (ts_ms, route, primary_model, candidate, primary_score, candidate_score, primary_latency_ms, candidate_latency_ms, detail, request_id) VALUES (0, 'r', 'm', 'c', 1, 1, 1, 1, '', 'req_s1')")
+            .is_err(),
+        "the database itself refuses a second result under one request id"
+    );
+}
+
 crate::conformance!(
     the_newest_run_of_each_workload_and_candidate_is_read,
     shadow_results_are_grouped_per_workload_and_candidate_since_a_time,
+    an_appended_batch_sent_again_writes_nothing_twice,
 );

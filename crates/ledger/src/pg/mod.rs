@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: the same tables as the SQLite file (migrations from the one list in
-//! `schema.rs`), money as exact `NUMERIC`, written in multi-row `INSERT`s with the rollups
-//! upserted as atomic sums in the same transaction, so several replicas can share a database.
+//! `schema.rs`), money as exact `NUMERIC`, records written by `COPY` through a staging table
+//! with the rollups upserted as atomic sums in the same transaction, so several replicas can
+//! share a database.
 //!
 //! The client is the synchronous `postgres` crate. It drives its connection on a private
 //! tokio runtime, which must not be entered from a thread already running async tasks (the
@@ -10,6 +11,7 @@
 //! path (the writer commits a batch per call).
 
 mod batch;
+mod copy_in;
 mod keys;
 mod levers;
 mod reads;

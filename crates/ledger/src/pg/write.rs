@@ -1,7 +1,7 @@
-//! Appending on PostgreSQL: records in multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
-//! (so a re-sent record is skipped and only new ones reach the rollups), then the touched
-//! rollup, feature-profile and prefix cells as multi-row upserts that add in SQL, all in one
-//! transaction. Cells are written in key order so concurrent writers lock them in the same
+//! Appending on PostgreSQL: records by `COPY` into a staging table and one
+//! `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` (`copy_in.rs`; a re-sent record is
+//! skipped and only new ones reach the rollups), then the touched rollup, feature-profile and
+//! prefix cells as multi-row upserts that add in SQL, all in one transaction. Cells are written in key order so concurrent writers lock them in the same
 //! order and cannot deadlock each other.
 
 use super::PgStore;
@@ -65,87 +65,6 @@ const MONEY: &str = "::text::numeric";
 
 fn money(m: Option<switchyard_primitives::Money>) -> Param {
     Box::new(m.map(|c| c.decimal().normalize().to_string()))
-}
-
-fn record_params(r: &Record) -> Vec<Param> {
-    let i = |v: u64| -> Param { Box::new(v as i64) };
-    vec![
-        Box::new(r.request_id.clone()),
-        Box::new(r.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        Box::new(r.ts.timestamp_millis()),
-        Box::new(r.kind.as_str().to_string()),
-        Box::new(r.workload.clone()),
-        Box::new(crate::columns::tags(&r.tags)),
-        Box::new(r.key_id.clone()),
-        Box::new(r.team.clone()),
-        Box::new(r.route.clone()),
-        Box::new(r.provider.clone()),
-        Box::new(r.model.clone()),
-        Box::new(i32::from(r.status)),
-        Box::new(r.error_class.clone()),
-        Box::new(r.streamed),
-        Box::new(r.shadow),
-        Box::new(r.features.clone()),
-        i(r.usage.input),
-        i(r.usage.cached_input),
-        i(r.usage.cache_write),
-        i(r.usage.cache_write_1h),
-        i(r.usage.output),
-        i(r.usage.reasoning),
-        money(r.cost_usd),
-        Box::new(r.price_version.clone()),
-        Box::new(r.latency_ms),
-        Box::new(r.ttft_ms),
-        i(r.overhead_us),
-        Box::new(r.usage_estimated),
-        Box::new(crate::columns::attempts(&r.attempts)),
-        i(r.request_count.max(1)),
-        Box::new(r.source.clone()),
-        Box::new(r.prefix.map(|p| p.hex())),
-        Box::new(r.prefix.map(|p| p.tokens as i64)),
-        Box::new(r.cascade.as_ref().map(|c| i64::from(c.tier))),
-        money(r.cascade.as_ref().and_then(|c| c.baseline_usd)),
-        Box::new(r.cache.clone()),
-        money(r.saved_usd),
-        Box::new(r.batch),
-        Box::new(r.fingerprint.map(crate::Fingerprint::hex)),
-        money(r.routing_baseline_usd),
-    ]
-}
-
-const RECORD_HEAD: &str = "INSERT INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd)";
-
-fn record_casts() -> Vec<&'static str> {
-    let mut casts = vec![""; 40];
-    for money_col in [22, 34, 36, 39] {
-        casts[money_col] = MONEY;
-    }
-    casts
-}
-
-/// Inserts the batch; returns the records that were new (once each, in batch order).
-fn insert_records<'a>(
-    tx: &mut Transaction<'_>,
-    batch: &'a [Record],
-) -> Result<Vec<&'a Record>, LedgerError> {
-    let rows = batch.iter().map(record_params).collect();
-    let returned = insert_rows(
-        tx,
-        (
-            RECORD_HEAD,
-            "ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-        ),
-        &record_casts(),
-        rows,
-    )?;
-    let mut new: HashMap<String, ()> = returned
-        .iter()
-        .map(|r| (r.get::<_, String>(0), ()))
-        .collect();
-    Ok(batch
-        .iter()
-        .filter(|r| new.remove(&r.request_id).is_some())
-        .collect())
 }
 
 const ROLLUP_HEAD: &str = "INSERT INTO rollup_hourly AS t (hour, workload, route, provider, model, key_id, team, shadow, requests, errors, streamed, estimated, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, ttft_ms_sum, ttft_count, overhead_us_sum, latency_count, overhead_count, exact_hits, exact_saved_usd, semantic_hits, semantic_saved_usd)";
@@ -276,7 +195,7 @@ impl RecordSink for PgStore {
         }
         self.with(|c| {
             let mut tx = c.transaction()?;
-            let new = insert_records(&mut tx, batch)?;
+            let new = super::copy_in::insert_records(&mut tx, batch)?;
             let mut rollup = Rollup::default();
             for r in new.iter().copied() {
                 rollup.add(r);

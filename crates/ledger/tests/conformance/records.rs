@@ -149,6 +149,41 @@ fn records_read_back_field_for_field_in_time_order(b: &mut Backend) {
     assert_eq!(since, vec!["x1".to_string()]);
 }
 
+/// Text that a bulk format could take for its own syntax (tab, newline, carriage return,
+/// backslash, a literal `\N`, quotes, commas, non-ASCII) and floats without a short decimal
+/// form read back exactly as written, in every text column.
+fn records_with_separators_escapes_and_odd_floats_read_back_exactly(b: &mut Backend) {
+    let odd = "a\tb\\N\n\\\r\u{7f} \"q\" ,; é 漢 🦀 \\N";
+    let odd = format!("{odd}\t{}\n{}\r\\N\\", "tab", "nl");
+    let mut r = record("req\t\\N\n1", &odd, "0.000000001", 3);
+    r.tags = vec![
+        (odd.clone(), format!("v{odd}")),
+        ("\\N".into(), String::new()),
+    ];
+    r.key_id = Some(odd.clone());
+    r.team = Some(String::new());
+    r.route = odd.clone();
+    r.provider = Some("\\".into());
+    r.model = Some(odd.clone());
+    r.error_class = Some("\\N".into());
+    r.features = odd.clone();
+    r.price_version = Some(odd.clone());
+    r.source = odd.clone();
+    r.cache = Some(odd.clone());
+    r.attempts[0].error = Some(odd.clone());
+    r.latency_ms = 0.1 + 0.2;
+    r.ttft_ms = Some(1e-7);
+    r.usage.input = 1 << 40;
+    r.overhead_us = 0;
+    b.store.append(std::slice::from_ref(&r)).unwrap();
+    assert_eq!(all(b), vec![r.clone()]);
+    assert_eq!(
+        b.store.append(&[r]).unwrap(),
+        0,
+        "and is recognised when sent again"
+    );
+}
+
 fn rollups_add_up_across_batches_and_connections_to_the_cent(b: &mut Backend) {
     b.store.append(&[record("a", "support", "0.1", 3)]).unwrap();
     let mut other = b.reopen();
@@ -238,6 +273,7 @@ fn reopening_a_migrated_ledger_keeps_its_records(b: &mut Backend) {
 }
 
 crate::conformance!(
+    records_with_separators_escapes_and_odd_floats_read_back_exactly,
     an_append_skips_request_ids_already_recorded_and_counts_only_new_ones,
     records_read_back_field_for_field_in_time_order,
     rollups_add_up_across_batches_and_connections_to_the_cent,
