@@ -49,7 +49,11 @@ impl Histogram {
     }
 
     pub fn observe(&self, v: f64) {
-        let i = self.bounds.partition_point(|b| *b < v);
+        // A plain scan: bounds are few and most values fall in the first buckets.
+        let mut i = 0;
+        while i < self.bounds.len() && self.bounds[i] < v {
+            i += 1;
+        }
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
         let mut cur = self.sum_bits.load(Ordering::Relaxed);

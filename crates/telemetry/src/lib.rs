@@ -29,9 +29,8 @@ pub use requests::{LEVERS, OPERATIONS, OUTCOMES, TOKEN_TYPES};
 pub use snapshot::{BreakerGauge, BudgetGauge, EvalCounters, LedgerGauges, Snapshot};
 
 use histogram::Histogram;
-use labels::{Labels, Sym};
+use labels::{HashMap, Labels, Sym};
 use requests::Requests;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -6,9 +6,8 @@
 //! once, under a write lock, the first time its labels are seen.
 
 use crate::histogram::{DURATION_BUCKETS, Histogram, TOKEN_BUCKETS, TPOT_BUCKETS, TTFT_BUCKETS};
-use crate::labels::{Labels, Sym};
+use crate::labels::{HashMap, Labels, Sym};
 use rust_decimal::prelude::ToPrimitive;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
