@@ -8,9 +8,11 @@ use std::collections::HashMap as StdMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-/// FNV-1a: label values and series keys are short and never chosen to collide on purpose
-/// (an unknown value is `other` before it is hashed into a series), so a hasher of a few
-/// instructions a byte replaces SipHash on the request path.
+/// FNV-1a: label values and series keys are short, so a hasher of a few instructions a byte
+/// replaces SipHash on the request path. Flooding is bounded by construction: the maps hold
+/// only the config's names and at most `max_workloads` admitted workloads (an unknown value
+/// is `other` before it reaches a series), so even chosen collisions make a lookup scan a
+/// bounded bucket, never grow one.
 #[derive(Default)]
 pub struct Fnv(u64);
 
