@@ -16,6 +16,7 @@
 
 mod encode;
 pub mod exposition;
+mod gauges;
 mod histogram;
 pub mod labels;
 mod requests;
