@@ -83,6 +83,8 @@ wait_shared() {
 #            temperature > 0 allowed since the bodies set none): after the warm-up every
 #            request is a hit; with BENCH_HEADERS="cache-control: no-cache" every request is
 #            a miss that computes the key and writes the answer (docs/caching.md).
+#   metrics - keyed, plus [metrics] (GET /metrics on the main listener; every request
+#             counted; docs/observability.md).
 #   fleet - keyed, with the counters in Redis ([fleet] redis_url = $FLEET_REDIS, default
 #           redis://127.0.0.1:6379, under a prefix of its own): one Redis round trip per
 #           request to admit, one pipelined settlement after it (docs/deployment.md).
@@ -102,6 +104,8 @@ write_gateway() {
     if [[ "$mode" == cached ]]; then
         capture=$'[routes.cache]\nallow_temperature = true\nallow_length = true'
     fi
+    local metrics=""
+    [[ "$mode" == metrics ]] && metrics="[metrics]"
     local fleet=""
     if [[ "$mode" == fleet ]]; then
         fleet="[fleet]"$'\n'"redis_url = \"${FLEET_REDIS:-redis://127.0.0.1:6379}\""$'\n'"prefix = \"switchyard:bench:$$:$RANDOM:\""
@@ -120,6 +124,8 @@ $ledger
 $admin
 
 $fleet
+
+$metrics
 
 [providers.sim]
 kind = "openai-compatible"

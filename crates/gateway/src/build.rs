@@ -99,6 +99,7 @@ impl Gateway {
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
+        let metrics = crate::metrics::start(config, env, &recorder);
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -126,8 +127,10 @@ impl Gateway {
                 semantic_embedders: RwLock::default(),
                 cache_config: config.cache.clone(),
                 fleet_config: config.fleet.clone(),
+                metrics,
             }),
         };
+        gateway.configure_metrics();
         gateway.start_observer(config)?;
         Ok(Built {
             gateway,
@@ -204,6 +207,13 @@ impl Gateway {
             key_poll: config.admin.key_poll,
             any_cache: config.routes.iter().any(|r| r.cache.is_some()),
         });
+        drop(slot);
+        self.configure_metrics();
+        if config.metrics != self.metrics_config().cloned() {
+            notes.push(
+                "[metrics] takes effect at the next restart; the current endpoint is kept".into(),
+            );
+        }
         Ok(Reloaded {
             generation,
             routes: count,

@@ -16,6 +16,9 @@ pub use batch::BatchConfig;
 // fleet: the `[fleet]` section (shared governance state in Redis; config/fleet.rs).
 mod fleet;
 pub use fleet::FleetConfig;
+// metrics: the `[metrics]` section (the Prometheus endpoint; config/metrics.rs).
+mod metrics;
+pub use metrics::{DEFAULT_MAX_WORKLOADS, MetricsConfig};
 
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +73,8 @@ pub struct Config {
     pub batch: BatchConfig,
     /// `[fleet]`: budgets, limits and key changes shared through Redis; `None`: in-process.
     pub fleet: Option<FleetConfig>,
+    /// `[metrics]`: the Prometheus endpoint; `None`: no `/metrics`.
+    pub metrics: Option<MetricsConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -450,6 +455,7 @@ const TOP_LEVEL: &[&str] = &[
     "cache",
     "batch",
     "fleet",
+    "metrics",
 ];
 
 /// Collects errors while walking the document.
@@ -549,6 +555,8 @@ impl Config {
             .section("batch", table.remove("batch"))
             .unwrap_or_default();
         let fleet_raw: Option<fleet::RawFleet> = errs.section("fleet", table.remove("fleet"));
+        let metrics_raw: Option<metrics::RawMetrics> =
+            errs.section("metrics", table.remove("metrics"));
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -616,8 +624,10 @@ impl Config {
             }
         }
 
+        let server = validate_server(&mut errs, server);
         let config = Config {
-            server: validate_server(&mut errs, server),
+            metrics: metrics::validate(&mut errs, metrics_raw, server.listen),
+            server,
             ledger: validate_ledger(&mut errs, ledger),
             catalog: CatalogConfig {
                 files: catalog.files,
@@ -641,8 +651,16 @@ impl Config {
         }
     }
 
-    /// Reports every key a provider names that is missing from the environment.
+    /// Reports every key a provider names, and the metrics token, that is missing from the
+    /// environment.
     pub fn missing_env(&self, env: &dyn Fn(&str) -> Option<String>) -> Vec<ConfigError> {
+        let token = self.metrics.as_ref().and_then(|m| m.token_env.as_ref());
+        let token = token.and_then(|var| {
+            env(var).filter(|v| !v.trim().is_empty()).is_none().then(|| ConfigError {
+                path: "metrics.token_env".into(),
+                message: format!("environment variable {var} is not set; export it with the token scrapers will send, or remove token_env to serve /metrics without one"),
+            })
+        });
         self.providers
             .iter()
             .filter_map(|p| {
@@ -652,6 +670,7 @@ impl Config {
                     message: format!("environment variable {var} is not set; export it with the provider's API key"),
                 })
             })
+            .chain(token)
             .collect()
     }
 
@@ -734,6 +753,7 @@ impl Config {
             cache: Default::default(),
             batch: BatchConfig::default(),
             fleet: None,
+            metrics: None,
         }
     }
 }

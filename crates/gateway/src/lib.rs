@@ -35,6 +35,8 @@ mod fingerprint;
 mod fleet;
 mod governance;
 mod judge;
+// metrics: `[metrics]`, the Prometheus registry and its scrape (metrics.rs).
+mod metrics;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
 pub mod observe;
@@ -127,6 +129,8 @@ struct Inner {
     cache_config: cache::config::StoreConfig,
     /// `[fleet]` as started (a reload reports a change, which needs a restart).
     fleet_config: Option<config::FleetConfig>,
+    /// metrics: `[metrics]` as started, its registry and token; `None`: metrics are off.
+    metrics: Option<metrics::State>,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

@@ -80,11 +80,15 @@ impl Gateway {
         };
         times.mark(Stage::ReadBody);
         let ctx = &*ctx;
-        match incoming.endpoint {
+        let reply = match incoming.endpoint {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
             Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
+        };
+        if let Ok(reply) = &reply {
+            self.observe_reply(reply);
         }
+        reply
     }
 
     /// `POST /v1/chat/completions` for a caller already authenticated (or in-process, as

@@ -54,7 +54,7 @@ impl Stage {
         Stage::Record,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Stage::Authenticate => "authenticate",
             Stage::ReadBody => "read_body",

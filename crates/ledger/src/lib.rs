@@ -56,7 +56,7 @@ pub use record::{
     Record, RecordKind,
 };
 pub use recorder::{
-    RETRY as RECORDER_RETRY, Recorder, RecorderConfig, RecorderHandle, RecorderStats,
+    RETRY as RECORDER_RETRY, Recorder, RecorderConfig, RecorderHandle, RecorderStats, Tap,
 };
 pub use savings::{Lever, LeverSavings, Savings};
 pub use sqlite::SqliteStore;

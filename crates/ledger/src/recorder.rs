@@ -18,6 +18,8 @@
 //!   memory and is retried, as the last resort; the log says so at error level.
 //! - The outage is logged once per [`LOG_EVERY`], never per batch, and never with a secret (the
 //!   store's errors carry no URL password).
+//! - A [`Tap`] (metrics) installed with [`Recorder::tap`] sees every record as it is handed
+//!   over and every commit's duration; it must be as cheap as the push itself.
 
 use crate::spool::Spool;
 use crate::{Record, RecordSink};
@@ -31,6 +33,16 @@ use std::time::{Duration, Instant};
 pub const RETRY: Duration = Duration::from_secs(1);
 /// The outage warning is repeated at most this often.
 const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Sees each record on its way into the recorder and each commit the writer makes (the
+/// metrics registry implements it). Called on the request path and the writer thread: it
+/// must not block.
+pub trait Tap: Send + Sync {
+    /// A record handed to [`Recorder::record`], before it is queued.
+    fn record(&self, record: &Record);
+    /// The writer committed `records` records to the store in `took`.
+    fn committed(&self, records: usize, took: Duration);
+}
 
 #[derive(Debug, Clone)]
 pub struct RecorderConfig {
@@ -74,6 +86,7 @@ struct Shared {
     spool: Mutex<Result<PathBuf, String>>,
     /// The last failure (store or spool), cleared when the store takes writes again.
     last_error: Mutex<Option<String>>,
+    tap: std::sync::OnceLock<Arc<dyn Tap>>,
 }
 
 impl Default for Shared {
@@ -90,6 +103,7 @@ impl Default for Shared {
             batch_size: 1,
             spool: Mutex::new(Err("no spool_dir".into())),
             last_error: Mutex::new(None),
+            tap: std::sync::OnceLock::new(),
         }
     }
 }
@@ -184,8 +198,21 @@ impl Recorder {
         ))
     }
 
+    /// Installs the tap every clone of this recorder reports to; only the first one counts.
+    pub fn tap(&self, tap: Arc<dyn Tap>) {
+        let _ = self.shared.tap.set(tap);
+    }
+
+    /// Records waiting for the writer (the queue's depth).
+    pub fn queued(&self) -> usize {
+        self.shared.lock().records.len()
+    }
+
     /// Hands a record to the writer. Never waits on IO, never drops.
     pub fn record(&self, r: Record) {
+        if let Some(tap) = self.shared.tap.get() {
+            tap.record(&r);
+        }
         let full = {
             let mut q = self.shared.lock();
             q.records.push(r);
@@ -326,8 +353,12 @@ impl Writer {
             if behind || !due {
                 self.spool_pending();
             } else {
+                let started = Instant::now();
                 match self.store.append(&self.pending) {
                     Ok(_) => {
+                        if let Some(tap) = self.shared.tap.get() {
+                            tap.committed(self.pending.len(), started.elapsed());
+                        }
                         self.written(self.pending.len() as u64);
                         self.pending.clear();
                         self.back();

@@ -204,6 +204,9 @@ pub struct Shared {
     pub gateway: Gateway,
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
+    /// Whether the model endpoints are dispatched straight to their handlers ([`crate::hot`]);
+    /// off on a listener that serves only its router (the metrics listener).
+    pub hot: bool,
 }
 
 /// Accepts until told to stop, holding at most `max_connections` at once. Resolves once the
@@ -308,7 +311,11 @@ fn service(
         // stop must not hold the stop up. Counting first closes the race with the flip.
         let work = shared.gateway.is_ready().then_some(work);
         let req = req.map(|b| Body::new(Timed::new(b, shared.limits.body)));
-        let hot = crate::hot::Hot::of(&req);
+        let hot = if shared.hot {
+            crate::hot::Hot::of(&req)
+        } else {
+            None
+        };
         let mut router = shared.router.clone();
         let gateway = shared.gateway.clone();
         let phase = phase.clone();

@@ -18,6 +18,7 @@ mod conn;
 mod edge;
 mod fleet;
 mod hot;
+mod metrics;
 mod multipart;
 mod openai;
 mod routes;
@@ -64,7 +65,10 @@ pub async fn run(
         gateway: gateway.clone(),
         limits,
         in_flight: in_flight.clone(),
+        hot: true,
     };
+    // metrics: `[metrics] listen` gets its own listener, kept until this function returns.
+    let _metrics = metrics::start(&gateway).await?;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop_tx, stop_rx) = watch::channel(Stop::Run);
     let acceptor = tokio::spawn(conn::accept(listener, shared, permits.clone(), stop_rx));

@@ -4,7 +4,7 @@
 //! endpoints from the same list, so the message cannot drift from what is served.
 
 use crate::edge::{self, Dialect};
-use crate::{admin, anthropic, batch_api, openai, strategy_api};
+use crate::{admin, anthropic, batch_api, metrics, openai, strategy_api};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::{StatusCode, Uri};
@@ -98,6 +98,7 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/healthz", Probe).get(|| async { "ok" }),
         Endpoint::new("/readyz", Probe).get(openai::ready),
         Endpoint::new("/v1/status", Operator).get(admin::status),
+        Endpoint::new("/metrics", Operator).get(metrics::main_listener),
         Endpoint::new("/admin/status", Operator).get(admin::admin_status),
         Endpoint::new("/admin/reload", Operator).post(admin::reload),
         Endpoint::new("/admin/keys", Operator)
