@@ -36,8 +36,10 @@ mod fallback;
 mod heartbeat;
 mod keys;
 mod link;
+mod prepared;
 mod reconcile;
 mod scripts;
+mod settle;
 mod shared;
 #[cfg(test)]
 mod tests;
@@ -45,8 +47,9 @@ mod tests;
 mod tests_fault;
 
 pub(crate) use fallback::FallbackHold;
+pub(crate) use prepared::Prepared;
 pub use reconcile::{Drift, Reading, readings};
-pub(crate) use shared::SharedHold;
+pub(crate) use settle::SharedHold;
 
 use chrono::{DateTime, Utc};
 use link::Link;
@@ -56,7 +59,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use switchyard_primitives::Money;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 /// How a fleet connects, names its keys and behaves when Redis is out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,9 @@ pub struct FleetOptions {
     pub fail_closed: bool,
     /// How often budget counters are compared with (and raised to) the ledger's spend.
     pub reconcile_every: Duration,
+    /// How long a settlement waits for the next admission's round trip to carry it before it
+    /// is sent on its own (the hold stays counted meanwhile, so this never admits more).
+    pub settle_delay: Duration,
 }
 
 impl Default for FleetOptions {
@@ -90,6 +96,7 @@ impl Default for FleetOptions {
             connect_timeout: Duration::from_millis(250),
             fail_closed: false,
             reconcile_every: Duration::from_secs(60),
+            settle_delay: Duration::from_millis(20),
         }
     }
 }
@@ -121,6 +128,9 @@ pub enum FleetError {
 pub enum FleetMode {
     /// Budgets and limits are enforced in Redis, shared by the fleet.
     Shared,
+    /// A Redis call failed or timed out and a probe is confirming the outage (at most one
+    /// `timeout_ms`); requests are judged against this replica's local share meanwhile.
+    Suspect,
     /// Redis is unreachable: this replica enforces its share locally.
     Fallback,
     /// Redis is unreachable and `fail_closed` is set: requests with limits are refused.
@@ -167,10 +177,14 @@ pub(crate) struct Inner {
     pub(crate) link: Link,
     pub(crate) outage: Mutex<fallback::Outage>,
     pub(crate) known: Mutex<fallback::Known>,
+    /// Whether any local share exists (so a shared admission need not look for its key's).
+    pub(crate) shares_live: std::sync::atomic::AtomicBool,
     replicas: AtomicU64,
     fallback_admissions: AtomicU64,
     unavailable_refusals: AtomicU64,
-    settle_tx: mpsc::UnboundedSender<shared::Settle>,
+    /// Settlements waiting for the next admission's round trip (or the settlement task).
+    settles: Mutex<Vec<settle::Settle>>,
+    settle_wake: Arc<Notify>,
     keys_version: watch::Sender<u64>,
     report: Mutex<reconcile::Report>,
 }
@@ -190,22 +204,23 @@ impl Fleet {
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| FleetError::Url(link::scrub(url, &e.to_string())))?;
-        let (settle_tx, settle_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             conn,
             client,
             link: Link::new(link::password(url)),
             outage: Mutex::default(),
             known: Mutex::default(),
+            shares_live: Default::default(),
             replicas: AtomicU64::new(1),
             fallback_admissions: AtomicU64::new(0),
             unavailable_refusals: AtomicU64::new(0),
-            settle_tx,
+            settles: Mutex::default(),
+            settle_wake: Arc::default(),
             keys_version: watch::channel(0).0,
             report: Mutex::default(),
             opts,
         });
-        shared::spawn_settler(Arc::downgrade(&inner), settle_rx);
+        settle::spawn_settler(Arc::downgrade(&inner));
         heartbeat::spawn(Arc::downgrade(&inner));
         keys::spawn_listener(Arc::downgrade(&inner));
         Ok(Fleet { inner })
@@ -246,12 +261,24 @@ impl Fleet {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Wakes the settlement task so it sees the fleet is gone and ends.
+        self.settle_wake.notify_one();
+    }
+}
+
 impl Inner {
     pub(crate) fn mode(&self) -> FleetMode {
-        match (self.link.is_down(), self.opts.fail_closed) {
-            (false, _) => FleetMode::Shared,
-            (true, false) => FleetMode::Fallback,
-            (true, true) => FleetMode::Refusing,
+        match (
+            self.link.is_up(),
+            self.link.is_down(),
+            self.opts.fail_closed,
+        ) {
+            (true, _, _) => FleetMode::Shared,
+            (false, _, true) => FleetMode::Refusing,
+            (false, false, false) => FleetMode::Suspect,
+            (false, true, false) => FleetMode::Fallback,
         }
     }
 
@@ -275,11 +302,6 @@ impl Inner {
         format!("{}keys:changed", self.opts.prefix)
     }
 
-    /// `prefix + "k{" + key id + "}:" + what`: one hash tag per virtual key.
-    pub(crate) fn key_of(&self, key_id: &str, what: &str) -> String {
-        format!("{}k{{{key_id}}}:{what}", self.opts.prefix)
-    }
-
     /// The hash of one budget period, named by its start so a new period starts from zero.
     pub(crate) fn budget_key(
         &self,
@@ -288,7 +310,7 @@ impl Inner {
         now: DateTime<Utc>,
     ) -> String {
         let start = period.start(now).timestamp_millis();
-        self.key_of(key_id, &format!("b:{period}:{start}"))
+        prepared::budget_hash(&self.opts.prefix, key_id, period, start)
     }
 
     /// Runs a pipeline of script calls within `timeout`; if the server lost its scripts (a

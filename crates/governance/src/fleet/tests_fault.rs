@@ -3,7 +3,7 @@
 
 use super::tests::{Prefix, day_budget, demand, eventually, handle, t0, usd_of};
 use super::*;
-use crate::{Denied, Period};
+use crate::{Denied, KeySpec, Period};
 use std::process::{Child, Command, Stdio};
 
 /// A `redis-server` of the test's own, killed when dropped.
@@ -59,6 +59,20 @@ impl Private {
         );
     }
 
+    /// Every client's commands wait `ms` milliseconds (Redis slow for everyone).
+    fn pause(&self, ms: u64) {
+        let mut c = redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(ms)
+            .arg("ALL")
+            .exec(&mut c)
+            .unwrap();
+    }
+
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -102,11 +116,12 @@ async fn redis_stopped_means_a_local_share_without_errors_and_counters_reconcile
         a.admit(&key, t0(), demand("1")).await,
         Err(Denied::Budget { .. })
     ));
+    // The failed call made the link suspect; a heartbeat that fails too confirms the outage.
+    assert!(!a.beat(Utc::now()).await);
     let status = a.status();
     assert_eq!(status.mode, FleetMode::Fallback);
     assert_eq!(status.fallback_admissions, 4);
     assert!(status.last_error.is_some());
-    assert!(!a.beat(Utc::now()).await);
 
     // Back, but empty (no persistence): the outage's spend is added, the ledger restores the rest.
     server.restart();
@@ -122,10 +137,9 @@ async fn redis_stopped_means_a_local_share_without_errors_and_counters_reconcile
     }
     assert!(back, "redis answered a heartbeat after its restart");
     assert_eq!(a.status().mode, FleetMode::Shared);
-    assert_eq!(
-        p.field("key_fleet", Period::Day, t0(), "spent"),
-        4_000_000_000
-    );
+    // Three settlements as deferred spend, added before the link came up; the first one's
+    // (its admission failed, so it went to Redis under its reservation) right after.
+    assert!(eventually(|| p.field("key_fleet", Period::Day, t0(), "spent") == 4_000_000_000).await);
     let ledger = [Reading {
         key_id: "key_fleet".into(),
         period: Period::Day,
@@ -169,4 +183,72 @@ async fn a_password_in_the_url_never_appears_in_errors_or_status() {
     assert!(!status.contains("hunter2"), "{status}");
     let err = Fleet::open("rediss://user:hunter2-secret@h:1", FleetOptions::default()).unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_hands_out_no_second_minute_of_rpm_and_no_budget_twice() {
+    let server = Private::start();
+    let p = Prefix::new(&server.url());
+    let (a, b) = (p.fleet("a"), p.fleet("b"));
+    assert!(a.beat(Utc::now()).await && b.beat(Utc::now()).await);
+    assert!(a.beat(Utc::now()).await);
+    let key = handle(KeySpec {
+        rpm: Some(10),
+        ..day_budget("10")
+    });
+    let now = Utc::now();
+    let mut admitted = 0;
+    // Six through Redis ($1 each, settled at $1): four requests and $4 left for the fleet.
+    for _ in 0..6 {
+        let adm = a.admit(&key, now, demand("1")).await.unwrap();
+        adm.reservation.settle(usd_of("1"), 0, now);
+        admitted += 1;
+    }
+    // Redis stalls longer than the 100 ms timeout: the call that times out is judged by the
+    // local share, cut from what Redis last said was left (4 / 2 replicas = 2 requests),
+    // not a full bucket (10 / 2 = 5).
+    server.pause(400);
+    let mut local = 0;
+    for _ in 0..5 {
+        if let Ok(adm) = a.admit(&key, now, demand("1")).await {
+            adm.reservation.settle(usd_of("1"), 0, now);
+            local += 1;
+        }
+    }
+    assert_eq!(local, 2, "a's share of the four requests left");
+    assert_ne!(a.status().mode, FleetMode::Shared);
+    admitted += local;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut back = false;
+    for _ in 0..20 {
+        back = a.beat(Utc::now()).await;
+        if back {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(back, "redis answers again after the pause");
+    // Redis was told of the two local admissions before it was used again: together with
+    // what it counted itself, at most the two left for the minute remain (the call that
+    // timed out may have counted twice, which only refuses sooner).
+    for r in [&a, &b, &a, &b] {
+        if let Ok(adm) = r.admit(&key, now, demand("1")).await {
+            adm.reservation.settle(usd_of("1"), 0, now);
+            admitted += 1;
+        }
+    }
+    assert!(
+        admitted <= 10,
+        "{admitted} admitted against rpm 10 in one minute"
+    );
+    assert!(admitted >= 8, "{admitted}: the shares were not lost either");
+    // Spend: $1 per admitted request, each counted once in Redis (the timed-out one through
+    // its own reservation, the other as deferred spend), never over the $10 budget.
+    let want = i64::from(admitted) * 1_000_000_000;
+    assert!(
+        eventually(|| p.field("key_fleet", Period::Day, now, "spent") == want).await,
+        "spent {} nano, want {want}",
+        p.field("key_fleet", Period::Day, now, "spent")
+    );
+    assert!(eventually(|| p.field("key_fleet", Period::Day, now, "reserved") == 0).await);
 }
