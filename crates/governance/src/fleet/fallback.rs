@@ -40,7 +40,8 @@ pub(crate) struct KnownKey {
 /// The local shares and what Redis has not seen yet.
 #[derive(Default)]
 pub(crate) struct Outage {
-    shares: HashMap<String, (Arc<KeyCell>, KeyInfo)>,
+    /// key id → its share, and whether it was cut cautiously (while Redis was only slow).
+    shares: HashMap<String, (Arc<KeyCell>, KeyInfo, bool)>,
     /// (key id, period, period start ms) → spend settled under a local share.
     deferred: HashMap<(String, Period, i64), Money>,
     /// key id → (its rpm bucket's name, rpm, requests admitted locally).
@@ -193,14 +194,23 @@ impl Inner {
             demand,
         } = ask;
         let (key, now, demand) = (*key, *now, *demand);
+        let cautious = !self.link.is_down();
         let (cell, info) = {
             let mut outage = lock(&self.outage);
-            let (cell, info) = outage
-                .shares
-                .entry(key.id().to_owned())
-                .or_insert_with(|| self.share_of(key, now));
+            let share = match outage.shares.get(key.id()) {
+                // A cautious share gives way once the outage is confirmed.
+                Some(s) if !s.2 || cautious => (s.0.clone(), s.1.clone()),
+                _ => {
+                    let (cell, info) = self.share_of(key, now, cautious);
+                    let out = (cell.clone(), info.clone());
+                    outage
+                        .shares
+                        .insert(key.id().to_owned(), (cell, info, cautious));
+                    out
+                }
+            };
             self.shares_live.store(true, Ordering::Relaxed);
-            (cell.clone(), info.clone())
+            share
         };
         let admission = admit_cell(&cell, &info, now, demand)?;
         if let Some(rpm) = key.info().spec.rpm {
@@ -239,7 +249,14 @@ impl Inner {
     }
 
     /// The key's settings with this replica's share as its limits, and fresh counters.
-    fn share_of(&self, key: &KeyHandle, now: DateTime<Utc>) -> (Arc<KeyCell>, KeyInfo) {
+    /// `cautious` (Redis is slow, not confirmed down): the `rpm` share starts empty and only
+    /// refills, since the calls that timed out may be counting in Redis right now.
+    fn share_of(
+        &self,
+        key: &KeyHandle,
+        now: DateTime<Utc>,
+        cautious: bool,
+    ) -> (Arc<KeyCell>, KeyInfo) {
         let replicas = self.replicas();
         let mut info = key.info().clone();
         let known = lock(&self.known).0.get(key.id()).copied();
@@ -268,8 +285,13 @@ impl Inner {
         let cell = Arc::new(KeyCell::new(&info, loaded, now));
         if let Some(rpm) = key.info().spec.rpm {
             // What the shared bucket had left, not a full bucket: a share handed out while
-            // the fleet's minute is half used must not add a second minute's worth.
-            let free = requests_left(rpm, known.and_then(|k| k.tat_ms), now) / replicas;
+            // the fleet's minute is half used must not add a second minute's worth. A key
+            // this replica never saw in Redis may have used its whole minute elsewhere: its
+            // share starts empty and refills at its rate.
+            let free = match known.and_then(|k| k.tat_ms) {
+                Some(tat) if !cautious => requests_left(rpm, Some(tat), now) / replicas,
+                _ => 0,
+            };
             if let Some(bucket) = &mut cell.lock().requests {
                 bucket.set_free(free, now);
             }

@@ -50,13 +50,10 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
     let outcome = tokio::time::timeout(inner.opts.op_timeout, call).await;
     let reply = match outcome {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) => return failed(inner, was_up, &e.to_string()),
+        Ok(Err(e)) => return failed(inner, was_up, &e.to_string(), e.is_timeout()),
         Err(_) => {
-            return failed(
-                inner,
-                was_up,
-                &super::link::timeout_message(inner.opts.op_timeout),
-            );
+            let message = super::link::timeout_message(inner.opts.op_timeout);
+            return failed(inner, was_up, &message, true);
         }
     };
     let count = reply
@@ -75,6 +72,7 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
     });
     if !inner.link.is_up() {
         if let Some(settles) = recover(inner).await {
+            *lock(&inner.recovered_at) = Some(std::time::Instant::now());
             inner.link.succeeded();
             for s in settles {
                 inner.queue_settle(s);
@@ -84,9 +82,11 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
     true
 }
 
-/// The heartbeat did not reach Redis: a link already in doubt is now confirmed down.
-fn failed(inner: &Inner, was_up: bool, message: &str) -> bool {
-    if was_up {
+/// The heartbeat did not reach Redis: a link already in doubt is now confirmed down if the
+/// probe failed outright or Redis has been timing out for three heartbeats (a Redis that is
+/// only slow stays suspect).
+fn failed(inner: &Inner, was_up: bool, message: &str, timed_out: bool) -> bool {
+    if was_up || (timed_out && inner.link.suspect_for() < inner.opts.heartbeat * 3) {
         inner.link.failed(message);
     } else {
         inner.link.confirm_down(message);

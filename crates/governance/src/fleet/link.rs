@@ -2,16 +2,19 @@
 //! password), and the URL checks.
 //!
 //! A failed or timed-out operation makes the link **suspect**, not down: a Redis that is
-//! only slow for a moment must not flip the fleet into local enforcement on one late reply.
-//! The heartbeat is woken at once to probe it; its failure confirms the outage (**down**: the
-//! log warns, `/v1/status` says `fallback`), its success makes the link **up** again. While
-//! suspect or down, requests are judged against the replica's local share (without trying
-//! Redis, so they pay nothing to find out), and only a heartbeat that reached Redis ends it.
+//! only slow for a moment must not flip the fleet into local enforcement on one late reply
+//! (a call that timed out may still run in Redis, so a replica enforcing locally meanwhile
+//! would be a second authority over the same limits). The heartbeat is woken at once to
+//! probe it. A probe that fails outright (refused, reset) confirms the outage (**down**: the
+//! log warns, `/v1/status` says `fallback`); probes that only time out confirm it after
+//! three heartbeats. A probe that answers makes the link **up** again. While not up,
+//! requests do not try Redis (they pay nothing to find out); see the fallback module for how
+//! they are judged.
 
 use super::FleetError;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 const UP: u8 = 0;
@@ -22,6 +25,8 @@ pub(crate) struct Link {
     state: AtomicU8,
     last_error: Mutex<Option<String>>,
     secret: Option<String>,
+    /// When the link last became suspect.
+    suspect_since: Mutex<Option<Instant>>,
     /// Wakes the heartbeat to probe Redis now (the link just became suspect).
     pub(crate) probe: Notify,
 }
@@ -32,6 +37,7 @@ impl Link {
             state: AtomicU8::new(UP),
             last_error: Mutex::new(None),
             secret,
+            suspect_since: Mutex::new(None),
             probe: Notify::new(),
         }
     }
@@ -58,6 +64,16 @@ impl Link {
     ) -> Option<T> {
         match outcome {
             Ok(Ok(v)) => Some(v),
+            Ok(Err(e))
+                if !e.is_timeout()
+                    && (e.is_io_error()
+                        || e.is_connection_refusal()
+                        || e.is_connection_dropped()) =>
+            {
+                // Nothing to doubt: Redis is not there (stopped, unreachable).
+                self.confirm_down(&e.to_string());
+                None
+            }
             Ok(Err(e)) => {
                 self.failed(&e.to_string());
                 None
@@ -77,17 +93,31 @@ impl Link {
             .compare_exchange(UP, SUSPECT, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
         {
+            *super::lock(&self.suspect_since) = Some(Instant::now());
             tracing::debug!(error = %self.scrubbed(message), "fleet: a redis call failed; probing");
             self.probe.notify_one();
         }
     }
 
-    /// The heartbeat's probe failed too: the outage is confirmed (logged once).
-    pub(crate) fn confirm_down(&self, message: &str) {
+    /// How long the link has been suspect (zero when it is not).
+    pub(crate) fn suspect_for(&self) -> Duration {
+        match (
+            self.state.load(Ordering::Relaxed),
+            *super::lock(&self.suspect_since),
+        ) {
+            (SUSPECT, Some(t)) => t.elapsed(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// The outage is confirmed (logged once); true on the transition.
+    pub(crate) fn confirm_down(&self, message: &str) -> bool {
         self.remember(message);
-        if self.state.swap(DOWN, Ordering::Relaxed) != DOWN {
+        let first = self.state.swap(DOWN, Ordering::Relaxed) != DOWN;
+        if first {
             tracing::warn!(error = %self.scrubbed(message), "fleet: redis unreachable; enforcing budgets and limits locally");
         }
+        first
     }
 
     /// Marks the link up; true when it was not (the caller has reconciled first).

@@ -179,6 +179,8 @@ pub(crate) struct Inner {
     pub(crate) known: Mutex<fallback::Known>,
     /// Whether any local share exists (so a shared admission need not look for its key's).
     pub(crate) shares_live: std::sync::atomic::AtomicBool,
+    /// When Redis last came back after an outage (see [`Fleet::reconcile`]).
+    pub(crate) recovered_at: Mutex<Option<std::time::Instant>>,
     replicas: AtomicU64,
     fallback_admissions: AtomicU64,
     unavailable_refusals: AtomicU64,
@@ -211,6 +213,7 @@ impl Fleet {
             outage: Mutex::default(),
             known: Mutex::default(),
             shares_live: Default::default(),
+            recovered_at: Mutex::default(),
             replicas: AtomicU64::new(1),
             fallback_admissions: AtomicU64::new(0),
             unavailable_refusals: AtomicU64::new(0),

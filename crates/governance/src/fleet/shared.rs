@@ -308,7 +308,11 @@ impl Inner {
     ) -> Result<Admission, Denied> {
         let tpm = ask.key.info().spec.tpm.is_some();
         let shadow = shadow.map(|seq| SharedHold::new(self, ask.p.clone(), tpm, seq));
-        if self.mode() == FleetMode::Refusing {
+        // A hard budget is not judged locally while Redis is only slow: the calls that timed
+        // out may still be spending the same budget in Redis.
+        let hard = ask.key.info().spec.budgets.iter().any(|b| b.hard);
+        let mode = self.mode();
+        if mode == FleetMode::Refusing || (mode == FleetMode::Suspect && hard) {
             self.unavailable_refusals.fetch_add(1, Ordering::Relaxed);
             return Err(Denied::Unavailable {
                 retry_after: self.opts.heartbeat,
