@@ -214,6 +214,45 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What the SQLite ledger at `path` says `key_id` spent today (UTC).
+fn today(path: &std::path::Path, key_id: &str) -> rust_decimal::Decimal {
+    use switchyard_ledger::SpendSource;
+    let day = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let store = switchyard_ledger::SqliteStore::open_existing(path).unwrap();
+    store.spent_since(key_id, day).unwrap().decimal()
+}
+
+/// The simulator (`ttft_ms`) and three replicas on one SQLite ledger in `dir` and the private
+/// Redis under `prefix`, with `fleet` added to their `[fleet]` section.
+fn on_redis(
+    dir: &std::path::Path,
+    ttft_ms: u64,
+    (redis, prefix): (&PrivateRedis, &Prefix),
+    fleet: &str,
+) -> (Sim, Vec<Replica>, Vec<String>) {
+    let sim = Sim::start(
+        dir,
+        &format!("seed = 1\n[defaults]\nttft_ms = {ttft_ms}\ntokens_per_second = 0\n"),
+    );
+    let fleet = format!(
+        "[fleet]\nredis_url = \"{}\"\nprefix = \"{}\"\n{fleet}",
+        redis.url(),
+        prefix.0
+    );
+    let ledger = dir.join("ledger.db");
+    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet);
+    let replicas: Vec<Replica> = ["a", "b", "c"]
+        .iter()
+        .map(|r| Replica::start(dir, r, &toml))
+        .collect();
+    let urls = replicas.iter().map(|r| r.url.clone()).collect();
+    (sim, replicas, urls)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_back() {
     let _one = serial().await;
@@ -221,21 +260,8 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
     let prefix = Prefix::new("redisdown");
     let dir = scratch("redisdown");
     let ledger = dir.join("ledger.db");
-    let sim = Sim::start(
-        &dir,
-        "seed = 1\n[defaults]\nttft_ms = 20\ntokens_per_second = 0\n",
-    );
-    let fleet = format!(
-        "[fleet]\nredis_url = \"{}\"\nprefix = \"{}\"\nheartbeat_ms = 200\nreconcile_interval_ms = 1000\ntimeout_ms = 1000",
-        redis.url(),
-        prefix.0
-    );
-    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet);
-    let replicas: Vec<Replica> = ["a", "b", "c"]
-        .iter()
-        .map(|r| Replica::start(&dir, r, &toml))
-        .collect();
-    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
+    let fleet = "heartbeat_ms = 200\nreconcile_interval_ms = 1000\ntimeout_ms = 1000";
+    let (_sim, replicas, urls) = on_redis(&dir, 20, (&redis, &prefix), fleet);
     let c = client();
     let (secret, id) = create_key(
         &c,
@@ -289,16 +315,7 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
     );
     // Redis came back empty: the outage's spend is added back and reconciling raises the
     // counter to the ledger's figure, so Redis ends holding what the ledger holds.
-    let ledger_spend = || -> rust_decimal::Decimal {
-        use switchyard_ledger::SpendSource;
-        let day = chrono::Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc();
-        let store = switchyard_ledger::SqliteStore::open_existing(&ledger).unwrap();
-        store.spent_since(&id, day).unwrap().decimal()
-    };
+    let ledger_spend = || today(&ledger, &id);
     let redis_spend = || -> rust_decimal::Decimal {
         let mut conn = redis::Client::open(redis.url())
             .unwrap()
@@ -388,29 +405,6 @@ impl Drop for Stalls {
     }
 }
 
-/// Fires `n` requests at once, round robin over `urls`.
-async fn burst(urls: &[String], secret: &str, n: usize, max_tokens: u64) -> Vec<Option<Answer>> {
-    let c = client();
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let (c, base, secret) = (c.clone(), urls[i % urls.len()].clone(), secret.to_string());
-            tokio::spawn(async move { chat(&c, &base, &secret, max_tokens).await })
-        })
-        .collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.ok().flatten());
-    }
-    out
-}
-
-fn answered(answers: &[Option<Answer>], status: u16, code: Option<&str>) -> usize {
-    answers
-        .iter()
-        .filter(|a| matches!(a, Some(a) if a.status == status && (code.is_none() || a.code.as_deref() == code)))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolerance() {
     let _one = serial().await;
@@ -418,22 +412,8 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
     let prefix = Prefix::new("redisslow");
     let dir = scratch("redisslow");
     let ledger = dir.join("ledger.db");
-    let sim = Sim::start(
-        &dir,
-        "seed = 3\n[defaults]\nttft_ms = 100\ntokens_per_second = 0\n",
-    );
     // The default timeout_ms (100), which the stalls exceed.
-    let fleet = format!(
-        "[fleet]\nredis_url = \"{}\"\nprefix = \"{}\"\nheartbeat_ms = 200",
-        redis.url(),
-        prefix.0
-    );
-    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet);
-    let replicas: Vec<Replica> = ["a", "b", "c"]
-        .iter()
-        .map(|r| Replica::start(&dir, r, &toml))
-        .collect();
-    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
+    let (_sim, replicas, urls) = on_redis(&dir, 100, (&redis, &prefix), "heartbeat_ms = 200");
     let c = client();
     let rpm = 300u32;
     let (rate_key, _) = create_key(&c, &urls[0], json!({"rpm": rpm})).await;
@@ -468,8 +448,8 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
     let start = Instant::now();
     let answers = burst(&urls, &rate_key, 600, 5).await;
     let elapsed = start.elapsed().as_secs_f64();
-    let ok = answered(&answers, 200, None);
-    let limited = answered(&answers, 429, Some("rate_limit_exceeded"));
+    let ok = count(&answers, 200, None);
+    let limited = count(&answers, 429, Some("rate_limit_exceeded"));
     let spend_answers = burst(&urls, &budget_key, 600, 25).await;
     let pauses = stalls.finish();
     let mut statuses = Vec::new();
@@ -501,10 +481,10 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
     // While Redis is slow a call that timed out may still spend the budget in Redis, so a
     // hard budget is not judged locally: such a request is refused as unavailable (503 with
     // Retry-After), never admitted twice.
-    let spent_ok = answered(&spend_answers, 200, None);
-    let unavailable = answered(&spend_answers, 503, Some("governance_unavailable"));
+    let spent_ok = count(&spend_answers, 200, None);
+    let unavailable = count(&spend_answers, 503, Some("governance_unavailable"));
     assert_eq!(
-        spent_ok + answered(&spend_answers, 429, Some("budget_exceeded")) + unavailable,
+        spent_ok + count(&spend_answers, 429, Some("budget_exceeded")) + unavailable,
         600,
         "only 200s, budget refusals and unavailable: {:?}",
         spend_answers
@@ -520,18 +500,8 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
         "some calls timed out while the bursts ran: {statuses:?}"
     );
     // Every answer is in the ledger before the spend is read.
-    let spend = || -> rust_decimal::Decimal {
-        use switchyard_ledger::SpendSource;
-        let day = chrono::Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc();
-        let store = switchyard_ledger::SqliteStore::open_existing(&ledger).unwrap();
-        store.spent_since(&budget_id, day).unwrap().decimal()
-    };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let spent = spend();
+    let spent = today(&ledger, &budget_id);
     let budget = rust_decimal::Decimal::new(1, 2);
     eprintln!(
         "slow redis: budget {spent_ok} admitted, {unavailable} unavailable, ledger spend ${spent} of ${budget}"

@@ -119,13 +119,7 @@ impl Fleet {
 impl Inner {
     /// The admit command (`EVALSHA` with the key's names, integers as integers).
     fn admit_cmd(&self, ask: &Ask<'_>, seq: u64) -> redis::Cmd {
-        let Ask {
-            key,
-            p,
-            now,
-            demand,
-        } = ask;
-        let (now, demand) = (*now, *demand);
+        let (key, p, now, demand) = (ask.key, &ask.p, ask.now, ask.demand);
         let spec = &key.info().spec;
         let windows: Vec<Window> = (0..p.budgets.len()).map(|i| p.window(i, now)).collect();
         let now_ms = now.timestamp_millis();
@@ -217,13 +211,7 @@ impl Inner {
         ask: &Ask<'_>,
         (reply, seq): (Reply, u64),
     ) -> Result<Admission, Denied> {
-        let Ask {
-            key,
-            p,
-            now,
-            demand,
-        } = ask;
-        let (now, demand) = (*now, *demand);
+        let (key, p, now, demand) = (ask.key, &ask.p, ask.now, ask.demand);
         let spec = &key.info().spec;
         let nums = reply.nums();
         match reply.code {
