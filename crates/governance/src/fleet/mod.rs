@@ -11,8 +11,9 @@
 //!   hard ones), and only if all pass takes the request, holds the worst case and records a
 //!   lease (expiry `lease` from now) naming what it holds;
 //! - **settle** swaps the hold for the actual cost in the period containing the settlement
-//!   time. Settlements are queued and sent by one background task, pipelined, so they cost the
-//!   request no wait; a lease that expired first still has its spend counted;
+//!   time. Settlements are queued and ride in the next admission's pipeline (or are sent by a
+//!   background task after `settle_delay`), so they cost the request no wait and, under load,
+//!   no round trip of their own; a lease that expired first still has its spend counted;
 //! - **heartbeat** (every `heartbeat`): each replica refreshes its entry in a set of live
 //!   replicas (an entry older than three heartbeats is dead), reads the key-change version
 //!   (the polling fallback for the pub/sub notice), and probes Redis after a failure;
@@ -23,7 +24,9 @@
 //! When Redis is unreachable each replica enforces locally with its share of what was left
 //! (`(limit - last seen used) / live replicas`, `rpm` and `tpm` divided the same way), logs
 //! once per heartbeat and counts its fallback admissions; with `fail_closed` it refuses
-//! instead. Spend settled meanwhile is added to Redis when it is back.
+//! instead. Spend settled and requests admitted meanwhile are added to Redis when it is back.
+//! A Redis that only times out is not an outage yet (the call may still run there): the link
+//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`).
 //!
 //! Circuit breakers are shared too: an opening is written to a hash every replica polls
 //! ([`Fleet::announce_breaker`], [`Fleet::open_breakers`]).
