@@ -275,6 +275,45 @@ async fn postgres_stopped_under_load_spools_and_every_request_is_recorded_exactl
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What the SQLite ledger at `path` says `key_id` spent today (UTC).
+fn today(path: &std::path::Path, key_id: &str) -> rust_decimal::Decimal {
+    use switchyard_ledger::SpendSource;
+    let day = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let store = switchyard_ledger::SqliteStore::open_existing(path).unwrap();
+    store.spent_since(key_id, day).unwrap().decimal()
+}
+
+/// The simulator (`ttft_ms`) and three replicas on one SQLite ledger in `dir` and the private
+/// Redis under `prefix`, with `fleet` added to their `[fleet]` section.
+fn on_redis(
+    dir: &std::path::Path,
+    ttft_ms: u64,
+    (redis, prefix): (&PrivateRedis, &Prefix),
+    fleet: &str,
+) -> (Sim, Vec<Replica>, Vec<String>) {
+    let sim = Sim::start(
+        dir,
+        &format!("seed = 1\n[defaults]\nttft_ms = {ttft_ms}\ntokens_per_second = 0\n"),
+    );
+    let fleet = format!(
+        "[fleet]\nredis_url = \"{}\"\nprefix = \"{}\"\n{fleet}",
+        redis.url(),
+        prefix.0
+    );
+    let ledger = dir.join("ledger.db");
+    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet, "");
+    let replicas: Vec<Replica> = ["a", "b", "c"]
+        .iter()
+        .map(|r| Replica::start(dir, r, &toml))
+        .collect();
+    let urls = replicas.iter().map(|r| r.url.clone()).collect();
+    (sim, replicas, urls)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_back() {
     let _one = serial().await;
@@ -282,21 +321,8 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
     let prefix = Prefix::new("redisdown");
     let dir = scratch("redisdown");
     let ledger = dir.join("ledger.db");
-    let sim = Sim::start(
-        &dir,
-        "seed = 1\n[defaults]\nttft_ms = 20\ntokens_per_second = 0\n",
-    );
-    let fleet = format!(
-        "[fleet]\nredis_url = \"{}\"\nprefix = \"{}\"\nheartbeat_ms = 200\nreconcile_interval_ms = 1000\ntimeout_ms = 1000",
-        redis.url(),
-        prefix.0
-    );
-    let toml = replica_toml(&ledger.to_string_lossy(), &sim.url, &fleet, "");
-    let replicas: Vec<Replica> = ["a", "b", "c"]
-        .iter()
-        .map(|r| Replica::start(&dir, r, &toml))
-        .collect();
-    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
+    let fleet = "heartbeat_ms = 200\nreconcile_interval_ms = 1000\ntimeout_ms = 1000";
+    let (_sim, replicas, urls) = on_redis(&dir, 20, (&redis, &prefix), fleet);
     let c = client();
     let (secret, id) = create_key(
         &c,
@@ -350,16 +376,7 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
     );
     // Redis came back empty: the outage's spend is added back and reconciling raises the
     // counter to the ledger's figure, so Redis ends holding what the ledger holds.
-    let ledger_spend = || -> rust_decimal::Decimal {
-        use switchyard_ledger::SpendSource;
-        let day = chrono::Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc();
-        let store = switchyard_ledger::SqliteStore::open_existing(&ledger).unwrap();
-        store.spent_since(&id, day).unwrap().decimal()
-    };
+    let ledger_spend = || today(&ledger, &id);
     let redis_spend = || -> rust_decimal::Decimal {
         let mut conn = redis::Client::open(redis.url())
             .unwrap()
@@ -401,6 +418,161 @@ async fn redis_stopped_under_load_falls_back_without_errors_and_reconciles_when_
     assert!(last.1 > rust_decimal::Decimal::ZERO);
     assert_eq!(last.0, last.1, "Redis reconciled to the ledger's spend");
     assert!(drift_seen, "the reconcile reported the drift");
+    drop(replicas);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Makes the private Redis slow for everyone until dropped: every 250 ms all clients' commands
+/// wait 150 ms (`CLIENT PAUSE`), longer than the replicas' 100 ms `timeout_ms`, so calls
+/// made early in a pause time out and calls made late in one succeed.
+struct Stalls {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u32>>,
+}
+
+impl Stalls {
+    fn start(url: &str) -> Stalls {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut pauses = 0;
+            while !flag.load(Ordering::Relaxed) {
+                let paused: redis::RedisResult<()> = redis::cmd("CLIENT")
+                    .arg("PAUSE")
+                    .arg(150)
+                    .arg("ALL")
+                    .query(&mut conn);
+                pauses += u32::from(paused.is_ok());
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            pauses
+        });
+        Stalls {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u32 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().map_or(0, |t| t.join().unwrap())
+    }
+}
+
+impl Drop for Stalls {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolerance() {
+    let _one = serial().await;
+    let redis = PrivateRedis::start();
+    let prefix = Prefix::new("redisslow");
+    let dir = scratch("redisslow");
+    let ledger = dir.join("ledger.db");
+    // The default timeout_ms (100), which the stalls exceed.
+    let (_sim, replicas, urls) = on_redis(&dir, 100, (&redis, &prefix), "heartbeat_ms = 200");
+    let c = client();
+    let rpm = 300u32;
+    let (rate_key, _) = create_key(&c, &urls[0], json!({"rpm": rpm})).await;
+    let (budget_key, budget_id) = create_key(
+        &c,
+        &urls[0],
+        json!({"budgets": [{"period": "day", "limit_usd": "0.01"}]}),
+    )
+    .await;
+    // Both keys known everywhere (a probe with a made-up key is refused) before the clock.
+    for u in &urls {
+        let u = u.clone();
+        assert!(
+            eventually(Duration::from_secs(3), || {
+                let (c, u) = (c.clone(), u.clone());
+                async move {
+                    chat(&c, &u, "sk-sy-not-a-key", 1)
+                        .await
+                        .is_some_and(|a| a.status == 401)
+                        && admin(&c, &u, "GET", "/admin/keys", None)
+                            .await
+                            .1
+                            .to_string()
+                            .contains("rpm")
+                }
+            })
+            .await,
+            "{u} knows the keys"
+        );
+    }
+    let stalls = Stalls::start(&redis.url());
+    let start = Instant::now();
+    let answers = burst(&urls, &rate_key, 600, 5).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let ok = count(&answers, 200, None);
+    let limited = count(&answers, 429, Some("rate_limit_exceeded"));
+    let spend_answers = burst(&urls, &budget_key, 600, 25).await;
+    let pauses = stalls.finish();
+    let mut statuses = Vec::new();
+    for u in &urls {
+        statuses.push(status(&c, u).await["fleet"].clone());
+    }
+    let local: u64 = statuses
+        .iter()
+        .map(|f| f["fallback_admissions"].as_u64().unwrap_or(0))
+        .sum();
+    let allowed = f64::from(rpm) * (1.0 + elapsed / 60.0);
+    let tolerance = f64::from(rpm) * 0.02;
+    eprintln!(
+        "slow redis: {pauses} pauses; rpm {ok} admitted, {limited} limited in {elapsed:.2} s against rpm {rpm} (allowed {allowed:.1} + {tolerance}); {local} admissions under local shares"
+    );
+    assert_eq!(ok + limited, 600, "only 200s and rate-limit refusals");
+    assert!(pauses >= 2, "redis was made slow during the bursts");
+    assert!(
+        (ok as f64) <= allowed + tolerance,
+        "{ok} admitted, at most {allowed:.1} (+{tolerance}) allowed"
+    );
+    // Calls that time out still take their slot in Redis when it resumes, even those the
+    // replica then refuses, so a Redis this slow (stalled 60% of the time) costs admissions:
+    // the fleet admits less than the limit, never more.
+    assert!(
+        ok >= (rpm / 10) as usize,
+        "{ok} admitted: a slow Redis costs admissions, not the whole limit"
+    );
+    // While Redis is slow a call that timed out may still spend the budget in Redis, so a
+    // hard budget is not judged locally: such a request is refused as unavailable (503 with
+    // Retry-After), never admitted twice.
+    let spent_ok = count(&spend_answers, 200, None);
+    let unavailable = count(&spend_answers, 503, Some("governance_unavailable"));
+    assert_eq!(
+        spent_ok + count(&spend_answers, 429, Some("budget_exceeded")) + unavailable,
+        600,
+        "only 200s, budget refusals and unavailable: {:?}",
+        spend_answers
+            .iter()
+            .filter(
+                |a| !matches!(a, Some(a) if a.status == 200 || a.status == 429 || a.status == 503)
+            )
+            .take(3)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        unavailable > 0,
+        "some calls timed out while the bursts ran: {statuses:?}"
+    );
+    // Every answer is in the ledger before the spend is read.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let spent = today(&ledger, &budget_id);
+    let budget = rust_decimal::Decimal::new(1, 2);
+    eprintln!(
+        "slow redis: budget {spent_ok} admitted, {unavailable} unavailable, ledger spend ${spent} of ${budget}"
+    );
+    assert!(spent <= budget, "spend ${spent} over the budget ${budget}");
+    // Most budgeted calls time out in a Redis stalled this often, so few are admitted.
+    assert!(
+        spent_ok >= 1 && spent > rust_decimal::Decimal::ZERO,
+        "some of the budget was used: {spent_ok} admitted, ${spent} spent"
+    );
     drop(replicas);
     let _ = std::fs::remove_dir_all(&dir);
 }

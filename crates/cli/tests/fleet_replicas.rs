@@ -153,30 +153,6 @@ async fn known_everywhere(
     asked.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Fires `n` requests at once, round robin over `urls`.
-async fn burst(urls: &[String], secret: &str, n: usize, max_tokens: u64) -> Vec<Option<Answer>> {
-    let c = client();
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let (c, base, secret) = (c.clone(), urls[i % urls.len()].clone(), secret.to_string());
-        tasks.push(tokio::spawn(async move {
-            chat(&c, &base, &secret, max_tokens).await
-        }));
-    }
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.ok().flatten());
-    }
-    out
-}
-
-fn count(answers: &[Option<Answer>], status: u16, code: Option<&str>) -> usize {
-    answers
-        .iter()
-        .filter(|a| matches!(a, Some(a) if a.status == status && (code.is_none() || a.code.as_deref() == code)))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_hundred_concurrent_requests_over_three_replicas_never_overspend_one_hard_budget() {
     let _one = serial().await;

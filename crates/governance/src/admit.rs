@@ -66,7 +66,7 @@ pub enum Denied {
     )]
     TooLarge { prompt_tokens: u64, tpm: u64 },
     #[error(
-        "shared governance state is unreachable (Redis) and `[fleet] fail_closed` is set, so no request is admitted; retry after {retry_after:?}"
+        "shared governance state (Redis) did not answer, so this request's limits cannot be checked across the fleet (`[fleet] fail_closed` is set, or the key has a hard budget and Redis is slow rather than down); retry after {retry_after:?}"
     )]
     Unavailable { retry_after: Duration },
     #[error(

@@ -60,6 +60,8 @@ pub struct KeyHandle {
     info: KeyInfo,
     digest: [u8; 32],
     pub(crate) cell: Arc<KeyCell>,
+    /// The fleet's names and limits for this key, built on its first shared admission.
+    pub(crate) fleet: std::sync::OnceLock<Arc<crate::fleet::Prepared>>,
 }
 
 impl std::fmt::Debug for KeyHandle {
@@ -211,7 +213,12 @@ fn build(
                 Arc::new(KeyCell::new(&info, loaded, now))
             }
         };
-        let handle = Arc::new(KeyHandle { info, digest, cell });
+        let handle = Arc::new(KeyHandle {
+            info,
+            digest,
+            cell,
+            fleet: std::sync::OnceLock::new(),
+        });
         out.by_id.insert(handle.info.id.clone(), handle.clone());
         out.by_hash.insert(digest, handle);
     }

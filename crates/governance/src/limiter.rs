@@ -46,6 +46,16 @@ impl RequestBucket {
         self.next_tat(now).map(|_| ())
     }
 
+    /// Empties the bucket down to `free` requests at `now` (a fleet share cut from what the
+    /// shared bucket had left); it refills from there as usual.
+    pub(crate) fn set_free(&mut self, free: u64, now: DateTime<Utc>) {
+        let used = u64::from(self.rpm).saturating_sub(free);
+        self.tat = (used > 0).then(|| {
+            let used = i32::try_from(used).unwrap_or(i32::MAX);
+            now + self.interval() * used
+        });
+    }
+
     /// Counts one request (call after [`check`](Self::check) passed under the same lock).
     pub(crate) fn take(&mut self, now: DateTime<Utc>) {
         if let Ok(next) = self.next_tat(now) {

@@ -531,3 +531,32 @@ pub fn shared_pg() -> String {
     std::env::var("SWITCHYARD_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
+
+/// Fires `n` requests at once, round robin over `urls`.
+pub async fn burst(
+    urls: &[String],
+    secret: &str,
+    n: usize,
+    max_tokens: u64,
+) -> Vec<Option<Answer>> {
+    let c = client();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (c, base, secret) = (c.clone(), urls[i % urls.len()].clone(), secret.to_string());
+            tokio::spawn(async move { chat(&c, &base, &secret, max_tokens).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.ok().flatten());
+    }
+    out
+}
+
+/// How many answers had `status` (and, if given, the error `code`).
+pub fn count(answers: &[Option<Answer>], status: u16, code: Option<&str>) -> usize {
+    answers
+        .iter()
+        .filter(|a| matches!(a, Some(a) if a.status == status && (code.is_none() || a.code.as_deref() == code)))
+        .count()
+}

@@ -1,16 +1,17 @@
 //! The heartbeat: every `heartbeat` the replica refreshes its entry in the live set, learns
 //! how many replicas are live and the key-change version (the polling fallback for the
-//! pub/sub notice), and, being the one operation tried while Redis is down, probes it. The
-//! beat that finds Redis back reloads the scripts, adds the spend settled meanwhile, and ends
-//! the outage's local shares.
+//! pub/sub notice), and, being the one operation tried while Redis is out, probes it. A
+//! failed call wakes it at once: its failure confirms the outage, its success ends it. The
+//! beat that finds Redis back first tells it what happened meanwhile (the spend settled and
+//! the requests admitted under local shares, the settlements it missed), and only then
+//! lets requests go to Redis again.
 
-use super::scripts::{HEARTBEAT_SCRIPT, RECONCILE_SCRIPT};
+use super::fallback::Leftover;
+use super::scripts::{HEARTBEAT_SCRIPT, RECONCILE_SCRIPT, TAKE_SCRIPT};
 use super::{Inner, lock, nano};
-use crate::Period;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use switchyard_primitives::Money;
 
 pub(crate) fn spawn(inner: Weak<Inner>) {
     tokio::spawn(async move {
@@ -20,7 +21,13 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            let Some(probe) = inner.upgrade() else { return };
+            // A failed call asks for a probe now rather than at the next tick.
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = probe.link.probe.notified() => {}
+            }
+            drop(probe);
             let Some(inner) = inner.upgrade() else { return };
             beat(&inner, Utc::now()).await;
         }
@@ -37,17 +44,17 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         now_ms.to_string(),
         (now_ms - stale_ms).to_string(),
     ];
+    let was_up = inner.link.is_up();
     let mut conn = inner.conn.clone();
     let call = HEARTBEAT_SCRIPT.run::<Vec<String>>(&mut conn, &keys, &args);
     let outcome = tokio::time::timeout(inner.opts.op_timeout, call).await;
-    let Some(reply) = inner.link.outcome(outcome, inner.opts.op_timeout) else {
-        tracing::warn!(
-            replicas = inner.replicas(),
-            fallback_admissions = inner.fallback_admissions.load(Ordering::Relaxed),
-            error = inner.link.last_error().unwrap_or_default(),
-            "fleet: redis still unreachable; enforcing this replica's share locally"
-        );
-        return false;
+    let reply = match outcome {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return failed(inner, was_up, &e.to_string(), e.is_timeout()),
+        Err(_) => {
+            let message = super::link::timeout_message(inner.opts.op_timeout);
+            return failed(inner, was_up, &message, true);
+        }
     };
     let count = reply
         .first()
@@ -63,46 +70,81 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         *v = version;
         changed
     });
-    if inner.link.succeeded() {
-        recover(inner).await;
+    if !inner.link.is_up() {
+        if let Some(settles) = recover(inner).await {
+            *lock(&inner.recovered_at) = Some(std::time::Instant::now());
+            inner.link.succeeded();
+            for s in settles {
+                inner.queue_settle(s);
+            }
+        }
     }
     true
 }
 
-/// Redis is back: deferred settlements resent, deferred spend added (pipelines reload the
-/// scripts a restart emptied).
-async fn recover(inner: &Inner) {
-    let left = lock(&inner.outage).end();
-    for s in left.settles {
-        let _ = inner.settle_tx.send(s);
-    }
-    let entries = left.spend;
-    if entries.is_empty() {
-        return;
-    }
-    if flush(inner, &entries).await {
-        tracing::info!(
-            budgets = entries.len(),
-            "fleet: spend settled during the outage added to redis"
-        );
+/// The heartbeat did not reach Redis: a link already in doubt is now confirmed down if the
+/// probe failed outright or Redis has been timing out for three heartbeats (a Redis that is
+/// only slow stays suspect).
+fn failed(inner: &Inner, was_up: bool, message: &str, timed_out: bool) -> bool {
+    if was_up || (timed_out && inner.link.suspect_for() < inner.opts.heartbeat * 3) {
+        inner.link.failed(message);
     } else {
-        lock(&inner.outage).restore(entries);
+        inner.link.confirm_down(message);
+        tracing::warn!(
+            replicas = inner.replicas(),
+            fallback_admissions = inner.fallback_admissions.load(Ordering::Relaxed),
+            error = inner.link.last_error().unwrap_or_default(),
+            "fleet: redis still unreachable; enforcing this replica's share locally"
+        );
+    }
+    false
+}
+
+/// Redis answers again: tells it what was counted locally (spend, requests); the
+/// settlements it missed, to resend once the link is up. `None` (nothing lost: kept for the
+/// next beat) when that failed.
+async fn recover(inner: &Inner) -> Option<Vec<super::settle::Settle>> {
+    let mut left = lock(&inner.outage).end();
+    let settles = std::mem::take(&mut left.settles);
+    if left.spend.is_empty() && left.taken.is_empty() {
+        return Some(settles);
+    }
+    if flush(inner, &left).await {
+        tracing::info!(
+            budgets = left.spend.len(),
+            keys = left.taken.len(),
+            "fleet: spend and requests counted locally added to redis"
+        );
+        Some(settles)
+    } else {
+        left.settles = settles;
+        lock(&inner.outage).restore(left);
+        None
     }
 }
 
 /// Adds deferred spend to each budget hash it belongs to (the reconcile script, no ledger
-/// figure).
-async fn flush(inner: &Inner, entries: &[((String, Period, i64), Money)]) -> bool {
+/// figure) and locally admitted requests to each shared `rpm` bucket.
+async fn flush(inner: &Inner, left: &Leftover) -> bool {
+    let now = Utc::now();
     let mut pipe = redis::pipe();
-    for ((key_id, period, start), amount) in entries {
-        let key = inner.key_of(key_id, &format!("b:{period}:{start}"));
+    for ((key_id, period, start), amount) in &left.spend {
+        let key = super::prepared::budget_hash(&inner.opts.prefix, key_id, *period, *start);
         let args = [
             nano(*amount).to_string(),
             "-1".to_owned(),
-            super::budget_ttl_ms(*period, Utc::now()).to_string(),
+            super::budget_ttl_ms(*period, now).to_string(),
         ];
         pipe.add_command(RECONCILE_SCRIPT.cmd(&[key], &args))
             .ignore();
+    }
+    for (_, (rpm_key, rpm, n)) in &left.taken {
+        let mut cmd = TAKE_SCRIPT.start(1);
+        cmd.arg(rpm_key)
+            .arg(now.timestamp_millis())
+            .arg(*n)
+            .arg(*rpm);
+        pipe.add_command(cmd).ignore();
     }
     inner
         .pipeline::<()>(&pipe, inner.opts.op_timeout)

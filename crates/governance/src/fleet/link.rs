@@ -1,74 +1,154 @@
-//! The fleet's link to Redis: up or down, the last error (scrubbed of the URL's password),
-//! and the URL checks. Down is entered on the first failed operation and left only by a
-//! heartbeat that reached Redis, so while it is out requests pay nothing to find out.
+//! The fleet's link to Redis: up, suspect or down, the last error (scrubbed of the URL's
+//! password), and the URL checks.
+//!
+//! A failed or timed-out operation makes the link **suspect**, not down: a Redis that is
+//! only slow for a moment must not flip the fleet into local enforcement on one late reply
+//! (a call that timed out may still run in Redis, so a replica enforcing locally meanwhile
+//! would be a second authority over the same limits). The heartbeat is woken at once to
+//! probe it. A probe that fails outright (refused, reset) confirms the outage (**down**: the
+//! log warns, `/v1/status` says `fallback`); probes that only time out confirm it after
+//! three heartbeats. A probe that answers makes the link **up** again. While not up,
+//! requests do not try Redis (they pay nothing to find out); see the fallback module for how
+//! they are judged.
 
 use super::FleetError;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+const UP: u8 = 0;
+const SUSPECT: u8 = 1;
+const DOWN: u8 = 2;
 
 pub(crate) struct Link {
-    down: AtomicBool,
+    state: AtomicU8,
     last_error: Mutex<Option<String>>,
     secret: Option<String>,
+    /// When the link last became suspect.
+    suspect_since: Mutex<Option<Instant>>,
+    /// Wakes the heartbeat to probe Redis now (the link just became suspect).
+    pub(crate) probe: Notify,
 }
 
 impl Link {
     pub(crate) fn new(secret: Option<String>) -> Self {
         Link {
-            down: AtomicBool::new(false),
+            state: AtomicU8::new(UP),
             last_error: Mutex::new(None),
             secret,
+            suspect_since: Mutex::new(None),
+            probe: Notify::new(),
         }
     }
 
+    /// Requests go to Redis only while the link is up.
+    pub(crate) fn is_up(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == UP
+    }
+
+    /// The outage is confirmed (a heartbeat failed too).
     pub(crate) fn is_down(&self) -> bool {
-        self.down.load(Ordering::Relaxed)
+        self.state.load(Ordering::Relaxed) == DOWN
     }
 
     pub(crate) fn last_error(&self) -> Option<String> {
         super::lock(&self.last_error).clone()
     }
 
-    /// Turns an operation's outcome into its value, or `None` after marking the link down.
+    /// Turns an operation's outcome into its value, or `None` after marking the link suspect.
     pub(crate) fn outcome<T>(
         &self,
         outcome: Result<redis::RedisResult<T>, tokio::time::error::Elapsed>,
         timeout: Duration,
     ) -> Option<T> {
-        let message = match outcome {
-            Ok(Ok(v)) => return Some(v),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => format!(
-                "redis did not answer within {} ms (fleet.timeout_ms)",
-                timeout.as_millis()
-            ),
-        };
-        self.failed(&message);
-        None
-    }
-
-    /// Marks the link down; logs the transition once (the heartbeat logs while it lasts).
-    pub(crate) fn failed(&self, message: &str) {
-        let message = match self.secret.as_deref() {
-            Some(s) => message.replace(s, "***"),
-            None => message.to_owned(),
-        };
-        if !self.down.swap(true, Ordering::Relaxed) {
-            tracing::warn!(error = %message, "fleet: redis unreachable; enforcing budgets and limits locally");
+        match outcome {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e))
+                if !e.is_timeout()
+                    && (e.is_io_error()
+                        || e.is_connection_refusal()
+                        || e.is_connection_dropped()) =>
+            {
+                // Nothing to doubt: Redis is not there (stopped, unreachable).
+                self.confirm_down(&e.to_string());
+                None
+            }
+            Ok(Err(e)) => {
+                self.failed(&e.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed(&timeout_message(timeout));
+                None
+            }
         }
-        *super::lock(&self.last_error) = Some(message);
     }
 
-    /// Marks the link up; true when it was down (the caller reconciles).
+    /// An operation failed: up becomes suspect and the heartbeat is woken to probe.
+    pub(crate) fn failed(&self, message: &str) {
+        self.remember(message);
+        if self
+            .state
+            .compare_exchange(UP, SUSPECT, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            *super::lock(&self.suspect_since) = Some(Instant::now());
+            tracing::debug!(error = %self.scrubbed(message), "fleet: a redis call failed; probing");
+            self.probe.notify_one();
+        }
+    }
+
+    /// How long the link has been suspect (zero when it is not).
+    pub(crate) fn suspect_for(&self) -> Duration {
+        match (
+            self.state.load(Ordering::Relaxed),
+            *super::lock(&self.suspect_since),
+        ) {
+            (SUSPECT, Some(t)) => t.elapsed(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// The outage is confirmed (logged once); true on the transition.
+    pub(crate) fn confirm_down(&self, message: &str) -> bool {
+        self.remember(message);
+        let first = self.state.swap(DOWN, Ordering::Relaxed) != DOWN;
+        if first {
+            tracing::warn!(error = %self.scrubbed(message), "fleet: redis unreachable; enforcing budgets and limits locally");
+        }
+        first
+    }
+
+    /// Marks the link up; true when it was not (the caller has reconciled first).
     pub(crate) fn succeeded(&self) -> bool {
-        let was_down = self.down.swap(false, Ordering::Relaxed);
-        if was_down {
+        let was = self.state.swap(UP, Ordering::Relaxed);
+        if was == DOWN {
             tracing::info!("fleet: redis reachable again; shared enforcement resumed");
+        }
+        if was != UP {
             *super::lock(&self.last_error) = None;
         }
-        was_down
+        was != UP
     }
+
+    fn scrubbed(&self, message: &str) -> String {
+        match self.secret.as_deref() {
+            Some(s) => message.replace(s, "***"),
+            None => message.to_owned(),
+        }
+    }
+
+    fn remember(&self, message: &str) {
+        *super::lock(&self.last_error) = Some(self.scrubbed(message));
+    }
+}
+
+pub(crate) fn timeout_message(timeout: Duration) -> String {
+    format!(
+        "redis did not answer within {} ms (fleet.timeout_ms)",
+        timeout.as_millis()
+    )
 }
 
 pub(crate) fn client(url: &str) -> Result<redis::Client, FleetError> {

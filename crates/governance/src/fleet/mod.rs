@@ -11,8 +11,9 @@
 //!   hard ones), and only if all pass takes the request, holds the worst case and records a
 //!   lease (expiry `lease` from now) naming what it holds;
 //! - **settle** swaps the hold for the actual cost in the period containing the settlement
-//!   time. Settlements are queued and sent by one background task, pipelined, so they cost the
-//!   request no wait; a lease that expired first still has its spend counted;
+//!   time. Settlements are queued and ride in the next admission's pipeline (or are sent by a
+//!   background task after `settle_delay`), so they cost the request no wait and, under load,
+//!   no round trip of their own; a lease that expired first still has its spend counted;
 //! - **heartbeat** (every `heartbeat`): each replica refreshes its entry in a set of live
 //!   replicas (an entry older than three heartbeats is dead), reads the key-change version
 //!   (the polling fallback for the pub/sub notice), and probes Redis after a failure;
@@ -23,7 +24,9 @@
 //! When Redis is unreachable each replica enforces locally with its share of what was left
 //! (`(limit - last seen used) / live replicas`, `rpm` and `tpm` divided the same way), logs
 //! once per heartbeat and counts its fallback admissions; with `fail_closed` it refuses
-//! instead. Spend settled meanwhile is added to Redis when it is back.
+//! instead. Spend settled and requests admitted meanwhile are added to Redis when it is back.
+//! A Redis that only times out is not an outage yet (the call may still run there): the link
+//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`).
 //!
 //! Circuit breakers are shared too: an opening is written to a hash every replica polls
 //! ([`Fleet::announce_breaker`], [`Fleet::open_breakers`]).
@@ -36,8 +39,10 @@ mod fallback;
 mod heartbeat;
 mod keys;
 mod link;
+mod prepared;
 mod reconcile;
 mod scripts;
+mod settle;
 mod shared;
 #[cfg(test)]
 mod tests;
@@ -45,8 +50,9 @@ mod tests;
 mod tests_fault;
 
 pub(crate) use fallback::FallbackHold;
+pub(crate) use prepared::Prepared;
 pub use reconcile::{Drift, Reading, readings};
-pub(crate) use shared::SharedHold;
+pub(crate) use settle::SharedHold;
 
 use chrono::{DateTime, Utc};
 use link::Link;
@@ -56,7 +62,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use switchyard_primitives::Money;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 /// How a fleet connects, names its keys and behaves when Redis is out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +83,9 @@ pub struct FleetOptions {
     pub fail_closed: bool,
     /// How often budget counters are compared with (and raised to) the ledger's spend.
     pub reconcile_every: Duration,
+    /// How long a settlement waits for the next admission's round trip to carry it before it
+    /// is sent on its own (the hold stays counted meanwhile, so this never admits more).
+    pub settle_delay: Duration,
 }
 
 impl Default for FleetOptions {
@@ -90,6 +99,7 @@ impl Default for FleetOptions {
             connect_timeout: Duration::from_millis(250),
             fail_closed: false,
             reconcile_every: Duration::from_secs(60),
+            settle_delay: Duration::from_millis(20),
         }
     }
 }
@@ -121,6 +131,9 @@ pub enum FleetError {
 pub enum FleetMode {
     /// Budgets and limits are enforced in Redis, shared by the fleet.
     Shared,
+    /// A Redis call failed or timed out and a probe is confirming the outage (at most one
+    /// `timeout_ms`); requests are judged against this replica's local share meanwhile.
+    Suspect,
     /// Redis is unreachable: this replica enforces its share locally.
     Fallback,
     /// Redis is unreachable and `fail_closed` is set: requests with limits are refused.
@@ -167,10 +180,16 @@ pub(crate) struct Inner {
     pub(crate) link: Link,
     pub(crate) outage: Mutex<fallback::Outage>,
     pub(crate) known: Mutex<fallback::Known>,
+    /// Whether any local share exists (so a shared admission need not look for its key's).
+    pub(crate) shares_live: std::sync::atomic::AtomicBool,
+    /// When Redis last came back after an outage (see [`Fleet::reconcile`]).
+    pub(crate) recovered_at: Mutex<Option<std::time::Instant>>,
     replicas: AtomicU64,
     fallback_admissions: AtomicU64,
     unavailable_refusals: AtomicU64,
-    settle_tx: mpsc::UnboundedSender<shared::Settle>,
+    /// Settlements waiting for the next admission's round trip (or the settlement task).
+    settles: Mutex<Vec<settle::Settle>>,
+    settle_wake: Arc<Notify>,
     keys_version: watch::Sender<u64>,
     report: Mutex<reconcile::Report>,
 }
@@ -190,22 +209,24 @@ impl Fleet {
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| FleetError::Url(link::scrub(url, &e.to_string())))?;
-        let (settle_tx, settle_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             conn,
             client,
             link: Link::new(link::password(url)),
             outage: Mutex::default(),
             known: Mutex::default(),
+            shares_live: Default::default(),
+            recovered_at: Mutex::default(),
             replicas: AtomicU64::new(1),
             fallback_admissions: AtomicU64::new(0),
             unavailable_refusals: AtomicU64::new(0),
-            settle_tx,
+            settles: Mutex::default(),
+            settle_wake: Arc::default(),
             keys_version: watch::channel(0).0,
             report: Mutex::default(),
             opts,
         });
-        shared::spawn_settler(Arc::downgrade(&inner), settle_rx);
+        settle::spawn_settler(Arc::downgrade(&inner));
         heartbeat::spawn(Arc::downgrade(&inner));
         keys::spawn_listener(Arc::downgrade(&inner));
         Ok(Fleet { inner })
@@ -246,12 +267,24 @@ impl Fleet {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Wakes the settlement task so it sees the fleet is gone and ends.
+        self.settle_wake.notify_one();
+    }
+}
+
 impl Inner {
     pub(crate) fn mode(&self) -> FleetMode {
-        match (self.link.is_down(), self.opts.fail_closed) {
-            (false, _) => FleetMode::Shared,
-            (true, false) => FleetMode::Fallback,
-            (true, true) => FleetMode::Refusing,
+        match (
+            self.link.is_up(),
+            self.link.is_down(),
+            self.opts.fail_closed,
+        ) {
+            (true, _, _) => FleetMode::Shared,
+            (false, _, true) => FleetMode::Refusing,
+            (false, false, false) => FleetMode::Suspect,
+            (false, true, false) => FleetMode::Fallback,
         }
     }
 
@@ -275,11 +308,6 @@ impl Inner {
         format!("{}keys:changed", self.opts.prefix)
     }
 
-    /// `prefix + "k{" + key id + "}:" + what`: one hash tag per virtual key.
-    pub(crate) fn key_of(&self, key_id: &str, what: &str) -> String {
-        format!("{}k{{{key_id}}}:{what}", self.opts.prefix)
-    }
-
     /// The hash of one budget period, named by its start so a new period starts from zero.
     pub(crate) fn budget_key(
         &self,
@@ -288,7 +316,7 @@ impl Inner {
         now: DateTime<Utc>,
     ) -> String {
         let start = period.start(now).timestamp_millis();
-        self.key_of(key_id, &format!("b:{period}:{start}"))
+        prepared::budget_hash(&self.opts.prefix, key_id, period, start)
     }
 
     /// Runs a pipeline of script calls within `timeout`; if the server lost its scripts (a

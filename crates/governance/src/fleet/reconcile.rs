@@ -66,6 +66,15 @@ impl Fleet {
     /// records the drift; `None` when Redis is unreachable (nothing changed).
     pub async fn reconcile(&self, readings: &[Reading], now: DateTime<Utc>) -> Option<Vec<Drift>> {
         let i = &self.inner;
+        // Just after an outage the other replicas may not have added the spend they counted
+        // locally yet, while the ledger already holds it: raising the counter to the ledger
+        // now would count that spend twice once they do. Wait three heartbeats.
+        // And while Redis is out (a reconcile reaching a Redis that just came back, before
+        // the heartbeat added this replica's outage spend, would do the same).
+        let recent = lock(&i.recovered_at).is_some_and(|t| t.elapsed() < i.opts.heartbeat * 3);
+        if recent || !i.link.is_up() {
+            return None;
+        }
         if readings.is_empty() {
             // No budgets to compare (and an empty pipeline is an error to Redis).
             *lock(&i.report) = Report {

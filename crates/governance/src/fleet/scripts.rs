@@ -34,28 +34,29 @@ end
 ";
 
 /// Admission. KEYS: 1 lease zset, 2 lease hash, 3 rpm TAT, 4 tpm window, 5.. budget hashes.
-/// ARGV: 1 now_ms, 2 reservation id, 3 lease deadline ms, 4 worst case (nano), 5 prompt
-/// tokens, 6 rpm (0: none), 7 tpm (0: none), 8 lease-record TTL ms, then per budget: limit
-/// (nano), hard (1/0), TTL ms.
-/// Replies `{'ok', tat, tokens_used, spent_1, reserved_1, …}`, `{'rpm', retry_ms}`,
-/// `{'tpm', retry_ms}`, `{'tpm_large'}` or `{'budget', spent_1, reserved_1, …}`.
+/// ARGV: 1 now_ms, 2 replica id, 3 sequence number (the reservation is `replica:seq`), 4 lease
+/// deadline ms, 5 worst case (nano), 6 prompt tokens, 7 rpm (0: none), 8 tpm (0: none), 9
+/// lease-record TTL ms, then per budget: limit (nano), hard (1/0), TTL ms.
+/// Replies integers only (nothing to parse on the caller's side): `{0, tat, tokens_used,
+/// spent_1, reserved_1, …}` when admitted, `{1, retry_ms}` for `rpm`, `{2, retry_ms}` for
+/// `tpm`, `{3}` for a prompt larger than `tpm`, `{4, spent_1, reserved_1, …}` for a budget.
 const ADMIT: &str = r"
 local now = tonumber(ARGV[1])
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 64)) do
   release(KEYS[1], KEYS[2], KEYS[4], id)
 end
-local rpm, tpm, prompt = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[5])
+local rpm, tpm, prompt = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[6])
 local tat = 0
 if rpm > 0 then
   tat = tonumber(redis.call('GET', KEYS[3]) or now)
   if tat < now then tat = now end
   if tat > now + 60000 then tat = now + 60000 end
   tat = tat + 60000 / rpm
-  if tat - now > 60000 then return {'rpm', tostring(math.ceil(tat - 60000 - now))} end
+  if tat - now > 60000 then return {1, math.ceil(tat - 60000 - now)} end
 end
 local used = 0
 if tpm > 0 then
-  if prompt > tpm then return {'tpm_large'} end
+  if prompt > tpm then return {3} end
   local fields = redis.call('HGETALL', KEYS[4])
   local buckets, inflight = {}, 0
   for i = 1, #fields, 2 do
@@ -78,67 +79,72 @@ if tpm > 0 then
     local need, freed = used + prompt - tpm, 0
     for _, b in ipairs(buckets) do
       freed = freed + b[2]
-      if freed >= need then return {'tpm', tostring((b[1] + 1) * 1000 + 60000 - now)} end
+      if freed >= need then return {2, (b[1] + 1) * 1000 + 60000 - now} end
     end
-    return {'tpm', '1000'}
+    return {2, 1000}
   end
   used = used + prompt
 end
-local worst, n = tonumber(ARGV[4]), #KEYS - 4
+local worst, n = tonumber(ARGV[5]), #KEYS - 4
 local out, over = {}, false
 for i = 1, n do
-  local spent = redis.call('HGET', KEYS[4 + i], 'spent') or '0'
-  local reserved = redis.call('HGET', KEYS[4 + i], 'reserved') or '0'
-  if tonumber(reserved) < 0 then reserved = '0' end
-  local base = 8 + (i - 1) * 3
-  if ARGV[base + 2] == '1' and tonumber(spent) + tonumber(reserved) + worst > tonumber(ARGV[base + 1]) then
+  local spent = tonumber(redis.call('HGET', KEYS[4 + i], 'spent') or '0')
+  local reserved = tonumber(redis.call('HGET', KEYS[4 + i], 'reserved') or '0')
+  if reserved < 0 then reserved = 0 end
+  local base = 9 + (i - 1) * 3
+  if ARGV[base + 2] == '1' and spent + reserved + worst > tonumber(ARGV[base + 1]) then
     over = true
   end
   out[#out + 1] = spent
   out[#out + 1] = reserved
 end
 if over then
-  table.insert(out, 1, 'budget')
+  table.insert(out, 1, 4)
   return out
 end
 if rpm > 0 then
   redis.call('SET', KEYS[3], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
 end
-local rec = ARGV[4] .. '|' .. (tpm > 0 and ARGV[5] or '0')
+local id = ARGV[2] .. ':' .. ARGV[3]
+local rec = ARGV[5] .. '|' .. (tpm > 0 and ARGV[6] or '0')
 for i = 1, n do
-  local base = 8 + (i - 1) * 3
-  out[2 * i] = tostring(redis.call('HINCRBY', KEYS[4 + i], 'reserved', ARGV[4]))
+  local base = 9 + (i - 1) * 3
+  out[2 * i] = redis.call('HINCRBY', KEYS[4 + i], 'reserved', ARGV[5])
   redis.call('PEXPIRE', KEYS[4 + i], ARGV[base + 3])
   rec = rec .. '|' .. KEYS[4 + i]
 end
 if tpm > 0 then
-  redis.call('HINCRBY', KEYS[4], 'inflight', ARGV[5])
+  redis.call('HINCRBY', KEYS[4], 'inflight', ARGV[6])
   redis.call('PEXPIRE', KEYS[4], 120000)
 end
 if n > 0 or tpm > 0 then
-  redis.call('HSET', KEYS[2], ARGV[2], rec)
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+  redis.call('HSET', KEYS[2], id, rec)
+  redis.call('ZADD', KEYS[1], ARGV[4], id)
+  redis.call('PEXPIRE', KEYS[1], ARGV[9])
+  redis.call('PEXPIRE', KEYS[2], ARGV[9])
 end
-table.insert(out, 1, tostring(used))
-table.insert(out, 1, tostring(tat))
-table.insert(out, 1, 'ok')
+table.insert(out, 1, used)
+table.insert(out, 1, math.ceil(tat))
+table.insert(out, 1, 0)
 return out
 ";
 
 /// Settlement (or release, with a zero cost). KEYS: 1 lease zset, 2 lease hash, 3 tpm window,
-/// 4.. budget hashes of the periods containing the settlement time. ARGV: 1 reservation id,
-/// 2 actual cost (nano), 3 tokens for the tpm window, 4 now_ms, 5.. TTL ms per budget hash.
-/// Replies 1 when the lease was still held, 0 when it had expired (spend still counts).
+/// 4.. budget hashes of the periods containing the settlement time. ARGV: 1 replica id, 2
+/// sequence number, 3 actual cost (nano), 4 tokens for the tpm window, 5 now_ms, 6 `1` when
+/// this is a resend of a settlement that may already have run (its first send timed out):
+/// then it counts only if its lease is still held, so it is never counted twice, 7.. TTL ms
+/// per budget hash. Replies 1 when the lease was still held, 0 when it had expired or the
+/// admission never reached Redis (the spend counts either way, unless ARGV[6] is `1`).
 const SETTLE: &str = r"
-local held = release(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+local held = release(KEYS[1], KEYS[2], KEYS[3], ARGV[1] .. ':' .. ARGV[2])
+if ARGV[6] == '1' and not held then return 0 end
 for i = 4, #KEYS do
-  if ARGV[2] ~= '0' then redis.call('HINCRBY', KEYS[i], 'spent', ARGV[2]) end
-  redis.call('PEXPIRE', KEYS[i], ARGV[i + 1])
+  if ARGV[3] ~= '0' then redis.call('HINCRBY', KEYS[i], 'spent', ARGV[3]) end
+  redis.call('PEXPIRE', KEYS[i], ARGV[i + 3])
 end
-if ARGV[3] ~= '0' then
-  redis.call('HINCRBY', KEYS[3], tostring(math.floor(tonumber(ARGV[4]) / 1000)), ARGV[3])
+if ARGV[4] ~= '0' then
+  redis.call('HINCRBY', KEYS[3], tostring(math.floor(tonumber(ARGV[5]) / 1000)), ARGV[4])
   redis.call('PEXPIRE', KEYS[3], 120000)
 end
 if held then return 1 end
@@ -166,6 +172,18 @@ redis.call('PEXPIRE', KEYS[1], 86400000)
 return {tostring(redis.call('ZCARD', KEYS[1])), redis.call('GET', KEYS[2]) or '0'}
 ";
 
+/// Requests admitted under a local share while Redis was out, added to the shared `rpm`
+/// bucket when it is back. KEYS: 1 rpm TAT. ARGV: 1 now_ms, 2 requests, 3 rpm. The arrival
+/// time moves by one interval per request, at most to a full minute ahead (an empty bucket).
+const TAKE: &str = r"
+local now, n, rpm = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+tat = math.min(tat + n * 60000 / rpm, now + 60000)
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+return 1
+";
+
 /// A script and its SHA-1, as `EVALSHA` names it.
 pub(crate) struct Script {
     source: String,
@@ -176,6 +194,7 @@ pub(crate) static ADMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(
 pub(crate) static SETTLE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE, SETTLE));
 pub(crate) static RECONCILE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", RECONCILE));
 pub(crate) static HEARTBEAT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", HEARTBEAT));
+pub(crate) static TAKE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", TAKE));
 
 impl Script {
     fn new(prelude: &str, body: &str) -> Self {
@@ -186,6 +205,14 @@ impl Script {
             .map(|b| format!("{b:02x}"))
             .collect();
         Script { source, sha }
+    }
+
+    /// `EVALSHA sha numkeys`, for the caller to add the keys and arguments to (no strings
+    /// built on the way: names are borrowed, numbers written straight into the command).
+    pub(crate) fn start(&self, numkeys: usize) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(&self.sha).arg(numkeys);
+        cmd
     }
 
     /// `EVALSHA sha numkeys keys… args…` (the command a pipeline carries).
@@ -226,11 +253,12 @@ pub(crate) fn is_noscript(e: &redis::RedisError) -> bool {
 }
 
 /// Every script, for loading after a reconnect.
-pub(crate) fn all() -> [&'static Script; 4] {
+pub(crate) fn all() -> [&'static Script; 5] {
     [
         &ADMIT_SCRIPT,
         &SETTLE_SCRIPT,
         &RECONCILE_SCRIPT,
         &HEARTBEAT_SCRIPT,
+        &TAKE_SCRIPT,
     ]
 }

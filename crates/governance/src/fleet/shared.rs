@@ -1,70 +1,86 @@
-//! Admission and settlement through Redis: the arguments of the admit script, its reply
-//! turned into an [`Admission`] or a [`Denied`] (with the same rules and messages as
-//! in-process), and the settlement queue drained by one background task.
+//! Admission through Redis: the admit script's command, built straight from the key's
+//! [`Prepared`] names and integer arguments, sent in one pipeline behind the settlements
+//! queued meanwhile (see [`settle`](super::settle)), and its all-integer reply turned into an
+//! [`Admission`] or a [`Denied`] (with the same rules and messages as in-process).
 
-use super::scripts::{ADMIT_SCRIPT, SETTLE_SCRIPT};
-use super::{Fleet, FleetMode, Inner, budget_ttl_ms, nano, usd};
+use super::prepared::{Prepared, Window};
+use super::scripts::ADMIT_SCRIPT;
+use super::settle::SharedHold;
+use super::{Fleet, FleetMode, Inner, nano, usd};
 use crate::admit::{Hold, Reservation};
 use crate::limiter::to_std;
 use crate::state::left;
-use crate::{Admission, Budget, Demand, Denied, KeyHandle, Period, RateLimit};
+use crate::{Admission, Demand, Denied, KeyHandle, RateLimit};
 use chrono::{DateTime, TimeDelta, Utc};
+use redis::Value;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 use switchyard_primitives::Money;
-use tokio::sync::mpsc;
 
-/// Most settlements sent in one pipeline.
-const SETTLE_BATCH: usize = 256;
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-
-/// A hold in Redis, settled (or released when dropped) through the settlement queue.
-#[derive(Debug)]
-pub(crate) struct SharedHold {
-    settle: Option<Settle>,
-    tx: mpsc::UnboundedSender<Settle>,
+/// One admission's question: the key, its prepared names, when and how much.
+pub(crate) struct Ask<'a> {
+    pub(crate) key: &'a KeyHandle,
+    pub(crate) p: Arc<Prepared>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) demand: Demand,
 }
 
-/// One queued settlement.
-#[derive(Debug, Clone)]
-pub(crate) struct Settle {
-    pub(crate) key_id: String,
-    res_id: String,
-    pub(crate) periods: Vec<Period>,
-    tpm: bool,
-    pub(crate) actual: Money,
-    tokens: u64,
-    pub(crate) at: DateTime<Utc>,
+/// The admit script's reply: a status code and up to 8 integers.
+struct Reply {
+    code: i64,
+    nums: [i64; 8],
+    len: usize,
 }
 
-impl SharedHold {
-    pub(crate) fn settle(mut self, actual_usd: Money, actual_tokens: u64, now: DateTime<Utc>) {
-        if let Some(mut s) = self.settle.take() {
-            s.actual = actual_usd;
-            s.tokens = if s.tpm { actual_tokens } else { 0 };
-            s.at = now;
-            let _ = self.tx.send(s);
+impl Reply {
+    fn parse(v: &Value) -> Option<Reply> {
+        let Value::Array(items) = v else { return None };
+        let (first, rest) = items.split_first()?;
+        let mut reply = Reply {
+            code: int(first)?,
+            nums: [0; 8],
+            len: 0,
+        };
+        for (slot, item) in reply.nums.iter_mut().zip(rest) {
+            *slot = int(item)?;
+            reply.len += 1;
         }
+        Some(reply)
+    }
+
+    fn nums(&self) -> &[i64] {
+        &self.nums[..self.len]
     }
 }
 
-impl Drop for SharedHold {
-    fn drop(&mut self) {
-        // Unsettled: release the hold without charge (the lease would, later).
-        if let Some(mut s) = self.settle.take() {
-            s.at = Utc::now();
-            let _ = self.tx.send(s);
-        }
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        _ => None,
     }
+}
+
+/// A pipeline that returns every command's reply, errors included, so one command's
+/// `NOSCRIPT` does not hide the others' replies.
+pub(crate) fn script_pipe() -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    pipe
+}
+
+/// Whether a reply in a pipeline is the server saying it does not know the script.
+fn is_noscript(v: &Value) -> bool {
+    matches!(v, Value::ServerError(e) if e.kind() == Some(redis::ServerErrorKind::NoScript))
 }
 
 impl Fleet {
     /// Checks the key's limits and budgets for the whole fleet and, if the request fits,
-    /// holds its worst case: one round trip to Redis. When Redis is unreachable the
-    /// replica's local share decides instead, or (`fail_closed`) the request is refused as
-    /// [`Denied::Unavailable`].
+    /// holds its worst case: one round trip to Redis (which also carries the settlements
+    /// queued meanwhile). When Redis is unreachable or slow the replica's local share
+    /// decides instead, or (`fail_closed`) the request is refused as [`Denied::Unavailable`].
     pub async fn admit(
         &self,
         key: &KeyHandle,
@@ -81,118 +97,163 @@ impl Fleet {
                 warnings: Vec::new(),
             });
         }
-        if !self.inner.link.is_down() {
-            if let Some(reply) = self.run_admit(key, now, demand).await {
-                return self.inner.decide(key, now, demand, reply);
-            }
+        let ask = Ask {
+            key,
+            p: Prepared::of(&self.inner.opts.prefix, key),
+            now,
+            demand,
+        };
+        if !self.inner.link.is_up() {
+            return self.inner.admit_locally(&ask, None);
         }
-        self.inner.admit_locally(key, now, demand)
-    }
-
-    async fn run_admit(
-        &self,
-        key: &KeyHandle,
-        now: DateTime<Utc>,
-        demand: Demand,
-    ) -> Option<Vec<String>> {
-        let i = &self.inner;
-        let id = key.id();
-        let spec = &key.info().spec;
-        let mut keys = vec![
-            i.key_of(id, "lease"),
-            i.key_of(id, "leases"),
-            i.key_of(id, "rpm"),
-            i.key_of(id, "tpm"),
-        ];
-        let now_ms = now.timestamp_millis();
-        let lease_ms = i64::try_from(i.opts.lease.as_millis()).unwrap_or(i64::MAX / 4);
-        let res_id = format!(
-            "{}:{}",
-            i.opts.replica_id,
-            NEXT_ID.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut args = vec![
-            now_ms.to_string(),
-            res_id,
-            (now_ms + lease_ms).to_string(),
-            nano(demand.worst_case_usd).to_string(),
-            demand.prompt_tokens.to_string(),
-            spec.rpm.unwrap_or(0).to_string(),
-            spec.tpm.unwrap_or(0).to_string(),
-            (lease_ms + 60_000).to_string(),
-        ];
-        for b in &spec.budgets {
-            keys.push(i.budget_key(id, b.period, now));
-            args.push(nano(b.limit_usd).to_string());
-            args.push(if b.hard { "1" } else { "0" }.into());
-            args.push(budget_ttl_ms(b.period, now).to_string());
+        let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
+        match self.inner.run_admit(&ask, seq).await {
+            Some(reply) => self.inner.decide(&ask, (reply, seq)),
+            // Timed out or failed: it may still have counted in Redis, so it is charged
+            // locally as well and settled in Redis under its sequence number.
+            None => self.inner.admit_locally(&ask, Some(seq)),
         }
-        let mut conn = i.conn.clone();
-        let call = ADMIT_SCRIPT.run::<Vec<String>>(&mut conn, &keys, &args);
-        let outcome = tokio::time::timeout(i.opts.op_timeout, call).await;
-        let mut reply = i.link.outcome(outcome, i.opts.op_timeout)?;
-        // The reservation id travels back in the reply's place for the hold.
-        reply.push(args.swap_remove(1));
-        Some(reply)
     }
 }
 
 impl Inner {
+    /// The admit command (`EVALSHA` with the key's names, integers as integers).
+    fn admit_cmd(&self, ask: &Ask<'_>, seq: u64) -> redis::Cmd {
+        let (key, p, now, demand) = (ask.key, &ask.p, ask.now, ask.demand);
+        let spec = &key.info().spec;
+        let windows: Vec<Window> = (0..p.budgets.len()).map(|i| p.window(i, now)).collect();
+        let now_ms = now.timestamp_millis();
+        let lease_ms = i64::try_from(self.opts.lease.as_millis()).unwrap_or(i64::MAX / 4);
+        let mut cmd = ADMIT_SCRIPT.start(4 + windows.len());
+        cmd.arg(&p.lease).arg(&p.leases).arg(&p.rpm).arg(&p.tpm);
+        for w in &windows {
+            cmd.arg(&*w.hash);
+        }
+        cmd.arg(now_ms)
+            .arg(&self.opts.replica_id)
+            .arg(seq)
+            .arg(now_ms + lease_ms)
+            .arg(nano(demand.worst_case_usd))
+            .arg(demand.prompt_tokens)
+            .arg(spec.rpm.unwrap_or(0))
+            .arg(spec.tpm.unwrap_or(0))
+            .arg(lease_ms + 60_000);
+        for (b, w) in p.budgets.iter().zip(&windows) {
+            cmd.arg(b.limit_nano)
+                .arg(i64::from(b.hard))
+                .arg(w.ttl_ms(now_ms));
+        }
+        cmd
+    }
+
+    /// Sends the queued settlements and the admission in one pipeline; the admission's reply,
+    /// or `None` when Redis did not answer in time (the settlements are then deferred).
+    async fn run_admit(self: &Arc<Self>, ask: &Ask<'_>, seq: u64) -> Option<Reply> {
+        let settles = self.take_settles();
+        let mut pipe = script_pipe();
+        for s in &settles {
+            pipe.add_command(self.settle_cmd(s));
+        }
+        pipe.add_command(self.admit_cmd(ask, seq));
+        let Some(replies) = self.send_all(&pipe).await else {
+            self.defer(settles, true);
+            return None;
+        };
+        let reply = replies.last().and_then(Reply::parse);
+        if reply.is_none() {
+            self.link
+                .failed("the admit script gave an unexpected reply");
+        }
+        reply
+    }
+
+    /// Runs a pipeline of script calls (built by [`script_pipe`]) within the operation
+    /// timeout; the reply of each, or `None` when Redis did not answer. Commands the server
+    /// refused with `NOSCRIPT` (its script cache was emptied by a restart) did not run: the
+    /// scripts are loaded and exactly those are sent again.
+    pub(crate) async fn send_all(&self, pipe: &redis::Pipeline) -> Option<Vec<Value>> {
+        let mut replies = self.query(pipe).await?;
+        let missing: Vec<usize> = (0..replies.len())
+            .filter(|&i| is_noscript(&replies[i]))
+            .collect();
+        if missing.is_empty() {
+            return Some(replies);
+        }
+        let mut load = redis::pipe();
+        for s in super::scripts::all() {
+            load.add_command(s.load_cmd()).ignore();
+        }
+        let mut conn = self.conn.clone();
+        let loaded = tokio::time::timeout(self.opts.op_timeout, load.exec_async(&mut conn)).await;
+        self.link.outcome(loaded, self.opts.op_timeout)?;
+        let mut again = script_pipe();
+        for (i, c) in pipe.cmd_iter().enumerate() {
+            if missing.contains(&i) {
+                again.add_command(c.clone());
+            }
+        }
+        for (i, v) in missing.into_iter().zip(self.query(&again).await?) {
+            replies[i] = v;
+        }
+        Some(replies)
+    }
+
+    async fn query(&self, pipe: &redis::Pipeline) -> Option<Vec<Value>> {
+        let mut conn = self.conn.clone();
+        let call = pipe.query_async::<Vec<Value>>(&mut conn);
+        let outcome = tokio::time::timeout(self.opts.op_timeout, call).await;
+        self.link.outcome(outcome, self.opts.op_timeout)
+    }
+
     /// The admit script's reply as an admission or a refusal.
     fn decide(
         self: &Arc<Self>,
-        key: &KeyHandle,
-        now: DateTime<Utc>,
-        demand: Demand,
-        mut reply: Vec<String>,
+        ask: &Ask<'_>,
+        (reply, seq): (Reply, u64),
     ) -> Result<Admission, Denied> {
-        let res_id = reply.pop().unwrap_or_default();
+        let (key, p, now, demand) = (ask.key, &ask.p, ask.now, ask.demand);
         let spec = &key.info().spec;
-        let nums: Vec<i64> = reply.iter().skip(1).map(|v| parse_num(v)).collect();
-        match reply.first().map(String::as_str) {
-            Some("ok") => {
+        let nums = reply.nums();
+        match reply.code {
+            0 => {
                 let counters = pairs(nums.get(2..).unwrap_or_default());
-                self.remember(key.id(), &spec.budgets, &counters, now);
-                Ok(self.admitted(key, now, (nums, counters), res_id))
+                let tat = spec.rpm.and(nums.first().copied());
+                self.remember(p, &counters, tat, now);
+                Ok(self.admitted(ask, (nums, &counters), seq))
             }
-            Some("rpm") => Err(Denied::RateLimited {
+            1 => Err(Denied::RateLimited {
                 limit: RateLimit::Requests,
                 max: u64::from(spec.rpm.unwrap_or(0)),
                 retry_after: ms(nums.first()),
             }),
-            Some("tpm") => Err(Denied::RateLimited {
+            2 => Err(Denied::RateLimited {
                 limit: RateLimit::Tokens,
                 max: spec.tpm.unwrap_or(0),
                 retry_after: ms(nums.first()),
             }),
-            Some("tpm_large") => Err(Denied::TooLarge {
+            3 => Err(Denied::TooLarge {
                 prompt_tokens: demand.prompt_tokens,
                 tpm: spec.tpm.unwrap_or(0),
             }),
             _ => {
-                let counters = pairs(&nums);
-                self.remember(key.id(), &spec.budgets, &counters, now);
-                Err(budget_denial(
-                    &spec.budgets,
-                    &counters,
-                    now,
-                    demand.worst_case_usd,
-                ))
+                let counters = pairs(nums);
+                self.remember(p, &counters, None, now);
+                Err(budget_denial(key, &counters, now, demand.worst_case_usd))
             }
         }
     }
 
     fn admitted(
         self: &Arc<Self>,
-        key: &KeyHandle,
-        now: DateTime<Utc>,
-        (nums, counters): (Vec<i64>, Vec<(Money, Money)>),
-        res_id: String,
+        ask: &Ask<'_>,
+        (nums, counters): (&[i64], &[(Money, Money)]),
+        seq: u64,
     ) -> Admission {
+        let (key, now) = (ask.key, ask.now);
         let spec = &key.info().spec;
         let mut warnings = Vec::new();
         let mut smallest: Option<Money> = None;
-        for (b, &(spent, reserved)) in spec.budgets.iter().zip(&counters) {
+        for (b, &(spent, reserved)) in spec.budgets.iter().zip(counters) {
             let l = left(b.limit_usd, spent + reserved);
             smallest = Some(smallest.map_or(l, |s| s.min(l)));
             if !b.hard && spent + reserved > b.limit_usd {
@@ -211,19 +272,10 @@ impl Inner {
             tpm.saturating_sub(u64::try_from(nums.get(1).copied().unwrap_or(0)).unwrap_or(0))
         });
         let tpm = spec.tpm.is_some();
-        let holds = !spec.budgets.is_empty() || tpm;
-        let settle = holds.then(|| Settle {
-            key_id: key.id().to_owned(),
-            res_id,
-            periods: spec.budgets.iter().map(|b| b.period).collect(),
-            tpm,
-            actual: Money::ZERO,
-            tokens: 0,
-            at: now,
-        });
-        let hold = SharedHold {
-            settle,
-            tx: self.settle_tx.clone(),
+        let hold = if !spec.budgets.is_empty() || tpm {
+            SharedHold::new(self, ask.p.clone(), tpm, seq)
+        } else {
+            SharedHold::none()
         };
         Admission {
             reservation: Reservation::new(Hold::Shared(hold)),
@@ -234,20 +286,28 @@ impl Inner {
         }
     }
 
-    /// Local enforcement while Redis is out, or the `fail_closed` refusal.
-    fn admit_locally(
+    /// Local enforcement while Redis is out or slow, or the `fail_closed` refusal. `shadow`
+    /// is the sequence number of an admission that timed out: whatever it may hold in Redis
+    /// is released (and its spend counted there) when this request settles.
+    pub(crate) fn admit_locally(
         self: &Arc<Self>,
-        key: &KeyHandle,
-        now: DateTime<Utc>,
-        demand: Demand,
+        ask: &Ask<'_>,
+        shadow: Option<u64>,
     ) -> Result<Admission, Denied> {
-        if self.mode() == FleetMode::Refusing {
+        let tpm = ask.key.info().spec.tpm.is_some();
+        let shadow = shadow.map(|seq| SharedHold::new(self, ask.p.clone(), tpm, seq));
+        // A hard budget is not judged locally while Redis is only slow: the calls that timed
+        // out may still be spending the same budget in Redis.
+        let hard = ask.key.info().spec.budgets.iter().any(|b| b.hard);
+        let mode = self.mode();
+        if mode == FleetMode::Refusing || (mode == FleetMode::Suspect && hard) {
             self.unavailable_refusals.fetch_add(1, Ordering::Relaxed);
             return Err(Denied::Unavailable {
                 retry_after: self.opts.heartbeat,
             });
         }
-        let admission = self.admit_share(key, now, demand)?;
+        // A refusal drops `shadow`, which releases its hold in Redis, if it took one.
+        let admission = self.admit_share(ask, shadow)?;
         self.fallback_admissions.fetch_add(1, Ordering::Relaxed);
         Ok(admission)
     }
@@ -255,13 +315,13 @@ impl Inner {
 
 /// Of several exhausted hard budgets, the one that resets last (as in-process).
 fn budget_denial(
-    budgets: &[Budget],
+    key: &KeyHandle,
     counters: &[(Money, Money)],
     now: DateTime<Utc>,
     worst: Money,
 ) -> Denied {
     let mut denial: Option<Denied> = None;
-    for (b, &(spent, reserved)) in budgets.iter().zip(counters) {
+    for (b, &(spent, reserved)) in key.info().spec.budgets.iter().zip(counters) {
         if !b.hard || spent + reserved + worst <= b.limit_usd {
             continue;
         }
@@ -283,7 +343,7 @@ fn budget_denial(
 }
 
 /// Whole requests the fleet's bucket would still admit, from its new arrival time.
-fn requests_left(rpm: u32, tat_ms: Option<i64>, now: DateTime<Utc>) -> u64 {
+pub(crate) fn requests_left(rpm: u32, tat_ms: Option<i64>, now: DateTime<Utc>) -> u64 {
     let per = 60_000.0 / f64::from(rpm.max(1));
     let used = tat_ms.map_or(0, |t| (t - now.timestamp_millis()).clamp(0, 60_000));
     let free = (60_000 - used) as f64;
@@ -296,71 +356,6 @@ fn pairs(nums: &[i64]) -> Vec<(Money, Money)> {
         .collect()
 }
 
-/// The script's numbers are integers, or a fractional arrival time.
-fn parse_num(v: &str) -> i64 {
-    v.parse::<i64>()
-        .or_else(|_| v.parse::<f64>().map(|f| f.ceil() as i64))
-        .unwrap_or(0)
-}
-
 fn ms(v: Option<&i64>) -> Duration {
     to_std(TimeDelta::milliseconds(v.copied().unwrap_or(1_000).max(0)))
-}
-
-/// Sends queued settlements, pipelined, until the fleet is dropped. A batch Redis did not
-/// take is kept as deferred spend (counted into Redis when it is back); its holds expire
-/// with their leases.
-pub(crate) fn spawn_settler(inner: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Settle>) {
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < SETTLE_BATCH {
-                match rx.try_recv() {
-                    Ok(s) => batch.push(s),
-                    Err(_) => break,
-                }
-            }
-            let Some(inner) = inner.upgrade() else { return };
-            if inner.link.is_down() || !send_batch(&inner, &batch).await {
-                inner.defer(batch);
-            }
-        }
-    });
-}
-
-async fn send_batch(inner: &Inner, batch: &[Settle]) -> bool {
-    let mut pipe = redis::pipe();
-    for s in batch {
-        let keys = settle_keys(inner, s);
-        let mut args = vec![
-            s.res_id.clone(),
-            nano(s.actual).to_string(),
-            s.tokens.to_string(),
-            s.at.timestamp_millis().to_string(),
-        ];
-        args.extend(
-            s.periods
-                .iter()
-                .map(|p| budget_ttl_ms(*p, s.at).to_string()),
-        );
-        pipe.add_command(SETTLE_SCRIPT.cmd(&keys, &args)).ignore();
-    }
-    inner
-        .pipeline::<()>(&pipe, inner.opts.op_timeout)
-        .await
-        .is_some()
-}
-
-fn settle_keys(inner: &Inner, s: &Settle) -> Vec<String> {
-    let mut keys = vec![
-        inner.key_of(&s.key_id, "lease"),
-        inner.key_of(&s.key_id, "leases"),
-        inner.key_of(&s.key_id, "tpm"),
-    ];
-    keys.extend(
-        s.periods
-            .iter()
-            .map(|p| inner.budget_key(&s.key_id, *p, s.at)),
-    );
-    keys
 }

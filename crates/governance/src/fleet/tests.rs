@@ -385,3 +385,31 @@ async fn a_breaker_announced_by_one_replica_is_listed_open_for_the_other_until_i
     let later = now + TimeDelta::seconds(16);
     assert!(b.open_breakers(later).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_settlement_rides_on_the_next_admission_and_is_sent_alone_when_none_comes() {
+    let p = Prefix::new(SHARED_REDIS);
+    // The settlement task waits an hour: only an admission can carry the settlement.
+    let carried = p.fleet_with("a", |o| o.settle_delay = Duration::from_secs(3_600));
+    let key = handle(day_budget("10"));
+    let first = carried.admit(&key, t0(), demand("1")).await.unwrap();
+    first.reservation.settle(usd_of("0.25"), 0, t0());
+    assert_eq!(
+        p.field("key_fleet", Period::Day, t0(), "reserved"),
+        1_000_000_000
+    );
+    // The next admission's round trip settles first, so it already sees $0.25 spent, not
+    // the $1 hold: $10 - $0.25 - its own $1 hold.
+    let second = carried.admit(&key, t0(), demand("1")).await.unwrap();
+    assert_eq!(second.remaining_budget_usd, Some(usd_of("8.75")));
+    drop(second);
+    // Without a next admission the task sends it after `settle_delay` (20 ms by default).
+    let alone = p.fleet("b");
+    let third = alone.admit(&key, t0(), demand("1")).await.unwrap();
+    third.reservation.settle(usd_of("0.5"), 0, t0());
+    assert!(eventually(|| p.field("key_fleet", Period::Day, t0(), "spent") == 750_000_000).await);
+    assert_eq!(
+        p.field("key_fleet", Period::Day, t0(), "reserved"),
+        1_000_000_000
+    );
+}

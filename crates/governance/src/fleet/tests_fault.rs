@@ -3,7 +3,7 @@
 
 use super::tests::{Prefix, day_budget, demand, eventually, handle, t0, usd_of};
 use super::*;
-use crate::{Denied, Period};
+use crate::{Denied, KeySpec, Period};
 use std::process::{Child, Command, Stdio};
 
 /// A `redis-server` of the test's own, killed when dropped.
@@ -59,6 +59,20 @@ impl Private {
         );
     }
 
+    /// Every client's commands wait `ms` milliseconds (Redis slow for everyone).
+    fn pause(&self, ms: u64) {
+        let mut c = redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(ms)
+            .arg("ALL")
+            .exec(&mut c)
+            .unwrap();
+    }
+
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -77,7 +91,9 @@ impl Drop for Private {
 async fn redis_stopped_means_a_local_share_without_errors_and_counters_reconcile_when_it_returns() {
     let mut server = Private::start();
     let p = Prefix::new(&server.url());
-    let (a, b) = (p.fleet("a"), p.fleet("b"));
+    // Both beat every 100 ms on their own (so both stay live), as well as when told to.
+    let a = p.fleet_with("a", |o| o.heartbeat = Duration::from_millis(100));
+    let b = p.fleet_with("b", |o| o.heartbeat = Duration::from_millis(100));
     assert!(a.beat(Utc::now()).await && b.beat(Utc::now()).await);
     assert!(a.beat(Utc::now()).await);
     let key = handle(day_budget("10"));
@@ -102,11 +118,12 @@ async fn redis_stopped_means_a_local_share_without_errors_and_counters_reconcile
         a.admit(&key, t0(), demand("1")).await,
         Err(Denied::Budget { .. })
     ));
+    // The failed call made the link suspect; a heartbeat that fails too confirms the outage.
+    assert!(!a.beat(Utc::now()).await);
     let status = a.status();
     assert_eq!(status.mode, FleetMode::Fallback);
     assert_eq!(status.fallback_admissions, 4);
     assert!(status.last_error.is_some());
-    assert!(!a.beat(Utc::now()).await);
 
     // Back, but empty (no persistence): the outage's spend is added, the ledger restores the rest.
     server.restart();
@@ -122,15 +139,18 @@ async fn redis_stopped_means_a_local_share_without_errors_and_counters_reconcile
     }
     assert!(back, "redis answered a heartbeat after its restart");
     assert_eq!(a.status().mode, FleetMode::Shared);
-    assert_eq!(
-        p.field("key_fleet", Period::Day, t0(), "spent"),
-        4_000_000_000
-    );
+    // Three settlements as deferred spend, added before the link came up; the first one's
+    // (its admission failed, so it went to Redis under its reservation) right after.
+    assert!(eventually(|| p.field("key_fleet", Period::Day, t0(), "spent") == 4_000_000_000).await);
     let ledger = [Reading {
         key_id: "key_fleet".into(),
         period: Period::Day,
         ledger_usd: usd_of("6"),
     }];
+    // Right after an outage the others may still be adding their local spend: no reconcile
+    // for three heartbeats (100 ms here).
+    assert_eq!(a.reconcile(&ledger, t0()).await, None);
+    tokio::time::sleep(Duration::from_millis(350)).await;
     let drift = a.reconcile(&ledger, t0()).await.unwrap();
     assert_eq!(drift[0].drift_usd, usd_of("-2"));
     assert_eq!(
@@ -169,4 +189,96 @@ async fn a_password_in_the_url_never_appears_in_errors_or_status() {
     assert!(!status.contains("hunter2"), "{status}");
     let err = Fleet::open("rediss://user:hunter2-secret@h:1", FleetOptions::default()).unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+/// Waits until a beat reaches Redis again.
+async fn back(fleet: &Fleet) -> bool {
+    for _ in 0..20 {
+        if fleet.beat(Utc::now()).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_hands_out_what_was_left_of_the_rpm_minute_not_a_second_minute() {
+    let mut server = Private::start();
+    let p = Prefix::new(&server.url());
+    let (a, b) = (p.fleet("a"), p.fleet("b"));
+    assert!(a.beat(Utc::now()).await && b.beat(Utc::now()).await);
+    assert!(a.beat(Utc::now()).await);
+    let key = handle(KeySpec {
+        rpm: Some(10),
+        ..KeySpec::default()
+    });
+    let now = Utc::now();
+    let mut admitted = 0;
+    // Six through Redis: four left in the fleet's minute.
+    for _ in 0..6 {
+        drop(a.admit(&key, now, demand("0")).await.unwrap());
+        admitted += 1;
+    }
+    server.stop();
+    // The share is cut from what Redis last said was left (4 / 2 replicas = 2 requests),
+    // not from a full bucket (10 / 2 = 5).
+    let mut local = 0;
+    for _ in 0..5 {
+        if let Ok(adm) = a.admit(&key, now, demand("0")).await {
+            drop(adm);
+            local += 1;
+        }
+    }
+    assert_eq!(local, 2, "a's share of the four left");
+    assert_eq!(a.status().mode, FleetMode::Fallback);
+    admitted += local;
+    server.restart();
+    assert!(back(&a).await, "redis answers after its restart");
+    assert!(back(&b).await, "b reconnects too");
+    // Redis came back empty; it was told of the two local admissions before it was used.
+    let mut after = 0;
+    for r in [&a, &b, &a, &b, &a, &b, &a, &b, &a] {
+        if r.admit(&key, Utc::now(), demand("0")).await.is_ok() {
+            after += 1;
+        }
+    }
+    // (A request's interval is 6 s; the test takes about one, so nothing refilled.)
+    assert_eq!(
+        after, 8,
+        "an empty Redis knows of the two ({admitted} before)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_is_not_a_second_authority_over_a_hard_budget_or_an_rpm_minute() {
+    let server = Private::start();
+    let p = Prefix::new(&server.url());
+    let a = p.fleet("a");
+    assert!(a.beat(Utc::now()).await);
+    let budgeted = handle(day_budget("10"));
+    let now = Utc::now();
+    for _ in 0..3 {
+        let adm = a.admit(&budgeted, now, demand("1")).await.unwrap();
+        adm.reservation.settle(usd_of("1"), 0, now);
+    }
+    // Redis stalls longer than the 100 ms timeout. The calls that time out may still hold
+    // budget in Redis when it resumes, so a hard budget is not judged locally meanwhile: the
+    // request is refused as unavailable (retry), and what Redis held for it is released.
+    server.pause(600);
+    let refused = a.admit(&budgeted, now, demand("1")).await.unwrap_err();
+    assert!(matches!(refused, Denied::Unavailable { .. }), "{refused}");
+    assert!(refused.to_string().contains("hard budget"), "{refused}");
+    assert_eq!(a.status().mode, FleetMode::Suspect);
+    // A probe that only times out does not confirm an outage (three heartbeats would).
+    assert!(!a.beat(Utc::now()).await);
+    assert_eq!(a.status().mode, FleetMode::Suspect);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(back(&a).await, "redis answers after the pause");
+    assert!(eventually(|| p.field("key_fleet", Period::Day, now, "reserved") == 0).await);
+    assert_eq!(
+        p.field("key_fleet", Period::Day, now, "spent"),
+        3_000_000_000
+    );
+    assert_eq!(a.status().unavailable_refusals, 1);
 }
