@@ -110,14 +110,15 @@ fn record_params(r: &Record) -> Vec<Param> {
         Box::new(r.batch),
         Box::new(r.fingerprint.map(crate::Fingerprint::hex)),
         money(r.routing_baseline_usd),
+        money(r.cascade.as_ref().and_then(|c| c.judged_usd)),
     ]
 }
 
-const RECORD_HEAD: &str = "INSERT INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd)";
+const RECORD_HEAD: &str = "INSERT INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd, cascade_judged_usd)";
 
 fn record_casts() -> Vec<&'static str> {
-    let mut casts = vec![""; 40];
-    for money_col in [22, 34, 36, 39] {
+    let mut casts = vec![""; 41];
+    for money_col in [22, 34, 36, 39, 40] {
         casts[money_col] = MONEY;
     }
     casts
