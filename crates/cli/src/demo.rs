@@ -241,6 +241,6 @@ fn print_savings(r: &SavingsReport, table: &OnTheTable) {
     );
     print!("{}", crate::table_report::render(table));
     println!(
-        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team)\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
+        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team); support-embed: the semantic cache embeds a reworded question again each time it is asked\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
     );
 }
