@@ -171,7 +171,12 @@ fn the_cascade_saving_is_net_of_what_its_judges_cost(b: &mut Backend) {
     );
     // The mark reads back as written (`ledger export` and copies carry it).
     let mut back = Vec::new();
-    b.store.scan(None, &mut |r| Ok(back.push(r))).unwrap();
+    b.store
+        .scan(None, &mut |r| {
+            back.push(r);
+            Ok(())
+        })
+        .unwrap();
     let kept = back.iter().find(|r| r.request_id == "kept").unwrap();
     assert_eq!(kept.cascade.as_ref().unwrap().judged_usd, Some(usd("0.02")));
 }
