@@ -1,6 +1,6 @@
 //! The cascade section of `switchyard ledger summary`: per cascade route, how often the cheap
-//! tier's answer failed its checks, what was paid (every tier), and what "always the top
-//! tier" would have cost.
+//! tier's answer failed its checks, what was paid (every tier), what its judge checks cost,
+//! and what "always the top tier" would have cost. The saving is net of both.
 
 use crate::table;
 use switchyard_ledger::CascadeRow;
@@ -28,13 +28,14 @@ pub fn render(rows: &[CascadeRow]) -> String {
                 table::count(r.escalated),
                 format!("{:.1}%", r.escalation_rate() * 100.0),
                 table::usd(r.cost_usd),
+                table::usd(r.judge_usd),
                 table::usd(r.top_tier_usd),
                 format!("{}{share}", table::usd(saved)),
             ]
         })
         .collect();
     let mut out = String::from(
-        "\ncascade routes (paid, every tier included, against the answers priced at the top tier)\n",
+        "\ncascade routes (paid, every tier included, and the judge checks' calls, against the answers priced at the top tier)\n",
     );
     out.push_str(&table::render(
         &[
@@ -43,11 +44,12 @@ pub fn render(rows: &[CascadeRow]) -> String {
             "escalated",
             "escalation",
             "paid",
+            "judges",
             "top tier only",
             "saved",
         ],
         &body,
-        &[1, 2, 3, 4, 5, 6],
+        &[1, 2, 3, 4, 5, 6, 7],
     ));
     if rows.iter().any(|r| r.unpriced > 0) {
         out.push_str(
@@ -71,12 +73,15 @@ mod tests {
             requests: 4,
             escalated: 1,
             cost_usd: Money::from_str("0.0010").unwrap(),
+            judge_usd: Money::from_str("0.0005").unwrap(),
             top_tier_usd: Money::from_str("0.0040").unwrap(),
             unpriced: 0,
         };
         let text = render(&[row]);
         assert!(text.contains("cascade"), "{text}");
         assert!(text.contains("25.0%"), "{text}");
-        assert!(text.contains("$0.0030 (75.0%)"), "{text}");
+        // 0.0040 - 0.0010 paid - 0.0005 for the judges.
+        assert!(text.contains("$0.0025 (62.5%)"), "{text}");
+        assert!(text.contains("$0.0005"), "{text}");
     }
 }

@@ -218,7 +218,7 @@ fn print_savings(r: &SavingsReport, table: &OnTheTable) {
         "  cache (exact)   support-chat: frequent questions answered from the cache (OpenAI and Anthropic clients share entries)"
     );
     println!(
-        "  semantic cache  not turned on in the demo yet (see the marked place in crates/cli/demo/switchyard.toml)"
+        "  semantic cache  support-chat: frequent questions in other words, answered with the stored answer to the question they mean (each lookup's embedding is priced in the support spend)"
     );
     println!(
         "  prompt caching  code-review: {:.0}% of its prompt tokens read from Anthropic's cache, net of the write premium",
@@ -237,10 +237,10 @@ fn print_savings(r: &SavingsReport, table: &OnTheTable) {
         "  batch           summarize-nightly and summarize: lines sent through OpenAI's Batch API and Anthropic's Message Batches at their discount (lines run by the gateway itself save nothing)"
     );
     println!(
-        "  routing         no lowest-cost route in the demo: the lever prices lowest-cost picks against the route's first target"
+        "  routing         tag: lowest-cost sends each note to mistral-small-latest, priced against the route's first target (gpt-6.1-terra)"
     );
     print!("{}", crate::table_report::render(table));
     println!(
-        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team)\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
+        "  duplicates      extract, summarize, embed: the same documents sent again word for word, on routes without a cache (support-chat's cache is per team); support-embed: the semantic cache embeds a reworded question again each time it is asked\n  batchable       summarization: already sent through /v1/batches, but its Anthropic lines and live requests pay list price"
     );
 }

@@ -1,11 +1,14 @@
 //! The live traffic of `switchyard demo`: one request of the mix per index, each with the shape
 //! of real traffic for its workload, and the lever each workload's route turns on:
 //!
-//! - support (exact response cache): a few frequent questions asked again and again, streamed
-//!   and not, from OpenAI and Anthropic clients, beside one-off questions that always miss;
+//! - support (exact and semantic response cache): a few frequent questions asked again and
+//!   again, streamed and not, from OpenAI and Anthropic clients, some of them in other words
+//!   (what the semantic cache serves), beside one-off questions that always miss;
 //! - code review (Anthropic prompt caching): a long, stable review policy and tools ahead of a
 //!   conversation of several turns, sent by an Anthropic client;
 //! - classification (cascade): a JSON label from the cheap tier, escalated when it is invalid;
+//! - tagging (lowest-cost routing): a short request the cheapest fitting target answers, priced
+//!   against the route's first target;
 //! - summarisation, extraction (shadow traffic), embeddings: as before, no lever; extraction
 //!   repeats itself word for word (a job retrying), what "still on the table" prices.
 //!
@@ -30,6 +33,30 @@ const FAQ: &[&str] = &[
     "Can I change my plan in the middle of a billing cycle?",
     "What do I do if my parcel arrives damaged?",
 ];
+/// The same questions in other words, two each (in `FAQ`'s order): what the semantic cache
+/// serves once the question itself has been answered.
+const REWORDED: &[[&str; 2]] = &[
+    [
+        "Hi, how do I reset my password?",
+        "How do I reset my password, please?",
+    ],
+    [
+        "Hello, where can I download a copy of my invoice?",
+        "Where can I download a copy of my invoice, please?",
+    ],
+    [
+        "How long does a refund usually take to reach my card?",
+        "Hi, how long does a refund take to reach my card?",
+    ],
+    [
+        "Can I change my plan in the middle of a billing cycle, please?",
+        "Hi, can I change my plan in the middle of a billing cycle?",
+    ],
+    [
+        "Hi, what do I do if my parcel arrives damaged?",
+        "What do I do if my parcel arrives damaged, please?",
+    ],
+];
 
 /// A path and a body.
 pub type Request = (&'static str, Value);
@@ -42,6 +69,7 @@ pub fn request(i: usize) -> Request {
         10..=13 => summarize(i),
         14..=16 => classify(i),
         17..=18 => extract(i),
+        19 if i % 40 == 39 => tag(i),
         _ => (
             "/v1/embeddings",
             json!({"model": "embed", "input": [long_text(i, 3), long_text(i + 1, 2), TOPICS[i % TOPICS.len()], long_text(i + 2, 4)]}),
@@ -64,19 +92,33 @@ pub fn long_text(seed: usize, sentences: usize) -> String {
         .join(" ")
 }
 
+/// An article to tag: a short answer from whichever target the route's `lowest-cost` picks.
+fn tag(i: usize) -> Request {
+    (
+        "/v1/chat/completions",
+        json!({"model": "tag", "max_tokens": 30, "messages": [
+            {"role": "user", "content": format!("Suggest three topic tags, comma-separated, for note {}: {}", i / 40, long_text(i, 2))}
+        ]}),
+    )
+}
+
 const SUPPORT_SYSTEM: &str = "You are a friendly support agent for an online store. Be concise.";
 
 /// Three in four are a frequent question (temperature 0: cacheable), one in four names an
-/// order and is new each time. One in five comes from an Anthropic client, one in three streams.
+/// order and is new each time; of the frequent ones, one in four is put in other words. One in
+/// five comes from an Anthropic client, one in three streams.
 fn support(i: usize) -> Request {
+    let faq = (i / 20 + i) % FAQ.len();
     let question = if i % 4 == 3 {
         format!(
             "Hi, I need help with {} on order #{}.",
             TOPICS[i % TOPICS.len()],
             10_000 + i
         )
+    } else if (i / 20) % 4 == 3 {
+        REWORDED[faq][(i / 80) % 2].to_string()
     } else {
-        FAQ[(i / 20 + i) % FAQ.len()].to_string()
+        FAQ[faq].to_string()
     };
     let stream = i % 3 == 0;
     if i % 5 == 2 {
@@ -216,7 +258,7 @@ mod tests {
 
     #[test]
     fn support_repeats_frequent_questions_from_both_dialects_and_streams_some() {
-        let support: Vec<Request> = (0..200).filter(|i| i % 20 <= 6).map(request).collect();
+        let support: Vec<Request> = (0..600).filter(|i| i % 20 <= 6).map(request).collect();
         let bodies: Vec<String> = support.iter().map(|(_, b)| b.to_string()).collect();
         let distinct: std::collections::HashSet<&String> = bodies.iter().collect();
         assert!(
@@ -226,6 +268,12 @@ mod tests {
             bodies.len()
         );
         assert!(support.iter().any(|(p, _)| *p == "/v1/messages"));
+        // Some frequent questions come in other words: what the semantic cache serves.
+        let reworded = REWORDED
+            .iter()
+            .flatten()
+            .filter(|q| bodies.iter().any(|b| b.contains(*q)));
+        assert_eq!(reworded.count(), REWORDED.len() * 2);
         assert!(support.iter().any(|(_, b)| b["stream"] == true));
     }
 

@@ -187,6 +187,7 @@ fn history() -> Vec<Record> {
     tier.cascade = Some(CascadeMark {
         tier: 1,
         baseline_usd: Some(usd("0.006")),
+        judged_usd: None,
     });
     let mut failed = record(Ask {
         id: "failed".into(),

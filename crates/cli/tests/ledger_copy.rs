@@ -117,6 +117,7 @@ fn record(i: u64) -> Record {
         cascade: (i % 9 == 0).then(|| CascadeMark {
             tier: 1 + (i % 2) as u32,
             baseline_usd: Some(Money(Decimal::new(9_000 + i as i64, 6))),
+            judged_usd: None,
         }),
         cache: hit.map(str::to_owned),
         saved_usd: hit.map(|_| cost).or_else(|| (i % 31 == 0).then_some(cost)),

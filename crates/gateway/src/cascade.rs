@@ -9,11 +9,14 @@
 //! One ledger record per client request: its `attempts` list every tier (an answer that
 //! failed a check is `escalated`, with the check's detail), its usage and `cost_usd` are the
 //! totals over the tiers asked (what was paid, and what the budget is charged), and its
-//! `cascade` mark holds the answering tier and the top tier's price of the answer
-//! ([`fold`]). `judge` checks ([`judged`]) call a judge route; their calls are records of
-//! their own, and the budget pays for them with the tiers. A cascade whose every tier failed
-//! still charges the budget what its escalated tiers and judges cost
-//! ([`CascadeFailed`]). Streamed requests are refused with a 400 (an answer must be whole to be
+//! `cascade` mark holds the answering tier, the top tier's price of the answer and what the
+//! judges cost ([`fold`]). `judge` checks ([`judged`]) call a judge route; their calls are
+//! records of their own, and the budget pays for them with the tiers; the mark's
+//! `judged_usd` lets the cascade report subtract them from the saving. A cascade whose every
+//! tier failed still charges the budget what its escalated tiers and judges cost
+//! ([`CascadeFailed`]), and its record is marked too (the top tier, a baseline of zero:
+//! always asking the top tier would have failed the same way and been billed nothing), so
+//! that spend counts against the cascade's saving. Streamed requests are refused with a 400 (an answer must be whole to be
 //! checked; buffering a stream would hide its first token behind every tier).
 //! Must never know how a codec renders the answer.
 
@@ -66,7 +69,7 @@ pub(crate) fn configure(
 
 /// What the tiers before the answering one left: for the record, the budget and the header.
 pub(crate) struct Trail {
-    /// The answering tier, from 1.
+    /// The tier being asked, from 1: in the end the answering (or last failed) one.
     pub tier: u32,
     /// Usage and cost of the tiers that answered and escalated.
     spent: TokenUsage,
@@ -86,9 +89,14 @@ impl Trail {
         self.spent.total() + self.judged_tokens
     }
 
-    /// What the judge calls cost (not in this request's record: each has its own).
+    /// What the judge calls cost (not in this request's cost: each has its own record).
     pub(crate) fn judged_usd(&self) -> Money {
         self.judged_usd
+    }
+
+    /// The record's `judged_usd`: `None` when no judge was paid.
+    fn judged(&self) -> Option<Money> {
+        (self.judged_usd > Money::ZERO).then_some(self.judged_usd)
     }
 }
 
@@ -138,6 +146,7 @@ impl Gateway {
         // Records the request if the client goes away while a tier is being asked.
         let unfinished = Unfinished::new(rec, &self.inner.recorder, ctx.received);
         for (n, &idx) in tiers.iter().enumerate() {
+            run.trail.tier = n as u32 + 1;
             match route.execute_tier(idx, call.payload, call.needs).await {
                 Ok(success) => {
                     let checked = match idx != top {
@@ -217,6 +226,14 @@ impl Gateway {
         rec.usage = run.trail.spent;
         let paid = run.trail.spent_usd + run.trail.judged_usd;
         let tokens = run.trail.spent_tokens();
+        // Only a cascade that paid for something before failing moves its saving.
+        if paid > Money::ZERO {
+            rec.cascade = Some(CascadeMark {
+                tier: run.trail.tier,
+                baseline_usd: Some(Money::ZERO),
+                judged_usd: run.trail.judged(),
+            });
+        }
         mark_escalations(&mut rec, run.trail.escalations);
         self.inner.recorder.record(rec);
         CascadeFailed {
@@ -312,10 +329,12 @@ pub(crate) fn fold(rec: &mut Record, trail: Trail, answered: Option<Money>) -> O
     rec.usage = add(rec.usage, trail.spent);
     let total = answered.map(|c| c + trail.spent_usd);
     rec.cost_usd = total;
+    let judged_usd = trail.judged();
     mark_escalations(rec, trail.escalations);
     rec.cascade = Some(CascadeMark {
         tier: trail.tier,
         baseline_usd,
+        judged_usd,
     });
     total
 }

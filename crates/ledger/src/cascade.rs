@@ -1,5 +1,6 @@
 //! The cascade report: per cascade route, how often a tier's answer failed its checks and
-//! what the route paid against "always the top tier".
+//! what the route paid (every tier, and the judge calls its `judge` checks made) against
+//! "always the top tier".
 //!
 //! Reads the requests a cascade route served (a partial index on `cascade_tier` keeps it off
 //! the rest of the table) and sums money in decimal, here rather than in SQL.
@@ -22,6 +23,10 @@ pub struct CascadeRow {
     pub escalated: u64,
     /// What was paid, every tier included.
     pub cost_usd: Money,
+    /// What the route's `judge` checks cost: the judge calls are records of their own on the
+    /// judge route (so `ledger summary` counts them as spend there); the cascade pays them.
+    #[serde(default)]
+    pub judge_usd: Money,
     /// The answering tiers' usage at the top tier's prices.
     pub top_tier_usd: Money,
     /// Requests whose top tier is unpriced (left out of `top_tier_usd`).
@@ -38,9 +43,10 @@ impl CascadeRow {
         }
     }
 
-    /// What the cascade saved against always using the top tier (negative: it cost more).
+    /// What the cascade saved against always using the top tier, net of what its judges
+    /// cost (negative: it cost more). Always asking the top tier needs no judge.
     pub fn saved_usd(&self) -> Money {
-        self.top_tier_usd - self.cost_usd
+        self.top_tier_usd - self.cost_usd - self.judge_usd
     }
 }
 
@@ -58,7 +64,7 @@ pub(crate) fn report_between(
     (from, until): (i64, i64),
 ) -> Result<Vec<CascadeRow>, LedgerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT route, cascade_tier, cost_usd, cascade_baseline_usd FROM requests \
+        "SELECT route, cascade_tier, cost_usd, cascade_baseline_usd, cascade_judged_usd FROM requests \
          WHERE cascade_tier IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 AND shadow = 0",
     )?;
     let mut rows = stmt.query(params![from, until])?;
@@ -68,6 +74,7 @@ pub(crate) fn report_between(
         let tier: i64 = row.get(1)?;
         let cost = money(row.get(2)?)?;
         let baseline = money(row.get(3)?)?;
+        let judged = money(row.get(4)?)?;
         let entry = by_route.entry(route.clone()).or_insert_with(|| CascadeRow {
             route,
             ..CascadeRow::default()
@@ -75,6 +82,7 @@ pub(crate) fn report_between(
         entry.requests += 1;
         entry.escalated += u64::from(tier > 1);
         entry.cost_usd += cost.unwrap_or(Money::ZERO);
+        entry.judge_usd += judged.unwrap_or(Money::ZERO);
         match baseline {
             Some(b) => entry.top_tier_usd += b,
             None => entry.unpriced += 1,

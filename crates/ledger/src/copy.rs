@@ -358,6 +358,7 @@ const FIGURES: &[Figure] = &[
     money("requests", "cost_usd"),
     money("requests", "saved_usd"),
     money("requests", "cascade_baseline_usd"),
+    money("requests", "cascade_judged_usd"),
     money("requests", "routing_baseline_usd"),
     rows("rollup_hourly", false),
     sum("rollup_hourly", "requests"),

@@ -21,7 +21,7 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
-pub(crate) const CSV_HEADER: &str = "request_id,ts,kind,workload,tags,key_id,team,route,provider,model,status,error_class,streamed,shadow,features,input_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,price_version,latency_ms,ttft_ms,overhead_us,usage_estimated,attempts,request_count,source,prefix_hash,prefix_tokens,cascade_tier,cascade_baseline_usd,cache,saved_usd,batch,fingerprint,routing_baseline_usd";
+pub(crate) const CSV_HEADER: &str = "request_id,ts,kind,workload,tags,key_id,team,route,provider,model,status,error_class,streamed,shadow,features,input_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,price_version,latency_ms,ttft_ms,overhead_us,usage_estimated,attempts,request_count,source,prefix_hash,prefix_tokens,cascade_tier,cascade_baseline_usd,cache,saved_usd,batch,fingerprint,routing_baseline_usd,cascade_judged_usd";
 
 /// Writes every record since `since`; returns how many.
 pub fn export(
@@ -107,6 +107,11 @@ fn write_csv_row(out: &mut dyn Write, r: &Record) -> Result<(), LedgerError> {
             .map(crate::Fingerprint::hex)
             .unwrap_or_default(),
         r.routing_baseline_usd
+            .map(|c| c.decimal().normalize().to_string())
+            .unwrap_or_default(),
+        r.cascade
+            .as_ref()
+            .and_then(|c| c.judged_usd)
             .map(|c| c.decimal().normalize().to_string())
             .unwrap_or_default(),
     ];

@@ -203,6 +203,11 @@ pub struct CascadeMark {
     /// The answering tier's usage priced at the top tier's prices: the cost had the route
     /// always used its top tier (`None` when the top tier is not in the catalog).
     pub baseline_usd: Option<Money>,
+    /// What the cascade's `judge` checks cost for this request (`None`: no judge was paid).
+    /// The judge calls are records of their own (on the judge route); this is their sum,
+    /// which the cascade report subtracts from the saving. Not part of `cost_usd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_usd: Option<Money>,
 }
 
 /// `Record::cache` of an exact response-cache hit.

@@ -323,6 +323,18 @@ pub(crate) const STEPS: &[Step] = &[
     CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
     "#,
     ),
+    // 14: what a cascade's judge checks cost (issue 12 item 4). Each judge call is a record of
+    // its own on the judge route; the cascade request's record carries their sum too, so the
+    // cascade report subtracts it from the saving against "always the top tier" without
+    // finding the judge records (their tags are not indexed). It rides the cascade's partial
+    // index; older records carry none (read as no judge spend).
+    step(
+        14,
+        pg::V14,
+        r#"
+    ALTER TABLE requests ADD COLUMN cascade_judged_usd TEXT;
+    "#,
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -213,3 +213,7 @@ pub(crate) const V13: &str = r#"
     ALTER TABLE requests ADD COLUMN routing_baseline_usd NUMERIC;
     CREATE INDEX requests_routing ON requests (ts_ms) WHERE routing_baseline_usd IS NOT NULL;
 "#;
+
+pub(crate) const V14: &str = r#"
+    ALTER TABLE requests ADD COLUMN cascade_judged_usd NUMERIC;
+"#;

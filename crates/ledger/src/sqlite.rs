@@ -169,6 +169,10 @@ impl RecordSink for SqliteStore {
                     r.fingerprint.map(crate::Fingerprint::hex),
                     r.routing_baseline_usd
                         .map(|c| c.decimal().normalize().to_string()),
+                    r.cascade
+                        .as_ref()
+                        .and_then(|c| c.judged_usd)
+                        .map(|c| c.decimal().normalize().to_string()),
                 ])?;
                 if n == 0 {
                     continue; // already recorded: idempotent re-import
@@ -260,9 +264,9 @@ impl Store for SqliteStore {
     }
 }
 
-const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40)";
+const INSERT_SQL: &str = "INSERT OR IGNORE INTO requests (request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd, cascade_judged_usd) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40,?41)";
 
-pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd";
+pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd, cascade_judged_usd";
 
 pub(crate) fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
     let corrupt =
@@ -312,7 +316,8 @@ pub(crate) fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record, LedgerErr
         request_count: u(28)?.max(1),
         source: row.get(29)?,
         prefix: prefix_of(row.get(30)?, row.get(31)?),
-        cascade: cascade_mark(row.get(32)?, row.get(33)?).map_err(|e| corrupt("cascade", &e))?,
+        cascade: cascade_mark(row.get(32)?, row.get(33)?, row.get(39)?)
+            .map_err(|e| corrupt("cascade", &e))?,
         cache: row.get(34)?,
         saved_usd: row
             .get::<_, Option<String>>(35)?
@@ -343,14 +348,17 @@ fn prefix_of(hash: Option<String>, tokens: Option<i64>) -> Option<crate::PromptP
 fn cascade_mark(
     tier: Option<i64>,
     baseline: Option<String>,
+    judged: Option<String>,
 ) -> Result<Option<crate::CascadeMark>, switchyard_primitives::MoneyParseError> {
     let Some(tier) = tier else {
         return Ok(None);
     };
     let baseline_usd = baseline.map(|b| Money::from_str(&b)).transpose()?;
+    let judged_usd = judged.map(|b| Money::from_str(&b)).transpose()?;
     Ok(Some(crate::CascadeMark {
         tier: tier.clamp(0, i64::from(u32::MAX)) as u32,
         baseline_usd,
+        judged_usd,
     }))
 }
 

@@ -360,12 +360,14 @@ fn a_cascade_mark_round_trips_and_the_cascade_report_sums_per_route() {
     escalated.cascade = Some(crate::CascadeMark {
         tier: 2,
         baseline_usd: Some(Money::from_str("0.25").unwrap()),
+        judged_usd: None,
     });
     let mut stayed = record("c2", "w", "small", "0.01", 1);
     stayed.route = "classify".into();
     stayed.cascade = Some(crate::CascadeMark {
         tier: 1,
         baseline_usd: Some(Money::from_str("0.25").unwrap()),
+        judged_usd: None,
     });
     let plain = record("p", "w", "m", "1.00", 1);
     s.append(&[escalated.clone(), stayed, plain]).unwrap();

@@ -175,6 +175,7 @@ fn the_savings_report_nets_prompt_caching_and_adds_cascade_within_its_window() {
     cascaded.cascade = Some(crate::CascadeMark {
         tier: 1,
         baseline_usd: Some(Money::from_str("0.11").unwrap()),
+        judged_usd: None,
     });
     let mut outside = cascaded.clone();
     outside.request_id = "outside".into();

@@ -253,6 +253,7 @@ fn round_trip(format: ExportFormat) {
     levered.cascade = Some(switchyard_ledger::CascadeMark {
         tier: 2,
         baseline_usd: usd("0.0042"),
+        judged_usd: usd("0.00031"),
     });
     (levered.batch, levered.saved_usd) = (true, usd("0.00005"));
     levered.fingerprint = Some(switchyard_ledger::Fingerprint(0x0123_4567_89ab_cdef << 60));
@@ -261,6 +262,7 @@ fn round_trip(format: ExportFormat) {
     hit.cascade = Some(switchyard_ledger::CascadeMark {
         tier: 1,
         baseline_usd: None,
+        judged_usd: None,
     });
     original
         .append(&[gateway_record("req_1", 8), failed, bucket, levered, hit])

@@ -4,10 +4,12 @@
 //! ```sh
 //! cargo run --release -p switchyard-semantic --example lookup_cost
 //! cargo run --release -p switchyard-semantic --example lookup_cost -- 1000 10000 100000
+//! DIMS=1536 cargo run --release -p switchyard-semantic --example lookup_cost
 //! ```
 //!
-//! Vectors are pseudo-random unit vectors of 384 dimensions (all-MiniLM-L6-v2's size): a flat
-//! scan's cost does not depend on their values. Each entry carries the facts of a realistic
+//! Vectors are pseudo-random unit vectors of 384 dimensions (all-MiniLM-L6-v2's size), or of
+//! `DIMS` (1536: an embeddings route such as text-embedding-3-small): a flat scan's cost does
+//! not depend on their values. Each entry carries the facts of a realistic
 //! text. The cost is CPU time per lookup (the thread's schedstat; wall time is printed too but
 //! means little on a loaded machine). Memory is the index's own accounting and the process's
 //! resident-set growth.
@@ -19,14 +21,20 @@ use switchyard_semantic::{
     Stored,
 };
 
-const DIMS: usize = 384;
+/// The vectors' dimension: `DIMS` from the environment, else all-MiniLM-L6-v2's 384.
+fn dims() -> usize {
+    std::env::var("DIMS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(384)
+}
 
 /// An embedder that is never called (the example embeds itself); only its dimension is used.
 struct Dims;
 
 impl Embed for Dims {
     fn dimensions(&self) -> usize {
-        DIMS
+        dims()
     }
     fn embed<'a>(&'a self, _: &'a [String]) -> EmbedFuture<'a> {
         Box::pin(async { Ok(Vec::new()) })
@@ -44,7 +52,7 @@ impl Rng {
     }
 
     fn unit(&mut self) -> Vec<f32> {
-        let mut v: Vec<f32> = (0..DIMS).map(|_| self.next()).collect();
+        let mut v: Vec<f32> = (0..dims()).map(|_| self.next()).collect();
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         v.iter_mut().for_each(|x| *x /= n);
         v
@@ -142,6 +150,7 @@ fn main() {
     } else {
         sizes
     };
+    println!("{} dimensions", dims());
     println!(
         "| entries in the partition | precision | CPU µs per lookup | wall p50 µs | accounted bytes/entry | RSS growth bytes/entry |"
     );

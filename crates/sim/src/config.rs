@@ -30,6 +30,11 @@ pub struct Behaviour {
     /// `{"score": judge_score, "reason": …}`: a simulated judge model for cascade and shadow
     /// checks. `None` (the default) answers prose, which no judge verdict reader accepts.
     pub judge_score: Option<f64>,
+    /// Embeddings built from the text's words (each word a fixed random direction, summed and
+    /// normalised), so texts that share most words are near, as a paraphrase is to a real
+    /// embedding model; the default draws one random vector per text, so distinct texts are
+    /// never near. The demo's semantic cache embeds with it.
+    pub word_vectors: bool,
 }
 
 impl Default for Behaviour {
@@ -47,6 +52,7 @@ impl Default for Behaviour {
             broken_json: false,
             broken_json_rate: 0.0,
             judge_score: None,
+            word_vectors: false,
         }
     }
 }

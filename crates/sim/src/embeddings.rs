@@ -98,7 +98,10 @@ async fn handle(
         .enumerate()
         .map(|(i, text)| {
             tokens += synth::approx_tokens(text);
-            let v = vector(&model, text, dims);
+            let v = match b.word_vectors {
+                true => word_vector(&model, text, dims),
+                false => vector(&model, text, dims),
+            };
             let embedding = if base64 {
                 let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
                 json!(synth::base64(&bytes))
@@ -121,13 +124,35 @@ async fn handle(
 
 /// A deterministic unit vector for `text`.
 pub(crate) fn vector(model: &str, text: &str, dims: usize) -> Vec<f32> {
-    let mut x = synth::hash(&[model, text]);
-    let mut v: Vec<f32> = (0..dims)
-        .map(|_| {
-            x = synth::splitmix(x);
-            (synth::unit(x) * 2.0 - 1.0) as f32
-        })
-        .collect();
+    let mut v = vec![0.0; dims];
+    add_direction(&mut v, model, text);
+    normalised(v)
+}
+
+/// The sum of one deterministic direction per word of `text` (lower-cased, letters and
+/// digits), normalised: two texts' cosine is about the share of words they have in common.
+pub(crate) fn word_vector(model: &str, text: &str, dims: usize) -> Vec<f32> {
+    let mut v = vec![0.0; dims];
+    let lower = text.to_lowercase();
+    for word in lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        add_direction(&mut v, model, word);
+    }
+    normalised(v)
+}
+
+/// Adds `seed`'s random direction (components uniform in -1..1) to `v`.
+fn add_direction(v: &mut [f32], model: &str, seed: &str) {
+    let mut x = synth::hash(&[model, seed]);
+    for f in v.iter_mut() {
+        x = synth::splitmix(x);
+        *f += (synth::unit(x) * 2.0 - 1.0) as f32;
+    }
+}
+
+fn normalised(mut v: Vec<f32>) -> Vec<f32> {
     let norm = v
         .iter()
         .map(|f| f * f)
@@ -136,4 +161,31 @@ pub(crate) fn vector(model: &str, text: &str, dims: usize) -> Vec<f32> {
         .max(f32::MIN_POSITIVE);
     v.iter_mut().for_each(|f| *f /= norm);
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn word_vectors_put_texts_sharing_most_words_near_and_others_apart() {
+        let v = |t: &str| word_vector("m", t, 1536);
+        let asked = v("How do I reset my password?");
+        let reworded = cosine(&asked, &v("Hi, how do I reset my password?"));
+        assert!(reworded > 0.9, "{reworded}");
+        let other = cosine(&asked, &v("Where can I download a copy of my invoice?"));
+        assert!(other < 0.4, "{other}");
+        // Case and punctuation do not matter; the same text is the same vector.
+        assert!(cosine(&asked, &v("how do i reset my password")) > 0.999);
+        // The default draws a vector per text: a reworded question is not near.
+        let random = cosine(
+            &vector("m", "How do I reset my password?", 1536),
+            &vector("m", "Hi, how do I reset my password?", 1536),
+        );
+        assert!(random.abs() < 0.2, "{random}");
+    }
 }

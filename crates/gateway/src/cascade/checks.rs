@@ -7,7 +7,8 @@
 //! cascade checks: `min-length` (`chars`) and `tool-calls-valid` (at least one call, each with
 //! JSON-object arguments); and `judge` (`route`, `rubric`, `threshold`): a judge route rates
 //! the answer, run by `judged.rs` after every other check passed (a judge is paid for, the
-//! others are free). `embedding` checks are refused for now (see the message).
+//! others are free). `embedding` checks are refused: they compare an answer with a reference
+//! answer, which a live request does not have (decision in docs/configuration.md).
 //! Must never know the pipeline or the ledger.
 
 use serde::Deserialize;
@@ -124,7 +125,7 @@ fn parse_check(value: toml::Value, at: usize) -> Result<Check, (&'static str, St
         "judge" => judge(value, at),
         "embedding" => Err((
             "",
-            "embedding checks are not available on cascade routes yet (an embeddings call per tier, with its own budget hold, is not built); use a judge check (type = \"judge\", route, rubric, threshold) or json-valid, json-schema, regex, contains, min-length, tool-calls-valid".into(),
+            "embedding checks are not available on cascade routes: they score an answer by its similarity to a reference answer, and a live request has none (one fixed text would rate answers to every question against the same words); to have a model rate whether the answer fits the question, use a judge check (type = \"judge\", route, rubric, threshold), or json-valid, json-schema, regex, contains, min-length, tool-calls-valid".into(),
         )),
         _ => scorer(value).map_err(|m| ("", m)),
     }

@@ -53,6 +53,7 @@ const COLUMNS: Known = Known {
         "batch",
         "fingerprint",
         "routing_baseline_usd",
+        "cascade_judged_usd",
         "requests",
     ],
     irrelevant: &[],
@@ -98,6 +99,7 @@ const RECORD: Known = Known {
         "cascade",
         "cascade.tier",
         "cascade.baseline_usd",
+        "cascade.judged_usd",
         "cache",
         "saved_usd",
         "batch",
@@ -283,8 +285,9 @@ fn prefix(row: &Row, errs: &mut Vec<String>) -> Option<crate::PromptPrefix> {
     }
 }
 
-/// `cascade_tier` (a whole number from 1) and `cascade_baseline_usd` (decimal, may be empty),
-/// as `ledger export --format csv` writes them for requests a cascade route served.
+/// `cascade_tier` (a whole number from 1), `cascade_baseline_usd` and `cascade_judged_usd`
+/// (decimals, may be empty), as `ledger export --format csv` writes them for requests a
+/// cascade route served.
 fn cascade(row: &Row, errs: &mut Vec<String>) -> Option<crate::CascadeMark> {
     let tier = row.text("cascade_tier")?;
     let Ok(tier) = tier.parse::<u32>() else {
@@ -297,7 +300,17 @@ fn cascade(row: &Row, errs: &mut Vec<String>) -> Option<crate::CascadeMark> {
         fields::money,
         errs,
     );
-    Some(crate::CascadeMark { tier, baseline_usd })
+    let judged_usd = opt(
+        row.text("cascade_judged_usd"),
+        "cascade_judged_usd",
+        fields::money,
+        errs,
+    );
+    Some(crate::CascadeMark {
+        tier,
+        baseline_usd,
+        judged_usd,
+    })
 }
 
 /// Every field of the row, in column-name order: the same row always gets the same id.
@@ -381,6 +394,7 @@ mod tests {
         r.cascade = Some(crate::CascadeMark {
             tier: 1,
             baseline_usd: None,
+            judged_usd: Some(switchyard_primitives::Money::ZERO),
         });
         r.fingerprint = Some(crate::Fingerprint(3));
         r.routing_baseline_usd = Some(switchyard_primitives::Money::ZERO);

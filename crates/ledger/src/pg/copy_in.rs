@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 /// Every column a record fills, in the order of [`line`].
-const COLUMNS: &str = "request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd";
+const COLUMNS: &str = "request_id, ts, ts_ms, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd, cache, saved_usd, batch, fingerprint, routing_baseline_usd, cascade_judged_usd";
 
 /// Creates the session's staging table unless it exists (a new connection has none); one
 /// statement, no notice. Its columns are `requests`' own types, plus the batch order `n`.
@@ -106,6 +106,7 @@ fn line(out: &mut String, n: usize, r: &Record) {
     f.boolean(r.batch);
     f.text(r.fingerprint.map(crate::Fingerprint::hex).as_deref());
     f.text(money(r.routing_baseline_usd).as_deref());
+    f.text(money(r.cascade.as_ref().and_then(|c| c.judged_usd)).as_deref());
     f.out.push('\n');
 }
 

@@ -160,7 +160,8 @@ impl LeverReads for PgStore {
                 "SELECT route, COUNT(*), COUNT(*) FILTER (WHERE cascade_tier > 1),
                         COALESCE(SUM(cost_usd), 0)::text,
                         COALESCE(SUM(cascade_baseline_usd), 0)::text,
-                        COUNT(*) FILTER (WHERE cascade_baseline_usd IS NULL)
+                        COUNT(*) FILTER (WHERE cascade_baseline_usd IS NULL),
+                        COALESCE(SUM(cascade_judged_usd), 0)::text
                  FROM requests WHERE cascade_tier IS NOT NULL AND ts_ms >= $1 AND ts_ms < $2
                    AND NOT shadow
                  GROUP BY route",
@@ -175,6 +176,7 @@ impl LeverReads for PgStore {
                     requests: count(r, 1),
                     escalated: count(r, 2),
                     cost_usd: money(r.get(3))?,
+                    judge_usd: money(r.get(6))?,
                     top_tier_usd: money(r.get(4))?,
                     unpriced: count(r, 5),
                 })

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use switchyard_primitives::TokenUsage;
 
-pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint, routing_baseline_usd::text";
+pub(crate) const COLUMNS: &str = "request_id, ts, kind, workload, tags, key_id, team, route, provider, model, status, error_class, streamed, shadow, features, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd::text, price_version, latency_ms, ttft_ms, overhead_us, usage_estimated, attempts, request_count, source, prefix_hash, prefix_tokens, cascade_tier, cascade_baseline_usd::text, cache, saved_usd::text, batch, fingerprint, routing_baseline_usd::text, cascade_judged_usd::text";
 
 fn corrupt(what: &str, e: &dyn std::fmt::Display) -> LedgerError {
     LedgerError::Corrupt(format!("{what}: {e}"))
@@ -60,7 +60,11 @@ pub(crate) fn record(r: &Row) -> Result<Record, LedgerError> {
         request_count: u(28).max(1),
         source: r.get(29),
         prefix: prefix(r.get(30), r.get(31)),
-        cascade: cascade(r.get(32), optional_money(r.get(33))?),
+        cascade: cascade(
+            r.get(32),
+            optional_money(r.get(33))?,
+            optional_money(r.get(39))?,
+        ),
         cache: r.get(34),
         saved_usd: optional_money(r.get(35))?,
         batch: r.get(36),
@@ -82,9 +86,11 @@ fn prefix(hash: Option<String>, tokens: Option<i64>) -> Option<PromptPrefix> {
 fn cascade(
     tier: Option<i64>,
     baseline_usd: Option<switchyard_primitives::Money>,
+    judged_usd: Option<switchyard_primitives::Money>,
 ) -> Option<CascadeMark> {
     Some(CascadeMark {
         tier: tier?.clamp(0, i64::from(u32::MAX)) as u32,
         baseline_usd,
+        judged_usd,
     })
 }

@@ -123,6 +123,7 @@ fn records_read_back_field_for_field_in_time_order(b: &mut Backend) {
     first.cascade = Some(CascadeMark {
         tier: 2,
         baseline_usd: Some(usd("0.5")),
+        judged_usd: None,
     });
     first.saved_usd = Some(usd("0.25"));
     first.cache = Some("exact".into());

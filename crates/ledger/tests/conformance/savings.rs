@@ -63,6 +63,8 @@ pub fn mixed() -> Vec<Record> {
         r.cascade = Some(CascadeMark {
             tier,
             baseline_usd: baseline.map(usd),
+            // The escalated request's cheap answer was judged (and failed).
+            judged_usd: (tier > 1).then(|| usd("0.05")),
         });
         r
     };
@@ -124,14 +126,16 @@ fn every_lever_is_measured_from_the_same_records(b: &mut Backend) {
     assert_eq!(lever(Lever::Cache).saved_usd, usd("0.25"));
     assert_eq!(lever(Lever::SemanticCache).saved_usd, usd("0.125"));
     assert_eq!(lever(Lever::Batch).requests, Some(1));
-    // Cascade: three requests at 0.1 against a top tier of 2 (one unpriced).
+    // Cascade: three requests at 0.1 against a top tier of 2 (one unpriced), less one
+    // judge call at 0.05.
     assert_eq!(
         (
             lever(Lever::Cascade).requests,
             lever(Lever::Cascade).saved_usd
         ),
-        (Some(3), usd("1.7"))
+        (Some(3), usd("1.65"))
     );
+    assert_eq!(report.cascade[0].judge_usd, usd("0.05"));
     // Routing: (0.04 - 0.01) + (0.02 - 0.03), the dearer pick counted against; shadow out.
     assert_eq!(
         (

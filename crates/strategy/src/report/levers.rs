@@ -64,7 +64,7 @@ fn savings_table(s: &mut String, l: &Levers) {
     }
     let _ = writeln!(
         s,
-        "\nPrompt caching is net of the cache-write premium; cascade is against always asking the top tier; batch is the provider batch APIs' discount (docs/caching.md, docs/strategy.md).\n"
+        "\nPrompt caching is net of the cache-write premium; cascade is against always asking the top tier, net of its judge checks' calls; batch is the provider batch APIs' discount (docs/caching.md, docs/strategy.md).\n"
     );
 }
 
