@@ -23,8 +23,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-/// The key of one stored answer: a SHA-256 (or similar) digest the caller computed over
-/// everything that determines the answer, its scope included.
+/// The key of one stored answer: 32 bytes of digest the caller computed over everything that
+/// determines the answer, its scope included (the gateway's: XXH3-128 and half a BLAKE3 check
+/// digest, `gateway/src/cache/key.rs`). Stores compare keys as bytes and never look inside.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(pub [u8; 32]);
 

@@ -132,6 +132,8 @@ impl Gateway {
         times.mark(Stage::Cache);
         let shape = C::shape(&req, body.len());
         let cache_outcome = lookup.outcome();
+        // On a cache-enabled route the key's pass gave the fingerprint (normalised like the key).
+        let fingerprint = lookup.fingerprint();
         let cache = match lookup {
             Lookup::Hit(entry, similarity) => {
                 let hit = Hit {
@@ -144,7 +146,7 @@ impl Gateway {
                 return self.serve_hit::<C>(hit, &req, times);
             }
             Lookup::Miss(pending) => Some(pending),
-            Lookup::Off | Lookup::Bypass => None,
+            Lookup::Off | Lookup::Bypass(_) => None,
         };
         let precounted = self
             .count_long_prompt::<C>(ctx, &route, &shape, &body)
@@ -183,7 +185,7 @@ impl Gateway {
         rec.streamed = shape.streamed;
         rec.features = shape.features;
         rec.prefix = shape.prefix;
-        rec.fingerprint = Some(C::fingerprint(&req, &body));
+        rec.fingerprint = Some(fingerprint.unwrap_or_else(|| C::fingerprint(&req, &body)));
         let call = Call {
             route: &route,
             payload: C::payload(&req, &body, ctx),

@@ -681,3 +681,102 @@ async fn an_embeddings_batch_with_known_inputs_sends_only_the_rest_and_reassembl
     assert!(!embeds[1].saved_usd.unwrap().is_zero());
     assert!(embeds[2].cost_usd.unwrap().is_zero());
 }
+
+/// A store in which every key collides: whatever was written last is found under any key, as
+/// an entry planted by a crafted lookup-digest collision would be.
+struct OneSlot(switchyard_cache::MemoryStore);
+
+const SLOT: Key = Key([0; 32]);
+
+impl Store for OneSlot {
+    fn get<'a>(&'a self, _: &'a Key) -> StoreFuture<'a, Option<bytes::Bytes>> {
+        self.0.get(&SLOT)
+    }
+    fn put<'a>(&'a self, _: &'a Key, value: bytes::Bytes, ttl: Duration) -> StoreFuture<'a, ()> {
+        self.0.put(&SLOT, value, ttl)
+    }
+    fn remove<'a>(&'a self, _: &'a Key) -> StoreFuture<'a, ()> {
+        self.0.remove(&SLOT)
+    }
+    fn state(&self) -> StoreState {
+        self.0.state()
+    }
+}
+
+#[tokio::test]
+async fn an_entry_planted_under_another_requests_key_is_never_served_on_a_shared_or_another_scope()
+{
+    let h = start(SIM, GATEWAY).await;
+    h.gateway
+        .set_cache_store(Arc::new(OneSlot(switchyard_cache::MemoryStore::new(
+            1 << 20,
+        ))));
+    let planted = chat("cached", "What is the capital of France?");
+    let first = send(&h, "/v1/chat/completions", &planted, &[]).await;
+    assert_eq!(first.status, 200);
+    until_hit(&h, "/v1/chat/completions", &planted).await;
+    let upstream = h.sim_count("gpt-4o-mini").await;
+
+    // `global`: another request finds the planted entry under its key; the check digest
+    // differs, so it is a miss answered by the provider.
+    let victim = chat("cached", "How do I reset my password?");
+    let a = send(&h, "/v1/chat/completions", &victim, &[]).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.header("x-switchyard-cache").as_deref(), Some("miss"));
+    assert_ne!(
+        a.json()["choices"][0]["message"]["content"],
+        first.json()["choices"][0]["message"]["content"]
+    );
+    assert_eq!(h.sim_count("gpt-4o-mini").await, upstream + 1);
+
+    // Another scope (team b finds team a's entry for the same question): a miss too.
+    let team = chat("by-team", "Team question");
+    let ta = [("x-switchyard-tags", "team=a")];
+    let tb = [("x-switchyard-tags", "team=b")];
+    assert_eq!(
+        cache_of(&h, "/v1/chat/completions", &team, &ta).await,
+        "miss"
+    );
+    for _ in 0..100 {
+        if cache_of(&h, "/v1/chat/completions", &team, &ta).await == "hit" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        cache_of(&h, "/v1/chat/completions", &team, &tb).await,
+        "miss"
+    );
+
+    let status = h.get(&format!("{}/v1/status", h.base)).await.json();
+    assert!(
+        status["cache"]["refused"].as_u64().unwrap() >= 2,
+        "{}",
+        status["cache"]
+    );
+}
+
+#[tokio::test]
+async fn openai_and_anthropic_clients_asking_the_same_uncached_thing_count_as_duplicates() {
+    let h = start(SIM, &format!("{GATEWAY}\n[strategy]\napi = true\n")).await;
+    let off = [("x-switchyard-cache", "off")];
+    let question = "Duplicate me";
+    let a = send(&h, "/v1/chat/completions", &chat("cached", question), &off).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.header("x-switchyard-cache").as_deref(), Some("bypass"));
+    // The same question from an Anthropic client, its JSON in another key order.
+    let m = r#"{"messages":[{"content":"Duplicate me","role":"user"}],"system":"Be brief.","max_tokens":50,"temperature":0,"model":"cached"}"#;
+    let b = h
+        .post_with("/v1/messages", m.as_bytes().to_vec(), &off)
+        .await;
+    assert_eq!(b.status, 200, "{}", b.text());
+    // A different question is not a duplicate.
+    let c = send(&h, "/v1/chat/completions", &chat("cached", "Other"), &off).await;
+    assert_eq!(c.status, 200);
+    h.gateway.recorder().flush();
+    let r = h.get(&format!("{}/v1/strategy/report", h.base)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let levers = &r.json()["levers"];
+    assert_eq!(levers["on_the_table"]["duplicates"], 1, "{levers}");
+    h.finish().await;
+}

@@ -33,6 +33,12 @@ pub(crate) struct Entry {
     /// no `text`/`calls`: they are read from the body only when a replay needs them
     /// ([`Entry::neutral`]), so the miss that stores it does not parse the answer.
     pub openai: Option<Bytes>,
+    /// The scope id of the request that wrote it (`global:global`, `team:…`, `key:…`): only
+    /// that scope is served it. Set by the write ([`Entry::sealed`]).
+    pub scope: String,
+    /// On a shared scope, the writing request's BLAKE3 check digest (`cache/key.rs`), which a
+    /// hit must match.
+    pub check: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +92,8 @@ impl Entry {
             finish: resp.stop_reason.to_openai().to_string(),
             usage: resp.usage,
             openai: None,
+            scope: String::new(),
+            check: None,
         })
     }
 
@@ -104,6 +112,8 @@ impl Entry {
             finish: finish_reason_of(body)?,
             usage,
             openai: Some(body.clone()),
+            scope: String::new(),
+            check: None,
         })
     }
 
@@ -133,6 +143,19 @@ impl Entry {
         }
     }
 
+    /// The entry as written for a request of `scope` (with its check digest on a shared one).
+    pub(crate) fn sealed(mut self, scope: &str, check: Option<[u8; 32]>) -> Self {
+        self.scope = scope.to_string();
+        self.check = check;
+        self
+    }
+
+    /// Whether a request of `expect.scope` (and `expect.check`, on a shared scope) may be
+    /// served this entry. An entry without a check never serves a request that has one.
+    pub(crate) fn serves(&self, expect: &Expect<'_>) -> bool {
+        self.scope == expect.scope && expect.check.is_none_or(|c| self.check == Some(c))
+    }
+
     /// Whether the route may keep it.
     pub(crate) fn check(&self, allow_length: bool) -> Result<(), Refused> {
         if self.finish == "length" && !allow_length {
@@ -155,8 +178,17 @@ impl Entry {
             .map(|c| c.id.len() + c.name.len() + c.arguments.len() + 12)
             .sum();
         let extra = self.openai.as_ref().map_or(0, Bytes::len);
-        let mut b = BytesMut::with_capacity(96 + self.text.len() + calls + extra);
+        let mut b =
+            BytesMut::with_capacity(136 + self.scope.len() + self.text.len() + calls + extra);
         b.put_slice(MAGIC);
+        put_str(&mut b, self.scope.as_bytes());
+        match &self.check {
+            None => b.put_u8(0),
+            Some(c) => {
+                b.put_u8(1);
+                b.put_slice(c);
+            }
+        }
         for s in [&self.provider, &self.model, &self.finish, &self.text] {
             put_str(&mut b, s.as_bytes());
         }
@@ -190,6 +222,11 @@ impl Entry {
     /// `None` for bytes this version cannot read (another format, a cut value): a miss.
     pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
         let mut r = Reader(b.strip_prefix(MAGIC.as_slice())?);
+        let scope = r.string()?;
+        let check = match r.take(1)? {
+            [0] => None,
+            _ => Some(r.take(32)?.try_into().ok()?),
+        };
         let (provider, model, finish, text) = (r.string()?, r.string()?, r.string()?, r.string()?);
         let mut n = [0u64; 6];
         for slot in &mut n {
@@ -224,6 +261,8 @@ impl Entry {
             finish,
             usage,
             openai,
+            scope,
+            check,
         })
     }
 
@@ -255,7 +294,17 @@ impl Entry {
     }
 }
 
-const MAGIC: &[u8; 4] = b"SYE1";
+/// `SYE2`: `SYE1` with the writer's scope and check digest in front (issue #12). An `SYE1`
+/// entry left in a shared store by an older version is unreadable here, so a miss.
+const MAGIC: &[u8; 4] = b"SYE2";
+
+/// What a lookup requires of an entry ([`Entry::serves`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expect<'a> {
+    pub scope: &'a str,
+    /// The asking request's check digest, on a shared scope.
+    pub check: Option<[u8; 32]>,
+}
 
 /// `choices[0].finish_reason` of an OpenAI body, found from the end (it follows the message
 /// and precedes only `usage`), without parsing the body. `None` when absent or `null`.
@@ -395,6 +444,8 @@ impl Fold {
             finish,
             usage,
             openai: None,
+            scope: String::new(),
+            check: None,
         })
     }
 }
@@ -519,5 +570,39 @@ mod tests {
         let e = f.finish(("p", "m")).unwrap();
         assert_eq!(e.check(false), Err(Refused::Length));
         assert_eq!(e.check(true), Ok(()));
+    }
+
+    #[test]
+    fn an_entry_serves_only_its_writers_scope_and_on_a_shared_scope_only_its_check() {
+        let mut f = Fold::default();
+        f.push(r#"{"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#);
+        let plain = f.finish(("p", "m")).unwrap();
+        let shared = plain.clone().sealed("global:global", Some([4; 32]));
+        let stored = Entry::from_bytes(&shared.to_bytes()).unwrap();
+        assert_eq!(stored, shared, "scope and check survive the store");
+        let asks = |scope, check| Expect { scope, check };
+        assert!(stored.serves(&asks("global:global", Some([4; 32]))));
+        assert!(
+            !stored.serves(&asks("global:global", Some([5; 32]))),
+            "a crafted lookup collision fails the check"
+        );
+        assert!(
+            stored.serves(&asks("global:global", None)),
+            "the semantic cache fetches a similar request's entry by scope alone"
+        );
+        assert!(
+            !stored.serves(&asks("key:vk_1", None)),
+            "another scope's entry is never served"
+        );
+        let own = plain.sealed("key:vk_1", None);
+        let own = Entry::from_bytes(&own.to_bytes()).unwrap();
+        assert!(own.serves(&asks("key:vk_1", None)));
+        assert!(
+            !own.serves(&asks("key:vk_1", Some([4; 32]))),
+            "an entry without a check never serves a request that carries one"
+        );
+        let mut old = own.to_bytes().to_vec();
+        old[..4].copy_from_slice(b"SYE1");
+        assert_eq!(Entry::from_bytes(&old), None, "an older format is a miss");
     }
 }

@@ -1,4 +1,4 @@
-//! The exact cache's key: BLAKE3 over what determines an answer, in a canonical form.
+//! The exact cache's key: one pass over what determines an answer, in a canonical form.
 //!
 //! What is hashed: the route's resolved target list (provider + model, in order, digested once
 //! at assembly), the scope's id, and the request in canonical types (so an OpenAI and an
@@ -20,24 +20,47 @@
 //! schema into a `Value` to sort its keys was most of a tool-heavy request's key. Must never
 //! know dialects' wire formats or the store.
 //!
-//! Why a cryptographic digest and not XXH3 (which the ledger's fingerprints use): with
-//! `scope = "global"` one entry serves every team, and in a fleet the Redis store shares it
-//! across gateways and restarts. XXH3 is built against accidental collisions only; a caller
-//! who can construct a colliding request could plant an answer for another caller's
-//! question. A per-process secret seed would not hold across a fleet, and a configured one
-//! would be a secret that, once leaked, reopens the hole. BLAKE3 keeps the 256-bit collision
-//! resistance SHA-256 gave (`switchyard-exact-v1` keys were SHA-256) at a fraction of the
-//! cost: it runs SIMD (SSE4.1/AVX2 picked at run time, the crate's `pure` Rust build, no C
-//! compiler) over 1 KiB chunks, where `ring`'s SHA-256 runs one block at a time and, without
-//! SHA-NI (valgrind hides it, so do older CPUs), at ~36 instructions a byte
-//! (docs/benchmarks.md has both). Changing the digest changed every key: entries written by
-//! an older version are misses, never wrong answers.
+//! One walk, up to two digests (issue #12's third pass; docs/caching.md#why-the-key-is-xxh3):
+//!
+//! - **lookup: XXH3-128** of the whole encoding (the request's part, then the route's target
+//!   digest and the scope's id): the store key's first 16 bytes. The other 16 are the check
+//!   digest's first half on a shared scope, else the fingerprint below.
+//! - **fingerprint: XXH3-128 of the request's part** (no targets, no scope), taken from the same
+//!   state on the way: the ledger's duplicate finder's fingerprint on a cache-enabled route, so
+//!   an OpenAI and an Anthropic client asking the same thing count as duplicates there, and
+//!   the request is not hashed a second time.
+//! - **check: BLAKE3** of the whole encoding, only where the scope is shared (`global`,
+//!   `team`, and `key` without a virtual key): kept in the entry, compared on a hit.
+//!
+//! The threat model. XXH3 resists accidental collisions only; someone who can construct two
+//! requests with one XXH3 digest could, on a scope other callers read, get their answer stored
+//! under a victim's key. On a shared scope the check closes that twice: half of it is in the
+//! store key, so landing on a victim's key takes a 128-bit BLAKE3 second preimage (an
+//! overwrite, a `no-cache` refresh included, can only replace the writer's own entry, and the
+//! semantic cache, which fetches entries by key for similar requests, cannot be handed a
+//! planted one); and a hit is served only when the entry's whole 256-bit digest is the
+//! asking request's (a mismatch is a miss, counted and logged). An entry also names the scope
+//! that wrote it and is served only to that scope, so a collision across scopes (a `global`
+//! writer aiming at someone's `key` entry) is a miss too. On a `key` scope with a virtual key only that key reads or writes its entries: a
+//! collision it crafts spoils its own answers, so the check, ~5–9 instructions a byte of the
+//! encoding (docs/benchmarks.md), is not paid there; XXH3 is ~0.7. Schema digests and the
+//! route's target digest stay BLAKE3 (computed once, remembered), and so does the semantic
+//! cache's context hash ([`context_hash`]), which has no later check. Not a defence against
+//! whoever can write to the store itself (Redis): they can plant anything under any key.
+//!
+//! Why not a universal hash with a per-entry secret (POLYVAL) for the check: measured at ~4
+//! instructions a byte under callgrind (the `polyval` crate), no cheaper than BLAKE3 on long
+//! prompts. Why the check is computed on the request path and not in the store task: it is
+//! CPU either way (the goal counts all threads), and the walk that feeds XXH3 feeds it at no
+//! extra walking cost. Changing the digests changed every key (`switchyard-exact-v3`, entries
+//! `SYE2`): entries written by an older version are misses, never wrong answers.
 
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use switchyard_cache::Key;
+use switchyard_ledger::Fingerprint;
 use switchyard_protocol::canonical::{
     Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice, Turn,
 };
@@ -48,6 +71,10 @@ pub(crate) struct KeyParts<'a> {
     pub targets: &'a [u8; 32],
     /// `global`, or the team or key id the entry is confined to.
     pub scope: &'a str,
+    /// Whether callers other than the one asking can read the scope's entries (`global`,
+    /// `team`, and `key` without a virtual key): then the entry carries, and a hit checks,
+    /// the encoding's BLAKE3 digest.
+    pub shared: bool,
     pub request: &'a ChatRequest,
     /// The OpenAI `seed` as written (canonical requests do not carry it).
     pub seed: Option<&'a RawValue>,
@@ -55,67 +82,81 @@ pub(crate) struct KeyParts<'a> {
     pub schemas: &'a SchemaMemo,
 }
 
+/// What one pass over the canonical encoding gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Keyed {
+    /// Where the entry is looked up: XXH3-128 of the whole encoding, then the first half of
+    /// the check digest on a shared scope, else the fingerprint.
+    pub key: Key,
+    /// XXH3-128 of the request's part of the encoding (no targets, no scope): the ledger's
+    /// duplicate finder's fingerprint on a cache-enabled route.
+    pub fingerprint: Fingerprint,
+    /// BLAKE3 of the whole encoding, on a shared scope: stored in the entry, compared on a hit.
+    pub check: Option<[u8; 32]>,
+}
+
 /// The digest of a route's targets, in order (computed once per route at assembly).
 pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str)>) -> [u8; 32] {
-    let mut h = Hasher::new(None);
+    let mut h = Hasher::strong(None);
     h.tag(b"targets");
     for (provider, model) in targets {
         h.str(provider);
         h.str(model);
     }
-    h.finish().0
+    h.finish_strong()
 }
 
-/// The entry's key.
-pub(crate) fn key(p: &KeyParts<'_>) -> Key {
-    key_over(p, &p.request.messages)
-}
-
-/// The key of the request with `messages` in place of its own (the semantic cache's context
-/// hash: every turn but the last), without copying the request.
-pub(crate) fn key_over(p: &KeyParts<'_>, messages: &[Turn]) -> Key {
-    let mut h = Hasher::new(Some(p.schemas));
-    h.tag(b"switchyard-exact-v2");
+/// The entry's key, the request's fingerprint and, on a shared scope, the check digest: one
+/// walk of the canonical request.
+pub(crate) fn key(p: &KeyParts<'_>) -> Keyed {
+    let mut h = Hasher::new(Some(p.schemas), p.shared);
+    h.request(p.request, &p.request.messages, p.seed);
+    let fingerprint = h.fork();
     h.put(p.targets);
     h.str(p.scope);
-    let r = p.request;
-    h.tag(b"system");
-    h.blocks(&r.system);
-    h.tag(b"messages");
-    h.len(messages.len());
-    for t in messages {
-        h.tag(match t.role {
-            Role::User => b"u",
-            Role::Assistant => b"a",
-            Role::Tool => b"t",
-        });
-        h.blocks(&t.content);
+    let (lookup, check) = h.finish();
+    let mut key = [0; 32];
+    key[..16].copy_from_slice(&lookup.to_le_bytes());
+    match &check {
+        Some(c) => key[16..].copy_from_slice(&c[..16]),
+        None => key[16..].copy_from_slice(&fingerprint.to_le_bytes()),
     }
-    h.tag(b"tools");
-    h.len(r.tools.len());
-    for t in &r.tools {
-        h.str(&t.name);
-        h.opt_str(t.description.as_deref());
-        h.schema(t.parameters.as_deref());
+    Keyed {
+        key: Key(key),
+        fingerprint: Fingerprint(fingerprint),
+        check,
     }
-    h.tool_choice(r);
-    h.tag(b"parallel");
-    h.put(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
-    h.tag(b"max_tokens");
-    h.put(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
-    h.f64(r.temperature.unwrap_or(1.0));
-    h.f64(r.top_p.unwrap_or(1.0));
-    h.stop(&r.stop);
-    h.response_format(&r.response_format);
-    h.tag(b"seed");
-    h.opt_json(p.seed);
-    h.extra(&r.extra);
-    h.finish()
 }
 
-/// The canonical encoding, fed to the digest as it is produced; [`Hasher::finish`] gives it.
+/// The fingerprint alone, for a request the cache will not serve (a temperature the route
+/// does not cache, `x-switchyard-cache: off`): the same value [`key`] gives it.
+pub(crate) fn fingerprint(
+    request: &ChatRequest,
+    seed: Option<&RawValue>,
+    schemas: &SchemaMemo,
+) -> Fingerprint {
+    let mut h = Hasher::new(Some(schemas), false);
+    h.request(request, &request.messages, seed);
+    Fingerprint(h.fork())
+}
+
+/// BLAKE3 of the request with `messages` in place of its own, with the route's targets and
+/// the scope (the semantic cache's context hash: every turn but the last), without copying
+/// the request. Cryptographic on every scope: the semantic cache has no later check.
+pub(crate) fn context_hash(p: &KeyParts<'_>, messages: &[Turn]) -> [u8; 32] {
+    let mut h = Hasher::strong(Some(p.schemas));
+    h.request(p.request, messages, p.seed);
+    h.put(p.targets);
+    h.str(p.scope);
+    h.finish_strong()
+}
+
+/// The canonical encoding, fed to the digests as it is produced.
 struct Hasher<'m> {
-    digest: blake3::Hasher,
+    /// The lookup digest (absent only for a schema's or the targets' own digest).
+    fast: Option<xxhash_rust::xxh3::Xxh3>,
+    /// The check digest, on a shared scope.
+    strong: Option<blake3::Hasher>,
     /// Small fields gathered for one digest update.
     buf: Vec<u8>,
     /// Where schema digests are remembered (`None`: computed each time).
@@ -126,30 +167,106 @@ struct Hasher<'m> {
 const BUF: usize = 1024;
 
 impl<'m> Hasher<'m> {
-    fn new(schemas: Option<&'m SchemaMemo>) -> Self {
+    fn new(schemas: Option<&'m SchemaMemo>, strong: bool) -> Self {
         Hasher {
-            digest: blake3::Hasher::new(),
+            fast: Some(xxhash_rust::xxh3::Xxh3::new()),
+            strong: strong.then(blake3::Hasher::new),
             buf: Vec::with_capacity(BUF),
             schemas,
         }
     }
 
-    fn finish(mut self) -> Key {
-        self.digest.update(&self.buf);
-        Key(*self.digest.finalize().as_bytes())
+    /// BLAKE3 only (schemas, targets, the semantic context).
+    fn strong(schemas: Option<&'m SchemaMemo>) -> Self {
+        Hasher {
+            fast: None,
+            strong: Some(blake3::Hasher::new()),
+            buf: Vec::with_capacity(BUF),
+            schemas,
+        }
+    }
+
+    /// The request's part of the encoding: everything that determines the answer.
+    fn request(&mut self, r: &ChatRequest, messages: &[Turn], seed: Option<&RawValue>) {
+        self.tag(b"switchyard-exact-v3");
+        self.tag(b"system");
+        self.blocks(&r.system);
+        self.tag(b"messages");
+        self.len(messages.len());
+        for t in messages {
+            self.tag(match t.role {
+                Role::User => b"u",
+                Role::Assistant => b"a",
+                Role::Tool => b"t",
+            });
+            self.blocks(&t.content);
+        }
+        self.tag(b"tools");
+        self.len(r.tools.len());
+        for t in &r.tools {
+            self.str(&t.name);
+            self.opt_str(t.description.as_deref());
+            self.schema(t.parameters.as_deref());
+        }
+        self.tool_choice(r);
+        self.tag(b"parallel");
+        self.put(&[u8::from(r.parallel_tool_calls.unwrap_or(true))]);
+        self.tag(b"max_tokens");
+        self.put(&r.max_tokens.map_or(u64::MAX, |n| n).to_le_bytes());
+        self.f64(r.temperature.unwrap_or(1.0));
+        self.f64(r.top_p.unwrap_or(1.0));
+        self.stop(&r.stop);
+        self.response_format(&r.response_format);
+        self.tag(b"seed");
+        self.opt_json(seed);
+        self.extra(&r.extra);
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        if let Some(f) = &mut self.fast {
+            f.update(b);
+        }
+        if let Some(s) = &mut self.strong {
+            s.update(b);
+        }
+    }
+
+    fn flush(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        self.update(&buf);
+        self.buf = buf;
+        self.buf.clear();
+    }
+
+    /// XXH3-128 of the encoding so far; the walk goes on (a copy of the state is finished).
+    fn fork(&mut self) -> u128 {
+        self.flush();
+        self.fast.as_ref().map_or(0, |f| f.clone().digest128())
+    }
+
+    /// The lookup digest and, on a shared scope, the check digest.
+    fn finish(mut self) -> (u128, Option<[u8; 32]>) {
+        self.flush();
+        let fast = self.fast.as_ref().map_or(0, |f| f.digest128());
+        (fast, self.strong.map(|s| *s.finalize().as_bytes()))
+    }
+
+    /// The BLAKE3 digest of a [`Hasher::strong`].
+    fn finish_strong(mut self) -> [u8; 32] {
+        self.flush();
+        self.strong.map_or([0; 32], |s| *s.finalize().as_bytes())
     }
 
     /// The next bytes of the encoding: gathered when short, digested in place when long
-    /// (the same byte stream either way, so the key does not depend on the buffering).
+    /// (the same byte stream either way, so the digests do not depend on the buffering).
     fn put(&mut self, b: &[u8]) {
         if self.buf.len() + b.len() <= BUF {
             self.buf.extend_from_slice(b);
             return;
         }
-        self.digest.update(&self.buf);
-        self.buf.clear();
+        self.flush();
         if b.len() >= BUF {
-            self.digest.update(b);
+            self.update(b);
         } else {
             self.buf.extend_from_slice(b);
         }
@@ -304,9 +421,9 @@ impl<'m> Hasher<'m> {
         let digest = match self.schemas.and_then(|m| m.get(text)) {
             Some(d) => d,
             None => {
-                let mut alone = Hasher::new(None);
+                let mut alone = Hasher::strong(None);
                 alone.opt_json(Some(v));
-                let d = alone.finish().0;
+                let d = alone.finish_strong();
                 if let Some(m) = self.schemas {
                     m.insert(text, d);
                 }
@@ -444,10 +561,12 @@ mod tests {
         key(&KeyParts {
             targets: &[7; 32],
             scope,
+            shared: true,
             request: &canonical,
             seed,
             schemas: &SchemaMemo::default(),
         })
+        .key
     }
 
     fn anthropic_key(body: &str) -> Key {
@@ -456,10 +575,12 @@ mod tests {
         key(&KeyParts {
             targets: &[7; 32],
             scope: "k1",
+            shared: true,
             request: &canonical,
             seed: None,
             schemas: &SchemaMemo::default(),
         })
+        .key
     }
 
     const BASE: &str = r#"{"model":"r","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":50,"temperature":0}"#;
@@ -521,14 +642,15 @@ mod tests {
     fn the_streamed_digest_equals_one_digest_of_the_whole_encoding_however_it_is_split() {
         let long = "x".repeat(3 * BUF + 7);
         let pieces: [&[u8]; 5] = [b"ab", long.as_bytes(), &[1; 1000], &[2; 30], b"z"];
-        let mut h = Hasher::new(None);
+        let mut h = Hasher::new(None, true);
         let mut whole = Vec::new();
         for p in pieces {
             h.put(p);
             whole.extend_from_slice(p);
         }
-        let one = blake3::hash(&whole);
-        assert_eq!(&h.finish().0, one.as_bytes());
+        let (fast, strong) = h.finish();
+        assert_eq!(fast, xxhash_rust::xxh3::xxh3_128(&whole));
+        assert_eq!(strong.as_ref(), Some(blake3::hash(&whole).as_bytes()));
     }
 
     const TOOLS: &str = r#"{"model":"r","messages":[{"role":"user","content":"Hi"}],"temperature":0,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":{"type":"string"}}}}}]}"#;
@@ -539,10 +661,12 @@ mod tests {
         key(&KeyParts {
             targets: &[7; 32],
             scope: "k",
+            shared: false,
             request: &canonical,
             seed: None,
             schemas: memo,
         })
+        .key
     }
 
     #[test]
@@ -608,5 +732,79 @@ mod tests {
     fn an_openai_and_an_anthropic_client_asking_the_same_thing_share_a_key() {
         let anthropic = r#"{"model":"r","system":"Be brief.","messages":[{"role":"user","content":"Hi"}],"max_tokens":50,"temperature":0}"#;
         assert_eq!(openai_key(BASE, "k1"), anthropic_key(anthropic));
+    }
+
+    fn keyed(body: &str, scope: &str, shared: bool) -> Keyed {
+        let view = openai::ChatRequest::parse(body.as_bytes()).unwrap();
+        let canonical = ChatRequest::try_from(&view).unwrap();
+        key(&KeyParts {
+            targets: &[7; 32],
+            scope,
+            shared,
+            request: &canonical,
+            seed: view.raw().get("seed"),
+            schemas: &SchemaMemo::default(),
+        })
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_requests_part_alone_and_the_key_adds_targets_and_scope() {
+        let a = keyed(BASE, "key:k1", false);
+        let b = keyed(BASE, "key:k2", false);
+        assert_eq!(
+            a.fingerprint, b.fingerprint,
+            "the scope is not a duplicate's business"
+        );
+        assert_ne!(a.key, b.key);
+        assert_eq!(a.key.0[16..], a.fingerprint.0.to_le_bytes());
+        let shared = keyed(BASE, "global:global", true);
+        let check = shared.check.unwrap();
+        assert_eq!(
+            shared.key.0[16..],
+            check[..16],
+            "a shared key holds half the check"
+        );
+        let view = openai::ChatRequest::parse(BASE.as_bytes()).unwrap();
+        let canonical = ChatRequest::try_from(&view).unwrap();
+        let alone = fingerprint(&canonical, None, &SchemaMemo::default());
+        assert_eq!(
+            alone, a.fingerprint,
+            "a bypassed request gets the same fingerprint"
+        );
+        let other = keyed(&BASE.replace("\"Hi\"", "\"Ho\""), "key:k1", false);
+        assert_ne!(other.fingerprint, a.fingerprint);
+    }
+
+    #[test]
+    fn only_a_shared_scope_pays_for_the_check_digest_and_it_covers_the_scope() {
+        assert_eq!(keyed(BASE, "key:k1", false).check, None);
+        let global = keyed(BASE, "global:global", true);
+        let team = keyed(BASE, "team:t", true);
+        assert!(global.check.is_some());
+        assert_ne!(global.check, team.check);
+        let unshared = keyed(BASE, "global:global", false);
+        assert_eq!(
+            unshared.key.0[..16],
+            global.key.0[..16],
+            "the lookup digest does not depend on the check"
+        );
+        assert_ne!(unshared.key, global.key);
+    }
+
+    #[test]
+    fn the_context_hash_is_blake3_and_differs_from_the_full_requests() {
+        let view = openai::ChatRequest::parse(BASE.as_bytes()).unwrap();
+        let canonical = ChatRequest::try_from(&view).unwrap();
+        let parts = KeyParts {
+            targets: &[7; 32],
+            scope: "global:global",
+            shared: true,
+            request: &canonical,
+            seed: None,
+            schemas: &SchemaMemo::default(),
+        };
+        let all = context_hash(&parts, &canonical.messages);
+        assert_eq!(Some(all), key(&parts).check, "one encoding, one BLAKE3");
+        assert_ne!(context_hash(&parts, &[]), all);
     }
 }

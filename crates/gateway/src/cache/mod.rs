@@ -27,11 +27,12 @@ mod shadow;
 pub(crate) mod stage;
 
 use crate::observe;
-use entry::{Entry, Fold};
+use entry::{Entry, Expect, Fold};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchyard_cache::{Key, Store, StoreError};
+use switchyard_ledger::Fingerprint;
 
 /// How often a failing store is logged (each failure still counts as a miss).
 pub const LOG_INTERVAL: Duration = Duration::from_secs(60);
@@ -129,6 +130,11 @@ pub struct Shared {
     /// Unix seconds of the last logged failure.
     last_logged: AtomicU64,
     failures: AtomicU64,
+    /// Entries found under a request's key that it may not be served (another scope's, or a
+    /// check digest that differs: a lookup-digest collision or a planted entry).
+    refused: AtomicU64,
+    /// Unix seconds of the last logged refusal.
+    last_refused: AtomicU64,
 }
 
 impl Shared {
@@ -138,11 +144,34 @@ impl Shared {
             schemas: key::SchemaMemo::default(),
             last_logged: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            last_refused: AtomicU64::new(0),
         })
     }
 
-    /// The stored answer, or `None` on a miss, an unreadable entry, or a store error.
-    async fn get(&self, key: &Key) -> Option<Entry> {
+    /// The stored answer, or `None` on a miss, an unreadable entry, a store error, or an
+    /// entry this request may not be served ([`Entry::serves`]; counted and logged).
+    async fn get(&self, key: &Key, expect: Expect<'_>) -> Option<Entry> {
+        let entry = self
+            .get_raw(key)
+            .await
+            .and_then(|b| Entry::from_bytes(&b))?;
+        if entry.serves(&expect) {
+            return Some(entry);
+        }
+        let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        if due(&self.last_refused) {
+            tracing::warn!(
+                refused = n,
+                key = ?key,
+                "cache entry found under this request's key was written for another scope or another request (a lookup-digest collision, or a planted entry); served from the provider instead"
+            );
+        }
+        None
+    }
+
+    /// The stored answer whoever wrote it (shadow mode's comparison, which serves nothing).
+    async fn get_unchecked(&self, key: &Key) -> Option<Entry> {
         self.get_raw(key).await.and_then(|b| Entry::from_bytes(&b))
     }
 
@@ -176,16 +205,7 @@ impl Shared {
     /// Counts a failure and logs it unless one was logged within [`LOG_INTERVAL`].
     fn failed(&self, what: &str, e: &StoreError) {
         let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let last = self.last_logged.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= LOG_INTERVAL.as_secs()
-            && self
-                .last_logged
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if due(&self.last_logged) {
             tracing::warn!(
                 failures = n,
                 "cache {what} failed, serving from the provider instead: {e}"
@@ -204,15 +224,29 @@ impl Shared {
             "evictions": s.evictions,
             "last_error": s.last_error,
             "failures": self.failures.load(Ordering::Relaxed),
+            "refused": self.refused.load(Ordering::Relaxed),
         })
     }
+}
+
+/// Whether a log line is due (none within [`LOG_INTERVAL`]); claims the slot if so.
+fn due(last_logged: &AtomicU64) -> bool {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = last_logged.load(Ordering::Relaxed);
+    now.saturating_sub(last) >= LOG_INTERVAL.as_secs()
+        && last_logged
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// What the lookup stage decided.
 pub(crate) enum Lookup {
     /// The route has no cache: no header, no work.
     Off,
-    Bypass,
+    /// Not served or stored; the request's fingerprint when it was taken on the way.
+    Bypass(Option<Fingerprint>),
     /// Served from the store; the similarity when the semantic cache found it.
     Hit(Entry, Option<f32>),
     /// Go upstream, then store the answer if it qualifies.
@@ -223,10 +257,20 @@ impl Lookup {
     pub(crate) fn outcome(&self) -> Option<Outcome> {
         match self {
             Lookup::Off => None,
-            Lookup::Bypass => Some(Outcome::Bypass),
+            Lookup::Bypass(_) => Some(Outcome::Bypass),
             Lookup::Hit(_, None) => Some(Outcome::Hit),
             Lookup::Hit(_, Some(s)) => Some(Outcome::semantic(*s)),
             Lookup::Miss(_) => Some(Outcome::Miss),
+        }
+    }
+
+    /// The request fingerprint the key's pass gave (`cache/key.rs`), for the record: taken in
+    /// place of a second pass over the body, normalised like the key.
+    pub(crate) fn fingerprint(&self) -> Option<Fingerprint> {
+        match self {
+            Lookup::Bypass(f) => *f,
+            Lookup::Miss(p) => Some(p.fingerprint),
+            Lookup::Off | Lookup::Hit(..) => None,
         }
     }
 }
@@ -235,6 +279,10 @@ impl Lookup {
 pub(crate) struct Pending {
     shared: Arc<Shared>,
     key: Key,
+    /// The writing request's scope id and, on a shared scope, its check digest.
+    scope: String,
+    check: Option<[u8; 32]>,
+    fingerprint: Fingerprint,
     ttl: Duration,
     allow_length: bool,
     /// Index the answer in the semantic cache too (and compare it, in shadow mode).
@@ -273,6 +321,7 @@ impl Pending {
 
     fn store(self, entry: Result<Entry, entry::Refused>) {
         let Ok(entry) = entry else { return };
+        let entry = entry.sealed(&self.scope, self.check);
         if entry.check(self.allow_length).is_ok() {
             Arc::clone(&self.shared).put(self.key, &entry, self.ttl);
             if let Some(s) = self.semantic {

@@ -133,6 +133,8 @@ mod tests {
                 ..Default::default()
             },
             openai: None,
+            scope: String::new(),
+            check: None,
         }
     }
 

@@ -11,7 +11,7 @@
 
 use super::agreement::Agreement;
 use super::entry::Entry;
-use super::key::{KeyParts, key_over};
+use super::key::{KeyParts, context_hash};
 use super::reload::Fingerprint;
 use super::semantic_config::{Embedder, Mode, SemanticPolicy};
 use super::{LOG_INTERVAL, Shared};
@@ -195,7 +195,7 @@ impl Ask {
         if text.is_empty() {
             return None;
         }
-        let context = key_over(parts, earlier);
+        let context = context_hash(parts, earlier);
         let id = parts
             .scope
             .split_once(':')
@@ -208,7 +208,7 @@ impl Ask {
         };
         Some(Ask {
             text,
-            context: ContextHash(context.0),
+            context: ContextHash(context),
             scope,
         })
     }
@@ -262,6 +262,17 @@ struct Lookup<'a> {
     ask: Ask,
     /// `false` on a refresh: index the fresh answer but serve nothing.
     serve: bool,
+    /// The asking request's scope id: a found entry must be that scope's.
+    scope: &'a str,
+}
+
+impl Lookup<'_> {
+    fn expect(&self) -> super::entry::Expect<'_> {
+        super::entry::Expect {
+            scope: self.scope,
+            check: None,
+        }
+    }
 }
 
 impl Gateway {
@@ -285,6 +296,7 @@ impl Gateway {
             sem,
             ask,
             serve: ctx.cache == super::Directive::Use,
+            scope: parts.scope,
         };
         self.semantic_lookup(ctx, &shared, l).await
     }
@@ -307,7 +319,9 @@ impl Gateway {
             let found = engine.lookup_embedded(&l.ask.request(), &vector);
             if let Some(hit) = found.hit {
                 match sem.policy.mode {
-                    Mode::Serve => match shared.get(&hit.key).await {
+                    // The entry must be its scope's (no check digest: it answers another,
+                    // similar request by design).
+                    Mode::Serve => match shared.get(&hit.key, l.expect()).await {
                         Some(entry) => {
                             sem.index.counters.hits.fetch_add(1, Ordering::Relaxed);
                             return Semantic::Hit(Found {

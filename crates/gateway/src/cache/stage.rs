@@ -4,7 +4,7 @@
 //! saved).
 
 use super::config::Scope;
-use super::entry::Entry;
+use super::entry::{Entry, Expect};
 use super::key::{KeyParts, key};
 use super::semantic::Semantic;
 use super::{Directive, Lookup, Outcome, Pending, replay};
@@ -38,26 +38,35 @@ impl Gateway {
         let Some(shared) = self.cache_store() else {
             return Lookup::Off;
         };
-        if ctx.shadow || ctx.cache == Directive::Off {
-            return Lookup::Bypass;
+        if ctx.shadow {
+            return Lookup::Bypass(None);
         }
         let Some((canonical, seed)) = C::cache_request(req) else {
-            return Lookup::Bypass;
+            return Lookup::Bypass(None);
         };
-        if canonical.temperature.unwrap_or(1.0) > 0.0 && !rc.policy.allow_temperature {
-            return Lookup::Bypass;
+        // Not served or stored, but fingerprinted like the key (one pass, no check digest).
+        if ctx.cache == Directive::Off
+            || (canonical.temperature.unwrap_or(1.0) > 0.0 && !rc.policy.allow_temperature)
+        {
+            let f = super::key::fingerprint(&canonical, seed, &shared.schemas);
+            return Lookup::Bypass(Some(f));
         }
         let scope = scope_id(ctx, rc.policy.scope);
         let parts = KeyParts {
             targets: &rc.targets,
             scope: &scope,
+            shared: rc.policy.scope != Scope::Key || ctx.key_id.is_none(),
             request: &canonical,
             seed,
             schemas: &shared.schemas,
         };
-        let k = key(&parts);
+        let keyed = key(&parts);
         if ctx.cache == Directive::Use {
-            if let Some(entry) = shared.get(&k).await {
+            let expect = Expect {
+                scope: &scope,
+                check: keyed.check,
+            };
+            if let Some(entry) = shared.get(&keyed.key, expect).await {
                 return Lookup::Hit(entry, None);
             }
         }
@@ -70,7 +79,10 @@ impl Gateway {
         };
         Lookup::Miss(Pending {
             shared,
-            key: k,
+            key: keyed.key,
+            scope,
+            check: keyed.check,
+            fingerprint: keyed.fingerprint,
             ttl: rc.policy.ttl,
             allow_length: rc.policy.allow_length,
             semantic,
