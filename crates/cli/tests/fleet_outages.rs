@@ -540,7 +540,8 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
         "{ok} admitted: a slow Redis costs admissions, not the whole limit"
     );
     // While Redis is slow a call that timed out may still spend the budget in Redis, so a
-    // hard budget is not judged locally: such a request is refused as unavailable (503 with
+    // hard budget is not judged locally: such a request waits for the probe to settle the
+    // link (answered: it goes to Redis; still suspect after the probe's bound: 503 with
     // Retry-After), never admitted twice.
     let spent_ok = count(&spend_answers, 200, None);
     let unavailable = count(&spend_answers, 503, Some("governance_unavailable"));
@@ -555,10 +556,6 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
             )
             .take(3)
             .collect::<Vec<_>>()
-    );
-    assert!(
-        unavailable > 0,
-        "some calls timed out while the bursts ran: {statuses:?}"
     );
     // Every answer is in the ledger before the spend is read.
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -29,6 +29,8 @@ pub(crate) struct Link {
     suspect_since: Mutex<Option<Instant>>,
     /// Wakes the heartbeat to probe Redis now (the link just became suspect).
     pub(crate) probe: Notify,
+    /// Wakes the requests waiting for a suspect link to be settled up or down.
+    settled: Notify,
 }
 
 impl Link {
@@ -39,6 +41,7 @@ impl Link {
             secret,
             suspect_since: Mutex::new(None),
             probe: Notify::new(),
+            settled: Notify::new(),
         }
     }
 
@@ -99,6 +102,25 @@ impl Link {
         }
     }
 
+    /// While the link is suspect, waits (at most `max`) for the probe the suspicion woke to
+    /// settle it: up (Redis answered) or down (the outage confirmed). A Redis that was
+    /// stopped is confirmed down by that probe's refused connection within a round trip, so
+    /// the requests that met the suspicion go on to local shares instead of being refused.
+    pub(crate) async fn settle_within(&self, max: Duration) {
+        let deadline = tokio::time::Instant::now() + max;
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if self.state.load(Ordering::Relaxed) != SUSPECT {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// How long the link has been suspect (zero when it is not).
     pub(crate) fn suspect_for(&self) -> Duration {
         match (
@@ -114,6 +136,7 @@ impl Link {
     pub(crate) fn confirm_down(&self, message: &str) -> bool {
         self.remember(message);
         let first = self.state.swap(DOWN, Ordering::Relaxed) != DOWN;
+        self.settled.notify_waiters();
         if first {
             tracing::warn!(error = %self.scrubbed(message), "fleet: redis unreachable; enforcing budgets and limits locally");
         }
@@ -123,6 +146,7 @@ impl Link {
     /// Marks the link up; true when it was not (the caller has reconciled first).
     pub(crate) fn succeeded(&self) -> bool {
         let was = self.state.swap(UP, Ordering::Relaxed);
+        self.settled.notify_waiters();
         if was == DOWN {
             tracing::info!("fleet: redis reachable again; shared enforcement resumed");
         }

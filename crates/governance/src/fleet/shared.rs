@@ -103,6 +103,15 @@ impl Fleet {
             now,
             demand,
         };
+        // A hard budget is not judged locally while the link is only suspect (see
+        // `admit_locally`): such a request first waits for the probe to settle it.
+        let hard = spec.budgets.iter().any(|b| b.hard);
+        if hard && self.inner.mode() == FleetMode::Suspect {
+            self.inner
+                .link
+                .settle_within(self.inner.settle_wait())
+                .await;
+        }
         if !self.inner.link.is_up() {
             return self.inner.admit_locally(&ask, None);
         }
@@ -111,7 +120,15 @@ impl Fleet {
             Some(reply) => self.inner.decide(&ask, (reply, seq)),
             // Timed out or failed: it may still have counted in Redis, so it is charged
             // locally as well and settled in Redis under its sequence number.
-            None => self.inner.admit_locally(&ask, Some(seq)),
+            None => {
+                if hard && self.inner.mode() == FleetMode::Suspect {
+                    self.inner
+                        .link
+                        .settle_within(self.inner.settle_wait())
+                        .await;
+                }
+                self.inner.admit_locally(&ask, Some(seq))
+            }
         }
     }
 }
@@ -284,6 +301,12 @@ impl Inner {
             remaining_tokens,
             warnings,
         }
+    }
+
+    /// How long a hard-budget request waits for a suspect link's probe: the probe's own
+    /// bound (a connect and one operation).
+    fn settle_wait(&self) -> std::time::Duration {
+        self.opts.op_timeout + self.opts.connect_timeout
     }
 
     /// Local enforcement while Redis is out or slow, or the `fail_closed` refusal. `shadow`
