@@ -30,16 +30,7 @@ impl From<postgres::Error> for StoreError {
     }
 }
 
-/// A PostgreSQL error with the server's message, when it sent one.
-pub(crate) fn pg_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.to_string(),
-        None => match std::error::Error::source(e) {
-            Some(cause) => format!("{e}: {cause}"),
-            None => e.to_string(),
-        },
-    }
-}
+pub(crate) use switchyard_ledger::pg_message;
 
 /// One captured request and its answer, already redacted.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

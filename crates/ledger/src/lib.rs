@@ -46,7 +46,7 @@ pub use export::{ExportFormat, export};
 pub use history::{DailyRow, FeatureRow, HistoryReader, HourRow, WorkloadProfile};
 pub use levers::{Levers, PeriodSavings, SavingsReport};
 pub use location::Location;
-pub use pg::{PgStore, ScratchSchema};
+pub use pg::{PgStore, ScratchSchema, connect as pg_connect, message as pg_message};
 #[cfg(test)]
 pub(crate) use prefix::repeats as prefix_repeats;
 pub use prefix::{PrefixRepeats, PromptPrefix};

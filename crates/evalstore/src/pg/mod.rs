@@ -11,13 +11,13 @@
 mod rows;
 
 use crate::copy::{Cursor, Row, Table};
-use crate::store::{check_dataset, from_ms, group_shadows, json_of, ms, pg_message};
+use crate::store::{check_dataset, from_ms, group_shadows, json_of, ms};
 use crate::{
     Capture, CaptureQuery, DatasetInfo, Entry, RunRecord, ShadowResult, ShadowStats, Store,
     StoreError,
 };
 use chrono::{DateTime, Utc};
-use postgres::{Client, NoTls};
+use postgres::Client;
 use rows::{
     insert_capture, insert_dataset, insert_row, insert_run, insert_shadow, read_capture,
     read_dataset, read_run, read_shadow,
@@ -119,15 +119,7 @@ fn open(config: &postgres::Config, shown: &str) -> Result<Client, StoreError> {
         path: shown.to_string(),
         message,
     };
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            config
-                .connect(NoTls)
-                .map_err(|e| open_err(format!("cannot connect: {}", pg_message(&e))))
-        })
-        .join()
-        .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
-    })
+    switchyard_ledger::pg_connect(config).map_err(open_err)
 }
 
 impl Store for PgStore {

@@ -134,8 +134,9 @@ impl PgStore {
     }
 }
 
-/// A PostgreSQL error with the server's message (severity, text), when it sent one.
-pub(crate) fn message(e: &postgres::Error) -> String {
+/// A PostgreSQL error with the server's message (severity, text), when it sent one (the eval
+/// store's backend uses it too).
+pub fn message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.to_string(),
         None => match std::error::Error::source(e) {
@@ -151,14 +152,20 @@ fn open(config: &postgres::Config, shown: &str) -> Result<Client, LedgerError> {
         path: shown.to_string(),
         message,
     };
+    connect(config).map_err(open_err)
+}
+
+/// Connects on a thread of its own (see the module doc); the error is a sentence (the eval
+/// store's backend opens its connections with it too).
+pub fn connect(config: &postgres::Config) -> Result<Client, String> {
     std::thread::scope(|s| {
         s.spawn(|| {
             config
                 .connect(NoTls)
-                .map_err(|e| open_err(format!("cannot connect: {}", message(&e))))
+                .map_err(|e| format!("cannot connect: {}", message(&e)))
         })
         .join()
-        .unwrap_or_else(|_| Err(open_err("the connecting thread panicked".into())))
+        .unwrap_or_else(|_| Err("the connecting thread panicked".into()))
     })
 }
 
