@@ -11,6 +11,7 @@
 //! Same-dialect traffic does not come here at all; it keeps the lossless borrowed view.
 
 pub(crate) mod chunk;
+pub mod event;
 mod from_openai;
 mod to_openai;
 
