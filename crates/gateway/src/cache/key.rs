@@ -65,6 +65,8 @@ use switchyard_protocol::canonical::{
     Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice, Turn,
 };
 
+pub(crate) use super::talk::{Plain, PlainRole, PlainTurn, Talk};
+
 /// What the key covers beyond the canonical request.
 pub(crate) struct KeyParts<'a> {
     /// The digest of the route's target list.
@@ -83,56 +85,6 @@ pub(crate) struct KeyParts<'a> {
     pub seed: Option<&'a RawValue>,
     /// Schema digests already computed (the shared store handle's).
     pub schemas: &'a SchemaMemo,
-}
-
-/// The system prompt and turns the key reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Talk<'a> {
-    /// The canonical request's.
-    Canonical {
-        system: &'a [Block],
-        messages: &'a [Turn],
-    },
-    /// A text-only conversation read in place from the client's request, so no canonical
-    /// copy of the prompt is made for the key: encoded byte for byte as the canonical
-    /// conversion of the same messages is (a system or developer message's text is a system
-    /// block wherever it stands; a message without content has no block).
-    Plain(&'a [PlainTurn<'a>]),
-}
-
-impl<'a> Talk<'a> {
-    /// The canonical request's own system prompt and turns.
-    pub(crate) fn of(r: &'a ChatRequest) -> Self {
-        Talk::Canonical {
-            system: &r.system,
-            messages: &r.messages,
-        }
-    }
-}
-
-/// A request keyed without its canonical conversion: the members other than the
-/// conversation, as a canonical request with no system prompt or turns, the conversation read
-/// in place, and OpenAI's `seed`.
-#[derive(Debug)]
-pub(crate) struct Plain<'r> {
-    pub rest: ChatRequest,
-    pub turns: Vec<PlainTurn<'r>>,
-    pub seed: Option<&'r RawValue>,
-}
-
-/// One message of a [`Talk::Plain`] conversation.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PlainTurn<'a> {
-    pub role: PlainRole,
-    pub text: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PlainRole {
-    /// `system` or `developer`.
-    System,
-    User,
-    Assistant,
 }
 
 /// What one pass over the canonical encoding gives.
