@@ -6,6 +6,10 @@
 #   bench/instructions.sh --check    compare with bench/instructions.json; exit 1 if a cell grew
 #                                    by more than TOLERANCE % (default 10)
 #   bench/instructions.sh --update   measure and rewrite bench/instructions.json
+## Modes are bench/lib.sh's (open, keyed, full, cached, metrics, fleet) plus `cache-miss`: the
+# `cached` gateway with every request sent with `cache-control: no-cache` (a miss that computes
+# the key, goes upstream and writes the answer), so `MODES="keyed cache-miss"` gives the cost of
+# a miss against the cache off in one run.
 #
 # Method: one gateway per mode runs under callgrind in front of `switchyard sim --fast`
 # (fixed seed) with the "stable" settings of bench/lib.sh (the ledger commits every 10 records,
@@ -84,9 +88,10 @@ measure_mode() {
     local body
     # Warm every body up first, so what the first measured body finds (pools, caches, the
     # allocator's pages, SQLite's) is what every later one finds.
-    local written=0
+    local written=0 headers="${BENCH_HEADERS:-}"
+    [[ "$mode" == cache-miss ]] && headers="cache-control: no-cache${headers:+;$headers}"
     for body in $BODIES; do
-        python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$WARMUP_REQUESTS" "$key" >/dev/null
+        BENCH_HEADERS="$headers" python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$WARMUP_REQUESTS" "$key" >/dev/null
         written=$((written + WARMUP_REQUESTS))
     done
     # Each measured window holds its own requests' ledger commits and no one else's (the
@@ -101,7 +106,7 @@ measure_mode() {
         echo "note: the warm-up's records were not all committed before the first window" >&2
     for body in $BODIES; do
         callgrind_control --zero "$GW_PID" >/dev/null 2>&1
-        python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$REQUESTS" "$key" >/dev/null
+        BENCH_HEADERS="$headers" python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$REQUESTS" "$key" >/dev/null
         written=$((written + REQUESTS))
         sleep "${COMMIT_WAIT:-2}"
         callgrind_control --dump="$mode-$body" "$GW_PID" >/dev/null 2>&1

@@ -83,6 +83,10 @@ wait_shared() {
 #            temperature > 0 allowed since the bodies set none): after the warm-up every
 #            request is a hit; with BENCH_HEADERS="cache-control: no-cache" every request is
 #            a miss that computes the key and writes the answer (docs/caching.md).
+#   cache-miss - cached's config; bench/instructions.sh sends every request of this mode with
+#            `cache-control: no-cache`, so each is a miss that computes the key, goes upstream
+#            and writes its answer: `MODES="keyed cache-miss"` measures a miss against the
+#            cache off in one run.
 #   metrics - keyed, plus [metrics] (GET /metrics on the main listener; every request
 #             counted; docs/observability.md).
 #   fleet - keyed, with the counters in Redis ([fleet] redis_url = $FLEET_REDIS, default
@@ -101,7 +105,7 @@ write_gateway() {
     if [[ "$mode" == full ]]; then
         capture=$'[routes.capture]\nrate = 0.01\nmax_per_day = 1000000'
     fi
-    if [[ "$mode" == cached ]]; then
+    if [[ "$mode" == cached || "$mode" == cache-miss ]]; then
         capture=$'[routes.cache]\nallow_temperature = true\nallow_length = true'
     fi
     local metrics=""

@@ -1,12 +1,63 @@
 //! The cascade section of `switchyard ledger summary`: per cascade route, how often the cheap
 //! tier's answer failed its checks, what was paid (every tier), what its judge checks cost,
-//! and what "always the top tier" would have cost. The saving is net of both.
+//! and what "always the top tier" would have cost. The saving is net of both. Below it, the
+//! quality evidence behind each cheaper tier of the config's cascade routes (the eval store's
+//! replays and shadow results, through `switchyard_strategy::cascade`).
 
 use crate::table;
+use switchyard_catalog::Catalog;
 use switchyard_ledger::CascadeRow;
+use switchyard_primitives::Money;
+use switchyard_strategy::cascade::{CascadeQuality, CascadeRoute};
 
-/// The section, or nothing when no cascade route served a request.
-pub fn render(rows: &[CascadeRow]) -> String {
+/// The config's cascade routes: tiers in the order they are tried (`provider/model`) and
+/// workload. `order = "cost"` orders per request by its estimated cost; here the tiers are
+/// ordered by the catalog's list price (input + output per million tokens, unpriced last),
+/// which is that order for any request with the usual input/output mix.
+pub fn routes(config: &switchyard_gateway::Config, catalog: &Catalog) -> Vec<CascadeRoute> {
+    config
+        .routes
+        .iter()
+        .filter_map(|r| {
+            let policy = r.cascade.as_ref()?;
+            let mut targets: Vec<_> = r.targets.iter().collect();
+            if !policy.config_order {
+                targets.sort_by_key(|t| list_price(catalog, &t.model));
+            }
+            Some(CascadeRoute {
+                route: r.name.clone(),
+                workload: r.workload.clone(),
+                tiers: targets
+                    .iter()
+                    .map(|t| format!("{}/{}", t.provider, t.model))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Input + output per million tokens today; `None` (sorted last) when the catalog has no
+/// such model.
+fn list_price(catalog: &Catalog, model: &str) -> (bool, Money) {
+    match catalog.find(model).first() {
+        Some(m) => {
+            let p = m.current_price();
+            (false, p.input + p.output)
+        }
+        None => (true, Money::ZERO),
+    }
+}
+
+/// The section, or nothing when no cascade route served a request or is configured.
+pub fn render(rows: &[CascadeRow], quality: &[CascadeQuality]) -> String {
+    let mut out = figures(rows);
+    if !quality.is_empty() {
+        out.push_str(&evidence(quality));
+    }
+    out
+}
+
+fn figures(rows: &[CascadeRow]) -> String {
     if rows.is_empty() {
         return String::new();
     }
@@ -59,6 +110,32 @@ pub fn render(rows: &[CascadeRow]) -> String {
     out
 }
 
+/// One line per cheaper tier: its evidence against the top tier, or the command to make it.
+fn evidence(quality: &[CascadeQuality]) -> String {
+    let body: Vec<Vec<String>> = quality
+        .iter()
+        .flat_map(|q| {
+            q.tiers.iter().map(move |t| {
+                vec![
+                    q.route.clone(),
+                    format!("{} {}", t.tier, t.target),
+                    q.top.clone(),
+                    t.describe(q),
+                ]
+            })
+        })
+        .collect();
+    let mut out = String::from(
+        "\ncascade quality evidence (each tier that answers without escalating, against the top tier: newest replay, else shadow traffic; win/tie/loss by the 95% interval)\n",
+    );
+    out.push_str(&table::render(
+        &["route", "tier", "against", "evidence"],
+        &body,
+        &[],
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,7 +144,7 @@ mod tests {
 
     #[test]
     fn the_cascade_section_shows_escalation_rate_and_saving_against_the_top_tier() {
-        assert_eq!(render(&[]), "");
+        assert_eq!(render(&[], &[]), "");
         let row = CascadeRow {
             route: "classify".into(),
             requests: 4,
@@ -77,7 +154,7 @@ mod tests {
             top_tier_usd: Money::from_str("0.0040").unwrap(),
             unpriced: 0,
         };
-        let text = render(&[row]);
+        let text = render(&[row], &[]);
         assert!(text.contains("cascade"), "{text}");
         assert!(text.contains("25.0%"), "{text}");
         // 0.0040 - 0.0010 paid - 0.0005 for the judges.

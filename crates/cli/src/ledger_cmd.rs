@@ -222,12 +222,18 @@ fn summary(source: &Source, query: &SummaryQuery, json: bool) -> anyhow::Result<
         cascade,
         ..
     } = report;
+    let evidence = crate::eval_cmd::evidence(&config.eval.store_path(&source.path()?));
+    let quality = switchyard_strategy::cascade::quality(
+        &crate::cascade_report::routes(&config, &catalog),
+        &evidence,
+    );
     if json {
         let mut out = serde_json::json!({
             "rows": rows,
             "savings_by_lever": savings,
             "prompt_caching": caching,
             "cascade": cascade,
+            "cascade_quality": quality,
             "still_on_the_table": table,
         });
         switchyard_strategy::rounding::round_json(&mut out);
@@ -236,7 +242,7 @@ fn summary(source: &Source, query: &SummaryQuery, json: bool) -> anyhow::Result<
         print!("{}", render_summary(query.by, &rows));
         print!("{}", crate::savings_table::render(&savings));
         print!("{}", crate::caching_table::render(&caching));
-        print!("{}", crate::cascade_report::render(&cascade));
+        print!("{}", crate::cascade_report::render(&cascade, &quality));
         print!("{}", crate::table_report::render(&table));
     }
     Ok(())

@@ -219,6 +219,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 triggers,
                 evidence: l.evidence.clone(),
                 levers: Some(input.levers(&l)?),
+                cascade_routes: crate::cascade_report::routes(&input.config.load()?, &l.catalog),
             };
             let data = report::build(&l.history, &l.catalog, l.today, &opts);
             let changes = std::fs::read_to_string(&snapshot)

@@ -62,6 +62,9 @@ pub struct PeriodSavings {
 pub struct Levers {
     pub periods: Vec<PeriodSavings>,
     pub on_the_table: OnTheTable,
+    /// The cascade routes of the last 30 days (absent from snapshots before it existed).
+    #[serde(default)]
+    pub cascade: Vec<CascadeRow>,
 }
 
 /// [`Levers`] for the 30-day periods ending with `today` (included).
@@ -79,6 +82,7 @@ pub(crate) fn levers(
     let earlier = savings_report(src, catalog, &before)?;
     let on_the_table =
         crate::table::on_the_table(src, catalog, &last, batchable, &recent.prompt_caching)?;
+    let cascade = recent.cascade.clone();
     let period = |name: &str, r: SavingsReport| PeriodSavings {
         period: name.to_string(),
         window: r.window,
@@ -90,5 +94,6 @@ pub(crate) fn levers(
             period("the 30 days before", earlier),
         ],
         on_the_table,
+        cascade,
     })
 }

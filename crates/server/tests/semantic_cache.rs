@@ -325,6 +325,49 @@ async fn an_embeddings_route_is_called_in_process_and_recorded_as_its_own_reques
     );
 }
 
+/// Regression: the semantic cache's embedding calls skipped the exact embeddings cache, so
+/// the same normalised text was embedded upstream on every lookup.
+#[tokio::test]
+async fn repeated_lookups_of_one_text_embed_it_upstream_once() {
+    let h = start(SIM, GATEWAY).await;
+    // Exact misses all (the white space differs; the later two are semantic hits), one
+    // normalised text: one embedding upstream.
+    for text in [
+        "Why is the sky blue?",
+        " Why is the sky blue? ",
+        "Why  is the sky blue?",
+    ] {
+        let body = json!({"model": "real", "temperature": 0, "max_tokens": 50,
+            "messages": [{"role": "user", "content": text}]});
+        let a = h
+            .post_with("/v1/chat/completions", body.to_string().into_bytes(), &[])
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text());
+    }
+    assert_eq!(h.sim_count("text-embedding-3-small").await, 1);
+    // Another scope's caller (a team route) does not read that vector: its own call.
+    ask(
+        &h,
+        "by-team",
+        "Why is the sky blue?",
+        &[("x-switchyard-tags", "team=red")],
+    )
+    .await;
+    assert_eq!(h.sim_count("text-embedding-3-small").await, 2);
+    let records = h.finish().await;
+    let embeds: Vec<_> = records.iter().filter(|r| r.route == "embed").collect();
+    assert_eq!(
+        embeds.len(),
+        4,
+        "each lookup's embedding is still its own record"
+    );
+    let cached = embeds
+        .iter()
+        .filter(|r| r.cache.as_deref() == Some("exact"))
+        .count();
+    assert_eq!(cached, 2, "the two served from the embeddings cache say so");
+}
+
 #[tokio::test]
 async fn semantic_configuration_errors_name_each_field() {
     let text = GATEWAY

@@ -226,6 +226,7 @@ output = "1"
             ci_high: 0.0,
             cost_delta: Some(1.77),
             source: "shadow traffic".into(),
+            baseline: None,
         };
         let e = &exposures_with(&h, &c, today, &[ev])[0];
         assert_eq!(e.cost_delta_pct.unwrap().to_string(), "1.77");

@@ -6,10 +6,12 @@
 //!   per workload; shares and vendor concentration (Herfindahl–Hirschman index).
 //! - [`deprecations`]: workloads on models whose retirement is announced, with the successor's
 //!   cost delta on the workload's real token mix.
+//! - [`cascade`]: the evaluation evidence behind each cascade route's cheaper tiers.
 //! - [`contract`]: committed-spend contract simulation, Monte Carlo, commitment recommendation.
 //!
 //! Must never know about HTTP. Money is decimal throughout.
 
+pub mod cascade;
 pub mod contract;
 mod de;
 pub mod deprecations;

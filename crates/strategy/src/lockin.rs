@@ -102,6 +102,10 @@ pub struct Evidence {
     pub cost_delta: Option<f64>,
     /// `replay` or `shadow`.
     pub source: String,
+    /// What the candidate was compared with: a replay's baseline (a route, `provider/model`,
+    /// or `captured`); `None` for shadow traffic (scored against the production answers).
+    #[serde(default)]
+    pub baseline: Option<String>,
 }
 
 impl Evidence {

@@ -131,6 +131,7 @@ fn evaluation_evidence_proves_an_alternative_and_lowers_the_score() {
         ci_high: 0.031,
         cost_delta: Some(-0.38),
         source: "replay".into(),
+        baseline: None,
     };
     let l = &score_all(
         &h,

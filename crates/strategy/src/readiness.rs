@@ -38,6 +38,7 @@ pub fn readiness(
                 .pointer("/deltas/cost_delta")
                 .and_then(serde_json::Value::as_f64),
             source: format!("replay of {} vs {}", run.dataset_id, run.baseline),
+            baseline: Some(run.baseline.clone()),
         });
     }
     for s in store.shadow_stats(since)? {
@@ -60,6 +61,7 @@ pub fn readiness(
             cost_delta: (s.primary_cost_usd > 0.0)
                 .then(|| s.candidate_cost_usd / s.primary_cost_usd - 1.0),
             source: "shadow traffic".into(),
+            baseline: None,
         });
     }
     Ok(out)

@@ -13,6 +13,7 @@ use switchyard_catalog::Catalog;
 use switchyard_primitives::Money;
 
 mod caching;
+mod cascade;
 mod html;
 mod levers;
 mod markdown;
@@ -70,6 +71,10 @@ pub struct ReportData {
     /// absent when the caller passed none, and from snapshots before they existed).
     #[serde(default)]
     pub levers: Option<switchyard_ledger::Levers>,
+    /// The quality evidence behind each configured cascade route's cheaper tiers (absent
+    /// from snapshots before it existed).
+    #[serde(default)]
+    pub cascade: Vec<crate::cascade::CascadeQuality>,
 }
 
 /// Inputs beyond the ledger and catalog.
@@ -84,6 +89,8 @@ pub struct ReportOptions {
     /// The savings ledger (`switchyard_ledger::levers`): read by the caller, which owns the
     /// ledger connection and the config's batchable list.
     pub levers: Option<switchyard_ledger::Levers>,
+    /// The config's cascade routes (their tiers and workload), for the quality evidence.
+    pub cascade_routes: Vec<crate::cascade::CascadeRoute>,
 }
 
 pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOptions) -> ReportData {
@@ -129,6 +136,7 @@ pub fn build(h: &History, catalog: &Catalog, today: NaiveDate, opts: &ReportOpti
         triggers,
         prompt_caching: crate::prompt_cache::analyse(h, catalog),
         levers: opts.levers.clone(),
+        cascade: crate::cascade::quality(&opts.cascade_routes, &opts.evidence),
     }
 }
 

@@ -211,7 +211,7 @@ impl Gateway {
         let mut out = Vec::with_capacity(2);
         for text in texts {
             let mut v = match &embedder {
-                Embedder::Route(r) => self.embed_through(&ctx, r, &text).await?,
+                Embedder::Route(r) => self.embed_through(&ctx, r, &text, None).await?,
                 Embedder::LocalMiniLm => super::minilm::embed(text).await?,
             };
             out.push(v.pop().ok_or("the embedder returned no vector")?);

@@ -7,7 +7,13 @@
 //! known one goes through the ordinary pipeline with only the unknown inputs; its record is
 //! the upstream call's (cost of those inputs) with `cache = "exact"` and the saving of the
 //! known ones. The answer's `usage` counts every input, known ones at their stored counts.
-//! Pre-tokenised input (token arrays) is not cached. Must never know the store's internals.
+//! Pre-tokenised input (token arrays) is not cached.
+//!
+//! The semantic cache's own embedding calls come through here too, with a [`Partition`]: the
+//! asking route's scope and TTL, used when the embedder route has no `[routes.cache]` of its
+//! own, so a text the semantic cache has embedded once is not sent upstream again while its
+//! entry lives (same key as a client's call with that scope). Must never know the store's
+//! internals.
 
 use super::config::Scope;
 use super::stage::HitRecord;
@@ -37,6 +43,13 @@ struct Item {
     model: String,
 }
 
+/// Where the semantic cache's embedding calls are cached when the embedder route has no cache
+/// of its own: the asking route's scope (as [`scope_of`] words it) and TTL.
+pub(crate) struct Partition {
+    pub scope: String,
+    pub ttl: std::time::Duration,
+}
+
 /// What a partly served batch still needs, and what the known items bring.
 struct Known {
     items: Vec<Option<Item>>,
@@ -52,7 +65,19 @@ impl Gateway {
         body: Bytes,
         times: StageTimes,
     ) -> Result<Reply, GatewayError> {
-        let plan = self.embed_plan(ctx, &body).await;
+        self.embeddings_in(ctx, body, times, None).await
+    }
+
+    /// [`Gateway::embeddings_cached`], cached in `partition` when the route has no cache of its
+    /// own (the semantic cache's calls).
+    pub(crate) async fn embeddings_in(
+        &self,
+        ctx: &RequestContext,
+        body: Bytes,
+        times: StageTimes,
+        partition: Option<&Partition>,
+    ) -> Result<Reply, GatewayError> {
+        let plan = self.embed_plan(ctx, &body, partition).await;
         let Some((route, shared, ttl, known)) = plan else {
             return self
                 .run::<crate::codec::embeddings::Embeddings>(ctx, body, times)
@@ -80,6 +105,7 @@ impl Gateway {
         &self,
         ctx: &RequestContext,
         body: &Bytes,
+        partition: Option<&Partition>,
     ) -> Option<(
         Arc<Route<TargetMeta>>,
         Arc<Shared>,
@@ -92,22 +118,27 @@ impl Gateway {
         }
         let req = EmbeddingRequest::parse(body).ok()?;
         let route = live.routes.get(&req.model)?.clone();
-        let rc = live.route_meta.get(req.model.as_ref())?.cache.clone()?;
+        let own = live.route_meta.get(req.model.as_ref())?.cache.clone();
         let shared = self.cache_store()?;
         if ctx.shadow || ctx.cache == Directive::Off || req.texts.is_empty() || !self.is_ready() {
             return None;
         }
-        let scope = match rc.policy.scope {
-            Scope::Global => "global".to_string(),
-            Scope::Team => format!("team:{}", ctx.team.as_deref().unwrap_or("")),
-            Scope::Key => format!("key:{}", ctx.key_id.as_deref().unwrap_or("")),
+        let (targets, scope, ttl) = match (own, partition) {
+            (Some(rc), _) => (rc.targets, scope_of(rc.policy.scope, ctx), rc.policy.ttl),
+            (None, Some(p)) => {
+                let targets = route.targets.iter();
+                let targets = targets.map(|t| (t.provider.name(), t.model.as_str()));
+                let digest = super::key::targets_digest(targets);
+                (digest, p.scope.clone(), p.ttl)
+            }
+            (None, None) => return None,
         };
         let mut known = Known {
             items: Vec::with_capacity(req.texts.len()),
             keys: Vec::with_capacity(req.texts.len()),
         };
         for text in &req.texts {
-            let k = item_key(&rc.targets, &scope, &req, text);
+            let k = item_key(&targets, &scope, &req, text);
             let found = match ctx.cache {
                 Directive::Use => shared
                     .get_raw(&k)
@@ -118,7 +149,7 @@ impl Gateway {
             known.items.push(found);
             known.keys.push(k);
         }
-        Some((route, shared, rc.policy.ttl, known))
+        Some((route, shared, ttl, known))
     }
 
     /// Every input was known: served like a chat hit.
@@ -170,6 +201,15 @@ impl Gateway {
             },
             body: ReplyBody::Full(Bytes::from(body.to_string())),
         })
+    }
+}
+
+/// The scope's part of an item's key: `global`, `team:<team>` or `key:<key id>`.
+pub(crate) fn scope_of(scope: Scope, ctx: &RequestContext) -> String {
+    match scope {
+        Scope::Global => "global".to_string(),
+        Scope::Team => format!("team:{}", ctx.team.as_deref().unwrap_or("")),
+        Scope::Key => format!("key:{}", ctx.key_id.as_deref().unwrap_or("")),
     }
 }
 

@@ -65,6 +65,8 @@ use switchyard_protocol::canonical::{
     Block, ChatRequest, ImageSource, ResponseFormat, Role, ToolChoice, Turn,
 };
 
+pub(crate) use super::talk::{Plain, PlainRole, PlainTurn, Talk};
+
 /// What the key covers beyond the canonical request.
 pub(crate) struct KeyParts<'a> {
     /// The digest of the route's target list.
@@ -76,6 +78,9 @@ pub(crate) struct KeyParts<'a> {
     /// the encoding's BLAKE3 digest.
     pub shared: bool,
     pub request: &'a ChatRequest,
+    /// The system prompt and turns: `request`'s own, or a plain OpenAI conversation read in
+    /// place (then `request` carries only the rest).
+    pub talk: Talk<'a>,
     /// The OpenAI `seed` as written (canonical requests do not carry it).
     pub seed: Option<&'a RawValue>,
     /// Schema digests already computed (the shared store handle's).
@@ -110,7 +115,7 @@ pub(crate) fn targets_digest<'a>(targets: impl Iterator<Item = (&'a str, &'a str
 /// walk of the canonical request.
 pub(crate) fn key(p: &KeyParts<'_>) -> Keyed {
     let mut h = Hasher::new(Some(p.schemas), p.shared);
-    h.request(p.request, &p.request.messages, p.seed);
+    h.request(p.request, p.talk, p.seed);
     let fingerprint = h.fork();
     h.put(p.targets);
     h.str(p.scope);
@@ -131,12 +136,12 @@ pub(crate) fn key(p: &KeyParts<'_>) -> Keyed {
 /// The fingerprint alone, for a request the cache will not serve (a temperature the route
 /// does not cache, `x-switchyard-cache: off`): the same value [`key`] gives it.
 pub(crate) fn fingerprint(
-    request: &ChatRequest,
+    (request, talk): (&ChatRequest, Talk<'_>),
     seed: Option<&RawValue>,
     schemas: &SchemaMemo,
 ) -> Fingerprint {
     let mut h = Hasher::new(Some(schemas), false);
-    h.request(request, &request.messages, seed);
+    h.request(request, talk, seed);
     Fingerprint(h.fork())
 }
 
@@ -145,7 +150,11 @@ pub(crate) fn fingerprint(
 /// the request. Cryptographic on every scope: the semantic cache has no later check.
 pub(crate) fn context_hash(p: &KeyParts<'_>, messages: &[Turn]) -> [u8; 32] {
     let mut h = Hasher::strong(Some(p.schemas));
-    h.request(p.request, messages, p.seed);
+    let talk = Talk::Canonical {
+        system: &p.request.system,
+        messages,
+    };
+    h.request(p.request, talk, p.seed);
     h.put(p.targets);
     h.str(p.scope);
     h.finish_strong()
@@ -187,19 +196,24 @@ impl<'m> Hasher<'m> {
     }
 
     /// The request's part of the encoding: everything that determines the answer.
-    fn request(&mut self, r: &ChatRequest, messages: &[Turn], seed: Option<&RawValue>) {
+    fn request(&mut self, r: &ChatRequest, talk: Talk<'_>, seed: Option<&RawValue>) {
         self.tag(b"switchyard-exact-v3");
         self.tag(b"system");
-        self.blocks(&r.system);
-        self.tag(b"messages");
-        self.len(messages.len());
-        for t in messages {
-            self.tag(match t.role {
-                Role::User => b"u",
-                Role::Assistant => b"a",
-                Role::Tool => b"t",
-            });
-            self.blocks(&t.content);
+        match talk {
+            Talk::Canonical { system, messages } => {
+                self.blocks(system);
+                self.tag(b"messages");
+                self.len(messages.len());
+                for t in messages {
+                    self.tag(match t.role {
+                        Role::User => b"u",
+                        Role::Assistant => b"a",
+                        Role::Tool => b"t",
+                    });
+                    self.blocks(&t.content);
+                }
+            }
+            Talk::Plain(turns) => self.plain(turns),
         }
         self.tag(b"tools");
         self.len(r.tools.len());
@@ -220,6 +234,32 @@ impl<'m> Hasher<'m> {
         self.tag(b"seed");
         self.opt_json(seed);
         self.extra(&r.extra);
+    }
+
+    /// A [`Talk::Plain`] conversation: the same bytes as [`Hasher::request`]'s canonical arm
+    /// writes for its canonical conversion.
+    fn plain(&mut self, turns: &[PlainTurn<'_>]) {
+        let system = || turns.iter().filter(|t| t.role == PlainRole::System);
+        self.len(system().filter(|t| t.text.is_some()).count());
+        for text in system().filter_map(|t| t.text) {
+            self.tag(b"text");
+            self.str(text);
+        }
+        self.tag(b"messages");
+        let rest = || turns.iter().filter(|t| t.role != PlainRole::System);
+        self.len(rest().count());
+        for t in rest() {
+            self.tag(if t.role == PlainRole::User {
+                b"u"
+            } else {
+                b"a"
+            });
+            self.len(usize::from(t.text.is_some()));
+            if let Some(text) = t.text {
+                self.tag(b"text");
+                self.str(text);
+            }
+        }
     }
 
     fn update(&mut self, b: &[u8]) {
@@ -563,6 +603,7 @@ mod tests {
             scope,
             shared: true,
             request: &canonical,
+            talk: Talk::of(&canonical),
             seed,
             schemas: &SchemaMemo::default(),
         })
@@ -577,6 +618,7 @@ mod tests {
             scope: "k1",
             shared: true,
             request: &canonical,
+            talk: Talk::of(&canonical),
             seed: None,
             schemas: &SchemaMemo::default(),
         })
@@ -663,6 +705,7 @@ mod tests {
             scope: "k",
             shared: false,
             request: &canonical,
+            talk: Talk::of(&canonical),
             seed: None,
             schemas: memo,
         })
@@ -742,6 +785,7 @@ mod tests {
             scope,
             shared,
             request: &canonical,
+            talk: Talk::of(&canonical),
             seed: view.raw().get("seed"),
             schemas: &SchemaMemo::default(),
         })
@@ -766,7 +810,11 @@ mod tests {
         );
         let view = openai::ChatRequest::parse(BASE.as_bytes()).unwrap();
         let canonical = ChatRequest::try_from(&view).unwrap();
-        let alone = fingerprint(&canonical, None, &SchemaMemo::default());
+        let alone = fingerprint(
+            (&canonical, Talk::of(&canonical)),
+            None,
+            &SchemaMemo::default(),
+        );
         assert_eq!(
             alone, a.fingerprint,
             "a bypassed request gets the same fingerprint"
@@ -800,6 +848,7 @@ mod tests {
             scope: "global:global",
             shared: true,
             request: &canonical,
+            talk: Talk::of(&canonical),
             seed: None,
             schemas: &SchemaMemo::default(),
         };

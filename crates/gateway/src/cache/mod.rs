@@ -25,6 +25,7 @@ pub(crate) mod semantic;
 pub mod semantic_config;
 mod shadow;
 pub(crate) mod stage;
+mod talk;
 
 use crate::observe;
 use entry::{Entry, Expect, Fold};

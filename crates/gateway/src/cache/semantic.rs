@@ -10,6 +10,7 @@
 //! embedder's). Must never know dialects' wire formats or the engine's internals.
 
 use super::agreement::Agreement;
+use super::embed::Partition;
 use super::entry::Entry;
 use super::key::{KeyParts, context_hash};
 use super::reload::Fingerprint;
@@ -264,6 +265,8 @@ struct Lookup<'a> {
     serve: bool,
     /// The asking request's scope id: a found entry must be that scope's.
     scope: &'a str,
+    /// Where the lookup's embedding is cached when the embedder route has no cache.
+    partition: Partition,
 }
 
 impl Lookup<'_> {
@@ -297,6 +300,10 @@ impl Gateway {
             ask,
             serve: ctx.cache == super::Directive::Use,
             scope: parts.scope,
+            partition: Partition {
+                scope: super::embed::scope_of(rc.policy.scope, ctx),
+                ttl: rc.policy.ttl,
+            },
         };
         self.semantic_lookup(ctx, &shared, l).await
     }
@@ -308,7 +315,7 @@ impl Gateway {
         shared: &Shared,
         l: Lookup<'_>,
     ) -> Semantic {
-        let Some(vector) = self.semantic_vector(ctx, l.route, l.sem, &l.ask.text).await else {
+        let Some(vector) = self.semantic_vector(ctx, &l).await else {
             return Semantic::Miss(None);
         };
         let sem = l.sem;
@@ -363,18 +370,17 @@ impl Gateway {
         }))
     }
 
-    /// The unit vector of `text`, or `None` (counted and logged) when the embedder fails.
-    async fn semantic_vector(
-        &self,
-        ctx: &RequestContext,
-        route: &str,
-        sem: &RouteSemantic,
-        text: &str,
-    ) -> Option<Vec<f32>> {
+    /// The unit vector of the lookup's text, or `None` (counted and logged) when the embedder
+    /// fails.
+    async fn semantic_vector(&self, ctx: &RequestContext, l: &Lookup<'_>) -> Option<Vec<f32>> {
+        let (route, sem, text) = (l.route, l.sem, l.ask.text.as_str());
         let got = match self.injected_embedder(route) {
             Some(e) => e.embed(&[text.to_owned()]).await.map_err(|e| e.to_string()),
             None => match &sem.policy.embedder {
-                Embedder::Route(name) => self.embed_through(ctx, name, text).await,
+                Embedder::Route(name) => {
+                    self.embed_through(ctx, name, text, Some(&l.partition))
+                        .await
+                }
                 Embedder::LocalMiniLm => super::minilm::embed(text.to_owned()).await,
             },
         };
@@ -399,12 +405,20 @@ impl Gateway {
     }
 
     /// One embedding through the gateway's own embeddings route (recorded as its own
-    /// embedding request, attributed to the caller's workload and team).
+    /// embedding request, attributed to the caller's workload and team), through the exact
+    /// embeddings cache: the route's own, else `partition` (a lookup's), so the same text is
+    /// embedded upstream once per entry lifetime, not on every lookup.
     ///
     /// A plain function returning a boxed future: the embeddings pipeline is the same generic
     /// pipeline this lookup runs in, and the type erasure keeps its future out of the lookup's
     /// own future type (which would otherwise contain itself).
-    pub(crate) fn embed_through(&self, ctx: &RequestContext, route: &str, text: &str) -> Embedding {
+    pub(crate) fn embed_through(
+        &self,
+        ctx: &RequestContext,
+        route: &str,
+        text: &str,
+        partition: Option<&Partition>,
+    ) -> Embedding {
         let mut inner = RequestContext::new(
             ctx.workload.clone(),
             vec![("switchyard".into(), "semantic-cache".into())],
@@ -412,9 +426,14 @@ impl Gateway {
         inner.team = ctx.team.clone();
         let body = serde_json::json!({"model": route, "input": [text]}).to_string();
         let gw = self.clone();
+        let partition = partition.map(|p| Partition {
+            scope: p.scope.clone(),
+            ttl: p.ttl,
+        });
         Box::pin(async move {
+            let times = crate::stages::StageTimes::start(inner.received);
             let reply = gw
-                .embeddings(&inner, body.into())
+                .embeddings_in(&inner, body.into(), times, partition.as_ref())
                 .await
                 .map_err(|e| e.to_string())?;
             vector_of(reply.body)

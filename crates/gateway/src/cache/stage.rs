@@ -5,7 +5,7 @@
 
 use super::config::Scope;
 use super::entry::{Entry, Expect};
-use super::key::{KeyParts, key};
+use super::key::{KeyParts, Talk, key};
 use super::semantic::Semantic;
 use super::{Directive, Lookup, Outcome, Pending, replay};
 use crate::codec::{Codec, Shape};
@@ -17,6 +17,7 @@ use crate::stages::{Stage, StageTimes};
 use crate::{Gateway, TargetMeta};
 use switchyard_ledger::{CACHE_EXACT, CACHE_SEMANTIC, RecordKind};
 use switchyard_primitives::Money;
+use switchyard_protocol::canonical::ChatRequest;
 use switchyard_router::Route;
 
 impl Gateway {
@@ -41,14 +42,29 @@ impl Gateway {
         if ctx.shadow {
             return Lookup::Bypass(None);
         }
-        let Some((canonical, seed)) = C::cache_request(req) else {
-            return Lookup::Bypass(None);
+        // A plain OpenAI request is keyed in place (no canonical copy of its prompt); the
+        // semantic cache reads the canonical turns, so its routes always convert.
+        let plain = match rc.semantic {
+            None => C::cache_plain(req),
+            Some(_) => None,
+        };
+        let converted;
+        let (canonical, talk, seed) = match &plain {
+            Some(p) => (&p.rest, Talk::Plain(&p.turns), p.seed),
+            None => {
+                let Some(c) = C::cache_request(req) else {
+                    return Lookup::Bypass(None);
+                };
+                converted = c;
+                let canonical: &ChatRequest = &converted.0;
+                (canonical, Talk::of(canonical), converted.1)
+            }
         };
         // Not served or stored, but fingerprinted like the key (one pass, no check digest).
         if ctx.cache == Directive::Off
             || (canonical.temperature.unwrap_or(1.0) > 0.0 && !rc.policy.allow_temperature)
         {
-            let f = super::key::fingerprint(&canonical, seed, &shared.schemas);
+            let f = super::key::fingerprint((canonical, talk), seed, &shared.schemas);
             return Lookup::Bypass(Some(f));
         }
         let scope = scope_id(ctx, rc.policy.scope);
@@ -56,7 +72,8 @@ impl Gateway {
             targets: &rc.targets,
             scope: &scope,
             shared: rc.policy.scope != Scope::Key || ctx.key_id.is_none(),
-            request: &canonical,
+            request: canonical,
+            talk,
             seed,
             schemas: &shared.schemas,
         };

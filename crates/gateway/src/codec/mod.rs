@@ -11,6 +11,7 @@
 pub(crate) mod anthropic;
 pub(crate) mod embeddings;
 pub(crate) mod openai;
+mod openai_plain;
 
 use crate::answered::Answered;
 use crate::cache::{entry::Entry, replay};
@@ -78,6 +79,13 @@ pub(crate) trait Codec: 'static {
     fn cache_request<'r>(
         _req: &'r Self::Request<'_>,
     ) -> Option<(Cow<'r, ChatRequest>, Option<&'r RawValue>)> {
+        None
+    }
+    /// The request as the exact cache keys it without a canonical copy of the prompt, when
+    /// its conversation is plain text ([`crate::cache::key::Talk::Plain`]); `None`: use
+    /// [`Codec::cache_request`]. The key is the same either way. Only called on cache-enabled
+    /// routes without a semantic cache (which reads the canonical turns).
+    fn cache_plain<'r>(_req: &'r Self::Request<'_>) -> Option<crate::cache::key::Plain<'r>> {
         None
     }
     /// A stored answer as this endpoint's client wants it: content type and body.

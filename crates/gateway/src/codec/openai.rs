@@ -72,6 +72,10 @@ impl Codec for Chat {
         Some((Cow::Owned(c), req.raw().get("seed")))
     }
 
+    fn cache_plain<'r>(req: &'r ChatRequest<'_>) -> Option<crate::cache::key::Plain<'r>> {
+        super::openai_plain::plain(req)
+    }
+
     fn replay(
         entry: &Entry,
         req: &ChatRequest<'_>,

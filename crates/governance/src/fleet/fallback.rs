@@ -8,9 +8,10 @@
 //! until the outage ends, so a Redis that keeps timing out now and then cannot hand out a
 //! fresh full share at each hiccup. What was admitted and settled under a share is added to
 //! Redis when it is back, before shared admission resumes: spend to each budget period,
-//! requests to the shared `rpm` bucket. An admission that timed out may have counted in
-//! Redis as well; it is charged here too (counted twice at worst, never missed) and its
-//! settlement goes to Redis under its own reservation, which releases what it held there.
+//! requests to the shared `rpm` bucket, tokens to the `tpm` window's one-second buckets
+//! (those still inside its minute). An admission that timed out may have counted in Redis as
+//! well; it is charged here, and its settlement goes to Redis under its own reservation,
+//! which releases what it held there and gives back the `rpm` slot it took (see `settle`).
 
 use super::prepared::Prepared;
 use super::settle::{Settle, SharedHold};
@@ -46,6 +47,8 @@ pub(crate) struct Outage {
     deferred: HashMap<(String, Period, i64), Money>,
     /// key id → (its rpm bucket's name, rpm, requests admitted locally).
     taken: HashMap<String, (String, u32, u64)>,
+    /// (tpm window's name, unix second) → tokens settled under a local share.
+    tokens: HashMap<(String, i64), u64>,
     /// Settlements that could not reach Redis; resent when it is back (which also ends
     /// their leases early).
     settles: Vec<Settle>,
@@ -56,7 +59,15 @@ pub(crate) struct Outage {
 pub(crate) struct Leftover {
     pub(crate) spend: Vec<((String, Period, i64), Money)>,
     pub(crate) taken: Vec<(String, (String, u32, u64))>,
+    pub(crate) tokens: Vec<((String, i64), u64)>,
     pub(crate) settles: Vec<Settle>,
+}
+
+impl Leftover {
+    /// Nothing to add to Redis but settlements.
+    pub(crate) fn only_settles(&self) -> bool {
+        self.spend.is_empty() && self.taken.is_empty() && self.tokens.is_empty()
+    }
 }
 
 impl Outage {
@@ -71,6 +82,7 @@ impl Outage {
         Leftover {
             spend: self.deferred.drain().collect(),
             taken: self.taken.drain().collect(),
+            tokens: self.tokens.drain().collect(),
             settles: std::mem::take(&mut self.settles),
         }
     }
@@ -84,8 +96,19 @@ impl Outage {
         for (k, (name, rpm, n)) in left.taken {
             self.taken.entry(k).or_insert((name, rpm, 0)).2 += n;
         }
+        for (k, n) in left.tokens {
+            *self.tokens.entry(k).or_default() += n;
+        }
         self.deferred_count += left.settles.len() as u64;
         self.settles.extend(left.settles);
+    }
+
+    /// Tokens settled at `at` into the `tpm` window `tpm` (its one-second bucket).
+    fn add_tokens(&mut self, tpm: &str, tokens: u64, at: DateTime<Utc>) {
+        if tokens > 0 {
+            let second = at.timestamp_millis().div_euclid(1000);
+            *self.tokens.entry((tpm.to_owned(), second)).or_default() += tokens;
+        }
     }
 
     fn add(&mut self, key_id: &str, periods: &[Period], actual: Money, at: DateTime<Utc>) {
@@ -111,6 +134,8 @@ pub(crate) struct FallbackHold {
     shadow: Option<SharedHold>,
     fleet: Weak<Inner>,
     key: Arc<Prepared>,
+    /// The key has a `tpm` limit: its settled tokens go to the shared window too.
+    tpm: bool,
 }
 
 impl FallbackHold {
@@ -121,7 +146,11 @@ impl FallbackHold {
             None => {
                 if let Some(fleet) = self.fleet.upgrade() {
                     let periods: Vec<Period> = self.key.budgets.iter().map(|b| b.period).collect();
-                    lock(&fleet.outage).add(&self.key.key_id, &periods, actual_usd, now);
+                    let mut outage = lock(&fleet.outage);
+                    outage.add(&self.key.key_id, &periods, actual_usd, now);
+                    if self.tpm {
+                        outage.add_tokens(&self.key.tpm, actual_tokens, now);
+                    }
                 }
             }
         }
@@ -238,6 +267,7 @@ impl Inner {
             shadow,
             fleet: Arc::downgrade(self),
             key: p.clone(),
+            tpm: key.info().spec.tpm.is_some(),
         };
         Ok(Admission {
             reservation: Reservation::new(Hold::Fallback(hold)),

@@ -106,14 +106,15 @@ fn failed(inner: &Inner, was_up: bool, message: &str, timed_out: bool) -> bool {
 async fn recover(inner: &Inner) -> Option<Vec<super::settle::Settle>> {
     let mut left = lock(&inner.outage).end();
     let settles = std::mem::take(&mut left.settles);
-    if left.spend.is_empty() && left.taken.is_empty() {
+    if left.only_settles() {
         return Some(settles);
     }
     if flush(inner, &left).await {
         tracing::info!(
             budgets = left.spend.len(),
             keys = left.taken.len(),
-            "fleet: spend and requests counted locally added to redis"
+            token_buckets = left.tokens.len(),
+            "fleet: spend, requests and tokens counted locally added to redis"
         );
         Some(settles)
     } else {
@@ -124,10 +125,19 @@ async fn recover(inner: &Inner) -> Option<Vec<super::settle::Settle>> {
 }
 
 /// Adds deferred spend to each budget hash it belongs to (the reconcile script, no ledger
-/// figure) and locally admitted requests to each shared `rpm` bucket.
+/// figure), locally admitted requests to each shared `rpm` bucket, and locally settled
+/// tokens to each `tpm` window's buckets still inside its minute (older ones no longer
+/// count; the admit script would drop them).
 async fn flush(inner: &Inner, left: &Leftover) -> bool {
     let now = Utc::now();
     let mut pipe = redis::pipe();
+    let now_s = now.timestamp_millis().div_euclid(1000);
+    for ((tpm_key, second), tokens) in &left.tokens {
+        if second + 60 > now_s {
+            pipe.hincr(tpm_key, second, *tokens).ignore();
+            pipe.pexpire(tpm_key, 120_000).ignore();
+        }
+    }
     for ((key_id, period, start), amount) in &left.spend {
         let key = super::prepared::budget_hash(&inner.opts.prefix, key_id, *period, *start);
         let args = [

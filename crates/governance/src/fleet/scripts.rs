@@ -12,7 +12,9 @@ use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use std::sync::LazyLock;
 
 /// Undoes one lease: its hold on each budget it names and its in-flight prompt tokens.
-/// Returns the record, or false when there was none (already settled or expired).
+/// Returns the record, or false when there was none (already settled or expired). A record's
+/// parts are `worst|prompt|budget hash…`, then `@rpm bucket@interval ms` when the key has
+/// an `rpm` limit (what [`SETTLE`] gives back for an admission that timed out).
 const RELEASE: &str = r"
 local function release(lz, lh, tk, id)
   local rec = redis.call('HGET', lh, id)
@@ -22,7 +24,7 @@ local function release(lz, lh, tk, id)
   local parts = {}
   for p in string.gmatch(rec, '[^|]+') do parts[#parts + 1] = p end
   for i = 3, #parts do
-    if parts[1] ~= '0' and redis.call('HINCRBY', parts[i], 'reserved', '-' .. parts[1]) < 0 then
+    if string.sub(parts[i], 1, 1) ~= '@' and parts[1] ~= '0' and redis.call('HINCRBY', parts[i], 'reserved', '-' .. parts[1]) < 0 then
       redis.call('HSET', parts[i], 'reserved', '0')
     end
   end
@@ -113,6 +115,7 @@ for i = 1, n do
   redis.call('PEXPIRE', KEYS[4 + i], ARGV[base + 3])
   rec = rec .. '|' .. KEYS[4 + i]
 end
+if rpm > 0 then rec = rec .. '|@' .. KEYS[3] .. '@' .. (60000 / rpm) end
 if tpm > 0 then
   redis.call('HINCRBY', KEYS[4], 'inflight', ARGV[6])
   redis.call('PEXPIRE', KEYS[4], 120000)
@@ -131,14 +134,30 @@ return out
 
 /// Settlement (or release, with a zero cost). KEYS: 1 lease zset, 2 lease hash, 3 tpm window,
 /// 4.. budget hashes of the periods containing the settlement time. ARGV: 1 replica id, 2
-/// sequence number, 3 actual cost (nano), 4 tokens for the tpm window, 5 now_ms, 6 `1` when
-/// this is a resend of a settlement that may already have run (its first send timed out):
-/// then it counts only if its lease is still held, so it is never counted twice, 7.. TTL ms
-/// per budget hash. Replies 1 when the lease was still held, 0 when it had expired or the
+/// sequence number, 3 actual cost (nano), 4 tokens for the tpm window, 5 now_ms, 6 flags:
+/// +1 when this is a resend of a settlement that may already have run (its first send timed
+/// out): then it counts only if its lease is still held, so it is never counted twice; +2
+/// when the admission timed out (the request was refused, or admitted and counted under a
+/// local share): if it did run (its lease is still held), the `rpm` slot it took is given
+/// back, once; 7.. TTL ms per budget hash. Replies 1 when the lease was still held, 0 when it had expired or the
 /// admission never reached Redis (the spend counts either way, unless ARGV[6] is `1`).
 const SETTLE: &str = r"
 local held = release(KEYS[1], KEYS[2], KEYS[3], ARGV[1] .. ':' .. ARGV[2])
-if ARGV[6] == '1' and not held then return 0 end
+local flags = tonumber(ARGV[6])
+if flags % 2 == 1 and not held then return 0 end
+if held and flags >= 2 then
+  local bucket, interval = string.match(held, '|@([^@]+)@([%d%.]+)$')
+  local tat = bucket and tonumber(redis.call('GET', bucket) or '')
+  if tat then
+    local now = tonumber(ARGV[5])
+    tat = tat - tonumber(interval)
+    if tat > now then
+      redis.call('SET', bucket, tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+    else
+      redis.call('DEL', bucket)
+    end
+  end
+end
 for i = 4, #KEYS do
   if ARGV[3] ~= '0' then redis.call('HINCRBY', KEYS[i], 'spent', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[i], ARGV[i + 3])

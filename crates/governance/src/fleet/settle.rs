@@ -36,6 +36,9 @@ pub(crate) struct Settle {
     pub(crate) at: DateTime<Utc>,
     /// A resend of a settlement whose first send timed out (it may have run).
     pub(crate) resend: bool,
+    /// Its admission timed out: the `rpm` slot it may have taken in Redis is given back
+    /// (the request was refused, or is counted under the local share instead).
+    refund: bool,
 }
 
 impl SharedHold {
@@ -59,11 +62,21 @@ impl SharedHold {
             tokens: 0,
             at,
             resend: false,
+            refund: false,
         };
         SharedHold {
             settle: Some(settle),
             fleet: Arc::downgrade(inner),
         }
+    }
+
+    /// The hold of an admission whose Redis call timed out: settled or dropped, it also gives
+    /// back the `rpm` slot the call took if it ran.
+    pub(crate) fn timed_out(mut self) -> Self {
+        if let Some(s) = &mut self.settle {
+            s.refund = true;
+        }
+        self
     }
 
     pub(crate) fn settle(mut self, actual_usd: Money, actual_tokens: u64, now: DateTime<Utc>) {
@@ -109,7 +122,7 @@ impl Inner {
             .arg(s.actual_nano)
             .arg(s.tokens)
             .arg(at_ms)
-            .arg(i64::from(s.resend));
+            .arg(i64::from(s.resend) + 2 * i64::from(s.refund));
         for w in &windows {
             cmd.arg(w.ttl_ms(at_ms));
         }

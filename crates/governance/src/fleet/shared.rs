@@ -318,7 +318,7 @@ impl Inner {
         shadow: Option<u64>,
     ) -> Result<Admission, Denied> {
         let tpm = ask.key.info().spec.tpm.is_some();
-        let shadow = shadow.map(|seq| SharedHold::new(self, ask.p.clone(), tpm, seq));
+        let shadow = shadow.map(|seq| SharedHold::new(self, ask.p.clone(), tpm, seq).timed_out());
         // A hard budget is not judged locally while Redis is only slow: the calls that timed
         // out may still be spending the same budget in Redis.
         let hard = ask.key.info().spec.budgets.iter().any(|b| b.hard);

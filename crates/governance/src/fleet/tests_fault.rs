@@ -3,7 +3,7 @@
 
 use super::tests::{Prefix, day_budget, demand, eventually, handle, t0, usd_of};
 use super::*;
-use crate::{Denied, KeySpec, Period};
+use crate::{Demand, Denied, KeySpec, Period};
 use std::process::{Child, Command, Stdio};
 
 /// A `redis-server` of the test's own, killed when dropped.
@@ -281,4 +281,78 @@ async fn a_slow_redis_is_not_a_second_authority_over_a_hard_budget_or_an_rpm_min
         3_000_000_000
     );
     assert_eq!(a.status().unavailable_refusals, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_settled_under_a_local_share_reach_the_shared_tpm_window_when_redis_returns() {
+    let mut server = Private::start();
+    let p = Prefix::new(&server.url());
+    let a = p.fleet("a");
+    assert!(a.beat(Utc::now()).await);
+    let key = handle(KeySpec {
+        tpm: Some(1_000),
+        ..KeySpec::default()
+    });
+    drop(a.admit(&key, Utc::now(), demand("0")).await.unwrap());
+    server.stop();
+    // 800 tokens used under the local share (1,000 / 1 live replica).
+    for _ in 0..2 {
+        let adm = a
+            .admit(&key, Utc::now(), demand("0"))
+            .await
+            .expect("local share admits");
+        adm.reservation.settle(Money::ZERO, 400, Utc::now());
+    }
+    assert!(!a.beat(Utc::now()).await);
+    server.restart();
+    assert!(back(&a).await, "redis answers after its restart");
+    assert_eq!(a.status().mode, FleetMode::Shared);
+    // Redis came back empty, and was told of the 800 before it was used again: a 300-token
+    // prompt does not fit the minute (800 + 300 > 1,000), a 150-token one does.
+    let ask = |prompt_tokens| Demand {
+        prompt_tokens,
+        worst_case_usd: Money::ZERO,
+    };
+    let over = a.admit(&key, Utc::now(), ask(300)).await;
+    assert!(
+        matches!(over, Err(Denied::RateLimited { .. })),
+        "{:?}",
+        over.map(|_| ())
+    );
+    assert!(a.admit(&key, Utc::now(), ask(150)).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rpm_slot_of_an_admission_that_timed_out_and_was_refused_is_given_back() {
+    let server = Private::start();
+    let p = Prefix::new(&server.url());
+    let a = p.fleet("a");
+    assert!(a.beat(Utc::now()).await);
+    let key = handle(KeySpec {
+        rpm: Some(10),
+        ..day_budget("100")
+    });
+    let now = Utc::now();
+    for _ in 0..3 {
+        drop(a.admit(&key, Utc::now(), demand("0.01")).await.unwrap());
+    }
+    // The call times out (hard budget: refused as unavailable), but runs in Redis when the
+    // pause ends, taking a slot of the minute; its release gives the slot back.
+    server.pause(600);
+    let refused = a.admit(&key, Utc::now(), demand("0.01")).await.unwrap_err();
+    assert!(matches!(refused, Denied::Unavailable { .. }), "{refused}");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(back(&a).await, "redis answers after the pause");
+    assert!(eventually(|| p.field("key_fleet", Period::Day, now, "reserved") == 0).await);
+    let mut after = 0;
+    for _ in 0..10 {
+        if a.admit(&key, Utc::now(), demand("0.01")).await.is_ok() {
+            after += 1;
+        }
+    }
+    // (A request's interval is 6 s; the test takes about two, so nothing refilled.)
+    assert_eq!(
+        after, 7,
+        "10 a minute, 3 admitted, the refused one's slot back"
+    );
 }

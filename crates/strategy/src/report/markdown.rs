@@ -22,6 +22,7 @@ pub fn render_markdown(d: &ReportData, changes: &[String]) -> String {
     }
     workloads(&mut s, d);
     super::levers::markdown(&mut s, d.levers.as_ref());
+    super::cascade::markdown(&mut s, d);
     super::caching::markdown(&mut s, &d.prompt_caching);
     doubling(&mut s, d);
     let _ = writeln!(s, "## Contract positions\n");

@@ -82,6 +82,7 @@ fn proven_alternatives_are_called_out_in_the_summary() {
         ci_high: 0.02,
         cost_delta: Some(-0.38),
         source: "replay".into(),
+        baseline: None,
     }];
     let d = build(
         &h,
@@ -129,6 +130,7 @@ fn shadow_evidence(cost_delta: f64) -> Vec<crate::lockin::Evidence> {
         ci_high: 0.0,
         cost_delta: Some(cost_delta),
         source: "shadow traffic".into(),
+        baseline: None,
     }]
 }
 
@@ -325,6 +327,7 @@ fn levers() -> switchyard_ledger::Levers {
             },
         ],
         on_the_table,
+        cascade: Vec::new(),
     }
 }
 
