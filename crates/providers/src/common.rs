@@ -1,10 +1,10 @@
 //! What every adapter shares: fixed headers built once, bounded error-body reads, whole-body
-//! reads under a deadline, same-dialect stream forwarding, and the incremental re-framing of a
-//! foreign-dialect stream into OpenAI SSE.
+//! reads under a deadline, same-dialect stream forwarding, and the incremental translation of a
+//! foreign-dialect stream into the client's (reader → canonical events → renderer).
 
 use crate::ProviderError;
 use crate::client::describe;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, BodyStream, Limited};
 use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
+use switchyard_protocol::canonical::translate::{Read, Render, Translator};
 use switchyard_protocol::sse::SseFramer;
 
 /// JSON content type, the configured extra headers, any fixed ones, and the key under
@@ -149,40 +150,16 @@ pub(crate) fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A translator from one foreign stream event's data to OpenAI chunk payloads.
-pub(crate) trait OpenAiChunks: Send + 'static {
-    fn push_data(&mut self, data: &str) -> Vec<String>;
-    fn is_done(&self) -> bool;
-}
-
-impl OpenAiChunks for switchyard_protocol::anthropic::stream::ToOpenAi {
-    fn push_data(&mut self, data: &str) -> Vec<String> {
-        switchyard_protocol::anthropic::stream::ToOpenAi::push_data(self, data)
-    }
-    fn is_done(&self) -> bool {
-        switchyard_protocol::anthropic::stream::ToOpenAi::is_done(self)
-    }
-}
-
-impl OpenAiChunks for switchyard_protocol::gemini::stream::ToOpenAi {
-    fn push_data(&mut self, data: &str) -> Vec<String> {
-        switchyard_protocol::gemini::stream::ToOpenAi::push_data(self, data)
-    }
-    fn is_done(&self) -> bool {
-        switchyard_protocol::gemini::stream::ToOpenAi::is_done(self)
-    }
-}
-
-/// Foreign SSE in, OpenAI SSE out: each upstream chunk's complete events are translated and
-/// forwarded at once, and `data: [DONE]` follows the translator's last chunk.
-pub(crate) fn translate<T: OpenAiChunks>(
+/// Foreign SSE in, the client's dialect out: each upstream chunk's complete events are read
+/// into canonical stream events and rendered at once (`Translator::push_framed`, which also
+/// writes the dialect's end frame, OpenAI's `data: [DONE]`, after the last).
+pub(crate) fn translate<R: Read, W: Render>(
     body: Incoming,
     provider: String,
-    mut tr: T,
+    mut tr: Translator<R, W>,
 ) -> BoxStream<'static, Result<Bytes, ProviderError>> {
     let mut framer = SseFramer::new();
     let mut events = Vec::new();
-    let mut done_sent = false;
     BodyStream::new(body)
         .filter_map(move |frame| {
             let item = match frame {
@@ -192,19 +169,11 @@ pub(crate) fn translate<T: OpenAiChunks>(
                 })),
                 Ok(f) => f.into_data().ok().and_then(|chunk| {
                     framer.push(&chunk, &mut events);
-                    let mut out = BytesMut::new();
+                    let mut out = Vec::new();
                     for ev in events.drain(..) {
-                        for payload in tr.push_data(&ev.data) {
-                            out.extend_from_slice(b"data: ");
-                            out.extend_from_slice(payload.as_bytes());
-                            out.extend_from_slice(b"\n\n");
-                        }
+                        tr.push_framed(&ev.data, &mut out);
                     }
-                    if tr.is_done() && !done_sent {
-                        done_sent = true;
-                        out.extend_from_slice(b"data: [DONE]\n\n");
-                    }
-                    (!out.is_empty()).then(|| Ok(out.freeze()))
+                    (!out.is_empty()).then(|| Ok(Bytes::from(out)))
                 }),
             };
             std::future::ready(item)

@@ -1,9 +1,11 @@
-//! Google's Gemini API (`generateContent`) as a provider for OpenAI-dialect clients.
+//! Google's Gemini API (`generateContent`) as a provider.
 //!
-//! The client's OpenAI request becomes canonical, then a Gemini body posted to
+//! The client's request becomes canonical, then a Gemini body posted to
 //! `{base}/v1beta/models/{model}:generateContent` (or `:streamGenerateContent?alt=sse`) with
-//! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape — whole, or as a stream
-//! of `chat.completion.chunk` events translated chunk by chunk. Usage splits Gemini's inclusive
+//! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape when whole, and a
+//! stream is read into canonical stream events and rendered once in the client's dialect:
+//! `chat.completion.chunk` events, or Anthropic's event sequence for an Anthropic client
+//! (`Dialect::Anthropic`, teed by the gateway like an Anthropic upstream's). Usage splits Gemini's inclusive
 //! prompt count into uncached and cached input, and thoughts into reasoning, so the ledger
 //! prices each at its own rate. Embeddings go through `:batchEmbedContents` and come back in OpenAI's
 //! shape (Google reports no usage there; the gateway counts the tokens).
@@ -24,7 +26,7 @@ use serde::Deserialize;
 use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::canonical::{self, openai_completion};
-use switchyard_protocol::gemini::stream::{StreamOptions, ToOpenAi};
+use switchyard_protocol::gemini::stream::{StreamOptions, ToAnthropic, ToOpenAi};
 use switchyard_protocol::gemini::{GenerateContentRequest, parse_response};
 use switchyard_protocol::openai::encode_vector;
 
@@ -151,23 +153,51 @@ impl Gemini {
             return Err(self.status_error(resp).await);
         }
         let created = now_secs();
-        let body = if chat.stream {
-            let tr = ToOpenAi::new(StreamOptions {
-                created,
-                include_usage: true,
-                model: None,
-            });
-            ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), tr))
-        } else {
-            ResponseBody::Full(self.whole(resp, deadline, created).await?)
-        };
+        if chat.stream {
+            return Ok(self.stream(resp.into_body(), &req.payload, status, dropped));
+        }
         Ok(ProviderResponse {
             status,
             content_type: Some("application/json".into()),
-            body,
+            body: ResponseBody::Full(self.whole(resp, deadline, created).await?),
             dialect: Dialect::OpenAi,
             dropped,
         })
+    }
+
+    /// The stream in the client's dialect, translated once through canonical events: an
+    /// Anthropic client (`Payload::Messages`) gets Anthropic's event sequence under the model
+    /// name it asked for, every other client OpenAI chunks (with the usage chunk, which the
+    /// gateway's tee drops when the client did not ask for it).
+    fn stream(
+        &self,
+        body: Incoming,
+        payload: &Payload<'_>,
+        status: u16,
+        dropped: Vec<String>,
+    ) -> ProviderResponse {
+        let provider = self.s.name.clone();
+        let (body, dialect) = match payload {
+            Payload::Messages { canonical, .. } => {
+                let tr = ToAnthropic::new(Some(canonical.model.clone()));
+                (translate(body, provider, tr), Dialect::Anthropic)
+            }
+            _ => {
+                let tr = ToOpenAi::new(StreamOptions {
+                    created: now_secs(),
+                    include_usage: true,
+                    model: None,
+                });
+                (translate(body, provider, tr), Dialect::OpenAi)
+            }
+        };
+        ProviderResponse {
+            status,
+            content_type: Some("text/event-stream".into()),
+            body: ResponseBody::Stream(body),
+            dialect,
+            dropped,
+        }
     }
 
     /// Embeddings through `:batchEmbedContents`, answered in OpenAI's shape (Google reports
