@@ -12,7 +12,11 @@ mod tools;
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
 pub use embeddings::{EmbeddingRequest, encode_vector};
 pub use error::{ErrorBody, ErrorDetail};
+pub(crate) use message_checks::ImageUrl;
+pub(crate) use message_checks::ToolCall;
 pub use raw::RawObject;
 pub use response::{
     ChunkDelta, ChunkView, Usage, chunk_may_report_usage, completion_text, usage_of,
 };
+pub use tools::CacheControl;
+pub(crate) use tools::{NamedFunction, ResponseFormat, Tool, ToolChoice};
