@@ -152,31 +152,72 @@ pub(crate) fn now_secs() -> u64 {
 
 /// Foreign SSE in, the client's dialect out: each upstream chunk's complete events are read
 /// into canonical stream events and rendered at once (`Translator::push_framed`, which also
-/// writes the dialect's end frame, OpenAI's `data: [DONE]`, after the last).
+/// writes the dialect's end frame, OpenAI's `data: [DONE]`, after the last). An upstream that
+/// ends without saying it was done is closed in the client's dialect's way
+/// (`Translator::finish_framed`); a transport failure ends the stream with the error.
 pub(crate) fn translate<R: Read, W: Render>(
     body: Incoming,
     provider: String,
-    mut tr: Translator<R, W>,
+    tr: Translator<R, W>,
 ) -> BoxStream<'static, Result<Bytes, ProviderError>> {
-    let mut framer = SseFramer::new();
-    let mut events = Vec::new();
-    BodyStream::new(body)
-        .filter_map(move |frame| {
-            let item = match frame {
-                Err(e) => Some(Err(ProviderError::Stream {
-                    provider: provider.clone(),
-                    message: describe(&e),
-                })),
-                Ok(f) => f.into_data().ok().and_then(|chunk| {
-                    framer.push(&chunk, &mut events);
-                    let mut out = Vec::new();
-                    for ev in events.drain(..) {
-                        tr.push_framed(&ev.data, &mut out);
+    let state = Translating {
+        body: BodyStream::new(body),
+        framer: SseFramer::new(),
+        events: Vec::new(),
+        tr,
+        provider,
+        ended: false,
+    };
+    futures_util::stream::unfold(state, |mut s| async move {
+        let item = s.next().await?;
+        Some((item, s))
+    })
+    .boxed()
+}
+
+struct Translating<R, W> {
+    body: BodyStream<Incoming>,
+    framer: SseFramer,
+    events: Vec<switchyard_protocol::sse::SseEvent>,
+    tr: Translator<R, W>,
+    provider: String,
+    ended: bool,
+}
+
+impl<R: Read, W: Render> Translating<R, W> {
+    /// The next bytes to send, `None` once the stream is over.
+    async fn next(&mut self) -> Option<Result<Bytes, ProviderError>> {
+        while !self.ended {
+            let mut out = Vec::new();
+            match self.body.next().await {
+                None => {
+                    self.ended = true;
+                    if let Some(ev) = self.framer.finish() {
+                        self.tr.push_framed(&ev.data, &mut out);
                     }
-                    (!out.is_empty()).then(|| Ok(Bytes::from(out)))
-                }),
-            };
-            std::future::ready(item)
-        })
-        .boxed()
+                    self.tr.finish_framed(&mut out);
+                }
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Some(Err(ProviderError::Stream {
+                        provider: self.provider.clone(),
+                        message: describe(&e),
+                    }));
+                }
+                Some(Ok(frame)) => {
+                    let Ok(chunk) = frame.into_data() else {
+                        continue;
+                    };
+                    self.framer.push(&chunk, &mut self.events);
+                    for ev in self.events.drain(..) {
+                        self.tr.push_framed(&ev.data, &mut out);
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return Some(Ok(Bytes::from(out)));
+            }
+        }
+        None
+    }
 }

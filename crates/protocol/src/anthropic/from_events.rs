@@ -219,6 +219,12 @@ impl Render for FrameWriter {
         out.push(Event::MessageStop.frame());
     }
 
+    /// The message is closed as if it ended its turn, so an Anthropic client's event
+    /// sequence is always whole (as the OpenAI → Anthropic translator's `finish` does).
+    fn cut(&mut self, out: &mut Vec<String>) {
+        self.end(out);
+    }
+
     fn frame(item: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(item.as_bytes());
     }

@@ -176,6 +176,13 @@ impl Render for ChunkWriter {
         }
     }
 
+    /// Nothing: an OpenAI client sees a stream without a finish reason or `[DONE]`, as
+    /// the upstream left it.
+    fn cut(&mut self, out: &mut Vec<String>) {
+        self.flush(out);
+        self.ended = true;
+    }
+
     fn frame(item: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(b"data: ");
         out.extend_from_slice(item.as_bytes());

@@ -32,6 +32,10 @@ pub trait Render: Send + 'static {
     /// The stream is over: write the dialect's closing items (usage chunk, `message_stop`).
     /// Idempotent; nothing after an error.
     fn end(&mut self, out: &mut Vec<String>);
+    /// The upstream's stream ended without saying it was done (no finish, stop event or
+    /// error): write what the dialect's clients need to see the stream end. Only called
+    /// before [`end`](Self::end).
+    fn cut(&mut self, out: &mut Vec<String>);
     /// Frames one output item as SSE bytes.
     fn frame(item: &str, out: &mut Vec<u8>);
     /// The frame that ends the stream after [`end`](Self::end), if the dialect has one.
@@ -101,6 +105,20 @@ impl<R: Read, W: Render> Translator<R, W> {
             self.writer.end(&mut out);
         }
         out
+    }
+
+    /// The upstream's stream ended: if it never said it was done, the renderer closes it in
+    /// its dialect's way ([`Render::cut`]), framed as SSE bytes. Idempotent.
+    pub fn finish_framed(&mut self, out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let mut items = Vec::new();
+        self.writer.cut(&mut items);
+        for item in items {
+            W::frame(&item, out);
+        }
     }
 
     /// Appends one upstream event's translation to `out` as SSE bytes, the dialect's end

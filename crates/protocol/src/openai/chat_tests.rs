@@ -78,7 +78,10 @@ fn tool_choice_is_a_mode_or_an_object_and_a_named_function_must_be_declared() {
         (r#""sometimes""#, "tool_choice"),
         ("5", "tool_choice"),
         (r#"{"type":"function"}"#, "tool_choice.function.name"),
-        (r#"{"type":"function","function":{"name":"other"}}"#, "tool_choice.function.name"),
+        (
+            r#"{"type":"function","function":{"name":"other"}}"#,
+            "tool_choice.function.name",
+        ),
     ] {
         assert_eq!(param(&with(bad)).as_deref(), Some(at), "{bad}");
     }
