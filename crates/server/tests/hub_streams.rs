@@ -4,11 +4,6 @@
 //! model name intact; an OpenAI client on the same target gets OpenAI chunks from the same
 //! reader.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "integration tests: a failed step should fail the test loudly"
-)]
-
 mod common;
 
 use common::{sse_data, start};

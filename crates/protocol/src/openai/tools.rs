@@ -127,7 +127,7 @@ pub(super) fn choice(raw: &RawObject<'_>, names: &[Cow<'_, str>]) -> Result<(), 
         ToolChoice::Object { kind, function } => (kind, function),
     };
     match function.and_then(|f| f.name) {
-        Some(n) if names.iter().any(|t| *t == n) => Ok(()),
+        Some(n) if names.contains(&n) => Ok(()),
         Some(n) => Err(FieldError::new(
             "tool_choice.function.name",
             format!(
