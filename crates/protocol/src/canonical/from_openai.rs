@@ -8,13 +8,12 @@
 //!
 //! It reads the one wire model of the request: the borrowed view in [`crate::openai`], its
 //! parsed messages and content parts, and the member types the view validates with (tools,
-//! tool choice, response format, tool calls, image URLs, cache control); it defines no OpenAI
-//! wire type of its own but `stop`'s two spellings.
+//! tool choice, response format, tool calls, image URLs, cache control, stop); it defines no
+//! OpenAI wire type of its own.
 
 use super::{Block, CacheControl, ChatRequest, ResponseFormat, Role, ToolChoice, ToolDef, Turn};
 use crate::FieldError;
 use crate::openai::{self, Content};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -332,18 +331,11 @@ fn convert_tool_choice(raw: &openai::RawObject<'_>) -> Result<Option<ToolChoice>
     Ok(Some(choice))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireStop {
-    One(String),
-    Many(Vec<String>),
-}
-
 fn convert_stop(raw: &openai::RawObject<'_>) -> Result<Vec<String>, FieldError> {
-    Ok(match raw.decode::<WireStop>("stop")? {
+    Ok(match openai::stop(raw)? {
         None => Vec::new(),
-        Some(WireStop::One(s)) => vec![s],
-        Some(WireStop::Many(v)) => v,
+        Some(openai::Stop::One(s)) => vec![s.into_owned()],
+        Some(openai::Stop::Many(v)) => v.into_iter().map(Cow::into_owned).collect(),
     })
 }
 

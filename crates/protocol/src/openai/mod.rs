@@ -10,6 +10,7 @@ mod response;
 mod tools;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
+pub(crate) use checks::{Stop, stop};
 pub use embeddings::{EmbeddingRequest, encode_vector};
 pub use error::{ErrorBody, ErrorDetail};
 pub(crate) use message_checks::ImageUrl;
