@@ -1,12 +1,13 @@
 //! Fuzzes the upstream stream readers: Anthropic events and Gemini chunks translated to OpenAI
-//! chunks, OpenAI chunks translated to Anthropic events, and the OpenAI chunk view the gateway
-//! reads on a passthrough stream. The input is framed as SSE, as an upstream's bytes are.
+//! chunks, Gemini chunks translated to Anthropic events in one pass (what an Anthropic client
+//! on a Gemini route gets), OpenAI chunks translated to Anthropic events, and the OpenAI chunk
+//! view the gateway reads on a passthrough stream. The input is framed as SSE, as an
+//! upstream's bytes are.
 //!
 //! Every payload a translator writes must be a JSON object; OpenAI payloads must be readable
 //! by the chunk view, and Anthropic frames must be one SSE event each, named after their
 //! payload's `type`. The OpenAI chunks written from Anthropic or Gemini events are fed on into
-//! the OpenAI → Anthropic translator (what an Anthropic client on a Gemini route gets), whose
-//! frames must pass the same checks.
+//! the OpenAI → Anthropic translator, whose frames must pass the same checks.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,6 +46,16 @@ fuzz_target!(|bytes: &[u8]| {
     let openai = translate(&data, |d| from_gemini.push_data(d));
     to_anthropic(&openai);
     let _ = from_gemini.usage();
+    let mut once = gemini::stream::ToAnthropic::new(Some("m".into()));
+    for d in &data {
+        check_anthropic_frames(&once.push_data(d));
+    }
+    let mut closing = Vec::new();
+    once.finish_framed(&mut closing);
+    let closing = String::from_utf8(closing).unwrap_or_default();
+    let frames: Vec<String> = closing.split_inclusive("\n\n").map(String::from).collect();
+    check_anthropic_frames(&frames);
+    assert!(once.is_done(), "finish ends the stream");
     let owned: Vec<String> = data.iter().map(|d| d.to_string()).collect();
     to_anthropic(&owned);
 });

@@ -1,6 +1,8 @@
-//! Anthropic client, Anthropic target: the upstream's answer goes back to the client untouched.
+//! Anthropic client, Anthropic-dialect answer: the answer goes back to the client untouched.
 //!
-//! The provider marks such an answer `Dialect::Anthropic`. A whole answer is forwarded byte
+//! The provider marks such an answer `Dialect::Anthropic`: an Anthropic target's own, or a
+//! stream another adapter rendered in Anthropic's events from canonical stream events (a
+//! Gemini target's, translated once). A whole answer is forwarded byte
 //! for byte with its usage read from `usage`; a stream goes through the shared [`Tee`] with an
 //! [`AnthropicReader`], which forwards every event unchanged and reads usage from
 //! `message_start` and `message_delta`. Usage becomes [`TokenUsage`] through the same
@@ -70,6 +72,7 @@ impl EventReader for AnthropicReader {
                     self.usage.get_or_insert_with(Usage::default).update(later);
                 }
             }
+            "content_block_start" if p.keep_answer => keep_block(&event, p),
             "content_block_delta" => {
                 if p.first_output.is_none() {
                     p.first_output = Some(Instant::now());
@@ -80,6 +83,9 @@ impl EventReader for AnthropicReader {
                         .flatten()
                     {
                         p.text.push_str(piece);
+                    }
+                    if p.keep_answer {
+                        keep_delta(d, p);
                     }
                 }
             }
@@ -102,6 +108,30 @@ impl EventReader for AnthropicReader {
         b.extend_from_slice(&body);
         b.extend_from_slice(b"\n\n");
         b.freeze()
+    }
+}
+
+/// A sampled request's answer: a tool-use block opens a call (name, arguments) for evaluation.
+fn keep_block(event: &StreamEvent, p: &mut Progress) {
+    if let Some(b) = event
+        .content_block
+        .as_ref()
+        .filter(|b| b.kind == "tool_use")
+        && p.calls.len() < 128
+    {
+        p.calls
+            .push((b.name.clone().unwrap_or_default(), String::new()));
+    }
+}
+
+/// A sampled request's answer: visible text into `answer`, argument fragments into the last
+/// call opened (Anthropic streams one block at a time).
+fn keep_delta(d: &switchyard_protocol::anthropic::stream::Delta, p: &mut Progress) {
+    if let Some(t) = &d.text {
+        p.answer.push_str(t);
+    }
+    if let (Some(j), Some(call)) = (&d.partial_json, p.calls.last_mut()) {
+        call.1.push_str(j);
     }
 }
 
@@ -146,6 +176,29 @@ mod tests {
         );
         assert_eq!(p.text, "hmHi");
         assert!(p.first_output.is_some());
+    }
+
+    #[test]
+    fn a_sampled_stream_keeps_its_text_and_tool_calls_apart_for_evaluation() {
+        let stream = concat!(
+            "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+            "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\n",
+            "data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n",
+            "data: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"get\",\"input\":{}}}\n\n",
+            "data: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}\n\n",
+            "data: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"1}\"}}\n\n",
+        );
+        let mut framer = SseFramer::new();
+        let mut events = Vec::new();
+        framer.push(stream.as_bytes(), &mut events);
+        let mut reader = AnthropicReader::default();
+        let mut p = Progress::default();
+        p.keep_answer = true;
+        for e in &events {
+            reader.inspect(e, &mut p);
+        }
+        assert_eq!(p.answer, "Hi", "thinking is not the answer");
+        assert_eq!(p.calls, [("get".to_string(), "{\"a\":1}".to_string())]);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 pub(crate) mod chunk;
 pub mod event;
 mod from_openai;
+pub mod to_chunks;
 mod to_openai;
+pub mod translate;
 
 pub use to_openai::{
     CompletionDetails, OpenAiUsage, PromptDetails, openai_completion, openai_usage,

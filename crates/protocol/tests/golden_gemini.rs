@@ -8,7 +8,7 @@ mod golden_support;
 
 use golden_support::Golden;
 use serde_json::Value;
-use switchyard_protocol::gemini::stream::{StreamOptions, ToOpenAi};
+use switchyard_protocol::gemini::stream::{StreamOptions, ToAnthropic, ToOpenAi};
 use switchyard_protocol::gemini::{GenerateContentRequest, parse_response};
 use switchyard_protocol::sse::SseFramer;
 use switchyard_protocol::{canonical, openai};
@@ -95,4 +95,84 @@ fn gemini_streams_become_openai_chunks() {
         });
         G.check("stream", &format!("{name}.openai.json"), actual);
     }
+}
+
+/// The same transcripts for an Anthropic client: Gemini chunks become Anthropic Messages
+/// events in one pass (reader → canonical events → Anthropic renderer), fed in 7-byte pieces.
+#[test]
+fn gemini_streams_become_anthropic_events() {
+    for (name, input) in G.cases("stream", ".sse") {
+        let bytes = std::fs::read(&input).unwrap();
+        let mut framer = SseFramer::new();
+        let mut translator = ToAnthropic::new(Some("claude-route".into()));
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        for piece in bytes.chunks(7) {
+            framer.push(piece, &mut events);
+            for ev in events.drain(..) {
+                translator.push_framed(&ev.data, &mut out);
+            }
+        }
+        assert!(translator.is_done(), "{name}: stream did not finish");
+        let mut frames = Vec::new();
+        let mut reframer = SseFramer::new();
+        reframer.push(&out, &mut events);
+        for ev in events.drain(..) {
+            let data: Value = serde_json::from_str(&ev.data).unwrap();
+            assert_eq!(
+                ev.event.as_deref(),
+                data["type"].as_str(),
+                "{name}: event name"
+            );
+            frames.push(data);
+        }
+        let actual = serde_json::json!({
+            "frames": frames,
+            "final_usage": serde_json::to_value(translator.usage()).unwrap(),
+        });
+        G.check("stream", &format!("{name}.anthropic.json"), actual);
+    }
+}
+
+/// The one-pass Gemini → Anthropic translation says exactly what the old two-pass one did
+/// (Gemini → OpenAI chunks → Anthropic events), frame for frame, on every transcript.
+#[test]
+fn the_one_pass_anthropic_stream_equals_the_old_two_pass_one() {
+    use switchyard_protocol::anthropic::from_openai::ToAnthropic as FromOpenAi;
+    for (name, input) in G.cases("stream", ".sse") {
+        let bytes = std::fs::read(&input).unwrap();
+        let mut events = Vec::new();
+        SseFramer::new().push(&bytes, &mut events);
+        let mut once = ToAnthropic::new(Some("claude-route".into()));
+        let mut first = ToOpenAi::new(StreamOptions {
+            created: CREATED,
+            include_usage: true,
+            model: None,
+        });
+        let mut second = FromOpenAi::new(Some("claude-route".into()));
+        let (mut new, mut old) = (String::new(), String::new());
+        for ev in &events {
+            new.extend(once.push_data(&ev.data));
+            for chunk in first.push_data(&ev.data) {
+                old.extend(second.push_data(&chunk));
+            }
+        }
+        old.extend(second.finish());
+        assert_eq!(new, old, "{name}");
+    }
+}
+
+/// The Anthropic client's translator of a Gemini stream is Gemini's reader joined to the
+/// Anthropic renderer: no OpenAI chunk writer or reader sits between them.
+#[test]
+fn the_gemini_to_anthropic_translator_has_no_openai_stage() {
+    let name = std::any::type_name::<ToAnthropic>();
+    assert!(
+        name.contains("gemini::to_events::Reader") && name.contains("anthropic::from_events"),
+        "{name}"
+    );
+    assert!(
+        !name.contains("openai") && !name.contains("to_chunks"),
+        "{name}"
+    );
 }

@@ -14,7 +14,8 @@
 //! Every other client's request becomes canonical, then an Anthropic body (`x-api-key`,
 //! `anthropic-version`); the answer comes back in OpenAI's shape — whole, or as a stream of
 //! `chat.completion.chunk` events translated incrementally from Anthropic's event sequence
-//! (tool-call deltas keep their index; thinking arrives as `reasoning_content`). Usage keeps
+//! through canonical stream events (tool-call deltas keep their index; thinking arrives as
+//! `reasoning_content`). Usage keeps
 //! cache reads and writes apart (see `canonical::PromptDetails`), so the ledger prices each at
 //! its own rate.
 

@@ -1,10 +1,10 @@
 //! What every adapter shares: fixed headers built once, bounded error-body reads, whole-body
-//! reads under a deadline, same-dialect stream forwarding, and the incremental re-framing of a
-//! foreign-dialect stream into OpenAI SSE.
+//! reads under a deadline, same-dialect stream forwarding, and the incremental translation of a
+//! foreign-dialect stream into the client's (reader → canonical events → renderer).
 
 use crate::ProviderError;
 use crate::client::describe;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, BodyStream, Limited};
 use hyper::body::Incoming;
 use std::time::Duration;
 use switchyard_primitives::Secret;
+use switchyard_protocol::canonical::translate::{Read, Render, Translator};
 use switchyard_protocol::sse::SseFramer;
 
 /// JSON content type, the configured extra headers, any fixed ones, and the key under
@@ -149,65 +150,74 @@ pub(crate) fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A translator from one foreign stream event's data to OpenAI chunk payloads.
-pub(crate) trait OpenAiChunks: Send + 'static {
-    fn push_data(&mut self, data: &str) -> Vec<String>;
-    fn is_done(&self) -> bool;
-}
-
-impl OpenAiChunks for switchyard_protocol::anthropic::stream::ToOpenAi {
-    fn push_data(&mut self, data: &str) -> Vec<String> {
-        switchyard_protocol::anthropic::stream::ToOpenAi::push_data(self, data)
-    }
-    fn is_done(&self) -> bool {
-        switchyard_protocol::anthropic::stream::ToOpenAi::is_done(self)
-    }
-}
-
-impl OpenAiChunks for switchyard_protocol::gemini::stream::ToOpenAi {
-    fn push_data(&mut self, data: &str) -> Vec<String> {
-        switchyard_protocol::gemini::stream::ToOpenAi::push_data(self, data)
-    }
-    fn is_done(&self) -> bool {
-        switchyard_protocol::gemini::stream::ToOpenAi::is_done(self)
-    }
-}
-
-/// Foreign SSE in, OpenAI SSE out: each upstream chunk's complete events are translated and
-/// forwarded at once, and `data: [DONE]` follows the translator's last chunk.
-pub(crate) fn translate<T: OpenAiChunks>(
+/// Foreign SSE in, the client's dialect out: each upstream chunk's complete events are read
+/// into canonical stream events and rendered at once (`Translator::push_framed`, which also
+/// writes the dialect's end frame, OpenAI's `data: [DONE]`, after the last). An upstream that
+/// ends without saying it was done is closed in the client's dialect's way
+/// (`Translator::finish_framed`); a transport failure ends the stream with the error.
+pub(crate) fn translate<R: Read, W: Render>(
     body: Incoming,
     provider: String,
-    mut tr: T,
+    tr: Translator<R, W>,
 ) -> BoxStream<'static, Result<Bytes, ProviderError>> {
-    let mut framer = SseFramer::new();
-    let mut events = Vec::new();
-    let mut done_sent = false;
-    BodyStream::new(body)
-        .filter_map(move |frame| {
-            let item = match frame {
-                Err(e) => Some(Err(ProviderError::Stream {
-                    provider: provider.clone(),
-                    message: describe(&e),
-                })),
-                Ok(f) => f.into_data().ok().and_then(|chunk| {
-                    framer.push(&chunk, &mut events);
-                    let mut out = BytesMut::new();
-                    for ev in events.drain(..) {
-                        for payload in tr.push_data(&ev.data) {
-                            out.extend_from_slice(b"data: ");
-                            out.extend_from_slice(payload.as_bytes());
-                            out.extend_from_slice(b"\n\n");
-                        }
+    let state = Translating {
+        body: BodyStream::new(body),
+        framer: SseFramer::new(),
+        events: Vec::new(),
+        tr,
+        provider,
+        ended: false,
+    };
+    futures_util::stream::unfold(state, |mut s| async move {
+        let item = s.next().await?;
+        Some((item, s))
+    })
+    .boxed()
+}
+
+struct Translating<R, W> {
+    body: BodyStream<Incoming>,
+    framer: SseFramer,
+    events: Vec<switchyard_protocol::sse::SseEvent>,
+    tr: Translator<R, W>,
+    provider: String,
+    ended: bool,
+}
+
+impl<R: Read, W: Render> Translating<R, W> {
+    /// The next bytes to send, `None` once the stream is over.
+    async fn next(&mut self) -> Option<Result<Bytes, ProviderError>> {
+        while !self.ended {
+            let mut out = Vec::new();
+            match self.body.next().await {
+                None => {
+                    self.ended = true;
+                    if let Some(ev) = self.framer.finish() {
+                        self.tr.push_framed(&ev.data, &mut out);
                     }
-                    if tr.is_done() && !done_sent {
-                        done_sent = true;
-                        out.extend_from_slice(b"data: [DONE]\n\n");
+                    self.tr.finish_framed(&mut out);
+                }
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Some(Err(ProviderError::Stream {
+                        provider: self.provider.clone(),
+                        message: describe(&e),
+                    }));
+                }
+                Some(Ok(frame)) => {
+                    let Ok(chunk) = frame.into_data() else {
+                        continue;
+                    };
+                    self.framer.push(&chunk, &mut self.events);
+                    for ev in self.events.drain(..) {
+                        self.tr.push_framed(&ev.data, &mut out);
                     }
-                    (!out.is_empty()).then(|| Ok(out.freeze()))
-                }),
-            };
-            std::future::ready(item)
-        })
-        .boxed()
+                }
+            }
+            if !out.is_empty() {
+                return Some(Ok(Bytes::from(out)));
+            }
+        }
+        None
+    }
 }

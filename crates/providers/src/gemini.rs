@@ -1,9 +1,11 @@
-//! Google's Gemini API (`generateContent`) as a provider for OpenAI-dialect clients.
+//! Google's Gemini API (`generateContent`) as a provider.
 //!
-//! The client's OpenAI request becomes canonical, then a Gemini body posted to
+//! The client's request becomes canonical, then a Gemini body posted to
 //! `{base}/v1beta/models/{model}:generateContent` (or `:streamGenerateContent?alt=sse`) with
-//! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape — whole, or as a stream
-//! of `chat.completion.chunk` events translated chunk by chunk. Usage splits Gemini's inclusive
+//! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape when whole, and a
+//! stream is read into canonical stream events and rendered once in the client's dialect:
+//! `chat.completion.chunk` events, or Anthropic's event sequence for an Anthropic client
+//! (`Dialect::Anthropic`, teed by the gateway like an Anthropic upstream's). Usage splits Gemini's inclusive
 //! prompt count into uncached and cached input, and thoughts into reasoning, so the ledger
 //! prices each at its own rate. Embeddings go through `:batchEmbedContents` and come back in OpenAI's
 //! shape (Google reports no usage there; the gateway counts the tokens).
@@ -24,11 +26,12 @@ use serde::Deserialize;
 use std::time::Duration;
 use switchyard_primitives::Secret;
 use switchyard_protocol::canonical::{self, openai_completion};
-use switchyard_protocol::gemini::stream::{StreamOptions, ToOpenAi};
+use switchyard_protocol::gemini::stream::{StreamOptions, ToAnthropic, ToOpenAi};
 use switchyard_protocol::gemini::{GenerateContentRequest, parse_response};
-use switchyard_protocol::openai::encode_vector;
 
 /// The API version path this adapter speaks.
+mod embed;
+
 pub const GEMINI_API_VERSION: &str = "v1beta";
 
 #[derive(Debug, Clone)]
@@ -151,122 +154,51 @@ impl Gemini {
             return Err(self.status_error(resp).await);
         }
         let created = now_secs();
-        let body = if chat.stream {
-            let tr = ToOpenAi::new(StreamOptions {
-                created,
-                include_usage: true,
-                model: None,
-            });
-            ResponseBody::Stream(translate(resp.into_body(), self.s.name.clone(), tr))
-        } else {
-            ResponseBody::Full(self.whole(resp, deadline, created).await?)
-        };
+        if chat.stream {
+            return Ok(self.stream(resp.into_body(), &req.payload, status, dropped));
+        }
         Ok(ProviderResponse {
             status,
             content_type: Some("application/json".into()),
-            body,
+            body: ResponseBody::Full(self.whole(resp, deadline, created).await?),
             dialect: Dialect::OpenAi,
             dropped,
         })
     }
 
-    /// Embeddings through `:batchEmbedContents`, answered in OpenAI's shape (Google reports
-    /// no usage here, so the gateway counts the tokens and marks them estimated): `dimensions`
-    /// becomes `outputDimensionality`, and `encoding_format: "base64"` is honoured here, since
-    /// Google only returns numbers.
-    async fn embed(
+    /// The stream in the client's dialect, translated once through canonical events: an
+    /// Anthropic client (`Payload::Messages`) gets Anthropic's event sequence under the model
+    /// name it asked for, every other client OpenAI chunks (with the usage chunk, which the
+    /// gateway's tee drops when the client did not ask for it).
+    fn stream(
         &self,
-        e: &switchyard_protocol::openai::EmbeddingRequest<'_>,
-        model: &str,
-    ) -> Result<ProviderResponse, ProviderError> {
-        if e.pretokenized > 0 {
-            return Err(self.unsupported(
-                "Gemini embeddings take text, not token ids; send `input` as strings".into(),
-            ));
-        }
-        let model = model.strip_prefix("models/").unwrap_or(model);
-        // OpenAI's `dimensions` is Gemini's `outputDimensionality`, per request.
-        let requests: Vec<serde_json::Value> = e
-            .texts
-            .iter()
-            .map(|t| {
-                let mut r = serde_json::json!({
-                    "model": format!("models/{model}"),
-                    "content": {"parts": [{"text": t}]},
-                });
-                if let Some(d) = e.dimensions {
-                    r["outputDimensionality"] = serde_json::json!(d);
-                }
-                r
-            })
-            .collect();
-        let body = serde_json::json!({ "requests": requests }).to_string();
-        let uri: Uri = format!("{}{model}:batchEmbedContents", self.models_url)
-            .parse()
-            .map_err(|_| {
-                self.unsupported(format!(
-                    "the model name {model:?} cannot be used in a Gemini URL"
-                ))
-            })?;
-        let mut request = http::Request::post(uri)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|err| ProviderError::Connect {
-                provider: self.s.name.clone(),
-                message: err.to_string(),
-            })?;
-        *request.headers_mut() = self.headers.clone();
-        let deadline = tokio::time::Instant::now() + self.s.timeout;
-        let resp = send_until(
-            &self.client,
-            request,
-            deadline,
-            (&self.s.name, self.s.timeout),
-        )
-        .await?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(self.status_error(resp).await);
-        }
-        let bytes = match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
-            Err(_) => return Err(self.timeout()),
-            Ok(Err(err)) => {
-                return Err(ProviderError::Stream {
-                    provider: self.s.name.clone(),
-                    message: describe(&err),
-                });
+        body: Incoming,
+        payload: &Payload<'_>,
+        status: u16,
+        dropped: Vec<String>,
+    ) -> ProviderResponse {
+        let provider = self.s.name.clone();
+        let (body, dialect) = match payload {
+            Payload::Messages { canonical, .. } => {
+                let tr = ToAnthropic::new(Some(canonical.model.clone()));
+                (translate(body, provider, tr), Dialect::Anthropic)
             }
-            Ok(Ok(c)) => c.to_bytes(),
+            _ => {
+                let tr = ToOpenAi::new(StreamOptions {
+                    created: now_secs(),
+                    include_usage: true,
+                    model: None,
+                });
+                (translate(body, provider, tr), Dialect::OpenAi)
+            }
         };
-        #[derive(Deserialize)]
-        struct Batch {
-            #[serde(default)]
-            embeddings: Vec<Values>,
-        }
-        #[derive(Deserialize)]
-        struct Values {
-            values: Vec<f64>,
-        }
-        let batch: Batch = serde_json::from_slice(&bytes).map_err(|err| ProviderError::Stream {
-            provider: self.s.name.clone(),
-            message: format!("the embeddings answer is not what Gemini documents: {err}"),
-        })?;
-        let data: Vec<serde_json::Value> = batch
-            .embeddings
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                serde_json::json!({"object": "embedding", "index": i,
-                "embedding": encode_vector(&v.values, e.base64)})
-            })
-            .collect();
-        let out = serde_json::json!({"object": "list", "data": data, "model": model});
-        Ok(ProviderResponse {
+        ProviderResponse {
             status,
-            content_type: Some("application/json".into()),
-            body: ResponseBody::Full(Bytes::from(out.to_string())),
-            dialect: Dialect::OpenAi,
-            dropped: Vec::new(),
-        })
+            content_type: Some("text/event-stream".into()),
+            body: ResponseBody::Stream(body),
+            dialect,
+            dropped,
+        }
     }
 
     /// A non-streamed answer, read within the deadline and rewritten as an OpenAI completion.

@@ -2,17 +2,21 @@
 //! `chat.completion` or Anthropic Messages response, or a proper SSE stream. The OpenAI stream
 //! is a role chunk, the content in chunks of at most [`PIECE`] bytes, one chunk per tool call,
 //! the finish chunk, the usage chunk when the client asked (`stream_options.include_usage`)
-//! and `[DONE]`; Anthropic's stream is those same chunks through the protocol's OpenAI →
-//! Anthropic translator (`message_start` … `message_stop`), so both dialects replay exactly
-//! what a live answer would look like. Usage is the original answer's.
+//! and `[DONE]`; Anthropic's stream is the answer as canonical stream events (the same text
+//! pieces, one tool call each) through the protocol's Anthropic renderer (`message_start` …
+//! `message_stop`), so both dialects replay exactly what a live answer would look like. Usage
+//! is the original answer's.
 //!
 //! Must never know the store or the ledger.
 
 use super::entry::Entry;
 use bytes::{Bytes, BytesMut};
 use serde_json::json;
-use switchyard_protocol::anthropic::from_openai::{ToAnthropic, messages_response};
-use switchyard_protocol::canonical::{openai_completion, openai_usage};
+use switchyard_protocol::anthropic::from_events::FrameWriter;
+use switchyard_protocol::anthropic::from_openai::messages_response;
+use switchyard_protocol::canonical::event::StreamEvent;
+use switchyard_protocol::canonical::translate::Render;
+use switchyard_protocol::canonical::{StopReason, openai_completion, openai_usage};
 
 /// The largest content delta a replayed stream sends at once.
 pub(crate) const PIECE: usize = 256;
@@ -56,15 +60,8 @@ fn openai_chunks(e: &Entry, ask: &Ask<'_>, include_usage: bool) -> Vec<String> {
         .to_string()
     };
     let mut out = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
-    let mut rest = e.text.as_str();
-    while !rest.is_empty() {
-        let mut cut = rest.len().min(PIECE);
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let (piece, tail) = rest.split_at(cut);
+    for piece in pieces(&e.text) {
         out.push(chunk(json!({"content": piece}), None));
-        rest = tail;
     }
     for (i, c) in e.calls.iter().enumerate() {
         let call = json!({"index": i, "id": c.id, "type": "function",
@@ -96,18 +93,58 @@ pub(crate) fn openai_stream(e: &Entry, ask: &Ask<'_>) -> Bytes {
 }
 
 pub(crate) fn anthropic_stream(e: &Entry, ask: &Ask<'_>) -> Bytes {
-    let mut tr = ToAnthropic::new(Some(ask.model.to_string()));
-    let mut out = BytesMut::new();
-    // Anthropic's message_delta carries the usage: the translator needs the usage chunk.
-    for data in openai_chunks(e, ask, true) {
-        for frame in tr.push_data(&data) {
-            out.extend_from_slice(frame.as_bytes());
-        }
+    let mut w = FrameWriter::new(Some(ask.model.to_string()));
+    let mut frames = Vec::new();
+    for ev in events(e, ask) {
+        w.render(ev, &mut frames);
     }
-    for frame in tr.finish() {
+    w.end(&mut frames);
+    let mut out = BytesMut::new();
+    for frame in frames {
         out.extend_from_slice(frame.as_bytes());
     }
     out.freeze()
+}
+
+/// The stored answer as the canonical stream events a live answer's reader would give.
+fn events(e: &Entry, ask: &Ask<'_>) -> Vec<StreamEvent> {
+    let e = &*e.neutral();
+    let mut out = vec![StreamEvent::Start {
+        id: format!("chatcmpl-{}", ask.id),
+        model: ask.model.to_string(),
+    }];
+    out.extend(pieces(&e.text).map(|p| StreamEvent::Text(p.to_string())));
+    for (index, c) in (0u32..).zip(&e.calls) {
+        out.push(StreamEvent::ToolCallStart {
+            index,
+            id: c.id.clone(),
+            name: c.name.clone(),
+        });
+        out.push(StreamEvent::ToolCallArguments {
+            index,
+            fragment: c.arguments.clone(),
+        });
+    }
+    out.push(StreamEvent::Usage(e.usage));
+    out.push(StreamEvent::Finish(StopReason::from_openai(&e.finish)));
+    out
+}
+
+/// `text` in pieces of at most [`PIECE`] bytes, cut on char boundaries.
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut cut = rest.len().min(PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 #[cfg(test)]
@@ -171,5 +208,18 @@ mod tests {
         assert!(first < tool && tool < stop, "{text}");
         assert!(text.contains("\"stop_reason\":\"tool_use\""));
         assert!(text.contains("\"output_tokens\":4"));
+    }
+
+    #[test]
+    fn an_anthropic_replay_renders_once_what_translating_the_openai_replay_gave() {
+        let mut tr =
+            switchyard_protocol::anthropic::from_openai::ToAnthropic::new(Some("m".into()));
+        let mut twice = String::new();
+        for data in openai_chunks(&entry(), &ask(false), true) {
+            twice.extend(tr.push_data(&data));
+        }
+        twice.extend(tr.finish());
+        let once = String::from_utf8(anthropic_stream(&entry(), &ask(false)).to_vec()).unwrap();
+        assert_eq!(once, twice);
     }
 }

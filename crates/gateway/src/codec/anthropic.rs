@@ -3,11 +3,14 @@
 //! The request is parsed into canonical types (validating it) and sent to the route's targets
 //! as `Payload::Messages`, the client's raw body alongside. An Anthropic target sends the raw
 //! body on with only `model` rewritten and answers untranslated (`Dialect::Anthropic`): the
-//! answer is forwarded byte for byte, its usage read in passing (see `passthrough`). Every
-//! other target answers in OpenAI's shape, so usage, pricing, the stream tee and the ledger
-//! work exactly as for OpenAI clients; only at the end is that answer turned into Anthropic's
-//! shape: a Messages response, or Anthropic's event sequence translated from the teed OpenAI
-//! stream, event by event.
+//! answer is forwarded byte for byte, its usage read in passing (see `passthrough`). A Gemini
+//! target's stream also arrives as `Dialect::Anthropic`: its adapter reads Gemini's chunks
+//! into canonical stream events and renders them as Anthropic's events, once, so it is teed
+//! like a passthrough stream. Every other answer is in OpenAI's shape, so usage, pricing, the
+//! stream tee and the ledger work exactly as for OpenAI clients; only at the end is that
+//! answer turned into Anthropic's shape: a Messages response, or Anthropic's event sequence
+//! translated from the teed OpenAI stream, event by event (an OpenAI-dialect upstream's
+//! stream is translated once too: OpenAI chunks → Anthropic events).
 
 use super::{Codec, Shape};
 use crate::answered::{Answered, Whole};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use switchyard_primitives::TokenUsage;
 
-mod events;
+pub(crate) mod events;
 mod stream;
 
 pub use stream::ToAnthropic;

@@ -1,5 +1,6 @@
 //! The Anthropic Messages dialect (`POST /v1/messages`): request bodies written from the
-//! canonical form, responses and stream events read into it (or straight into OpenAI chunks).
+//! canonical form, responses and stream events read into it; canonical stream events rendered as its stream
+//! (`from_events`), its upstream stream read into them (`to_events`).
 //!
 //! Knows Anthropic's wire format only; must never know HTTP, headers (`anthropic-version`,
 //! `x-api-key`) or which provider serves the route.
@@ -19,6 +20,8 @@ pub use request::{
 pub use response::{MessagesResponse, ResponseBlock, Usage, parse_response, usage_of};
 
 pub mod error;
+pub mod from_events;
 pub mod from_openai;
 pub mod ingress;
+pub mod to_events;
 pub mod to_openai;

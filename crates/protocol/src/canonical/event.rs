@@ -5,7 +5,8 @@
 //! 2N stream conversions and no stream is translated twice. Same-dialect passthrough streams
 //! never come here: they stay byte-preserving.
 //!
-//! Invariants a reader upholds: `Start` comes first and once; a tool call's `ToolCallStart`
+//! Invariants a reader upholds: `Start` comes first and once (a stream that fails before it
+//! began may be a lone `Error`); a tool call's `ToolCallStart`
 //! precedes its `ToolCallArguments`; `Finish` comes once, after every content event; `Usage` may
 //! come any time (the last one wins); nothing but `Usage` follows `Finish`; `Error` ends the
 //! stream.

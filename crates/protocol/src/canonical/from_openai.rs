@@ -5,11 +5,15 @@
 //! `metadata`, `prompt_cache_key`, `verbosity`) are dropped, as is a message's `name`.
 //! System and developer messages are hoisted into `system` wherever they appear, since the
 //! canonical form (like Anthropic's) has one system prompt.
+//!
+//! It reads the one wire model of the request: the borrowed view in [`crate::openai`], its
+//! parsed messages and content parts, and the member types the view validates with (tools,
+//! tool choice, response format, tool calls, image URLs, cache control, stop); it defines no
+//! OpenAI wire type of its own.
 
 use super::{Block, CacheControl, ChatRequest, ResponseFormat, Role, ToolChoice, ToolDef, Turn};
 use crate::FieldError;
 use crate::openai::{self, Content};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -192,14 +196,13 @@ fn refuse_unsupported(
 type Conversation = (Vec<Block>, Vec<Turn>);
 
 fn convert_messages(req: &openai::ChatRequest<'_>) -> Result<Conversation, FieldError> {
-    let mut rich = parts::RichParts::new(req.raw());
     let mut system = Vec::new();
     let mut turns = Vec::with_capacity(req.messages.len());
     for (i, m) in req.messages.iter().enumerate() {
         let content = match &m.content {
             None => Vec::new(),
             Some(Content::Text(t)) => vec![Block::text(t.as_ref())],
-            Some(Content::Parts(_)) => rich.blocks(i)?,
+            Some(Content::Parts(ps)) => parts::blocks(ps, i)?,
         };
         match m.role {
             openai::Role::System | openai::Role::Developer => {
@@ -257,40 +260,22 @@ fn tool_result(m: &openai::Message<'_>, content: Vec<Block>) -> Turn {
     }
 }
 
-#[derive(Deserialize)]
-struct WireToolCall<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    function: WireFunctionCall<'a>,
-}
-
-#[derive(Deserialize)]
-struct WireFunctionCall<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    arguments: Cow<'a, str>,
-}
-
 fn tool_calls(raw: &RawValue, i: usize) -> Result<Vec<Block>, FieldError> {
     let path = format!("messages[{i}].tool_calls");
-    let calls: Vec<WireToolCall> =
+    let calls: Vec<openai::ToolCall> =
         serde_json::from_str(raw.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
     let mut blocks = Vec::with_capacity(calls.len());
     for (k, call) in calls.into_iter().enumerate() {
-        if call.kind.as_deref().is_some_and(|t| t != "function") {
+        let Some(function) = call.function.filter(|_| call.kind == "function") else {
             return Err(unsupported(
                 &format!("{path}[{k}].type"),
                 "a tool call that is not a function call",
             ));
-        }
+        };
         blocks.push(Block::ToolUse {
-            input: parse_arguments(&call.function.arguments, &format!("{path}[{k}]"))?,
+            input: parse_arguments(&function.arguments, &format!("{path}[{k}]"))?,
             id: call.id.into_owned(),
-            name: call.function.name.into_owned(),
+            name: function.name.into_owned(),
             cache_control: None,
         });
     }
@@ -309,28 +294,8 @@ fn parse_arguments(args: &str, call_path: &str) -> Result<Box<RawValue>, FieldEr
     })
 }
 
-#[derive(Deserialize)]
-struct WireTool<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    function: Option<WireFunction<'a>>,
-    #[serde(default)]
-    cache_control: Option<parts::WireCacheControl>,
-}
-
-#[derive(Deserialize)]
-struct WireFunction<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    description: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
-}
-
 fn convert_tools(raw: &openai::RawObject<'_>) -> Result<Vec<ToolDef>, FieldError> {
-    let tools: Vec<WireTool> = raw.decode("tools")?.unwrap_or_default();
+    let tools: Vec<openai::Tool> = raw.decode("tools")?.unwrap_or_default();
     let mut out = Vec::with_capacity(tools.len());
     for (i, t) in tools.into_iter().enumerate() {
         let Some(f) = t.function.filter(|_| t.kind == "function") else {
@@ -349,74 +314,33 @@ fn convert_tools(raw: &openai::RawObject<'_>) -> Result<Vec<ToolDef>, FieldError
     Ok(out)
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireToolChoice<'a> {
-    Mode(#[serde(borrow)] Cow<'a, str>),
-    Named {
-        #[serde(rename = "type", borrow)]
-        kind: Cow<'a, str>,
-        #[serde(borrow, default)]
-        function: Option<WireNamed<'a>>,
-    },
-}
-
-#[derive(Deserialize)]
-struct WireNamed<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-}
-
 fn convert_tool_choice(raw: &openai::RawObject<'_>) -> Result<Option<ToolChoice>, FieldError> {
-    let Some(choice) = raw.decode::<WireToolChoice>("tool_choice")? else {
+    let Some(choice) = raw.decode::<openai::ToolChoice>("tool_choice")? else {
         return Ok(None);
     };
     let choice = match choice {
-        WireToolChoice::Mode(m) if m == "auto" => ToolChoice::Auto,
-        WireToolChoice::Mode(m) if m == "required" => ToolChoice::Any,
-        WireToolChoice::Mode(m) if m == "none" => ToolChoice::None,
-        WireToolChoice::Named {
-            kind,
-            function: Some(f),
-        } if kind == "function" => ToolChoice::Tool(f.name.into_owned()),
+        openai::ToolChoice::Mode(m) if m == "auto" => ToolChoice::Auto,
+        openai::ToolChoice::Mode(m) if m == "required" => ToolChoice::Any,
+        openai::ToolChoice::Mode(m) if m == "none" => ToolChoice::None,
+        openai::ToolChoice::Object {
+            kind: Some(kind),
+            function: Some(openai::NamedFunction { name: Some(name) }),
+        } if kind == "function" => ToolChoice::Tool(name.into_owned()),
         _ => return Err(unsupported("tool_choice", "this `tool_choice`")),
     };
     Ok(Some(choice))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireStop {
-    One(String),
-    Many(Vec<String>),
-}
-
 fn convert_stop(raw: &openai::RawObject<'_>) -> Result<Vec<String>, FieldError> {
-    Ok(match raw.decode::<WireStop>("stop")? {
+    Ok(match openai::stop(raw)? {
         None => Vec::new(),
-        Some(WireStop::One(s)) => vec![s],
-        Some(WireStop::Many(v)) => v,
+        Some(openai::Stop::One(s)) => vec![s.into_owned()],
+        Some(openai::Stop::Many(v)) => v.into_iter().map(Cow::into_owned).collect(),
     })
 }
 
-#[derive(Deserialize)]
-struct WireResponseFormat<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    json_schema: Option<WireJsonSchema<'a>>,
-}
-
-#[derive(Deserialize)]
-struct WireJsonSchema<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    schema: Option<&'a RawValue>,
-}
-
 fn convert_response_format(raw: &openai::RawObject<'_>) -> Result<ResponseFormat, FieldError> {
-    let Some(rf) = raw.decode::<WireResponseFormat>("response_format")? else {
+    let Some(rf) = raw.decode::<openai::ResponseFormat>("response_format")? else {
         return Ok(ResponseFormat::Text);
     };
     // The view has already checked the type and that json_schema carries a name.

@@ -1,6 +1,6 @@
 //! The Gemini `generateContent` dialect (`POST /v1beta/models/{model}:generateContent`, and
 //! `:streamGenerateContent?alt=sse`): request bodies written from the canonical form,
-//! responses and stream chunks read into it (or straight into OpenAI chunks).
+//! responses read into it, stream chunks read into canonical stream events (`to_events`).
 //!
 //! Knows Gemini's wire format only; must never know HTTP, the `x-goog-api-key` header, URLs
 //! or which provider serves the route. Gemini differs from the other dialects in ways that
@@ -15,6 +15,7 @@ mod response;
 mod schema;
 mod signature;
 pub mod stream;
+pub mod to_events;
 
 pub use request::{
     Blob, Content, FileData, FunctionCall, FunctionCallingConfig, FunctionDeclaration,

@@ -89,3 +89,30 @@ fn a_streamed_call_signature_travels_in_its_tool_call_id() {
     assert_eq!(unsigned, "call_1");
     assert!(t.is_done());
 }
+
+#[test]
+fn a_stream_cut_before_its_finish_reason_is_closed_for_anthropic_clients_only() {
+    let chunk = r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}],"responseId":"r"}"#;
+    let mut anthropic = ToAnthropic::new(Some("route".into()));
+    let mut out = Vec::new();
+    anthropic.push_framed(chunk, &mut out);
+    assert!(!anthropic.is_done());
+    anthropic.finish_framed(&mut out);
+    anthropic.finish_framed(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.matches("event: message_stop").count(), 1, "{text}");
+    assert!(text.contains(r#""stop_reason":"end_turn""#), "{text}");
+    let mut openai = translator(true);
+    let mut out = Vec::new();
+    openai.push_framed(chunk, &mut out);
+    openai.finish_framed(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        !text.contains("[DONE]") && !text.contains("finish_reason\":\"stop"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"usage\":{"),
+        "no usage chunk for a cut stream: {text}"
+    );
+}

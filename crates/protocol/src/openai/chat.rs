@@ -98,6 +98,9 @@ pub struct Part<'a> {
     pub file: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub refusal: Option<&'a RawValue>,
+    /// A prompt-cache breakpoint on this part (Anthropic's extension).
+    #[serde(default)]
+    pub cache_control: Option<super::CacheControl>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {

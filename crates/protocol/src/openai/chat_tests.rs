@@ -60,6 +60,34 @@ fn bad_fields_are_named_by_path() {
 }
 
 #[test]
+fn tool_choice_is_a_mode_or_an_object_and_a_named_function_must_be_declared() {
+    let with = |choice: &str| {
+        format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"x"}}],"tools":[{{"type":"function","function":{{"name":"get"}}}}],"tool_choice":{choice}}}"#
+        )
+    };
+    for ok in [
+        r#""auto""#,
+        r#""required""#,
+        r#"{"type":"function","function":{"name":"get"}}"#,
+        r#"{"type":"allowed_tools","mode":"auto"}"#,
+    ] {
+        assert_eq!(param(&with(ok)), None, "{ok}");
+    }
+    for (bad, at) in [
+        (r#""sometimes""#, "tool_choice"),
+        ("5", "tool_choice"),
+        (r#"{"type":"function"}"#, "tool_choice.function.name"),
+        (
+            r#"{"type":"function","function":{"name":"other"}}"#,
+            "tool_choice.function.name",
+        ),
+    ] {
+        assert_eq!(param(&with(bad)).as_deref(), Some(at), "{bad}");
+    }
+}
+
+#[test]
 fn features_record_tools_schema_and_provider_params() {
     let r = parse(
         r#"{"model":"m","messages":[{"role":"user","content":"x"}],

@@ -61,15 +61,22 @@ pub(super) fn sampling(raw: &RawObject<'_>) -> Result<Option<u64>, FieldError> {
     Ok(max_completion.or(max_tokens))
 }
 
-fn stop(raw: &RawObject<'_>) -> Result<(), FieldError> {
+/// `stop`: one sequence or a list of up to four, the one wire model of the member (the
+/// canonical conversion reads it too).
+pub(crate) enum Stop<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+/// `stop`, checked: a string or an array of at most 4 strings.
+pub(crate) fn stop<'a>(raw: &RawObject<'a>) -> Result<Option<Stop<'a>>, FieldError> {
     let Some(v) = raw.get("stop") else {
-        return Ok(());
+        return Ok(None);
     };
     if v.get().starts_with('"') {
-        raw.decode::<Cow<str>>("stop")?;
-        return Ok(());
+        return Ok(raw.decode::<Cow<str>>("stop")?.map(Stop::One));
     }
-    let list: Vec<Cow<str>> = serde_json::from_str(v.get()).map_err(|_| {
+    let list: Vec<Cow<'a, str>> = serde_json::from_str(v.get()).map_err(|_| {
         FieldError::new(
             "stop",
             "`stop` must be a string or an array of up to 4 strings.",
@@ -78,7 +85,7 @@ fn stop(raw: &RawObject<'_>) -> Result<(), FieldError> {
     if list.len() > 4 {
         return Err(FieldError::new("stop", "`stop` takes at most 4 sequences."));
     }
-    Ok(())
+    Ok(Some(Stop::Many(list)))
 }
 
 /// `logprobs` is a boolean; `top_logprobs` an integer in 0..=20 that needs `logprobs: true`.

@@ -77,10 +77,12 @@ fn require_object<'a>(
     }
 }
 
+/// A part's `image_url`: the one wire model, checked here and read by the canonical
+/// conversion.
 #[derive(Deserialize)]
-struct WireImageUrl<'a> {
+pub(crate) struct ImageUrl<'a> {
     #[serde(borrow, default)]
-    url: Option<&'a RawValue>,
+    pub(crate) url: Option<&'a RawValue>,
     #[serde(borrow, default)]
     detail: Option<&'a RawValue>,
 }
@@ -88,7 +90,7 @@ struct WireImageUrl<'a> {
 /// `{"url": string, "detail"?: "auto" | "low" | "high"}`.
 fn image_url(v: Option<&RawValue>, path: &str) -> Result<(), FieldError> {
     let v = require_object(v, path, "{\"url\": \"https://…\"}")?;
-    let img: WireImageUrl =
+    let img: ImageUrl =
         serde_json::from_str(v.get()).map_err(|e| FieldError::from_serde(path, &e))?;
     let url = img
         .url
@@ -130,24 +132,24 @@ fn input_audio(v: Option<&RawValue>, path: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// One of an assistant message's `tool_calls`: the one wire model, checked here and read by
+/// the canonical conversion.
 #[derive(Deserialize)]
-struct WireToolCall<'a> {
+pub(crate) struct ToolCall<'a> {
     #[serde(borrow)]
-    id: Cow<'a, str>,
+    pub(crate) id: Cow<'a, str>,
     #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
     #[serde(borrow, default)]
-    function: Option<WireFunctionCall<'a>>,
+    pub(crate) function: Option<FunctionCall<'a>>,
 }
 
 #[derive(Deserialize)]
-struct WireFunctionCall<'a> {
+pub(crate) struct FunctionCall<'a> {
     #[serde(borrow)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    arguments: Cow<'a, str>,
+    pub(crate) arguments: Cow<'a, str>,
 }
 
 /// An array of `{"id", "type", "function": {"name", "arguments"}}` (other call types, such
@@ -161,7 +163,7 @@ fn tool_calls(raw: &RawValue, path: &str) -> Result<(), FieldError> {
     })?;
     for (k, item) in items.into_iter().enumerate() {
         let p = format!("{path}[{k}]");
-        let call: WireToolCall =
+        let call: ToolCall =
             serde_json::from_str(item.get()).map_err(|e| FieldError::from_serde(&p, &e))?;
         if call.id.is_empty() {
             return Err(FieldError::new(

@@ -1,6 +1,7 @@
-//! Chat Completions tool definitions, `tool_choice` and `response_format`: checked against
-//! OpenAI's rules (function names `^[a-zA-Z0-9_-]{1,64}$`, at most 128 tools, object schemas),
-//! each refusal naming its path.
+//! Chat Completions tool definitions, `tool_choice` and `response_format`: the one wire model
+//! of these members (the canonical conversion reads the same types), checked against OpenAI's
+//! rules (function names `^[a-zA-Z0-9_-]{1,64}$`, at most 128 tools, object schemas), each
+//! refusal naming its path.
 
 use super::raw::RawObject;
 use crate::{Feature, FieldError};
@@ -8,45 +9,76 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
+/// `tools[i]`: a function tool, or another type (passed through on the same dialect).
 #[derive(Deserialize)]
-struct Tool<'a> {
+pub(crate) struct Tool<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
     #[serde(borrow, default)]
-    function: Option<FunctionDef<'a>>,
+    pub(crate) function: Option<FunctionDef<'a>>,
+    /// A prompt-cache breakpoint, as OpenAI-dialect clients of Anthropic models send it.
+    #[serde(default)]
+    pub(crate) cache_control: Option<CacheControl>,
 }
 
 #[derive(Deserialize)]
-struct FunctionDef<'a> {
+pub(crate) struct FunctionDef<'a> {
     #[serde(borrow)]
-    name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    #[expect(dead_code, reason = "validated for its type only")]
-    description: Option<Cow<'a, str>>,
+    pub(crate) description: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
+    pub(crate) parameters: Option<&'a RawValue>,
     #[serde(default)]
     #[expect(dead_code, reason = "validated for its type only")]
     strict: Option<bool>,
 }
 
-/// OpenAI's limit on the number of tools in one request.
-const MAX_TOOLS: usize = 128;
+/// `cache_control` on a tool or a content part (`{"type":"ephemeral","ttl":"1h"}`), as
+/// OpenAI-dialect clients of Anthropic models send it.
+#[derive(Debug, Deserialize)]
+pub struct CacheControl {
+    #[serde(default)]
+    pub ttl: Option<String>,
+}
 
+/// `tool_choice`: a mode, or an object naming a function (or another tool type).
 #[derive(Deserialize)]
-struct ResponseFormat<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    json_schema: Option<JsonSchemaFormat<'a>>,
+#[serde(untagged)]
+pub(crate) enum ToolChoice<'a> {
+    Mode(#[serde(borrow)] Cow<'a, str>),
+    Object {
+        #[serde(rename = "type", borrow, default)]
+        kind: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        function: Option<NamedFunction<'a>>,
+    },
 }
 
 #[derive(Deserialize)]
-struct JsonSchemaFormat<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
+pub(crate) struct NamedFunction<'a> {
     #[serde(borrow, default)]
-    schema: Option<&'a RawValue>,
+    pub(crate) name: Option<Cow<'a, str>>,
+}
+
+/// OpenAI's limit on the number of tools in one request.
+const MAX_TOOLS: usize = 128;
+
+/// `response_format`.
+#[derive(Deserialize)]
+pub(crate) struct ResponseFormat<'a> {
+    #[serde(rename = "type", borrow)]
+    pub(crate) kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) json_schema: Option<JsonSchemaFormat<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct JsonSchemaFormat<'a> {
+    #[serde(borrow)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) schema: Option<&'a RawValue>,
     #[serde(default)]
     #[expect(dead_code, reason = "validated for its type only")]
     strict: Option<bool>,
@@ -75,42 +107,39 @@ pub(super) fn names<'a>(raw: &RawObject<'a>) -> Result<Vec<Cow<'a, str>>, FieldE
 
 /// `tool_choice`: a mode, or a named function that is among `tools`.
 pub(super) fn choice(raw: &RawObject<'_>, names: &[Cow<'_, str>]) -> Result<(), FieldError> {
-    let Some(choice) = raw.get("tool_choice") else {
-        return Ok(());
-    };
-    let v: serde_json::Value = serde_json::from_str(choice.get())
-        .map_err(|e| FieldError::from_serde("tool_choice", &e))?;
-    match &v {
-        serde_json::Value::String(s) if matches!(s.as_str(), "none" | "auto" | "required") => {
-            Ok(())
-        }
-        serde_json::Value::Object(o) => {
-            let name = o
-                .get("function")
-                .and_then(|f| f.get("name"))
-                .and_then(|n| n.as_str());
-            match name {
-                Some(n) if names.iter().any(|t| t == n) => Ok(()),
-                Some(n) => Err(FieldError::new(
-                    "tool_choice.function.name",
-                    format!(
-                        "`tool_choice` names the function {:?}, which is not among `tools`.",
-                        crate::bounded(n)
-                    ),
-                )),
-                None if o.get("type").and_then(|t| t.as_str()) == Some("function") => {
-                    Err(FieldError::new(
-                        "tool_choice.function.name",
-                        "`tool_choice.function.name` is required.",
-                    ))
-                }
-                None => Ok(()),
-            }
-        }
-        _ => Err(FieldError::new(
+    let must_be = || {
+        FieldError::new(
             "tool_choice",
             "`tool_choice` must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":…}}.",
+        )
+    };
+    let Some(choice) = raw
+        .decode::<ToolChoice>("tool_choice")
+        .map_err(|_| must_be())?
+    else {
+        return Ok(());
+    };
+    let (kind, function) = match choice {
+        ToolChoice::Mode(m) if matches!(m.as_ref(), "none" | "auto" | "required") => {
+            return Ok(());
+        }
+        ToolChoice::Mode(_) => return Err(must_be()),
+        ToolChoice::Object { kind, function } => (kind, function),
+    };
+    match function.and_then(|f| f.name) {
+        Some(n) if names.contains(&n) => Ok(()),
+        Some(n) => Err(FieldError::new(
+            "tool_choice.function.name",
+            format!(
+                "`tool_choice` names the function {:?}, which is not among `tools`.",
+                crate::bounded(&n)
+            ),
         )),
+        None if kind.as_deref() == Some("function") => Err(FieldError::new(
+            "tool_choice.function.name",
+            "`tool_choice.function.name` is required.",
+        )),
+        None => Ok(()),
     }
 }
 

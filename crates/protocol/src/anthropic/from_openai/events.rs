@@ -1,5 +1,6 @@
-//! The Anthropic stream events [`super::ToAnthropic`] writes, each serialised as a complete
-//! SSE frame whose `event:` name is the data's `type`.
+//! The Anthropic stream events [`super::ToAnthropic`] and the canonical-event renderer
+//! (`anthropic::from_events`) write, each serialised as a complete SSE frame whose `event:`
+//! name is the data's `type`.
 
 use super::AnthropicUsage;
 use serde::Serialize;
@@ -8,7 +9,7 @@ use std::borrow::Cow;
 /// One Anthropic stream event; its tag is also the SSE `event:` name.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub(super) enum Event<'a> {
+pub(crate) enum Event<'a> {
     MessageStart {
         message: StartMessage<'a>,
     },
@@ -47,7 +48,7 @@ impl Event<'_> {
     }
 
     /// The complete SSE frame.
-    pub(super) fn frame(&self) -> String {
+    pub(crate) fn frame(&self) -> String {
         // Plain structs of strings and numbers: serialising cannot fail.
         let data = serde_json::to_string(self).unwrap_or_default();
         format!("event: {}\ndata: {data}\n\n", self.name())
@@ -55,25 +56,25 @@ impl Event<'_> {
 }
 
 #[derive(Serialize)]
-pub(super) struct StartMessage<'a> {
-    pub(super) id: String,
+pub(crate) struct StartMessage<'a> {
+    pub(crate) id: String,
     #[serde(rename = "type")]
-    pub(super) kind: &'static str,
-    pub(super) role: &'static str,
-    pub(super) model: &'a str,
-    pub(super) content: [(); 0],
-    pub(super) stop_reason: Option<()>,
-    pub(super) stop_sequence: Option<()>,
-    pub(super) usage: AnthropicUsage,
+    pub(crate) kind: &'static str,
+    pub(crate) role: &'static str,
+    pub(crate) model: &'a str,
+    pub(crate) content: [(); 0],
+    pub(crate) stop_reason: Option<()>,
+    pub(crate) stop_sequence: Option<()>,
+    pub(crate) usage: AnthropicUsage,
 }
 
 /// Serialises as `{}`: a tool call's input before its deltas arrive.
 #[derive(Serialize)]
-pub(super) struct EmptyObject {}
+pub(crate) struct EmptyObject {}
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub(super) enum StartBlock<'a> {
+pub(crate) enum StartBlock<'a> {
     Text {
         text: &'static str,
     },
@@ -89,24 +90,26 @@ pub(super) enum StartBlock<'a> {
 
 #[derive(Serialize)]
 #[serde(tag = "type")]
-pub(super) enum BlockDelta<'a> {
+pub(crate) enum BlockDelta<'a> {
     #[serde(rename = "text_delta")]
     Text { text: &'a str },
     #[serde(rename = "thinking_delta")]
     Thinking { thinking: &'a str },
     #[serde(rename = "input_json_delta")]
     InputJson { partial_json: &'a str },
+    #[serde(rename = "signature_delta")]
+    Signature { signature: &'a str },
 }
 
 #[derive(Serialize)]
-pub(super) struct MessageDelta<'a> {
-    pub(super) stop_reason: &'a str,
-    pub(super) stop_sequence: Option<()>,
+pub(crate) struct MessageDelta<'a> {
+    pub(crate) stop_reason: &'a str,
+    pub(crate) stop_sequence: Option<()>,
 }
 
 #[derive(Serialize)]
-pub(super) struct ErrorDetail<'a> {
+pub(crate) struct ErrorDetail<'a> {
     #[serde(rename = "type")]
-    pub(super) kind: &'a str,
-    pub(super) message: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) message: &'a str,
 }

@@ -1,103 +1,45 @@
-//! Content-part arrays → canonical blocks.
-//!
-//! The borrowed view keeps only each part's type and text, so messages whose content is an
-//! array are re-read here from the raw body (one extra scan of `messages`, and only when some
-//! message uses parts): image URLs and `cache_control` breakpoints live there.
+//! Content-part arrays → canonical blocks, read from the parts the borrowed view parsed and
+//! checked (`openai::Part`: its text, refusal, `image_url` and `cache_control`).
 
 use crate::FieldError;
 use crate::canonical::{Block, CacheControl, ImageSource};
-use crate::openai::RawObject;
-use serde::Deserialize;
+use crate::openai;
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 
 /// `cache_control` as OpenAI-dialect clients of Anthropic models send it on parts and tools
-/// (`{"type":"ephemeral","ttl":"1h"}`).
-#[derive(Deserialize)]
-pub(super) struct WireCacheControl {
-    #[serde(default)]
-    ttl: Option<String>,
-}
-
-impl From<WireCacheControl> for CacheControl {
-    fn from(w: WireCacheControl) -> Self {
+/// (`{"type":"ephemeral","ttl":"1h"}`), in the OpenAI view's model.
+impl From<openai::CacheControl> for CacheControl {
+    fn from(w: openai::CacheControl) -> Self {
         CacheControl { ttl: w.ttl }
     }
 }
 
-#[derive(Deserialize)]
-struct WireMessage<'a> {
-    #[serde(borrow)]
-    content: Vec<WirePart<'a>>,
+/// The blocks of message `i`'s content parts, as the view parsed (and checked) them.
+pub(super) fn blocks(parts: &[openai::Part<'_>], i: usize) -> Result<Vec<Block>, FieldError> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(j, p)| part_block(p, &format!("messages[{i}].content[{j}]")))
+        .collect()
 }
 
-#[derive(Deserialize)]
-struct WirePart<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    refusal: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    image_url: Option<WireImageUrl<'a>>,
-    #[serde(default)]
-    cache_control: Option<WireCacheControl>,
-}
-
-#[derive(Deserialize)]
-struct WireImageUrl<'a> {
-    #[serde(borrow)]
-    url: Cow<'a, str>,
-}
-
-/// Lazily split `messages` into raw items, at most once per request.
-pub(super) struct RichParts<'r, 'a> {
-    raw: &'r RawObject<'a>,
-    items: Option<Vec<&'a RawValue>>,
-}
-
-impl<'r, 'a> RichParts<'r, 'a> {
-    pub(super) fn new(raw: &'r RawObject<'a>) -> Self {
-        RichParts { raw, items: None }
-    }
-
-    /// The blocks of message `i`, whose content the view saw as an array of parts.
-    pub(super) fn blocks(&mut self, i: usize) -> Result<Vec<Block>, FieldError> {
-        if self.items.is_none() {
-            self.items = Some(self.raw.decode("messages")?.unwrap_or_default());
-        }
-        let path = format!("messages[{i}]");
-        let item = self
-            .items
-            .as_ref()
-            .and_then(|items| items.get(i))
-            .ok_or_else(|| FieldError::new(path.clone(), format!("`{path}` is missing.")))?;
-        let message: WireMessage =
-            serde_json::from_str(item.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
-        message
-            .content
-            .into_iter()
-            .enumerate()
-            .map(|(j, p)| part_block(p, &format!("{path}.content[{j}]")))
-            .collect()
-    }
-}
-
-fn part_block(p: WirePart<'_>, path: &str) -> Result<Block, FieldError> {
-    let cache_control = p.cache_control.map(CacheControl::from);
-    match (p.kind.as_ref(), p.text, p.refusal, p.image_url) {
+fn part_block(p: &openai::Part<'_>, path: &str) -> Result<Block, FieldError> {
+    let cache_control = p
+        .cache_control
+        .as_ref()
+        .map(|c| CacheControl { ttl: c.ttl.clone() });
+    match (p.kind.as_ref(), &p.text, p.refusal, p.image_url) {
         ("text", Some(text), _, _) => Ok(Block::Text {
-            text: text.into_owned(),
+            text: text.to_string(),
             cache_control,
         }),
         // An assistant's earlier refusal is what it said; replay it as text.
         ("refusal", _, Some(text), _) => Ok(Block::Text {
-            text: text.into_owned(),
+            text: string(text, &format!("{path}.refusal"))?,
             cache_control,
         }),
         ("image_url", _, _, Some(image)) => Ok(Block::Image {
-            source: image_source(&image.url, &format!("{path}.image_url.url"))?,
+            source: image_source(&image_url(image, path)?, &format!("{path}.image_url.url"))?,
             cache_control,
         }),
         ("image_url", ..) => Err(FieldError::new(
@@ -111,6 +53,21 @@ fn part_block(p: WirePart<'_>, path: &str) -> Result<Block, FieldError> {
             ),
         )),
     }
+}
+
+fn string(v: &RawValue, path: &str) -> Result<String, FieldError> {
+    serde_json::from_str::<String>(v.get()).map_err(|e| FieldError::from_serde(path, &e))
+}
+
+/// The URL of a part's `image_url` (the view checked that it is a non-empty string).
+fn image_url(v: &RawValue, path: &str) -> Result<String, FieldError> {
+    let path = format!("{path}.image_url");
+    let img: openai::ImageUrl =
+        serde_json::from_str(v.get()).map_err(|e| FieldError::from_serde(&path, &e))?;
+    let url = img.url.ok_or_else(|| {
+        FieldError::new(format!("{path}.url"), format!("`{path}.url` is required."))
+    })?;
+    string(url, &format!("{path}.url"))
 }
 
 /// An `http(s)` URL as is, or a `data:<media type>;base64,<data>` URL split into its parts.
