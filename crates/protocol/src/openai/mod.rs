@@ -7,6 +7,7 @@ mod error;
 mod message_checks;
 mod raw;
 mod response;
+pub mod to_events;
 mod tools;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
