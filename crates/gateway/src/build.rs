@@ -506,6 +506,7 @@ fn make_provider(
             azure,
             headers: p.headers.clone(),
             timeout: p.timeout,
+            responses_api: p.responses_api,
         },
         client,
     )?;

@@ -232,6 +232,9 @@ pub struct ProviderConfig {
     pub connect_timeout: Duration,
     /// Catalog provider whose prices apply (defaults from the kind).
     pub price_provider: Option<String>,
+    /// The server speaks OpenAI's Responses API, so `/v1/responses` clients are passed through
+    /// untranslated (`responses_api`; default: true for kind `openai`, false otherwise).
+    pub responses_api: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -353,6 +356,7 @@ struct RawProvider {
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     price_provider: Option<String>,
+    responses_api: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -691,6 +695,7 @@ impl Config {
             timeout: default_timeout(),
             connect_timeout: default_connect_timeout(),
             price_provider: None,
+            responses_api: kind == ProviderKind::OpenAi,
         };
         for kind in [
             ProviderKind::OpenAi,
@@ -1025,11 +1030,23 @@ fn validate_provider(
             );
         }
     }
+    // Azure's Responses API lives under another URL scheme than its deployments.
+    let chat_only = matches!(
+        kind,
+        Some(ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Azure)
+    );
+    if raw.responses_api == Some(true) && chat_only {
+        errs.push(
+            format!("{path}.responses_api"),
+            "applies only to OpenAI-dialect kinds other than azure (openai, openai-compatible, mistral, …)",
+        );
+    }
     if errs.0.len() > before {
         return None;
     }
     let kind = kind?;
     Some(ProviderConfig {
+        responses_api: raw.responses_api.unwrap_or(kind == ProviderKind::OpenAi),
         name,
         kind,
         base_url: base_url.unwrap_or_default(),

@@ -11,7 +11,9 @@
 use crate::answered::{Answered, Parts};
 use crate::cache::Lookup;
 use crate::cache::stage::Hit;
-use crate::codec::{Codec, anthropic::Messages, embeddings::Embeddings, openai::Chat};
+use crate::codec::{
+    Codec, anthropic::Messages, embeddings::Embeddings, openai::Chat, responses::Responses,
+};
 use crate::error::GatewayError;
 use crate::governance::Ask;
 use crate::observe::Observation;
@@ -37,6 +39,8 @@ pub enum Endpoint {
     Embeddings,
     /// `POST /v1/messages`
     Messages,
+    /// `POST /v1/responses`
+    Responses,
 }
 
 impl Endpoint {
@@ -45,6 +49,7 @@ impl Endpoint {
         match self {
             Endpoint::ChatCompletions | Endpoint::Messages => RecordKind::Chat,
             Endpoint::Embeddings => RecordKind::Embedding,
+            Endpoint::Responses => RecordKind::Responses,
         }
     }
 }
@@ -84,6 +89,7 @@ impl Gateway {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
             Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
+            Endpoint::Responses => self.run::<Responses>(ctx, body, times).await,
         };
         if let Ok(reply) = &reply {
             self.observe_reply(reply);

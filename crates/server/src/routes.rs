@@ -79,6 +79,9 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/v1/embeddings", Client)
             .through_pipeline()
             .post(openai::embeddings),
+        Endpoint::new("/v1/responses", Client)
+            .through_pipeline()
+            .post(openai::responses),
         Endpoint::new("/v1/messages", Client)
             .through_pipeline()
             .post(anthropic::messages),
