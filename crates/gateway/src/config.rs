@@ -191,6 +191,9 @@ pub struct LedgerConfig {
     /// Where records the store refuses are spooled; `None`: [`LedgerConfig::spool_dir`]'s
     /// default.
     pub spool_dir: Option<PathBuf>,
+    /// How long stored Responses API conversations are kept (`responses_retention_hours`,
+    /// default 30 days as OpenAI keeps them); expired ones are purged hourly.
+    pub responses_retention: Duration,
 }
 
 impl LedgerConfig {
@@ -299,6 +302,7 @@ impl Default for LedgerConfig {
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
             spool_dir: None,
+            responses_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -325,6 +329,7 @@ struct RawLedger {
     batch_size: Option<u64>,
     flush_interval_ms: Option<u64>,
     spool_dir: Option<PathBuf>,
+    responses_retention_hours: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -965,6 +970,14 @@ fn validate_ledger(errs: &mut Errors, l: RawLedger) -> LedgerConfig {
             "must name a directory (leave it out for the default beside the ledger)",
         ),
         d => out.spool_dir = d,
+    }
+    match l.responses_retention_hours {
+        Some(0) => errs.push(
+            "ledger.responses_retention_hours",
+            "must be at least 1 (send `store: false` to keep nothing)",
+        ),
+        Some(h) => out.responses_retention = Duration::from_secs(h.saturating_mul(3600)),
+        None => {}
     }
     out
 }

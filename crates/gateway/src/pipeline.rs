@@ -11,9 +11,7 @@
 use crate::answered::{Answered, Parts};
 use crate::cache::Lookup;
 use crate::cache::stage::Hit;
-use crate::codec::{
-    Codec, anthropic::Messages, embeddings::Embeddings, openai::Chat, responses::Responses,
-};
+use crate::codec::{Codec, anthropic::Messages, embeddings::Embeddings, openai::Chat};
 use crate::error::GatewayError;
 use crate::governance::Ask;
 use crate::observe::Observation;
@@ -89,7 +87,7 @@ impl Gateway {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
             Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
-            Endpoint::Responses => self.run::<Responses>(ctx, body, times).await,
+            Endpoint::Responses => self.serve_responses(ctx, body, times).await,
         };
         if let Ok(reply) = &reply {
             self.observe_reply(reply);

@@ -5,7 +5,7 @@ mod checks;
 mod embeddings;
 mod error;
 mod message_checks;
-mod raw;
+pub(crate) mod raw;
 mod response;
 pub mod to_events;
 mod tools;

@@ -10,6 +10,8 @@
 //!   function_call_output, reasoning) → canonical turns.
 //! - [`response`]: a canonical answer → the Responses `response` object, and the Responses
 //!   `usage` object read back (passthrough answers are priced from it).
+//! - [`state`]: conversation state in wire terms: input items, a stored conversation spliced
+//!   in front of them for `previous_response_id`, output items appended after an answer.
 //! - [`stream`]: canonical [`StreamEvent`](crate::canonical::event::StreamEvent)s → the typed
 //!   Responses SSE events, each with its `sequence_number`, one input event at a time.
 //!
@@ -19,6 +21,7 @@
 pub mod items;
 pub mod request;
 pub mod response;
+pub mod state;
 pub mod stream;
 
 pub use request::{Request, parse};
