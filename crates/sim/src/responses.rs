@@ -33,24 +33,10 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     let Some(model) = req.get("model").and_then(Value::as_str).map(str::to_string) else {
         return bad("Missing required parameter: 'model'.", Some("model"));
     };
-    let mut messages = match req.get("previous_response_id").and_then(Value::as_str) {
-        None => Vec::new(),
-        Some(prev) => match sim.responses.lock().ok().and_then(|m| m.get(prev).cloned()) {
-            Some(m) => m,
-            None => {
-                let msg = format!("Previous response with id '{prev}' not found.");
-                return not_found(&msg);
-            }
-        },
+    let mut messages = match conversation(&sim, &req) {
+        Ok(m) => m,
+        Err(r) => return r,
     };
-    if let Some(i) = req.get("instructions").and_then(Value::as_str) {
-        messages.insert(0, json!({"role": "system", "content": i}));
-    }
-    match req.get("input") {
-        Some(Value::String(s)) => messages.push(json!({"role": "user", "content": s})),
-        Some(Value::Array(items)) => messages.extend(items.iter().filter_map(as_message)),
-        _ => return bad("Missing required parameter: 'input'.", Some("input")),
-    }
     sim.count(&model);
     let b = sim.behaviour(&model);
     if let Some(r) = chat::fault(&sim, &b).await {
@@ -76,6 +62,31 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     }
     chat::sleep(b.ttft() + b.per_token() * plan.completion_tokens() as u32).await;
     chat::json_response(&done)
+}
+
+/// The stored conversation of `previous_response_id`, `instructions` and `input`, as chat
+/// messages; a 404 for an unknown previous response, a 400 without `input`.
+fn conversation(sim: &Sim, req: &Value) -> Result<Vec<Value>, Response> {
+    let mut messages = match req.get("previous_response_id").and_then(Value::as_str) {
+        None => Vec::new(),
+        Some(prev) => match sim.responses.lock().ok().and_then(|m| m.get(prev).cloned()) {
+            Some(m) => m,
+            None => {
+                return Err(not_found(&format!(
+                    "Previous response with id '{prev}' not found."
+                )));
+            }
+        },
+    };
+    if let Some(i) = req.get("instructions").and_then(Value::as_str) {
+        messages.insert(0, json!({"role": "system", "content": i}));
+    }
+    match req.get("input") {
+        Some(Value::String(s)) => messages.push(json!({"role": "user", "content": s})),
+        Some(Value::Array(items)) => messages.extend(items.iter().filter_map(as_message)),
+        _ => return Err(bad("Missing required parameter: 'input'.", Some("input"))),
+    }
+    Ok(messages)
 }
 
 fn bad(message: &str, param: Option<&str>) -> Response {
@@ -266,44 +277,7 @@ fn item_events(item: &Value, index: usize) -> Vec<Value> {
     let mut start = item.clone();
     let mut ev = Vec::new();
     match item["type"].as_str() {
-        Some("message") => {
-            start["content"] = json!([]);
-            start["status"] = json!("in_progress");
-            let text = item
-                .pointer("/content/0/text")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            ev.push(
-                json!({"type": "response.output_item.added", "output_index": index, "item": start}),
-            );
-            let head = json!({"item_id": id, "output_index": index, "content_index": 0});
-            let with = |kind: &str, extra: Value| {
-                let mut v = head.clone();
-                v["type"] = json!(kind);
-                if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
-                    o.extend(e);
-                }
-                v
-            };
-            ev.push(with(
-                "response.content_part.added",
-                json!({"part": {"type": "output_text", "text": "", "annotations": []}}),
-            ));
-            for piece in pieces(text) {
-                ev.push(with(
-                    "response.output_text.delta",
-                    json!({"delta": piece, "logprobs": []}),
-                ));
-            }
-            ev.push(with(
-                "response.output_text.done",
-                json!({"text": text, "logprobs": []}),
-            ));
-            ev.push(with(
-                "response.content_part.done",
-                json!({"part": item["content"][0]}),
-            ));
-        }
+        Some("message") => ev.extend(message_events(item, &mut start, index)),
         Some("function_call") => {
             start["arguments"] = json!("");
             start["status"] = json!("in_progress");
@@ -321,6 +295,46 @@ fn item_events(item: &Value, index: usize) -> Vec<Value> {
         ),
     }
     ev.push(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
+    ev
+}
+
+/// A message item's events from `added` to `content_part.done`.
+fn message_events(item: &Value, start: &mut Value, index: usize) -> Vec<Value> {
+    start["content"] = json!([]);
+    start["status"] = json!("in_progress");
+    let text = item
+        .pointer("/content/0/text")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut ev =
+        vec![json!({"type": "response.output_item.added", "output_index": index, "item": start})];
+    let head = json!({"item_id": item["id"], "output_index": index, "content_index": 0});
+    let with = |kind: &str, extra: Value| {
+        let mut v = head.clone();
+        v["type"] = json!(kind);
+        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        v
+    };
+    ev.push(with(
+        "response.content_part.added",
+        json!({"part": {"type": "output_text", "text": "", "annotations": []}}),
+    ));
+    for piece in pieces(text) {
+        ev.push(with(
+            "response.output_text.delta",
+            json!({"delta": piece, "logprobs": []}),
+        ));
+    }
+    ev.push(with(
+        "response.output_text.done",
+        json!({"text": text, "logprobs": []}),
+    ));
+    ev.push(with(
+        "response.content_part.done",
+        json!({"part": item["content"][0]}),
+    ));
     ev
 }
 

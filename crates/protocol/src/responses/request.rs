@@ -112,36 +112,10 @@ pub fn parse(body: &[u8]) -> Result<Request<'_>, FieldError> {
     let mut note = |e: FieldError| {
         untranslatable.get_or_insert(e);
     };
-    let mut canonical = ChatRequest {
-        model,
-        stream: raw.decode("stream")?.unwrap_or(false),
-        max_tokens: raw.decode("max_output_tokens")?,
-        temperature: raw.decode("temperature")?,
-        top_p: raw.decode("top_p")?,
-        parallel_tool_calls: raw.decode("parallel_tool_calls")?,
-        metadata_user: raw.decode("user")?,
-        ..Default::default()
-    };
-    if let Some(instructions) = raw.decode::<String>("instructions")? {
-        canonical.system.push(Block::text(instructions));
-    }
-    let input: &RawValue = raw.decode("input")?.ok_or_else(|| {
-        FieldError::new(
-            "input",
-            "`input` is required: a string or an array of items.",
-        )
-    })?;
-    if input.get().starts_with('"') {
-        let text =
-            serde_json::from_str(input.get()).map_err(|e| FieldError::from_serde("input", &e))?;
-        canonical.messages.push(items::user_text(text));
-    } else {
-        let list: Vec<&RawValue> = serde_json::from_str(input.get()).map_err(|_| {
-            FieldError::new("input", "`input` must be a string or an array of items.")
-        })?;
-        items::convert(&list, &mut canonical, &mut note)?;
-    }
+    let mut canonical = sampling(&raw, model)?;
+    input(&raw, &mut canonical, &mut note)?;
     tools(&raw, &mut canonical, &mut note)?;
+    canonical.tool_choice = tool_choice(&raw, &mut note)?;
     canonical.response_format = format(&raw)?;
     let background = raw.decode("background")?.unwrap_or(false);
     if background {
@@ -172,6 +146,47 @@ pub fn parse(body: &[u8]) -> Result<Request<'_>, FieldError> {
         untranslatable,
         raw,
     })
+}
+
+/// The canonical request's model, sampling and limits, with `instructions` as its system.
+fn sampling(raw: &RawObject<'_>, model: String) -> Result<ChatRequest, FieldError> {
+    let mut c = ChatRequest {
+        model,
+        stream: raw.decode("stream")?.unwrap_or(false),
+        max_tokens: raw.decode("max_output_tokens")?,
+        temperature: raw.decode("temperature")?,
+        top_p: raw.decode("top_p")?,
+        parallel_tool_calls: raw.decode("parallel_tool_calls")?,
+        metadata_user: raw.decode("user")?,
+        ..Default::default()
+    };
+    if let Some(instructions) = raw.decode::<String>("instructions")? {
+        c.system.push(Block::text(instructions));
+    }
+    Ok(c)
+}
+
+/// `input`: a string (one user turn) or an array of items.
+fn input(
+    raw: &RawObject<'_>,
+    c: &mut ChatRequest,
+    note: &mut impl FnMut(FieldError),
+) -> Result<(), FieldError> {
+    let input: &RawValue = raw.decode("input")?.ok_or_else(|| {
+        FieldError::new(
+            "input",
+            "`input` is required: a string or an array of items.",
+        )
+    })?;
+    if input.get().starts_with('"') {
+        let text =
+            serde_json::from_str(input.get()).map_err(|e| FieldError::from_serde("input", &e))?;
+        c.messages.push(items::user_text(text));
+        return Ok(());
+    }
+    let list: Vec<&RawValue> = serde_json::from_str(input.get())
+        .map_err(|_| FieldError::new("input", "`input` must be a string or an array of items."))?;
+    items::convert(&list, c, note)
 }
 
 fn native_only(key: &str) -> FieldError {
@@ -235,7 +250,15 @@ fn tools(
             cache_control: None,
         });
     }
-    c.tool_choice = match raw.decode::<WireToolChoice>("tool_choice")? {
+    Ok(())
+}
+
+/// `tool_choice`; forcing a built-in tool is noted as untranslatable.
+fn tool_choice(
+    raw: &RawObject<'_>,
+    note: &mut impl FnMut(FieldError),
+) -> Result<Option<ToolChoice>, FieldError> {
+    Ok(match raw.decode::<WireToolChoice>("tool_choice")? {
         None => None,
         Some(WireToolChoice::Mode(m)) => Some(match m.as_ref() {
             "auto" => ToolChoice::Auto,
@@ -268,8 +291,7 @@ fn tools(
                 None
             }
         },
-    };
-    Ok(())
+    })
 }
 
 /// `text.format`: text, json_object or json_schema (with its `name` and `schema`).

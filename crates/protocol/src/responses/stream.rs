@@ -322,55 +322,8 @@ impl Renderer {
         let Some(open) = self.open.take() else { return };
         let index = self.output.len();
         let item = match open {
-            Open::Reasoning { text } => {
-                let id = self.ids.item("rs", index);
-                let head =
-                    format!("\"item_id\":\"{id}\",\"output_index\":{index},\"summary_index\":0");
-                self.emit(
-                    out,
-                    "response.reasoning_summary_text.done",
-                    &format!("{head},\"text\":{}", json(&text)),
-                );
-                let part = format!("{{\"type\":\"summary_text\",\"text\":{}}}", json(&text));
-                self.emit(
-                    out,
-                    "response.reasoning_summary_part.done",
-                    &format!("{head},\"part\":{part}"),
-                );
-                OutputItem::Reasoning {
-                    id,
-                    summary: vec![SummaryText::new(text)],
-                    encrypted_content: self
-                        .signature
-                        .take()
-                        .map(|s| format!("{SIGNATURE_PREFIX}{s}")),
-                }
-            }
-            Open::Message { text } => {
-                let id = self.ids.item("msg", index);
-                let head =
-                    format!("\"item_id\":\"{id}\",\"output_index\":{index},\"content_index\":0");
-                self.emit(
-                    out,
-                    "response.output_text.done",
-                    &format!("{head},\"text\":{},\"logprobs\":[]", json(&text)),
-                );
-                let part = format!(
-                    "{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]}}",
-                    json(&text)
-                );
-                self.emit(
-                    out,
-                    "response.content_part.done",
-                    &format!("{head},\"part\":{part}"),
-                );
-                OutputItem::Message {
-                    id,
-                    status: "completed",
-                    role: "assistant",
-                    content: vec![OutputText::new(text)],
-                }
-            }
+            Open::Reasoning { text } => self.close_reasoning(index, text, out),
+            Open::Message { text } => self.close_message(index, text, out),
             Open::Call {
                 call_id,
                 name,
@@ -400,6 +353,52 @@ impl Renderer {
             "response.output_item.done",
             &format!("\"output_index\":{index},\"item\":{rendered}"),
         );
+    }
+
+    fn close_reasoning(&mut self, index: usize, text: String, out: &mut Vec<String>) -> OutputItem {
+        let id = self.ids.item("rs", index);
+        let head = format!("\"item_id\":\"{id}\",\"output_index\":{index},\"summary_index\":0");
+        self.emit(
+            out,
+            "response.reasoning_summary_text.done",
+            &format!("{head},\"text\":{}", json(&text)),
+        );
+        let part = format!("{{\"type\":\"summary_text\",\"text\":{}}}", json(&text));
+        self.emit(
+            out,
+            "response.reasoning_summary_part.done",
+            &format!("{head},\"part\":{part}"),
+        );
+        OutputItem::Reasoning {
+            id,
+            summary: vec![SummaryText::new(text)],
+            encrypted_content: self
+                .signature
+                .take()
+                .map(|s| format!("{SIGNATURE_PREFIX}{s}")),
+        }
+    }
+
+    fn close_message(&mut self, index: usize, text: String, out: &mut Vec<String>) -> OutputItem {
+        let id = self.ids.item("msg", index);
+        let head = format!("\"item_id\":\"{id}\",\"output_index\":{index},\"content_index\":0");
+        let done = format!("{head},\"text\":{},\"logprobs\":[]", json(&text));
+        self.emit(out, "response.output_text.done", &done);
+        let part = format!(
+            "{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]}}",
+            json(&text)
+        );
+        self.emit(
+            out,
+            "response.content_part.done",
+            &format!("{head},\"part\":{part}"),
+        );
+        OutputItem::Message {
+            id,
+            status: "completed",
+            role: "assistant",
+            content: vec![OutputText::new(text)],
+        }
     }
 
     /// One SSE frame: `event: name` and a data object of `type`, `sequence_number`, `fields`.
