@@ -9,12 +9,13 @@
 //! [`Conversations`] writer, never waited on. `GET`/`DELETE /v1/responses/{id}`,
 //! `GET …/input_items` and `POST …/cancel` read the same rows, scoped to the caller's key.
 
+use crate::Gateway;
+use crate::codec::responses::{Responses, STORED};
 use crate::conversations::{Conversations, now_secs};
 use crate::error::GatewayError;
 use crate::pipeline::RequestContext;
 use crate::reply::{Reply, ReplyBody};
 use crate::stages::StageTimes;
-use crate::{Gateway, codec::responses::Responses};
 use bytes::Bytes;
 use futures_util::stream::{Stream, StreamExt};
 use std::convert::Infallible;
@@ -33,6 +34,15 @@ struct Keep {
     key_id: String,
     prior: String,
     input: String,
+}
+
+/// What `prepare_responses` learnt: the conversation to prepend, and the request's own input
+/// items when it had to parse the body (else the answer stage reports them, [`STORED`]).
+struct Prepared {
+    store: Conversations,
+    key_id: String,
+    prior: String,
+    input: Option<String>,
 }
 
 impl Keep {
@@ -62,12 +72,28 @@ impl Gateway {
         body: Bytes,
         times: StageTimes,
     ) -> Result<Reply, GatewayError> {
-        let (body, keep) = self
+        let (body, prepared) = self
             .prepare_responses(ctx, body)
             .await
             .map_err(|e| self.reject(ctx, RecordKind::Responses, None, e))?;
-        let mut reply = self.run::<Responses>(ctx, body, times).await?;
-        if let Some(keep) = keep.filter(|_| reply.status == 200) {
+        let cell = std::cell::RefCell::new(None);
+        let (reply, cell) = STORED
+            .scope(cell, async {
+                let reply = self.run::<Responses>(ctx, body, times).await;
+                (reply, STORED.with(|c| c.take()))
+            })
+            .await;
+        let mut reply = reply?;
+        let keep = match cell {
+            Some((true, input)) if reply.status == 200 => Some(Keep {
+                input: prepared.input.unwrap_or(input),
+                store: prepared.store,
+                key_id: prepared.key_id,
+                prior: prepared.prior,
+            }),
+            _ => None,
+        };
+        if let Some(keep) = keep {
             reply.body = match reply.body {
                 ReplyBody::Full(b) => {
                     keep.save(&b);
@@ -84,43 +110,38 @@ impl Gateway {
         Ok(reply)
     }
 
-    /// The body to run (with a stored conversation spliced in) and what storing needs.
+    /// The body to run (with a stored conversation spliced in) and what storing needs. A body
+    /// that names no previous response is not parsed here.
     async fn prepare_responses(
         &self,
         ctx: &RequestContext,
         body: Bytes,
-    ) -> Result<(Bytes, Option<Keep>), GatewayError> {
-        let store = self.inner.conversations.clone();
-        let previous = state::mentions_previous(&body);
+    ) -> Result<(Bytes, Prepared), GatewayError> {
+        let mut prepared = Prepared {
+            store: self.inner.conversations.clone(),
+            key_id: ctx.key_id.clone().unwrap_or_default(),
+            prior: "[]".into(),
+            input: None,
+        };
+        if !state::mentions_previous(&body) {
+            return Ok((body, prepared));
+        }
+        // Not a JSON object: the pipeline's parse words the error.
         let Ok(raw) = RawObject::parse(&body) else {
-            // Not a JSON object: the pipeline's parse words the error.
-            return Ok((body, None));
+            return Ok((body, prepared));
         };
-        let keeps = !matches!(raw.decode::<bool>("store"), Ok(Some(false)));
-        let prev_id = match raw.decode::<String>("previous_response_id") {
-            Ok(id) if previous => id,
-            _ => None,
+        let Ok(Some(id)) = raw.decode::<String>("previous_response_id") else {
+            return Ok((body, prepared));
         };
-        let key_id = ctx.key_id.clone().unwrap_or_default();
+        let row = prepared.store.get(&id, &prepared.key_id).await;
+        let row = row.map_err(|e| GatewayError::StoreFailed(e.to_string()))?;
+        let row = row.ok_or_else(|| previous_not_found(&id))?;
         let input = state::input_items(&raw);
-        let (expanded, prior) = match prev_id {
-            None => (None, "[]".to_string()),
-            Some(id) => {
-                let row = store.get(&id, &key_id).await;
-                let row = row.map_err(|e| GatewayError::StoreFailed(e.to_string()))?;
-                let row = row.ok_or_else(|| previous_not_found(&id))?;
-                let merged = state::expand(&raw, &row.conversation, &input);
-                (Some(Bytes::from(merged)), row.conversation)
-            }
-        };
+        let merged = Bytes::from(state::expand(&raw, &row.conversation, &input));
         drop(raw);
-        let keep = keeps.then_some(Keep {
-            store,
-            key_id,
-            prior,
-            input,
-        });
-        Ok((expanded.unwrap_or(body), keep))
+        prepared.input = Some(input);
+        prepared.prior = row.conversation;
+        Ok((merged, prepared))
     }
 
     /// `GET /v1/responses/{id}`: the stored response object.

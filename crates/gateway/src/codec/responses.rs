@@ -38,6 +38,13 @@ use switchyard_providers::{Dialect, Payload, ProviderResponse, ResponseBody};
 
 pub(crate) struct Responses;
 
+tokio::task_local! {
+    /// Set by `responses_api` around the pipeline: the answer stage leaves the request's
+    /// `store` flag and input items here, so the conversation is kept without parsing the
+    /// body a second time.
+    pub(crate) static STORED: std::cell::RefCell<Option<(bool, String)>>;
+}
+
 impl Codec for Responses {
     const KIND: RecordKind = RecordKind::Responses;
     const OBSERVED: Option<observe::Dialect> = None;
@@ -84,6 +91,9 @@ impl Codec for Responses {
         req: &Request<'_>,
         response: ProviderResponse,
     ) -> Result<Reply, GatewayError> {
+        let _ = STORED.try_with(|s| {
+            *s.borrow_mut() = Some((req.store, responses::state::input_items(&req.raw)));
+        });
         match (response.dialect, response.body) {
             (Dialect::Responses, ResponseBody::Full(bytes)) => {
                 Ok(passthrough_whole(a, req, response.content_type, bytes))

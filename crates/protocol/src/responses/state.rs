@@ -15,18 +15,19 @@ use serde_json::value::RawValue;
 const CARRIED: &[&str] = &["message", "function_call", "function_call_output"];
 
 /// The request's `input` as a JSON array of items: a string becomes one user message; a
-/// missing or malformed `input` gives `[]` (the parse refuses it with its own error).
+/// missing or malformed `input` gives `[]`. An array is taken as it is: the request's parse
+/// validates it (and refuses a body whose spliced `input` is not one).
 pub fn input_items(raw: &RawObject<'_>) -> String {
     let Some(input) = raw.get("input") else {
         return "[]".into();
     };
     let text = input.get();
     if text.starts_with('"') {
-        return format!(r#"[{{"role":"user","content":{text}}}]"#);
-    }
-    match serde_json::from_str::<Vec<&RawValue>>(text) {
-        Ok(_) => text.to_string(),
-        Err(_) => "[]".into(),
+        format!(r#"[{{"role":"user","content":{text}}}]"#)
+    } else if text.starts_with('[') {
+        text.to_string()
+    } else {
+        "[]".into()
     }
 }
 
