@@ -92,7 +92,11 @@ impl Codec for Responses {
         response: ProviderResponse,
     ) -> Result<Reply, GatewayError> {
         let _ = STORED.try_with(|s| {
-            *s.borrow_mut() = Some((req.store, responses::state::input_items(&req.raw)));
+            let input = match req.store {
+                true => responses::state::input_items(&req.raw),
+                false => String::new(),
+            };
+            *s.borrow_mut() = Some((req.store, input));
         });
         match (response.dialect, response.body) {
             (Dialect::Responses, ResponseBody::Full(bytes)) => {
