@@ -35,7 +35,7 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     };
     let mut messages = match conversation(&sim, &req) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     sim.count(&model);
     let b = sim.behaviour(&model);
@@ -66,15 +66,15 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
 
 /// The stored conversation of `previous_response_id`, `instructions` and `input`, as chat
 /// messages; a 404 for an unknown previous response, a 400 without `input`.
-fn conversation(sim: &Sim, req: &Value) -> Result<Vec<Value>, Response> {
+fn conversation(sim: &Sim, req: &Value) -> Result<Vec<Value>, Box<Response>> {
     let mut messages = match req.get("previous_response_id").and_then(Value::as_str) {
         None => Vec::new(),
         Some(prev) => match sim.responses.lock().ok().and_then(|m| m.get(prev).cloned()) {
             Some(m) => m,
             None => {
-                return Err(not_found(&format!(
+                return Err(Box::new(not_found(&format!(
                     "Previous response with id '{prev}' not found."
-                )));
+                ))));
             }
         },
     };
@@ -84,7 +84,12 @@ fn conversation(sim: &Sim, req: &Value) -> Result<Vec<Value>, Response> {
     match req.get("input") {
         Some(Value::String(s)) => messages.push(json!({"role": "user", "content": s})),
         Some(Value::Array(items)) => messages.extend(items.iter().filter_map(as_message)),
-        _ => return Err(bad("Missing required parameter: 'input'.", Some("input"))),
+        _ => {
+            return Err(Box::new(bad(
+                "Missing required parameter: 'input'.",
+                Some("input"),
+            )));
+        }
     }
     Ok(messages)
 }
