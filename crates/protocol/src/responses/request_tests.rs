@@ -1,3 +1,5 @@
+//! Tests of the Responses request parse: items, tools, formats, errors naming the field.
+
 use super::*;
 use crate::canonical::Role;
 

@@ -1,3 +1,5 @@
+//! Tests of the response object written from canonical answers, and usage read back.
+
 use super::*;
 use crate::canonical::Block;
 use serde_json::Value;

@@ -1,3 +1,5 @@
+//! Tests of the typed Responses event sequence rendered from canonical stream events.
+
 use super::*;
 use serde_json::Value;
 
