@@ -147,3 +147,21 @@ fn unknown_members_travel_in_extra_and_the_raw_body_is_kept() {
         r#"{"model":"up","input":"x","vendor_knob":3,"metadata":{"a":"b"}}"#
     );
 }
+
+#[test]
+fn every_prefix_and_byte_flip_of_a_body_is_refused_or_parsed_never_panics() {
+    let body = br#"{"model":"m","instructions":"i","input":[{"role":"user","content":[{"type":"input_text","text":"a\u00e9"},{"type":"input_image","image_url":"data:image/png;base64,AA"}]},{"type":"function_call","call_id":"c","name":"f","arguments":"{\"x\":1}"},{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"r"}]},{"type":"reasoning","summary":[{"type":"summary_text","text":"s"}]}],"tools":[{"type":"function","name":"f"},{"type":"web_search"}],"tool_choice":{"type":"function","name":"f"},"text":{"format":{"type":"json_schema","name":"n","schema":{}}}}"#;
+    assert!(parse(body).is_ok());
+    for end in 0..body.len() {
+        let _ = parse(&body[..end]);
+    }
+    for i in 0..body.len() {
+        for b in [b'"', b'{', b']', b'0', 0xff] {
+            let mut v = body.to_vec();
+            v[i] = b;
+            if let Err(e) = parse(&v) {
+                assert!(!e.message.is_empty());
+            }
+        }
+    }
+}
