@@ -2,7 +2,7 @@
 """Request bodies for the gateway benchmarks (bench/overhead.sh, bench/instructions.sh).
 
 Usage: bench/bodies.py OUTDIR MODEL
-Writes OUTDIR/{tiny,chat500,rag8k,tools5,stream200}.json for model MODEL. The text is
+Writes OUTDIR/{tiny,chat500,rag8k,tools5,stream200,responses500,responses500s}.json for model MODEL. The text is
 deterministic (fixed seed), so every run and the regression guard send the same bytes.
 
 - tiny:      the historical two-word prompt ("Say hello").
@@ -13,6 +13,8 @@ deterministic (fixed seed), so every run and the regression guard send the same 
 - tools5:    chat500's conversation plus five function tools; the simulator answers with a
              tool call built from the tool's JSON schema.
 - stream200: chat500 streamed (`stream_options.include_usage`), about 200 answer chunks (max_tokens picked so the simulator sends 207 SSE events).
+- responses500, responses500s: chat500 as a Responses API request (`instructions` and input
+  items, `max_output_tokens` 230) for POST /v1/responses, without and with `store`.
 """
 
 import json
@@ -91,6 +93,13 @@ def tools(rng):
     ]
 
 
+def responses(model, chat, store):
+    system = [m["content"] for m in chat if m["role"] == "system"]
+    items = [{"role": m["role"], "content": m["content"]} for m in chat if m["role"] != "system"]
+    return {"model": model, "max_output_tokens": 230, "instructions": "\n".join(system),
+            "input": items, "store": store}
+
+
 def main():
     out, model = sys.argv[1], sys.argv[2]
     rng = random.Random(42)
@@ -102,6 +111,11 @@ def main():
         "tools5": {"model": model, "max_tokens": 300, "messages": chat, "tools": tools(rng)},
         "stream200": {"model": model, "max_tokens": 250, "messages": chat, "stream": True,
                       "stream_options": {"include_usage": True}},
+        # chat500 through the Responses API (POST /v1/responses), to compare the two ingresses:
+        # the same conversation as `instructions` and input items; `store: false` so the
+        # figure is the ingress alone (responses500s keeps it, as clients do by default).
+        "responses500": responses(model, chat, store=False),
+        "responses500s": responses(model, chat, store=True),
     }
     for name, body in bodies.items():
         with open(f"{out}/{name}.json", "w") as f:

@@ -21,8 +21,8 @@
 # Nothing is timed, so a busy machine changes how long it takes, not the figure.
 #
 # Environment: SWITCHYARD_BIN (default target/debug/switchyard; the recorded figures are for
-# the debug build that CI already has), MODES (default "keyed"), BODIES (default: all five of
-# bench/bodies.py), REQUESTS (20), WARMUP_REQUESTS (10), TOLERANCE (10), FIGURES
+# the debug build that CI already has), MODES (default "keyed"), BODIES (default: all seven of
+# bench/bodies.py; responses500/responses500s go to /v1/responses), REQUESTS (20), WARMUP_REQUESTS (10), TOLERANCE (10), FIGURES
 # (bench/instructions.json), KEEP (a directory to keep the callgrind dumps in, for
 # callgrind_annotate).
 set -euo pipefail
@@ -34,7 +34,7 @@ source bench/lib.sh
 ACTION="${1:-print}"
 BIN="${SWITCHYARD_BIN:-${CARGO_TARGET_DIR:-target}/debug/switchyard}"
 MODES="${MODES:-keyed}"
-BODIES="${BODIES:-tiny chat500 rag8k tools5 stream200}"
+BODIES="${BODIES:-tiny chat500 rag8k tools5 stream200 responses500 responses500s}"
 REQUESTS="${REQUESTS:-20}"
 WARMUP_REQUESTS="${WARMUP_REQUESTS:-10}"
 TOLERANCE="${TOLERANCE:-10}"
@@ -69,6 +69,9 @@ python3 bench/bodies.py "$WORK" chat
 SIM_PID=$!
 SIM_URL="$(wait_for_url "$WORK/sim.out" '^switchyard sim listening on http://' "$SIM_PID" sim)"
 
+# path_of BODY: the endpoint a body is sent to (the responses* bodies use the Responses API).
+path_of() { case "$1" in responses*) echo /v1/responses ;; *) echo /v1/chat/completions ;; esac; }
+
 # total_of DUMP: the instruction total of a callgrind dump.
 total_of() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
 
@@ -91,7 +94,7 @@ measure_mode() {
     local written=0 headers="${BENCH_HEADERS:-}"
     [[ "$mode" == cache-miss ]] && headers="cache-control: no-cache${headers:+;$headers}"
     for body in $BODIES; do
-        BENCH_HEADERS="$headers" python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$WARMUP_REQUESTS" "$key" >/dev/null
+        BENCH_HEADERS="$headers" python3 bench/client.py "$url$(path_of "$body")" "$WORK/$body.json" "$WARMUP_REQUESTS" "$key" >/dev/null
         written=$((written + WARMUP_REQUESTS))
     done
     # Each measured window holds its own requests' ledger commits and no one else's (the
@@ -106,7 +109,7 @@ measure_mode() {
         echo "note: the warm-up's records were not all committed before the first window" >&2
     for body in $BODIES; do
         callgrind_control --zero "$GW_PID" >/dev/null 2>&1
-        BENCH_HEADERS="$headers" python3 bench/client.py "$url/v1/chat/completions" "$WORK/$body.json" "$REQUESTS" "$key" >/dev/null
+        BENCH_HEADERS="$headers" python3 bench/client.py "$url$(path_of "$body")" "$WORK/$body.json" "$REQUESTS" "$key" >/dev/null
         written=$((written + REQUESTS))
         sleep "${COMMIT_WAIT:-2}"
         callgrind_control --dump="$mode-$body" "$GW_PID" >/dev/null 2>&1

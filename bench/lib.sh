@@ -134,6 +134,9 @@ $metrics
 [providers.sim]
 kind = "openai-compatible"
 base_url = "$sim/v1"
+# The sim speaks the Responses API: the responses* bodies measure the passthrough, as chat
+# bodies measure chat's (a chat body never reaches /responses).
+responses_api = true
 
 [[routes]]
 name = "chat"

@@ -143,6 +143,33 @@ workload = "sdk-tests"
 [[routes.targets]]
 provider = "google"
 model = "gemini-3.5-flash"
+
+# An OpenAI-kind provider speaks the Responses API natively: /v1/responses passes through.
+[providers.openai]
+kind = "openai"
+base_url = "{sim_url}/v1"
+api_key_env = "SIM_API_KEY"
+
+[[routes]]
+name = "responses-native"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "openai"
+model = "gpt-4o-mini"
+
+[[routes]]
+name = "reasoner"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "openai"
+model = "o4-mini"
+
+[[routes]]
+name = "reasoner-chat"
+workload = "sdk-tests"
+[[routes.targets]]
+provider = "sim"
+model = "o4-mini"
 """
 
 

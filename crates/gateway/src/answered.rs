@@ -117,6 +117,11 @@ impl<'a> Answered<'a> {
         &self.meta.route
     }
 
+    /// The request's id, as the edge assigned it.
+    pub(crate) fn request_id(&self) -> String {
+        self.ctx.request_id.to_string()
+    }
+
     /// The codec has read the answer's usage.
     pub(crate) fn mark_usage_read(&mut self) {
         self.times.mark(Stage::ReadUsage);

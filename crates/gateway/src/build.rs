@@ -100,6 +100,9 @@ impl Gateway {
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
         let metrics = crate::metrics::start(config, env, &recorder);
+        let conversations =
+            crate::conversations::Conversations::open(&location, config.ledger.responses_retention)
+                .map_err(|e| BuildError::Other(format!("stored responses: {e}")))?;
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -128,6 +131,7 @@ impl Gateway {
                 cache_config: config.cache.clone(),
                 fleet_config: config.fleet.clone(),
                 metrics,
+                conversations,
             }),
         };
         gateway.configure_metrics();
@@ -506,6 +510,7 @@ fn make_provider(
             azure,
             headers: p.headers.clone(),
             timeout: p.timeout,
+            responses_api: p.responses_api,
         },
         client,
     )?;

@@ -191,6 +191,9 @@ pub struct LedgerConfig {
     /// Where records the store refuses are spooled; `None`: [`LedgerConfig::spool_dir`]'s
     /// default.
     pub spool_dir: Option<PathBuf>,
+    /// How long stored Responses API conversations are kept (`responses_retention_hours`,
+    /// default 30 days as OpenAI keeps them); expired ones are purged hourly.
+    pub responses_retention: Duration,
 }
 
 impl LedgerConfig {
@@ -232,6 +235,9 @@ pub struct ProviderConfig {
     pub connect_timeout: Duration,
     /// Catalog provider whose prices apply (defaults from the kind).
     pub price_provider: Option<String>,
+    /// The server speaks OpenAI's Responses API, so `/v1/responses` clients are passed through
+    /// untranslated (`responses_api`; default: true for kind `openai`, false otherwise).
+    pub responses_api: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -296,6 +302,7 @@ impl Default for LedgerConfig {
             batch_size: 512,
             flush_interval: Duration::from_millis(200),
             spool_dir: None,
+            responses_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -322,6 +329,7 @@ struct RawLedger {
     batch_size: Option<u64>,
     flush_interval_ms: Option<u64>,
     spool_dir: Option<PathBuf>,
+    responses_retention_hours: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -353,6 +361,7 @@ struct RawProvider {
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     price_provider: Option<String>,
+    responses_api: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -691,6 +700,7 @@ impl Config {
             timeout: default_timeout(),
             connect_timeout: default_connect_timeout(),
             price_provider: None,
+            responses_api: kind == ProviderKind::OpenAi,
         };
         for kind in [
             ProviderKind::OpenAi,
@@ -961,6 +971,14 @@ fn validate_ledger(errs: &mut Errors, l: RawLedger) -> LedgerConfig {
         ),
         d => out.spool_dir = d,
     }
+    match l.responses_retention_hours {
+        Some(0) => errs.push(
+            "ledger.responses_retention_hours",
+            "must be at least 1 (send `store: false` to keep nothing)",
+        ),
+        Some(h) => out.responses_retention = Duration::from_secs(h.saturating_mul(3600)),
+        None => {}
+    }
     out
 }
 
@@ -1025,11 +1043,23 @@ fn validate_provider(
             );
         }
     }
+    // Azure's Responses API lives under another URL scheme than its deployments.
+    let chat_only = matches!(
+        kind,
+        Some(ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Azure)
+    );
+    if raw.responses_api == Some(true) && chat_only {
+        errs.push(
+            format!("{path}.responses_api"),
+            "applies only to OpenAI-dialect kinds other than azure (openai, openai-compatible, mistral, …)",
+        );
+    }
     if errs.0.len() > before {
         return None;
     }
     let kind = kind?;
     Some(ProviderConfig {
+        responses_api: raw.responses_api.unwrap_or(kind == ProviderKind::OpenAi),
         name,
         kind,
         base_url: base_url.unwrap_or_default(),

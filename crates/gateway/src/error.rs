@@ -23,6 +23,14 @@ pub enum ErrorKind {
 pub enum GatewayError {
     #[error("{0}")]
     InvalidRequest(FieldError),
+    /// Something the request names (a stored response) does not exist for this caller.
+    #[error("{0}")]
+    NotFound(FieldError),
+    /// The Responses API's conversation store could not be read or written.
+    #[error(
+        "The stored conversation could not be read: {0}. Retry, or send the whole conversation as `input`."
+    )]
+    StoreFailed(String),
     #[error("The model {requested:?} does not exist on this gateway. Use one of: {}.", available.join(", "))]
     UnknownRoute {
         requested: String,
@@ -88,6 +96,8 @@ impl GatewayError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             GatewayError::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            GatewayError::NotFound(_) => ErrorKind::NotFound,
+            GatewayError::StoreFailed(_) => ErrorKind::Unavailable,
             GatewayError::UnknownRoute { .. } => ErrorKind::NotFound,
             GatewayError::BodyTooLarge { .. } => ErrorKind::TooLarge,
             GatewayError::BodyTimeout { .. } => ErrorKind::InvalidRequest,
@@ -123,6 +133,11 @@ impl GatewayError {
             GatewayError::Forbidden { .. } => Some("route_not_allowed"),
             GatewayError::BodyTimeout { .. } => Some("request_timeout"),
             GatewayError::ShuttingDown => Some("shutting_down"),
+            GatewayError::NotFound(f) if f.param.as_deref() == Some("previous_response_id") => {
+                Some("previous_response_not_found")
+            }
+            GatewayError::NotFound(_) => Some("not_found"),
+            GatewayError::StoreFailed(_) => Some("store_unavailable"),
             _ => None,
         }
     }
@@ -149,7 +164,7 @@ impl GatewayError {
     /// The request field at fault, if any.
     pub fn param(&self) -> Option<&str> {
         match self {
-            GatewayError::InvalidRequest(f) => f.param.as_deref(),
+            GatewayError::InvalidRequest(f) | GatewayError::NotFound(f) => f.param.as_deref(),
             GatewayError::UnknownRoute { .. } => Some("model"),
             _ => None,
         }
@@ -169,6 +184,8 @@ impl GatewayError {
     pub fn class(&self) -> &'static str {
         match self {
             GatewayError::InvalidRequest(_) => "invalid_request",
+            GatewayError::NotFound(_) => "not_found",
+            GatewayError::StoreFailed(_) => "store_unavailable",
             GatewayError::UnknownRoute { .. } => "unknown_route",
             GatewayError::BodyTooLarge { .. } => "body_too_large",
             GatewayError::BodyTimeout { .. } => "body_timeout",

@@ -28,6 +28,7 @@ mod cascade;
 mod codec;
 pub mod config;
 mod content_chunk;
+mod conversations;
 mod deferred;
 mod error;
 mod failure;
@@ -46,6 +47,8 @@ pub mod prompt_cache;
 pub mod record;
 mod reply;
 mod reserve;
+mod responses_api;
+mod responses_list;
 mod stages;
 mod status;
 mod stream;
@@ -60,6 +63,7 @@ pub use native::NativeLine;
 pub use observe::{Observation, Observer, RouteObserver};
 pub use pipeline::{Endpoint, Incoming};
 pub use reply::{KeyLimits, Reply, ReplyBody, ReplyMeta, RequestContext};
+pub use responses_api::Page;
 pub use stages::{Stage, StageTimes};
 
 pub use switchyard_governance::{Budget, KeyInfo, KeySpec, KeyUsage, Period};
@@ -131,6 +135,8 @@ struct Inner {
     fleet_config: Option<config::FleetConfig>,
     /// metrics: `[metrics]` as started, its registry and token; `None`: metrics are off.
     metrics: Option<metrics::State>,
+    /// The Responses API's stored conversations, in the ledger's database.
+    conversations: conversations::Conversations,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

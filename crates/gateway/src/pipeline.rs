@@ -37,6 +37,8 @@ pub enum Endpoint {
     Embeddings,
     /// `POST /v1/messages`
     Messages,
+    /// `POST /v1/responses`
+    Responses,
 }
 
 impl Endpoint {
@@ -45,6 +47,7 @@ impl Endpoint {
         match self {
             Endpoint::ChatCompletions | Endpoint::Messages => RecordKind::Chat,
             Endpoint::Embeddings => RecordKind::Embedding,
+            Endpoint::Responses => RecordKind::Responses,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Gateway {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
             Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
             Endpoint::Messages => self.run::<Messages>(ctx, body, times).await,
+            Endpoint::Responses => self.serve_responses(ctx, body, times).await,
         };
         if let Ok(reply) = &reply {
             self.observe_reply(reply);

@@ -361,12 +361,16 @@ fn estimate(request_body: &[u8], completion: &str, exact: bool) -> TokenUsage {
             ..Default::default()
         };
     }
-    // The body is the client's: OpenAI's dialect, else Anthropic's.
+    // The body is the client's: OpenAI's chat dialect, else Anthropic's, else Responses.
     let input = ChatRequest::parse(request_body)
         .map(|r| tokens::count_chat_prompt(r.messages.len(), r.prompt_texts()))
         .or_else(|_| {
             switchyard_protocol::anthropic::ingress::parse_request(request_body)
                 .map(|c| tokens::count_canonical_prompt(&c))
+        })
+        .or_else(|_| {
+            switchyard_protocol::responses::parse(request_body)
+                .map(|r| tokens::count_canonical_prompt(&r.canonical))
         })
         .unwrap_or(0);
     TokenUsage {

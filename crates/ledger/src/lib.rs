@@ -3,7 +3,8 @@
 //! Owns [`Record`], every table of the ledger's database and all SQL on them, behind the
 //! traits other crates take: [`RecordSink`] (the batched writer's target), [`Store`] (the
 //! ledger's reports), [`HistoryReader`] (the strategy engine's reads), [`SpendSource`] (past
-//! spend for budgets) and [`keys::Store`] (virtual keys). The SQLite backend and its
+//! spend for budgets), [`keys::Store`] (virtual keys) and [`responses::Store`] (the Responses
+//! API's stored conversations). The SQLite backend and its
 //! migrations, the hourly rollup that keeps summaries fast on millions of records, the
 //! batching [`Recorder`] that keeps writes off the request path, CSV/JSONL export, and the
 //! import of existing usage history ([`import`]: our own export, LiteLLM spend logs, OpenAI
@@ -27,6 +28,7 @@ mod prefix;
 pub mod prompt_caching;
 mod record;
 mod recorder;
+pub mod responses;
 mod rollup;
 mod savings;
 mod schema;
@@ -36,6 +38,7 @@ mod sqlite;
 mod sqlite_keys;
 mod sqlite_levers;
 mod sqlite_reads;
+mod sqlite_responses;
 mod store;
 mod summary;
 pub mod table;

@@ -2,7 +2,7 @@
 //! PostgreSQL database, `sqlite://path` or a plain path for the embedded SQLite file. The one
 //! place a backend is picked; everything else takes the traits.
 
-use crate::{LedgerError, RecordSink, SqliteStore, Store, batch, keys};
+use crate::{LedgerError, RecordSink, SqliteStore, Store, batch, keys, responses};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +61,14 @@ impl Location {
 
     /// The batch API's tables, in the same database.
     pub fn open_batch(&self) -> Result<Box<dyn batch::Store>, LedgerError> {
+        match self {
+            Location::Sqlite(p) => Ok(Box::new(SqliteStore::open(p)?)),
+            Location::Postgres(url) => Ok(Box::new(crate::pg::PgStore::connect(url)?)),
+        }
+    }
+
+    /// The Responses API's stored conversations, in the same database.
+    pub fn open_responses(&self) -> Result<Box<dyn responses::Store>, LedgerError> {
         match self {
             Location::Sqlite(p) => Ok(Box::new(SqliteStore::open(p)?)),
             Location::Postgres(url) => Ok(Box::new(crate::pg::PgStore::connect(url)?)),

@@ -9,6 +9,8 @@ use switchyard_primitives::{Money, TokenUsage};
 pub enum RecordKind {
     Chat,
     Embedding,
+    /// A call to OpenAI's Responses API (`/v1/responses`): a chat, kept apart by endpoint.
+    Responses,
 }
 
 impl RecordKind {
@@ -16,12 +18,15 @@ impl RecordKind {
         match self {
             RecordKind::Chat => "chat",
             RecordKind::Embedding => "embedding",
+            RecordKind::Responses => "responses",
         }
     }
 
     pub fn parse(s: &str) -> Self {
         if s == "embedding" {
             RecordKind::Embedding
+        } else if s == "responses" {
+            RecordKind::Responses
         } else {
             RecordKind::Chat
         }

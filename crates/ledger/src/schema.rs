@@ -335,6 +335,27 @@ pub(crate) const STEPS: &[Step] = &[
     ALTER TABLE requests ADD COLUMN cascade_judged_usd TEXT;
     "#,
     ),
+    // 15: Responses API conversation state (issue 15): one row per stored response, the key
+    // that made it (`''` for the master key or an open gateway), its expiry (the retention
+    // setting), the response object, the request's input items and the whole conversation so
+    // far as input items, so a `previous_response_id` is one lookup by primary key. Expired
+    // rows are purged by `expires_at`.
+    step(
+        15,
+        pg::V15,
+        r#"
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        input_items TEXT NOT NULL,
+        conversation TEXT NOT NULL
+    );
+    CREATE INDEX responses_expiry ON responses (expires_at);
+    "#,
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction.

@@ -217,3 +217,16 @@ pub(crate) const V13: &str = r#"
 pub(crate) const V14: &str = r#"
     ALTER TABLE requests ADD COLUMN cascade_judged_usd NUMERIC;
 "#;
+
+pub(crate) const V15: &str = r#"
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        response TEXT NOT NULL,
+        input_items TEXT NOT NULL,
+        conversation TEXT NOT NULL
+    );
+    CREATE INDEX responses_expiry ON responses (expires_at);
+"#;

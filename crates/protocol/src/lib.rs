@@ -4,6 +4,8 @@
 //!   borrowed *views* that validate every modelled field and remember every other field as raw
 //!   JSON, so a same-dialect hop can re-emit the body losslessly with only `model` (and
 //!   `stream_options`) rewritten — no `serde_json::Value` round trip on the hot path.
+//! - [`responses`]: OpenAI's Responses API: request → canonical, canonical answer and stream
+//!   events → the response object and its typed SSE events.
 //! - [`sse`]: Server-Sent Events framing, incremental and allocation-light.
 //! - [`Feature`]: what a request used, for the ledger and (later) capability routing.
 //! - [`bounded`] and [`check_identifier`]: the rules for client text that is stored or echoed.
@@ -12,6 +14,7 @@ pub mod anthropic;
 pub mod canonical;
 pub mod gemini;
 pub mod openai;
+pub mod responses;
 pub mod sse;
 
 mod feature;

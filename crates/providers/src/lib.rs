@@ -42,6 +42,9 @@ pub enum Dialect {
     OpenAi,
     Anthropic,
     Gemini,
+    /// OpenAI's Responses API: only an answer's shape (a target speaking it natively answers
+    /// `Payload::Responses` untranslated), never a provider's.
+    Responses,
 }
 
 /// What to send: a parsed client request and the provider's name for the model.
@@ -62,6 +65,12 @@ pub enum Payload<'a> {
         /// The client's `anthropic-beta` header, forwarded on the passthrough only.
         beta: Option<&'a str>,
     },
+    /// A Responses API client's request: its raw members and canonical parse. An OpenAI
+    /// adapter whose server speaks the Responses API sends the raw body to `/responses` with
+    /// only `model` rewritten and answers untranslated (`Dialect::Responses`); every other
+    /// adapter uses the canonical form, refusing what it cannot carry
+    /// (`Request::untranslatable`).
+    Responses(&'a switchyard_protocol::responses::Request<'a>),
 }
 
 impl Payload<'_> {
@@ -81,6 +90,10 @@ impl Payload<'_> {
             Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
                 ((*c).clone(), Vec::new())
             }
+            Payload::Responses(r) => match &r.untranslatable {
+                Some(e) => return Some(Err(e.clone())),
+                None => (r.canonical.clone(), Vec::new()),
+            },
             Payload::Embedding(_) => return None,
         };
         c.model = model.to_string();
@@ -119,7 +132,8 @@ pub struct ProviderResponse {
     pub content_type: Option<String>,
     pub body: ResponseBody,
     /// The wire shape of `body`: `OpenAi` (every adapter translates into it), except
-    /// `Anthropic` for an Anthropic target's untranslated answer to `Payload::Messages`.
+    /// `Anthropic` for an Anthropic target's untranslated answer to `Payload::Messages`,
+    /// `Responses` for a Responses-speaking target's answer to `Payload::Responses`.
     pub dialect: Dialect,
     /// Features dropped under the route's `allow_drop`, for the client to be told.
     pub dropped: Vec<String>,

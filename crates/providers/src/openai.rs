@@ -40,6 +40,9 @@ pub struct OpenAiSettings {
     pub headers: Vec<(String, String)>,
     /// Limit for a whole non-streamed answer, or for a stream's first byte.
     pub timeout: Duration,
+    /// The server speaks OpenAI's Responses API (`/responses`): Responses clients are passed
+    /// through to it untranslated. OpenAI's own API does; compatible servers are not assumed to.
+    pub responses_api: bool,
 }
 
 pub struct OpenAiCompatible {
@@ -48,6 +51,7 @@ pub struct OpenAiCompatible {
     /// Parsed once: URL parsing (with IDNA) costs more per request than one might think.
     chat_url: Uri,
     embeddings_url: Uri,
+    responses_url: Uri,
     /// Authentication and extra headers, built and validated once; the key is marked sensitive.
     pub(crate) headers: HeaderMap,
 }
@@ -66,6 +70,7 @@ impl OpenAiCompatible {
         };
         let chat_url = parse(format!("{base}/chat/completions"))?;
         let embeddings_url = parse(format!("{base}/embeddings"))?;
+        let responses_url = parse(format!("{base}/responses"))?;
         let key = s.api_key.as_ref().map(|key| match s.azure {
             Some(_) => (HeaderName::from_static("api-key"), key.expose().to_string()),
             None => (AUTHORIZATION, format!("Bearer {}", key.expose())),
@@ -74,6 +79,7 @@ impl OpenAiCompatible {
         Ok(OpenAiCompatible {
             chat_url,
             embeddings_url,
+            responses_url,
             headers,
             s,
             client,
@@ -86,6 +92,8 @@ impl OpenAiCompatible {
                 ("chat/completions", &self.chat_url)
             }
             Payload::Embedding(_) => ("embeddings", &self.embeddings_url),
+            Payload::Responses(_) if self.s.responses_api => ("responses", &self.responses_url),
+            Payload::Responses(_) => ("chat/completions", &self.chat_url),
         };
         let Some(az) = &self.s.azure else {
             return Ok(plain.clone());
@@ -130,9 +138,17 @@ impl OpenAiCompatible {
                 Vec::new(),
             ),
             Payload::Embedding(e) => (e.upstream_body(req.model, omit_model), false, Vec::new()),
-            Payload::Canonical(c) | Payload::Messages { canonical: c, .. } => {
-                let mut c = c.clone();
-                c.model = req.model.to_string();
+            Payload::Responses(r) if self.s.responses_api => {
+                let model = (!omit_model).then_some(req.model);
+                (r.raw.with_model(model), r.canonical.stream, Vec::new())
+            }
+            Payload::Canonical(_) | Payload::Messages { .. } | Payload::Responses(_) => {
+                let c = match req.payload.canonical(req.model, req.allow_drop) {
+                    Some(Ok((c, _))) => c,
+                    Some(Err(e)) => return Err(self.unsupported(e.message)),
+                    None => return Err(self.unsupported("this payload has no chat form".into())),
+                };
+                let mut c = c;
                 add_cache_key(&mut c, cache_key);
                 let body = switchyard_protocol::anthropic::to_openai::openai_request(&c);
                 let refused: Vec<&String> = body
@@ -193,13 +209,24 @@ impl OpenAiCompatible {
             let limit = (self.s.name.as_str(), self.s.timeout);
             ResponseBody::Full(collect_until(resp.into_body(), deadline, limit).await?)
         };
+        let dialect = match req.payload {
+            Payload::Responses(_) if self.s.responses_api => Dialect::Responses,
+            _ => Dialect::OpenAi,
+        };
         Ok(ProviderResponse {
             status,
             content_type,
             body,
-            dialect: Dialect::OpenAi,
+            dialect,
             dropped,
         })
+    }
+
+    fn unsupported(&self, message: String) -> ProviderError {
+        ProviderError::Unsupported {
+            provider: self.s.name.clone(),
+            message,
+        }
     }
 
     fn connect_error(&self, message: String) -> ProviderError {
@@ -338,6 +365,7 @@ mod tests {
             azure: None,
             headers,
             timeout: Duration::from_secs(1),
+            responses_api: false,
         };
         let client = HttpClient::new(&Default::default()).unwrap();
         assert!(OpenAiCompatible::new(s("not a url", vec![]), client.clone()).is_err());

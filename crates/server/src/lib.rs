@@ -21,6 +21,7 @@ mod hot;
 mod metrics;
 mod multipart;
 mod openai;
+mod responses_api;
 mod routes;
 mod strategy_api;
 mod tap;

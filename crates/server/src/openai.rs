@@ -1,5 +1,5 @@
-//! The OpenAI-compatible ingress: `/v1/chat/completions`, `/v1/embeddings`, `/v1/models`,
-//! and the OpenAI error renderer.
+//! The OpenAI-compatible ingress: `/v1/chat/completions`, `/v1/embeddings`, `/v1/responses`,
+//! `/v1/models`, and the OpenAI error renderer.
 
 use crate::admin::presented_key;
 use crate::body;
@@ -40,6 +40,12 @@ pub async fn chat(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> 
 
 pub async fn embeddings(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
     serve(&gw, Endpoint::Embeddings, &headers, body).await
+}
+
+/// `POST /v1/responses`: OpenAI's Responses API, errors in OpenAI's shape (the Responses API
+/// uses the same one).
+pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    serve(&gw, Endpoint::Responses, &headers, body).await
 }
 
 /// One call into the gateway's pipeline, which authenticates, reads the body and records

@@ -4,7 +4,7 @@
 //! endpoints from the same list, so the message cannot drift from what is served.
 
 use crate::edge::{self, Dialect};
-use crate::{admin, anthropic, batch_api, metrics, openai, strategy_api};
+use crate::{admin, anthropic, batch_api, metrics, openai, responses_api, strategy_api};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::{StatusCode, Uri};
@@ -79,6 +79,15 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/v1/embeddings", Client)
             .through_pipeline()
             .post(openai::embeddings),
+        Endpoint::new("/v1/responses", Client)
+            .through_pipeline()
+            .post(openai::responses),
+        Endpoint::new("/v1/responses/input_tokens", Client).post(responses_api::input_tokens),
+        Endpoint::new("/v1/responses/{id}", Client)
+            .get(responses_api::get)
+            .delete(responses_api::delete),
+        Endpoint::new("/v1/responses/{id}/input_items", Client).get(responses_api::input_items),
+        Endpoint::new("/v1/responses/{id}/cancel", Client).post(responses_api::cancel),
         Endpoint::new("/v1/messages", Client)
             .through_pipeline()
             .post(anthropic::messages),

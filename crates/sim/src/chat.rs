@@ -25,14 +25,14 @@ pub(crate) enum Answer {
 }
 
 pub(crate) struct Plan {
-    answer: Answer,
-    prompt_tokens: u64,
-    cached_tokens: u64,
-    reasoning_tokens: u64,
+    pub(crate) answer: Answer,
+    pub(crate) prompt_tokens: u64,
+    pub(crate) cached_tokens: u64,
+    pub(crate) reasoning_tokens: u64,
 }
 
 impl Plan {
-    fn completion_tokens(&self) -> u64 {
+    pub(crate) fn completion_tokens(&self) -> u64 {
         let visible = match &self.answer {
             Answer::Text(t) => t.len() as u64,
             Answer::Tool {
@@ -285,7 +285,13 @@ fn text_of(content: &Value) -> String {
 /// The prompt tokens OpenAI's automatic caching serves for this request: the longest prefix
 /// (tools, then each message's role and text) seen within the TTL under the same model and
 /// `prompt_cache_key`, from 1024 tokens in 128-token steps.
-fn cached(sim: &Sim, req: &Value, messages: &[Value], model: &str, prompt_tokens: u64) -> u64 {
+pub(crate) fn cached(
+    sim: &Sim,
+    req: &Value,
+    messages: &[Value],
+    model: &str,
+    prompt_tokens: u64,
+) -> u64 {
     let key = req
         .get("prompt_cache_key")
         .and_then(Value::as_str)
@@ -302,7 +308,7 @@ fn cached(sim: &Sim, req: &Value, messages: &[Value], model: &str, prompt_tokens
 }
 
 /// Decides the answer from the request alone (and the seed), so it is reproducible.
-fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) -> Plan {
+pub(crate) fn plan(req: &Value, messages: &[Value], model: &str, b: &Behaviour, seed: u64) -> Plan {
     let texts: Vec<String> = messages
         .iter()
         .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))

@@ -1,5 +1,5 @@
 //! Simulated LLM providers that speak the real wire formats (OpenAI Chat Completions,
-//! Embeddings and Batch API, Azure OpenAI deployment URLs, Anthropic Messages and Message
+//! Responses (with stored conversations), Embeddings and Batch API, Azure OpenAI deployment URLs, Anthropic Messages and Message
 //! Batches, Gemini generateContent and batch mode) with a latency model and fault injection.
 //!
 //! Deterministic: the answer to a prompt depends only on the prompt, the model and the seed;
@@ -20,6 +20,7 @@ mod gemini;
 mod gemini_batch;
 mod gemini_reply;
 mod gemini_signature;
+mod responses;
 mod synth;
 
 pub use config::{Behaviour, SimConfig};
@@ -53,6 +54,8 @@ pub(crate) struct Sim {
     pub batches: Mutex<batch::Batches>,
     /// The simulated Anthropic Message Batches and Gemini batch mode jobs.
     pub jobs: Mutex<batch_jobs::Jobs>,
+    /// Stored Responses API conversations (`store`), by response id, as chat messages.
+    pub responses: Mutex<HashMap<String, Vec<serde_json::Value>>>,
 }
 
 impl Sim {
@@ -99,10 +102,12 @@ pub fn router(config: SimConfig) -> Router {
         overrides: Mutex::new(HashMap::new()),
         batches: Mutex::new(batch::Batches::default()),
         jobs: Mutex::new(batch_jobs::Jobs::default()),
+        responses: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/v1/chat/completions", post(chat::openai))
         .route("/v1/embeddings", post(embeddings::openai))
+        .route("/v1/responses", post(responses::create))
         .route("/v1/models", get(chat::models))
         .route(
             "/openai/deployments/{deployment}/chat/completions",

@@ -199,7 +199,7 @@ impl Requests {
             workload: labels.workload(rec.workload.as_deref()),
             outcome: outcome(rec),
             op: match rec.kind {
-                RecordKind::Chat => 0,
+                RecordKind::Chat | RecordKind::Responses => 0,
                 RecordKind::Embedding => 1,
             },
         };

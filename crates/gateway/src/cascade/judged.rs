@@ -141,24 +141,28 @@ fn question(payload: &Payload<'_>) -> String {
                     .join("\n"),
             })
             .unwrap_or_default(),
-        Payload::Canonical(req) | Payload::Messages { canonical: req, .. } => req
-            .messages
-            .iter()
-            .rev()
-            .find(|t| t.role == canonical::Role::User)
-            .map(|t| {
-                t.content
-                    .iter()
-                    .filter_map(|b| match b {
-                        Block::Text { text, .. } => Some(text.as_str()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default(),
+        Payload::Canonical(req) | Payload::Messages { canonical: req, .. } => last_user(req),
+        Payload::Responses(r) => last_user(&r.canonical),
         Payload::Embedding(_) => String::new(),
     }
+}
+
+fn last_user(req: &canonical::ChatRequest) -> String {
+    req.messages
+        .iter()
+        .rev()
+        .find(|t| t.role == canonical::Role::User)
+        .map(|t| {
+            t.content
+                .iter()
+                .filter_map(|b| match b {
+                    Block::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
 }
 
 /// Config errors only the whole route list shows: a judge route that is not a route of this

@@ -1,6 +1,6 @@
 //! One ingress codec per endpoint dialect: what `Pipeline::run` needs that differs between
-//! `/v1/chat/completions` ([`openai::Chat`]), `/v1/embeddings` ([`embeddings::Embeddings`])
-//! and `/v1/messages` ([`anthropic::Messages`]): parse the body into the request the providers
+//! `/v1/chat/completions` ([`openai::Chat`]), `/v1/embeddings` ([`embeddings::Embeddings`]),
+//! `/v1/messages` ([`anthropic::Messages`]) and `/v1/responses` ([`responses::Responses`]): parse the body into the request the providers
 //! take, describe what admission and the fit check need, and turn the upstream's answer into
 //! the client's (a whole answer or a stream). Errors are rendered at the edge, one renderer
 //! per dialect (`switchyard-server`), from the same [`GatewayError`].
@@ -12,6 +12,7 @@ pub(crate) mod anthropic;
 pub(crate) mod embeddings;
 pub(crate) mod openai;
 mod openai_plain;
+pub(crate) mod responses;
 
 use crate::answered::Answered;
 use crate::cache::{entry::Entry, replay};

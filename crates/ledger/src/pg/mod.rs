@@ -15,6 +15,7 @@ mod copy_in;
 mod keys;
 mod levers;
 mod reads;
+mod responses;
 pub(crate) mod scan;
 mod scratch;
 

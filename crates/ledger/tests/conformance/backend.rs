@@ -93,6 +93,10 @@ impl Backend {
         self.location.open_keys().unwrap()
     }
 
+    pub fn responses(&self) -> Box<dyn switchyard_ledger::responses::Store> {
+        self.location.open_responses().unwrap()
+    }
+
     /// The batch tables, on a connection of their own.
     pub fn batch(&self) -> Box<dyn batch::Store> {
         self.location.open_batch().unwrap()

@@ -1,5 +1,5 @@
 //! The backend conformance suite: every test of the store traits (`RecordSink`, `Store`,
-//! `HistoryReader`, `SpendSource`, `keys::Store`, `batch::Store`) runs against SQLite and against the real
+//! `HistoryReader`, `SpendSource`, `keys::Store`, `batch::Store`, `responses::Store`) runs against SQLite and against the real
 //! PostgreSQL (`backend.rs` says how each is set up and torn down).
 
 #![expect(clippy::unwrap_used, reason = "tests")]
@@ -9,4 +9,5 @@ mod batch;
 mod keys;
 mod reads;
 mod records;
+mod responses;
 mod savings;

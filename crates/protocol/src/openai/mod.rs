@@ -5,8 +5,9 @@ mod checks;
 mod embeddings;
 mod error;
 mod message_checks;
-mod raw;
+pub(crate) mod raw;
 mod response;
+pub mod to_events;
 mod tools;
 
 pub use chat::{ChatRequest, Content, Message, Part, Role, UpstreamBody};
