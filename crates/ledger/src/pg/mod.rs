@@ -15,6 +15,7 @@ mod copy_in;
 mod keys;
 mod levers;
 mod reads;
+pub(crate) use reads::money as reads_money;
 pub(crate) mod scan;
 mod scratch;
 
