@@ -24,6 +24,7 @@ mod openai;
 mod routes;
 mod strategy_api;
 mod tap;
+mod ui;
 
 pub use routes::{app, client_endpoints};
 
