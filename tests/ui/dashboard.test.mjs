@@ -56,6 +56,7 @@ test('the overview shows the same 30-day spend and requests as `switchyard ledge
   assert.equal(Number((await figure('requests')).replace(/,/g, '')), requests);
   // The CLI rounds each day to the cent, the overview the 30-day total.
   assert.ok(Math.abs(dollars(await figure('spend_30d')) - spend) <= 0.005 * summary.rows.length + 1e-9);
+  assert.equal(dollars(await figure('saved')), Number(summary.savings_by_lever.saved_usd));
   const o = await api(gw.url, '/v1/dashboard/overview');
   assert.equal(await figure('spend_today'), `$${Number(o.spend_today).toFixed(2)}`);
   assert.ok(await page.locator('svg.chart rect[data-key="openai"]').count() > 0, 'stacked bars by provider');

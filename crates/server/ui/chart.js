@@ -84,11 +84,16 @@ export function scatter(points, { xLabel, yLabel, xFmt = usd, yFmt = String, yMa
   g.append(svg('line', { x1: L, x2: L, y1: T, y2: y(0), class: 'axis' }));
   g.append(svg('text', { x: (L + W) / 2, y: H - 4, 'text-anchor': 'middle' }, xLabel));
   g.append(svg('text', { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, 'text-anchor': 'middle' }, yLabel));
+  const placed = [];
   points.forEach((p, i) => {
     const c = svg('circle', { cx: x(p.x), cy: y(p.y), r: 7, fill: color(i), 'fill-opacity': 0.8, 'data-label': p.label });
     tip(c, `${p.label}\n${xLabel}: ${xFmt(p.x)}\n${yLabel}: ${yFmt(p.y)}`);
     g.append(c);
-    g.append(svg('text', { x: x(p.x) + 9, y: y(p.y) + 4 }, p.label));
+    // Labels of nearby points are moved down until they no longer overlap.
+    let ly = y(p.y) + 4;
+    while (placed.some(([px, py]) => Math.abs(px - x(p.x)) < 110 && Math.abs(py - ly) < 12)) ly += 12;
+    placed.push([x(p.x), ly]);
+    g.append(svg('text', { x: x(p.x) + 10, y: ly }, p.label));
   });
   return el('div', {}, g, legend(points.map((p) => p.label)));
 }

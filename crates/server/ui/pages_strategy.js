@@ -58,7 +58,7 @@ function reportView() {
   const view = el('div', { id: 'report-view' });
   const show = async () => {
     const md = await call('/v1/dashboard/report?format=markdown', { text: true });
-    view.replaceChildren(el('pre', { style: 'white-space: pre-wrap' }, md));
+    view.replaceChildren(el('pre', { class: 'report' }, md));
   };
   const download = (format, name) => el('button', { type: 'button', class: 'secondary', onclick: async () => {
     const text = await call(`/v1/dashboard/report?format=${format}`, { text: true });

@@ -12,9 +12,10 @@ use axum::response::Response;
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use switchyard_catalog::Catalog;
 use switchyard_gateway::Gateway;
 use switchyard_ledger::dashboard::{Quantiles, SeriesPoint, SeriesQuery};
-use switchyard_ledger::{Dimension, Savings, Store, SummaryQuery};
+use switchyard_ledger::{Dimension, Savings, Store, Window};
 use switchyard_primitives::Money;
 
 /// The figures of the overview page.
@@ -59,13 +60,19 @@ pub async fn overview(State(gw): State<Gateway>, headers: HeaderMap, Q(q): Q<Que
         Ok(c) => c,
         Err(r) => return *r,
     };
+    let catalog = gw.catalog();
     with_ledger(&gw, move |store| {
-        compute(store, &viewer, (by, by_name), days)
+        compute(store, &catalog, &viewer, ((by, by_name), days))
     })
     .await
 }
 
-fn compute(store: &dyn Store, viewer: &Viewer, by: (Dimension, &'static str), days: u32) -> Answer {
+fn compute(
+    store: &dyn Store,
+    catalog: &Catalog,
+    viewer: &Viewer,
+    (by, days): ((Dimension, &'static str), u32),
+) -> Answer {
     let today = Utc::now().date_naive();
     let shown = today - Duration::days(i64::from(days) - 1);
     let since = shown.min(today - Duration::days(29));
@@ -95,15 +102,13 @@ fn compute(store: &dyn Store, viewer: &Viewer, by: (Dimension, &'static str), da
     let (requests, errors) = (sum(|p| p.requests), sum(|p| p.errors));
     let (oh, ohn) = (sum(|p| p.overhead_us_sum), sum(|p| p.overhead_count));
     let from_ms = (Utc::now() - Duration::hours(24)).timestamp_millis();
+    // The savings ledger as `switchyard ledger summary` prints it (every lever, priced).
     let savings = match viewer {
         Viewer::Master => Some(
             store
-                .savings(&SummaryQuery {
-                    by: Dimension::Day,
-                    since: Some(shown),
-                    include_shadow: false,
-                })
-                .map_err(|e| e.to_string())?,
+                .savings_report(catalog, &Window::since(Some(shown)))
+                .map_err(|e| e.to_string())?
+                .savings,
         ),
         Viewer::Key(_) => None,
     };

@@ -22,7 +22,12 @@ fn rows(store: &dyn Store, by: Dimension, days: u32) -> Result<Vec<serde_json::V
         since: Some(since),
         include_shadow: false,
     };
-    let minutes = f64::from(days) * 24.0 * 60.0;
+    // The rate over the time the window has lasted so far (today is not over yet).
+    let start = since
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default();
+    let minutes = ((Utc::now() - start).num_seconds() as f64 / 60.0).max(1.0);
     let out = store.summary(&q).map_err(|e| e.to_string())?;
     out.iter()
         .map(|r: &SummaryRow| {
