@@ -63,7 +63,7 @@ export async function requests(root, session, filters = {}, after = null, pageNo
       ['key', (r) => r.key_id || '–'], ['target', (r) => (r.provider ? `${r.provider}/${r.model}` : '–')],
       ['status', (r) => el('span', { class: r.status >= 400 ? 'error' : null }, r.status)],
       ['tokens in/out', (r) => `${num(r.input_tokens)} / ${num(r.output_tokens)}`, true],
-      ['cost', (r) => (r.cost_usd === null ? '–' : usd(r.cost_usd)), true],
+      ['cost', (r) => (r.cost_usd === null ? '–' : `$${Number(r.cost_usd).toFixed(4)}`), true],
       ['latency', (r) => ms(r.latency_ms), true],
       ['cache', (r) => r.cache || ''],
     ], page.rows, 'No request matches.'), el('p', {}, next)));

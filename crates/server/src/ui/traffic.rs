@@ -79,8 +79,10 @@ pub async fn requests(State(gw): State<Gateway>, headers: HeaderMap, Q(q): Q<Que
         // A virtual key's filter is its own id, whatever `key` asked for.
         query.key_id = Some(own.to_string());
     }
+    // Unrounded: one request's cost is often under a cent.
     with_ledger(&gw, move |store| {
-        to_json(&store.recent(&query).map_err(|e| e.to_string())?)
+        let page = store.recent(&query).map_err(|e| e.to_string())?;
+        serde_json::to_value(&page).map_err(|e| e.to_string())
     })
     .await
 }
