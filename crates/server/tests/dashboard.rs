@@ -2,6 +2,8 @@
 //! the ledger and strategy engine compute for the same ledger (what the CLI prints), a
 //! virtual key sees only its own rows, and bad input gets 401/403/400 naming the problem.
 
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
 mod common;
 
 use chrono::{Duration, Utc};
