@@ -130,11 +130,15 @@ test('strategy: lock-in map, deprecations, a price shock equal to the API, and t
   await shot('strategy');
 });
 
-test('evaluation lists the demo shadow results and readiness', async () => {
+test('evaluation shows the readiness `switchyard eval readiness` reports', async () => {
   await open('evaluation');
-  const text = await page.textContent('#page-evaluation');
-  assert.match(text, /extraction/);
-  assert.match(text, /gpt-6-luna/);
+  const ready = cli('eval', 'readiness', '--store', gw.ledger.replace(/\.db$/, '-eval.db'));
+  assert.ok(ready.length > 0, 'the demo shadows extraction');
+  for (const r of ready) {
+    const row = page.locator('#page-evaluation section:first-of-type tbody tr', { hasText: r.candidate });
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 4), [r.workload, r.candidate, r.passed ? 'ready' : 'not ready', String(r.samples)]);
+  }
   await shot('evaluation');
 });
 

@@ -41,17 +41,22 @@ export async function evaluation(root) {
     el('h1', {}, 'Evaluation'),
     card('Readiness per workload and candidate', table([
       ['workload', (r) => r.workload], ['candidate', (r) => r.candidate],
-      ['verdict', (r) => el('span', { class: `pill ${r.proven ? 'PASS' : (r.readiness === 'unproven' ? '' : 'FAIL')}` }, r.readiness || (r.proven ? 'proven' : 'unproven'))],
-      ['cost delta', (r) => (r.cost_delta_pct === null || r.cost_delta_pct === undefined ? '–' : pct(r.cost_delta_pct)), true],
+      ['verdict', (r) => el('span', { class: `pill ${r.passed ? 'PASS' : 'FAIL'}` }, r.passed ? 'ready' : 'not ready')],
+      ['samples', (r) => num(r.samples), true],
+      ['score Δ', (r) => f3(r.mean_diff), true],
+      ['95% CI', (r) => `[${f3(r.ci_low)}, ${f3(r.ci_high)}]`, true],
+      ['cost Δ', (r) => (r.cost_delta === null || r.cost_delta === undefined ? '–' : `${r.cost_delta >= 0 ? '+' : ''}${pct(r.cost_delta)}`), true],
+      ['from', (r) => r.source],
     ], e.readiness, 'No evidence yet: run `switchyard eval run` or enable shadow traffic.')),
     card('Replay runs (latest per workload and candidate)', table([
       ['created', (r) => r.created.slice(0, 16).replace('T', ' ')], ['dataset', (r) => r.dataset_id],
       ['candidate', (r) => r.candidate], ['baseline', (r) => r.baseline],
       ['verdict', (r) => el('span', { class: `pill ${r.verdict}` }, r.verdict)],
-      ['mean diff', (r) => f3(r.summary?.mean_diff ?? r.summary?.diff?.mean), true],
-      ['95% CI', (r) => { const d = r.summary?.diff ?? r.summary ?? {}; return `[${f3(d.ci_low)}, ${f3(d.ci_high)}]`; }, true],
+      ['items', (r) => num(r.summary?.n), true],
+      ['score Δ', (r) => f3(r.summary?.mean_diff), true],
+      ['95% CI', (r) => `[${f3(r.summary?.ci_low)}, ${f3(r.summary?.ci_high)}]`, true],
     ], e.runs, 'No replay runs yet.')),
-    card('Shadow results (7 days)', table([
+    card('Shadow results (30 days)', table([
       ['workload', (r) => r.workload || '–'], ['candidate', (r) => r.candidate],
       ['samples', (r) => num(r.candidate_scores.length), true],
       ['primary cost', (r) => usd(r.primary_cost_usd), true], ['candidate cost', (r) => usd(r.candidate_cost_usd), true],

@@ -3,7 +3,8 @@
 //! or candidate move, by [`switchyard_strategy::report::shock`], the engine behind the
 //! report's doubling plan), `GET /v1/dashboard/report` (the vendor-strategy report as
 //! Markdown or HTML, as `switchyard strategy report` writes it) and
-//! `GET /v1/dashboard/evaluation` (datasets, latest replay runs, shadow results, readiness).
+//! `GET /v1/dashboard/evaluation` (datasets, latest replay runs, shadow results and readiness
+//! over the window `switchyard eval readiness` uses).
 //! Lock-in and deprecations come from `/v1/strategy/*` as they are.
 
 use super::params::{Query, bad, only};
@@ -160,7 +161,8 @@ fn evaluation_json(gw: &Gateway) -> Answer {
         return Ok(serde_json::json!({"datasets": [], "runs": [], "shadow": [], "readiness": []}));
     }
     let store = switchyard_evalstore::open(&path).map_err(|e| e.to_string())?;
-    let since = Utc::now() - chrono::Duration::days(7);
+    // The window `switchyard eval readiness` reads shadow results over.
+    let since = Utc::now() - chrono::Duration::days(readiness::SHADOW_WINDOW_DAYS);
     let runs: Vec<serde_json::Value> = store
         .latest_runs()
         .map_err(|e| e.to_string())?
@@ -171,7 +173,8 @@ fn evaluation_json(gw: &Gateway) -> Answer {
             "summary": r.report.get("summary").cloned().unwrap_or_default(),
         }))
         .collect();
-    to_json(&serde_json::json!({
+    // Unrounded: scores and intervals are fractions, as `eval readiness --json` keeps them.
+    Ok(serde_json::json!({
         "datasets": store.datasets().map_err(|e| e.to_string())?,
         "runs": runs,
         "shadow": store.shadow_stats(since).map_err(|e| e.to_string())?,
