@@ -67,6 +67,42 @@ pub async fn overview(State(gw): State<Gateway>, headers: HeaderMap, Q(q): Q<Que
     .await
 }
 
+/// Spend from day `d` on, summed from the series' points.
+fn spend_from(points: &[SeriesPoint], d: NaiveDate) -> Money {
+    let from = d.format("%Y-%m-%d").to_string();
+    points
+        .iter()
+        .filter(|p| p.day >= from)
+        .map(|p| p.cost_usd)
+        .sum()
+}
+
+/// `part / whole`, 0 for nothing.
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// The savings ledger as `switchyard ledger summary` prints it (every lever, priced); the
+/// operator's only.
+fn savings(
+    store: &dyn Store,
+    catalog: &Catalog,
+    viewer: &Viewer,
+    from: NaiveDate,
+) -> Result<Option<Savings>, String> {
+    match viewer {
+        Viewer::Master => store
+            .savings_report(catalog, &Window::since(Some(from)))
+            .map(|r| Some(r.savings))
+            .map_err(|e| e.to_string()),
+        Viewer::Key(_) => Ok(None),
+    }
+}
+
 fn compute(
     store: &dyn Store,
     catalog: &Catalog,
@@ -75,23 +111,14 @@ fn compute(
 ) -> Answer {
     let today = Utc::now().date_naive();
     let shown = today - Duration::days(i64::from(days) - 1);
-    let since = shown.min(today - Duration::days(29));
     let key_id = viewer.key_id().map(str::to_string);
-    let all = store
-        .series(&SeriesQuery {
-            by: by.0,
-            since,
-            key_id: key_id.clone(),
-        })
-        .map_err(|e| e.to_string())?;
-    let spend_from = |d: NaiveDate| -> Money {
-        let from = d.format("%Y-%m-%d").to_string();
-        all.iter()
-            .filter(|p| p.day >= from)
-            .map(|p| p.cost_usd)
-            .sum()
+    let q = SeriesQuery {
+        by: by.0,
+        since: shown.min(today - Duration::days(29)),
+        key_id: key_id.clone(),
     };
-    let spend_7d = spend_from(today - Duration::days(6));
+    let all = store.series(&q).map_err(|e| e.to_string())?;
+    let spend_7d = spend_from(&all, today - Duration::days(6));
     let shown_label = shown.format("%Y-%m-%d").to_string();
     let series: Vec<SeriesPoint> = all
         .iter()
@@ -100,42 +127,23 @@ fn compute(
         .collect();
     let sum = |f: fn(&SeriesPoint) -> u64| series.iter().map(f).sum::<u64>();
     let (requests, errors) = (sum(|p| p.requests), sum(|p| p.errors));
-    let (oh, ohn) = (sum(|p| p.overhead_us_sum), sum(|p| p.overhead_count));
     let from_ms = (Utc::now() - Duration::hours(24)).timestamp_millis();
-    // The savings ledger as `switchyard ledger summary` prints it (every lever, priced).
-    let savings = match viewer {
-        Viewer::Master => Some(
-            store
-                .savings_report(catalog, &Window::since(Some(shown)))
-                .map_err(|e| e.to_string())?
-                .savings,
-        ),
-        Viewer::Key(_) => None,
-    };
     to_json(&Overview {
         today,
         by: by.1,
-        spend_today: spend_from(today),
+        spend_today: spend_from(&all, today),
         spend_7d,
-        spend_30d: spend_from(today - Duration::days(29)),
+        spend_30d: spend_from(&all, today - Duration::days(29)),
         run_rate_monthly: (spend_7d * (Decimal::from(30) / Decimal::from(7))).round_cents(),
         requests,
         errors,
-        error_rate: if requests == 0 {
-            0.0
-        } else {
-            errors as f64 / requests as f64
-        },
-        avg_overhead_us: if ohn == 0 {
-            0.0
-        } else {
-            oh as f64 / ohn as f64
-        },
+        error_rate: ratio(errors, requests),
+        avg_overhead_us: ratio(sum(|p| p.overhead_us_sum), sum(|p| p.overhead_count)),
         latency_24h: store
             .latency(from_ms, key_id.as_deref())
             .map_err(|e| e.to_string())?,
+        savings: savings(store, catalog, viewer, shown)?,
         series,
-        savings,
         key_id,
     })
 }

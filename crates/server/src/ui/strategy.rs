@@ -131,28 +131,43 @@ pub async fn report(State(gw): State<Gateway>, headers: HeaderMap, Q(q): Q<Query
         })
     })
     .await;
-    let (kind, name) = if html {
-        ("text/html; charset=utf-8", "vendor-strategy.html")
-    } else {
-        ("text/markdown; charset=utf-8", "vendor-strategy.md")
-    };
     match done {
-        Ok(Ok(text)) => {
-            let mut r = (StatusCode::OK, text).into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            r
+        Ok(Ok(text)) => download(text, html),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the strategy report failed");
+            crate::admin::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                &format!("The report could not be built: {e}"),
+            )
         }
-        _ => {
-            super::read::blocking(|| {
-                Err("the report could not be built; see the gateway log".into())
-            })
-            .await
-        }
+        Err(_) => crate::admin::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "The report could not be built; see the gateway log.",
+        ),
     }
+}
+
+/// The document as an attachment named for its format.
+fn download(text: String, html: bool) -> Response {
+    let (kind, name) = if html {
+        (
+            "text/html; charset=utf-8",
+            "attachment; filename=\"vendor-strategy.html\"",
+        )
+    } else {
+        (
+            "text/markdown; charset=utf-8",
+            "attachment; filename=\"vendor-strategy.md\"",
+        )
+    };
+    let mut r = (StatusCode::OK, text).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut()
+        .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
+    r
 }
 
 fn evaluation_json(gw: &Gateway) -> Answer {
