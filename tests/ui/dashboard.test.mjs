@@ -142,6 +142,31 @@ test('evaluation shows the readiness `switchyard eval readiness` reports', async
   await shot('evaluation');
 });
 
+test('a virtual key signs in to its own view: its spend, its key, no operator pages', async () => {
+  const made = await fetch(`${gw.url}/admin/keys`, {
+    method: 'POST', headers: { Authorization: `Bearer ${MASTER}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'self-service', budgets: [{ period: 'day', limit_usd: '3' }] }),
+  }).then((r) => r.json());
+  await page.click('#signout');
+  await page.fill('#key', made.key);
+  await page.click('#signin button[type=submit]');
+  await page.waitForSelector('#page-overview:not([data-loading])');
+  assert.equal(await page.textContent('#who'), `key ${made.key_info.id}`);
+  assert.match(await page.textContent('#page-overview h1'), new RegExp(made.key_info.id));
+  assert.equal(await figure('spend_30d'), '$0.00');
+  assert.equal(await page.locator('nav a[data-page=traffic]').isVisible(), false);
+  await open('keys');
+  const rows = await page.locator('#page-keys tbody tr').allTextContents();
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /day: \$0\.00 of \$3\.00/);
+  assert.equal(await page.locator('#create-key').count(), 0, 'no key administration');
+  await shot('virtual-key');
+  await page.click('#signout');
+  await page.fill('#key', MASTER);
+  await page.click('#signin button[type=submit]');
+  await page.waitForSelector('#page-keys:not([data-loading]) #create-key');
+});
+
 test('every page fits a phone-width screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const name of ['overview', 'traffic', 'requests', 'keys', 'strategy', 'evaluation']) {

@@ -476,3 +476,37 @@ async fn the_pages_are_embedded_and_allow_nothing_from_elsewhere() {
     assert_eq!(get(&h, "/ui/secrets.txt", None).await.status, 404);
     h.finish().await;
 }
+
+#[tokio::test]
+async fn every_dashboard_endpoint_is_served_and_described_in_the_openapi_file() {
+    let h = start_with(SIM, GATEWAY, ENV).await;
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    for path in [
+        "session",
+        "overview",
+        "traffic",
+        "requests",
+        "keys",
+        "shock",
+        "report",
+        "evaluation",
+    ] {
+        let path = format!("/v1/dashboard/{path}");
+        assert!(
+            spec.contains(&format!("\n  {path}:\n")),
+            "{path} is not in docs/openapi.yaml"
+        );
+        let r = get(&h, &path, None).await;
+        assert_eq!(
+            r.status,
+            401,
+            "{path} is not served behind a key: {}",
+            r.text()
+        );
+    }
+    h.finish().await;
+}

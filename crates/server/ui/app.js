@@ -8,19 +8,28 @@ import { strategy } from './pages_strategy.js';
 const PAGES = { overview, traffic, requests, keys, strategy, evaluation };
 const main = document.getElementById('main');
 const signin = document.getElementById('signin');
+// The form leaves the document while a page is shown: reach its fields through it.
+const keyInput = signin.querySelector('#key');
+const signinError = signin.querySelector('#signin-error');
 let session = null;
 
+function showSignin(message = '') {
+  key.clear();
+  session = null;
+  signinError.textContent = message;
+  main.replaceChildren(signin);
+  document.getElementById('nav').hidden = true;
+  document.getElementById('signout').hidden = true;
+  document.getElementById('who').textContent = '';
+}
+
 async function start() {
+  // Without a key there is nothing to ask the server.
+  if (!key.get()) return showSignin();
   try {
     session = await call('/v1/dashboard/session');
   } catch (e) {
-    key.clear();
-    session = null;
-    if (e.status !== 401 || document.getElementById('key').value) document.getElementById('signin-error').textContent = e.message;
-    main.replaceChildren(signin);
-    document.getElementById('nav').hidden = true;
-    document.getElementById('signout').hidden = true;
-    return;
+    return showSignin(e.message);
   }
   document.getElementById('nav').hidden = false;
   document.getElementById('signout').hidden = false;
@@ -46,13 +55,12 @@ async function route() {
 
 signin.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  key.set(document.getElementById('key').value.trim());
+  key.set(keyInput.value.trim());
   start();
 });
 document.getElementById('signout').addEventListener('click', () => {
-  key.clear();
-  document.getElementById('key').value = '';
-  start();
+  keyInput.value = '';
+  showSignin();
 });
 window.addEventListener('hashchange', route);
-if (key.get()) start(); else main.replaceChildren(signin);
+start();
