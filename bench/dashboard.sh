@@ -11,7 +11,8 @@
 # one request at a time.
 #
 #   SWITCHYARD_BIN: the binary (else the release build is built first).
-#   LEDGER: reuse an existing ledger file instead of generating one (kept afterwards).
+#   LEDGER: the ledger file to use; generated there (and kept afterwards) when it does not
+#           exist yet, reused as it is when it does.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,8 +27,8 @@ WORK="$(mktemp -d -t switchyard-dashboard-bench.XXXXXX)"
 SERVER=""
 trap '[[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-if [[ -z "${LEDGER:-}" ]]; then
-    LEDGER="$WORK/ledger.db"
+LEDGER="${LEDGER:-$WORK/ledger.db}"
+if [[ ! -e "$LEDGER" ]]; then
     echo "==> generating $RECORDS records" >&2
     start=$(date +%s.%N)
     "$SWITCHYARD_BIN" strategy generate-ledger --ledger "$LEDGER" --records "$RECORDS" >&2

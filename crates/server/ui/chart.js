@@ -4,6 +4,8 @@ import { el, svg, usd } from './api.js';
 
 const COLORS = ['#2557d6', '#e67e22', '#16a085', '#8e44ad', '#c0392b', '#7f8c8d', '#d4ac0d', '#2c3e50', '#27ae60', '#e84393'];
 export const color = (i) => COLORS[i % COLORS.length];
+/// The drawing width: narrower on a phone, so text keeps a readable size when scaled.
+const width = () => (window.innerWidth < 700 ? 420 : 760);
 
 function tip(node, text) {
   const t = document.getElementById('tooltip');
@@ -35,7 +37,7 @@ function legend(names) {
 /// Days × groups, stacked: `points` = [{day, key, value}], `fmt` formats a value (the unit).
 export function stackedBars(points, { days, fmt = usd, yLabel = 'USD per day' }) {
   const groups = [...new Set(points.map((p) => p.key))].sort();
-  const W = 760, H = 260, L = 64, R = 10, T = 10, B = 36;
+  const W = width(), H = 260, L = 64, R = 10, T = 10, B = 36;
   const totals = days.map((d) => points.filter((p) => p.day === d).reduce((a, p) => a + p.value, 0));
   const yt = ticks(Math.max(...totals, 0));
   const top = yt[yt.length - 1] || 1;
@@ -57,7 +59,7 @@ export function stackedBars(points, { days, fmt = usd, yLabel = 'USD per day' })
       g.append(rect);
       acc += p.value;
     });
-    const every = Math.ceil(days.length / 8);
+    const every = Math.ceil(days.length / (W < 500 ? 4 : 8));
     if (i % every === 0) g.append(svg('text', { x: L + i * bw + bw / 2, y: H - B + 14, 'text-anchor': 'middle' }, d.slice(5)));
   });
   g.append(svg('line', { x1: L, x2: W - R, y1: y(0), y2: y(0), class: 'axis' }));
@@ -68,7 +70,7 @@ export function stackedBars(points, { days, fmt = usd, yLabel = 'USD per day' })
 
 /// Points [{x, y, label}] on linear axes.
 export function scatter(points, { xLabel, yLabel, xFmt = usd, yFmt = String, yMax }) {
-  const W = 760, H = 280, L = 64, R = 16, T = 12, B = 38;
+  const W = width(), H = 280, L = 64, R = 16, T = 12, B = 38;
   const xt = ticks(Math.max(...points.map((p) => p.x), 0));
   const yt = ticks(yMax ?? Math.max(...points.map((p) => p.y), 0));
   const xm = xt[xt.length - 1] || 1, ym = yt[yt.length - 1] || 1;
@@ -100,7 +102,7 @@ export function scatter(points, { xLabel, yLabel, xFmt = usd, yFmt = String, yMa
 
 /// Events [{date: 'YYYY-MM-DD', label, detail}] on a time axis from today.
 export function timeline(events, today) {
-  const W = 760, L = 16, R = 16, rowH = 26;
+  const W = width(), L = 16, R = 16, rowH = 26;
   const H = 40 + rowH * events.length;
   const t = (d) => Date.parse(`${d}T00:00:00Z`);
   const dates = events.map((e) => t(e.date)).concat([t(today)]);

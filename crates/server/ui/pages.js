@@ -52,8 +52,10 @@ export async function requests(root, session, filters = {}, after = null, pageNo
     try { await requests(root, session, f); } catch (e) { error.textContent = e.message; }
   });
   const next = page.next
-    ? el('button', { type: 'button', id: 'next-page', onclick: () => requests(root, session, filters, page.next, pageNo + 1) }, 'Next page →')
+    ? el('button', { type: 'button', id: 'next-page', onclick: () => requests(root, session, filters, page.next, pageNo + 1) }, page.partial ? 'Search older requests →' : 'Next page →')
     : el('span', { class: 'muted' }, 'Last page.');
+  // A rare filter: the server searched a bounded slice of history for this page.
+  const partial = page.partial ? el('p', { class: 'muted', id: 'partial-page' }, 'Only the newest part of the history was searched for this page; older requests may match too.') : null;
   root.replaceChildren(
     el('h1', {}, 'Recent requests'),
     card('Filters', form, error),
@@ -66,7 +68,7 @@ export async function requests(root, session, filters = {}, after = null, pageNo
       ['cost', (r) => (r.cost_usd === null ? '–' : `$${Number(r.cost_usd).toFixed(4)}`), true],
       ['latency', (r) => ms(r.latency_ms), true],
       ['cache', (r) => r.cache || ''],
-    ], page.rows, 'No request matches.'), el('p', {}, next)));
+    ], page.rows, page.partial ? 'No match among the requests searched so far.' : 'No request matches.'), partial, el('p', {}, next)));
 }
 
 /// Each budget's spend against its limit, and the rate limits with their headroom.

@@ -1,6 +1,7 @@
 //! The dashboard's reads ([`DashboardReader`]): spend over time by one dimension from the
 //! hourly rollup, latency quantiles over a recent window, and recent requests a page at a
-//! time (newest first, keyset-paged on the `requests_ts` index). Both backends implement it
+//! time (newest first, keyset-paged on the `requests_ts` index, each page reading at most a
+//! budget of rows so a rare filter stays fast). Both backends implement it
 //! with the same SQL, built here; only the placeholders and boolean literals differ.
 //!
 //! Must never know about HTTP: the server parses query strings into these types.
@@ -87,6 +88,9 @@ pub struct RecentQuery {
     pub after: Option<Cursor>,
     /// Rows per page (1..=500; the server checks).
     pub limit: u32,
+    /// Read at most this many rows of the time range per page, newest first, so a filter
+    /// that matches rarely costs a bounded time; `None` reads the whole range.
+    pub scan_budget: Option<u32>,
 }
 
 /// One request as the dashboard lists it: never a prompt or an answer.
@@ -116,6 +120,9 @@ pub struct RecentRow {
 pub struct RecentPage {
     pub rows: Vec<RecentRow>,
     pub next: Option<String>,
+    /// The scan reached its budget before the page filled: rows older than `next` are not
+    /// searched yet (a rare filter over a long history; the next page goes on).
+    pub partial: bool,
 }
 
 /// Nearest-rank latency quantiles of measured production requests (PostgreSQL's
@@ -180,12 +187,36 @@ impl Where {
     }
 }
 
-/// `WHERE …` of a recent-requests page and its arguments.
-fn recent_where(sql: Sql, q: &RecentQuery) -> (String, Vec<Arg>) {
+/// The terms the `requests_ts` index answers: the time bounds and the cursor (numbered
+/// first; the filters' arguments follow).
+fn index_where(sql: Sql, q: &RecentQuery) -> Where {
+    let mut w = Where {
+        sql,
+        terms: vec!["1 = 1".to_string()],
+        args: Vec::new(),
+    };
+    if let Some(f) = q.from_ms {
+        w.bind("ts_ms >= #", Arg::Int(f));
+    }
+    if let Some(u) = q.until_ms {
+        w.bind("ts_ms < #", Arg::Int(u));
+    }
+    if let Some(c) = q.after {
+        w.args.push(Arg::Int(c.ts_ms));
+        w.args.push(Arg::Int(c.id));
+        let (a, b) = (sql.ph(w.args.len() - 1), sql.ph(w.args.len()));
+        w.terms
+            .push(format!("(ts_ms < {a} OR (ts_ms = {a} AND id < {b}))"));
+    }
+    w
+}
+
+/// The filters checked on each row the index yields, numbered after `index`'s arguments.
+fn filter_where(sql: Sql, q: &RecentQuery, args: Vec<Arg>) -> Where {
     let mut w = Where {
         sql,
         terms: vec![sql.production().to_string()],
-        args: Vec::new(),
+        args,
     };
     for (col, v) in [
         ("route", &q.route),
@@ -207,49 +238,64 @@ fn recent_where(sql: Sql, q: &RecentQuery) -> (String, Vec<Arg>) {
         },
         None => {}
     }
-    if let Some(f) = q.from_ms {
-        w.bind("ts_ms >= #", Arg::Int(f));
-    }
-    if let Some(u) = q.until_ms {
-        w.bind("ts_ms < #", Arg::Int(u));
-    }
-    if let Some(c) = q.after {
-        w.args.push(Arg::Int(c.ts_ms));
-        w.args.push(Arg::Int(c.id));
-        let (a, b) = (sql.ph(w.args.len() - 1), sql.ph(w.args.len()));
-        w.terms
-            .push(format!("(ts_ms < {a} OR (ts_ms = {a} AND id < {b}))"));
-    }
-    (w.terms.join(" AND "), w.args)
+    w
 }
 
-/// The page's statement: one row more than asked tells whether there is a next page.
+/// The page's statement: the newest `scan_budget` rows in the index range (all of them
+/// without a budget), filtered, one row more than asked to tell whether there is a next page.
 fn recent_sql(sql: Sql, q: &RecentQuery) -> (String, Vec<Arg>) {
-    let (filter, args) = recent_where(sql, q);
+    let index = index_where(sql, q);
+    let index_terms = index.terms.join(" AND ");
+    let filter = filter_where(sql, q, index.args);
     let (cost, streamed) = match sql {
         Sql::Sqlite => ("cost_usd", "streamed"),
         Sql::Postgres => ("cost_usd::text", "streamed::int"),
+    };
+    let scanned = match q.scan_budget {
+        Some(b) => format!(
+            "(SELECT * FROM requests WHERE {index_terms} ORDER BY ts_ms DESC, id DESC LIMIT {b}) AS r"
+        ),
+        None => format!("(SELECT * FROM requests WHERE {index_terms}) AS r"),
     };
     let stmt = format!(
         "SELECT id, ts_ms, request_id, ts, route, workload, key_id, team, provider, model, status,
                 error_class, {streamed}, input_tokens, output_tokens, {cost}, latency_ms,
                 overhead_us, cache
-         FROM requests WHERE {filter} ORDER BY ts_ms DESC, id DESC LIMIT {}",
+         FROM {scanned} WHERE {} ORDER BY ts_ms DESC, id DESC LIMIT {}",
+        filter.terms.join(" AND "),
         u64::from(q.limit) + 1
     );
-    (stmt, args)
+    (stmt, filter.args)
 }
 
-/// Keeps `limit` rows and names the cursor after the last one when more were read.
-fn page(mut rows: Vec<(Cursor, RecentRow)>, limit: u32) -> RecentPage {
+/// The last row a budgeted scan reads (the `scan_budget`-th in the index range), if the range
+/// holds that many: where the next page resumes when this one found too few matches.
+fn boundary_sql(sql: Sql, q: &RecentQuery) -> Option<(String, Vec<Arg>)> {
+    let budget = q.scan_budget?;
+    let index = index_where(sql, q);
+    let stmt = format!(
+        "SELECT ts_ms, id FROM requests WHERE {} ORDER BY ts_ms DESC, id DESC LIMIT 1 OFFSET {}",
+        index.terms.join(" AND "),
+        budget.saturating_sub(1)
+    );
+    Some((stmt, index.args))
+}
+
+/// Keeps `limit` rows and names the cursor after the last one when more were read; when
+/// fewer matched but the scan stopped at its budget, the next page resumes after `boundary`
+/// (the page is then `partial`: the older rows are not searched yet).
+fn page(mut rows: Vec<(Cursor, RecentRow)>, limit: u32, boundary: Option<Cursor>) -> RecentPage {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next = more
-        .then(|| rows.last().map(|(c, _)| c.to_string()))
-        .flatten();
+    let (next, partial) = match (more, boundary) {
+        (true, _) => (rows.last().map(|(c, _)| *c), false),
+        (false, Some(b)) => (Some(b), true),
+        (false, None) => (None, false),
+    };
     RecentPage {
         rows: rows.into_iter().map(|(_, r)| r).collect(),
-        next,
+        next: next.map(|c| c.to_string()),
+        partial,
     }
 }
 

@@ -51,14 +51,20 @@ fn recent_row(r: &postgres::Row) -> Result<(Cursor, RecentRow), LedgerError> {
     Ok((cursor, row))
 }
 
+impl PgStore {
+    fn query(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<postgres::Row>, LedgerError> {
+        let args = boxed(args);
+        self.with(|c| {
+            let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
+            Ok(c.query(sql, &refs)?)
+        })
+    }
+}
+
 impl DashboardReader for PgStore {
     fn series(&self, q: &SeriesQuery) -> Result<Vec<SeriesPoint>, LedgerError> {
         let (sql, args) = super::series_sql(Sql::Postgres, q);
-        let args = boxed(args);
-        let rows = self.with(|c| {
-            let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
-            Ok(c.query(sql.as_str(), &refs)?)
-        })?;
+        let rows = self.query(&sql, args)?;
         let cells = rows
             .iter()
             .map(|r| {
@@ -78,13 +84,18 @@ impl DashboardReader for PgStore {
 
     fn recent(&self, q: &RecentQuery) -> Result<RecentPage, LedgerError> {
         let (sql, args) = super::recent_sql(Sql::Postgres, q);
-        let args = boxed(args);
-        let rows = self.with(|c| {
-            let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
-            Ok(c.query(sql.as_str(), &refs)?)
-        })?;
+        let rows = self.query(&sql, args)?;
         let out = rows.iter().map(recent_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(super::page(out, q.limit))
+        let boundary = match super::boundary_sql(Sql::Postgres, q) {
+            Some((sql, args)) if out.len() <= q.limit as usize => {
+                self.query(&sql, args)?.first().map(|r| Cursor {
+                    ts_ms: r.get(0),
+                    id: r.get(1),
+                })
+            }
+            _ => None,
+        };
+        Ok(super::page(out, q.limit, boundary))
     }
 
     fn latency(&self, from_ms: i64, key_id: Option<&str>) -> Result<Quantiles, LedgerError> {

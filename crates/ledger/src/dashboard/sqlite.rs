@@ -83,7 +83,21 @@ impl DashboardReader for SqliteStore {
         while let Some(r) = rows.next()? {
             out.push(recent_row(r)?);
         }
-        Ok(super::page(out, q.limit))
+        let boundary = match super::boundary_sql(Sql::Sqlite, q) {
+            Some((sql, args)) if out.len() <= q.limit as usize => {
+                let mut stmt = self.connection().prepare(&sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(values(args)))?;
+                match rows.next()? {
+                    Some(r) => Some(Cursor {
+                        ts_ms: r.get(0)?,
+                        id: r.get(1)?,
+                    }),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(super::page(out, q.limit, boundary))
     }
 
     fn latency(&self, from_ms: i64, key_id: Option<&str>) -> Result<Quantiles, LedgerError> {
