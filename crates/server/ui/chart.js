@@ -92,8 +92,14 @@ export function scatter(points, { xLabel, yLabel, xFmt = usd, yFmt = String, yMa
     tip(c, `${p.label}\n${xLabel}: ${xFmt(p.x)}\n${yLabel}: ${yFmt(p.y)}`);
     g.append(c);
     // Labels of nearby points are moved down until they no longer overlap.
+    const clash = (ly) => placed.some(([px, py]) => Math.abs(px - x(p.x)) < 110 && Math.abs(py - ly) < 12);
     let ly = y(p.y) + 4;
-    while (placed.some(([px, py]) => Math.abs(px - x(p.x)) < 110 && Math.abs(py - ly) < 12)) ly += 12;
+    for (let step = 1; clash(ly) && step < 20; step++) {
+      // Alternately below and above the point, never under the x axis.
+      const d = Math.ceil(step / 2) * 12 * (step % 2 ? 1 : -1);
+      const next = y(p.y) + 4 + d;
+      ly = next > y(0) - 2 ? y(p.y) + 4 - Math.ceil(step / 2) * 12 : next;
+    }
     placed.push([x(p.x), ly]);
     g.append(svg('text', { x: x(p.x) + 10, y: ly }, p.label));
   });
