@@ -114,7 +114,7 @@ test('keys: a key created with a budget shows once, appears in the list, and is 
   assert.match(await page.locator('#page-keys tbody tr', { hasText: id }).textContent(), /revoked/);
 });
 
-test('strategy: lock-in map, deprecations, a price shock equal to the API, and the report', async () => {
+test('strategy: lock-in map, deprecations, a price shock and contract offers equal to the API, and the report', async () => {
   await open('strategy');
   assert.ok(await page.locator('svg.chart circle[data-label]').count() > 0, 'lock-in points');
   await page.selectOption('#shock select[name=provider]', 'openai');
@@ -124,6 +124,14 @@ test('strategy: lock-in map, deprecations, a price shock equal to the API, and t
   const s = await api(gw.url, '/v1/dashboard/shock?provider=openai&factor=1.5');
   assert.equal(dollars(await figure('shock_increase')), Number(s.monthly_increase));
   assert.ok(Number(s.monthly_increase) > 0);
+  await page.click('#contracts button[type=submit]');
+  await page.waitForSelector('#contracts-result table');
+  const offers = await page.inputValue('#contracts textarea');
+  const sim = await fetch(`${gw.url}/v1/dashboard/contracts`, { method: 'POST', headers: { Authorization: `Bearer ${MASTER}` }, body: offers }).then((r) => r.json());
+  const heads = await page.$$eval('#contracts-result thead th', (ths) => ths.map((t) => t.textContent));
+  assert.deepEqual(heads.slice(1), sim.map((r) => (r.baseline ? 'on demand' : r.name)));
+  const expected = await page.$$eval('#contracts-result tbody tr:nth-child(3) td', (tds) => tds.map((t) => t.textContent));
+  assert.deepEqual(expected.map(dollars), sim.map((r) => Number(Number(r.expected_cost).toFixed(2))));
   await page.click('#report-show');
   await page.waitForSelector('#report-view pre');
   assert.match(await page.textContent('#report-view pre'), /support/);

@@ -125,6 +125,7 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/v1/dashboard/keys", Operator).get(ui::keys::keys),
         Endpoint::new("/v1/dashboard/shock", Operator).get(ui::strategy::shock),
         Endpoint::new("/v1/dashboard/report", Operator).get(ui::strategy::report),
+        Endpoint::new("/v1/dashboard/contracts", Operator).post(ui::contracts::contracts),
         Endpoint::new("/v1/dashboard/evaluation", Operator).get(ui::strategy::evaluation),
     ]
 }

@@ -510,3 +510,75 @@ async fn every_dashboard_endpoint_is_served_and_described_in_the_openapi_file() 
     }
     h.finish().await;
 }
+
+const OFFERS: &str = r#"
+[[offers]]
+name = "12-month minimum"
+provider = "openai"
+start = 2027-01-01
+term_months = 12
+commit = { amount_usd = 5, period = "month", discount = 0.20, kind = "minimum" }
+"#;
+
+#[tokio::test]
+async fn contract_offers_are_the_contract_simulators_on_the_ledgers_usage_and_bad_offers_a_400() {
+    let (h, _, secret) = seeded().await;
+    let post = |key: String, body: &'static str| {
+        let h = &h;
+        async move {
+            h.post_with(
+                "/v1/dashboard/contracts",
+                body.as_bytes().to_vec(),
+                &[("authorization", &bearer(&key))],
+            )
+            .await
+        }
+    };
+    let r = post(MASTER.into(), OFFERS).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s = store(&h);
+    let history = switchyard_strategy::History::load(s.as_ref(), None).unwrap();
+    use switchyard_strategy::contract::{self, GrowthModel, SimOptions, UsageHistory};
+    let usage = UsageHistory {
+        monthly: switchyard_strategy::contract_usage::monthly_totals(&history, Some("openai")),
+        hourly_tokens: Some(
+            switchyard_strategy::source::hourly_tokens(s.as_ref(), Some("openai"), 30).unwrap(),
+        ),
+    };
+    let growth = GrowthModel {
+        monthly_growth_mean: switchyard_strategy::contract_usage::observed_growth(&history),
+        monthly_growth_volatility: rust_decimal::Decimal::new(1, 1),
+    };
+    let offers = contract::parse_offers(OFFERS).unwrap();
+    let want = contract::compare(
+        &offers,
+        &usage,
+        &growth,
+        &SimOptions {
+            paths: 2000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut want = serde_json::to_value(&want).unwrap();
+    switchyard_strategy::rounding::round_json(&mut want);
+    assert_eq!(r.json(), want);
+    assert_eq!(
+        r.json()[0]["baseline"],
+        true,
+        "the on-demand baseline first"
+    );
+    let bad = post(MASTER.into(), "[[offers]]\nname = 3\n").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert_eq!(bad.json()["error"]["param"], "offers");
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("offers[0]"),
+        "{}",
+        bad.text()
+    );
+    assert_eq!(post(secret, OFFERS).await.status, 403);
+    h.finish().await;
+}

@@ -12,10 +12,13 @@ export class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
-export async function call(path, { method = 'GET', body, text = false } = {}) {
+/// `body` is sent as JSON, `raw` as text (the contract offers' TOML).
+export async function call(path, { method = 'GET', body, raw, text = false } = {}) {
   const headers = { Authorization: `Bearer ${key.get() || ''}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (raw !== undefined) headers['Content-Type'] = 'application/toml';
+  const payload = raw !== undefined ? raw : (body === undefined ? undefined : JSON.stringify(body));
+  const res = await fetch(path, { method, headers, body: payload });
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try { message = (await res.json()).error.message || message; } catch (_) { /* not JSON */ }

@@ -25,6 +25,7 @@ export async function strategy(root) {
       ['basis', (d) => d.cost_basis],
     ], dep, 'No workload uses a deprecated model.')),
     card('Price-shock simulator', shockForm(providers, rep.main_vendor, shockOut), shockOut),
+    card('Contract offers side by side', contractsForm(rep.main_vendor || 'openai')),
     card('Vendor-strategy report', reportView()),
   );
 }
@@ -68,4 +69,59 @@ function reportView() {
   return el('div', {}, el('p', {},
     el('button', { type: 'button', id: 'report-show', onclick: show }, 'View'), ' ',
     download('markdown', 'vendor-strategy.md'), ' ', download('html', 'vendor-strategy.html')), view);
+}
+
+/// Two offers to start from, in the format of `switchyard strategy contract --file`
+/// (docs/contracts.md); every figure is the server's simulation on this ledger.
+function exampleOffers(provider) {
+  const next = new Date();
+  const start = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+  return `[[offers]]
+name = "12-month minimum, 20 % off"
+provider = "${provider}"
+start = ${start}
+term_months = 12
+commit = { amount_usd = 800, period = "month", discount = 0.20, kind = "minimum" }
+
+[[offers]]
+name = "Annual drawdown, 10 % off"
+provider = "${provider}"
+start = ${start}
+term_months = 12
+commit = { amount_usd = 9000, period = "year", discount = 0.10, kind = "drawdown" }
+`;
+}
+
+const CONTRACT_ROWS = [
+  ['term (months)', (r) => r.term_months],
+  ['on-demand cost', (r) => usd(r.on_demand_cost)],
+  ['expected cost', (r) => usd(r.expected_cost)],
+  ['P5 – P95 cost', (r) => `${usd(r.p5_cost)} – ${usd(r.p95_cost)}`],
+  ['expected savings', (r) => usd(r.expected_savings)],
+  ['effective savings rate', (r) => pct(r.effective_savings_rate)],
+  ['commitment', (r) => usd(r.committed)],
+  ['utilisation', (r) => (r.utilisation === null ? '–' : pct(r.utilisation))],
+  ['expected waste', (r) => usd(r.waste)],
+  ['overage exposure (P95)', (r) => usd(r.overage_p95)],
+];
+
+function contractsForm(provider) {
+  const out = el('div', { id: 'contracts-result' });
+  const text = el('textarea', { name: 'offers', rows: 12, class: 'offers', spellcheck: 'false' });
+  text.value = exampleOffers(provider);
+  const form = el('form', { id: 'contracts' }, el('label', { class: 'muted' }, 'Offers (TOML, as for `switchyard strategy contract --file`)'), text,
+    el('p', {}, el('button', { type: 'submit' }, 'Compare')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const results = await call('/v1/dashboard/contracts', { method: 'POST', raw: text.value });
+      out.replaceChildren(el('table', {},
+        el('thead', {}, el('tr', {}, el('th', {}, ''), results.map((r) => el('th', { class: 'num' }, r.baseline ? 'on demand' : r.name)))),
+        el('tbody', {}, CONTRACT_ROWS.map(([label, f]) => el('tr', {}, el('th', {}, label),
+          results.map((r) => el('td', { class: 'num', 'data-offer': r.name }, f(r))))))));
+    } catch (e) {
+      out.replaceChildren(el('pre', { class: 'error', role: 'alert' }, e.message));
+    }
+  });
+  return el('div', {}, form, out);
 }

@@ -11,6 +11,7 @@
 //! Must never know about HTTP. Money is decimal throughout.
 
 pub mod contract;
+pub mod contract_usage;
 mod de;
 pub mod deprecations;
 pub mod lockin;

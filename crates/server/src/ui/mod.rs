@@ -9,6 +9,7 @@
 //! rotation and revocation go through `/admin/keys` unchanged.
 
 pub mod assets;
+pub mod contracts;
 pub mod keys;
 pub mod overview;
 mod params;

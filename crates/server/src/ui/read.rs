@@ -34,8 +34,20 @@ where
 
 fn finish(done: Result<Answer, tokio::task::JoinError>) -> Response {
     match done {
-        Ok(Ok(v)) => json(StatusCode::OK, v.to_string()),
-        Ok(Err(e)) => {
+        Ok(answer) => render(answer),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "The dashboard read failed; see the gateway log.",
+        ),
+    }
+}
+
+/// The answer as a 200, or its failure as a 500 that says what went wrong.
+pub fn render(answer: Answer) -> Response {
+    match answer {
+        Ok(v) => json(StatusCode::OK, v.to_string()),
+        Err(e) => {
             tracing::warn!(error = %e, "dashboard read failed");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -43,11 +55,6 @@ fn finish(done: Result<Answer, tokio::task::JoinError>) -> Response {
                 &format!("The dashboard could not read its figures: {e}"),
             )
         }
-        Err(_) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "The dashboard read failed; see the gateway log.",
-        ),
     }
 }
 
