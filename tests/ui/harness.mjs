@@ -60,4 +60,4 @@ export async function api(url, path) {
 }
 
 /// `$1,234.56` → 1234.56.
-export const dollars = (text) => Number(text.replace(/[$,]/g, ''));
+export const dollars = (text) => Number(text.replace(/[$,]/g, ''));  // '-$1.00' → -1

@@ -37,7 +37,8 @@ export function withQuery(path, params) {
 
 export const usd = (v) => {
   const n = Number(v || 0);
-  return `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const text = Math.abs(n).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return n < 0 && text !== '0.00' ? `-$${text}` : `$${text}`;
 };
 export const num = (v) => Number(v || 0).toLocaleString('en-US');
 export const pct = (v) => `${(Number(v || 0) * 100).toFixed(1)}%`;
