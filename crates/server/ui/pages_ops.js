@@ -59,7 +59,9 @@ export async function evaluation(root) {
     card('Shadow results (30 days)', table([
       ['workload', (r) => r.workload || '–'], ['candidate', (r) => r.candidate],
       ['samples', (r) => num(r.candidate_scores.length), true],
-      ['primary cost', (r) => usd(r.primary_cost_usd), true], ['candidate cost', (r) => usd(r.candidate_cost_usd), true],
+      // Sums of a few requests' costs: often under a cent.
+      ['primary cost', (r) => `$${Number(r.primary_cost_usd).toFixed(4)}`, true],
+      ['candidate cost', (r) => `$${Number(r.candidate_cost_usd).toFixed(4)}`, true],
       ['last', (r) => (r.last ? r.last.slice(0, 16).replace('T', ' ') : '–')],
     ], e.shadow, 'No shadow traffic recorded.')),
     card('Datasets', table([
