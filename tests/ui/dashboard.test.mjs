@@ -81,8 +81,11 @@ test('recent requests filter by route and status and page with the cursor', asyn
   await page.fill('#request-filters input[name=route]', 'support-chat');
   await page.fill('#request-filters input[name=status]', 'ok');
   await page.click('#request-filters button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#request-filters input[name=route]')?.value === 'support-chat'
-    && document.querySelectorAll('#page-requests tbody tr').length > 0);
+  // The filtered page replaces the unfiltered one: wait until every row shown is the route's.
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#page-requests tbody tr td:nth-child(2)')];
+    return cells.length > 0 && cells.every((c) => c.textContent === 'support-chat');
+  });
   const routes = await page.$$eval('#page-requests tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
   assert.ok(routes.length > 0 && routes.every((r) => r === 'support-chat'), routes.join(','));
   const first = await page.textContent('#page-requests tbody tr:first-child');

@@ -9,9 +9,12 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = process.env.SWITCHYARD_BIN ? resolve(process.env.SWITCHYARD_BIN) : join(ROOT, 'target/debug/switchyard');
+// Relative paths in the environment are the caller's: `npm --prefix tests/ui` runs this in
+// tests/ui, and npm names the directory it was started from in INIT_CWD.
+const CALLER = process.env.INIT_CWD || process.cwd();
+export const BIN = process.env.SWITCHYARD_BIN ? resolve(CALLER, process.env.SWITCHYARD_BIN) : join(ROOT, 'target/debug/switchyard');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-export const SHOTS = process.env.UI_SCREENSHOTS || join(ROOT, 'target/ui-screenshots');
+export const SHOTS = process.env.UI_SCREENSHOTS ? resolve(CALLER, process.env.UI_SCREENSHOTS) : join(ROOT, 'target/ui-screenshots');
 export const MASTER = 'ui-test-master-key-0123456789';
 
 const freePort = () => new Promise((ok, fail) => {
