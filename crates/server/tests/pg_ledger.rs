@@ -148,7 +148,6 @@ async fn the_strategy_report_on_postgres_has_the_spend_and_the_savings_ledger() 
 
 /// The dashboard on a PostgreSQL ledger: the overview's spend and the recent requests come
 /// from the PostgreSQL rollup and index, and a virtual key sees its own request.
-#[expect(clippy::unwrap_used, reason = "test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_reads_a_postgres_ledger() {
     let Some(schema) = schema() else { return };
