@@ -3,14 +3,13 @@
 
 use crate::strategy_cmd::{Input, Loaded};
 use crate::table;
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use switchyard_ledger::Location;
-use switchyard_strategy::History;
 use switchyard_strategy::contract::{self, GrowthModel, OfferResult, SimOptions, UsageHistory};
 use switchyard_strategy::report::{pct, usd};
-use switchyard_strategy::spend::{self, Dimension, Period};
+use switchyard_strategy::spend;
+use switchyard_strategy::{History, contract_usage};
 
 #[derive(clap::Args, Clone)]
 pub struct ContractArgs {
@@ -41,39 +40,6 @@ pub struct ContractArgs {
     pub provider: Option<String>,
 }
 
-/// On-demand-equivalent cost per calendar month (the simulator bills by calendar month).
-/// A month the history covers only in part — its first and its current one — is scaled up to
-/// a full month from the days observed, so edges do not look like dips.
-fn monthly_totals(
-    h: &History,
-    provider: Option<&str>,
-) -> Vec<(NaiveDate, switchyard_primitives::Money)> {
-    use chrono::Datelike;
-    let (Some(first), Some(last)) = (h.first_day(), h.last_day()) else {
-        return Vec::new();
-    };
-    let mut by: std::collections::BTreeMap<NaiveDate, Decimal> = std::collections::BTreeMap::new();
-    for r in h
-        .rows
-        .iter()
-        .filter(|r| provider.is_none_or(|p| r.provider == p))
-    {
-        let m = r.day.with_day(1).unwrap_or(r.day);
-        *by.entry(m).or_default() += r.cost.decimal();
-    }
-    by.into_iter()
-        .map(|(m, cost)| {
-            let next = m.checked_add_months(chrono::Months::new(1)).unwrap_or(m);
-            let days_in_month = (next - m).num_days();
-            let from = first.max(m);
-            let to = last.min(next - chrono::Duration::days(1));
-            let observed = (to - from).num_days() + 1;
-            let full = cost * Decimal::from(days_in_month) / Decimal::from(observed.max(1));
-            (m, switchyard_primitives::Money::new(full.round_dp(2)))
-        })
-        .collect()
-}
-
 /// Offers in `file` simulated on this ledger's usage: the results, the usage they ran on, and
 /// the growth model used.
 pub struct Simulated {
@@ -81,22 +47,6 @@ pub struct Simulated {
     pub usage: UsageHistory,
     pub growth: GrowthModel,
     pub provider: Option<String>,
-}
-
-/// Mean monthly growth of total spend: the last 30 days against the 30 before.
-fn observed_growth(h: &History) -> Decimal {
-    let s = spend::report(h, Dimension::Workload, Period::Total);
-    let (last, prev) = s
-        .growth
-        .iter()
-        .fold((Decimal::ZERO, Decimal::ZERO), |(x, y), g| {
-            (x + g.last_30d.decimal(), y + g.previous_30d.decimal())
-        });
-    if prev.is_zero() {
-        Decimal::ZERO
-    } else {
-        (last / prev - Decimal::ONE).round_dp(4)
-    }
 }
 
 pub fn simulate_file(
@@ -119,11 +69,13 @@ pub fn simulate_file(
     let hourly =
         switchyard_strategy::source::hourly_tokens(store.as_ref(), provider.as_deref(), 30)?;
     let usage = UsageHistory {
-        monthly: monthly_totals(&l.history, provider.as_deref()),
+        monthly: contract_usage::monthly_totals(&l.history, provider.as_deref()),
         hourly_tokens: Some(hourly),
     };
     let growth = GrowthModel {
-        monthly_growth_mean: growth.0.unwrap_or_else(|| observed_growth(&l.history)),
+        monthly_growth_mean: growth
+            .0
+            .unwrap_or_else(|| contract_usage::observed_growth(&l.history)),
         monthly_growth_volatility: growth.1,
     };
     let results = contract::compare(

@@ -8,7 +8,7 @@
 //! migrations, the hourly rollup that keeps summaries fast on millions of records, the
 //! batching [`Recorder`] that keeps writes off the request path, CSV/JSONL export, and the
 //! import of existing usage history ([`import`]: our own export, LiteLLM spend logs, OpenAI
-//! and Anthropic usage reports), and the savings ledger ([`Store::savings_report`], [`Store::levers`],
+//! and Anthropic usage reports), the dashboard's reads ([`dashboard`]), and the savings ledger ([`Store::savings_report`], [`Store::levers`],
 //! [`table`]: savings by lever and what is still on the table, priced with the catalog).
 //! Must never know about HTTP or routing.
 
@@ -16,6 +16,7 @@ pub mod batch;
 mod cascade;
 mod columns;
 pub mod copy;
+pub mod dashboard;
 mod export;
 mod history;
 pub mod import;

@@ -1,6 +1,7 @@
 //! The traits other crates take instead of a database: [`RecordSink`] (what the batching
 //! writer appends to), [`Store`] (the ledger's own reports), [`HistoryReader`] (what the
-//! strategy engine reads) and [`SpendSource`] (what budgets reload from). Every backend
+//! strategy engine reads), [`SpendSource`] (what budgets reload from) and
+//! [`crate::dashboard::DashboardReader`] (what the dashboard reads). Every backend
 //! implements them; the SQL behind them lives in this crate only.
 
 use crate::history::HistoryReader;
@@ -28,7 +29,9 @@ impl<T: RecordSink + ?Sized> RecordSink for Box<T> {
 
 /// A ledger's records and the reports `switchyard ledger` prints from them. Backends must
 /// pass the same conformance tests.
-pub trait Store: RecordSink + HistoryReader + SpendSource {
+pub trait Store:
+    RecordSink + HistoryReader + SpendSource + crate::dashboard::DashboardReader
+{
     /// Aggregates by one dimension.
     fn summary(&self, query: &SummaryQuery) -> Result<Vec<SummaryRow>, LedgerError>;
 

@@ -25,6 +25,7 @@ mod responses_api;
 mod routes;
 mod strategy_api;
 mod tap;
+mod ui;
 
 pub use routes::{app, client_endpoints};
 

@@ -4,7 +4,7 @@
 //! endpoints from the same list, so the message cannot drift from what is served.
 
 use crate::edge::{self, Dialect};
-use crate::{admin, anthropic, batch_api, metrics, openai, responses_api, strategy_api};
+use crate::{admin, anthropic, batch_api, metrics, openai, responses_api, strategy_api, ui};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::{StatusCode, Uri};
@@ -123,6 +123,19 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("/v1/strategy/lockin", Strategy).get(strategy_api::lockin),
         Endpoint::new("/v1/strategy/deprecations", Strategy).get(strategy_api::deprecations),
         Endpoint::new("/v1/strategy/report", Strategy).get(strategy_api::report),
+        // dashboard: the pages (no key needed to load them) and their API (crate::ui).
+        Endpoint::new("/ui", Operator).get(ui::assets::index),
+        Endpoint::new("/ui/", Operator).get(ui::assets::index),
+        Endpoint::new("/ui/{file}", Operator).get(ui::assets::file),
+        Endpoint::new("/v1/dashboard/session", Operator).get(ui::keys::session),
+        Endpoint::new("/v1/dashboard/overview", Operator).get(ui::overview::overview),
+        Endpoint::new("/v1/dashboard/traffic", Operator).get(ui::traffic::traffic),
+        Endpoint::new("/v1/dashboard/requests", Operator).get(ui::traffic::requests),
+        Endpoint::new("/v1/dashboard/keys", Operator).get(ui::keys::keys),
+        Endpoint::new("/v1/dashboard/shock", Operator).get(ui::strategy::shock),
+        Endpoint::new("/v1/dashboard/report", Operator).get(ui::strategy::report),
+        Endpoint::new("/v1/dashboard/contracts", Operator).post(ui::contracts::contracts),
+        Endpoint::new("/v1/dashboard/evaluation", Operator).get(ui::strategy::evaluation),
     ]
 }
 

@@ -145,3 +145,47 @@ async fn the_strategy_report_on_postgres_has_the_spend_and_the_savings_ledger() 
     assert!(spend.contains("gpt-4o-mini"), "{spend}");
     h.finish().await;
 }
+
+/// The dashboard on a PostgreSQL ledger: the overview's spend and the recent requests come
+/// from the PostgreSQL rollup and index, and a virtual key sees its own request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_reads_a_postgres_ledger() {
+    let Some(schema) = schema() else { return };
+    let h = gateway(schema.url()).await;
+    let secret = h.create_key(&json!({"team": "payments"})).await;
+    let auth = format!("Bearer {secret}");
+    for text in ["one", "two"] {
+        let body = chat("chat", text).to_string().into_bytes();
+        let r = h
+            .post_with("/v1/chat/completions", body, &[("authorization", &auth)])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let records = h.finish().await;
+    let spent: switchyard_primitives::Money = records.iter().filter_map(|r| r.cost_usd).sum();
+
+    let h = gateway(schema.url()).await;
+    let master = format!("Bearer {MASTER}");
+    let get = |path: &'static str, key: String| {
+        let h = &h;
+        async move { h.call("GET", path, &[("authorization", &key)], None).await }
+    };
+    let o = get("/v1/dashboard/overview?by=team", master.clone()).await;
+    assert_eq!(o.status, 200, "{}", o.text());
+    let o = o.json();
+    assert_eq!(o["requests"], 2);
+    let shown: switchyard_primitives::Money = o["spend_today"].as_str().unwrap().parse().unwrap();
+    assert_eq!(shown, spent.round_cents());
+    assert_eq!(o["series"][0]["key"], "payments");
+    assert_eq!(o["latency_24h"]["requests"], 2);
+    let page = get("/v1/dashboard/requests?limit=1", auth.clone())
+        .await
+        .json();
+    assert_eq!(page["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        page["rows"][0]["key_id"],
+        records[0].key_id.clone().unwrap().as_str()
+    );
+    assert!(page["next"].is_string(), "{page}");
+    h.finish().await;
+}

@@ -13,6 +13,7 @@
 
 pub mod cascade;
 pub mod contract;
+pub mod contract_usage;
 mod de;
 pub mod deprecations;
 pub mod lockin;

@@ -22,7 +22,7 @@ mod weekly;
 
 pub use html::render_html;
 pub use markdown::render_markdown;
-pub use shock::{DoublingPlan, Move, ShockLine};
+pub use shock::{DoublingPlan, Move, ShockLine, shock};
 
 /// One workload's line in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

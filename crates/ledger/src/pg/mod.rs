@@ -16,6 +16,7 @@ mod keys;
 mod levers;
 mod reads;
 mod responses;
+pub(crate) use reads::money as reads_money;
 pub(crate) mod scan;
 mod scratch;
 

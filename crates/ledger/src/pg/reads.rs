@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::str::FromStr;
 use switchyard_primitives::{Money, TokenUsage};
 
-pub(super) fn money(text: Option<String>) -> Result<Money, LedgerError> {
+pub(crate) fn money(text: Option<String>) -> Result<Money, LedgerError> {
     text.map_or(Ok(Money::ZERO), |t| {
         Money::from_str(&t).map_err(|e| LedgerError::Corrupt(format!("amount `{t}`: {e}")))
     })

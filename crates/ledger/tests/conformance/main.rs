@@ -6,6 +6,7 @@
 
 mod backend;
 mod batch;
+mod dashboard;
 mod keys;
 mod reads;
 mod records;

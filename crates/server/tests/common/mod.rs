@@ -10,6 +10,7 @@
 )]
 
 pub mod batch;
+pub mod dashboard;
 pub mod raw;
 
 use serde_json::Value;

@@ -69,12 +69,23 @@ pub fn doubling(
     today: NaiveDate,
     (vendor, lockins): (&str, &[LockIn]),
 ) -> DoublingPlan {
+    shock(h, catalog, today, (vendor, Decimal::from(FACTOR), lockins))
+}
+
+/// The plan for `vendor` multiplying its prices by `factor` from `today` (the dashboard's
+/// price-shock simulator; [`doubling`] is the factor 2).
+pub fn shock(
+    h: &History,
+    catalog: &Catalog,
+    today: NaiveDate,
+    (vendor, factor, lockins): (&str, Decimal, &[LockIn]),
+) -> DoublingPlan {
     let shock = Scenario {
-        name: format!("{vendor} doubles prices"),
+        name: format!("{vendor} prices ×{factor}"),
         horizon_months: 1,
         changes: vec![Change::Price {
             provider: vendor.to_string(),
-            factor: Decimal::from(FACTOR),
+            factor,
             from: today,
         }],
         origins: Vec::new(),
@@ -89,7 +100,12 @@ pub fn doubling(
                 .iter()
                 .find(|l| l.workload == w.workload)
                 .map_or(&[][..], |l| l.alternatives.as_slice());
-            line(&w.workload, (w.baseline, w.scenario), vendor, alts)
+            line(
+                &w.workload,
+                (w.baseline, w.scenario),
+                (vendor, factor),
+                alts,
+            )
         })
         .collect();
     workloads.sort_by_key(|w| std::cmp::Reverse(w.if_it_stays - w.now));
@@ -103,10 +119,10 @@ pub fn doubling(
 fn line(
     workload: &str,
     (now, if_it_stays): (Money, Money),
-    vendor: &str,
+    shocked: (&str, Decimal),
     alts: &[Alternative],
 ) -> ShockLine {
-    let mut priced = priced_moves(alts, now, vendor);
+    let mut priced = priced_moves(alts, now, shocked);
     priced.sort_by(|(a, _), (b, _)| a.monthly_cost.cmp(&b.monthly_cost).then(a.to.cmp(&b.to)));
     let cheapest = priced.first().map(|(m, _)| m.clone());
     let cheaper = priced
@@ -144,7 +160,7 @@ fn line(
 }
 
 /// Every alternative not failed by evaluation, priced per month, with whether it is proven.
-fn priced_moves(alts: &[Alternative], now: Money, vendor: &str) -> Vec<(Move, bool)> {
+fn priced_moves(alts: &[Alternative], now: Money, shocked: (&str, Decimal)) -> Vec<(Move, bool)> {
     // Evaluated and failed: neither the plan nor a candidate.
     let failed = |a: &Alternative| !a.proven && a.readiness != "unproven";
     alts.iter()
@@ -152,7 +168,7 @@ fn priced_moves(alts: &[Alternative], now: Money, vendor: &str) -> Vec<(Move, bo
         .filter_map(|a| {
             let m = Move {
                 to: a.model.clone(),
-                monthly_cost: monthly_cost(a, now, vendor)?,
+                monthly_cost: monthly_cost(a, now, shocked)?,
                 evidence: a.readiness.clone(),
                 cost_basis: a.cost_basis.clone(),
                 prove_with: None,
@@ -178,10 +194,10 @@ fn stay_reason(cheapest: Option<&Move>, has_candidates: bool) -> String {
 /// Cost per month after moving to `a` ([`Alternative::monthly_cost`]: measured where evaluation
 /// measured it, else the catalog estimate); the shocked vendor's own models at the shocked
 /// price. `None` for a candidate nothing prices.
-fn monthly_cost(a: &Alternative, now: Money, vendor: &str) -> Option<Money> {
+fn monthly_cost(a: &Alternative, now: Money, (vendor, shock): (&str, Decimal)) -> Option<Money> {
     let base = a.monthly_cost(now)?;
     let factor = if a.model.starts_with(&format!("{vendor}/")) {
-        Decimal::from(FACTOR)
+        shock
     } else {
         Decimal::ONE
     };
@@ -221,7 +237,7 @@ mod tests {
         let l = line(
             "search-indexing",
             now,
-            "openai",
+            ("openai", Decimal::from(FACTOR)),
             &[alt("mistral/mistral-embed", "14.93", true)],
         );
         assert!(l.plan.is_none() && l.candidates.is_empty());
@@ -248,7 +264,7 @@ mod tests {
             alt("openai/own", "90", false),
             alt("x/too-dear", "250", false),
         ];
-        let l = line("support", now, "openai", &alts);
+        let l = line("support", now, ("openai", Decimal::from(FACTOR)), &alts);
         let plan = l.plan.as_ref().unwrap();
         assert_eq!(
             (plan.to.as_str(), plan.monthly_cost.to_string()),
@@ -265,7 +281,7 @@ mod tests {
         let l = line(
             "support",
             now,
-            "openai",
+            ("openai", Decimal::from(FACTOR)),
             &[alts[0].clone(), alts[2].clone(), alts[3].clone()],
         );
         assert!(l.plan.is_none());
@@ -279,5 +295,22 @@ mod tests {
             [("g/cheap", "20".into()), ("m/dearer-unproven", "80".into())]
         );
         assert!(l.stay.unwrap().contains("nothing cheaper is proven"));
+    }
+
+    #[test]
+    fn the_shock_factor_prices_the_vendors_own_alternatives_and_no_other() {
+        let now = (
+            Money::from_str("100").unwrap(),
+            Money::from_str("300").unwrap(),
+        );
+        let alts = [alt("openai/own", "90", false), alt("g/other", "95", false)];
+        let l = line("support", now, ("openai", Decimal::from(3)), &alts);
+        let c: Vec<(&str, String)> = l
+            .candidates
+            .iter()
+            .map(|m| (m.to.as_str(), m.monthly_cost.to_string()))
+            .collect();
+        // 3 × 90 = 270 (still under 300), the other vendor's 95 unchanged.
+        assert_eq!(c, [("g/other", "95".into()), ("openai/own", "270".into())]);
     }
 }
