@@ -99,7 +99,12 @@ impl Gateway {
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
-        let metrics = crate::metrics::start(config, env, &recorder);
+        let metrics = crate::metrics::start(config, env);
+        let traces = crate::traces::start(config, env);
+        let metrics_tap = metrics.as_ref().map(|m| m.metrics.tap());
+        if let Some(tap) = crate::traces::tap(metrics_tap, traces.as_ref()) {
+            recorder.tap(tap);
+        }
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 live: RwLock::new(Arc::new(Live {
@@ -128,6 +133,7 @@ impl Gateway {
                 cache_config: config.cache.clone(),
                 fleet_config: config.fleet.clone(),
                 metrics,
+                traces,
             }),
         };
         gateway.configure_metrics();

@@ -37,6 +37,8 @@ mod governance;
 mod judge;
 // metrics: `[metrics]`, the Prometheus registry and its scrape (metrics.rs).
 mod metrics;
+// traces: `[telemetry]`, the OTLP tracer, its HTTP client and what a request tells it (traces.rs).
+mod traces;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
 pub mod observe;
@@ -131,6 +133,8 @@ struct Inner {
     fleet_config: Option<config::FleetConfig>,
     /// metrics: `[metrics]` as started, its registry and token; `None`: metrics are off.
     metrics: Option<metrics::State>,
+    /// traces: `[telemetry]` as started; `None`: no spans.
+    traces: Option<switchyard_telemetry::trace::Traces>,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

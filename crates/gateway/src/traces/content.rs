@@ -1,0 +1,126 @@
+//! How the tracer reads a request and a whole answer, on its export thread (never on the
+//! request path): finish reasons for `gen_ai.response.finish_reasons`, and, with
+//! `capture_content`, the prompt's and the answer's messages, every string redacted by the
+//! evaluation crate's [`Redactor`] (built-in masks plus `[eval] redact_patterns`) before it
+//! leaves the process.
+//!
+//! Both OpenAI's and Anthropic's shapes are read: the body is the one the client sent or got.
+
+use serde::Deserialize;
+use serde_json::Value;
+use switchyard_eval::redact::Redactor;
+use switchyard_telemetry::trace::Content;
+
+pub(crate) struct Dialects {
+    pub redactor: Redactor,
+}
+
+/// The members of an answer the tracer reads (OpenAI chat completion or Anthropic message).
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    /// Anthropic.
+    stop_reason: Option<String>,
+    /// Anthropic: the answer's content blocks.
+    content: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    finish_reason: Option<String>,
+    message: Option<Value>,
+}
+
+/// The members of a request the tracer reads.
+#[derive(Deserialize)]
+struct Prompt {
+    messages: Option<Vec<Value>>,
+    /// Anthropic's system prompt, outside `messages`.
+    system: Option<Value>,
+}
+
+impl Dialects {
+    fn redacted(&self, mut v: Value) -> String {
+        self.redactor.redact_json(&mut v);
+        v.to_string()
+    }
+}
+
+impl Content for Dialects {
+    fn finish_reasons(&self, answer: &[u8]) -> Vec<String> {
+        let Ok(a) = serde_json::from_slice::<Answer>(answer) else {
+            return Vec::new();
+        };
+        let mut reasons: Vec<String> = a
+            .choices
+            .into_iter()
+            .filter_map(|c| c.finish_reason)
+            .collect();
+        reasons.extend(a.stop_reason);
+        reasons
+    }
+
+    fn input(&self, request: &[u8]) -> Option<String> {
+        let p: Prompt = serde_json::from_slice(request).ok()?;
+        let mut messages = Vec::new();
+        if let Some(system) = p.system {
+            messages.push(serde_json::json!({"role": "system", "content": system}));
+        }
+        messages.extend(p.messages?);
+        Some(self.redacted(Value::Array(messages)))
+    }
+
+    fn output(&self, answer: &[u8]) -> Option<String> {
+        let a: Answer = serde_json::from_slice(answer).ok()?;
+        let messages: Vec<Value> = match a.content {
+            Some(content) => vec![serde_json::json!({"role": "assistant", "content": content})],
+            None => a.choices.into_iter().filter_map(|c| c.message).collect(),
+        };
+        (!messages.is_empty()).then(|| self.redacted(Value::Array(messages)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialects() -> Dialects {
+        Dialects {
+            redactor: Redactor::new(&["ACME-\\d+".to_string()]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn finish_reasons_are_read_from_openai_and_anthropic_answers() {
+        let d = dialects();
+        let openai = br#"{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"},{"index":1,"finish_reason":"length"}]}"#;
+        assert_eq!(d.finish_reasons(openai), ["stop", "length"]);
+        let anthropic = br#"{"type":"message","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"}"#;
+        assert_eq!(d.finish_reasons(anthropic), ["end_turn"]);
+        assert!(d.finish_reasons(b"not json").is_empty());
+    }
+
+    #[test]
+    fn captured_content_is_redacted_before_it_is_exported() {
+        let d = dialects();
+        let req = br#"{"model":"m","system":"be brief","messages":[{"role":"user","content":"mail bob@example.com about ACME-42"}]}"#;
+        let input = d.input(req).unwrap();
+        assert!(
+            input.contains("[EMAIL]") && input.contains("[REDACTED]"),
+            "{input}"
+        );
+        assert!(!input.contains("bob@example.com") && !input.contains("ACME-42"));
+        assert!(
+            input.starts_with(r#"[{"content":"be brief","role":"system"}"#),
+            "{input}"
+        );
+        let answer = br#"{"choices":[{"message":{"role":"assistant","content":"key sk-abcdefghijklmnopqrstuvwxyz"},"finish_reason":"stop"}]}"#;
+        let output = d.output(answer).unwrap();
+        assert!(
+            output.contains("[SECRET]") && !output.contains("sk-abcdef"),
+            "{output}"
+        );
+        assert!(d.input(br#"{"input":"embed me"}"#).is_none());
+    }
+}
