@@ -227,3 +227,6 @@ impl Tap for TraceTap {
 
     fn committed(&self, _records: usize, _took: Duration) {}
 }
+
+#[cfg(test)]
+mod tests;
