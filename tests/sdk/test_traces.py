@@ -146,7 +146,7 @@ def test_a_chat_request_is_one_server_span_with_the_genai_attributes_and_a_child
     assert a["gen_ai.usage.output_tokens"] == answer.usage.completion_tokens
     assert a["gen_ai.response.finish_reasons"] == [answer.choices[0].finish_reason]
     assert a["switchyard.route"] == "chat" and a["switchyard.workload"] == "support"
-    assert a["switchyard.attempts"] == 1 and a["switchyard.status"] == 200
+    assert a["switchyard.attempts"] == 1 and a["http.response.status_code"] == 200
     assert "switchyard.cost_usd" not in a  # the catalog has no price for slow-model
     assert "gen_ai.input.messages" not in a and "gen_ai.output.messages" not in a
     assert a["switchyard.stage.execute_us"] >= 100_000
@@ -222,7 +222,7 @@ def test_a_refused_request_is_traced_with_its_error(gw, receiver):
     assert r.status_code == 404
     (server,) = receiver.take(r.headers["x-switchyard-request-id"], 1)
     assert server.attributes["error.type"] == "unknown_route"
-    assert server.attributes["switchyard.status"] == 404
+    assert server.attributes["http.response.status_code"] == 404
     assert server.attributes["switchyard.attempts"] == 0
 
 

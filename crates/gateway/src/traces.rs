@@ -86,6 +86,25 @@ impl Tap for Both {
     }
 }
 
+/// `switchyard.stage.{stage}_us`, spelled out so no key is formatted per span.
+fn stage_key(s: Stage) -> &'static str {
+    match s {
+        Stage::Authenticate => "switchyard.stage.authenticate_us",
+        Stage::ReadBody => "switchyard.stage.read_body_us",
+        Stage::Parse => "switchyard.stage.parse_us",
+        Stage::Resolve => "switchyard.stage.resolve_us",
+        Stage::Cache => "switchyard.stage.cache_us",
+        Stage::Admit => "switchyard.stage.admit_us",
+        Stage::Sample => "switchyard.stage.sample_us",
+        Stage::Execute => "switchyard.stage.execute_us",
+        Stage::ReadUsage => "switchyard.stage.read_usage_us",
+        Stage::Settle => "switchyard.stage.settle_us",
+        Stage::Render => "switchyard.stage.render_us",
+        Stage::Observe => "switchyard.stage.observe_us",
+        Stage::Record => "switchyard.stage.record_us",
+    }
+}
+
 fn cache_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Hit => "hit",
@@ -139,7 +158,7 @@ impl Gateway {
                 .stages
                 .iter()
                 .filter(|(_, d)| !d.is_zero())
-                .map(|(s, d)| (s.as_str(), d))
+                .map(|(s, d)| (stage_key(s), d))
                 .collect(),
             cache: meta.cache.map(cache_name),
             answer: match &reply.body {

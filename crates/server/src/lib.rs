@@ -25,7 +25,7 @@ mod routes;
 mod strategy_api;
 mod tap;
 
-pub use routes::{app, client_endpoints};
+pub use routes::{app, client_endpoints, operator_routes};
 
 use conn::{InFlight, Limits, Shared, Stop};
 use std::future::Future;

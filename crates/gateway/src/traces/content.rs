@@ -15,21 +15,44 @@ pub(crate) struct Dialects {
     pub redactor: Redactor,
 }
 
-/// The members of an answer the tracer reads (OpenAI chat completion or Anthropic message).
+/// The members of an answer content capture reads (OpenAI chat completion or Anthropic
+/// message).
 #[derive(Deserialize)]
 struct Answer {
     #[serde(default)]
     choices: Vec<Choice>,
-    /// Anthropic.
-    stop_reason: Option<String>,
     /// Anthropic: the answer's content blocks.
     content: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct Choice {
-    finish_reason: Option<String>,
     message: Option<Value>,
+}
+
+/// The string values of every `"name": "…"` member in a JSON text, found by a byte search
+/// rather than a parse (the whole answer is not decoded for two words). Sound for JSON: a
+/// quote inside a string value is escaped, so an unescaped `"finish_reason"` followed by
+/// `:` is always a member name. A `null` value is skipped; values are short ASCII words.
+fn member_strings(json: &[u8], name: &str) -> Vec<String> {
+    let needle = format!("\"{name}\"");
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(json, needle.as_bytes()) {
+        let rest = &json[at + needle.len()..];
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
+            continue;
+        };
+        if let Some(end) = memchr::memchr(b'"', rest) {
+            if let Ok(s) = std::str::from_utf8(&rest[..end]) {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// The members of a request the tracer reads.
@@ -49,16 +72,12 @@ impl Dialects {
 
 impl Content for Dialects {
     fn finish_reasons(&self, answer: &[u8]) -> Vec<String> {
-        let Ok(a) = serde_json::from_slice::<Answer>(answer) else {
-            return Vec::new();
-        };
-        let mut reasons: Vec<String> = a
-            .choices
-            .into_iter()
-            .filter_map(|c| c.finish_reason)
-            .collect();
-        reasons.extend(a.stop_reason);
-        reasons
+        let reasons = member_strings(answer, "finish_reason");
+        if reasons.is_empty() {
+            member_strings(answer, "stop_reason")
+        } else {
+            reasons
+        }
     }
 
     fn input(&self, request: &[u8]) -> Option<String> {
@@ -99,6 +118,8 @@ mod tests {
         let anthropic = br#"{"type":"message","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"}"#;
         assert_eq!(d.finish_reasons(anthropic), ["end_turn"]);
         assert!(d.finish_reasons(b"not json").is_empty());
+        let spaced = br#"{"choices": [{"finish_reason" : "tool_calls", "message": {"content": "say \"finish_reason\":\"x\""}}, {"finish_reason": null}]}"#;
+        assert_eq!(d.finish_reasons(spaced), ["tool_calls"]);
     }
 
     #[test]

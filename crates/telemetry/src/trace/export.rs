@@ -72,7 +72,7 @@ struct Loop {
     batch_size: usize,
     interval: Duration,
     endpoint: String,
-    pending: Vec<Box<Item>>,
+    pending: Vec<Item>,
     logged_dropped: u64,
     last_error: Option<String>,
 }
@@ -102,7 +102,7 @@ impl Loop {
                 .recv_timeout(tick.saturating_duration_since(Instant::now()))
             {
                 Ok(Msg::Span(item)) => {
-                    self.pending.push(item);
+                    self.pending.push(*item);
                     if self.pending.len() >= self.batch_size {
                         self.export(false);
                     }

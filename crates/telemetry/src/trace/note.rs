@@ -28,7 +28,8 @@ pub struct Finish {
     /// Arrival to the start of the execute stage (the first upstream attempt); `None` when
     /// the request never got there or the stage times are unknown (a refused request).
     pub execute_at: Option<Duration>,
-    /// Each stage that ran and its time, in pipeline order (`switchyard.stage.*`).
+    /// Each stage that ran, as its attribute key (`switchyard.stage.parse_us`), and its
+    /// time, in pipeline order.
     pub stages: Vec<(&'static str, Duration)>,
     /// The response cache's answer (`hit`, `hit_semantic`, `miss`, `bypass`); `None` on a
     /// route without a cache.

@@ -141,7 +141,6 @@ impl Builder {
             KeyValue::new("gen_ai.request.model", r.route.clone()),
             KeyValue::new("switchyard.route", r.route.clone()),
             KeyValue::new("switchyard.request_id", r.request_id.clone()),
-            KeyValue::new("switchyard.status", i64::from(r.status)),
             KeyValue::new("http.response.status_code", i64::from(r.status)),
             KeyValue::new("switchyard.attempts", r.attempts.len() as i64),
             KeyValue::new("switchyard.streamed", r.streamed),
@@ -203,9 +202,8 @@ impl Builder {
             a.push(KeyValue::new("switchyard.cache", c));
         }
         let Some(f) = finish else { return };
-        for (stage, took) in &f.stages {
-            let key = format!("switchyard.stage.{stage}_us");
-            a.push(KeyValue::new(key, took.as_micros() as i64));
+        for (key, took) in &f.stages {
+            a.push(KeyValue::new(*key, took.as_micros() as i64));
         }
         if let Some(body) = &f.answer {
             let reasons = self.content.finish_reasons(body);

@@ -50,7 +50,10 @@ fn spans(note: Note, capture: bool) -> Vec<SpanData> {
 }
 
 fn attr<'a>(s: &'a SpanData, key: &str) -> Option<&'a Value> {
-    s.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+    s.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
 }
 
 fn finished(execute_at: Option<Duration>) -> Note {
@@ -58,7 +61,7 @@ fn finished(execute_at: Option<Duration>) -> Note {
     note.set_prompt("prompt".into());
     note.finish(Finish {
         execute_at,
-        stages: vec![("parse", Duration::from_micros(12))],
+        stages: vec![("switchyard.stage.parse_us", Duration::from_micros(12))],
         cache: Some("miss"),
         answer: Some("{}".into()),
     });
@@ -83,18 +86,36 @@ fn a_request_is_a_server_span_whose_attempts_are_children_laid_end_to_end_from_t
     }
     assert_eq!(a1.start_time, start + Duration::from_millis(10));
     assert_eq!(a1.end_time, start + Duration::from_millis(40));
-    assert_eq!((a2.start_time, a2.end_time), (a1.end_time, start + Duration::from_millis(240)));
+    assert_eq!(
+        (a2.start_time, a2.end_time),
+        (a1.end_time, start + Duration::from_millis(240))
+    );
     assert!(matches!(a1.status, Status::Error { .. }) && a2.status == Status::Unset);
     assert_eq!(attr(a1, "error.type"), Some(&Value::from("server_error")));
-    assert_eq!(attr(req, "gen_ai.usage.input_tokens"), Some(&Value::I64(125)));
-    assert_eq!(attr(req, "gen_ai.usage.output_tokens"), Some(&Value::I64(15)));
-    assert_eq!(attr(req, "switchyard.cost_usd"), Some(&Value::from("0.0015")));
+    assert_eq!(
+        attr(req, "gen_ai.usage.input_tokens"),
+        Some(&Value::I64(125))
+    );
+    assert_eq!(
+        attr(req, "gen_ai.usage.output_tokens"),
+        Some(&Value::I64(15))
+    );
+    assert_eq!(
+        attr(req, "switchyard.cost_usd"),
+        Some(&Value::from("0.0015"))
+    );
     assert_eq!(attr(req, "switchyard.cache"), Some(&Value::from("miss")));
-    assert_eq!(attr(req, "switchyard.stage.parse_us"), Some(&Value::I64(12)));
+    assert_eq!(
+        attr(req, "switchyard.stage.parse_us"),
+        Some(&Value::I64(12))
+    );
     assert_eq!(attr(req, "switchyard.team"), Some(&Value::from("web")));
     let reasons = Value::Array(Array::String(vec!["stop".into()]));
     assert_eq!(attr(req, "gen_ai.response.finish_reasons"), Some(&reasons));
-    assert!(attr(req, "gen_ai.input.messages").is_none(), "no content unless captured");
+    assert!(
+        attr(req, "gen_ai.input.messages").is_none(),
+        "no content unless captured"
+    );
 }
 
 #[test]
@@ -124,6 +145,12 @@ fn a_client_parent_is_continued_and_content_is_exported_only_when_captured() {
     assert!(s[0].parent_span_is_remote);
     assert_eq!(s[0].span_context.trace_id(), parent.trace_id);
     assert_eq!(s[1].span_context.trace_state().header(), "v=1");
-    assert_eq!(attr(&s[0], "gen_ai.input.messages"), Some(&Value::from("in:hello")));
-    assert_eq!(attr(&s[0], "gen_ai.output.messages"), Some(&Value::from("out")));
+    assert_eq!(
+        attr(&s[0], "gen_ai.input.messages"),
+        Some(&Value::from("in:hello"))
+    );
+    assert_eq!(
+        attr(&s[0], "gen_ai.output.messages"),
+        Some(&Value::from("out"))
+    );
 }
