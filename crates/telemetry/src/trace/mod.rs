@@ -21,7 +21,6 @@ mod span;
 pub use note::{Finish, Note};
 pub use parent::Parent;
 
-use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -195,12 +194,6 @@ impl Traces {
         if self.shared.tx.try_send(Msg::Flush(done)).is_ok() {
             let _ = wait.recv_timeout(timeout);
         }
-    }
-
-    /// The trace id a request was given, when it is traced (tests and logs).
-    pub fn trace_of(&self, request_id: &str) -> Option<TraceId> {
-        let notes = self.shared.notes.lock().ok()?;
-        notes.get(request_id).map(|n| n.trace_id)
     }
 }
 
