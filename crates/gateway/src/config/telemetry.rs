@@ -106,16 +106,8 @@ fn bounded(errs: &mut Errors, field: &str, raw: Option<u64>, default: u64, max: 
     }
 }
 
-pub(super) fn validate(errs: &mut Errors, raw: Option<RawTelemetry>) -> Option<TelemetryConfig> {
-    let raw = raw?;
-    if raw.enabled == Some(false) {
-        return None;
-    }
-    if raw.headers.is_some() {
-        errs.push("telemetry.headers", "header values (API keys) are never written in the config: export them and name the variables with headers_env = { authorization = \"OTLP_AUTH\" }");
-    }
-    let traces_url = endpoint(errs, raw.otlp_endpoint);
-    let sampling_ratio = match raw.sampling_ratio {
+fn ratio(errs: &mut Errors, raw: Option<f64>) -> f64 {
+    match raw {
         None => 1.0,
         Some(r) if (0.0..=1.0).contains(&r) => r,
         Some(r) => {
@@ -125,7 +117,19 @@ pub(super) fn validate(errs: &mut Errors, raw: Option<RawTelemetry>) -> Option<T
             );
             1.0
         }
-    };
+    }
+}
+
+pub(super) fn validate(errs: &mut Errors, raw: Option<RawTelemetry>) -> Option<TelemetryConfig> {
+    let raw = raw?;
+    if raw.enabled == Some(false) {
+        return None;
+    }
+    if raw.headers.is_some() {
+        errs.push("telemetry.headers", "header values (API keys) are never written in the config: export them and name the variables with headers_env = { authorization = \"OTLP_AUTH\" }");
+    }
+    let traces_url = endpoint(errs, raw.otlp_endpoint);
+    let sampling_ratio = ratio(errs, raw.sampling_ratio);
     let service_name = raw.service_name.unwrap_or_else(|| "switchyard".into());
     if service_name.trim().is_empty() || service_name.len() > 128 {
         errs.push(

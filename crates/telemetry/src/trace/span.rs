@@ -94,36 +94,16 @@ impl Builder {
             status: status(r.status, r.error_class.as_deref()),
             instrumentation_scope: self.scope.clone(),
         };
-        let finish = note.finish.get();
+        let at = note
+            .finish
+            .get()
+            .and_then(|f| f.execute_at)
+            .map(|d| start + d);
+        let laid = lay_out(&r.attempts, at, end);
         let mut spans = Vec::with_capacity(r.attempts.len() + 1);
-        let at = finish.and_then(|f| f.execute_at).map(|d| start + d);
-        let mut laid = lay_out(&r.attempts, at, end);
-        for (i, (a, (from, to))) in r.attempts.iter().zip(laid.drain(..)).enumerate() {
-            let child = SpanContext::new(
-                note.trace_id,
-                self.ids.new_span_id(),
-                TraceFlags::SAMPLED,
-                false,
-                state.clone(),
-            );
-            spans.push(SpanData {
-                span_context: child,
-                parent_span_id: ctx.span_id(),
-                parent_span_is_remote: false,
-                span_kind: SpanKind::Client,
-                name: format!("{op} {}", a.model).into(),
-                start_time: from,
-                end_time: to,
-                attributes: attempt_attributes(op, i + 1, a),
-                dropped_attributes_count: 0,
-                events: SpanEvents::default(),
-                links: SpanLinks::default(),
-                status: match a.outcome {
-                    AttemptOutcome::Ok => Status::Unset,
-                    o => Status::error(o.as_str()),
-                },
-                instrumentation_scope: self.scope.clone(),
-            });
+        for (i, (a, times)) in r.attempts.iter().zip(laid).enumerate() {
+            let parent = (&ctx, op);
+            spans.push(self.attempt(parent, i + 1, a, times));
         }
         // The request span's end is never before its last child's.
         if let Some(last) = spans.iter().map(|s| s.end_time).max() {
@@ -133,9 +113,43 @@ impl Builder {
         spans
     }
 
+    /// The client span of attempt `n`, a child of the request span `parent`.
+    fn attempt(
+        &self,
+        (parent, op): (&SpanContext, &'static str),
+        n: usize,
+        a: &Attempt,
+        (from, to): (SystemTime, SystemTime),
+    ) -> SpanData {
+        let ctx = SpanContext::new(
+            parent.trace_id(),
+            self.ids.new_span_id(),
+            TraceFlags::SAMPLED,
+            false,
+            parent.trace_state().clone(),
+        );
+        SpanData {
+            span_context: ctx,
+            parent_span_id: parent.span_id(),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Client,
+            name: format!("{op} {}", a.model).into(),
+            start_time: from,
+            end_time: to,
+            attributes: attempt_attributes(op, n, a),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: match a.outcome {
+                AttemptOutcome::Ok => Status::Unset,
+                o => Status::error(o.as_str()),
+            },
+            instrumentation_scope: self.scope.clone(),
+        }
+    }
+
     fn request_attributes(&self, item: &Item, op: &'static str) -> Vec<KeyValue> {
         let r = &item.record;
-        let u = &r.usage;
         let mut a = vec![
             KeyValue::new("gen_ai.operation.name", op),
             KeyValue::new("gen_ai.request.model", r.route.clone()),
@@ -157,34 +171,7 @@ impl Builder {
         opt(&mut a, "switchyard.team", &r.team);
         opt(&mut a, "switchyard.key_id", &r.key_id);
         opt(&mut a, "error.type", &r.error_class);
-        if r.provider.is_some() || r.cache.is_some() {
-            a.push(KeyValue::new(
-                "gen_ai.usage.input_tokens",
-                u.prompt_total() as i64,
-            ));
-            a.push(KeyValue::new(
-                "gen_ai.usage.output_tokens",
-                (u.output + u.reasoning) as i64,
-            ));
-        }
-        if let Some(c) = r.cost_usd {
-            a.push(KeyValue::new(
-                "switchyard.cost_usd",
-                c.decimal().to_string(),
-            ));
-        }
-        if let Some(s) = r.saved_usd {
-            a.push(KeyValue::new(
-                "switchyard.saved_usd",
-                s.decimal().to_string(),
-            ));
-        }
-        if let Some(t) = r.ttft_ms {
-            a.push(KeyValue::new("switchyard.ttft_ms", t));
-        }
-        if r.shadow {
-            a.push(KeyValue::new("switchyard.shadow", true));
-        }
+        accounting(r, &mut a);
         self.reply_attributes(item, &mut a);
         a
     }
@@ -224,6 +211,39 @@ impl Builder {
         if let Some(output) = f.answer.as_ref().and_then(|b| self.content.output(b)) {
             a.push(KeyValue::new("gen_ai.output.messages", cut(output)));
         }
+    }
+}
+
+/// Tokens, money and timing from the record.
+fn accounting(r: &switchyard_ledger::Record, a: &mut Vec<KeyValue>) {
+    let u = &r.usage;
+    if r.provider.is_some() || r.cache.is_some() {
+        a.push(KeyValue::new(
+            "gen_ai.usage.input_tokens",
+            u.prompt_total() as i64,
+        ));
+        a.push(KeyValue::new(
+            "gen_ai.usage.output_tokens",
+            (u.output + u.reasoning) as i64,
+        ));
+    }
+    if let Some(c) = r.cost_usd {
+        a.push(KeyValue::new(
+            "switchyard.cost_usd",
+            c.decimal().to_string(),
+        ));
+    }
+    if let Some(s) = r.saved_usd {
+        a.push(KeyValue::new(
+            "switchyard.saved_usd",
+            s.decimal().to_string(),
+        ));
+    }
+    if let Some(t) = r.ttft_ms {
+        a.push(KeyValue::new("switchyard.ttft_ms", t));
+    }
+    if r.shadow {
+        a.push(KeyValue::new("switchyard.shadow", true));
     }
 }
 
