@@ -38,7 +38,7 @@ price_provider = "openai"
 [telemetry]
 otlp_endpoint = "{otlp}"
 service_name = "switchyard-test"
-batch_interval_ms = 100
+batch_interval_ms = {interval}
 capture_content = {capture}
 headers_env = {{ authorization = "OTLP_TEST_AUTH" }}
 
@@ -87,12 +87,16 @@ def sim(switchyard_bin, tmp_path_factory):
         proc.stop()
 
 
-def _gateway(switchyard_bin, tmp_path_factory, sim, receiver, capture: bool):
+def _gateway(switchyard_bin, tmp_path_factory, sim, receiver, capture: bool, interval: int = 100):
     d = tmp_path_factory.mktemp("trace-gw")
     cfg = d / "switchyard.toml"
     cfg.write_text(
         GATEWAY.format(
-            ledger=d / "ledger.db", sim=sim, otlp=receiver.url, capture=str(capture).lower()
+            ledger=d / "ledger.db",
+            sim=sim,
+            otlp=receiver.url,
+            capture=str(capture).lower(),
+            interval=interval,
         )
     )
     env = dict(os.environ, OTLP_TEST_AUTH="Bearer otlp-test-token")
@@ -234,3 +238,17 @@ def test_captured_content_is_exported_redacted_only_when_enabled(gw_capture, rec
     assert "alice@example.com" not in a["gen_ai.input.messages"]
     assert '"role":"user"' in a["gen_ai.input.messages"]
     assert answer.choices[0].message.content[:20] in a["gen_ai.output.messages"]
+
+
+def test_a_graceful_stop_exports_the_spans_still_queued(switchyard_bin, tmp_path_factory, sim, receiver):
+    # A batch interval of ten minutes: only the stop's flush can send this span in time.
+    url, proc = _gateway(switchyard_bin, tmp_path_factory, sim, receiver, capture=False, interval=600_000)
+    try:
+        rid, _ = _chat(url, "chat")
+        time.sleep(0.3)
+        assert not [s for s in receiver.spans if s.attributes.get("switchyard.request_id") == rid]
+    finally:
+        proc.stop()  # SIGTERM: drain, then the tracer's flush
+    assert proc.popen.returncode == 0
+    server, attempt = receiver.take(rid, 2, timeout=1.0)
+    assert attempt.parent_span_id == server.span_id
