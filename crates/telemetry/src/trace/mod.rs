@@ -189,11 +189,22 @@ impl Traces {
     }
 
     /// Exports every queued span now and waits for it, at most `timeout` (a graceful stop).
+    /// A full queue is waited on (the thread is draining it), within the same `timeout`.
     pub fn flush(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
         let (done, wait) = std::sync::mpsc::channel();
-        if self.shared.tx.try_send(Msg::Flush(done)).is_ok() {
-            let _ = wait.recv_timeout(timeout);
+        let mut msg = Msg::Flush(done);
+        loop {
+            match self.shared.tx.try_send(msg) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
+                    msg = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return,
+            }
         }
+        let _ = wait.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
     }
 }
 
