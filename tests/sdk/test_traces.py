@@ -179,6 +179,8 @@ def test_a_streamed_request_is_traced_when_the_stream_ends_with_its_usage(gw, re
     assert a["gen_ai.usage.output_tokens"] == usage.completion_tokens
     assert a["gen_ai.usage.input_tokens"] == usage.prompt_tokens
     assert a["switchyard.ttft_ms"] >= 100
+    finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finish and a["gen_ai.response.finish_reasons"] == finish
     assert attempt.parent_span_id == server.span_id
 
 

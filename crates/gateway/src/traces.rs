@@ -21,6 +21,8 @@ use switchyard_telemetry::trace::{Content, Finish, Options, Parent, Traces};
 mod client;
 mod content;
 
+pub(crate) use content::finish_reasons_in;
+
 /// Starts the tracer when `[telemetry]` is on. A tracer that cannot start (no async runtime,
 /// a redaction pattern that does not compile) is a warning: requests are served untraced.
 pub(crate) fn start(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<Traces> {

@@ -30,6 +30,17 @@ struct Choice {
     message: Option<Value>,
 }
 
+/// OpenAI's `finish_reason`s in a JSON text (an answer or one stream chunk), else
+/// Anthropic's `stop_reason`.
+pub(crate) fn finish_reasons_in(json: &[u8]) -> Vec<String> {
+    let reasons = member_strings(json, "finish_reason");
+    if reasons.is_empty() {
+        member_strings(json, "stop_reason")
+    } else {
+        reasons
+    }
+}
+
 /// The string values of every `"name": "…"` member in a JSON text, found by a byte search
 /// rather than a parse (the whole answer is not decoded for two words). Sound for JSON: a
 /// quote inside a string value is escaped, so an unescaped `"finish_reason"` followed by
@@ -72,12 +83,7 @@ impl Dialects {
 
 impl Content for Dialects {
     fn finish_reasons(&self, answer: &[u8]) -> Vec<String> {
-        let reasons = member_strings(answer, "finish_reason");
-        if reasons.is_empty() {
-            member_strings(answer, "stop_reason")
-        } else {
-            reasons
-        }
+        finish_reasons_in(answer)
     }
 
     fn input(&self, request: &[u8]) -> Option<String> {

@@ -20,6 +20,8 @@ pub struct Note {
     pub(crate) born: Instant,
     pub(crate) prompt: OnceLock<Bytes>,
     pub(crate) finish: OnceLock<Finish>,
+    /// A streamed answer's finish reasons, read by the tee as the events pass.
+    pub(crate) stream_finish: OnceLock<Vec<String>>,
 }
 
 /// What the reply told about a request, set once when the pipeline returns.
@@ -46,6 +48,7 @@ impl Note {
             born: Instant::now(),
             prompt: OnceLock::new(),
             finish: OnceLock::new(),
+            stream_finish: OnceLock::new(),
         }
     }
 
@@ -62,6 +65,11 @@ impl Note {
     /// Records what the reply told; a second call is ignored.
     pub fn finish(&self, finish: Finish) {
         let _ = self.finish.set(finish);
+    }
+
+    /// A streamed answer's finish reasons, when it ended; a second call is ignored.
+    pub fn set_finish_reasons(&self, reasons: Vec<String>) {
+        let _ = self.stream_finish.set(reasons);
     }
 
     pub(crate) fn is_finished(&self) -> bool {

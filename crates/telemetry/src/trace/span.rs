@@ -192,15 +192,17 @@ impl Builder {
         for (key, took) in &f.stages {
             a.push(KeyValue::new(*key, took.as_micros() as i64));
         }
-        if let Some(body) = &f.answer {
-            let reasons = self.content.finish_reasons(body);
-            if !reasons.is_empty() {
-                let v: Vec<StringValue> = reasons.into_iter().map(StringValue::from).collect();
-                a.push(KeyValue::new(
-                    "gen_ai.response.finish_reasons",
-                    Value::Array(Array::String(v)),
-                ));
-            }
+        let reasons = match (&f.answer, item.note.stream_finish.get()) {
+            (Some(body), _) => self.content.finish_reasons(body),
+            (None, Some(streamed)) => streamed.clone(),
+            (None, None) => Vec::new(),
+        };
+        if !reasons.is_empty() {
+            let v: Vec<StringValue> = reasons.into_iter().map(StringValue::from).collect();
+            a.push(KeyValue::new(
+                "gen_ai.response.finish_reasons",
+                Value::Array(Array::String(v)),
+            ));
         }
         if !self.capture {
             return;

@@ -154,3 +154,16 @@ fn a_client_parent_is_continued_and_content_is_exported_only_when_captured() {
         Some(&Value::from("out"))
     );
 }
+
+#[test]
+fn a_streamed_answer_carries_the_finish_reasons_the_tee_handed_over() {
+    let note = Note::new(TraceId::from(9u128), None);
+    note.set_finish_reasons(vec!["length".into()]);
+    note.finish(Finish::default());
+    let s = spans(note, false);
+    let reasons = Value::Array(Array::String(vec!["length".into()]));
+    assert_eq!(
+        attr(&s[0], "gen_ai.response.finish_reasons"),
+        Some(&reasons)
+    );
+}
