@@ -6,8 +6,10 @@
 //!
 //! Both OpenAI's and Anthropic's shapes are read: the body is the one the client sent or got.
 
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::LazyLock;
 use switchyard_eval::redact::Redactor;
 use switchyard_telemetry::trace::Content;
 
@@ -31,26 +33,27 @@ struct Choice {
 }
 
 /// OpenAI's `finish_reason`s in a JSON text (an answer or one stream chunk), else
-/// Anthropic's `stop_reason`.
+/// Anthropic's `stop_reason`. The searchers are built once: the tee calls this per event.
 pub(crate) fn finish_reasons_in(json: &[u8]) -> Vec<String> {
-    let reasons = member_strings(json, "finish_reason");
+    static FINISH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""finish_reason""#));
+    static STOP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""stop_reason""#));
+    let reasons = member_strings(json, &FINISH);
     if reasons.is_empty() {
-        member_strings(json, "stop_reason")
+        member_strings(json, &STOP)
     } else {
         reasons
     }
 }
 
-/// The string values of every `"name": "…"` member in a JSON text, found by a byte search
-/// rather than a parse (the whole answer is not decoded for two words). Sound for JSON: a
-/// quote inside a string value is escaped, so an unescaped `"finish_reason"` followed by
-/// `:` is always a member name. A `null` value is skipped; values are short ASCII words.
-fn member_strings(json: &[u8], name: &str) -> Vec<String> {
-    let needle = format!("\"{name}\"");
+/// The string values of every `"name": "…"` member in a JSON text (`name` is the finder's
+/// needle, quotes included), found by a byte search rather than a parse (the whole answer is
+/// not decoded for two words). Sound for JSON: a quote inside a string value is escaped, so
+/// an unescaped `"finish_reason"` followed by `:` is always a member name. A `null` value is
+/// skipped; values are short ASCII words.
+fn member_strings(json: &[u8], name: &Finder<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    for at in memchr::memmem::find_iter(json, needle.as_bytes()) {
-        let rest = &json[at + needle.len()..];
-        let rest = rest.trim_ascii_start();
+    for at in name.find_iter(json) {
+        let rest = json[at + name.needle().len()..].trim_ascii_start();
         let Some(rest) = rest.strip_prefix(b":") else {
             continue;
         };
