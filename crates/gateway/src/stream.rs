@@ -187,7 +187,10 @@ impl<R: EventReader> Tee<R> {
                 f.push(&ev.data);
             }
             if let Some(reasons) = &mut self.progress.finish_reasons {
-                reasons.extend(crate::traces::finish_reasons_in(ev.data.as_bytes()));
+                reasons.extend(crate::traces::event_finish_reasons(
+                    ev.data.as_bytes(),
+                    R::ANTHROPIC,
+                ));
             }
             if self.reader.inspect(&ev, &mut self.progress) {
                 out.extend_from_slice(&ev.raw);

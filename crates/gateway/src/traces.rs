@@ -21,7 +21,7 @@ use switchyard_telemetry::trace::{Content, Finish, Options, Parent, Traces};
 mod client;
 mod content;
 
-pub(crate) use content::finish_reasons_in;
+pub(crate) use content::event_finish_reasons;
 
 /// Starts the tracer when `[telemetry]` is on. A tracer that cannot start (no async runtime,
 /// a redaction pattern that does not compile) is a warning: requests are served untraced.

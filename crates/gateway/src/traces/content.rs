@@ -32,17 +32,23 @@ struct Choice {
     message: Option<Value>,
 }
 
-/// OpenAI's `finish_reason`s in a JSON text (an answer or one stream chunk), else
-/// Anthropic's `stop_reason`. The searchers are built once: the tee calls this per event.
+static FINISH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""finish_reason""#));
+static STOP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""stop_reason""#));
+
+/// OpenAI's `finish_reason`s in a JSON text (an answer), else Anthropic's `stop_reason`.
 pub(crate) fn finish_reasons_in(json: &[u8]) -> Vec<String> {
-    static FINISH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""finish_reason""#));
-    static STOP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""stop_reason""#));
     let reasons = member_strings(json, &FINISH);
     if reasons.is_empty() {
         member_strings(json, &STOP)
     } else {
         reasons
     }
+}
+
+/// One stream event's finish reasons, in the stream's dialect: the tee calls this per event
+/// of a traced stream, so it searches once, with a searcher built once.
+pub(crate) fn event_finish_reasons(data: &[u8], anthropic: bool) -> Vec<String> {
+    member_strings(data, if anthropic { &STOP } else { &FINISH })
 }
 
 /// The string values of every `"name": "…"` member in a JSON text (`name` is the finder's
