@@ -53,10 +53,10 @@ WORK="$(mktemp -d -t switchyard-instr.XXXXXX)"
 SIM_PID=""
 GW_PID=""
 cleanup() {
-    for pid in "$GW_PID" "$SIM_PID"; do
+    for pid in "$GW_PID" "$SIM_PID" "${SINK_PID:-}"; do
         [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
     done
-    for pid in "$GW_PID" "$SIM_PID"; do
+    for pid in "$GW_PID" "$SIM_PID" "${SINK_PID:-}"; do
         [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
     done
     rm -rf "$WORK"
@@ -68,6 +68,13 @@ python3 bench/bodies.py "$WORK" chat
 "$BIN" sim --listen 127.0.0.1:0 --fast >"$WORK/sim.out" 2>"$WORK/sim.log" &
 SIM_PID=$!
 SIM_URL="$(wait_for_url "$WORK/sim.out" '^switchyard sim listening on http://' "$SIM_PID" sim)"
+SINK_PID=""
+if [[ " $MODES " == *" traced "* ]]; then
+    python3 bench/otlp_sink.py >"$WORK/sink.out" 2>"$WORK/sink.log" &
+    SINK_PID=$!
+    OTLP_URL="$(wait_for_url "$WORK/sink.out" '^otlp sink listening on http://' "$SINK_PID" otlp-sink)"
+    export OTLP_URL
+fi
 
 # path_of BODY: the endpoint a body is sent to (the responses* bodies use the Responses API).
 path_of() { case "$1" in responses*) echo /v1/responses ;; *) echo /v1/chat/completions ;; esac; }

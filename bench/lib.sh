@@ -89,6 +89,9 @@ wait_shared() {
 #            cache off in one run.
 #   metrics - keyed, plus [metrics] (GET /metrics on the main listener; every request
 #             counted; docs/observability.md).
+#   traced - metrics, plus [telemetry] traces exported to $OTLP_URL (bench/otlp_sink.py): one
+#            server span and one attempt span per request; stable: a batch every 10 requests,
+#            never on the timer (docs/observability.md#traces).
 #   fleet - keyed, with the counters in Redis ([fleet] redis_url = $FLEET_REDIS, default
 #           redis://127.0.0.1:6379, under a prefix of its own): one Redis round trip per
 #           request to admit, one pipelined settlement after it (docs/deployment.md).
@@ -109,7 +112,11 @@ write_gateway() {
         capture=$'[routes.cache]\nallow_temperature = true\nallow_length = true'
     fi
     local metrics=""
-    [[ "$mode" == metrics ]] && metrics="[metrics]"
+    [[ "$mode" == metrics || "$mode" == traced ]] && metrics="[metrics]"
+    if [[ "$mode" == traced ]]; then
+        metrics+=$'\n[telemetry]\notlp_endpoint = "'"${OTLP_URL:?traced mode needs OTLP_URL (bench/otlp_sink.py)}"'"'
+        [[ "$stable" == stable ]] && metrics+=$'\nbatch_size = 10\nbatch_interval_ms = 600000'
+    fi
     local fleet=""
     if [[ "$mode" == fleet ]]; then
         fleet="[fleet]"$'\n'"redis_url = \"${FLEET_REDIS:-redis://127.0.0.1:6379}\""$'\n'"prefix = \"switchyard:bench:$$:$RANDOM:\""

@@ -74,6 +74,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await?;
         anyhow::Ok(())
     })?;
+    // Every record was handed to the recorder (and its taps) before `run` returned; the
+    // tracer's last batch goes out while the runtime its HTTP client uses still runs.
+    if let Some(traces) = gateway_for_eval.traces() {
+        traces.flush(std::time::Duration::from_secs(5));
+    }
     drop(rt);
     gateway_for_eval.shutdown_eval();
     let stats = built.recorder.shutdown();

@@ -223,6 +223,7 @@ impl<'a> Answered<'a> {
             admitted: self.admitted,
             on_finish: dialect.and_then(|d| on_finish(observation, d, self.request_body)),
             cache: self.cache.filter(|_| status == 200),
+            trace: self.ctx.trace.clone(),
         };
         let body = tee(setup);
         let mut times = self.times;

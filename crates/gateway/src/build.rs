@@ -99,7 +99,12 @@ impl Gateway {
         let cache_store =
             switchyard_cache::open(config.cache.url.as_deref(), config.cache.max_bytes)
                 .map_err(|e| BuildError::Other(format!("cache.url: {e}")))?;
-        let metrics = crate::metrics::start(config, env, &recorder);
+        let metrics = crate::metrics::start(config, env);
+        let traces = crate::traces::start(config, env);
+        let metrics_tap = metrics.as_ref().map(|m| m.metrics.tap());
+        if let Some(tap) = crate::traces::tap(metrics_tap, traces.as_ref()) {
+            recorder.tap(tap);
+        }
         let conversations =
             crate::conversations::Conversations::open(&location, config.ledger.responses_retention)
                 .map_err(|e| BuildError::Other(format!("stored responses: {e}")))?;
@@ -132,6 +137,7 @@ impl Gateway {
                 fleet_config: config.fleet.clone(),
                 metrics,
                 conversations,
+                traces,
             }),
         };
         gateway.configure_metrics();

@@ -19,6 +19,9 @@ pub use fleet::FleetConfig;
 // metrics: the `[metrics]` section (the Prometheus endpoint; config/metrics.rs).
 mod metrics;
 pub use metrics::{DEFAULT_MAX_WORKLOADS, MetricsConfig};
+// telemetry: the `[telemetry]` section (OTLP traces; config/telemetry.rs).
+mod telemetry;
+pub use telemetry::TelemetryConfig;
 
 /// One configuration problem at a key path such as `routes[1].targets[0].provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,8 @@ pub struct Config {
     pub fleet: Option<FleetConfig>,
     /// `[metrics]`: the Prometheus endpoint; `None`: no `/metrics`.
     pub metrics: Option<MetricsConfig>,
+    /// `[telemetry]`: OTLP traces; `None`: no spans.
+    pub telemetry: Option<TelemetryConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -465,6 +470,7 @@ const TOP_LEVEL: &[&str] = &[
     "batch",
     "fleet",
     "metrics",
+    "telemetry",
 ];
 
 /// Collects errors while walking the document.
@@ -566,6 +572,8 @@ impl Config {
         let fleet_raw: Option<fleet::RawFleet> = errs.section("fleet", table.remove("fleet"));
         let metrics_raw: Option<metrics::RawMetrics> =
             errs.section("metrics", table.remove("metrics"));
+        let telemetry_raw: Option<telemetry::RawTelemetry> =
+            errs.section("telemetry", table.remove("telemetry"));
 
         let mut providers = Vec::new();
         // Every declared name, valid or not, so a route naming a broken provider is not also
@@ -636,6 +644,7 @@ impl Config {
         let server = validate_server(&mut errs, server);
         let config = Config {
             metrics: metrics::validate(&mut errs, metrics_raw, server.listen),
+            telemetry: telemetry::validate(&mut errs, telemetry_raw),
             server,
             ledger: validate_ledger(&mut errs, ledger),
             catalog: CatalogConfig {
@@ -680,6 +689,7 @@ impl Config {
                 })
             })
             .chain(token)
+            .chain(self.telemetry.iter().flat_map(|t| telemetry::missing_env(t, env)))
             .collect()
     }
 
@@ -764,6 +774,7 @@ impl Config {
             batch: BatchConfig::default(),
             fleet: None,
             metrics: None,
+            telemetry: None,
         }
     }
 }

@@ -38,6 +38,8 @@ mod governance;
 mod judge;
 // metrics: `[metrics]`, the Prometheus registry and its scrape (metrics.rs).
 mod metrics;
+// traces: `[telemetry]`, the OTLP tracer, its HTTP client and what a request tells it (traces.rs).
+mod traces;
 // batch: a chat line carried by a provider's native batch API.
 mod native;
 pub mod observe;
@@ -137,6 +139,8 @@ struct Inner {
     metrics: Option<metrics::State>,
     /// The Responses API's stored conversations, in the ledger's database.
     conversations: conversations::Conversations,
+    /// traces: `[telemetry]` as started; `None`: no spans.
+    traces: Option<switchyard_telemetry::trace::Traces>,
 }
 
 /// Resolves an environment variable (the process environment, or a test's map).

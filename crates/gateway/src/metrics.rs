@@ -1,5 +1,5 @@
 //! The gateway's side of `[metrics]`: the registry built at assembly (its tap installed on
-//! the recorder, so every ledger record is counted), the label sets refreshed from each
+//! the recorder by assembly, beside the tracer's, so every ledger record is counted), the label sets refreshed from each
 //! config, the per-reply report (stage times, cache outcome), and the scrape, which reads the
 //! breakers, budgets, ledger writer and evaluation counters at that moment.
 
@@ -36,17 +36,12 @@ pub(crate) struct State {
     pub token: Option<Secret>,
 }
 
-pub(crate) fn start(
-    config: &Config,
-    env: &dyn Fn(&str) -> Option<String>,
-    recorder: &switchyard_ledger::Recorder,
-) -> Option<State> {
+pub(crate) fn start(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<State> {
     let mc = config.metrics.clone()?;
     let metrics = Metrics::new(Options {
         max_workloads: mc.max_workloads,
         stages: &STAGE_NAMES,
     });
-    recorder.tap(metrics.tap());
     let token = mc
         .token_env
         .as_deref()
@@ -172,6 +167,7 @@ impl Gateway {
             ledger,
             eval,
             cache_entries,
+            traces: self.traces().map(|t| t.counts()),
         }
     }
 

@@ -57,6 +57,9 @@ impl Endpoint {
 pub struct Incoming<'k, B> {
     pub endpoint: Endpoint,
     pub key: Option<&'k str>,
+    /// The W3C `traceparent` and `tracestate` headers, continued when traces are on.
+    pub traceparent: Option<&'k str>,
+    pub tracestate: Option<&'k str>,
     pub body: B,
 }
 
@@ -73,16 +76,19 @@ impl Gateway {
         B: Future<Output = Result<Bytes, GatewayError>>,
     {
         let kind = incoming.endpoint.kind();
+        self.begin_trace(ctx, incoming.traceparent, incoming.tracestate);
         let mut times = StageTimes::start(ctx.received);
-        self.check_caller(ctx, incoming.key)
-            .map_err(|e| self.reject(ctx, kind, None, e))?;
+        if let Err(e) = self.check_caller(ctx, incoming.key) {
+            return Err(self.refuse_early(ctx, kind, e));
+        }
         times.mark(Stage::Authenticate);
         let body = match incoming.body.await {
             Ok(body) => body,
-            Err(e) => return Err(self.reject(ctx, kind, None, e)),
+            Err(e) => return Err(self.refuse_early(ctx, kind, e)),
         };
         times.mark(Stage::ReadBody);
         let ctx = &*ctx;
+        self.trace_prompt(ctx, &body);
         let reply = match incoming.endpoint {
             Endpoint::ChatCompletions => self.run::<Chat>(ctx, body, times).await,
             Endpoint::Embeddings => self.embeddings_cached(ctx, body, times).await,
@@ -92,7 +98,22 @@ impl Gateway {
         if let Ok(reply) = &reply {
             self.observe_reply(reply);
         }
+        self.finish_trace(ctx, &reply);
         reply
+    }
+
+    /// A refusal before the body is parsed (authentication, the body's size or deadline):
+    /// recorded as a call to the endpoint, and the request's trace told it is over.
+    fn refuse_early(
+        &self,
+        ctx: &RequestContext,
+        kind: RecordKind,
+        e: GatewayError,
+    ) -> GatewayError {
+        if let Some(note) = &ctx.trace {
+            note.finish(Default::default());
+        }
+        self.reject(ctx, kind, None, e)
     }
 
     /// `POST /v1/chat/completions` for a caller already authenticated (or in-process, as

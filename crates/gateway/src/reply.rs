@@ -32,6 +32,8 @@ pub struct RequestContext {
     pub(crate) partial_saving: Option<Money>,
     /// A line of a batch (`/v1/batches`): recorded with `batch = true`.
     pub batch: bool,
+    /// The request's trace, when `[telemetry]` is on and it was sampled.
+    pub(crate) trace: Option<std::sync::Arc<switchyard_telemetry::trace::Note>>,
 }
 
 impl RequestContext {
@@ -50,6 +52,7 @@ impl RequestContext {
             cache: crate::cache::Directive::Use,
             partial_saving: None,
             batch: false,
+            trace: None,
         }
     }
 

@@ -50,6 +50,9 @@ pub(crate) struct TeeSetup {
     /// A cache miss on a cache-enabled route: the events are folded into the answer as they
     /// pass, and a stream that ends complete is stored. `None` everywhere else (no work).
     pub cache: Option<crate::cache::Pending>,
+    /// The request's trace: the finish reasons are read from the events as they pass and
+    /// handed to it at the end. `None` (tracing off or not sampled): no work.
+    pub trace: Option<Arc<switchyard_telemetry::trace::Note>>,
 }
 
 /// What a finished stream hands to evaluation: its record and its answer.
@@ -79,6 +82,8 @@ pub(crate) struct Progress {
     /// kept answer): later chunks of its shape are read without a parse.
     template: Option<ContentTemplate>,
     processing: Duration,
+    /// Finish reasons seen, for the trace (`Some` only when the request is traced).
+    finish_reasons: Option<Vec<String>>,
 }
 
 impl Progress {
@@ -156,6 +161,7 @@ impl<R: EventReader> Tee<R> {
             pending: None,
             progress: Progress {
                 keep_answer: setup.on_finish.is_some(),
+                finish_reasons: setup.trace.as_ref().map(|_| Vec::new()),
                 fold: setup
                     .cache
                     .as_ref()
@@ -179,6 +185,12 @@ impl<R: EventReader> Tee<R> {
                 && let Some(f) = &mut self.progress.fold
             {
                 f.push(&ev.data);
+            }
+            if let Some(reasons) = &mut self.progress.finish_reasons {
+                reasons.extend(crate::traces::event_finish_reasons(
+                    ev.data.as_bytes(),
+                    R::ANTHROPIC,
+                ));
             }
             if self.reader.inspect(&ev, &mut self.progress) {
                 out.extend_from_slice(&ev.raw);
@@ -204,6 +216,7 @@ impl<R: EventReader> Tee<R> {
             mut admitted,
             on_finish,
             cache,
+            trace,
         } = setup;
         let (usage, estimated) = match self.progress.usage {
             Some(u) => (u, false),
@@ -259,6 +272,9 @@ impl<R: EventReader> Tee<R> {
         }
         if let Some(f) = on_finish {
             f(&record, self.progress.output());
+        }
+        if let (Some(note), Some(reasons)) = (trace, self.progress.finish_reasons.take()) {
+            note.set_finish_reasons(reasons);
         }
         recorder.record(record);
     }

@@ -24,6 +24,8 @@ pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Body)
     let incoming = Incoming {
         endpoint: Endpoint::Messages,
         key: presented_key(&headers),
+        traceparent: crate::openai::header(&headers, "traceparent"),
+        tracestate: crate::openai::header(&headers, "tracestate"),
         body: body::read(&headers, body, gw.max_body_bytes()),
     };
     match gw.serve(&mut ctx, incoming).await {

@@ -27,7 +27,7 @@ mod strategy_api;
 mod tap;
 mod ui;
 
-pub use routes::{app, client_endpoints};
+pub use routes::{app, client_endpoints, operator_routes};
 
 use conn::{InFlight, Limits, Shared, Stop};
 use std::future::Future;

@@ -14,6 +14,11 @@ use switchyard_protocol::openai::ErrorBody;
 
 pub const REQUEST_ID: &str = "x-switchyard-request-id";
 
+/// A header's value as text, when present and ASCII.
+pub(crate) fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 pub(crate) fn context(headers: &HeaderMap) -> RequestContext {
     let text = |name: &str| {
         headers
@@ -55,6 +60,8 @@ async fn serve(gw: &Gateway, endpoint: Endpoint, headers: &HeaderMap, body: Body
     let incoming = Incoming {
         endpoint,
         key: presented_key(headers),
+        traceparent: header(headers, "traceparent"),
+        tracestate: header(headers, "tracestate"),
         body: body::read(headers, body, gw.max_body_bytes()),
     };
     let result = gw.serve(&mut ctx, incoming).await;

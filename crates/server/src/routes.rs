@@ -184,6 +184,17 @@ pub fn client_endpoints() -> String {
     }
 }
 
+/// Every `(method, path)` of the operator, strategy and batch APIs, as served: what
+/// docs/openapi.json must describe (its test, `tests/openapi.rs`, compares the two).
+pub fn operator_routes() -> Vec<(&'static str, &'static str)> {
+    let batch = |p: &str| p.starts_with("/v1/files") || p.starts_with("/v1/batches");
+    endpoints()
+        .iter()
+        .filter(|e| matches!(e.audience, Audience::Operator | Audience::Strategy) || batch(e.path))
+        .flat_map(|e| e.methods.iter().map(move |m| (*m, e.path)))
+        .collect()
+}
+
 /// Whether `path` is in the table with POST and handled through the pipeline (the hot paths'
 /// check that the table still serves them the same way).
 #[cfg(test)]

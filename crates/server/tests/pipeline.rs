@@ -125,6 +125,8 @@ async fn an_unauthenticated_call_is_recorded_as_a_call_to_its_own_endpoint() {
     let incoming = Incoming {
         endpoint: Endpoint::ChatCompletions,
         key: Some(MASTER),
+        traceparent: None,
+        tracestate: None,
         body: async move { Ok(bytes) },
     };
     let reply = h.gateway.serve(&mut ctx, incoming).await.unwrap();

@@ -163,6 +163,22 @@ impl Scrape {
                 &one(bytes),
             )?;
         }
+        if let Some(t) = &s.traces {
+            let rows = vec![
+                (vec![("result", "exported")], t.exported),
+                (vec![("result", "dropped")], t.dropped),
+                (vec![("result", "failed")], t.failed),
+            ];
+            counters(
+                enc,
+                (
+                    "switchyard_trace_spans",
+                    "Trace spans the collector accepted, dropped because the export queue was full, or lost in a failed export.",
+                    None,
+                ),
+                &rows,
+            )?;
+        }
         let Some(e) = &s.eval else { return Ok(()) };
         let rows = vec![
             (vec![("result", "captured")], e.captured),

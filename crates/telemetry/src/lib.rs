@@ -21,6 +21,7 @@ mod histogram;
 pub mod labels;
 mod requests;
 mod snapshot;
+pub mod trace;
 
 pub use histogram::{
     DURATION_BUCKETS, OVERHEAD_BUCKETS, TOKEN_BUCKETS, TPOT_BUCKETS, TTFT_BUCKETS,

@@ -59,4 +59,6 @@ pub struct Snapshot {
     pub eval: Option<EvalCounters>,
     /// The cache store's entries and bytes, when a route has a cache.
     pub cache_entries: Option<(u64, u64)>,
+    /// The trace exporter's counters, when `[telemetry]` is on.
+    pub traces: Option<crate::trace::TraceCounts>,
 }

@@ -229,8 +229,17 @@ fn stages_cache_ledger_and_scrape_time_gauges_are_exposed() {
             ..EvalCounters::default()
         }),
         cache_entries: Some((12, 3400)),
+        traces: Some(crate::trace::TraceCounts {
+            exported: 9,
+            dropped: 2,
+            failed: 0,
+        }),
     };
     let s = parse(&m.encode(snap)).unwrap();
+    assert_eq!(
+        s.sum("switchyard_trace_spans_total", &[("result", "dropped")]),
+        2.0
+    );
     let stage = |st: &str| s.sum("switchyard_overhead_seconds_count", &[("stage", st)]);
     assert_eq!(
         (stage("parse"), stage("execute"), stage("total")),

@@ -33,7 +33,7 @@ pub(super) struct RawMetrics {
 }
 
 /// A plausible environment variable name (never a token pasted in by mistake).
-fn env_name(v: &str) -> bool {
+pub(super) fn env_name(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 128
         && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
