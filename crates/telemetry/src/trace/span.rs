@@ -26,9 +26,11 @@ pub(crate) struct Builder {
     scope: InstrumentationScope,
 }
 
+/// The GenAI `gen_ai.operation.name`: a Responses API request is a chat operation, as the
+/// metrics' `gen_ai_operation_name` label counts it.
 fn operation(kind: RecordKind) -> &'static str {
     match kind {
-        RecordKind::Chat => "chat",
+        RecordKind::Chat | RecordKind::Responses => "chat",
         RecordKind::Embedding => "embeddings",
     }
 }
