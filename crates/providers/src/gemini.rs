@@ -156,7 +156,9 @@ impl Gemini {
         }
         let created = now_secs();
         if let Payload::Responses(_) = req.payload {
-            return self.untranslated(resp, chat.stream, deadline, dropped).await;
+            return self
+                .untranslated(resp, chat.stream, deadline, dropped)
+                .await;
         }
         if chat.stream {
             return Ok(self.stream(resp.into_body(), &req.payload, status, dropped));

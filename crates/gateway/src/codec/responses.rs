@@ -12,13 +12,13 @@
 //! the typed Responses events, event by event (`responses_stream`), never through OpenAI
 //! chunks.
 
+use super::responses_stream::{SharedUsage, rendered};
 use super::{Codec, Shape};
 use crate::answered::{Answered, Whole};
 use crate::error::GatewayError;
 use crate::observe;
 use crate::reply::{Reply, RequestContext};
 use crate::reserve::PromptBound;
-use super::responses_stream::{SharedUsage, Upstream, rendered};
 use crate::stream::{EventReader, Progress, Tee};
 use crate::tokens;
 use bytes::{Bytes, BytesMut};
@@ -29,9 +29,9 @@ use switchyard_protocol::FieldError;
 use switchyard_protocol::anthropic::from_openai::parse_openai_response;
 use switchyard_protocol::canonical::{Block, ChatResponse, ResponseFormat};
 use switchyard_protocol::openai::usage_of;
-use switchyard_protocol::{anthropic, gemini};
 use switchyard_protocol::responses::{self, Echo, Ids, Renderer, Request};
 use switchyard_protocol::sse::SseEvent;
+use switchyard_protocol::{anthropic, gemini};
 use switchyard_providers::{Dialect, Payload, ProviderResponse, ResponseBody};
 
 pub(crate) struct Responses;
@@ -114,7 +114,7 @@ impl Codec for Responses {
                     Echo::of(&req.raw).fragment(),
                 );
                 let usage = SharedUsage::default();
-                let s = rendered(s, Upstream::of(dialect), renderer, usage.clone());
+                let s = rendered(s, dialect, renderer, usage.clone());
                 let reader = ResponsesReader {
                     canonical: Some(usage),
                 };

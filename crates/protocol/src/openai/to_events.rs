@@ -1,6 +1,5 @@
 //! OpenAI `chat.completion.chunk` stream → canonical [`StreamEvent`]s: the reader for every
-//! OpenAI-dialect upstream (and, until each dialect has its own reader, for the chunks other
-//! dialects' translators write).
+//! OpenAI-dialect upstream.
 //!
 //! Feed each SSE event's data to [`ToEvents::push_data`]. The first chunk gives `Start` (its
 //! `id` and `model`); `content` deltas give `Text`, `reasoning_content` deltas `Reasoning`; a
@@ -11,6 +10,7 @@
 
 use crate::canonical::StopReason;
 use crate::canonical::event::StreamEvent;
+use crate::canonical::translate::Read;
 use crate::openai::{ChunkDelta, Usage};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -52,9 +52,23 @@ pub struct ToEvents {
     finished: bool,
     /// An `Error` was read: nothing follows it.
     errored: bool,
+    /// `[DONE]` was read: the upstream said its stream is over.
+    saw_done: bool,
     /// The upstream index of each tool call begun, in order; its position is the call's
     /// canonical index.
     calls: Vec<usize>,
+}
+
+/// The OpenAI reader as a hub [`Read`]: done at `[DONE]` or an error (the usage chunk comes
+/// after the finish, so a finish alone does not end the stream).
+impl Read for ToEvents {
+    fn read(&mut self, data: &str, out: &mut Vec<StreamEvent>) {
+        out.extend(self.push_data(data));
+    }
+
+    fn is_done(&self) -> bool {
+        self.saw_done || self.errored
+    }
 }
 
 impl ToEvents {
@@ -66,7 +80,11 @@ impl ToEvents {
     pub fn push_data(&mut self, data: &str) -> Vec<StreamEvent> {
         let mut out = Vec::new();
         let data = data.trim();
-        if data == "[DONE]" || self.errored {
+        if data == "[DONE]" {
+            self.saw_done = true;
+            return out;
+        }
+        if self.errored {
             return out;
         }
         let Ok(chunk) = serde_json::from_str::<Chunk>(data) else {
