@@ -352,3 +352,7 @@ fn truncated(data: &str) -> String {
     }
     data[..end].to_string()
 }
+
+#[cfg(test)]
+#[path = "responses_tests.rs"]
+mod tests;
