@@ -364,28 +364,30 @@ fn output(response: &ProviderResponse) -> Output {
     let ResponseBody::Full(body) = &response.body else {
         return Output::default();
     };
-    match response.dialect {
-        Dialect::Anthropic => {
-            let Ok(answer) = switchyard_protocol::anthropic::parse_response(body) else {
-                return Output::default();
-            };
-            let mut out = Output::default();
-            for block in answer.content {
-                match block {
-                    Block::Text { text, .. } => out.text.push_str(&text),
-                    Block::ToolUse { name, input, .. } => {
-                        let args = serde_json::from_str(input.get()).unwrap_or_default();
-                        out.tool_calls.push(ToolCall::new(name, args));
-                    }
-                    _ => {}
-                }
-            }
-            out
+    let parsed = match response.dialect {
+        Dialect::Anthropic => switchyard_protocol::anthropic::parse_response(body),
+        Dialect::Gemini => switchyard_protocol::gemini::parse_response(body),
+        _ => {
+            return serde_json::from_slice(body)
+                .map(|v| Output::from_openai_response(&v))
+                .unwrap_or_default();
         }
-        _ => serde_json::from_slice(body)
-            .map(|v| Output::from_openai_response(&v))
-            .unwrap_or_default(),
+    };
+    let Ok(answer) = parsed else {
+        return Output::default();
+    };
+    let mut out = Output::default();
+    for block in answer.content {
+        match block {
+            Block::Text { text, .. } => out.text.push_str(&text),
+            Block::ToolUse { name, input, .. } => {
+                let args = serde_json::from_str(input.get()).unwrap_or_default();
+                out.tool_calls.push(ToolCall::new(name, args));
+            }
+            _ => {}
+        }
     }
+    out
 }
 
 /// A tier's usage as its upstream reported it, else estimated (the prompt as the fit check
@@ -396,6 +398,9 @@ fn usage(response: &ProviderResponse, prompt_tokens: u64) -> TokenUsage {
             Dialect::Anthropic => {
                 switchyard_protocol::anthropic::usage_of(body).map(|u| u.to_tokens())
             }
+            Dialect::Gemini => switchyard_protocol::gemini::parse_response(body)
+                .ok()
+                .map(|a| a.usage),
             _ => switchyard_protocol::openai::usage_of(body).map(|u| u.to_tokens()),
         };
         if let Some(u) = reported {

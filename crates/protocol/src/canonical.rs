@@ -44,6 +44,10 @@ pub struct ChatRequest {
     pub response_format: ResponseFormat,
     /// An opaque end-user id, for the provider's abuse monitoring.
     pub metadata_user: Option<String>,
+    /// A Responses client's `reasoning.effort` (`none`, `minimal`, `low`, `medium`, `high`):
+    /// the Gemini writer maps it to a thinking budget (docs/compatibility.md); other
+    /// translated dialects have no published mapping and leave it.
+    pub reasoning_effort: Option<String>,
     /// Top-level members the client dialect does not define, passed to the upstream as is:
     /// how clients reach provider-specific parameters (e.g. Anthropic's `thinking`, `top_k`).
     pub extra: Vec<(String, Box<RawValue>)>,

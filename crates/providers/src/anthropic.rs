@@ -12,7 +12,9 @@
 //! bring the extended-TTL beta flag.
 //!
 //! Every other client's request becomes canonical, then an Anthropic body (`x-api-key`,
-//! `anthropic-version`); the answer comes back in OpenAI's shape — whole, or as a stream of
+//! `anthropic-version`). A Responses client's answer comes back untranslated
+//! (`Dialect::Anthropic`: its codec reads Anthropic's shape into canonical form once); any
+//! other client's comes back in OpenAI's shape — whole, or as a stream of
 //! `chat.completion.chunk` events translated incrementally from Anthropic's event sequence
 //! through canonical stream events (tool-call deltas keep their index; thinking arrives as
 //! `reasoning_content`). Usage keeps
@@ -216,7 +218,10 @@ impl Anthropic {
         if !(200..300).contains(&status) {
             return Err(self.status_error(resp).await);
         }
-        if passthrough {
+        // A Responses client's answer is rendered once, by its codec, from Anthropic's own
+        // shape (`anthropic::to_events` for a stream): it is not translated here.
+        let untranslated = matches!(req.payload, Payload::Responses(_));
+        if passthrough || untranslated {
             let content_type = resp
                 .headers()
                 .get(CONTENT_TYPE)

@@ -2,7 +2,8 @@
 //!
 //! The client's request becomes canonical, then a Gemini body posted to
 //! `{base}/v1beta/models/{model}:generateContent` (or `:streamGenerateContent?alt=sse`) with
-//! the key in `x-goog-api-key`; the answer comes back in OpenAI's shape when whole, and a
+//! the key in `x-goog-api-key`. A Responses client's answer comes back untranslated
+//! (`Dialect::Gemini`), for its codec to read once; any other comes back in OpenAI's shape when whole, and a
 //! stream is read into canonical stream events and rendered once in the client's dialect:
 //! `chat.completion.chunk` events, or Anthropic's event sequence for an Anthropic client
 //! (`Dialect::Anthropic`, teed by the gateway like an Anthropic upstream's). Usage splits Gemini's inclusive
@@ -11,7 +12,7 @@
 //! shape (Google reports no usage there; the gateway counts the tokens).
 
 use crate::client::describe;
-use crate::common::{error_body, fixed_headers, now_secs, send_until, translate};
+use crate::common::{error_body, fixed_headers, forward, now_secs, send_until, translate};
 use crate::openai::{retry_after, truncate};
 use crate::{
     Dialect, HttpClient, Payload, Provider, ProviderError, ProviderKind, ProviderRequest,
@@ -154,14 +155,50 @@ impl Gemini {
             return Err(self.status_error(resp).await);
         }
         let created = now_secs();
+        if let Payload::Responses(_) = req.payload {
+            return self
+                .untranslated(resp, chat.stream, deadline, dropped)
+                .await;
+        }
         if chat.stream {
             return Ok(self.stream(resp.into_body(), &req.payload, status, dropped));
         }
+        let bytes = self.collect(resp, deadline).await?;
+        let parsed = parse_response(&bytes).map_err(|e| ProviderError::Stream {
+            provider: self.s.name.clone(),
+            message: e.message,
+        })?;
         Ok(ProviderResponse {
             status,
             content_type: Some("application/json".into()),
-            body: ResponseBody::Full(self.whole(resp, deadline, created).await?),
+            body: ResponseBody::Full(Bytes::from(openai_completion(&parsed, created))),
             dialect: Dialect::OpenAi,
+            dropped,
+        })
+    }
+
+    /// A Responses client's answer as Gemini sent it (`Dialect::Gemini`): its codec reads
+    /// Gemini's shape into canonical form once (`gemini::to_events` for a stream).
+    async fn untranslated(
+        &self,
+        resp: http::Response<Incoming>,
+        stream: bool,
+        deadline: tokio::time::Instant,
+        dropped: Vec<String>,
+    ) -> Result<ProviderResponse, ProviderError> {
+        let status = resp.status().as_u16();
+        let (content_type, body) = if stream {
+            let body = forward(resp.into_body(), self.s.name.clone());
+            ("text/event-stream", ResponseBody::Stream(body))
+        } else {
+            let bytes = self.collect(resp, deadline).await?;
+            ("application/json", ResponseBody::Full(bytes))
+        };
+        Ok(ProviderResponse {
+            status,
+            content_type: Some(content_type.into()),
+            body,
+            dialect: Dialect::Gemini,
             dropped,
         })
     }
@@ -201,28 +238,20 @@ impl Gemini {
         }
     }
 
-    /// A non-streamed answer, read within the deadline and rewritten as an OpenAI completion.
-    async fn whole(
+    /// A non-streamed answer's bytes, read within the deadline.
+    async fn collect(
         &self,
         resp: http::Response<Incoming>,
         deadline: tokio::time::Instant,
-        created: u64,
     ) -> Result<Bytes, ProviderError> {
-        let bytes = match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
-            Err(_) => return Err(self.timeout()),
-            Ok(Err(e)) => {
-                return Err(ProviderError::Stream {
-                    provider: self.s.name.clone(),
-                    message: describe(&e),
-                });
-            }
-            Ok(Ok(c)) => c.to_bytes(),
-        };
-        let parsed = parse_response(&bytes).map_err(|e| ProviderError::Stream {
-            provider: self.s.name.clone(),
-            message: e.message,
-        })?;
-        Ok(Bytes::from(openai_completion(&parsed, created)))
+        match tokio::time::timeout_at(deadline, resp.into_body().collect()).await {
+            Err(_) => Err(self.timeout()),
+            Ok(Err(e)) => Err(ProviderError::Stream {
+                provider: self.s.name.clone(),
+                message: describe(&e),
+            }),
+            Ok(Ok(c)) => Ok(c.to_bytes()),
+        }
     }
 
     fn timeout(&self) -> ProviderError {

@@ -133,7 +133,9 @@ pub struct ProviderResponse {
     pub body: ResponseBody,
     /// The wire shape of `body`: `OpenAi` (every adapter translates into it), except
     /// `Anthropic` for an Anthropic target's untranslated answer to `Payload::Messages`,
-    /// `Responses` for a Responses-speaking target's answer to `Payload::Responses`.
+    /// `Responses` for a Responses-speaking target's answer to `Payload::Responses`, and an
+    /// Anthropic or Gemini target's own shape (`Anthropic`, `Gemini`) for its answer to
+    /// `Payload::Responses`, which the Responses codec reads into canonical form once.
     pub dialect: Dialect,
     /// Features dropped under the route's `allow_drop`, for the client to be told.
     pub dropped: Vec<String>,

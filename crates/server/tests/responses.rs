@@ -226,3 +226,39 @@ async fn bad_input_gets_a_400_in_openai_shape_naming_the_field() {
     }
     h.finish().await;
 }
+
+/// `reasoning.effort` on a Gemini target becomes the thinking budget Google documents for it;
+/// a client's own `thinkingConfig` wins; an effort with no documented budget sets none.
+#[tokio::test]
+async fn reasoning_effort_becomes_a_gemini_thinking_budget() {
+    let h = start(SIM, GATEWAY).await;
+    let cases = [
+        (
+            json!({"reasoning": {"effort": "high"}}),
+            json!({"thinkingBudget": 24576}),
+        ),
+        (
+            json!({"reasoning": {"effort": "none"}}),
+            json!({"thinkingBudget": 0}),
+        ),
+        (json!({"reasoning": {"effort": "minimal"}}), Value::Null),
+        (
+            json!({"reasoning": {"effort": "low"}, "thinkingConfig": {"thinkingBudget": 77}}),
+            json!({"thinkingBudget": 77}),
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut body = json!({"model": "via-gemini", "input": "Think", "store": false});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let a = h.post("/v1/responses", &body).await;
+        assert_eq!(a.status, 200, "{extra}: {}", a.text());
+        let last: Value = h.get(&format!("{}/sim/last", h.sim)).await.json();
+        assert_eq!(
+            last["generationConfig"]["thinkingConfig"], expected,
+            "{extra}: {last}"
+        );
+    }
+    h.finish().await;
+}

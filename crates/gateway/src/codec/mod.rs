@@ -13,6 +13,7 @@ pub(crate) mod embeddings;
 pub(crate) mod openai;
 mod openai_plain;
 pub(crate) mod responses;
+mod responses_stream;
 
 use crate::answered::Answered;
 use crate::cache::{entry::Entry, replay};

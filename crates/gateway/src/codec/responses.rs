@@ -5,35 +5,33 @@
 //! provider, or one configured with `responses_api = true`) gets the raw body with only `model`
 //! rewritten and answers untranslated (`Dialect::Responses`): the answer is forwarded byte for
 //! byte, usage read from its `usage` (a stream's from `response.completed`). Every other target
-//! answers in OpenAI's chat shape, read like any chat answer (usage, pricing, tee, ledger) and
-//! only then rendered as a Responses object, or, streamed, read into canonical events
-//! (`openai::to_events`) and rendered as the typed Responses events, event by event.
-//! Anthropic and Gemini answers reach this codec as OpenAI chunks through their adapters'
-//! translators until their own stream readers land.
+//! answers in its own shape — OpenAI chat from OpenAI-compatible servers, Anthropic's and
+//! Gemini's own from those adapters (`Dialect::Anthropic` / `Dialect::Gemini`, untranslated) —
+//! and is translated once: a whole answer parsed into canonical form and rendered as a
+//! Responses object, a stream read by its dialect's canonical-event reader and rendered as
+//! the typed Responses events, event by event (`responses_stream`), never through OpenAI
+//! chunks.
 
+use super::responses_stream::{SharedUsage, rendered};
 use super::{Codec, Shape};
 use crate::answered::{Answered, Whole};
 use crate::error::GatewayError;
 use crate::observe;
 use crate::reply::{Reply, RequestContext};
 use crate::reserve::PromptBound;
-use crate::stream::{EventReader, OpenAiReader, Progress, Tee, TeeStream};
+use crate::stream::{EventReader, Progress, Tee};
 use crate::tokens;
 use bytes::{Bytes, BytesMut};
-use futures_util::stream::{Stream, StreamExt};
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 use switchyard_ledger::RecordKind;
 use switchyard_primitives::TokenUsage;
 use switchyard_protocol::FieldError;
 use switchyard_protocol::anthropic::from_openai::parse_openai_response;
-use switchyard_protocol::canonical::{Block, ResponseFormat};
-use switchyard_protocol::openai::to_events::ToEvents;
-use switchyard_protocol::openai::{completion_text, usage_of};
+use switchyard_protocol::canonical::{Block, ChatResponse, ResponseFormat};
+use switchyard_protocol::openai::usage_of;
 use switchyard_protocol::responses::{self, Echo, Ids, Renderer, Request};
-use switchyard_protocol::sse::{SseEvent, SseFramer};
+use switchyard_protocol::sse::SseEvent;
+use switchyard_protocol::{anthropic, gemini};
 use switchyard_providers::{Dialect, Payload, ProviderResponse, ResponseBody};
 
 pub(crate) struct Responses;
@@ -103,10 +101,11 @@ impl Codec for Responses {
                 Ok(passthrough_whole(a, req, response.content_type, bytes))
             }
             (Dialect::Responses, ResponseBody::Stream(s)) => {
-                Ok(a.stream(200, |setup| Box::pin(Tee::new(s, ResponsesReader, setup))))
+                let reader = ResponsesReader::default();
+                Ok(a.stream(200, |setup| Box::pin(Tee::new(s, reader, setup))))
             }
-            (_, ResponseBody::Full(bytes)) => translate_whole(a, req, bytes),
-            (_, ResponseBody::Stream(s)) => {
+            (dialect, ResponseBody::Full(bytes)) => translate_whole(a, req, dialect, bytes),
+            (dialect, ResponseBody::Stream(s)) => {
                 let ids = Ids::new(&a.request_id());
                 let renderer = Renderer::new(
                     ids,
@@ -114,20 +113,12 @@ impl Codec for Responses {
                     now_secs(),
                     Echo::of(&req.raw).fragment(),
                 );
-                Ok(a.stream(200, |setup| {
-                    // The usage chunk feeds `response.completed`'s usage: keep it.
-                    let reader = OpenAiReader {
-                        drop_usage_chunk: false,
-                    };
-                    Box::pin(ResponsesEvents {
-                        inner: TeeStream::new(s, reader, setup),
-                        framer: SseFramer::new(),
-                        scratch: Vec::new(),
-                        read: ToEvents::new(),
-                        render: renderer,
-                        ended: false,
-                    })
-                }))
+                let usage = SharedUsage::default();
+                let s = rendered(s, dialect, renderer, usage.clone());
+                let reader = ResponsesReader {
+                    canonical: Some(usage),
+                };
+                Ok(a.stream(200, |setup| Box::pin(Tee::new(s, reader, setup))))
             }
         }
     }
@@ -185,22 +176,33 @@ fn passthrough_whole(
     )
 }
 
-/// A chat-shaped answer rendered as a Responses object.
+/// A whole answer in its upstream's shape (OpenAI chat, or an Anthropic or Gemini target's
+/// own), read into canonical form once and rendered as a Responses object.
 fn translate_whole(
     mut a: Answered<'_>,
     req: &Request<'_>,
+    dialect: Dialect,
     bytes: Bytes,
 ) -> Result<Reply, GatewayError> {
-    let usage = match usage_of(&bytes) {
-        Some(u) => (u.to_tokens(), false),
-        None => (estimate(req, &completion_text(&bytes)), true),
+    let parsed = match dialect {
+        Dialect::Anthropic => anthropic::parse_response(&bytes),
+        Dialect::Gemini => gemini::parse_response(&bytes),
+        Dialect::OpenAi | Dialect::Responses => parse_openai_response(&bytes),
     };
-    a.mark_usage_read();
-    let mut answer = parse_openai_response(&bytes).map_err(|e| GatewayError::UpstreamFailed {
+    let mut answer = parsed.map_err(|e| GatewayError::UpstreamFailed {
         route: a.route_name().to_string(),
         timed_out: false,
         summary: e.message,
     })?;
+    let reported = match dialect {
+        Dialect::OpenAi | Dialect::Responses => usage_of(&bytes).map(|u| u.to_tokens()),
+        _ => Some(answer.usage).filter(|u| *u != TokenUsage::default()),
+    };
+    let usage = match reported {
+        Some(u) => (u, false),
+        None => (estimate(req, &answer_text(&answer)), true),
+    };
+    a.mark_usage_read();
     answer.model = req.canonical.model.clone();
     answer.usage = usage.0;
     let ids = Ids::new(&a.request_id());
@@ -210,16 +212,45 @@ fn translate_whole(
         &Echo::of(&req.raw),
         now_secs(),
     ));
+    let observed = match dialect {
+        Dialect::Anthropic => observe::Output::Anthropic(bytes),
+        Dialect::Gemini => observe::Output::Streamed(eval_output(&answer)),
+        _ => observe::Output::OpenAi(bytes),
+    };
     a.mark_rendered();
     Ok(a.finish_whole(
         usage,
         Whole {
             status: 200,
             content_type: Some("application/json".into()),
-            observed: observe::Output::OpenAi(bytes),
+            observed,
             body: rendered,
         },
     ))
+}
+
+/// The answer's visible text.
+fn answer_text(answer: &ChatResponse) -> String {
+    let mut text = String::new();
+    for b in &answer.content {
+        if let Block::Text { text: t, .. } = b {
+            text.push_str(t);
+        }
+    }
+    text
+}
+
+/// The answer's text and tool calls, for the evaluation sample.
+fn eval_output(answer: &ChatResponse) -> switchyard_eval::Output {
+    let mut out = switchyard_eval::Output::text(answer_text(answer));
+    for b in &answer.content {
+        if let Block::ToolUse { name, input, .. } = b {
+            let args = serde_json::from_str(input.get()).unwrap_or_default();
+            out.tool_calls
+                .push(switchyard_eval::ToolCall::new(name.clone(), args));
+        }
+    }
+    out
 }
 
 fn estimate(req: &Request<'_>, completion: &str) -> TokenUsage {
@@ -232,7 +263,19 @@ fn estimate(req: &Request<'_>, completion: &str) -> TokenUsage {
 
 /// Reads a Responses target's stream for the tee: forwards every event unchanged; the usage
 /// comes with the final `response.completed` / `response.incomplete` event.
-pub(crate) struct ResponsesReader;
+#[derive(Default)]
+pub(crate) struct ResponsesReader {
+    /// The upstream's canonical usage, when the events were rendered from another dialect:
+    /// it keeps cache writes, which the Responses usage shape does not carry.
+    canonical: Option<SharedUsage>,
+}
+
+impl ResponsesReader {
+    fn usage(&self, data: &str) -> Option<TokenUsage> {
+        let shared = self.canonical.as_ref().and_then(|u| *u.lock().ok()?);
+        shared.or_else(|| final_usage(data))
+    }
+}
 
 impl EventReader for ResponsesReader {
     fn inspect(&mut self, ev: &SseEvent, p: &mut Progress) -> bool {
@@ -250,10 +293,13 @@ impl EventReader for ResponsesReader {
         } else if data.contains("\"response.completed\"")
             || data.contains("\"response.incomplete\"")
         {
-            if let Some(u) = final_usage(data) {
+            if let Some(u) = self.usage(data) {
                 p.usage = Some(u);
             }
         } else if data.contains("\"response.failed\"") || data.contains("\"type\":\"error\"") {
+            if let Some(u) = self.usage(data) {
+                p.usage = Some(u);
+            }
             p.upstream_error = Some(truncated(data));
         }
         true
@@ -307,50 +353,6 @@ fn truncated(data: &str) -> String {
     data[..end].to_string()
 }
 
-/// The teed OpenAI chunk stream, read into canonical events and rendered as Responses events.
-struct ResponsesEvents {
-    inner: TeeStream,
-    framer: SseFramer,
-    scratch: Vec<SseEvent>,
-    read: ToEvents,
-    render: Renderer,
-    ended: bool,
-}
-
-impl Stream for ResponsesEvents {
-    type Item = Result<Bytes, Infallible>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if this.ended {
-                return Poll::Ready(None);
-            }
-            let frames = match this.inner.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
-                    this.framer.push(&chunk, &mut this.scratch);
-                    let mut frames = Vec::new();
-                    for ev in this.scratch.drain(..) {
-                        for e in this.read.push_data(&ev.data) {
-                            frames.extend(this.render.push(e));
-                        }
-                    }
-                    frames
-                }
-                Poll::Ready(Some(Err(never))) => match never {},
-                Poll::Ready(None) => {
-                    this.ended = true;
-                    this.render.finish()
-                }
-            };
-            if !frames.is_empty() {
-                let mut out = BytesMut::new();
-                for f in frames {
-                    out.extend_from_slice(f.as_bytes());
-                }
-                return Poll::Ready(Some(Ok(out.freeze())));
-            }
-        }
-    }
-}
+#[cfg(test)]
+#[path = "responses_tests.rs"]
+mod tests;

@@ -9,7 +9,7 @@
 //! when the next event belongs to another, so a tool call whose fragments interleave with
 //! another's would be split (no known upstream interleaves them). A reasoning signature is a
 //! `signature_delta` on the open thinking block. An [`StreamEvent::Error`] becomes an
-//! `error` frame and ends the stream.
+//! `error` frame (its kind mapped to an Anthropic error type) and ends the stream.
 
 use super::from_openai::events::{
     BlockDelta, EmptyObject, ErrorDetail, Event, MessageDelta, StartBlock, StartMessage,
@@ -184,7 +184,7 @@ impl Render for FrameWriter {
             StreamEvent::Error { kind, message } => {
                 self.ended = true;
                 let error = ErrorDetail {
-                    kind: &kind,
+                    kind: error_kind(&kind),
                     message: &message,
                 };
                 out.push(Event::Error { error }.frame());
@@ -227,6 +227,23 @@ impl Render for FrameWriter {
 
     fn frame(item: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(item.as_bytes());
+    }
+}
+
+/// Anthropic's error type for an upstream's error `kind`: Anthropic's own names pass
+/// through, OpenAI's rate-limit names are renamed, and the rest (`upstream_error`, other
+/// dialects' names) is `api_error`, so an Anthropic client only sees types it knows.
+fn error_kind(kind: &str) -> &str {
+    match kind {
+        "invalid_request_error"
+        | "authentication_error"
+        | "permission_error"
+        | "not_found_error"
+        | "request_too_large"
+        | "rate_limit_error"
+        | "overloaded_error" => kind,
+        "rate_limit_exceeded" | "insufficient_quota" => "rate_limit_error",
+        _ => "api_error",
     }
 }
 

@@ -1,20 +1,34 @@
 //! OpenAI-dialect answers → Anthropic Messages answers, for Anthropic clients served by an
 //! OpenAI-dialect upstream: [`parse_openai_response`] and [`messages_response`] for a
 //! `chat.completion` body (through the canonical [`ChatResponse`]), and [`ToAnthropic`] for
-//! a stream of `chat.completion.chunk`s.
+//! a stream of `chat.completion.chunk`s (the hub's OpenAI reader and Anthropic renderer).
 
 use super::ContentBlock;
+use super::from_events::FrameWriter;
 use crate::FieldError;
+use crate::canonical::translate::Translator;
 use crate::canonical::{Block, ChatResponse, StopReason};
 use crate::openai::Usage;
+use crate::openai::to_events::ToEvents;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use switchyard_primitives::TokenUsage;
 
 pub(crate) mod events;
-mod stream;
 
-pub use stream::ToAnthropic;
+/// An OpenAI-dialect upstream's `chat.completion.chunk` stream → Anthropic Messages events, in
+/// one pass through canonical events: the OpenAI reader (`openai::to_events`) joined to the
+/// Anthropic renderer (`anthropic::from_events`). Feed it each SSE event's `data` (including
+/// `[DONE]`) with `push_data` and forward the frames it returns at once; call `finish` when
+/// the upstream ends without `[DONE]`.
+pub type ToAnthropic = Translator<ToEvents, FrameWriter>;
+
+impl ToAnthropic {
+    /// Reports `model` as the model name, or the upstream's when `None`.
+    pub fn new(model: Option<String>) -> Self {
+        Translator::join(ToEvents::new(), FrameWriter::new(model))
+    }
+}
 
 #[derive(Deserialize)]
 struct Completion {
@@ -261,3 +275,7 @@ mod tests {
         assert_eq!(message_id("msg_abc"), "msg_abc");
     }
 }
+
+#[cfg(test)]
+#[path = "from_openai/stream_tests.rs"]
+mod stream_tests;

@@ -89,6 +89,7 @@ fn parse(body: &[u8], max_tokens_required: bool) -> Result<ChatRequest, FieldErr
         stop: raw.decode("stop_sequences")?.unwrap_or_default(),
         stream: raw.decode("stream")?.unwrap_or(false),
         metadata_user: checks::metadata_user(&raw)?,
+        reasoning_effort: None,
         response_format,
         extra,
     })

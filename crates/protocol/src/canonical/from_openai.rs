@@ -102,6 +102,8 @@ impl ChatRequest {
             stream: req.stream,
             response_format: convert_response_format(raw)?,
             metadata_user,
+            // Refused on translation (`checks`): OpenAI targets get the body itself.
+            reasoning_effort: None,
             extra: raw
                 .iter()
                 .filter(|(k, _)| !HANDLED.contains(k) && !REFUSABLE.contains(k))

@@ -108,15 +108,19 @@ impl<R: Read, W: Render> Translator<R, W> {
     }
 
     /// The upstream's stream ended: if it never said it was done, the renderer closes it in
-    /// its dialect's way ([`Render::cut`]), framed as SSE bytes. Idempotent.
-    pub fn finish_framed(&mut self, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        self.done = true;
+    /// its dialect's way ([`Render::cut`]); the closing items. Idempotent.
+    pub fn finish(&mut self) -> Vec<String> {
         let mut items = Vec::new();
-        self.writer.cut(&mut items);
-        for item in items {
+        if !self.done {
+            self.done = true;
+            self.writer.cut(&mut items);
+        }
+        items
+    }
+
+    /// [`finish`](Self::finish), framed as SSE bytes.
+    pub fn finish_framed(&mut self, out: &mut Vec<u8>) {
+        for item in self.finish() {
             W::frame(&item, out);
         }
     }

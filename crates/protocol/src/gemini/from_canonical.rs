@@ -290,8 +290,24 @@ fn generation_config(req: &canonical::ChatRequest) -> GenerationConfig<'_> {
             .extra
             .iter()
             .find(|(k, _)| THINKING_KEYS.contains(&k.as_str()))
-            .map(|(_, v)| v.as_ref()),
+            .map(|(_, v)| Cow::Borrowed(v.as_ref()))
+            .or_else(|| effort_budget(req.reasoning_effort.as_deref()).map(Cow::Owned)),
     }
+}
+
+/// `thinkingConfig` for a reasoning effort, with the budgets Google's OpenAI-compatibility
+/// layer documents for `reasoning_effort`: `none` 0 (thinking off), `low` 1,024, `medium`
+/// 8,192, `high` 24,576 thinking tokens. Efforts it documents no budget for (`minimal`) set
+/// nothing: the model's default applies.
+fn effort_budget(effort: Option<&str>) -> Option<Box<RawValue>> {
+    let budget = match effort? {
+        "none" => 0,
+        "low" => 1024,
+        "medium" => 8192,
+        "high" => 24576,
+        _ => return None,
+    };
+    RawValue::from_string(format!("{{\"thinkingBudget\":{budget}}}")).ok()
 }
 
 #[cfg(test)]

@@ -140,9 +140,10 @@ pub struct GenerationConfig<'a> {
     pub response_mime_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_schema: Option<Box<RawValue>>,
-    /// Passed through from the client's top-level `thinkingConfig` (Gemini's own name).
+    /// Passed through from the client's top-level `thinkingConfig` (Gemini's own name), else
+    /// a thinking budget for a Responses client's `reasoning.effort`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub thinking_config: Option<&'a RawValue>,
+    pub thinking_config: Option<Cow<'a, RawValue>>,
 }
 
 impl GenerationConfig<'_> {

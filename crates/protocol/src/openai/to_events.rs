@@ -1,16 +1,17 @@
 //! OpenAI `chat.completion.chunk` stream → canonical [`StreamEvent`]s: the reader for every
-//! OpenAI-dialect upstream (and, until each dialect has its own reader, for the chunks other
-//! dialects' translators write).
+//! OpenAI-dialect upstream.
 //!
 //! Feed each SSE event's data to [`ToEvents::push_data`]. The first chunk gives `Start` (its
 //! `id` and `model`); `content` deltas give `Text`, `reasoning_content` deltas `Reasoning`; a
 //! tool call's first delta (the one with an `id` or a `name`) gives `ToolCallStart`, its
 //! `arguments` fragments `ToolCallArguments`; `finish_reason` gives `Finish`, a `usage` member
-//! `Usage`; an `error` object `Error`. `[DONE]` and chunks that are not JSON are skipped.
+//! `Usage`; an `error` object, or data that is not a chunk, `Error` (the error first: a stream
+//! that fails at once is a lone `Error`). `[DONE]` ends the stream.
 //! Upholds the invariants of [`crate::canonical::event`]: `Start` once and first, `Finish` once.
 
 use crate::canonical::StopReason;
 use crate::canonical::event::StreamEvent;
+use crate::canonical::translate::Read;
 use crate::openai::{ChunkDelta, Usage};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -52,9 +53,23 @@ pub struct ToEvents {
     finished: bool,
     /// An `Error` was read: nothing follows it.
     errored: bool,
+    /// `[DONE]` was read: the upstream said its stream is over.
+    saw_done: bool,
     /// The upstream index of each tool call begun, in order; its position is the call's
     /// canonical index.
     calls: Vec<usize>,
+}
+
+/// The OpenAI reader as a hub [`Read`]: done at `[DONE]` or an error (the usage chunk comes
+/// after the finish, so a finish alone does not end the stream).
+impl Read for ToEvents {
+    fn read(&mut self, data: &str, out: &mut Vec<StreamEvent>) {
+        out.extend(self.push_data(data));
+    }
+
+    fn is_done(&self) -> bool {
+        self.saw_done || self.errored
+    }
 }
 
 impl ToEvents {
@@ -66,19 +81,26 @@ impl ToEvents {
     pub fn push_data(&mut self, data: &str) -> Vec<StreamEvent> {
         let mut out = Vec::new();
         let data = data.trim();
-        if data == "[DONE]" || self.errored {
+        if data == "[DONE]" {
+            self.saw_done = true;
             return out;
         }
-        let Ok(chunk) = serde_json::from_str::<Chunk>(data) else {
+        if self.errored {
             return out;
+        }
+        let chunk = match serde_json::from_str::<Chunk>(data) {
+            Ok(c) => c,
+            Err(e) => {
+                self.errored = true;
+                out.push(StreamEvent::Error {
+                    kind: "upstream_error".into(),
+                    message: format!("The upstream sent an invalid OpenAI stream chunk: {e}."),
+                });
+                return out;
+            }
         };
-        if !self.started {
-            self.started = true;
-            out.push(StreamEvent::Start {
-                id: chunk.id.as_deref().unwrap_or_default().to_string(),
-                model: chunk.model.as_deref().unwrap_or_default().to_string(),
-            });
-        }
+        // An error chunk is checked first: a stream that fails before it began is a lone
+        // `Error`.
         if let Some(e) = chunk.error {
             self.errored = true;
             out.push(StreamEvent::Error {
@@ -88,6 +110,13 @@ impl ToEvents {
                     .unwrap_or_else(|| "The upstream reported an error.".into()),
             });
             return out;
+        }
+        if !self.started {
+            self.started = true;
+            out.push(StreamEvent::Start {
+                id: chunk.id.as_deref().unwrap_or_default().to_string(),
+                model: chunk.model.as_deref().unwrap_or_default().to_string(),
+            });
         }
         for choice in chunk.choices.into_iter().take(1) {
             if let Some(delta) = choice.delta {
@@ -111,8 +140,8 @@ impl ToEvents {
         if let Some(t) = d.content.filter(|t| !t.is_empty()) {
             out.push(StreamEvent::Text(t.into_owned()));
         }
-        for call in d.tool_calls.into_iter().flatten() {
-            let upstream = call.index.unwrap_or(0);
+        for (position, call) in d.tool_calls.into_iter().flatten().enumerate() {
+            let upstream = call.index.unwrap_or(position);
             let (name, args) = match call.function {
                 Some(f) => (f.name, f.arguments),
                 None => (None, None),
@@ -231,7 +260,24 @@ mod tests {
     }
 
     #[test]
-    fn junk_and_done_are_skipped() {
-        assert!(read(&["not json", "[DONE]", ": comment"]).is_empty());
+    fn done_gives_nothing_and_ends_the_stream() {
+        let mut r = ToEvents::new();
+        assert!(r.push_data("[DONE]").is_empty());
+        assert!(r.is_done());
+    }
+
+    /// The hub's contract: data that is not a chunk is an `Error` that ends the stream (the
+    /// OpenAI → Anthropic translator always answered it so), and an error before anything
+    /// else is a lone `Error`.
+    #[test]
+    fn junk_is_a_lone_error_that_ends_the_stream() {
+        let ev = read(&[
+            "not json",
+            r#"{"id":"c","choices":[{"delta":{"content":"b"}}]}"#,
+        ]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert!(matches!(&ev[0], StreamEvent::Error { kind, .. } if kind == "upstream_error"));
+        let ev = read(&[r#"{"error":{"message":"slow","type":"rate_limit_exceeded"}}"#]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
     }
 }

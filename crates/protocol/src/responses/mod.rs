@@ -14,6 +14,7 @@
 //!   in front of them for `previous_response_id`, output items appended after an answer.
 //! - [`stream`]: canonical [`StreamEvent`](crate::canonical::event::StreamEvent)s → the typed
 //!   Responses SSE events, each with its `sequence_number`, one input event at a time.
+//! - [`translate`]: each upstream dialect's stream reader joined to that renderer, one pass.
 //!
 //! Must never know HTTP, providers or the store that keeps conversation state: the gateway
 //! prepends a stored conversation as canonical turns before the request reaches a target.
@@ -23,6 +24,7 @@ pub mod request;
 pub mod response;
 pub mod state;
 pub mod stream;
+pub mod translate;
 
 pub use request::{Request, parse};
 pub use response::{Echo, Ids, Usage, render, usage_of};

@@ -46,6 +46,13 @@ const HANDLED: &[&str] = &[
 /// refused by a translating one.
 const NATIVE_ONLY: &[&str] = &["conversation", "prompt", "top_logprobs", "max_tool_calls"];
 
+/// The `reasoning` member: only its `effort` reaches the canonical form.
+#[derive(serde::Deserialize)]
+struct Reasoning {
+    #[serde(default)]
+    effort: Option<String>,
+}
+
 /// A parsed `POST /v1/responses` body.
 #[derive(Debug)]
 pub struct Request<'a> {
@@ -117,6 +124,10 @@ pub fn parse(body: &[u8]) -> Result<Request<'_>, FieldError> {
     tools(&raw, &mut canonical, &mut note)?;
     canonical.tool_choice = tool_choice(&raw, &mut note)?;
     canonical.response_format = format(&raw)?;
+    canonical.reasoning_effort = raw
+        .decode::<Option<Reasoning>>("reasoning")?
+        .flatten()
+        .and_then(|r| r.effort);
     let background = raw.decode("background")?.unwrap_or(false);
     if background {
         note(FieldError::new(

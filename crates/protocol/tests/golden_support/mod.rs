@@ -16,6 +16,11 @@ impl Golden {
             .join(kind)
     }
 
+    /// The path of `name` in the folder itself.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir("").join(name)
+    }
+
     /// Every input file in `kind` ending in `input_suffix`, with its case name, sorted.
     pub fn cases(&self, kind: &str, input_suffix: &str) -> Vec<(String, PathBuf)> {
         let mut out: Vec<_> = std::fs::read_dir(self.dir(kind))

@@ -1,3 +1,5 @@
+//! The OpenAI → Anthropic stream translator (`ToAnthropic`): block order, errors, cuts, tool ids.
+
 use super::*;
 use serde_json::Value;
 
