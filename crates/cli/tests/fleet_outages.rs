@@ -521,10 +521,14 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
         .iter()
         .map(|f| f["fallback_admissions"].as_u64().unwrap_or(0))
         .sum();
+    let refunds: u64 = statuses
+        .iter()
+        .map(|f| f["late_refunds"].as_u64().unwrap_or(0))
+        .sum();
     let allowed = f64::from(rpm) * (1.0 + elapsed / 60.0);
     let tolerance = f64::from(rpm) * 0.02;
     eprintln!(
-        "slow redis: {pauses} pauses; rpm {ok} admitted, {limited} limited in {elapsed:.2} s against rpm {rpm} (allowed {allowed:.1} + {tolerance}); {local} admissions under local shares"
+        "slow redis: {pauses} pauses; rpm {ok} admitted, {limited} limited in {elapsed:.2} s against rpm {rpm} (allowed {allowed:.1} + {tolerance}); {local} admissions under local shares; {refunds} late rpm slots given back"
     );
     assert_eq!(ok + limited, 600, "only 200s and rate-limit refusals");
     assert!(pauses >= 2, "redis was made slow during the bursts");

@@ -13,6 +13,10 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
+/// The pause between two probes of a suspect link (each probe itself waits up to
+/// `timeout_ms`).
+const SUSPECT_PROBE_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub(crate) fn spawn(inner: Weak<Inner>) {
     tokio::spawn(async move {
         let Some(every) = inner.upgrade().map(|i| i.opts.heartbeat) else {
@@ -29,7 +33,14 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
             }
             drop(probe);
             let Some(inner) = inner.upgrade() else { return };
-            beat(&inner, Utc::now()).await;
+            // While the link is suspect the probes follow each other (each bounded by
+            // `timeout_ms`), so one is always waiting in Redis: when a stall ends, every
+            // replica's link is up again, and what it counted locally is in Redis, within a
+            // round trip of the others'. A local share is not spent against a Redis that
+            // another replica already uses again for long.
+            while !beat(&inner, Utc::now()).await && !inner.link.is_up() && !inner.link.is_down() {
+                tokio::time::sleep(SUSPECT_PROBE_GAP).await;
+            }
         }
     });
 }
@@ -72,6 +83,8 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
     });
     if !inner.link.is_up() {
         if let Some(settles) = recover(inner).await {
+            // The slots that timed-out calls took are given back first (see `late`).
+            inner.late_settled(inner.opts.op_timeout).await;
             *lock(&inner.recovered_at) = Some(std::time::Instant::now());
             inner.link.succeeded();
             for s in settles {

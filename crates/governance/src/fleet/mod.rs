@@ -37,7 +37,9 @@
 mod breakers;
 mod fallback;
 mod heartbeat;
+mod judge;
 mod keys;
+mod late;
 mod link;
 mod prepared;
 mod reconcile;
@@ -48,6 +50,8 @@ mod shared;
 mod tests;
 #[cfg(test)]
 mod tests_fault;
+#[cfg(test)]
+mod tests_slow;
 
 pub(crate) use fallback::FallbackHold;
 pub(crate) use prepared::Prepared;
@@ -152,6 +156,9 @@ pub struct FleetStatus {
     pub fallback_admissions: u64,
     /// Requests refused because Redis was unreachable (`fail_closed`).
     pub unavailable_refusals: u64,
+    /// `rpm` slots given back because the admission that took them answered too late to be
+    /// used (a key with only an `rpm` limit; see the `late` module).
+    pub late_refunds: u64,
     /// Settlements waiting to reach Redis (spend counted while it was out).
     pub deferred_settlements: u64,
     pub last_reconcile: Option<DateTime<Utc>>,
@@ -187,6 +194,10 @@ pub(crate) struct Inner {
     replicas: AtomicU64,
     fallback_admissions: AtomicU64,
     unavailable_refusals: AtomicU64,
+    pub(crate) late_refunds: AtomicU64,
+    /// Late admission replies still awaited, and their wake-up (see `late`).
+    pub(crate) late_pending: AtomicU64,
+    pub(crate) late_done: Notify,
     /// Settlements waiting for the next admission's round trip (or the settlement task).
     settles: Mutex<Vec<settle::Settle>>,
     settle_wake: Arc<Notify>,
@@ -203,9 +214,11 @@ impl Fleet {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(FleetError::NoRuntime);
         }
+        // Every call is bounded by `op_timeout` where it is made; the connection's own bound
+        // is longer so a timed-out admission's reply can still be read (see `late`).
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
-            .set_response_timeout(Some(opts.op_timeout))
+            .set_response_timeout(Some(late::LATE_WAIT.max(opts.op_timeout)))
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| FleetError::Url(link::scrub(url, &e.to_string())))?;
@@ -220,6 +233,9 @@ impl Fleet {
             replicas: AtomicU64::new(1),
             fallback_admissions: AtomicU64::new(0),
             unavailable_refusals: AtomicU64::new(0),
+            late_refunds: AtomicU64::new(0),
+            late_pending: AtomicU64::new(0),
+            late_done: Notify::new(),
             settles: Mutex::default(),
             settle_wake: Arc::default(),
             keys_version: watch::channel(0).0,
@@ -252,6 +268,7 @@ impl Fleet {
             last_error: i.link.last_error(),
             fallback_admissions: i.fallback_admissions.load(Ordering::Relaxed),
             unavailable_refusals: i.unavailable_refusals.load(Ordering::Relaxed),
+            late_refunds: i.late_refunds.load(Ordering::Relaxed),
             deferred_settlements: lock(&i.outage).deferred_count(),
             last_reconcile: report.at,
             drift: report.drift,
