@@ -44,18 +44,11 @@ impl Fleet {
             demand,
         };
         let hard = spec.budgets.iter().any(|b| b.hard);
-        let (outcome, local) = self.attempt(&ask, hard).await;
-        // A local share of a suspect link refuses what its cautious `rpm` share cannot
-        // take; a short stall must not cost the key its minute: such a request waits for the
-        // probe (as a hard budget does) and asks Redis once more if it answered.
-        let requests = matches!(
-            outcome,
-            Err(Denied::RateLimited {
-                limit: RateLimit::Requests,
-                ..
-            })
-        );
-        if local && requests && self.inner.mode() == FleetMode::Suspect {
+        let (outcome, again) = self.attempt(&ask, hard).await;
+        // The cautious `rpm` share of a suspect link refuses nearly everything; a short stall
+        // must not cost the key its minute: a request it refused before asking Redis waits
+        // for the probe (as a hard budget does) and asks Redis if it answered.
+        if again && refused_for_requests(&outcome) && self.inner.mode() == FleetMode::Suspect {
             self.inner
                 .link
                 .settle_within(self.inner.settle_wait())
@@ -68,7 +61,8 @@ impl Fleet {
     }
 
     /// One try: through Redis while the link is up, else (or when the call failed or timed
-    /// out) against the local share; true when the local share judged it.
+    /// out) against the local share; true when the local share judged it without Redis
+    /// having been asked (worth asking once the probe answers).
     async fn attempt(&self, ask: &Ask<'_>, hard: bool) -> (Result<Admission, Denied>, bool) {
         // A hard budget is not judged locally while the link is only suspect (see
         // `admit_locally`): such a request first waits for the probe to settle it.
@@ -82,21 +76,67 @@ impl Fleet {
             return (self.inner.admit_locally(ask, None), true);
         }
         let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        match self.inner.run_admit(ask, seq).await {
-            Some(reply) => (self.inner.decide(ask, (reply, seq)), false),
+        let mut parked = None;
+        let Some(reply) = self.inner.run_admit(ask, seq, &mut parked).await else {
+            // A hard budget is not judged locally while the link is suspect: the request
+            // waits for its own call's reply (as long as a probe may take), so a short
+            // stall has Redis judge it once, as if it had not been late.
+            let waited = match parked.take_if(|_| hard) {
+                Some(call) => {
+                    let max = self.inner.settle_wait();
+                    if let Some(reply) = self.inner.late_reply(call, max).await {
+                        return (self.inner.decide(ask, (reply, seq)), false);
+                    }
+                    true
+                }
+                None => false,
+            };
             // Timed out or failed: it may still have counted in Redis, so it is charged
             // locally as well and settled in Redis under its sequence number.
-            None => {
-                if hard && self.inner.mode() == FleetMode::Suspect {
-                    self.inner
-                        .link
-                        .settle_within(self.inner.settle_wait())
-                        .await;
-                }
-                (self.inner.admit_locally(ask, Some(seq)), true)
+            if hard && !waited && self.inner.mode() == FleetMode::Suspect {
+                self.inner
+                    .link
+                    .settle_within(self.inner.settle_wait())
+                    .await;
             }
+            let local = self.inner.admit_locally(ask, Some(seq));
+            return (self.judge_late(ask, seq, local, parked).await, false);
+        };
+        (self.inner.decide(ask, (reply, seq)), false)
+    }
+
+    /// An `rpm`-only admission that timed out is still running (`parked`): if the local
+    /// share refused the request, its own call's reply decides (waited for as long as a
+    /// probe may take), so Redis judges it once, as if it had not been late. Admitted
+    /// locally (or no reply in time), the call is left to give its slot back if it took one.
+    async fn judge_late(
+        &self,
+        ask: &Ask<'_>,
+        seq: u64,
+        local: Result<Admission, Denied>,
+        parked: Option<crate::fleet::late::LateCall>,
+    ) -> Result<Admission, Denied> {
+        let Some(call) = parked else { return local };
+        if !refused_for_requests(&local) {
+            call.reap();
+            return local;
+        }
+        match self.inner.late_reply(call, self.inner.settle_wait()).await {
+            Some(reply) => self.inner.decide(ask, (reply, seq)),
+            None => local,
         }
     }
+}
+
+/// A refusal for the key's `rpm` limit.
+fn refused_for_requests(outcome: &Result<Admission, Denied>) -> bool {
+    matches!(
+        outcome,
+        Err(Denied::RateLimited {
+            limit: RateLimit::Requests,
+            ..
+        })
+    )
 }
 
 impl Inner {

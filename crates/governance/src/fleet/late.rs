@@ -23,6 +23,7 @@ use super::prepared::Prepared;
 use super::scripts::REFUND_SCRIPT;
 use redis::Value;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -32,46 +33,91 @@ use tokio::time::error::Elapsed;
 /// response timeout: every call is bounded by `timeout_ms` on the caller's side).
 pub(crate) const LATE_WAIT: Duration = Duration::from_secs(10);
 
+type Call = Pin<Box<dyn Future<Output = redis::RedisResult<Vec<Value>>> + Send>>;
+
+/// An admission pipeline that timed out and is still running.
+pub(crate) struct LateCall {
+    late: Late,
+    call: Call,
+    _pending: Pending,
+}
+
+impl LateCall {
+    /// Waits up to `max` more for the reply: the admission's own (the pipeline's last), if
+    /// it came; else the call is reaped.
+    pub(crate) async fn wait(mut self, max: Duration) -> Option<Value> {
+        match tokio::time::timeout(max, &mut self.call).await {
+            Ok(Ok(mut replies)) => replies.pop(),
+            Ok(Err(_)) => None,
+            Err(_) => {
+                self.reap();
+                None
+            }
+        }
+    }
+
+    /// Leaves the call to a task: if Redis admitted it after all, the slot is given back
+    /// (the request was judged without it).
+    pub(crate) fn reap(self) {
+        if self.late.interval_ms.is_none() {
+            return;
+        }
+        tokio::spawn(async move {
+            let LateCall {
+                late,
+                call,
+                _pending,
+            } = self;
+            if let Ok(Ok(replies)) = tokio::time::timeout(LATE_WAIT, call).await {
+                if admitted(replies.last()) {
+                    late.refund().await;
+                }
+            }
+        });
+    }
+}
+
 /// What a late admission's reply needs to give its slot back.
 #[derive(Clone)]
 pub(crate) struct Late {
     fleet: Weak<Inner>,
     key: Arc<Prepared>,
-    interval_ms: f64,
+    /// The `rpm` interval (ms) of a key with only an `rpm` limit, whose slot a reaped call
+    /// gives back; `None` for a key with a hard budget, whose timed-out call is released
+    /// by its settlement instead (see `settle`).
+    interval_ms: Option<f64>,
 }
 
 impl Late {
-    /// The watch for an admission of `key` with `rpm` as its only limit.
-    pub(crate) fn new(inner: &Arc<Inner>, key: Arc<Prepared>, rpm: u32) -> Late {
+    /// The watch for an admission of `key`: `rpm` when that is its only limit.
+    pub(crate) fn new(inner: &Arc<Inner>, key: Arc<Prepared>, rpm: Option<u32>) -> Late {
         Late {
             fleet: Arc::downgrade(inner),
             key,
-            interval_ms: 60_000.0 / f64::from(rpm.max(1)),
+            interval_ms: rpm.map(|r| 60_000.0 / f64::from(r.max(1))),
         }
     }
 
-    /// Awaits `call` for `timeout`; when that passes, the call goes on in a task of its own
-    /// whose reply (the pipeline's last, the admission) decides the refund.
+    /// Awaits `call` for `timeout`; when that passes, the call is parked in `parked`, still
+    /// running, for the caller to wait on or to [`reap`](LateCall::reap).
     pub(crate) async fn query<F>(
         self,
         call: F,
         timeout: Duration,
+        parked: &mut Option<LateCall>,
     ) -> Result<redis::RedisResult<Vec<Value>>, Elapsed>
     where
         F: Future<Output = redis::RedisResult<Vec<Value>>> + Send + 'static,
     {
-        let mut call = Box::pin(call);
+        let mut call: Call = Box::pin(call);
         match tokio::time::timeout(timeout, &mut call).await {
             Ok(r) => Ok(r),
             Err(elapsed) => {
                 let pending = Pending::new(&self.fleet);
-                tokio::spawn(async move {
-                    if let Ok(Ok(replies)) = tokio::time::timeout(LATE_WAIT, call).await {
-                        if admitted(replies.last()) {
-                            self.refund().await;
-                        }
-                    }
-                    drop(pending);
+                *parked = Some(LateCall {
+                    late: self,
+                    call,
+                    _pending: pending,
                 });
                 Err(elapsed)
             }
@@ -80,13 +126,13 @@ impl Late {
 
     /// Gives the slot back (one attempt: if Redis fails again, the slot stays taken).
     async fn refund(self) {
-        let Some(inner) = self.fleet.upgrade() else {
+        let (Some(inner), Some(interval_ms)) = (self.fleet.upgrade(), self.interval_ms) else {
             return;
         };
         let mut cmd = REFUND_SCRIPT.start(1);
         cmd.arg(&self.key.rpm)
             .arg(chrono::Utc::now().timestamp_millis())
-            .arg(self.interval_ms);
+            .arg(interval_ms);
         let mut pipe = redis::pipe();
         pipe.add_command(cmd).ignore();
         if inner

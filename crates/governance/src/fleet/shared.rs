@@ -3,7 +3,7 @@
 //! queued meanwhile (see [`settle`](super::settle)), and its all-integer reply turned into an
 //! [`Admission`] or a [`Denied`] (with the same rules and messages as in-process).
 
-use super::late::{Late, rpm_only};
+use super::late::{Late, LateCall, rpm_only};
 use super::prepared::{Prepared, Window};
 use super::scripts::ADMIT_SCRIPT;
 use super::settle::SharedHold;
@@ -105,16 +105,28 @@ impl Inner {
     }
 
     /// Sends the queued settlements and the admission in one pipeline; the admission's reply,
-    /// or `None` when Redis did not answer in time (the settlements are then deferred).
-    pub(crate) async fn run_admit(self: &Arc<Self>, ask: &Ask<'_>, seq: u64) -> Option<Reply> {
+    /// or `None` when Redis did not answer in time (the settlements are then deferred). The
+    /// admission of a key with only an `rpm` limit that timed out is left running in
+    /// `parked` (see [`Late`]).
+    pub(crate) async fn run_admit(
+        self: &Arc<Self>,
+        ask: &Ask<'_>,
+        seq: u64,
+        parked: &mut Option<LateCall>,
+    ) -> Option<Reply> {
         let settles = self.take_settles();
         let mut pipe = script_pipe();
         for s in &settles {
             pipe.add_command(self.settle_cmd(s));
         }
         pipe.add_command(self.admit_cmd(ask, seq));
-        let late = rpm_only(ask.key).map(|rpm| Late::new(self, ask.p.clone(), rpm));
-        let Some(replies) = self.send_all(&pipe, late).await else {
+        // Whose late reply is worth reading: a key with only an `rpm` limit (to give its
+        // slot back) or with a hard budget (the request waits for it; see `judge`).
+        let spec = &ask.key.info().spec;
+        let rpm = rpm_only(ask.key);
+        let late = (rpm.is_some() || spec.budgets.iter().any(|b| b.hard))
+            .then(|| Late::new(self, ask.p.clone(), rpm));
+        let Some(replies) = self.send_all(&pipe, late.map(|l| (l, parked))).await else {
             self.defer(settles, true);
             return None;
         };
@@ -126,18 +138,25 @@ impl Inner {
         reply
     }
 
+    /// The reply of an admission that answered late, if it came within `max` (else the call
+    /// is reaped: its slot is given back if it admitted).
+    pub(crate) async fn late_reply(&self, call: LateCall, max: Duration) -> Option<Reply> {
+        call.wait(max).await.as_ref().and_then(Reply::parse)
+    }
+
     /// Runs a pipeline of script calls (built by [`script_pipe`]) within the operation
     /// timeout; the reply of each, or `None` when Redis did not answer. Commands the server
     /// refused with `NOSCRIPT` (its script cache was emptied by a restart) did not run: the
     /// scripts are loaded and exactly those are sent again. `late`: the pipeline ends with
     /// the admission of a key with only an `rpm` limit, whose reply is still read if it
-    /// comes too late (see [`Late`]).
+    /// comes too late (see [`Late`]): then it is parked in the slot given with it.
     pub(crate) async fn send_all(
         &self,
         pipe: &redis::Pipeline,
-        late: Option<Late>,
+        mut late: Option<(Late, &mut Option<LateCall>)>,
     ) -> Option<Vec<Value>> {
-        let mut replies = self.query(pipe, late.clone()).await?;
+        let first = late.as_mut().map(|(l, p)| (l.clone(), &mut **p));
+        let mut replies = self.query(pipe, first).await?;
         let missing: Vec<usize> = (0..replies.len())
             .filter(|&i| is_noscript(&replies[i]))
             .collect();
@@ -163,17 +182,21 @@ impl Inner {
         Some(replies)
     }
 
-    async fn query(&self, pipe: &redis::Pipeline, late: Option<Late>) -> Option<Vec<Value>> {
+    async fn query(
+        &self,
+        pipe: &redis::Pipeline,
+        late: Option<(Late, &mut Option<LateCall>)>,
+    ) -> Option<Vec<Value>> {
         let mut conn = self.conn.clone();
         let outcome = match late {
             None => {
                 let call = pipe.query_async::<Vec<Value>>(&mut conn);
                 tokio::time::timeout(self.opts.op_timeout, call).await
             }
-            Some(late) => {
+            Some((late, parked)) => {
                 let pipe = pipe.clone();
                 let call = async move { pipe.query_async::<Vec<Value>>(&mut conn).await };
-                late.query(call, self.opts.op_timeout).await
+                late.query(call, self.opts.op_timeout, parked).await
             }
         };
         self.link.outcome(outcome, self.opts.op_timeout)

@@ -26,7 +26,7 @@ async fn admitted(fleet: &Fleet, key: &crate::KeyHandle, n: usize) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_stall_costs_an_rpm_key_no_admission_and_the_late_slot_is_given_back() {
+async fn a_short_stall_costs_an_rpm_key_no_admission_and_counts_each_request_once() {
     let server = Private::start();
     let p = Prefix::new(&server.url());
     let a = p.fleet("a");
@@ -34,15 +34,22 @@ async fn a_short_stall_costs_an_rpm_key_no_admission_and_the_late_slot_is_given_
     let key = rpm_only(10);
     assert_eq!(admitted(&a, &key, 4).await, 4, "four through redis");
     // The call times out (100 ms) and the cautious local share is empty, so the request
-    // waits for the probe instead of being refused: the stall ends, Redis admits it.
+    // waits for its own call's reply instead of being refused: Redis admits it when the
+    // stall ends, once. The second request comes while the link is suspect: refused by the
+    // share, it waits for the probe and then asks Redis.
     server.pause(250);
-    let first = a.admit(&key, Utc::now(), demand("0")).await;
-    assert!(first.is_ok(), "{:?}", first.map(|_| ()));
+    let late = async { a.admit(&key, Utc::now(), demand("0")).await.map(|_| ()) };
+    let suspect = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(a.status().mode, FleetMode::Suspect);
+        a.admit(&key, Utc::now(), demand("0")).await.map(|_| ())
+    };
+    let (late, suspect) = tokio::join!(late, suspect);
+    assert!(late.is_ok() && suspect.is_ok(), "{late:?} {suspect:?}");
     assert_eq!(a.status().mode, FleetMode::Shared);
-    // The timed-out call ran when the pause ended and took a slot too: given back.
-    assert!(eventually(|| a.status().late_refunds == 1).await);
-    // 4 + 1 of 10: five left (four without the refund).
-    assert_eq!(admitted(&a, &key, 6).await, 5);
+    assert_eq!(a.status().late_refunds, 0, "no slot taken twice");
+    // 4 + 2 of 10: four left.
+    assert_eq!(admitted(&a, &key, 6).await, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,5 +73,36 @@ async fn a_long_stall_refuses_what_the_empty_share_cannot_take_and_gives_its_slo
         admitted(&a, &key, 7).await,
         6,
         "the refused request took no slot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_budget_request_caught_by_a_short_stall_is_judged_by_its_own_late_reply() {
+    let server = Private::start();
+    let p = Prefix::new(&server.url());
+    let a = p.fleet("a");
+    assert!(a.beat(Utc::now()).await);
+    let key = handle(super::tests::day_budget("10"));
+    let now = Utc::now();
+    let first = a.admit(&key, now, demand("1")).await.unwrap();
+    first.reservation.settle(super::tests::usd_of("1"), 0, now);
+    // The call times out, but Redis answers within the probe's bound: that reply admits the
+    // request (one hold in Redis, no local share, no refusal).
+    server.pause(250);
+    let adm = a
+        .admit(&key, now, demand("1"))
+        .await
+        .expect("admitted by redis");
+    assert_eq!(a.status().unavailable_refusals, 0);
+    assert_eq!(a.status().fallback_admissions, 0);
+    assert_eq!(
+        p.field("key_fleet", crate::Period::Day, now, "reserved"),
+        1_000_000_000
+    );
+    adm.reservation.settle(super::tests::usd_of("1"), 0, now);
+    assert!(eventually(|| p.field("key_fleet", crate::Period::Day, now, "reserved") == 0).await);
+    assert_eq!(
+        p.field("key_fleet", crate::Period::Day, now, "spent"),
+        2_000_000_000
     );
 }
