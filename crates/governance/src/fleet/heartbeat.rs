@@ -81,6 +81,9 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         *v = version;
         changed
     });
+    if !inner.scripts_loaded.load(Ordering::Relaxed) || !inner.link.is_up() {
+        load_scripts(inner).await;
+    }
     if !inner.link.is_up() {
         if let Some(settles) = recover(inner).await {
             // The slots that timed-out calls took are given back first (see `late`).
@@ -93,6 +96,23 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         }
     }
     true
+}
+
+/// Loads every script into the server's cache (the first beat, and a Redis back after a
+/// failure may have restarted empty), so admissions do not each meet `NOSCRIPT` first: a
+/// call caught by a stall would then wait only to learn that it did not run.
+async fn load_scripts(inner: &Inner) {
+    let mut load = redis::pipe();
+    for s in super::scripts::all() {
+        load.add_command(s.load_cmd()).ignore();
+    }
+    if inner
+        .pipeline::<()>(&load, inner.opts.op_timeout)
+        .await
+        .is_some()
+    {
+        inner.scripts_loaded.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The heartbeat did not reach Redis: a link already in doubt is now confirmed down if the

@@ -48,7 +48,7 @@ impl Fleet {
         // The cautious `rpm` share of a suspect link refuses nearly everything; a short stall
         // must not cost the key its minute: a request it refused before asking Redis waits
         // for the probe (as a hard budget does) and asks Redis if it answered.
-        if again && refused_for_requests(&outcome) && self.inner.mode() == FleetMode::Suspect {
+        if again && refused_for_requests(&outcome) && !self.inner.link.is_down() {
             self.inner
                 .link
                 .settle_within(self.inner.settle_wait())
@@ -100,7 +100,7 @@ impl Fleet {
                     .await;
             }
             let local = self.inner.admit_locally(ask, Some(seq));
-            return (self.judge_late(ask, seq, local, parked).await, false);
+            return self.judge_late(ask, seq, local, parked).await;
         };
         (self.inner.decide(ask, (reply, seq)), false)
     }
@@ -109,21 +109,25 @@ impl Fleet {
     /// share refused the request, its own call's reply decides (waited for as long as a
     /// probe may take), so Redis judges it once, as if it had not been late. Admitted
     /// locally (or no reply in time), the call is left to give its slot back if it took one.
+    /// True when no reply decided but the link is up again: the call did not run (a server
+    /// that lost its scripts) or may still, and asking Redis anew counts the request once.
     async fn judge_late(
         &self,
         ask: &Ask<'_>,
         seq: u64,
         local: Result<Admission, Denied>,
         parked: Option<crate::fleet::late::LateCall>,
-    ) -> Result<Admission, Denied> {
-        let Some(call) = parked else { return local };
+    ) -> (Result<Admission, Denied>, bool) {
+        let Some(call) = parked else {
+            return (local, false);
+        };
         if !refused_for_requests(&local) {
             call.reap();
-            return local;
+            return (local, false);
         }
         match self.inner.late_reply(call, self.inner.settle_wait()).await {
-            Some(reply) => self.inner.decide(ask, (reply, seq)),
-            None => local,
+            Some(reply) => (self.inner.decide(ask, (reply, seq)), false),
+            None => (local, self.inner.link.is_up()),
         }
     }
 }

@@ -198,6 +198,8 @@ pub(crate) struct Inner {
     /// Late admission replies still awaited, and their wake-up (see `late`).
     pub(crate) late_pending: AtomicU64,
     pub(crate) late_done: Notify,
+    /// The scripts were loaded into the server (the first heartbeat that reached it).
+    pub(crate) scripts_loaded: std::sync::atomic::AtomicBool,
     /// Settlements waiting for the next admission's round trip (or the settlement task).
     settles: Mutex<Vec<settle::Settle>>,
     settle_wake: Arc<Notify>,
@@ -236,6 +238,7 @@ impl Fleet {
             late_refunds: AtomicU64::new(0),
             late_pending: AtomicU64::new(0),
             late_done: Notify::new(),
+            scripts_loaded: Default::default(),
             settles: Mutex::default(),
             settle_wake: Arc::default(),
             keys_version: watch::channel(0).0,
