@@ -26,7 +26,9 @@
 //! once per heartbeat and counts its fallback admissions; with `fail_closed` it refuses
 //! instead. Spend settled and requests admitted meanwhile are added to Redis when it is back.
 //! A Redis that only times out is not an outage yet (the call may still run there): the link
-//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`).
+//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`),
+//! but a request caught by a short stall waits for its call's late reply or for the probe and
+//! is judged by Redis (see `judge`, `late`).
 //!
 //! Circuit breakers are shared too: an opening is written to a hash every replica polls
 //! ([`Fleet::announce_breaker`], [`Fleet::open_breakers`]).
