@@ -1,22 +1,23 @@
-//! Late replies: the admission of a key with only an `rpm` limit that timed out is still
-//! awaited, and if Redis did admit it, the slot it took is given back.
+//! Late replies: an admission that timed out is not dropped. Its call goes on, and the
+//! multiplexed connection still reads the reply, which comes in order (ahead of any command
+//! sent after it, such as the probe that ends the stall), so it tells exactly whether the
+//! script ran and what it decided.
 //!
-//! Such a key's admission leaves no lease record (keeping it so would add writes to every
-//! admission), so the settlement of a timed-out call, which gives back the slot of a key that
-//! has one (see `settle`), finds nothing to give back. The request itself was judged by the
-//! local share (refused, or counted there and added to Redis when the link is up again), so
-//! a slot the late call took in Redis counts it twice, or counts a request never served.
-//! Instead of dropping the call when `timeout_ms` passes, its future is handed to a task
-//! that waits for the reply (at most [`LATE_WAIT`]): the connection is multiplexed and its
-//! replies come in order, so the late reply tells exactly whether the script ran and
-//! admitted. If it did, the refund script moves the bucket back one interval. If the
-//! connection breaks first, or Redis does not answer within [`LATE_WAIT`], nothing is known
-//! and nothing is given back: the slot stays taken, which only ever admits fewer.
+//! For a key with only an `rpm` limit or with a hard budget the call is parked
+//! ([`LateCall`]) for the request to wait on (see `judge`): a stall that ends within the wait
+//! has Redis judge the request once, as if it had not been late. A request that stops
+//! waiting (judged by the local share instead) leaves the call to a task ([`LateCall::reap`],
+//! at most [`LATE_WAIT`]). A hard budget's call is released by its settlement (see
+//! `settle`). An `rpm`-only key's admission leaves no lease record (keeping one would add
+//! writes to every admission), so that settlement would find nothing to give back; the
+//! task does it instead: if the late reply admitted, the refund script moves the bucket back
+//! one interval. If the connection breaks first, or Redis does not answer within
+//! [`LATE_WAIT`], nothing is known and nothing is given back: the slot stays taken, which
+//! only ever admits fewer.
 //!
-//! The late replies come before the reply to the probe that ends the stall (same
-//! connection, sent earlier), so the heartbeat waits for their refunds (at most one
-//! `timeout_ms`) before it lets requests go to Redis again: the requests that waited out the
-//! stall then find the slots the timed-out calls took already given back.
+//! The heartbeat that finds Redis back waits for the late replies still awaited (at most one
+//! `timeout_ms`) before it lets requests go to Redis again, so they find the slots of the
+//! calls reaped meanwhile already given back.
 
 use super::Inner;
 use super::prepared::Prepared;
