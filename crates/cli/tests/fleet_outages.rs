@@ -521,10 +521,14 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
         .iter()
         .map(|f| f["fallback_admissions"].as_u64().unwrap_or(0))
         .sum();
+    let refunds: u64 = statuses
+        .iter()
+        .map(|f| f["late_refunds"].as_u64().unwrap_or(0))
+        .sum();
     let allowed = f64::from(rpm) * (1.0 + elapsed / 60.0);
     let tolerance = f64::from(rpm) * 0.02;
     eprintln!(
-        "slow redis: {pauses} pauses; rpm {ok} admitted, {limited} limited in {elapsed:.2} s against rpm {rpm} (allowed {allowed:.1} + {tolerance}); {local} admissions under local shares"
+        "slow redis: {pauses} pauses; rpm {ok} admitted, {limited} limited in {elapsed:.2} s against rpm {rpm} (allowed {allowed:.1} + {tolerance}); {local} admissions under local shares; {refunds} late rpm slots given back"
     );
     assert_eq!(ok + limited, 600, "only 200s and rate-limit refusals");
     assert!(pauses >= 2, "redis was made slow during the bursts");
@@ -532,12 +536,15 @@ async fn a_slow_redis_keeps_the_shared_rpm_and_a_hard_budget_within_their_tolera
         (ok as f64) <= allowed + tolerance,
         "{ok} admitted, at most {allowed:.1} (+{tolerance}) allowed"
     );
-    // Calls that time out still take their slot in Redis when it resumes, even those the
-    // replica then refuses, so a Redis this slow (stalled 60% of the time) costs admissions:
-    // the fleet admits less than the limit, never more.
+    // A stall (150 ms) ends well inside the wait a request is given (timeout_ms + 250 ms):
+    // a request whose call timed out waits for that call's reply, one that came while the
+    // link was suspect waits for the probe and asks Redis, and a slot a call took after its
+    // request stopped waiting is given back. So Redis judges nearly every request and the
+    // fleet admits about its whole minute (measured 240-300 on a machine kept busy); only a
+    // replica starved for the rest of that wait falls back to the cautious share's refusal.
     assert!(
-        ok >= (rpm / 10) as usize,
-        "{ok} admitted: a slow Redis costs admissions, not the whole limit"
+        ok >= (rpm / 2) as usize,
+        "{ok} admitted: a short stall must not cost the key its minute"
     );
     // While Redis is slow a call that timed out may still spend the budget in Redis, so a
     // hard budget is not judged locally: such a request waits for the probe to settle the

@@ -11,7 +11,9 @@
 //! requests to the shared `rpm` bucket, tokens to the `tpm` window's one-second buckets
 //! (those still inside its minute). An admission that timed out may have counted in Redis as
 //! well; it is charged here, and its settlement goes to Redis under its own reservation,
-//! which releases what it held there and gives back the `rpm` slot it took (see `settle`).
+//! which releases what it held there and gives back the `rpm` slot it took (see `settle`;
+//! a key with only an `rpm` limit has its slot given back from the call's late reply, see
+//! `late`).
 
 use super::prepared::Prepared;
 use super::settle::{Settle, SharedHold};

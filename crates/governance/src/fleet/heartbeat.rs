@@ -13,6 +13,10 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
+/// The pause between two probes of a suspect link (each probe itself waits up to
+/// `timeout_ms`).
+const SUSPECT_PROBE_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub(crate) fn spawn(inner: Weak<Inner>) {
     tokio::spawn(async move {
         let Some(every) = inner.upgrade().map(|i| i.opts.heartbeat) else {
@@ -29,7 +33,14 @@ pub(crate) fn spawn(inner: Weak<Inner>) {
             }
             drop(probe);
             let Some(inner) = inner.upgrade() else { return };
-            beat(&inner, Utc::now()).await;
+            // While the link is suspect the probes follow each other (each bounded by
+            // `timeout_ms`), so one is always waiting in Redis: when a stall ends, every
+            // replica's link is up again, and what it counted locally is in Redis, within a
+            // round trip of the others'. A local share is not spent against a Redis that
+            // another replica already uses again for long.
+            while !beat(&inner, Utc::now()).await && !inner.link.is_up() && !inner.link.is_down() {
+                tokio::time::sleep(SUSPECT_PROBE_GAP).await;
+            }
         }
     });
 }
@@ -70,8 +81,13 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         *v = version;
         changed
     });
+    if !inner.scripts_loaded.load(Ordering::Relaxed) || !inner.link.is_up() {
+        load_scripts(inner).await;
+    }
     if !inner.link.is_up() {
         if let Some(settles) = recover(inner).await {
+            // The slots that timed-out calls took are given back first (see `late`).
+            inner.late_settled(inner.opts.op_timeout).await;
             *lock(&inner.recovered_at) = Some(std::time::Instant::now());
             inner.link.succeeded();
             for s in settles {
@@ -80,6 +96,23 @@ pub(crate) async fn beat(inner: &Arc<Inner>, now: DateTime<Utc>) -> bool {
         }
     }
     true
+}
+
+/// Loads every script into the server's cache (the first beat, and a Redis back after a
+/// failure may have restarted empty), so admissions do not each meet `NOSCRIPT` first: a
+/// call caught by a stall would then wait only to learn that it did not run.
+async fn load_scripts(inner: &Inner) {
+    let mut load = redis::pipe();
+    for s in super::scripts::all() {
+        load.add_command(s.load_cmd()).ignore();
+    }
+    if inner
+        .pipeline::<()>(&load, inner.opts.op_timeout)
+        .await
+        .is_some()
+    {
+        inner.scripts_loaded.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The heartbeat did not reach Redis: a link already in doubt is now confirmed down if the

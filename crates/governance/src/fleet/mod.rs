@@ -26,7 +26,9 @@
 //! once per heartbeat and counts its fallback admissions; with `fail_closed` it refuses
 //! instead. Spend settled and requests admitted meanwhile are added to Redis when it is back.
 //! A Redis that only times out is not an outage yet (the call may still run there): the link
-//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`).
+//! is suspect, hard budgets are refused and `rpm` shares start empty (see `link`, `fallback`),
+//! but a request caught by a short stall waits for its call's late reply or for the probe and
+//! is judged by Redis (see `judge`, `late`).
 //!
 //! Circuit breakers are shared too: an opening is written to a hash every replica polls
 //! ([`Fleet::announce_breaker`], [`Fleet::open_breakers`]).
@@ -37,7 +39,9 @@
 mod breakers;
 mod fallback;
 mod heartbeat;
+mod judge;
 mod keys;
+mod late;
 mod link;
 mod prepared;
 mod reconcile;
@@ -48,6 +52,8 @@ mod shared;
 mod tests;
 #[cfg(test)]
 mod tests_fault;
+#[cfg(test)]
+mod tests_slow;
 
 pub(crate) use fallback::FallbackHold;
 pub(crate) use prepared::Prepared;
@@ -152,6 +158,9 @@ pub struct FleetStatus {
     pub fallback_admissions: u64,
     /// Requests refused because Redis was unreachable (`fail_closed`).
     pub unavailable_refusals: u64,
+    /// `rpm` slots given back because the admission that took them answered too late to be
+    /// used (a key with only an `rpm` limit; see the `late` module).
+    pub late_refunds: u64,
     /// Settlements waiting to reach Redis (spend counted while it was out).
     pub deferred_settlements: u64,
     pub last_reconcile: Option<DateTime<Utc>>,
@@ -187,6 +196,12 @@ pub(crate) struct Inner {
     replicas: AtomicU64,
     fallback_admissions: AtomicU64,
     unavailable_refusals: AtomicU64,
+    pub(crate) late_refunds: AtomicU64,
+    /// Late admission replies still awaited, and their wake-up (see `late`).
+    pub(crate) late_pending: AtomicU64,
+    pub(crate) late_done: Notify,
+    /// The scripts were loaded into the server (the first heartbeat that reached it).
+    pub(crate) scripts_loaded: std::sync::atomic::AtomicBool,
     /// Settlements waiting for the next admission's round trip (or the settlement task).
     settles: Mutex<Vec<settle::Settle>>,
     settle_wake: Arc<Notify>,
@@ -203,9 +218,11 @@ impl Fleet {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(FleetError::NoRuntime);
         }
+        // Every call is bounded by `op_timeout` where it is made; the connection's own bound
+        // is longer so a timed-out admission's reply can still be read (see `late`).
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
-            .set_response_timeout(Some(opts.op_timeout))
+            .set_response_timeout(Some(late::LATE_WAIT.max(opts.op_timeout)))
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| FleetError::Url(link::scrub(url, &e.to_string())))?;
@@ -220,6 +237,10 @@ impl Fleet {
             replicas: AtomicU64::new(1),
             fallback_admissions: AtomicU64::new(0),
             unavailable_refusals: AtomicU64::new(0),
+            late_refunds: AtomicU64::new(0),
+            late_pending: AtomicU64::new(0),
+            late_done: Notify::new(),
+            scripts_loaded: Default::default(),
             settles: Mutex::default(),
             settle_wake: Arc::default(),
             keys_version: watch::channel(0).0,
@@ -252,6 +273,7 @@ impl Fleet {
             last_error: i.link.last_error(),
             fallback_admissions: i.fallback_admissions.load(Ordering::Relaxed),
             unavailable_refusals: i.unavailable_refusals.load(Ordering::Relaxed),
+            late_refunds: i.late_refunds.load(Ordering::Relaxed),
             deferred_settlements: lock(&i.outage).deferred_count(),
             last_reconcile: report.at,
             drift: report.drift,

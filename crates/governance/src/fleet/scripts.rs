@@ -203,6 +203,23 @@ redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
 return 1
 ";
 
+/// Gives back the `rpm` slot an admission took when its reply came too late to be used (a
+/// key with only an `rpm` limit leaves no lease record for [`SETTLE`] to find; see `late`).
+/// KEYS: 1 rpm TAT. ARGV: 1 now_ms, 2 the interval (ms). The arrival time moves back one
+/// interval; at or before `now` the bucket is full again and the key is deleted.
+const REFUND: &str = r"
+local tat = tonumber(redis.call('GET', KEYS[1]) or '')
+if not tat then return 0 end
+local now = tonumber(ARGV[1])
+tat = tat - tonumber(ARGV[2])
+if tat > now then
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+";
+
 /// A script and its SHA-1, as `EVALSHA` names it.
 pub(crate) struct Script {
     source: String,
@@ -214,6 +231,7 @@ pub(crate) static SETTLE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new
 pub(crate) static RECONCILE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", RECONCILE));
 pub(crate) static HEARTBEAT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", HEARTBEAT));
 pub(crate) static TAKE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", TAKE));
+pub(crate) static REFUND_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new("", REFUND));
 
 impl Script {
     fn new(prelude: &str, body: &str) -> Self {
@@ -272,12 +290,13 @@ pub(crate) fn is_noscript(e: &redis::RedisError) -> bool {
 }
 
 /// Every script, for loading after a reconnect.
-pub(crate) fn all() -> [&'static Script; 5] {
+pub(crate) fn all() -> [&'static Script; 6] {
     [
         &ADMIT_SCRIPT,
         &SETTLE_SCRIPT,
         &RECONCILE_SCRIPT,
         &HEARTBEAT_SCRIPT,
         &TAKE_SCRIPT,
+        &REFUND_SCRIPT,
     ]
 }

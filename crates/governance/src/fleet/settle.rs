@@ -179,7 +179,7 @@ pub(crate) fn spawn_settler(inner: Weak<Inner>) {
                 for s in &batch {
                     pipe.add_command(inner.settle_cmd(s));
                 }
-                if inner.send_all(&pipe).await.is_none() {
+                if inner.send_all(&pipe, None).await.is_none() {
                     inner.defer(batch, true);
                     break;
                 }

@@ -3,10 +3,11 @@
 //! queued meanwhile (see [`settle`](super::settle)), and its all-integer reply turned into an
 //! [`Admission`] or a [`Denied`] (with the same rules and messages as in-process).
 
+use super::late::{Late, LateCall, rpm_only};
 use super::prepared::{Prepared, Window};
 use super::scripts::ADMIT_SCRIPT;
 use super::settle::SharedHold;
-use super::{Fleet, FleetMode, Inner, nano, usd};
+use super::{Inner, nano, usd};
 use crate::admit::{Hold, Reservation};
 use crate::limiter::to_std;
 use crate::state::left;
@@ -14,11 +15,8 @@ use crate::{Admission, Demand, Denied, KeyHandle, RateLimit};
 use chrono::{DateTime, TimeDelta, Utc};
 use redis::Value;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use switchyard_primitives::Money;
-
-static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// One admission's question: the key, its prepared names, when and how much.
 pub(crate) struct Ask<'a> {
@@ -29,7 +27,7 @@ pub(crate) struct Ask<'a> {
 }
 
 /// The admit script's reply: a status code and up to 8 integers.
-struct Reply {
+pub(crate) struct Reply {
     code: i64,
     nums: [i64; 8],
     len: usize,
@@ -76,63 +74,6 @@ fn is_noscript(v: &Value) -> bool {
     matches!(v, Value::ServerError(e) if e.kind() == Some(redis::ServerErrorKind::NoScript))
 }
 
-impl Fleet {
-    /// Checks the key's limits and budgets for the whole fleet and, if the request fits,
-    /// holds its worst case: one round trip to Redis (which also carries the settlements
-    /// queued meanwhile). When Redis is unreachable or slow the replica's local share
-    /// decides instead, or (`fail_closed`) the request is refused as [`Denied::Unavailable`].
-    pub async fn admit(
-        &self,
-        key: &KeyHandle,
-        now: DateTime<Utc>,
-        demand: Demand,
-    ) -> Result<Admission, Denied> {
-        let spec = &key.info().spec;
-        if spec.budgets.is_empty() && spec.rpm.is_none() && spec.tpm.is_none() {
-            return Ok(Admission {
-                reservation: Reservation::new(Hold::Local(crate::admit::empty_hold(key))),
-                remaining_budget_usd: None,
-                remaining_requests: None,
-                remaining_tokens: None,
-                warnings: Vec::new(),
-            });
-        }
-        let ask = Ask {
-            key,
-            p: Prepared::of(&self.inner.opts.prefix, key),
-            now,
-            demand,
-        };
-        // A hard budget is not judged locally while the link is only suspect (see
-        // `admit_locally`): such a request first waits for the probe to settle it.
-        let hard = spec.budgets.iter().any(|b| b.hard);
-        if hard && self.inner.mode() == FleetMode::Suspect {
-            self.inner
-                .link
-                .settle_within(self.inner.settle_wait())
-                .await;
-        }
-        if !self.inner.link.is_up() {
-            return self.inner.admit_locally(&ask, None);
-        }
-        let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        match self.inner.run_admit(&ask, seq).await {
-            Some(reply) => self.inner.decide(&ask, (reply, seq)),
-            // Timed out or failed: it may still have counted in Redis, so it is charged
-            // locally as well and settled in Redis under its sequence number.
-            None => {
-                if hard && self.inner.mode() == FleetMode::Suspect {
-                    self.inner
-                        .link
-                        .settle_within(self.inner.settle_wait())
-                        .await;
-                }
-                self.inner.admit_locally(&ask, Some(seq))
-            }
-        }
-    }
-}
-
 impl Inner {
     /// The admit command (`EVALSHA` with the key's names, integers as integers).
     fn admit_cmd(&self, ask: &Ask<'_>, seq: u64) -> redis::Cmd {
@@ -164,15 +105,28 @@ impl Inner {
     }
 
     /// Sends the queued settlements and the admission in one pipeline; the admission's reply,
-    /// or `None` when Redis did not answer in time (the settlements are then deferred).
-    async fn run_admit(self: &Arc<Self>, ask: &Ask<'_>, seq: u64) -> Option<Reply> {
+    /// or `None` when Redis did not answer in time (the settlements are then deferred). The
+    /// admission of a key with only an `rpm` limit that timed out is left running in
+    /// `parked` (see [`Late`]).
+    pub(crate) async fn run_admit(
+        self: &Arc<Self>,
+        ask: &Ask<'_>,
+        seq: u64,
+        parked: &mut Option<LateCall>,
+    ) -> Option<Reply> {
         let settles = self.take_settles();
         let mut pipe = script_pipe();
         for s in &settles {
             pipe.add_command(self.settle_cmd(s));
         }
         pipe.add_command(self.admit_cmd(ask, seq));
-        let Some(replies) = self.send_all(&pipe).await else {
+        // Whose late reply is worth reading: a key with only an `rpm` limit (to give its
+        // slot back) or with a hard budget (the request waits for it; see `judge`).
+        let spec = &ask.key.info().spec;
+        let rpm = rpm_only(ask.key);
+        let late = (rpm.is_some() || spec.budgets.iter().any(|b| b.hard))
+            .then(|| Late::new(self, ask.p.clone(), rpm));
+        let Some(replies) = self.send_all(&pipe, late.map(|l| (l, parked))).await else {
             self.defer(settles, true);
             return None;
         };
@@ -184,12 +138,25 @@ impl Inner {
         reply
     }
 
+    /// The reply of an admission that answered late, if it came within `max` (else the call
+    /// is reaped: its slot is given back if it admitted).
+    pub(crate) async fn late_reply(&self, call: LateCall, max: Duration) -> Option<Reply> {
+        call.wait(max).await.as_ref().and_then(Reply::parse)
+    }
+
     /// Runs a pipeline of script calls (built by [`script_pipe`]) within the operation
     /// timeout; the reply of each, or `None` when Redis did not answer. Commands the server
     /// refused with `NOSCRIPT` (its script cache was emptied by a restart) did not run: the
-    /// scripts are loaded and exactly those are sent again.
-    pub(crate) async fn send_all(&self, pipe: &redis::Pipeline) -> Option<Vec<Value>> {
-        let mut replies = self.query(pipe).await?;
+    /// scripts are loaded and exactly those are sent again. `late`: the pipeline ends with
+    /// the admission of a key with only an `rpm` limit, whose reply is still read if it
+    /// comes too late (see [`Late`]): then it is parked in the slot given with it.
+    pub(crate) async fn send_all(
+        &self,
+        pipe: &redis::Pipeline,
+        mut late: Option<(Late, &mut Option<LateCall>)>,
+    ) -> Option<Vec<Value>> {
+        let first = late.as_mut().map(|(l, p)| (l.clone(), &mut **p));
+        let mut replies = self.query(pipe, first).await?;
         let missing: Vec<usize> = (0..replies.len())
             .filter(|&i| is_noscript(&replies[i]))
             .collect();
@@ -209,21 +176,34 @@ impl Inner {
                 again.add_command(c.clone());
             }
         }
-        for (i, v) in missing.into_iter().zip(self.query(&again).await?) {
+        for (i, v) in missing.into_iter().zip(self.query(&again, late).await?) {
             replies[i] = v;
         }
         Some(replies)
     }
 
-    async fn query(&self, pipe: &redis::Pipeline) -> Option<Vec<Value>> {
+    async fn query(
+        &self,
+        pipe: &redis::Pipeline,
+        late: Option<(Late, &mut Option<LateCall>)>,
+    ) -> Option<Vec<Value>> {
         let mut conn = self.conn.clone();
-        let call = pipe.query_async::<Vec<Value>>(&mut conn);
-        let outcome = tokio::time::timeout(self.opts.op_timeout, call).await;
+        let outcome = match late {
+            None => {
+                let call = pipe.query_async::<Vec<Value>>(&mut conn);
+                tokio::time::timeout(self.opts.op_timeout, call).await
+            }
+            Some((late, parked)) => {
+                let pipe = pipe.clone();
+                let call = async move { pipe.query_async::<Vec<Value>>(&mut conn).await };
+                late.query(call, self.opts.op_timeout, parked).await
+            }
+        };
         self.link.outcome(outcome, self.opts.op_timeout)
     }
 
     /// The admit script's reply as an admission or a refusal.
-    fn decide(
+    pub(crate) fn decide(
         self: &Arc<Self>,
         ask: &Ask<'_>,
         (reply, seq): (Reply, u64),
@@ -301,38 +281,6 @@ impl Inner {
             remaining_tokens,
             warnings,
         }
-    }
-
-    /// How long a hard-budget request waits for a suspect link's probe: the probe's own
-    /// bound (a connect and one operation).
-    fn settle_wait(&self) -> std::time::Duration {
-        self.opts.op_timeout + self.opts.connect_timeout
-    }
-
-    /// Local enforcement while Redis is out or slow, or the `fail_closed` refusal. `shadow`
-    /// is the sequence number of an admission that timed out: whatever it may hold in Redis
-    /// is released (and its spend counted there) when this request settles.
-    pub(crate) fn admit_locally(
-        self: &Arc<Self>,
-        ask: &Ask<'_>,
-        shadow: Option<u64>,
-    ) -> Result<Admission, Denied> {
-        let tpm = ask.key.info().spec.tpm.is_some();
-        let shadow = shadow.map(|seq| SharedHold::new(self, ask.p.clone(), tpm, seq).timed_out());
-        // A hard budget is not judged locally while Redis is only slow: the calls that timed
-        // out may still be spending the same budget in Redis.
-        let hard = ask.key.info().spec.budgets.iter().any(|b| b.hard);
-        let mode = self.mode();
-        if mode == FleetMode::Refusing || (mode == FleetMode::Suspect && hard) {
-            self.unavailable_refusals.fetch_add(1, Ordering::Relaxed);
-            return Err(Denied::Unavailable {
-                retry_after: self.opts.heartbeat,
-            });
-        }
-        // A refusal drops `shadow`, which releases its hold in Redis, if it took one.
-        let admission = self.admit_share(ask, shadow)?;
-        self.fallback_admissions.fetch_add(1, Ordering::Relaxed);
-        Ok(admission)
     }
 }
 

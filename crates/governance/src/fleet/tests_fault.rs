@@ -7,13 +7,13 @@ use crate::{Demand, Denied, KeySpec, Period};
 use std::process::{Child, Command, Stdio};
 
 /// A `redis-server` of the test's own, killed when dropped.
-struct Private {
+pub(super) struct Private {
     port: u16,
     child: Option<Child>,
 }
 
 impl Private {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -24,7 +24,7 @@ impl Private {
         server
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
@@ -60,7 +60,7 @@ impl Private {
     }
 
     /// Every client's commands wait `ms` milliseconds (Redis slow for everyone).
-    fn pause(&self, ms: u64) {
+    pub(super) fn pause(&self, ms: u64) {
         let mut c = redis::Client::open(self.url())
             .unwrap()
             .get_connection()
@@ -192,7 +192,7 @@ async fn a_password_in_the_url_never_appears_in_errors_or_status() {
 }
 
 /// Waits until a beat reaches Redis again.
-async fn back(fleet: &Fleet) -> bool {
+pub(super) async fn back(fleet: &Fleet) -> bool {
     for _ in 0..20 {
         if fleet.beat(Utc::now()).await {
             return true;
