@@ -1,6 +1,7 @@
 //! The real `switchyard` binary against ledgers it imported itself: exit codes, messages and
 //! printed figures of the strategy and catalog commands.
 
+#[expect(dead_code, reason = "pg_schema in common serves the PostgreSQL tests")]
 mod common;
 
 use common::{Row, days_ago, ledger, run, scratch};

@@ -13,19 +13,7 @@ use common::{run, scratch};
 use switchyard_ledger::ScratchSchema;
 
 fn schema() -> Option<ScratchSchema> {
-    let admin = std::env::var("SWITCHYARD_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match ScratchSchema::create(&admin, "sy_cli_eval") {
-        Ok(s) => Some(s),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must be reachable at {admin} in CI: {e}"
-            );
-            eprintln!("skipping: no PostgreSQL at {admin}: {e}");
-            None
-        }
-    }
+    common::pg_schema("sy_cli_eval")
 }
 
 const ITEMS: &str = r#"{"id": "refund-1", "system": "You are a support agent.", "prompt": "Can I return shoes after 30 days?", "expected": "no", "tags": {"lang": "en"}}

@@ -19,19 +19,7 @@ use std::process::{Child, Command, Stdio};
 use switchyard_ledger::ScratchSchema;
 
 fn schema() -> Option<ScratchSchema> {
-    let admin = std::env::var("SWITCHYARD_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match ScratchSchema::create(&admin, "sy_cli_evalrun") {
-        Ok(s) => Some(s),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must be reachable at {admin} in CI: {e}"
-            );
-            eprintln!("skipping: no PostgreSQL at {admin}: {e}");
-            None
-        }
-    }
+    common::pg_schema("sy_cli_evalrun")
 }
 
 /// `switchyard sim` on a free port, killed when dropped.

@@ -25,19 +25,7 @@ use switchyard_primitives::{Money, TokenUsage};
 const RECORDS: u64 = 3_000;
 
 fn pg() -> Option<ScratchSchema> {
-    let admin = std::env::var("SWITCHYARD_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match ScratchSchema::create(&admin, "sy_copy") {
-        Ok(s) => Some(s),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must be reachable at {admin} in CI: {e}"
-            );
-            eprintln!("skipping: no PostgreSQL at {admin}: {e}");
-            None
-        }
-    }
+    common::pg_schema("sy_copy")
 }
 
 /// Record `i` of the source: chat and embeddings, errors, shadow traffic, cache hits (exact

@@ -74,19 +74,7 @@ fn migrate_creates_and_reports_the_ledger_and_the_eval_store_beside_a_sqlite_fil
 }
 
 fn schema() -> Option<ScratchSchema> {
-    let admin = std::env::var("SWITCHYARD_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match ScratchSchema::create(&admin, "sy_cli_migrate") {
-        Ok(s) => Some(s),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must be reachable at {admin} in CI: {e}"
-            );
-            eprintln!("skipping: no PostgreSQL at {admin}: {e}");
-            None
-        }
-    }
+    common::pg_schema("sy_cli_migrate")
 }
 
 fn pg_one(url: &str, sql: &str) -> i64 {

@@ -86,3 +86,22 @@ pub fn ledger(dir: &Path, rows: &[Row]) -> PathBuf {
 pub fn days_ago(back: i64) -> String {
     (chrono::Utc::now().date_naive() - chrono::Duration::days(back)).to_string()
 }
+
+/// A scratch schema named `prefix_…` on the test PostgreSQL (127.0.0.1:5432 database `test`;
+/// `SWITCHYARD_TEST_PG` overrides), dropped when the value is. `None` (the test skips with a
+/// message) when there is none, except under `CI`, where that fails.
+pub fn pg_schema(prefix: &str) -> Option<switchyard_ledger::ScratchSchema> {
+    let admin = std::env::var("SWITCHYARD_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match switchyard_ledger::ScratchSchema::create(&admin, prefix) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL must be reachable at {admin} in CI: {e}"
+            );
+            eprintln!("skipping: no PostgreSQL at {admin}: {e}");
+            None
+        }
+    }
+}
